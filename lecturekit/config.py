@@ -15,8 +15,9 @@ Each section below is owned by one notebook; add a key to all three profiles at 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 PROFILES: tuple[str, ...] = ("quick", "course", "full")
 DEFAULT_PROFILE = "course"
@@ -26,7 +27,7 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # notebooks/01_recsys_basics.ipynb
     "recsys_basics": {
         "quick": {"bpr_epochs": 3, "bpr_dim": 32, "bpr_batch_size": 4096, "num_seeds": 1},
-        "course": {"bpr_epochs": 60, "bpr_dim": 64, "bpr_batch_size": 2048, "num_seeds": 3},
+        "course": {"bpr_epochs": 30, "bpr_dim": 64, "bpr_batch_size": 2048, "num_seeds": 3},
         "full": {"bpr_epochs": 200, "bpr_dim": 64, "bpr_batch_size": 2048, "num_seeds": 5},
     },
     # notebooks/02_pinsage.ipynb (filled in by the PinSage work)
