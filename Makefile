@@ -26,14 +26,18 @@ run: $(STAMP)
 
 test: $(STAMP) lint unit notebooks
 
+# Tests run two pytest workers on two cores: one BLAS/OpenMP thread each, or the workers' thread
+# pools fight over the cores and small torch ops slow down by an order of magnitude.
+unit notebooks: export OMP_NUM_THREADS := 1
+
 lint: $(STAMP)
 	$(BIN)/ruff check lecturekit tests benchmarks notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 notebooks: $(STAMP)
-	LECTUREKIT_PROFILE=quick $(BIN)/python -m pytest -q --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
+	LECTUREKIT_PROFILE=quick $(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
