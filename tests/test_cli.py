@@ -1,0 +1,34 @@
+"""`lecturekit run` executes a notebook and writes the executed copy, HTML and the summary."""
+
+import json
+import sys
+
+import nbformat
+import pytest
+
+from lecturekit import cli
+
+
+def _notebook(path, source):
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(notebook, path)
+
+
+@pytest.mark.skipif(not sys.executable, reason="needs a python kernel")
+def test_run_executes_notebooks_and_writes_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("LECTUREKIT_PROFILE", "course")  # run() overrides it; monkeypatch restores it
+    good, bad = tmp_path / "01_good.ipynb", tmp_path / "02_bad.ipynb"
+    _notebook(good, "from lecturekit import get_profile, record\nrecord('01_good', 'toy', 'm', 'acc', 0.5)\nprint(get_profile())")
+    _notebook(bad, "raise RuntimeError('boom')")
+    assert cli.run([str(good)], "quick", timeout=120) == 0
+    executed = nbformat.read(tmp_path / "build/notebooks/01_good.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "quick"  # the profile reached the kernel
+    assert (tmp_path / "build/html/01_good.html").read_text().startswith("<!DOCTYPE html>")
+    rows = json.loads((tmp_path / "build/results/01_good.json").read_text())
+    assert rows[0]["profile"] == "quick"
+    assert "| toy | m | acc | 0.5 |" in (tmp_path / "build/results/SUMMARY.md").read_text()
+    assert cli.run([str(bad)], "quick", timeout=120) == 1  # a failing notebook fails the run
+    assert (tmp_path / "build/notebooks/02_bad.ipynb").exists()  # ...but its partial output is kept
