@@ -32,34 +32,128 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # notebooks/02_pinsage.ipynb (filled in by the PinSage work)
     "pinsage": {
-        "quick": {},
-        "course": {},
-        "full": {},
+        "quick": {
+            "num_pins": 2000, "num_seeds": 1, "test_pairs": 300, "num_walks": 30, "walk_length": 2,
+            "restart_prob": 0.5, "top_t": 10, "t_values": [5, 10], "hidden_dim": 32, "epochs": 2,
+            "steps_per_epoch": 8, "batch_size": 64, "num_negatives": 64, "margin": 0.1, "lr": 3e-3,
+            "num_workers": 0, "pixie_rounds": 2, "ml_epochs": 1, "ml_steps_per_epoch": 5,
+            "bench_sizes": [2000],
+        },
+        "course": {
+            "num_pins": 20000, "num_seeds": 3, "test_pairs": 1000, "num_walks": 100, "walk_length": 2,
+            "restart_prob": 0.5, "top_t": 20, "t_values": [10, 20, 50], "hidden_dim": 64, "epochs": 4,
+            "steps_per_epoch": 30, "batch_size": 128, "num_negatives": 128, "margin": 0.1, "lr": 3e-3,
+            "num_workers": 1, "pixie_rounds": 4, "ml_epochs": 4, "ml_steps_per_epoch": 30,
+            "bench_sizes": [10000, 100000],
+        },
+        "full": {
+            "num_pins": 100000, "num_seeds": 5, "test_pairs": 5000, "num_walks": 200, "walk_length": 3,
+            "restart_prob": 0.5, "top_t": 50, "t_values": [10, 20, 50], "hidden_dim": 128, "epochs": 10,
+            "steps_per_epoch": 200, "batch_size": 512, "num_negatives": 500, "margin": 0.1, "lr": 1e-3,
+            "num_workers": 1, "pixie_rounds": 8, "ml_epochs": 10, "ml_steps_per_epoch": 100,
+            "bench_sizes": [10000, 100000, 1000000],
+        },
     },
     # notebooks/03_hard_negatives.ipynb
     "hard_negatives": {
-        "quick": {},
-        "course": {},
-        "full": {},
+        # world: make_pinboard kwargs giving relatedness levels (many topics, off-category saves stay in-topic).
+        # band: None = the [4K, 10K] rule of negatives.default_band; or (lo, hi) ranks / fractions.
+        "quick": {
+            "num_pins": 600, "world": {"num_topics": 20, "categories_per_topic": 3, "board_noise": 0.2,
+                                       "same_topic_prob": 0.8, "spam_fraction": 0.02},
+            "max_test_pairs": 200, "num_seeds": 1, "epochs": 2, "steps_per_epoch": 2, "batch_size": 64,
+            "num_negatives": 32, "lr": 3e-3, "hidden_dim": 16, "top_t": 5, "max_hard": 4, "band": None,
+            "hn_num_walks": 100, "hn_walk_length": 2, "hist_queries": 100,
+            "ml_seeds": 1, "ml_epochs": 1, "ml_steps_per_epoch": 2, "sibling_seeds": 1,
+        },
+        "course": {
+            "num_pins": 3000, "world": {"num_topics": 40, "categories_per_topic": 5, "board_noise": 0.2,
+                                        "same_topic_prob": 0.8, "spam_fraction": 0.02},
+            "max_test_pairs": 1000, "num_seeds": 3, "epochs": 5, "steps_per_epoch": 15, "batch_size": 128,
+            "num_negatives": 64, "lr": 3e-3, "hidden_dim": 32, "top_t": 10, "max_hard": 5, "band": None,
+            "hn_num_walks": 400, "hn_walk_length": 3, "hist_queries": 300,
+            "ml_seeds": 1, "ml_epochs": 4, "ml_steps_per_epoch": 15, "sibling_seeds": 5,
+        },
+        "full": {
+            "num_pins": 20000, "world": {"num_topics": 40, "categories_per_topic": 5, "board_noise": 0.2,
+                                         "same_topic_prob": 0.8, "spam_fraction": 0.02},
+            "max_test_pairs": 3000, "num_seeds": 5, "epochs": 12, "steps_per_epoch": 200, "batch_size": 256,
+            "num_negatives": 256, "lr": 3e-3, "hidden_dim": 64, "top_t": 20, "max_hard": 6, "band": None,
+            "hn_num_walks": 1000, "hn_walk_length": 3, "hist_queries": 1000,
+            "ml_seeds": 3, "ml_epochs": 12, "ml_steps_per_epoch": 200, "sibling_seeds": 10,
+        },
     },
     # notebooks/04_decagon.ipynb
     "decagon": {
-        "quick": {},
-        "course": {},
-        "full": {},
+        "quick": {
+            "num_drugs": 40, "num_proteins": 80, "num_modules": 4, "num_side_effects": 4,
+            "num_popularity_side_effects": 1, "pairs_per_side_effect": 20, "ppi_degree": 6.0,
+            "epochs": 3, "factorization_epochs": 3, "lr_epochs": 3, "hidden_dim": 8, "out_dim": 4,
+            "num_seeds": 1,
+        },
+        "course": {
+            "num_drugs": 300, "num_proteins": 1000, "num_modules": 20, "num_side_effects": 60,
+            "num_popularity_side_effects": 3, "pairs_per_side_effect": 60, "ppi_degree": 8.0,
+            "epochs": 100, "factorization_epochs": 200, "lr_epochs": 100, "hidden_dim": 64, "out_dim": 32,
+            "num_seeds": 3,
+        },
+        "full": {
+            "num_drugs": 645, "num_proteins": 19085, "num_modules": 200, "num_side_effects": 964,
+            "num_popularity_side_effects": 20, "pairs_per_side_effect": 500, "ppi_degree": 75.0,
+            "epochs": 100, "factorization_epochs": 300, "lr_epochs": 200, "hidden_dim": 64, "out_dim": 32,
+            "num_seeds": 5,
+        },
     },
     # notebooks/05_graphrnn.ipynb
     "graphrnn": {
-        "quick": {},
-        "course": {},
-        "full": {},
+        "quick": {
+            "datasets": ["community-small", "grid", "ego-small"],
+            "num_graphs": {"community-small": 20, "grid": 20, "ego-small": 30},
+            "steps": {"graphrnn": 15, "graphrnn-s": 15},
+            "batch_size": 16, "lr": 3e-3, "num_layers": 1, "hidden_dim": 32, "m_orderings": 5,
+        },
+        "course": {
+            "datasets": ["community-small", "grid", "ego-small"],
+            "num_graphs": {"community-small": 100, "grid": 100, "ego-small": 200},
+            "steps": {"graphrnn": 1200, "graphrnn-s": 1200},
+            "batch_size": 32, "lr": 3e-3, "num_layers": 1, "hidden_dim": 64, "m_orderings": 20,
+        },
+        "full": {  # the paper's small-graph setting: 3000 epochs x 32 batches of 32, 4-layer GRUs
+            "datasets": ["community-small", "grid", "ego-small"],
+            "num_graphs": {"community-small": 100, "grid": 100, "ego-small": 200},
+            "steps": {"graphrnn": 96000, "graphrnn-s": 96000},
+            "batch_size": 32, "lr": 3e-3, "num_layers": 4, "hidden_dim": 64, "m_orderings": 100,
+        },
     },
     # notebooks/06_gcpn.ipynb
     "gcpn": {
-        "quick": {},
-        "course": {},
-        "full": {},
+        "quick": {
+            "train_molecules": 200, "test_molecules": 100, "expert_molecules": 40, "max_atoms": 38,
+            "max_steps": 20, "hidden": 16, "mlp_hidden": 32, "layers": 2, "bc_steps": 4, "bc_batch": 32,
+            "num_envs": 4, "ppo_epochs": 1, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
+            "qed_iterations": 2, "plogp_iterations": 2, "plogp_min_atoms": 5, "target_iterations": 1,
+            "eval_samples": 8, "target_samples": 8, "constrained_molecules": 4, "constrained_samples": 2,
+            "constrained_steps": 4, "constrained_iterations": 1, "seed": 0,
+        },
+        "course": {
+            "train_molecules": 2000, "test_molecules": 1000, "expert_molecules": 1000, "max_atoms": 38,
+            "max_steps": 60, "hidden": 32, "mlp_hidden": 64, "layers": 3, "bc_steps": 250, "bc_batch": 128,
+            "num_envs": 32, "ppo_epochs": 4, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
+            "qed_iterations": 12, "plogp_iterations": 12, "plogp_min_atoms": 20, "target_iterations": 4,
+            "eval_samples": 256, "target_samples": 128, "constrained_molecules": 100, "constrained_samples": 4,
+            "constrained_steps": 8, "constrained_iterations": 4, "seed": 0,
+        },
+        "full": {
+            "train_molecules": 250000, "test_molecules": 50000, "expert_molecules": 50000, "max_atoms": 38,
+            "max_steps": 100, "hidden": 64, "mlp_hidden": 128, "layers": 3, "bc_steps": 20000, "bc_batch": 256,
+            "num_envs": 64, "ppo_epochs": 4, "minibatch": 256, "lr": 1e-3, "qed_scale": 5.0,
+            "qed_iterations": 1000, "plogp_iterations": 1000, "plogp_min_atoms": 20, "target_iterations": 300,
+            "eval_samples": 4096, "target_samples": 1024, "constrained_molecules": 800, "constrained_samples": 16,
+            "constrained_steps": 20, "constrained_iterations": 300, "seed": 0,
+        },
     },
+
+
 }
 
 

@@ -1,0 +1,311 @@
+"""Polypharmacy side-effect graphs: the BioSNAP Decagon files and a planted synthetic world.
+
+Both builders return a PyG ``HeteroData`` with the same layout (used by ``notebooks/04_decagon.ipynb``):
+
+* node types ``drug`` (``num_nodes``, ``x`` = mono side-effect multi-hot features, ``names``) and
+  ``protein`` (``num_nodes``, ``names``);
+* ``("protein", "interacts", "protein").edge_index`` -- the PPI, both directions;
+* ``("drug", "targets", "protein").edge_index`` and its reverse ``("protein", "targeted_by", "drug")``;
+* ``("drug", "side_effect", "drug").edge_index`` -- every (unordered drug pair, side effect) once, stored
+  with ``i < j``, and ``.edge_type`` -- the side-effect index into ``data.side_effect_names``.
+
+The real files (Zitnik et al. 2018, http://snap.stanford.edu/decagon) have no redistribution licence: the
+user supplies the folder; nothing is downloaded or committed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.data import HeteroData
+
+COMBO = "bio-decagon-combo.csv"
+PPI = "bio-decagon-ppi.csv"
+TARGETS = "bio-decagon-targets.csv"
+TARGETS_ALL = "bio-decagon-targets-all.csv"
+MONO = "bio-decagon-mono.csv"
+
+_HEADERS = {
+    COMBO: ["STITCH 1", "STITCH 2", "Polypharmacy Side Effect", "Side Effect Name"],
+    PPI: ["Gene 1", "Gene 2"],
+    TARGETS: ["STITCH", "Gene"],
+    TARGETS_ALL: ["STITCH", "Gene"],
+    MONO: ["STITCH", "Individual Side Effect", "Side Effect Name"],
+}
+
+DDI = ("drug", "side_effect", "drug")
+PPI_EDGE = ("protein", "interacts", "protein")
+TARGET_EDGE = ("drug", "targets", "protein")
+TARGETED_BY = ("protein", "targeted_by", "drug")
+
+
+def _read_rows(path: Path, header: list[str]) -> list[list[str]]:
+    """Read a BioSNAP CSV, checking the header and every row; errors name the file and line."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found (expected a BioSNAP Decagon file)")
+    rows: list[list[str]] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        first = next(reader, None)
+        if first is None:
+            raise ValueError(f"{path}:1: empty file, expected header {','.join(header)!r}")
+        if [c.strip() for c in first] != header:
+            raise ValueError(f"{path}:1: header is {','.join(first)!r}, expected {','.join(header)!r}")
+        for row in reader:
+            line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line (e.g. a trailing newline)
+            if len(row) != len(header):
+                raise ValueError(f"{path}:{line}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
+            row = [c.strip() for c in row]
+            for name, cell in zip(header[:2], row[:2], strict=True):
+                if not cell:
+                    raise ValueError(f"{path}:{line}: empty value in column {name!r}")
+            rows.append(row)
+    return rows
+
+
+def load_biosnap(folder: str | Path, min_pairs: int = 500, targets: str = TARGETS) -> HeteroData:
+    """Load the BioSNAP Decagon files from ``folder`` into a ``HeteroData`` (layout: module docstring).
+
+    Args:
+        folder: directory holding ``bio-decagon-combo.csv``, ``-ppi.csv``, ``-targets.csv`` (or the file
+            named by ``targets``, e.g. ``bio-decagon-targets-all.csv``) and ``-mono.csv``.
+        min_pairs: keep side effects with at least this many distinct drug pairs (500 gives the paper's 964).
+        targets: which drug-target file to read.
+
+    Drugs are those in the combo file (645 in the real data); proteins are the union of PPI and target genes;
+    drug-target rows of drugs outside the combo file are dropped. ``data.side_effect_names`` lists the kept
+    side effects (``"C0000000 name"``) in index order; ``data.side_effect_ids`` the bare ids.
+    Raises ``FileNotFoundError`` / ``ValueError`` naming the file and line for missing or malformed input.
+    Used by ``notebooks/04_decagon.ipynb`` (when the user sets the BioSNAP folder).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"argument 'folder': {folder} is not a directory")
+    if not isinstance(min_pairs, int) or min_pairs < 1:
+        raise ValueError(f"argument 'min_pairs' must be a positive int, got {min_pairs!r}")
+    if targets not in (TARGETS, TARGETS_ALL):
+        raise ValueError(f"argument 'targets' must be {TARGETS!r} or {TARGETS_ALL!r}, got {targets!r}")
+
+    combo = _read_rows(folder / COMBO, _HEADERS[COMBO])
+    ppi = _read_rows(folder / PPI, _HEADERS[PPI])
+    drug_targets = _read_rows(folder / targets, _HEADERS[targets])
+    mono = _read_rows(folder / MONO, _HEADERS[MONO])
+    for line, row in enumerate(combo, start=2):
+        if not row[2]:
+            raise ValueError(f"{folder / COMBO}:{line}: empty value in column 'Polypharmacy Side Effect'")
+
+    drugs = sorted({r[0] for r in combo} | {r[1] for r in combo})
+    drug_id = {d: i for i, d in enumerate(drugs)}
+    # Distinct unordered pairs per side effect (the file may list a pair in both orders).
+    pairs: dict[str, set[tuple[int, int]]] = {}
+    names: dict[str, str] = {}
+    for a, b, se, name in combo:
+        i, j = drug_id[a], drug_id[b]
+        if i == j:
+            continue
+        pairs.setdefault(se, set()).add((min(i, j), max(i, j)))
+        names.setdefault(se, name)
+    kept = sorted(se for se, p in pairs.items() if len(p) >= min_pairs)
+
+    genes = sorted({g for r in ppi for g in r} | {r[1] for r in drug_targets if r[0] in drug_id})
+    gene_id = {g: i for i, g in enumerate(genes)}
+
+    data = HeteroData()
+    data["drug"].num_nodes = len(drugs)
+    data["drug"].names = drugs
+    data["protein"].num_nodes = len(genes)
+    data["protein"].names = genes
+
+    ppi_pairs = {(min(gene_id[a], gene_id[b]), max(gene_id[a], gene_id[b])) for a, b in ppi if a != b}
+    data[PPI_EDGE].edge_index = _both_directions(ppi_pairs)
+    dt = sorted({(drug_id[d], gene_id[g]) for d, g in drug_targets if d in drug_id})
+    dt_index = torch.tensor(dt, dtype=torch.long).t().reshape(2, -1)
+    data[TARGET_EDGE].edge_index = dt_index
+    data[TARGETED_BY].edge_index = dt_index.flip(0)
+
+    src, dst, rel = [], [], []
+    for r, se in enumerate(kept):
+        for i, j in sorted(pairs[se]):
+            src.append(i)
+            dst.append(j)
+            rel.append(r)
+    data[DDI].edge_index = torch.tensor([src, dst], dtype=torch.long).reshape(2, -1)
+    data[DDI].edge_type = torch.tensor(rel, dtype=torch.long)
+    data.side_effect_ids = kept
+    data.side_effect_names = [f"{se} {names[se]}".strip() for se in kept]
+    data.num_side_effects = len(kept)
+
+    mono_ids = sorted({r[1] for r in mono if r[0] in drug_id})
+    mono_col = {m: c for c, m in enumerate(mono_ids)}
+    x = torch.zeros(len(drugs), len(mono_ids))
+    for d, m, _ in mono:
+        if d in drug_id:
+            x[drug_id[d], mono_col[m]] = 1.0
+    data["drug"].x = x
+    data.mono_side_effect_ids = mono_ids
+    return data
+
+
+def _both_directions(pairs: set[tuple[int, int]] | list[tuple[int, int]]) -> torch.Tensor:
+    """(2, 2E) edge index holding every undirected pair in both directions."""
+    index = torch.tensor(sorted(pairs), dtype=torch.long).t().reshape(2, -1)
+    return torch.cat([index, index.flip(0)], dim=1)
+
+
+def make_planted(
+    num_drugs: int = 200,
+    num_proteins: int = 1000,
+    num_modules: int = 20,
+    num_side_effects: int = 50,
+    num_popularity_side_effects: int = 3,
+    pairs_per_side_effect: int = 60,
+    ppi_degree: float = 8.0,
+    ppi_out_fraction: float = 0.1,
+    targets_per_drug: tuple[int, int] = (3, 8),
+    two_module_prob: float = 0.5,
+    target_noise: float = 0.05,
+    popularity_sigma: float = 0.7,
+    side_effect_noise: float = 0.1,
+    num_mono: int = 40,
+    mono_signal: float = 0.3,
+    seed: int = 0,
+) -> HeteroData:
+    """A seeded synthetic polypharmacy world with planted biology (layout: module docstring).
+
+    * Proteins are split evenly into ``num_modules`` modules; the PPI is a planted partition with mean degree
+      ``ppi_degree`` of which a fraction ``ppi_out_fraction`` crosses modules.
+    * Each drug hits one module (two with ``two_module_prob``) and targets ``targets_per_drug`` proteins in
+      them; a fraction ``target_noise`` of its targets are random proteins. Drug popularity
+      ``pop_i ~ LogNormal(0, popularity_sigma)``.
+    * A "molecular" side effect r has a module pair (a, b), a != b. Its ``pairs_per_side_effect`` drug pairs
+      are drawn without replacement, with probability proportional to ``pop_i * pop_j``, among pairs with one
+      drug hitting a and the other hitting b (a fraction ``side_effect_noise`` from all pairs instead). So
+      drug degree predicts side effects, but only the drug -> protein -> module path says *which* pairs.
+    * The last ``num_popularity_side_effects`` side effects are "non-molecular": pairs drawn proportional
+      to popularity alone.
+    * Drug features ``x``: ``num_mono`` mono side effects, each tied to a module; drug i has it with
+      probability ``mono_signal`` if it hits that module, else ``0.05``.
+
+    Ground truth for the notebook: ``data["protein"].module``, ``data["drug"].modules`` (list of module
+    tuples), ``data["drug"].popularity``, ``data.side_effect_modules`` ((a, b) or None),
+    ``data.side_effect_kind`` ("molecular" / "popularity"). Used by ``notebooks/04_decagon.ipynb``.
+    """
+    for name, value in (("num_drugs", num_drugs), ("num_proteins", num_proteins), ("num_modules", num_modules)):
+        if not isinstance(value, int) or value < 2:
+            raise ValueError(f"argument {name!r} must be an int >= 2, got {value!r}")
+    if num_proteins < num_modules:
+        raise ValueError(f"argument 'num_proteins' ({num_proteins}) must be >= num_modules ({num_modules})")
+    if not 0 <= num_popularity_side_effects <= num_side_effects or num_side_effects < 1:
+        raise ValueError(
+            f"arguments 'num_side_effects' ({num_side_effects}) and 'num_popularity_side_effects' "
+            f"({num_popularity_side_effects}) must satisfy 0 <= popularity <= total, total >= 1"
+        )
+    lo, hi = targets_per_drug
+    if not 1 <= lo <= hi:
+        raise ValueError(f"argument 'targets_per_drug' must be (lo, hi) with 1 <= lo <= hi, got {targets_per_drug}")
+    rng = np.random.default_rng(seed)
+
+    # Proteins in modules, planted-partition PPI.
+    module = np.arange(num_proteins) % num_modules
+    rng.shuffle(module)
+    members = [np.flatnonzero(module == m) for m in range(num_modules)]
+    num_ppi = int(round(ppi_degree * num_proteins / 2))
+    num_out = int(round(num_ppi * ppi_out_fraction))
+    a = rng.integers(0, num_proteins, size=num_ppi)
+    order = np.argsort(module, kind="stable")
+    counts = np.bincount(module, minlength=num_modules)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ma = module[a]
+    b = order[starts[ma] + (rng.random(num_ppi) * counts[ma]).astype(np.int64)]
+    b[:num_out] = rng.integers(0, num_proteins, size=num_out)
+    ppi = {(min(x, y), max(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True) if x != y}
+
+    # Drugs: modules, targets, popularity.
+    drug_modules: list[tuple[int, ...]] = []
+    targets: set[tuple[int, int]] = set()
+    for i in range(num_drugs):
+        mods = rng.choice(num_modules, size=2 if rng.random() < two_module_prob else 1, replace=False)
+        drug_modules.append(tuple(int(m) for m in mods))
+        for _ in range(int(rng.integers(lo, hi + 1))):
+            if rng.random() < target_noise:
+                p = int(rng.integers(0, num_proteins))
+            else:
+                group = members[int(rng.choice(mods))]
+                p = int(group[rng.integers(0, len(group))])
+            targets.add((i, p))
+    popularity = rng.lognormal(0.0, popularity_sigma, size=num_drugs)
+    hits = np.zeros((num_drugs, num_modules), dtype=bool)
+    for i, mods in enumerate(drug_modules):
+        hits[i, list(mods)] = True
+
+    # Side effects.
+    iu, ju = np.triu_indices(num_drugs, k=1)
+    pair_weight = popularity[iu] * popularity[ju]
+    pair_prob = pair_weight / pair_weight.sum()
+    src, dst, rel = [], [], []
+    se_modules: list[tuple[int, int] | None] = []
+    kinds: list[str] = []
+    num_molecular = num_side_effects - num_popularity_side_effects
+    for r in range(num_side_effects):
+        if r < num_molecular:
+            ma, mb = (int(m) for m in rng.choice(num_modules, size=2, replace=False))
+            candidate = (hits[iu, ma] & hits[ju, mb]) | (hits[iu, mb] & hits[ju, ma])
+            se_modules.append((ma, mb))
+            kinds.append("molecular")
+        else:
+            candidate = np.ones(len(iu), dtype=bool)
+            se_modules.append(None)
+            kinds.append("popularity")
+        n_noise = int(round(pairs_per_side_effect * side_effect_noise)) if r < num_molecular else 0
+        cand = np.flatnonzero(candidate)
+        n_signal = min(pairs_per_side_effect - n_noise, max(len(cand) // 2, 1)) if len(cand) else 0
+        chosen: set[int] = set()
+        if n_signal:
+            w = pair_weight[cand] / pair_weight[cand].sum()
+            chosen |= set(rng.choice(cand, size=n_signal, replace=False, p=w).tolist())
+        while len(chosen) < n_signal + n_noise:
+            extra = rng.choice(len(iu), size=n_signal + n_noise - len(chosen), p=pair_prob)
+            chosen |= set(extra.tolist())
+        for k in sorted(chosen):
+            src.append(int(iu[k]))
+            dst.append(int(ju[k]))
+            rel.append(r)
+
+    # Mono side-effect features.
+    mono_module = rng.integers(0, num_modules, size=num_mono)
+    prob = np.where(hits[:, mono_module], mono_signal, 0.05)
+    x = torch.from_numpy((rng.random((num_drugs, num_mono)) < prob).astype(np.float32))
+
+    data = HeteroData()
+    data["drug"].num_nodes = num_drugs
+    data["drug"].names = [f"drug{i}" for i in range(num_drugs)]
+    data["drug"].x = x
+    data["drug"].modules = drug_modules
+    data["drug"].popularity = torch.from_numpy(popularity).float()
+    data["protein"].num_nodes = num_proteins
+    data["protein"].names = [f"protein{i}" for i in range(num_proteins)]
+    data["protein"].module = torch.from_numpy(module).long()
+    data[PPI_EDGE].edge_index = _both_directions(ppi)
+    dt_index = torch.tensor(sorted(targets), dtype=torch.long).t().reshape(2, -1)
+    data[TARGET_EDGE].edge_index = dt_index
+    data[TARGETED_BY].edge_index = dt_index.flip(0)
+    data[DDI].edge_index = torch.tensor([src, dst], dtype=torch.long).reshape(2, -1)
+    data[DDI].edge_type = torch.tensor(rel, dtype=torch.long)
+    data.side_effect_names = [
+        f"SE{r} modules {m[0]}x{m[1]}" if m is not None else f"SE{r} popularity" for r, m in enumerate(se_modules)
+    ]
+    data.side_effect_modules = se_modules
+    data.side_effect_kind = kinds
+    data.num_side_effects = num_side_effects
+    return data
+
+
+def side_effect_counts(data: HeteroData) -> Counter:
+    """Number of drug pairs per side-effect index (for summaries in ``notebooks/04_decagon.ipynb``)."""
+    return Counter(data[DDI].edge_type.tolist())

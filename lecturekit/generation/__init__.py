@@ -1,0 +1,1 @@
+"""Graph generation: GraphRNN (notebook 05) and GCPN (notebook 06)."""

@@ -1,0 +1,243 @@
+"""Molecule data for GCPN (notebook 06): atom vocabularies and the MOSES / NCI / ZINC250k loaders.
+
+Every loader returns a :class:`MoleculeSet`: canonical, stereo-free SMILES of molecules that the
+GCPN action space can build (connected, atoms in the vocabulary, at most ``max_atoms`` heavy atoms,
+no radicals, at least one carbon to start from), plus counts of what was skipped and why. Invalid
+SMILES never crash a run; they are skipped and counted under ``"invalid"``.
+
+File formats
+------------
+* MOSES (``molsets`` package, read without importing it): ``moses/dataset/data/{train,test}.csv.gz``,
+  a CSV with a ``SMILES`` header.
+* NCI (ships with RDKit): ``rdkit/Data/NCI/first_5K.smi``, ``SMILES<TAB>id`` per line, no header.
+* ZINC250k (user supplied): either the usual CSV with a ``smiles`` column (any case; extra columns
+  such as ``logP,qed,SAS`` are ignored; SMILES may carry a trailing newline inside quotes), or a
+  plain SMILES list, one per line (anything after the first whitespace is ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import io
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from rdkit import Chem, RDLogger
+
+AtomType = tuple[str, int]  # (element symbol, formal charge)
+
+#: The seven element types of MOSES (no charges in MOSES).
+MOSES_VOCAB: tuple[AtomType, ...] = (
+    ("C", 0), ("N", 0), ("O", 0), ("S", 0), ("F", 0), ("Cl", 0), ("Br", 0),
+)
+#: The ZINC250k vocabulary GCPN uses (nine elements plus the charged forms present in ZINC/NCI).
+ZINC_VOCAB: tuple[AtomType, ...] = (
+    ("C", 0), ("N", 0), ("O", 0), ("S", 0), ("P", 0), ("F", 0), ("Cl", 0), ("Br", 0), ("I", 0),
+    ("N", 1), ("N", -1), ("O", -1), ("O", 1), ("S", 1), ("S", -1), ("C", -1),
+)
+
+BOND_TYPES: tuple[Chem.BondType, ...] = (Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE)
+
+
+@cache
+def max_valence(atom_type: AtomType) -> int:
+    """Largest valence RDKit allows for ``(element, charge)``.
+
+    A charged atom behaves like its isoelectronic neutral element (N+ like C, O- like F), so the
+    allowed valence is that of atomic number ``Z - charge``.
+    """
+    symbol, charge = atom_type
+    table = Chem.GetPeriodicTable()
+    z = table.GetAtomicNumber(symbol) - charge
+    if z < 1:
+        raise ValueError(f"atom type {atom_type!r} has no neutral isoelectronic element")
+    valences = [v for v in table.GetValenceList(z) if v >= 0]
+    if not valences:
+        raise ValueError(f"RDKit gives no fixed valence for atom type {atom_type!r}")
+    return max(valences)
+
+
+@dataclass
+class MoleculeSet:
+    """Canonical SMILES of buildable molecules and the counts of skipped inputs (notebook 06)."""
+
+    smiles: list[str]
+    source: str
+    skipped: Counter = field(default_factory=Counter)
+
+    def __len__(self) -> int:
+        return len(self.smiles)
+
+
+def canonical(smiles_or_mol: str | Chem.Mol) -> str | None:
+    """Canonical SMILES without stereochemistry, or ``None`` when RDKit cannot parse it."""
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(smiles_or_mol) if isinstance(smiles_or_mol, str) else Chem.Mol(smiles_or_mol)
+    if mol is None:
+        return None
+    Chem.RemoveStereochemistry(mol)
+    return Chem.MolToSmiles(mol)
+
+
+def check_buildable(mol: Chem.Mol, vocab: Sequence[AtomType], max_atoms: int) -> str | None:
+    """Why ``mol`` cannot be built by the GCPN action space, or ``None`` when it can."""
+    types = set(vocab)
+    if mol.GetNumAtoms() == 0:
+        return "empty"
+    if mol.GetNumAtoms() > max_atoms:
+        return "too_many_atoms"
+    if len(Chem.GetMolFrags(mol)) > 1:
+        return "disconnected"
+    has_carbon = False
+    for atom in mol.GetAtoms():
+        key = (atom.GetSymbol(), atom.GetFormalCharge())
+        if key not in types:
+            return "atom_type"
+        if atom.GetNumRadicalElectrons():
+            return "radical"
+        if atom.GetTotalValence() > max_valence(key) or atom.GetDegree() > max_valence(key):
+            return "valence"
+        has_carbon |= key == ("C", 0)
+    if not has_carbon:
+        return "no_carbon"
+    return None
+
+
+def filter_smiles(
+    smiles: Iterable[str],
+    vocab: Sequence[AtomType] = MOSES_VOCAB,
+    max_atoms: int = 38,
+    limit: int | None = None,
+    source: str = "smiles",
+) -> MoleculeSet:
+    """Parse, canonicalise and keep the buildable molecules (duplicates dropped, first ``limit``)."""
+    RDLogger.DisableLog("rdApp.*")
+    kept: list[str] = []
+    seen: set[str] = set()
+    skipped: Counter = Counter()
+    for raw in smiles:
+        if limit is not None and len(kept) >= limit:
+            break
+        text = raw.strip()
+        if not text:
+            continue
+        mol = Chem.MolFromSmiles(text)
+        if mol is None:
+            skipped["invalid"] += 1
+            continue
+        reason = check_buildable(mol, vocab, max_atoms)
+        if reason is not None:
+            skipped[reason] += 1
+            continue
+        can = canonical(mol)
+        if can in seen:
+            skipped["duplicate"] += 1
+            continue
+        seen.add(can)
+        kept.append(can)
+    return MoleculeSet(kept, source, skipped)
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {name!r} is not installed (needed for its data files)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def moses_path(split: str = "train") -> Path:
+    """Path of MOSES ``train``/``test`` CSV inside the installed ``molsets`` package (not imported)."""
+    if split not in ("train", "test", "test_scaffolds"):
+        raise ValueError(f"argument 'split' must be 'train', 'test' or 'test_scaffolds', got {split!r}")
+    path = _package_dir("moses") / "dataset" / "data" / f"{split}.csv.gz"
+    if not path.is_file():
+        raise FileNotFoundError(f"MOSES file {path} is missing; install molsets==0.3.1 --no-deps")
+    return path
+
+
+def _read_csv_smiles(handle: io.TextIOBase, path: Path | str) -> Iterable[str]:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        return
+    lowered = [h.strip().lower() for h in header]
+    if "smiles" not in lowered:
+        raise KeyError(f"{path}: no 'smiles' column in header {header}")
+    col = lowered.index("smiles")
+    for row in reader:
+        if len(row) > col:
+            yield row[col]
+
+
+def load_moses(
+    split: str = "train",
+    limit: int | None = None,
+    max_atoms: int = 38,
+    sample: int | None = None,
+    seed: int = 0,
+) -> MoleculeSet:
+    """MOSES molecules (``split`` train/test). Used by notebook 06.
+
+    ``limit`` keeps the first buildable molecules in file order; ``sample`` instead draws that many
+    lines uniformly at random (seeded) from the whole file before filtering.
+    """
+    path = moses_path(split)
+    with gzip.open(path, "rt") as handle:
+        rows = list(_read_csv_smiles(handle, path)) if sample else None
+        if rows is not None:
+            idx = np.random.default_rng(seed).choice(len(rows), size=min(sample, len(rows)), replace=False)
+            return filter_smiles((rows[i] for i in sorted(idx)), MOSES_VOCAB, max_atoms, None, f"moses-{split}")
+        return filter_smiles(_read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}")
+
+
+def nci_path() -> Path:
+    """RDKit's ``Data/NCI/first_5K.smi``."""
+    from rdkit import RDConfig
+
+    path = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+    if not path.is_file():
+        raise FileNotFoundError(f"RDKit's NCI file {path} is missing")
+    return path
+
+
+def _read_smiles_list(handle: io.TextIOBase) -> Iterable[str]:
+    for line in handle:
+        parts = line.split()
+        if parts and not parts[0].startswith("#"):
+            yield parts[0]
+
+
+def load_nci(limit: int | None = None, max_atoms: int = 38, vocab: Sequence[AtomType] = ZINC_VOCAB) -> MoleculeSet:
+    """The NCI molecules RDKit ships, filtered to ``vocab`` (fallback data set of notebook 06)."""
+    with nci_path().open() as handle:
+        return filter_smiles(_read_smiles_list(handle), vocab, max_atoms, limit, "nci")
+
+
+def load_zinc250k(
+    path: str | Path,
+    limit: int | None = None,
+    max_atoms: int = 38,
+    vocab: Sequence[AtomType] = ZINC_VOCAB,
+) -> MoleculeSet:
+    """ZINC250k from a user-supplied CSV (``smiles`` column) or SMILES list (``.smi``/``.txt``, gz ok)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ZINC250k file {path} does not exist")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="") as handle:
+        first = handle.readline()
+        handle.seek(0)
+        looks_csv = "," in first or path.name.lower().endswith((".csv", ".csv.gz"))
+        if looks_csv:
+            return filter_smiles(_read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k")
+        lines = _read_smiles_list(handle)
+        if first.strip().lower() in ("smiles", "smi"):
+            lines = itertools.islice(lines, 1, None)
+        return filter_smiles(lines, vocab, max_atoms, limit, "zinc250k")

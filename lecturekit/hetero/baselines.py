@@ -1,0 +1,83 @@
+"""Baselines for notebook 04: degree score, concatenated features + logistic regression, shuffled targets.
+
+(The no-graph factorisations RESCAL / DEDICOM are :class:`lecturekit.hetero.model.FactorizationModel`; the
+drug-drug-only GCN is Decagon on :func:`lecturekit.hetero.graph.drug_only` data.)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.data import HeteroData
+
+from lecturekit.data.polypharmacy import TARGET_EDGE
+from lecturekit.hetero.evaluate import Scorer
+from lecturekit.hetero.split import Triples
+
+
+def degree_scorer(train: Triples, num_drugs: int, num_relations: int) -> Scorer:
+    """No learning: ``score_r(i, j) = log(1 + deg_r(i)) + log(1 + deg_r(j))`` from training edges.
+
+    ``deg_r`` counts the relation-r training edges of a drug. Used by ``notebooks/04_decagon.ipynb``.
+    """
+    deg = torch.bincount(train.rel * num_drugs + train.src, minlength=num_relations * num_drugs).double()
+    logdeg = torch.log1p(deg)
+
+    def score(edges: Triples) -> torch.Tensor:
+        return logdeg[edges.rel * num_drugs + edges.src] + logdeg[edges.rel * num_drugs + edges.dst]
+
+    return score
+
+
+def drug_pair_features(data: HeteroData, dim: int = 100) -> torch.Tensor:
+    """Per-drug features: mono side effects and one-hot targets, reduced by PCA to ``dim``, standardised.
+
+    The paper's "concatenated drug features" baseline input. Shape ``(N_drug, min(dim, ...))``.
+    """
+    num_drugs, num_proteins = int(data["drug"].num_nodes), int(data["protein"].num_nodes)
+    targets = torch.zeros(num_drugs, num_proteins)
+    dt = data[TARGET_EDGE].edge_index
+    targets[dt[0], dt[1]] = 1.0
+    parts = [targets]
+    if "x" in data["drug"]:
+        parts.insert(0, data["drug"].x.float())
+    x = torch.cat(parts, dim=1)
+    x = x - x.mean(0, keepdim=True)
+    q = min(dim, num_drugs - 1, x.size(1))
+    u, s, _ = torch.linalg.svd(x, full_matrices=False)
+    f = u[:, :q] * s[:q]
+    return (f - f.mean(0)) / f.std(0).clamp_min(1e-8)
+
+
+class ConcatFeaturesLR(nn.Module):
+    """Per-side-effect logistic regression on concatenated drug features: ``w_r^T [f_i; f_j] + b_r``.
+
+    Trained with the same loop/negatives as the other models. Used by ``notebooks/04_decagon.ipynb``.
+    """
+
+    def __init__(self, features: torch.Tensor, num_relations: int) -> None:
+        super().__init__()
+        self.register_buffer("features", features)
+        self.weight = nn.Parameter(torch.empty(num_relations, 2 * features.size(1)))
+        self.bias = nn.Parameter(torch.empty(num_relations))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.weight)
+        nn.init.zeros_(self.bias)
+
+    def embed(self) -> dict[str, torch.Tensor]:
+        return {"drug": self.features}
+
+    def score(self, z: dict[str, torch.Tensor], edges: Triples) -> torch.Tensor:
+        f = z["drug"]
+        pair = torch.cat([f[edges.src], f[edges.dst]], dim=1)
+        return (pair * self.weight[edges.rel]).sum(-1) + self.bias[edges.rel]
+
+
+def shuffled_targets(data: HeteroData, seed: int = 0) -> torch.Tensor:
+    """Drug->protein edges with the drug column permuted: same degrees, biology destroyed (the ablation)."""
+    dt = data[TARGET_EDGE].edge_index
+    generator = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(dt.size(1), generator=generator)
+    return torch.stack([dt[0][perm], dt[1]])

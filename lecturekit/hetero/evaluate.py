@@ -1,0 +1,93 @@
+"""Per-side-effect AUROC, AUPRC and AP@50, averaged over side effects (the paper's Table 2 metrics).
+
+Each side effect r is ranked on its own: its test positives against the same number of negatives from one
+protocol (:func:`lecturekit.hetero.negatives.evaluation_negatives`). AP@50 follows the authors' ``apk``:
+rank all candidates by score, ``AP@k = sum_{i<=k, hit} precision@i / min(#positives, k)``.
+Used by ``notebooks/04_decagon.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from lecturekit.hetero.split import Triples
+
+Scorer = Callable[[Triples], torch.Tensor]
+
+
+def ap_at_k(scores: np.ndarray, labels: np.ndarray, k: int = 50) -> float:
+    """Average precision of the top ``k`` by score; ``labels`` 1 for positives. Ties broken stably."""
+    num_pos = int(labels.sum())
+    if num_pos == 0:
+        return float("nan")
+    order = np.argsort(-scores, kind="stable")[:k]
+    hits = labels[order].astype(float)
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / min(num_pos, k))
+
+
+@dataclass
+class EvalResult:
+    """Mean metrics over side effects and the per-side-effect arrays (NaN where undefined)."""
+
+    auroc: float
+    auprc: float
+    ap50: float
+    per_relation: dict[str, np.ndarray]
+
+    def as_dict(self) -> dict[str, float]:
+        return {"auroc": self.auroc, "auprc": self.auprc, "ap@50": self.ap50}
+
+
+def evaluate_scores(
+    pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarray, neg_rel: np.ndarray, num_relations: int
+) -> EvalResult:
+    """Metrics per relation from scores of positives and negatives; relations lacking either are skipped."""
+    per = {m: np.full(num_relations, np.nan) for m in ("auroc", "auprc", "ap@50")}
+    pos_order, neg_order = np.argsort(pos_rel, kind="stable"), np.argsort(neg_rel, kind="stable")
+    pos_bounds = np.searchsorted(pos_rel[pos_order], np.arange(num_relations + 1))
+    neg_bounds = np.searchsorted(neg_rel[neg_order], np.arange(num_relations + 1))
+    for r in range(num_relations):
+        p = pos_scores[pos_order[pos_bounds[r] : pos_bounds[r + 1]]]
+        n = neg_scores[neg_order[neg_bounds[r] : neg_bounds[r + 1]]]
+        if len(p) == 0 or len(n) == 0:
+            continue
+        scores = np.concatenate([p, n])
+        labels = np.concatenate([np.ones(len(p)), np.zeros(len(n))])
+        per["auroc"][r] = roc_auc_score(labels, scores)
+        per["auprc"][r] = average_precision_score(labels, scores)
+        per["ap@50"][r] = ap_at_k(scores, labels, 50)
+    if np.isnan(per["auroc"]).all():
+        raise ValueError("no relation has both positives and negatives to evaluate")
+    return EvalResult(
+        auroc=float(np.nanmean(per["auroc"])),
+        auprc=float(np.nanmean(per["auprc"])),
+        ap50=float(np.nanmean(per["ap@50"])),
+        per_relation=per,
+    )
+
+
+@torch.no_grad()
+def evaluate(scorer: Scorer, positives: Triples, negatives: Triples, num_relations: int) -> EvalResult:
+    """Score ``positives`` and ``negatives`` with ``scorer`` and compute :func:`evaluate_scores`."""
+    pos = scorer(positives).detach().double().numpy()
+    neg = scorer(negatives).detach().double().numpy()
+    return evaluate_scores(pos, neg, positives.rel.numpy(), negatives.rel.numpy(), num_relations)
+
+
+def model_scorer(model: torch.nn.Module) -> Scorer:
+    """A scorer from a trained model: embeds once (eval mode), then scores any triples."""
+    model.eval()
+    with torch.no_grad():
+        z = model.embed()
+
+    def score(edges: Triples) -> torch.Tensor:
+        with torch.no_grad():
+            return model.score(z, edges)
+
+    return score

@@ -1,0 +1,121 @@
+"""Drug-drug edge triples and the per-side-effect train/validation/test split.
+
+Each side effect r is split on its own into train/validation/test *unordered pairs*; a pair's two directions
+``(i, j, r)`` and ``(j, i, r)`` always land in the same part. The original Decagon code splits the entries of
+the symmetric adjacency matrix independently, so the reverse of a test edge usually sits in training (and in
+the message-passing graph): ``leak=True`` reproduces that to measure how much it inflates the scores.
+Used by ``notebooks/04_decagon.ipynb``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class Triples:
+    """Directed typed edges: ``src[k] -> dst[k]`` of relation ``rel[k]`` (LongTensors of equal length)."""
+
+    src: torch.Tensor
+    dst: torch.Tensor
+    rel: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if not (self.src.shape == self.dst.shape == self.rel.shape) or self.src.dim() != 1:
+            raise ValueError(
+                f"Triples need 1-d src/dst/rel of equal length, got {tuple(self.src.shape)}, "
+                f"{tuple(self.dst.shape)}, {tuple(self.rel.shape)}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.src.numel())
+
+    def both_directions(self) -> Triples:
+        """These edges plus their reverses."""
+        return Triples(torch.cat([self.src, self.dst]), torch.cat([self.dst, self.src]), self.rel.repeat(2))
+
+    def keys(self, num_nodes: int) -> torch.Tensor:
+        """One int64 per directed edge: ``(rel * N + src) * N + dst``."""
+        return (self.rel * num_nodes + self.src) * num_nodes + self.dst
+
+    def subset(self, index: torch.Tensor) -> Triples:
+        return Triples(self.src[index], self.dst[index], self.rel[index])
+
+    @staticmethod
+    def cat(parts: list[Triples]) -> Triples:
+        return Triples(*(torch.cat([getattr(p, f) for p in parts]) for f in ("src", "dst", "rel")))
+
+
+@dataclass
+class DDISplit:
+    """Directed train/validation/test triples plus every known positive (for excluding negatives)."""
+
+    train: Triples
+    val: Triples
+    test: Triples
+    all_pos: Triples
+    num_drugs: int
+    num_relations: int
+    leak: bool
+
+
+def _split_index(n: int, val: float, test: float, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    perm = torch.randperm(n, generator=generator)
+    n_test = int(round(n * test))
+    n_val = int(round(n * val))
+    return perm[n_test + n_val :], perm[n_test : n_test + n_val], perm[:n_test]
+
+
+def split_pairs(
+    pairs: Triples,
+    num_drugs: int,
+    num_relations: int,
+    val: float = 0.1,
+    test: float = 0.1,
+    seed: int = 0,
+    leak: bool = False,
+) -> DDISplit:
+    """Split each side effect's drug pairs into train/validation/test; returns directed triples.
+
+    Args:
+        pairs: every (unordered pair, side effect) once, e.g. ``data["drug", "side_effect", "drug"]``.
+        val, test: fractions per side effect (rounded per side effect).
+        leak: split the directed entries independently, as the original code does, instead of pairs.
+    Shapes: each returned part holds both directions of its pairs (``leak=False``).
+    Used by ``notebooks/04_decagon.ipynb``.
+    """
+    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+        raise ValueError(f"arguments 'val' ({val}) and 'test' ({test}) must be fractions with val + test < 1")
+    if len(pairs) and (int(pairs.rel.max()) >= num_relations or int(pairs.rel.min()) < 0):
+        raise ValueError(f"relation index out of range [0, {num_relations}) in argument 'pairs'")
+    lo, hi = torch.minimum(pairs.src, pairs.dst), torch.maximum(pairs.src, pairs.dst)
+    if bool((lo == hi).any()):
+        raise ValueError("argument 'pairs' contains self-pairs (a drug with itself)")
+    key = torch.unique((pairs.rel * num_drugs + lo) * num_drugs + hi)
+    canon = Triples(key // num_drugs % num_drugs, key % num_drugs, key // (num_drugs * num_drugs))
+    units = canon.both_directions() if leak else canon
+    generator = torch.Generator().manual_seed(seed)
+    parts: list[list[torch.Tensor]] = [[], [], []]
+    order = torch.argsort(units.rel, stable=True)
+    counts = torch.bincount(units.rel, minlength=num_relations).tolist()
+    start = 0
+    for count in counts:
+        members = order[start : start + count]
+        start += count
+        for k, idx in enumerate(_split_index(count, val, test, generator)):
+            parts[k].append(members[idx])
+    out = []
+    for chosen in parts:
+        sub = units.subset(torch.cat(chosen) if chosen else torch.zeros(0, dtype=torch.long))
+        out.append(sub if leak else sub.both_directions())
+    return DDISplit(
+        train=out[0],
+        val=out[1],
+        test=out[2],
+        all_pos=canon.both_directions(),
+        num_drugs=num_drugs,
+        num_relations=num_relations,
+        leak=leak,
+    )

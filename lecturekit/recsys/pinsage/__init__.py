@@ -1,0 +1,84 @@
+"""PinSage (Ying et al., KDD 2018), one module per concept (notebooks 02 and 03).
+
+* :mod:`.sampler`     -- :class:`RandomWalkSampler`: importance neighbourhoods, visit counts.
+* :mod:`.layers`      -- :class:`PinSageConv`: importance / mean / max pooling convolution.
+* :mod:`.model`       -- :class:`PinSage`, :class:`PinSageConfig`.
+* :mod:`.batching`    -- K-hop computation graphs of a batch (:class:`BlockBuilder`, :class:`NeighborTable`).
+* :mod:`.loss`        -- :func:`max_margin_loss` (shared + optional per-query hard negatives).
+* :mod:`.train`       -- :func:`train_pinsage` (producer-consumer DataLoader, ``negative_sampler`` hook).
+* :mod:`.inference`   -- layer-wise vs per-node inference.
+* :mod:`.retrieval`   -- :class:`EmbeddingIndex` (faiss exact / HNSW, torch fallback).
+* :mod:`.evaluation`  -- :func:`evaluate_related`: rank the true related item among all items.
+* :mod:`.baselines`, :mod:`.pixie` -- feature kNN, item-CF, Pixie.
+* :mod:`.experiment`  -- the notebook's comparison runs (baselines, one GNN variant).
+* :mod:`.datasets`    -- :class:`RelatedItemTask` for the pinboard world and MovieLens-100K.
+"""
+
+from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
+from lecturekit.recsys.pinsage.batching import Block, BlockBuilder, MiniBatch, NeighborTable, tree_batch
+from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
+from lecturekit.recsys.pinsage.evaluation import (
+    RankingResult,
+    embedding_scorer,
+    evaluate_related,
+    ranking_cutoffs,
+)
+from lecturekit.recsys.pinsage.experiment import (
+    GNNRun,
+    make_sampler,
+    neighbor_tables,
+    run_baselines,
+    train_and_embed,
+)
+from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
+from lecturekit.recsys.pinsage.layers import PinSageConv
+from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
+from lecturekit.recsys.pinsage.pixie import pixie_scorer, pixie_scores
+from lecturekit.recsys.pinsage.retrieval import EmbeddingIndex
+from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
+from lecturekit.recsys.pinsage.train import (
+    NegativeSampler,
+    TrainConfig,
+    TrainHistory,
+    neighbor_fn,
+    train_pinsage,
+)
+
+__all__ = [
+    "Block",
+    "BlockBuilder",
+    "EmbeddingIndex",
+    "GNNRun",
+    "InferenceResult",
+    "MiniBatch",
+    "NegativeSampler",
+    "NeighborTable",
+    "PinSage",
+    "PinSageConfig",
+    "PinSageConv",
+    "RandomWalkSampler",
+    "RankingResult",
+    "RelatedItemTask",
+    "TrainConfig",
+    "TrainHistory",
+    "embedding_scorer",
+    "evaluate_related",
+    "feature_scorer",
+    "item_cf_scorer",
+    "layerwise_embeddings",
+    "make_sampler",
+    "max_margin_loss",
+    "movielens_task",
+    "neighbor_fn",
+    "neighbor_tables",
+    "pernode_embeddings",
+    "pinboard_task",
+    "pixie_scorer",
+    "pixie_scores",
+    "ranking_cutoffs",
+    "run_baselines",
+    "tree_batch",
+    "train_and_embed",
+    "train_pinsage",
+]

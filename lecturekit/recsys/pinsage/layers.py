@@ -1,0 +1,72 @@
+"""The PinSage convolution (Algorithm 1 of Ying et al., KDD 2018) with switchable pooling.
+
+For a destination node ``v`` with sampled neighbours ``u`` and importance weights ``alpha_u``:
+
+    n_v = sum_u alpha_u * ReLU(Q h_u + q)                (importance pooling: weighted mean)
+    z_v = ReLU(W [h_v || n_v] + w)
+    h_v' = z_v / ||z_v||_2
+
+``pooling="mean"`` is GraphSAGE's mean over uniformly sampled direct neighbours (the weights are
+uniform) and ``pooling="max"`` an element-wise max over them. Used by notebooks 02 and 03.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+
+POOLINGS = ("importance", "mean", "max")
+
+
+class PinSageConv(MessagePassing):
+    """One importance-pooling convolution over a :class:`~lecturekit.recsys.pinsage.batching.Block`.
+
+    Args:
+        in_dim: dimension of ``h`` (source and destination).
+        hidden_dim: dimension of the neighbour messages ``ReLU(Q h_u + q)``.
+        out_dim: output dimension.
+        pooling: ``"importance"`` | ``"mean"`` (weighted sum with the given weights) or ``"max"``.
+        normalize: divide the output by its L2 norm (the paper's step 3).
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, pooling: str = "importance", normalize: bool = True):
+        if pooling not in POOLINGS:
+            raise ValueError(f"argument 'pooling' must be one of {POOLINGS}, got {pooling!r}")
+        super().__init__(aggr="max" if pooling == "max" else "sum")
+        self.pooling, self.normalize = pooling, normalize
+        self.Q = nn.Linear(in_dim, hidden_dim)
+        self.W = nn.Linear(in_dim + hidden_dim, out_dim)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self.Q.reset_parameters()
+        self.W.reset_parameters()
+
+    def forward(self, h_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
+        """``h_src``: ``(n_src, in_dim)``; ``nbr``/``weight``: ``(n_dst, T)`` local ids (-1 pad).
+
+        Returns ``(n_dst, out_dim)``; destination ``i`` is source ``i``.
+        """
+        n_dst, n_src = nbr.shape[0], h_src.shape[0]
+        valid = nbr >= 0
+        dst = torch.arange(n_dst).unsqueeze(1).expand_as(nbr)[valid]
+        msg = F.relu(self.Q(h_src))
+        if self.pooling == "max":
+            edge_index = torch.stack([nbr[valid], dst])
+            n = self.propagate(edge_index, x=(msg, None), edge_weight=weight[valid], size=(n_src, n_dst))
+        else:  # a weighted sum is a sparse (n_dst x n_src) @ (n_src x hidden) product: fused, no per-edge copies
+            index = torch.stack([dst, nbr[valid]])
+            adj_t = torch.sparse_coo_tensor(index, weight[valid], (n_dst, n_src), check_invariants=False)
+            n = self.propagate(adj_t.coalesce(), x=(msg, None), edge_weight=None, size=(n_src, n_dst))
+        z = F.relu(self.W(torch.cat([h_src[:n_dst], n], dim=1)))
+        return F.normalize(z, dim=1) if self.normalize else z
+
+    def message(self, x_j: Tensor, edge_weight: Tensor | None) -> Tensor:
+        return x_j if self.pooling == "max" else x_j * edge_weight.unsqueeze(1)
+
+    def message_and_aggregate(self, adj_t: Tensor, x: tuple[Tensor, None], edge_weight: Tensor | None = None) -> Tensor:
+        """Importance / mean pooling as one sparse-dense product ``A_w @ ReLU(Q h + q)``."""
+        return torch.sparse.mm(adj_t, x[0])

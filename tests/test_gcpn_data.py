@@ -1,0 +1,51 @@
+"""GCPN data loaders (notebook 06): MOSES, NCI and ZINC250k fixtures; invalid input is counted."""
+
+from pathlib import Path
+
+import pytest
+
+from lecturekit.generation.gcpn import data
+
+FIXTURES = Path(__file__).parent / "fixtures" / "gcpn"
+
+
+def test_zinc250k_csv_fixture():
+    ms = data.load_zinc250k(FIXTURES / "zinc250k_sample.csv")
+    assert len(ms) == 4
+    assert ms.skipped["invalid"] == 1
+    assert ms.skipped["disconnected"] == 1  # [Na+].[Cl-]
+    assert "CC[NH+](CC)C1CCC(NC(=O)c2ccc(F)cc2)CC1" in ms.smiles
+    assert all("@" not in s for s in ms.smiles)  # stereochemistry removed
+
+
+def test_zinc250k_smiles_list_fixture():
+    ms = data.load_zinc250k(FIXTURES / "zinc250k_sample.smi")
+    assert ms.smiles == ["CCO", "c1ccccc1", "CC(=O)Nc1ccc(O)cc1"]
+    assert ms.skipped == {"invalid": 1, "atom_type": 1, "duplicate": 1}
+
+
+def test_loader_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data.load_zinc250k(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,logP\nx,1.0\n")
+    with pytest.raises(KeyError, match="no 'smiles' column"):
+        data.load_zinc250k(bad)
+    with pytest.raises(ValueError, match="split"):
+        data.moses_path("valid")
+
+
+def test_moses_and_nci():
+    moses = data.load_moses("train", limit=50)
+    assert len(moses) == 50 and not moses.skipped["invalid"]
+    assert data.moses_path("test").name == "test.csv.gz"
+    nci = data.load_nci(limit=100)
+    assert len(nci) == 100
+    assert all(data.check_buildable(data.Chem.MolFromSmiles(s), data.ZINC_VOCAB, 38) is None for s in nci.smiles)
+
+
+def test_max_valence_follows_isoelectronic_element():
+    assert data.max_valence(("C", 0)) == 4
+    assert data.max_valence(("N", 1)) == 4
+    assert data.max_valence(("O", -1)) == 1
+    assert data.max_valence(("S", 0)) == 6

@@ -1,0 +1,130 @@
+"""The GCPN environment (notebook 06): valence checks, masks and the expert round trip."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from rdkit import Chem
+
+from lecturekit.generation.gcpn import STOP, Action, EnvConfig, MoleculeEnv, VecMoleculeEnv, data, expert
+from lecturekit.generation.gcpn.policy import make_batch
+
+torch.set_num_threads(1)
+
+STATES = ["C", "CC=O", "C1=CC=CC=C1", "OC(=O)C(F)(F)F", "N#C", "C[N+](=O)[O-]", "CS(C)(=O)=O", "CCCC1CC1"]
+
+
+def all_actions(config: EnvConfig, n_atoms: int):
+    for first, second, bond in itertools.product(range(n_atoms), range(config.num_nodes), range(3)):
+        yield Action(first, second, bond)
+
+
+@pytest.mark.parametrize("smiles", STATES)
+def test_every_action_is_valid_or_rejected(smiles):
+    config = EnvConfig(max_atoms=12)
+    env = MoleculeEnv(config)
+    env.reset(smiles)
+    before = env.smiles()
+    for action in all_actions(config, env.n_atoms):
+        trial = env.clone()
+        reward, _, valid = trial.step(action)
+        if valid:
+            Chem.SanitizeMol(trial.rwmol.GetMol())  # raises if invalid
+            assert reward == config.step_reward
+            assert trial.free_valence().min() >= 0
+        else:
+            assert reward == -config.invalid_penalty
+            assert trial.smiles() == before  # reverted
+            assert trial.n_atoms == env.n_atoms and (trial.bonds == env.bonds).all()
+
+
+@pytest.mark.parametrize("smiles", STATES)
+def test_masks_allow_only_legal_actions(smiles):
+    config = EnvConfig(max_atoms=12)
+    env = MoleculeEnv(config)
+    obs = env.reset(smiles)
+    batch = make_batch(obs.bonds[None], obs.types[None], np.array([obs.n_atoms]), config)
+    allowed = 0
+    for first, second_local in zip(*torch.nonzero(batch.pair_ok[0]).T.tolist(), strict=True):
+        second = int(batch.to_env(torch.tensor(second_local)))
+        limit = min(int(batch.free[0, first]), int(batch.free[0, second_local]))
+        for bond in range(min(limit, 3)):
+            _, _, valid = env.clone().step(Action(first, second, bond))
+            assert valid, (smiles, first, second, bond)
+            allowed += 1
+    saturated = smiles in ("OC(=O)C(F)(F)F", "CS(C)(=O)=O")
+    assert allowed > 0 or saturated
+
+
+def test_full_molecule_masks_new_atoms():
+    config = EnvConfig(max_atoms=3)
+    env = MoleculeEnv(config)
+    obs = env.reset("CCC")
+    batch = make_batch(obs.bonds[None], obs.types[None], np.array([3]), config)
+    assert not batch.pair_ok[0, :, batch.slots:].any()  # no scaffold allowed
+    assert batch.pair_ok[0, 0, 2]  # ring closure C0-C2 still possible
+    _, _, valid = env.step(Action(0, config.scaffold(("C", 0)), 0))
+    assert not valid
+
+
+def test_stop_and_limits():
+    config = EnvConfig(vocab=data.MOSES_VOCAB, min_atoms=3, max_steps=5)
+    env = MoleculeEnv(config)
+    env.reset()
+    _, done, valid = env.step(STOP)
+    assert not valid and not done  # too small to stop
+    c = config.scaffold(("C", 0))
+    for _ in range(3):
+        env.step(Action(0, c, 0))
+    _, done, valid = env.step(STOP)
+    assert valid and done and env.smiles() == "CC(C)C"
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(STOP)
+    env.reset()
+    for _ in range(4):
+        env.step(Action(0, c, 0))  # the centre carbon is saturated now
+    _, _, valid = env.step(Action(0, c, 0))
+    assert not valid and env.done  # max_steps=5 reached
+    assert env.smiles() == "CC(C)(C)C"
+    with pytest.raises(ValueError, match="not in EnvConfig.vocab"):
+        EnvConfig(vocab=(("N", 0),))
+
+
+def test_round_trip_moses_1000():
+    config = EnvConfig(vocab=data.MOSES_VOCAB)
+    molecules = data.load_moses("train", limit=1000).smiles
+    assert len(molecules) == 1000
+    for i, smiles in enumerate(molecules):
+        env = MoleculeEnv(config)
+        env.reset()
+        for action in expert.trajectory(smiles, config, rng=i):
+            env.step(action)
+        assert env.done
+        assert env.smiles() == smiles
+
+
+def test_round_trip_charged_nci_and_public_api():
+    for smiles in data.load_nci(limit=200).smiles:
+        assert expert.round_trip_ok(smiles)
+    actions = expert.trajectory("C[N+](=O)[O-]")  # default config: ZINC vocabulary
+    env = MoleculeEnv()
+    env.reset()
+    for action in actions:
+        env.step(action)
+    assert env.smiles() == "C[N+](=O)[O-]"
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        expert.trajectory("C[Si](C)C")
+
+
+def test_vec_env_and_history():
+    config = EnvConfig(vocab=data.MOSES_VOCAB)
+    venv = VecMoleculeEnv(2, config)
+    venv.reset(["CCO", "c1ccccc1"])
+    bonds, types, n_atoms = venv.observe([0, 1])
+    assert bonds.shape == (2, 38, 38) and list(n_atoms) == [3, 6]
+    o = config.scaffold(("O", 0))
+    rewards, dones, valid = venv.step([0, 1], [Action(0, o, 0), Action(0, o, 1)])
+    assert valid.tolist() == [True, False]  # aromatic carbon has one free valence
+    b, et, t, at = venv.envs[0].history()
+    assert at[3] == 0 and (at[:3] == -1).all() and et[0, 3] == 0

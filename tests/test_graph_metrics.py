@@ -1,0 +1,126 @@
+"""MMD metrics and 4-node orbit counts of lecturekit.generation.graph_metrics (notebook 05)."""
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from lecturekit.generation.graph_metrics import (
+    clustering_histogram,
+    degree_histogram,
+    mean_orbit_vector,
+    mmd_clustering,
+    mmd_degree,
+    mmd_orbit,
+    mmd_squared,
+    orbit_counts,
+    orbit_counts_naive,
+)
+
+torch.set_num_threads(1)
+
+
+def orbits_of(graph, node):
+    counts = orbit_counts(graph)
+    return {o: int(c) for o, c in enumerate(counts[list(graph.nodes()).index(node)]) if c}
+
+
+# ---- hand-counted orbits (ORCA numbering) ---------------------------------------------------------
+def test_orbits_path_p4_by_hand():
+    g = nx.path_graph(4)  # 0-1-2-3
+    assert orbits_of(g, 0) == {0: 1, 1: 1, 4: 1}  # end: one P3 as end, P4 end
+    assert orbits_of(g, 1) == {0: 2, 1: 1, 2: 1, 5: 1}  # inner: end of 1-2-3, middle of 0-1-2, P4 inner
+
+
+def test_orbits_star_by_hand():
+    g = nx.star_graph(3)  # centre 0, leaves 1..3
+    assert orbits_of(g, 0) == {0: 3, 2: 3, 7: 1}
+    assert orbits_of(g, 1) == {0: 1, 1: 2, 6: 1}
+
+
+def test_orbits_triangle_cycle_k4_by_hand():
+    assert orbits_of(nx.complete_graph(3), 0) == {0: 2, 3: 1}
+    assert orbits_of(nx.cycle_graph(4), 0) == {0: 2, 1: 2, 2: 1, 8: 1}
+    assert orbits_of(nx.complete_graph(4), 0) == {0: 3, 3: 3, 14: 1}
+
+
+def test_orbits_paw_and_diamond_by_hand():
+    paw = nx.Graph([(0, 1), (1, 2), (2, 0), (2, 3)])  # triangle 0,1,2 with tail 2-3
+    assert orbits_of(paw, 3) == {0: 1, 1: 2, 9: 1}  # tail end
+    assert orbits_of(paw, 0) == {0: 2, 1: 1, 3: 1, 10: 1}  # degree-2 triangle node
+    assert orbits_of(paw, 2) == {0: 3, 2: 2, 3: 1, 11: 1}  # degree-3 node
+    diamond = nx.Graph([(0, 2), (0, 3), (1, 2), (1, 3), (2, 3)])  # K4 minus edge 0-1
+    assert orbits_of(diamond, 0) == {0: 2, 1: 2, 3: 1, 12: 1}
+    assert orbits_of(diamond, 2) == {0: 3, 2: 1, 3: 2, 13: 1}
+
+
+def test_orbits_disconnected_sets_are_ignored():
+    g = nx.disjoint_union(nx.complete_graph(3), nx.empty_graph(1))  # triangle + isolated node
+    counts = orbit_counts(g)
+    assert counts[3].sum() == 0
+    assert counts[:3, 4:].sum() == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vectorised_orbits_match_naive(seed):
+    g = nx.gnp_random_graph(8, 0.5, seed=seed)
+    np.testing.assert_array_equal(orbit_counts(g), orbit_counts_naive(g))
+
+
+def test_mean_orbit_vector_shape():
+    vec = mean_orbit_vector(nx.cycle_graph(5))
+    assert vec.shape == (15,)
+    assert vec[0] == pytest.approx(2.0)
+
+
+# ---- descriptors ------------------------------------------------------------------------------------
+def test_histograms():
+    np.testing.assert_array_equal(degree_histogram(nx.star_graph(3)), [0, 3, 0, 1])
+    hist = clustering_histogram(nx.complete_graph(4))
+    assert hist.shape == (100,) and hist[-1] == 4 and hist.sum() == 4
+
+
+def test_emd_kernel_is_cdf_distance():
+    # one unit of mass moved by two bins: EMD = 2, k = exp(-4/2) with sigma = 1
+    p, q = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    expected = 2 - 2 * np.exp(-2.0)
+    assert mmd_squared([p], [q], kernel="emd", sigma=1.0) == pytest.approx(expected)
+    # TV between disjoint histograms is 1
+    assert mmd_squared([p], [q], kernel="tv", sigma=1.0) == pytest.approx(2 - 2 * np.exp(-0.5))
+
+
+# ---- MMD properties ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def graph_sets():
+    a = [nx.gnp_random_graph(14, 0.3, seed=s) for s in range(12)]
+    b = [nx.gnp_random_graph(14, 0.3, seed=100 + s) for s in range(12)]
+    far = [nx.barabasi_albert_graph(14, 1, seed=s) for s in range(12)]
+    return a, b, far
+
+
+@pytest.mark.parametrize("metric", [mmd_degree, mmd_clustering, mmd_orbit])
+@pytest.mark.parametrize("kernel", ["emd", "tv"])
+def test_mmd_properties(graph_sets, metric, kernel):
+    a, b, far = graph_sets
+    assert metric(a, a, kernel=kernel) == pytest.approx(0.0, abs=1e-9)
+    assert metric(a, far, kernel=kernel) == pytest.approx(metric(far, a, kernel=kernel))
+    assert metric(a, far, kernel=kernel) > metric(a, b, kernel=kernel)
+
+
+def test_mmd_bad_input():
+    with pytest.raises(ValueError, match="kernel"):
+        mmd_degree([nx.path_graph(3)], [nx.path_graph(3)], kernel="rbf")
+    with pytest.raises(ValueError, match="generated_graphs"):
+        mmd_degree([nx.path_graph(3)], [])
+
+
+def test_mmd_report_matches_public_functions(graph_sets):
+    from lecturekit.generation.graph_metrics import mmd_report
+
+    a, b, far = graph_sets
+    report = mmd_report(a, {"b": b, "far": far})
+    assert set(report) == {"b", "far"}
+    assert report["far"]["mmd-degree"] == pytest.approx(mmd_degree(a, far))
+    assert report["far"]["mmd-clustering/tv"] == pytest.approx(mmd_clustering(a, far, kernel="tv"))
+    assert report["b"]["mmd-orbit"] == pytest.approx(mmd_orbit(a, b))
+    assert report["b"]["mmd-orbit/tv"] == pytest.approx(mmd_orbit(a, b, kernel="tv"))
