@@ -5,6 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROFILE ?= course
+# Torch/BLAS threads per process. The course's models are small: one thread is about as fast and
+# never thrashes a busy 2-core laptop (two threads under contention ran 10-20x slower here).
+# On an idle many-core machine `make run THREADS=4` may help the larger full-profile runs.
+THREADS ?= 1
+export OMP_NUM_THREADS := $(THREADS)
 export PYTHONUNBUFFERED := 1
 
 .PHONY: run test lab setup unit notebooks lint bench clean
@@ -25,10 +30,6 @@ run: $(STAMP)
 	$(BIN)/lecturekit run --profile $(PROFILE)
 
 test: $(STAMP) lint unit notebooks
-
-# Tests run two pytest workers on two cores: one BLAS/OpenMP thread each, or the workers' thread
-# pools fight over the cores and small torch ops slow down by an order of magnitude.
-unit notebooks: export OMP_NUM_THREADS := 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check lecturekit tests benchmarks notebooks

@@ -64,7 +64,8 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "max_test_pairs": 200, "num_seeds": 1, "epochs": 2, "steps_per_epoch": 2, "batch_size": 64,
             "num_negatives": 32, "lr": 3e-3, "hidden_dim": 16, "top_t": 5, "max_hard": 4, "band": None,
             "hn_num_walks": 100, "hn_walk_length": 2, "hist_queries": 100,
-            "ml_seeds": 1, "ml_epochs": 1, "ml_steps_per_epoch": 2, "sibling_seeds": 1,
+            "ml_seeds": 1, "ml_epochs": 1, "ml_steps_per_epoch": 2, "sibling_seeds": 1, "sibling_epochs": 2,
+            "ml_methods": ["mean-pooling", "pinsage"],
         },
         "course": {
             "num_pins": 3000, "world": {"num_topics": 40, "categories_per_topic": 5, "board_noise": 0.2,
@@ -72,7 +73,9 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "max_test_pairs": 1000, "num_seeds": 3, "epochs": 5, "steps_per_epoch": 15, "batch_size": 128,
             "num_negatives": 64, "lr": 3e-3, "hidden_dim": 32, "top_t": 10, "max_hard": 5, "band": None,
             "hn_num_walks": 400, "hn_walk_length": 3, "hist_queries": 300,
-            "ml_seeds": 1, "ml_epochs": 4, "ml_steps_per_epoch": 15, "sibling_seeds": 5,
+            "ml_seeds": 1, "ml_epochs": 5, "ml_steps_per_epoch": 20, "sibling_seeds": 5, "sibling_epochs": 6,
+            "ml_methods": ["mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
+                           "pinsage-random-only", "pinsage-no-curriculum"],
         },
         "full": {
             "num_pins": 20000, "world": {"num_topics": 40, "categories_per_topic": 5, "board_noise": 0.2,
@@ -80,7 +83,9 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "max_test_pairs": 3000, "num_seeds": 5, "epochs": 12, "steps_per_epoch": 200, "batch_size": 256,
             "num_negatives": 256, "lr": 3e-3, "hidden_dim": 64, "top_t": 20, "max_hard": 6, "band": None,
             "hn_num_walks": 1000, "hn_walk_length": 3, "hist_queries": 1000,
-            "ml_seeds": 3, "ml_epochs": 12, "ml_steps_per_epoch": 200, "sibling_seeds": 10,
+            "ml_seeds": 3, "ml_epochs": 12, "ml_steps_per_epoch": 200, "sibling_seeds": 10, "sibling_epochs": 6,
+            "ml_methods": ["mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
+                           "pinsage-random-only", "pinsage-no-curriculum"],
         },
     },
     # notebooks/04_decagon.ipynb
@@ -98,7 +103,7 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "num_seeds": 3,
         },
         "full": {
-            "num_drugs": 645, "num_proteins": 19085, "num_modules": 200, "num_side_effects": 964,
+            "num_drugs": 645, "num_proteins": 19085, "num_modules": 30, "num_side_effects": 964,
             "num_popularity_side_effects": 20, "pairs_per_side_effect": 500, "ppi_degree": 75.0,
             "epochs": 100, "factorization_epochs": 300, "lr_epochs": 200, "hidden_dim": 64, "out_dim": 32,
             "num_seeds": 5,
@@ -108,28 +113,28 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "graphrnn": {
         "quick": {
             "datasets": ["community-small", "grid", "ego-small"],
-            "num_graphs": {"community-small": 20, "grid": 20, "ego-small": 30},
-            "steps": {"graphrnn": 15, "graphrnn-s": 15},
-            "batch_size": 16, "lr": 3e-3, "num_layers": 1, "hidden_dim": 32, "m_orderings": 5,
+            "num_graphs": {"community-small": 15, "grid": 15, "ego-small": 15},
+            "steps": {"community-small": 8, "grid": 8, "ego-small": 8},
+            "batch_size": 16, "lr": 3e-3, "num_layers": 1, "hidden_dim": 32, "m_orderings": 5, "sample_seeds": 1,
         },
         "course": {
             "datasets": ["community-small", "grid", "ego-small"],
             "num_graphs": {"community-small": 100, "grid": 100, "ego-small": 200},
-            "steps": {"graphrnn": 1200, "graphrnn-s": 1200},
-            "batch_size": 32, "lr": 3e-3, "num_layers": 1, "hidden_dim": 64, "m_orderings": 20,
+            "steps": {"community-small": 1500, "grid": 600, "ego-small": 600},
+            "batch_size": 32, "lr": 3e-3, "num_layers": 1, "hidden_dim": 64, "m_orderings": 20, "sample_seeds": 4,
         },
         "full": {  # the paper's small-graph setting: 3000 epochs x 32 batches of 32, 4-layer GRUs
             "datasets": ["community-small", "grid", "ego-small"],
             "num_graphs": {"community-small": 100, "grid": 100, "ego-small": 200},
-            "steps": {"graphrnn": 96000, "graphrnn-s": 96000},
-            "batch_size": 32, "lr": 3e-3, "num_layers": 4, "hidden_dim": 64, "m_orderings": 100,
+            "steps": {"community-small": 96000, "grid": 96000, "ego-small": 96000},
+            "batch_size": 32, "lr": 3e-3, "num_layers": 4, "hidden_dim": 64, "m_orderings": 100, "sample_seeds": 4,
         },
     },
     # notebooks/06_gcpn.ipynb
     "gcpn": {
         "quick": {
             "train_molecules": 200, "test_molecules": 100, "expert_molecules": 40, "max_atoms": 38,
-            "max_steps": 20, "hidden": 16, "mlp_hidden": 32, "layers": 2, "bc_steps": 4, "bc_batch": 32,
+            "max_steps": 40, "hidden": 16, "mlp_hidden": 32, "layers": 2, "bc_steps": 4, "bc_batch": 32,
             "num_envs": 4, "ppo_epochs": 1, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
             "qed_iterations": 2, "plogp_iterations": 2, "plogp_min_atoms": 5, "target_iterations": 1,
             "eval_samples": 8, "target_samples": 8, "constrained_molecules": 4, "constrained_samples": 2,
@@ -138,10 +143,10 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "course": {
             "train_molecules": 2000, "test_molecules": 1000, "expert_molecules": 1000, "max_atoms": 38,
             "max_steps": 60, "hidden": 32, "mlp_hidden": 64, "layers": 3, "bc_steps": 250, "bc_batch": 128,
-            "num_envs": 32, "ppo_epochs": 4, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
-            "qed_iterations": 12, "plogp_iterations": 12, "plogp_min_atoms": 20, "target_iterations": 4,
-            "eval_samples": 256, "target_samples": 128, "constrained_molecules": 100, "constrained_samples": 4,
-            "constrained_steps": 8, "constrained_iterations": 4, "seed": 0,
+            "num_envs": 16, "ppo_epochs": 3, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
+            "qed_iterations": 8, "plogp_iterations": 8, "plogp_min_atoms": 12, "target_iterations": 2,
+            "eval_samples": 128, "target_samples": 64, "constrained_molecules": 50, "constrained_samples": 4,
+            "constrained_steps": 8, "constrained_iterations": 2, "seed": 0,
         },
         "full": {
             "train_molecules": 250000, "test_molecules": 50000, "expert_molecules": 50000, "max_atoms": 38,

@@ -171,3 +171,12 @@ def test_planted_graph_hard_negatives_beat_random_only() -> None:
     random_only = run_variant(task, "pinsage-random-only", seed=0, **common)
     curriculum = run_variant(task, "pinsage", seed=0, **common)
     assert curriculum.final.mrr_scaled >= random_only.final.mrr_scaled
+
+
+def test_benchmark_smoke(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
+    from benchmarks.bench_hard_negatives import main
+
+    result = main(["--smoke"])
+    assert (tmp_path / "bench" / "hard_negatives.json").exists()
+    assert result["naive_s_per_batch"] > 0 and result["cached_s_per_batch"] > 0

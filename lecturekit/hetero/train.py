@@ -35,6 +35,7 @@ class TrainConfig:
     batch_mode: str = "full"  # or "edge-type"
     batch_size: int = 512
     neg_power: float = 0.75
+    chunk_size: int | None = None  # score the decoder in chunks of this many triples (memory), same gradient
     seed: int = 0
     progress: bool = False
 
@@ -67,7 +68,9 @@ def train_link_predictor(
     generator = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     sampler = DegreeNegativeSampler(train, num_drugs, num_relations, power=config.neg_power)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
+    )
     history: list[dict[str, Any]] = []
     model.train()
     for epoch in tqdm(range(config.epochs), desc="epochs", disable=not config.progress, leave=False):
@@ -81,16 +84,54 @@ def train_link_predictor(
             neg = sampler.corrupt(pos, generator)
             optimizer.zero_grad()
             z = model.embed()
-            s_pos, s_neg = model.score(z, pos), model.score(z, neg)
-            if config.loss == "xent":
-                loss = binary_cross_entropy(s_pos, s_neg)
+            if config.chunk_size is None or len(pos) <= config.chunk_size:
+                loss = _pair_loss(model, z, pos, neg, config)
+                if hasattr(model, "auxiliary_loss"):
+                    loss = loss + model.auxiliary_loss(z, generator)
+                loss.backward()
             else:
-                loss = max_margin(s_pos, s_neg, config.margin)
-            if hasattr(model, "auxiliary_loss"):
-                loss = loss + model.auxiliary_loss(z, generator)
-            loss.backward()
+                loss = _chunked_backward(model, z, pos, neg, config, generator)
             optimizer.step()
             total += float(loss.detach()) * len(index)
         history.append({"epoch": epoch, "loss": total / max(len(train), 1)})
     model.eval()
     return history
+
+
+def _pair_loss(model: nn.Module, z: dict[str, torch.Tensor], pos: Triples, neg: Triples, config: TrainConfig):
+    s_pos, s_neg = model.score(z, pos), model.score(z, neg)
+    if config.loss == "xent":
+        return binary_cross_entropy(s_pos, s_neg)
+    return max_margin(s_pos, s_neg, config.margin)
+
+
+def _chunked_backward(
+    model: nn.Module,
+    z: dict[str, torch.Tensor],
+    pos: Triples,
+    neg: Triples,
+    config: TrainConfig,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Same gradient as one full-batch backward, with the decoder evaluated chunk by chunk.
+
+    The embeddings are detached into leaves; each chunk's loss (weighted by its share of the batch, since
+    the loss is a mean) is backpropagated into them and into the decoder; finally ``sum(z * dL/dz)`` (plus the
+    auxiliary loss) is backpropagated once through the encoder. Peak memory: one chunk of decoder activations.
+    """
+    leaves = {t: v.detach().requires_grad_() for t, v in z.items()}
+    total = torch.zeros(())
+    n, chunk = len(pos), int(config.chunk_size or len(pos))
+    for start in range(0, n, chunk):
+        index = torch.arange(start, min(start + chunk, n))
+        part = _pair_loss(model, leaves, pos.subset(index), neg.subset(index), config) * (len(index) / n)
+        part.backward()
+        total = total + part.detach()
+    surrogate = sum((z[t] * leaves[t].grad).sum() for t in z if leaves[t].grad is not None)
+    if hasattr(model, "auxiliary_loss"):
+        aux = model.auxiliary_loss(z, generator)
+        surrogate = surrogate + aux
+        total = total + aux.detach()
+    if isinstance(surrogate, torch.Tensor) and surrogate.requires_grad:
+        surrogate.backward()
+    return total

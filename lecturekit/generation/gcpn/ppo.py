@@ -80,13 +80,17 @@ def _stack_histories(histories: list[tuple[np.ndarray, ...]]) -> tuple[Tensor, .
 def expert_episodes(smiles: list[str], config: EnvConfig, rng: np.random.Generator) -> Episodes:
     """Behaviour-cloning data: one random connected-subgraph trajectory per molecule.
 
-    Stop actions that the environment would reject (fewer than ``min_atoms`` atoms) are dropped.
+    Stop actions that the environment would reject (fewer than ``min_atoms`` atoms) are dropped,
+    and molecules needing more than ``max_steps`` actions are skipped.
     """
     from lecturekit.generation.gcpn.expert import replay
 
     histories, rows = [], []
-    for e, smi in enumerate(smiles):
+    for smi in smiles:
         actions = trajectory(smi, config, rng)
+        if len(actions) > config.max_steps:
+            continue
+        e = len(histories)
         env = replay(actions, config)
         histories.append(env.history())
         n_final = env.n_atoms

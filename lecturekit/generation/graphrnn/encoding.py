@@ -9,8 +9,8 @@ Under a node ordering ``pi`` the graph becomes the sequence ``S_1, ..., S_{n-1}`
 
 A BFS ordering guarantees that every edge joins nodes at most ``M`` positions apart for a small ``M``
 (the largest BFS-queue "span"), which is what makes the truncation lossless. Because every BFS node after
-the first has an edge to an earlier node, an all-zero ``S_i`` can only mean "no more nodes": the
-end-of-sequence (EOS) rule.
+the first has an edge to an earlier node, an all-zero ``S_i`` never occurs inside a graph; the sampler
+writes zero rows after its end-of-sequence (EOS) step and :func:`seq_to_graph` cuts there.
 """
 
 from __future__ import annotations

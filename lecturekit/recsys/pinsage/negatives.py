@@ -149,7 +149,7 @@ def num_hard_negatives(epoch: int, schedule: str = "curriculum", max_hard: int =
 
 
 def positive_sets(pairs: Tensor, num_items: int) -> tuple[Tensor, Tensor]:
-    """CSR ``(ptr, items)`` of each item's known positives (pairs taken in both directions)."""
+    """CSR ``(ptr, items)`` of each item's known positives (pairs taken in both directions); notebook 03."""
     pairs = torch.as_tensor(pairs).long()
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"argument 'pairs' must be (P, 2), got shape {tuple(pairs.shape)}")
@@ -308,7 +308,7 @@ class VariantRun:
 
 
 def embed_all(model: PinSage, features: Tensor, sampler: RandomWalkSampler) -> Tensor:
-    """Embeddings of every item with one fixed neighbourhood table (layer-wise inference)."""
+    """Embeddings of every item with one fixed neighbourhood table (layer-wise inference); notebook 03."""
     table = NeighborTable(neighbor_fn(sampler, model.config.pooling), features.shape[0])
     return layerwise_embeddings(model, features, table).embeddings
 
@@ -325,6 +325,7 @@ def run_variant(
     hard_sampler: HardNegativeSampler | None = None,
     eval_every_epoch: bool = False,
     progress: bool = False,
+    num_threads: int | None = 1,
 ) -> VariantRun:
     """Train and evaluate one of :data:`METHODS` on ``task`` (notebook 03).
 
@@ -336,7 +337,32 @@ def run_variant(
         hard_config: :class:`HardNegativeConfig` fields (``schedule`` comes from ``method``).
         hard_sampler: reuse a sampler (its band cache) across seeds; its schedule is overridden.
         eval_every_epoch: evaluate on the test pairs after every epoch (the curriculum plot).
+        num_threads: torch intra-op threads while this runs (restored after); the course's graphs
+            are small, so one thread is fastest on a shared laptop. ``None`` leaves the setting alone.
     """
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        return _run_variant(task, method, seed, model_config, train_config, sampler_config, hard_config, hard_sampler,
+                            eval_every_epoch, progress)  # fmt: skip
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run_variant(
+    task: RelatedItemTask,
+    method: str,
+    seed: int,
+    model_config: dict | None,
+    train_config: dict | None,
+    sampler_config: dict | None,
+    hard_config: dict | None,
+    hard_sampler: HardNegativeSampler | None,
+    eval_every_epoch: bool,
+    progress: bool,
+) -> VariantRun:
+    """The body of :func:`run_variant`."""
     if method not in METHODS:
         raise ValueError(f"argument 'method' must be one of {', '.join(METHODS)}, got {method!r}")
     spec = METHODS[method]
