@@ -144,7 +144,7 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "train_molecules": 2000, "test_molecules": 1000, "expert_molecules": 1000, "max_atoms": 38,
             "max_steps": 60, "hidden": 32, "mlp_hidden": 64, "layers": 3, "bc_steps": 250, "bc_batch": 128,
             "num_envs": 16, "ppo_epochs": 3, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
-            "qed_iterations": 8, "plogp_iterations": 8, "plogp_min_atoms": 12, "target_iterations": 2,
+            "qed_iterations": 20, "plogp_iterations": 20, "plogp_min_atoms": 12, "target_iterations": 2,
             "eval_samples": 128, "target_samples": 64, "constrained_molecules": 50, "constrained_samples": 4,
             "constrained_steps": 8, "constrained_iterations": 2, "seed": 0,
         },

@@ -16,7 +16,7 @@ from lecturekit.recsys.pinsage.negatives import (
     run_variant,
     sibling_task,
 )
-from lecturekit.recsys.pinsage.xent import use_loss, xent_loss
+from lecturekit.recsys.pinsage.xent import xent_loss
 
 torch.set_num_threads(1)
 
@@ -141,12 +141,6 @@ def test_xent_loss_hand_computed_and_hook() -> None:
     assert xent_loss(q, p, n, h, temperature=0.1).item() == pytest.approx(expected.item(), rel=1e-5)
     with pytest.raises(ValueError, match="temperature"):
         xent_loss(q, p, n, temperature=0.0)
-    from lecturekit.recsys.pinsage import train as train_module
-
-    before = train_module.max_margin_loss
-    with use_loss(xent_loss) as extra:
-        assert extra == {"loss_fn": xent_loss} or train_module.max_margin_loss is xent_loss
-    assert train_module.max_margin_loss is before
 
 
 def test_method_table_names() -> None:

@@ -262,14 +262,16 @@ def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, conf
              checkpoint_every: int = 5, progress: bool = True) -> Trainer:
     """RL fine-tuning of a copy of ``pretrained`` (notebook 06).
 
-    With ``checkpoint``: an existing checkpoint written with the same :class:`TrainConfig` is
-    resumed (an interrupted run continues exactly), and the run saves every ``checkpoint_every``
-    iterations and at the end.
+    With ``checkpoint``: an existing checkpoint written with the same :class:`TrainConfig` (up to
+    ``iterations``, and at most ``config.iterations`` done) is resumed -- an interrupted run
+    continues exactly, a finished one can be extended -- and the run saves every
+    ``checkpoint_every`` iterations and at the end.
     """
     trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts)
     if checkpoint is not None and Path(checkpoint).is_file():
-        saved = torch.load(checkpoint, weights_only=False).get("config")
-        if saved == asdict(config):
+        state = torch.load(checkpoint, weights_only=False)
+        saved = dict(state.get("config", {}), iterations=config.iterations)
+        if saved == asdict(config) and state["iteration"] <= config.iterations:
             trainer.load(checkpoint)
     trainer.train(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
     return trainer

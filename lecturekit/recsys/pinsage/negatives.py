@@ -50,7 +50,7 @@ from lecturekit.recsys.pinsage.loss import max_margin_loss
 from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import TrainConfig, TrainHistory, neighbor_fn, train_pinsage
-from lecturekit.recsys.pinsage.xent import use_loss, xent_loss
+from lecturekit.recsys.pinsage.xent import xent_loss
 from lecturekit.seed import seed_everything
 
 SCHEDULES = ("curriculum", "no-curriculum", "random-only")
@@ -389,11 +389,10 @@ def _run_variant(
         return result.as_dict()
 
     loss = xent_loss if spec["loss"] == "xent" else max_margin_loss
-    with use_loss(loss) as extra:
-        history = train_pinsage(
-            model, features, sampler, task.train_pairs, config, negative_sampler=negatives,
-            eval_fn=evaluate if eval_every_epoch else None, progress=progress, **extra,
-        )  # fmt: skip
+    history = train_pinsage(
+        model, features, sampler, task.train_pairs, config, negative_sampler=negatives,
+        eval_fn=evaluate if eval_every_epoch else None, progress=progress, loss_fn=loss,
+    )  # fmt: skip
     embeddings = embed_all(model, features, sampler)
     final = evaluate_related(embedding_scorer(embeddings), task.test_pairs, task.num_items)
     return VariantRun(method, seed, model, embeddings, final, per_epoch, history)

@@ -2,21 +2,15 @@
 
 Table 1 of Ying et al. (KDD 2018) replaces the max-margin loss by a softmax cross-entropy and
 reports a large drop (hit-rate 29% vs 41%). :func:`xent_loss` has the signature of
-:func:`~lecturekit.recsys.pinsage.loss.max_margin_loss`; :func:`use_loss` plugs it into
-:func:`~lecturekit.recsys.pinsage.train.train_pinsage`.
+:func:`~lecturekit.recsys.pinsage.loss.max_margin_loss`, so it is passed to
+:func:`~lecturekit.recsys.pinsage.train.train_pinsage` as ``loss_fn``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
-from collections.abc import Callable, Iterator
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from lecturekit.recsys.pinsage import train as _train
 
 
 def xent_loss(
@@ -51,25 +45,3 @@ def xent_loss(
         logits.append(torch.einsum("bd,bhd->bh", query, hard_negatives))
     logits_t = torch.cat(logits, dim=1) / temperature
     return F.cross_entropy(logits_t, torch.zeros(query.shape[0], dtype=torch.long))
-
-
-LossFn = Callable[..., Tensor]
-
-
-@contextlib.contextmanager
-def use_loss(loss_fn: LossFn) -> Iterator[dict]:
-    """Train with ``loss_fn`` instead of the max-margin loss inside the ``with`` block.
-
-    Yields the keyword arguments to pass to ``train_pinsage``: ``{"loss_fn": loss_fn}`` when the
-    training loop has that hook; otherwise (temporary workaround, requested from the PinSage module)
-    ``{}`` while the loop's module-level ``max_margin_loss`` is swapped for ``loss_fn``. Used by notebook 03.
-    """
-    if "loss_fn" in inspect.signature(_train.train_pinsage).parameters:
-        yield {"loss_fn": loss_fn}
-        return
-    original = _train.max_margin_loss
-    _train.max_margin_loss = loss_fn
-    try:
-        yield {}
-    finally:
-        _train.max_margin_loss = original
