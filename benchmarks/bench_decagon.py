@@ -16,7 +16,6 @@ statistics (645 drugs, 19,085 proteins, 715,612 PPI edges, 18,690 drug-target ed
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import platform
 import resource
@@ -27,8 +26,8 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
+from benchmarks import write_report
 from lecturekit.data.polypharmacy import DDI, PPI_EDGE, TARGET_EDGE, TARGETED_BY
-from lecturekit.paths import build_dir
 
 REAL = dict(drugs=645, proteins=19085, ppi=715612, targets=18690, relations=964, ddi=4651131)
 SCALED = dict(drugs=400, proteins=4000, ppi=60000, targets=4000, relations=200, ddi=200000)
@@ -179,9 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res = report["results"]
     if "seconds" in res["ours_layer"] and "seconds" in res["pyg_rgcn_layer"]:
         report["rgcn_over_ours_layer_time"] = res["pyg_rgcn_layer"]["seconds"] / res["ours_layer"]["seconds"]
-    path = build_dir() / "bench" / ("decagon_full.json" if args.full else "decagon.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1))
+    path = write_report("decagon_full" if args.full else "decagon", report, echo=False)
     print(f"wrote {path}")
     return report
 

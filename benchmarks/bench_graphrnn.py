@@ -8,16 +8,15 @@ both implementations are checked to be identical on every graph.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import networkx as nx
 import numpy as np
 import torch
 
+from benchmarks import write_report
 from lecturekit.generation.graph_metrics import orbit_counts, orbit_counts_naive
 from lecturekit.generation.graphrnn import GraphRNN, GraphRNNConfig, sample_graphs
-from lecturekit.paths import build_dir
 
 
 def _time(fn, repeats: int) -> float:
@@ -64,9 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
         "sampling_ms_per_graph": per_graph * 1e3,
         "profile": "smoke" if args.smoke else "full" if args.full else "default",
     }
-    out = build_dir() / "bench" / "graphrnn.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    out = write_report("graphrnn", result, echo=False)
     print(f"wrote {out}")
     return result
 

@@ -13,13 +13,12 @@ Run: ``.venv/bin/python -m benchmarks.bench_hard_negatives``.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
 
+from benchmarks import write_report
 from lecturekit.data.pinboard import make_pinboard
-from lecturekit.paths import build_dir
 from lecturekit.recsys.pinsage.datasets import pinboard_task
 from lecturekit.recsys.pinsage.negatives import HardNegativeConfig, HardNegativeSampler
 
@@ -60,10 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
         "speedup_per_batch": naive_s / max(cached_s, 1e-9),
         "break_even_batches": precompute_s / max(naive_s - cached_s, 1e-9),
     }  # fmt: skip
-    out = build_dir() / "bench" / "hard_negatives.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    write_report("hard_negatives", result)
     return result
 
 

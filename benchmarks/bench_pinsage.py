@@ -17,7 +17,6 @@ Writes ``build/bench/pinsage.json``. Run: ``python -m benchmarks.bench_pinsage [
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
 import time
@@ -26,8 +25,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from benchmarks import write_report
 from lecturekit.data.pinboard import make_pinboard
-from lecturekit.paths import build_dir
 from lecturekit.recsys.pinsage import (
     EmbeddingIndex,
     NeighborTable,
@@ -176,10 +175,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "inference": bench_inference(inf_sizes, subset),
         "retrieval": bench_retrieval(ret_sizes, queries),
     }
-    out = build_dir() / "bench" / ("pinsage_smoke.json" if args.smoke else "pinsage.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    out = write_report("pinsage_smoke" if args.smoke else "pinsage", result)
     print(f"wrote {out}")
     return result
 
