@@ -15,19 +15,18 @@ paper-sized networks). Writes ``build/bench/gcpn.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 import torch
 from rdkit import Chem
 
+from benchmarks import write_report
 from lecturekit import sizes
 from lecturekit.generation.gcpn import EnvConfig, MoleculeEnv, data, expert, rewards
 from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
 from lecturekit.generation.gcpn.ppo import expert_episodes, states_at
 from lecturekit.generation.gcpn.train import TrainConfig, Trainer, sample
-from lecturekit.paths import build_dir
 
 
 class NaiveEnv(MoleculeEnv):
@@ -106,10 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["ppo_iteration_s"] = (time.perf_counter() - start) / ppo_iters
     result["ppo_num_envs"] = cfg.num_envs
 
-    out = build_dir() / "bench" / "gcpn.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    write_report("gcpn", result)
     return result
 
 
