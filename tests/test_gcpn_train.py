@@ -79,3 +79,24 @@ def test_constrained_candidates_grow_from_start():
     for start, mols in cands.items():
         for m in mols:
             assert data.Chem.MolFromSmiles(m).GetNumAtoms() >= data.Chem.MolFromSmiles(start).GetNumAtoms()
+
+
+def test_finetune_resumes_only_the_same_run(tmp_path, expert_data):
+    torch.manual_seed(0)
+    policy = GCPNPolicy(CONFIG, SMALL)
+    cfg = TrainConfig(iterations=1, num_envs=4, ppo_epochs=1, minibatch=32, seed=2)
+    reward = rewards.TaskReward("qed")
+    path = tmp_path / "run.pt"
+    finetune(policy, expert_data[1], reward, cfg, checkpoint=path, progress=False)
+    longer = TrainConfig(**{**cfg.__dict__, "iterations": 2})
+    extended = finetune(policy, expert_data[1], reward, longer, checkpoint=path, progress=False)
+    assert torch.load(path, weights_only=False)["iteration"] == 2 and len(extended.history) == 2
+    # Other environment settings or other pretrained weights: never resume, train afresh.
+    other_env = GCPNPolicy(EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=30, max_steps=34), SMALL)
+    other_env.load_state_dict(policy.state_dict())
+    fresh = finetune(other_env, expert_data[1], reward, longer, checkpoint=path, progress=False)
+    # Had it resumed the finished 2-iteration run it would have trained nothing and saved nothing.
+    assert fresh.iteration == 2 and torch.load(path, weights_only=False)["run"]["env"]["max_steps"] == 34
+    perturbed = GCPNPolicy(CONFIG, SMALL)
+    fresh_weights = finetune(perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False)
+    assert torch.load(path, weights_only=False)["run"] == fresh_weights.run_signature(perturbed)

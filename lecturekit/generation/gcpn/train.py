@@ -101,6 +101,7 @@ class Trainer:
         self.policy, self.expert, self.reward_fn, self.config = policy, expert, reward_fn, config
         self.env_config: EnvConfig = policy.env_config
         self.starts = starts
+        self._run_signature = self.run_signature(policy)
         self.venv = VecMoleculeEnv(config.num_envs, self.env_config)
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
         with torch.random.fork_rng():  # the discriminator's initialisation depends on the seed only
@@ -119,7 +120,14 @@ class Trainer:
             "disc": self.disc.state_dict(), "disc_optimizer": self.disc_optimizer.state_dict(),
             "generator": self.generator.get_state(), "iteration": self.iteration,
             "history": self.history, "seen": self.seen, "config": asdict(self.config),
+            "run": self._run_signature,
         }
+
+    def run_signature(self, pretrained: GCPNPolicy) -> dict:
+        """What besides :class:`TrainConfig` must match to resume: environment settings, start
+        molecules and a fingerprint of the pretrained weights the run started from."""
+        weights = [round(float(p.detach().double().abs().sum()), 6) for p in pretrained.state_dict().values()]
+        return {"env": asdict(self.env_config), "starts": list(self.starts or []), "pretrained": weights}
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -271,7 +279,14 @@ def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, conf
     if checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, weights_only=False)
         saved = dict(state.get("config", {}), iterations=config.iterations)
-        if saved == asdict(config) and state["iteration"] <= config.iterations:
+        # Resume only the very same run: same training and environment settings, same start
+        # molecules and the same pretrained weights; anything else trains afresh (and overwrites).
+        same_run = (
+            saved == asdict(config)
+            and state.get("run") == trainer.run_signature(pretrained)
+            and state["iteration"] <= config.iterations
+        )
+        if same_run:
             trainer.load(checkpoint)
     trainer.train(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
     return trainer
