@@ -18,7 +18,7 @@ from torch import Tensor
 
 from lecturekit.generation.graphrnn.encoding import seq_to_graph
 from lecturekit.generation.graphrnn.model import GraphRNN
-from lecturekit.generation.graphrnn.training import torch_threads
+from lecturekit.threads import torch_threads
 
 
 def _sample_rows(model: GraphRNN, h: Tensor, k: int, generator: torch.Generator | None) -> Tensor:

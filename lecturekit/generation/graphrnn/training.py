@@ -13,8 +13,6 @@ the cross-entropy of the EOS bit of every step (1 only at step ``n``, after the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -26,6 +24,7 @@ from tqdm.auto import tqdm
 
 from lecturekit.generation.graphrnn.encoding import graph_to_seq
 from lecturekit.generation.graphrnn.model import GraphRNN
+from lecturekit.threads import torch_threads
 
 
 def valid_mask(num_rows: int, max_prev: int) -> np.ndarray:
@@ -84,19 +83,6 @@ class TrainConfig:
     num_threads: int = 1
 
 
-@contextmanager
-def torch_threads(num_threads: int) -> Iterator[None]:
-    """Temporarily set ``torch.set_num_threads`` (restored afterwards).
-
-    GraphRNN's GRUs are tiny and latency-bound: on a shared 2-core machine one thread is several times
-    faster than two (measured ~10x under load), so training and sampling default to one.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, num_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass

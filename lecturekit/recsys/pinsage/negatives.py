@@ -52,6 +52,7 @@ from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import TrainConfig, TrainHistory, neighbor_fn, train_pinsage
 from lecturekit.recsys.pinsage.xent import xent_loss
 from lecturekit.seed import seed_everything
+from lecturekit.threads import torch_threads
 
 SCHEDULES = ("curriculum", "no-curriculum", "random-only")
 
@@ -340,14 +341,9 @@ def run_variant(
         num_threads: torch intra-op threads while this runs (restored after); the course's graphs
             are small, so one thread is fastest on a shared laptop. ``None`` leaves the setting alone.
     """
-    previous = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
-    try:
+    with torch_threads(num_threads):
         return _run_variant(task, method, seed, model_config, train_config, sampler_config, hard_config, hard_sampler,
                             eval_every_epoch, progress)  # fmt: skip
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _run_variant(
