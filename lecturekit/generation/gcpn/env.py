@@ -107,6 +107,23 @@ def can_extend(bonds: np.ndarray, free: np.ndarray, max_atoms: int) -> bool:
     return bool(sub.any())
 
 
+def kekulized_molecule(smiles: str | Chem.Mol, config: EnvConfig) -> tuple[Chem.Mol, list[tuple[str, int]]]:
+    """Parse and kekulise a molecule the environment can hold; returns it with its atoms'
+    ``(symbol, formal charge)`` vocabulary keys. Raises ``ValueError`` for an invalid SMILES, more atoms
+    than ``config.max_atoms`` or an atom type outside ``config.vocab``. Used by ``reset`` and the expert."""
+    mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else Chem.Mol(smiles)
+    if mol is None:
+        raise ValueError(f"argument 'smiles' is not a valid SMILES: {smiles!r}")
+    if mol.GetNumAtoms() > config.max_atoms:
+        raise ValueError(f"molecule has {mol.GetNumAtoms()} atoms > max_atoms={config.max_atoms}: {smiles!r}")
+    Chem.Kekulize(mol, clearAromaticFlags=True)
+    keys = [(atom.GetSymbol(), atom.GetFormalCharge()) for atom in mol.GetAtoms()]
+    for key in keys:
+        if key not in config.vocab:
+            raise ValueError(f"atom type {key} of {smiles!r} is not in the vocabulary")
+    return mol, keys
+
+
 class MoleculeEnv:
     """One molecule under construction (notebook 06). ``reset()`` starts from ``start_atom`` or a
     given molecule; ``step(action)`` returns ``(reward, done, valid)``."""
@@ -133,16 +150,8 @@ class MoleculeEnv:
         if smiles is None:
             self._add_atom(cfg.vocab.index(cfg.start_atom))
             return self.observe()
-        mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else Chem.Mol(smiles)
-        if mol is None:
-            raise ValueError(f"argument 'smiles' is not a valid SMILES: {smiles!r}")
-        if mol.GetNumAtoms() > cfg.max_atoms:
-            raise ValueError(f"start molecule has {mol.GetNumAtoms()} atoms > max_atoms={cfg.max_atoms}")
-        Chem.Kekulize(mol, clearAromaticFlags=True)
-        for atom in mol.GetAtoms():
-            key = (atom.GetSymbol(), atom.GetFormalCharge())
-            if key not in cfg.vocab:
-                raise ValueError(f"start molecule atom type {key} is not in the vocabulary")
+        mol, keys = kekulized_molecule(smiles, cfg)
+        for key in keys:
             self._add_atom(cfg.vocab.index(key))
         for bond in mol.GetBonds():
             order = BOND_TYPES.index(bond.GetBondType()) + 1

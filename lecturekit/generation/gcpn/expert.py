@@ -13,7 +13,14 @@ import numpy as np
 from rdkit import Chem
 
 from lecturekit.generation.gcpn.data import BOND_TYPES, canonical, max_valence
-from lecturekit.generation.gcpn.env import STOP, Action, EnvConfig, MoleculeEnv, can_extend
+from lecturekit.generation.gcpn.env import (
+    STOP,
+    Action,
+    EnvConfig,
+    MoleculeEnv,
+    can_extend,
+    kekulized_molecule,
+)
 
 
 def trajectory(
@@ -29,16 +36,7 @@ def trajectory(
     """
     config = config or EnvConfig()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else Chem.Mol(smiles)
-    if mol is None:
-        raise ValueError(f"argument 'smiles' is not a valid SMILES: {smiles!r}")
-    if mol.GetNumAtoms() > config.max_atoms:
-        raise ValueError(f"molecule has {mol.GetNumAtoms()} atoms > max_atoms={config.max_atoms}: {smiles!r}")
-    Chem.Kekulize(mol, clearAromaticFlags=True)
-    keys = [(a.GetSymbol(), a.GetFormalCharge()) for a in mol.GetAtoms()]
-    for key in keys:
-        if key not in config.vocab:
-            raise ValueError(f"atom type {key} of {smiles!r} is not in the vocabulary")
+    mol, keys = kekulized_molecule(smiles, config)
     starts = [i for i, key in enumerate(keys) if key == config.start_atom]
     if not starts:
         raise ValueError(f"{smiles!r} has no {config.start_atom} atom to start from")

@@ -14,6 +14,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
+def check_pair_shapes(query: Tensor, positive: Tensor, negatives: Tensor) -> None:
+    """``ValueError`` unless query/positive are ``(B, d)`` and the shared negatives ``(N, d)``."""
+    if query.ndim != 2 or positive.shape != query.shape:
+        raise ValueError(f"query/positive must both be (B, d); got {tuple(query.shape)} and {tuple(positive.shape)}")
+    if negatives.ndim != 2 or negatives.shape[1] != query.shape[1]:
+        raise ValueError(f"negatives must be (N, {query.shape[1]}), got {tuple(negatives.shape)}")
+
+
 def max_margin_loss(
     query: Tensor,
     positive: Tensor,
@@ -33,10 +41,7 @@ def max_margin_loss(
 
     Returns: scalar ``mean_{q,n} [z_q.z_n - z_q.z_i + Delta]_+ (+ hard_weight * mean_{q,h} [...]_+)``.
     """
-    if query.ndim != 2 or positive.shape != query.shape:
-        raise ValueError(f"query/positive must both be (B, d); got {tuple(query.shape)} and {tuple(positive.shape)}")
-    if negatives.ndim != 2 or negatives.shape[1] != query.shape[1]:
-        raise ValueError(f"negatives must be (N, {query.shape[1]}), got {tuple(negatives.shape)}")
+    check_pair_shapes(query, positive, negatives)
     pos = (query * positive).sum(1, keepdim=True)
     loss = F.relu(query @ negatives.T - pos + margin).mean()
     if hard_negatives is not None:

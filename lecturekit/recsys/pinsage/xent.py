@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lecturekit.recsys.pinsage.loss import check_pair_shapes
+
 
 def xent_loss(
     query: Tensor,
@@ -34,10 +36,7 @@ def xent_loss(
 
     Returns: scalar mean over the batch.
     """
-    if query.ndim != 2 or positive.shape != query.shape:
-        raise ValueError(f"query/positive must both be (B, d); got {tuple(query.shape)} and {tuple(positive.shape)}")
-    if negatives.ndim != 2 or negatives.shape[1] != query.shape[1]:
-        raise ValueError(f"negatives must be (N, {query.shape[1]}), got {tuple(negatives.shape)}")
+    check_pair_shapes(query, positive, negatives)
     if not temperature > 0:
         raise ValueError(f"argument 'temperature' must be positive, got {temperature!r}")
     logits = [(query * positive).sum(1, keepdim=True), query @ negatives.T]
