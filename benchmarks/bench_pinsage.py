@@ -87,7 +87,27 @@ def bench_sampler(num_pins: int, naive_targets: int, fast_targets: int) -> dict[
     naive_tps, fast_tps = naive_targets / naive_s, fast_targets / fast_s
     return {"num_pins": num_pins, "naive_targets_per_s": naive_tps, "vectorised_targets_per_s": fast_tps,
             "naive_steps_per_s": naive_tps * steps, "vectorised_steps_per_s": fast_tps * steps,
-            "speedup": fast_tps / naive_tps}  # fmt: skip
+            "naive_ns_per_step": 1e9 / (naive_tps * steps), "vectorised_ns_per_step": 1e9 / (fast_tps * steps),
+            "speedup": fast_tps / naive_tps, **_floor_ns(n_items)}  # fmt: skip
+
+
+def _floor_ns(num_items: int, n: int = 200_000) -> dict[str, float]:
+    """What one walk step cannot go below in eager PyTorch on this machine: the per-element cost of
+    the random word, one CSR gather and the counting sort (ns per element, cache-resident sizes)."""
+    gen = torch.Generator().manual_seed(0)
+    table = torch.randint(0, num_items, (num_items,), generator=gen)
+    index = torch.randint(0, num_items, (n,), generator=gen)
+    keys = torch.randint(0, 2**30, (n,), generator=gen, dtype=torch.int32)
+    out = {}
+    for name, fn in [("random_word", lambda: torch.randint(0, 1 << 62, (n,), generator=gen)),
+                     ("gather", lambda: table.index_select(0, index)),
+                     ("sort_int32", lambda: torch.sort(keys, stable=True))]:  # fmt: skip
+        fn()
+        t0 = time.perf_counter()
+        for _ in range(5):
+            fn()
+        out[f"floor_ns_{name}"] = (time.perf_counter() - t0) / 5 / n * 1e9
+    return out
 
 
 def bench_scaling(sizes: list[int], targets: int) -> list[dict[str, Any]]:

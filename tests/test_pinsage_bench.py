@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import torch
 
-from benchmarks.bench_pinsage import main
+from benchmarks.bench_pinsage import main, naive_sample
 
 torch.set_num_threads(1)
 
@@ -12,8 +15,18 @@ torch.set_num_threads(1)
 def test_bench_smoke(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
     result = main(["--smoke"])
-    assert (tmp_path / "bench" / "pinsage_smoke.json").exists()
-    assert result["sampler"]["speedup"] > 1
+    saved = json.loads((tmp_path / "bench" / "pinsage_smoke.json").read_text())
+    assert saved["sampler"]["speedup"] == result["sampler"]["speedup"] > 1
+    assert all(v > 0 for k, v in result["sampler"].items() if k.startswith("floor_ns_"))
     assert result["inference"][0]["max_abs_difference"] < 1e-4
     assert result["inference"][0]["pernode_computed_est"] > result["inference"][0]["layerwise_computed"]
     assert result["retrieval"][0]["exact_recall_at_10"] == 1.0
+
+
+def test_naive_baseline_counts_and_normalises() -> None:
+    # items 0, 1, 2 share user 0: walks from item 0 reach exactly items 1 and 2
+    item_users, user_items = [[0], [0], [0]], [[0, 1, 2]]
+    best = naive_sample(item_users, user_items, 0, num_walks=400, walk_length=2, restart_prob=0.5, top_t=5,
+                        rng=random.Random(0))  # fmt: skip
+    assert {item for item, _ in best} == {1, 2}
+    assert abs(sum(w for _, w in best) - 1.0) < 1e-9

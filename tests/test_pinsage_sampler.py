@@ -111,3 +111,16 @@ def test_bad_input_raises_clear_errors() -> None:
         RandomWalkSampler(EDGES[0], NUM_ITEMS, NUM_USERS)
     with pytest.raises(ValueError, match="restart_prob"):
         RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, restart_prob=1.5)
+
+
+def test_rows_stay_with_their_query_across_internal_chunks() -> None:
+    # 40000 walks x 3 traversals -> one query per internal chunk: rows must not shift between chunks.
+    walks = 40000
+    sampler = RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, num_walks=walks, walk_length=3, restart_prob=0.3,
+                                top_t=3, seed=1)  # fmt: skip
+    queries = [3, 5, 0, 4, 1]
+    counts = sampler.visit_counts(torch.tensor(queries)).numpy() / walks
+    for row, query in enumerate(queries):
+        np.testing.assert_allclose(counts[row], _expected_visits(query, 3, 0.3), atol=0.03)
+    neighbors, _ = sampler.sample(torch.tensor(queries))
+    assert (neighbors[1] == -1).all() and (neighbors[3] == -1).all()  # isolated item 5, lonely item 4
