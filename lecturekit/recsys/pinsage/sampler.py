@@ -13,8 +13,9 @@ Everything is vectorised over all walks of a chunk of queries (no Python loop pe
 * visits are counted by one stable sort of ``row * num_items + item`` keys (int32 where they fit)
   and run lengths; the top-``T`` per query comes from a ``topk`` over the distinct items.
 
-Measured (``benchmarks/bench_pinsage.py``, one thread): about 150 ns per walk step including the
-counting, bounded by the sort and the random gathers; a per-walk Python loop costs about 1.2 us.
+Measured (``benchmarks/bench_pinsage.py``, one thread, 10k pins): about 150-250 ns per walk step
+including the counting, 8-12x a per-walk Python loop (1.2-2.3 us per step); the floor is set by the
+random word, the gathers and the counting sort (their per-element costs are in the report).
 """
 
 from __future__ import annotations
