@@ -73,7 +73,7 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "max_test_pairs": 1000, "num_seeds": 3, "epochs": 6, "steps_per_epoch": 30, "batch_size": 128,
             "num_negatives": 64, "lr": 3e-3, "hidden_dim": 32, "top_t": 10, "max_hard": 5, "band": None,
             "hn_num_walks": 400, "hn_walk_length": 3, "hist_queries": 300, "band_sweep": [[10, 30], [20, 60], [100, 300]],
-            "ml_seeds": 1, "ml_epochs": 5, "ml_steps_per_epoch": 20, "sibling_seeds": 5, "sibling_epochs": 6,
+            "ml_seeds": 1, "ml_epochs": 5, "ml_steps_per_epoch": 20, "sibling_seeds": 10, "sibling_epochs": 6,
             "ml_methods": ["mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
                            "pinsage-random-only", "pinsage-no-curriculum"],
         },
