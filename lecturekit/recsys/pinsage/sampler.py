@@ -133,15 +133,22 @@ class RandomWalkSampler:
     def _random_bits(self, n: int) -> Tensor:
         return torch.randint(0, 1 << 62, (n,), generator=self.generator)
 
+    def _starts(self, items: Tensor, repeats: int) -> tuple[Tensor, Tensor]:
+        """Which queries can walk (only a query can be isolated: walks reach items through edges) and
+        the walker start items, each of those queries ``repeats`` times."""
+        alive = self.item_degree[items] > 0
+        return alive, items[alive].repeat_interleave(repeats)
+
     def walks(self, items: Tensor, num_walks: int | None = None) -> Tensor:
         """``(B, num_walks * walk_length)`` items visited from each query (-1 for an isolated query)."""
-        items = self._check_items(items)
-        w = self.num_walks if num_walks is None else num_walks
-        visits = torch.full((items.numel(), w * self.walk_length), -1, dtype=torch.long)
-        alive = self.item_degree[items] > 0  # only a query can be isolated: walks reach items through edges
-        if not bool(alive.any()):
+        return self._walks(self._check_items(items), self.num_walks if num_walks is None else num_walks)
+
+    def _walks(self, items: Tensor, num_walks: int) -> Tensor:
+        """:meth:`walks` on already checked ``items``."""
+        visits = torch.full((items.numel(), num_walks * self.walk_length), -1, dtype=torch.long)
+        alive, start = self._starts(items, num_walks)
+        if start.numel() == 0:
             return visits
-        start = items[alive].repeat_interleave(w)
         # Bits 48-61 of each step's random word decide the restart (resolution 1/16384).
         threshold = int(round(self.restart_prob * (1 << 14)))
         steps = torch.empty(self.walk_length, start.numel(), dtype=torch.long)
@@ -150,7 +157,7 @@ class RandomWalkSampler:
             bits = self._random_bits(start.numel())
             steps[step] = self._traverse(cur, bits)
             cur = torch.where((bits >> 48) < threshold, start, steps[step])
-        visits[alive] = steps.t().reshape(-1, w * self.walk_length)
+        visits[alive] = steps.t().reshape(-1, num_walks * self.walk_length)
         return visits
 
     def _count(self, items: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -159,7 +166,7 @@ class RandomWalkSampler:
         rows, found, counts = [], [], []
         for offset in range(0, items.numel(), self._chunk):
             chunk = items[offset : offset + self._chunk]
-            visits = self.walks(chunk)
+            visits = self._walks(chunk, self.num_walks)
             b, m = visits.shape
             key = torch.arange(b).unsqueeze(1) * self.num_items + visits
             key = torch.where((visits < 0) | (visits == chunk.unsqueeze(1)), torch.full_like(key, -1), key).view(-1)
@@ -228,9 +235,8 @@ class RandomWalkSampler:
         if s < 1:
             raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples!r}")
         nbrs = torch.full((items.numel(), s), -1, dtype=torch.long)
-        alive = self.item_degree[items] > 0
-        if bool(alive.any()):
-            start = items[alive].repeat_interleave(s)
+        alive, start = self._starts(items, s)
+        if start.numel():
             nbrs[alive] = self._traverse(start, self._random_bits(start.numel())).view(-1, s)
         nbrs = torch.where(nbrs == items.unsqueeze(1), torch.full_like(nbrs, -1), nbrs)
         valid = (nbrs >= 0).float()
