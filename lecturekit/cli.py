@@ -6,12 +6,17 @@
 
 ``run`` executes each notebook (nbclient) with the profile in ``LECTUREKIT_PROFILE``, writes the
 executed copy to ``build/notebooks/`` and an HTML rendering to ``build/html/``, shows a progress
-bar with per-notebook times, then writes ``build/results/SUMMARY.md``. ``make run`` calls it.
+bar with per-notebook times, records them in ``build/results/timings.json``
+(``{"profile": "course", "notebooks": {"02_pinsage": {"seconds": 812.4, "ok": true}, ...}}``), then
+writes ``build/results/SUMMARY.md``. A notebook fails when a cell raises *or* when any executed
+output shows an error or a traceback (e.g. one printed by a background thread), so a student never
+opens an executed copy full of errors that the run called fine. ``make run`` calls it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -21,36 +26,56 @@ from tqdm.auto import tqdm
 
 from lecturekit.config import PROFILES, get_profile
 from lecturekit.paths import build_dir, project_root
-from lecturekit.results import write_summary
+from lecturekit.results import TIMINGS_FILE, _atomic_write, _locked, results_dir, write_summary
 
 
 def notebooks_dir() -> Path:
     return project_root() / "notebooks"
 
 
-def list_notebooks() -> list[Path]:
+def list_notebooks(directory: Path | None = None) -> list[Path]:
     """The course notebooks in order (their names start with a two-digit number)."""
-    return sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p for p in (directory or notebooks_dir()).glob("[0-9][0-9]_*.ipynb"))
 
 
-def resolve(names: list[str]) -> list[Path]:
-    """Map names like ``02``, ``02_pinsage`` or a path to notebook files; unknown names are errors."""
-    available = list_notebooks()
+def resolve(names: list[str], directory: Path | None = None) -> list[Path]:
+    """Map names like ``02``, ``02_pinsage`` or ``02_pin`` to course notebooks.
+
+    A path, an unknown name or a name that matches several notebooks is refused (``SystemExit``
+    naming it): ``lecturekit run`` executes the course's own notebooks, in their folder.
+    """
+    available = list_notebooks(directory)
     if not names:
         return available
+    known = ", ".join(p.stem for p in available)
     chosen = []
     for name in names:
-        path = Path(name)
-        if path.suffix == ".ipynb" and path.is_file():
-            chosen.append(path.resolve())
-            continue
-        stem = path.name.removesuffix(".ipynb")
-        matches = [p for p in available if p.stem == stem or p.stem.split("_", 1)[0] == stem]
-        if len(matches) != 1:
-            known = ", ".join(p.stem for p in available)
+        if "/" in name or "\\" in name or name.endswith(".ipynb"):
+            raise SystemExit(
+                f"lecturekit run: {name!r} is a path; give a course notebook's name or number ({known})"
+            )
+        exact = [p for p in available if name in (p.stem, p.stem.split("_", 1)[0])]
+        matches = exact or [p for p in available if p.stem.startswith(name)]
+        if not matches:
             raise SystemExit(f"lecturekit run: unknown notebook {name!r}; known: {known}")
+        if len(matches) > 1:
+            several = ", ".join(p.stem for p in matches)
+            raise SystemExit(f"lecturekit run: {name!r} matches several notebooks ({several}); give one")
         chosen.append(matches[0])
     return chosen
+
+
+def output_errors(notebook) -> list[str]:
+    """Descriptions of every error output or printed traceback in an executed notebook."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell {index}: {output.get('ename', 'Error')}: {output.get('evalue', '')}")
+            elif output.get("output_type") == "stream" and "Traceback (most recent call last)" in output.get("text", ""):
+                last = [line for line in output["text"].strip().splitlines() if line.strip()][-1]
+                found.append(f"cell {index}: traceback printed to {output.get('name', 'a stream')}: {last.strip()}")
+    return found
 
 
 def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[bool, float, str]:
@@ -72,6 +97,11 @@ def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[boo
     except CellExecutionError as err:
         error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
     seconds = time.perf_counter() - start
+    if not error:
+        problems = output_errors(notebook)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            error = f"executed outputs show an error: {problems[0]}{more}"
     out_dir, html_dir = build_dir() / "notebooks", build_dir() / "html"
     out_dir.mkdir(parents=True, exist_ok=True)
     html_dir.mkdir(parents=True, exist_ok=True)
@@ -81,24 +111,50 @@ def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[boo
     return not error, seconds, error
 
 
-def run(names: list[str], profile: str, timeout: int | None) -> int:
-    notebooks = resolve(names)
+def timings_path() -> Path:
+    return results_dir() / TIMINGS_FILE
+
+
+def write_timings(profile: str, timings: dict[str, dict]) -> Path:
+    """Merge this run's per-notebook timings into ``timings.json`` (entries of another profile are replaced)."""
+    path = timings_path()
+    with _locked(path.parent):
+        try:
+            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except json.JSONDecodeError:
+            old = {}
+        notebooks = old.get("notebooks", {}) if isinstance(old, dict) and old.get("profile") == profile else {}
+        notebooks.update(timings)
+        ordered = dict(sorted(notebooks.items()))
+        _atomic_write(path, json.dumps({"profile": profile, "notebooks": ordered}, indent=1))
+    return path
+
+
+def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None) -> int:
+    """Execute the chosen notebooks (``directory`` overrides the course folder, for tests)."""
+    notebooks = resolve(names, directory)
     if not notebooks:
-        raise SystemExit(f"lecturekit run: no notebooks found in {notebooks_dir()}")
-    timings: list[tuple[str, bool, float, str]] = []
+        raise SystemExit(f"lecturekit run: no notebooks found in {directory or notebooks_dir()}")
+    timings: dict[str, dict] = {}
+    failed = []
     bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb")
     for path in bar:
         bar.set_postfix_str(path.stem)
         ok, seconds, error = execute_notebook(path, profile, timeout)
-        timings.append((path.stem, ok, seconds, error))
+        timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok,
+                              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
+        write_timings(profile, {path.stem: timings[path.stem]})
+        if not ok:
+            failed.append(path.stem)
         tqdm.write(f"{'ok  ' if ok else 'FAIL'} {path.stem:<28} {seconds:8.1f} s  {error}")
-    summary = write_summary()
-    print(f"\nexecuted notebooks: {build_dir() / 'notebooks'}\nHTML: {build_dir() / 'html'}\nsummary: {summary}")
-    failed = [name for name, ok, _, _ in timings if not ok]
+    summary, errors = write_summary()
+    print(f"\nexecuted notebooks: {build_dir() / 'notebooks'}\nHTML: {build_dir() / 'html'}\n"
+          f"summary: {summary}\ntimings: {timings_path()}")  # fmt: skip
+    for error in errors:
+        print(f"ERROR: {error}", file=sys.stderr)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if failed or errors else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +172,11 @@ def main(argv: list[str] | None = None) -> int:
             print(path.stem)
         return 0
     if args.command == "summary":
-        print(write_summary())
-        return 0
+        summary, errors = write_summary()
+        print(summary)
+        for error in errors:
+            print(f"ERROR: {error}", file=sys.stderr)
+        return 1 if errors else 0
     return run(args.notebooks, get_profile(args.profile), args.timeout)
 
 

@@ -1,22 +1,37 @@
 """The one small results API every notebook records its headline metrics through.
 
-``record(notebook, dataset, method, metric, value, paper=None)`` writes a row to
-``build/results/<notebook>.json`` (a JSON list of rows). A row is keyed by
+``record(notebook, dataset, method, metric, value, paper=None, *, comparable=False, note="")``
+writes a row to ``build/results/<notebook>.json`` (a JSON list of rows). A row is keyed by
 (dataset, method, metric, profile): recording it again replaces the old value, so re-running a
 notebook never duplicates rows. ``value`` may be one number or a sequence of per-seed numbers,
 stored as their mean with ``std``, ``n`` and the raw ``values``.
 
-``write_summary()`` renders ``build/results/SUMMARY.md`` from every results file; the run-all
-step (``lecturekit run``) calls it.
+Every row says whether it can be set beside the paper's number: ``comparable`` is true only when it
+measures the same thing on the same data under the same protocol; rows on planted worlds or
+stand-in data say no (their ``paper`` number is still shown, for orientation), and ``note`` says
+what the number is.
+
+Metric names follow one rule, ``<metric>[/<protocol or stratum>...]`` in lower case, e.g.
+``hit-rate``, ``hit-rate/new-query``, ``auroc/degree-matched/cold`` (see :data:`METRIC_NAME`).
+
+Writers are safe together: each write holds an exclusive lock on ``build/results/.lock`` while it
+reads, merges and atomically replaces the file (two notebooks, or ``make test`` during
+``make run``, never lose each other's rows). ``write_summary()`` renders
+``build/results/SUMMARY.md`` from every results file; an unreadable file is named there and
+skipped, the rest is still summarised. The run-all step (``lecturekit run``) calls it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +39,32 @@ from lecturekit.config import get_profile
 from lecturekit.paths import build_dir
 
 _KEY = ("dataset", "method", "metric", "profile")
+TIMINGS_FILE = "timings.json"  # written by ``lecturekit run`` beside the results; not a results file
+
+# <metric>[/<protocol or stratum>...]: lower-case words joined by '-', with @k, =value, dots, commas
+# and brackets allowed inside a part (e.g. ap@50/uniform, improvement/delta=0.4, success/logp=[-2.5,-2]).
+METRIC_NAME = re.compile(r"[a-z0-9][a-z0-9@.\-_]*(/[a-z0-9@.=,<>\[\]\-_+]+)*")
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be read (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One headline metric of one method, before it is recorded (see :func:`record`).
+
+    ``value`` is one number or the per-seed numbers; ``paper`` the paper's number for orientation;
+    ``comparable`` whether ``value`` measures the same as ``paper`` (same data, same protocol).
+    """
+
+    dataset: str
+    method: str
+    metric: str
+    value: float | Sequence[float]
+    paper: float | None = None
+    comparable: bool = False
+    note: str = ""
 
 
 def results_dir() -> Path:
@@ -48,21 +89,100 @@ def _finite(name: str, value: Any) -> float:
 
 
 def results_path(notebook: str) -> Path:
-    return results_dir() / f"{_notebook_name(notebook)}.json"
+    name = _notebook_name(notebook)
+    if f"{name}.json" == TIMINGS_FILE:
+        raise ValueError(f"argument 'notebook' may not be {notebook!r} (reserved for the run timings)")
+    return results_dir() / f"{name}.json"
 
 
-def load(notebook: str) -> list[dict[str, Any]]:
-    """All rows recorded for ``notebook`` (empty list when none)."""
-    path = results_path(notebook)
+def _read(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     try:
-        rows = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"{path} must hold a JSON list of rows")
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ResultsFileError(f"results file {path} is not valid JSON ({err}); delete it and re-run its notebook") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "metric" in r for r in rows):
+        raise ResultsFileError(f"results file {path} must hold a JSON list of result rows")
     return rows
+
+
+def load(notebook: str) -> list[dict[str, Any]]:
+    """All rows recorded for ``notebook`` (empty list when none); a corrupt file is an error naming it."""
+    return _read(results_path(notebook))
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def make_row(notebook: str, row: Row, profile: str | None = None) -> dict[str, Any]:
+    """The stored form of ``row`` (validated; per-seed values summarised)."""
+    for arg in ("dataset", "method", "metric"):
+        text = getattr(row, arg)
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"argument {arg!r} must be a non-empty string, got {text!r}")
+    if not METRIC_NAME.fullmatch(row.metric):
+        raise ValueError(
+            f"argument 'metric' is {row.metric!r}; metric names are lower-case '<metric>[/<protocol or stratum>]', "
+            "e.g. 'hit-rate/new-query' or 'auroc/degree-matched'"
+        )
+    if not isinstance(row.comparable, bool):
+        raise TypeError(f"argument 'comparable' must be True or False, got {row.comparable!r}")
+    if row.comparable and row.paper is None:
+        raise ValueError("argument 'comparable' is True but no 'paper' number is given to compare with")
+    if not isinstance(row.note, str):
+        raise TypeError(f"argument 'note' must be a string, got {row.note!r}")
+    stored: dict[str, Any] = {
+        "notebook": _notebook_name(notebook),
+        "dataset": row.dataset,
+        "method": row.method,
+        "metric": row.metric,
+        "profile": get_profile(profile),
+    }
+    value = row.value
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        values = [_finite("value", v) for v in value]
+        if not values:
+            raise ValueError("argument 'value' is an empty sequence")
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
+        stored.update(value=mean, std=std, n=len(values), values=values)
+    else:
+        stored["value"] = _finite("value", value)
+    stored["paper"] = None if row.paper is None else _finite("paper", row.paper)
+    stored["comparable"] = row.comparable
+    stored["note"] = row.note.strip()
+    return stored
+
+
+def record_rows(notebook: str, rows: Iterable[Row], *, profile: str | None = None) -> list[dict[str, Any]]:
+    """Record several rows of one notebook in one locked write; returns the stored rows."""
+    new = [make_row(notebook, row, profile) for row in rows]
+    path = results_path(notebook)
+    with _locked(path.parent):
+        keys = {tuple(r[k] for k in _KEY) for r in new}
+        kept = [r for r in _read(path) if tuple(r.get(k) for k in _KEY) not in keys]
+        _atomic_write(path, json.dumps(kept + new, indent=1))
+    return new
 
 
 def record(
@@ -73,42 +193,13 @@ def record(
     value: float | Sequence[float],
     paper: float | None = None,
     *,
-    note: str | None = None,
+    comparable: bool = False,
+    note: str = "",
     profile: str | None = None,
 ) -> dict[str, Any]:
     """Record one headline metric; returns the stored row. Used by every notebook."""
-    for arg, text in (("dataset", dataset), ("method", method), ("metric", metric)):
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"argument {arg!r} must be a non-empty string, got {text!r}")
-    row: dict[str, Any] = {
-        "notebook": _notebook_name(notebook),
-        "dataset": dataset,
-        "method": method,
-        "metric": metric,
-        "profile": get_profile(profile),
-    }
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        values = [_finite("value", v) for v in value]
-        if not values:
-            raise ValueError("argument 'value' is an empty sequence")
-        mean = sum(values) / len(values)
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
-        row.update(value=mean, std=std, n=len(values), values=values)
-    else:
-        row["value"] = _finite("value", value)
-    row["paper"] = None if paper is None else _finite("paper", paper)
-    if note:
-        row["note"] = note
-
-    rows = [r for r in load(notebook) if tuple(r.get(k) for k in _KEY) != tuple(row[k] for k in _KEY)]
-    rows.append(row)
-    path = results_path(notebook)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write atomically so an interrupted notebook never leaves a half-written file.
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        json.dump(rows, tmp, indent=1)
-    os.replace(tmp.name, path)
-    return row
+    row = Row(dataset, method, metric, value, paper, comparable, note)
+    return record_rows(notebook, [row], profile=profile)[0]
 
 
 def _fmt(row: dict[str, Any]) -> str:
@@ -118,35 +209,61 @@ def _fmt(row: dict[str, Any]) -> str:
     return text
 
 
-def summary_markdown(directory: Path | None = None) -> str:
-    """The summary table of every recorded metric beside the paper's number."""
+def _comparable(row: dict[str, Any]) -> str:
+    if row.get("paper") is None:
+        return ""
+    return "yes" if row.get("comparable") else "no"
+
+
+def summary_markdown(directory: Path | None = None) -> tuple[str, list[str]]:
+    """The summary table of every recorded metric beside the paper's number, and the errors met.
+
+    Returns ``(markdown, errors)``: an unreadable results file is listed in ``errors`` (and in the
+    Markdown) and skipped.
+    """
     directory = directory or results_dir()
     lines = [
         "# Course results",
         "",
         "Every headline metric the notebooks recorded, beside the paper's number where one exists.",
-        "Values with ± are mean ± standard deviation over seeds.",
+        "Values with ± are mean ± standard deviation over seeds. *Comparable to paper* says whether our",
+        "number measures the same thing as the paper's (same data, same protocol); where it says **no**",
+        "(a planted world, a stand-in dataset, another protocol) the paper's number is for orientation only.",
         "",
     ]
-    files = sorted(p for p in directory.glob("*.json")) if directory.exists() else []
+    errors: list[str] = []
+    files = sorted(p for p in directory.glob("*.json") if p.name != TIMINGS_FILE) if directory.exists() else []
     if not files:
-        return "\n".join(lines + ["No results recorded yet.", ""])
+        return "\n".join(lines + ["No results recorded yet.", ""]), errors
     for path in files:
-        rows = json.loads(path.read_text())
-        lines += [f"## {path.stem}", "", "| dataset | method | metric | ours | paper | profile |", "|---|---|---|---|---|---|"]
-        for row in sorted(rows, key=lambda r: (r["dataset"], r["metric"], r["method"])):
+        try:
+            rows = _read(path)
+        except ResultsFileError as err:
+            errors.append(str(err))
+            lines += [f"## {path.stem}", "", f"**Unreadable:** {err}", ""]
+            continue
+        lines += [
+            f"## {path.stem}",
+            "",
+            "| dataset | method | metric | ours | paper | comparable to paper | profile | note |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in sorted(rows, key=lambda r: (r["dataset"], r["metric"], r["method"], r.get("profile", ""))):
             paper = "" if row.get("paper") is None else f"{row['paper']:.4g}"
+            note = str(row.get("note", "")).replace("|", "\\|").replace("\n", " ")
             lines.append(
-                f"| {row['dataset']} | {row['method']} | {row['metric']} | {_fmt(row)} | {paper} | {row['profile']} |"
+                f"| {row['dataset']} | {row['method']} | {row['metric']} | {_fmt(row)} | {paper} | "
+                f"{_comparable(row)} | {row.get('profile', '')} | {note} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines), errors
 
 
-def write_summary(directory: Path | None = None) -> Path:
-    """Write ``SUMMARY.md`` beside the results files and return its path."""
+def write_summary(directory: Path | None = None) -> tuple[Path, list[str]]:
+    """Write ``SUMMARY.md`` beside the results files; returns its path and the unreadable files' errors."""
     directory = directory or results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "SUMMARY.md"
-    path.write_text(summary_markdown(directory))
-    return path
+    text, errors = summary_markdown(directory)
+    _atomic_write(path, text)
+    return path, errors

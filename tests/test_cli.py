@@ -23,12 +23,12 @@ def test_run_executes_notebooks_and_writes_outputs(tmp_path, monkeypatch):
     good, bad = tmp_path / "01_good.ipynb", tmp_path / "02_bad.ipynb"
     _notebook(good, "from lecturekit import get_profile, record\nrecord('01_good', 'toy', 'm', 'acc', 0.5)\nprint(get_profile())")
     _notebook(bad, "raise RuntimeError('boom')")
-    assert cli.run([str(good)], "quick", timeout=120) == 0
+    assert cli.run(["01_good"], "quick", timeout=120, directory=tmp_path) == 0
     executed = nbformat.read(tmp_path / "build/notebooks/01_good.ipynb", as_version=4)
     assert executed.cells[0].outputs[0]["text"].strip() == "quick"  # the profile reached the kernel
     assert (tmp_path / "build/html/01_good.html").read_text().startswith("<!DOCTYPE html>")
     rows = json.loads((tmp_path / "build/results/01_good.json").read_text())
     assert rows[0]["profile"] == "quick"
     assert "| toy | m | acc | 0.5 |" in (tmp_path / "build/results/SUMMARY.md").read_text()
-    assert cli.run([str(bad)], "quick", timeout=120) == 1  # a failing notebook fails the run
+    assert cli.run(["02_bad"], "quick", timeout=120, directory=tmp_path) == 1  # a failing notebook fails the run
     assert (tmp_path / "build/notebooks/02_bad.ipynb").exists()  # ...but its partial output is kept

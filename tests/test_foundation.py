@@ -69,12 +69,12 @@ def test_record_writes_upserts_and_summarises(tmp_path, clean_env):
     pop = next(r for r in rows if r["method"] == "pop")
     assert pop == {
         "notebook": "01_demo", "dataset": "toy", "method": "pop", "metric": "hit@10",
-        "profile": "course", "value": 0.15, "paper": None,
+        "profile": "course", "value": 0.15, "paper": None, "comparable": False, "note": "",
     }  # fmt: skip
     mf = next(r for r in rows if r["method"] == "mf")
     assert mf["value"] == pytest.approx(0.3) and mf["n"] == 2 and mf["std"] == pytest.approx(0.1414, abs=1e-3)
-    summary = results.write_summary().read_text()
-    assert "| toy | mf | hit@10 | 0.3 ± 0.14 (n=2) |  | course |" in summary
+    summary = results.write_summary()[0].read_text()
+    assert "| toy | mf | hit@10 | 0.3 ± 0.14 (n=2) |  |  | course |  |" in summary
     assert "## 01_demo" in summary
 
 

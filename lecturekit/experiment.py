@@ -1,0 +1,186 @@
+"""One shape for every application: config -> ``run_seed`` -> typed result -> ``record``.
+
+Each notebook's application module defines
+
+* a **frozen dataclass config** (one per application) whose defaults are the ``course`` profile,
+  with a one-line reason beside each non-obvious size, and a :class:`Profiles` built from it by
+  ``dataclasses.replace`` (``quick`` for CI, ``full`` for paper scale)::
+
+      COURSE = PinSageExperiment()
+      PROFILES = Profiles(quick=replace(COURSE, num_pins=2_000), course=COURSE,
+                          full=replace(COURSE, num_pins=100_000))
+      config = PROFILES.get()            # follows LECTUREKIT_PROFILE
+
+* ``run_seed(config, seed) -> <App>Result``: one seed, end to end (world, split, training,
+  evaluation). It owns its random streams -- it runs inside :func:`seeded` and draws from
+  :func:`torch_stream` / :func:`numpy_stream` -- so its result never depends on which notebook
+  cells ran before, and it never reseeds an object passed in;
+* ``<App>Result``: a frozen dataclass subclassing :class:`RunResult` with typed fields, whose
+  :meth:`RunResult.rows` lists its headline metrics as :class:`~lecturekit.results.Row` objects
+  named ``<metric>[/<protocol or stratum>]`` (e.g. ``hit-rate/new-query``);
+* :func:`record_runs` records the rows of several seeds at once (per-seed values, mean and std).
+
+Used by every notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from lecturekit.config import get_profile
+from lecturekit.results import Row, record_rows
+
+C = TypeVar("C")
+R = TypeVar("R", bound="RunResult")
+
+_MUTABLE = (dict, list, set, bytearray)
+
+
+def check_frozen(config: Any, where: str = "config") -> None:
+    """Refuse a config that could be edited after it is built (non-frozen dataclass, dict or list fields)."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError(f"{where} must be a dataclass instance, got {type(config).__name__}")
+    if not type(config).__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        raise TypeError(f"{where} ({type(config).__name__}) must be a frozen dataclass")
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if isinstance(value, _MUTABLE):
+            raise TypeError(
+                f"{where}.{field.name} is a {type(value).__name__}; use a tuple or a frozen dataclass"
+            )
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            check_frozen(value, f"{where}.{field.name}")
+        if isinstance(value, tuple):
+            for i, item in enumerate(value):
+                if isinstance(item, _MUTABLE):
+                    raise TypeError(f"{where}.{field.name}[{i}] is a {type(item).__name__}; use a tuple")
+
+
+@dataclass(frozen=True)
+class Profiles(Generic[C]):
+    """The ``quick`` / ``course`` / ``full`` configs of one application (all of one frozen type)."""
+
+    quick: C
+    course: C
+    full: C
+
+    def __post_init__(self) -> None:
+        kind = type(self.course)
+        for name in ("quick", "course", "full"):
+            value = getattr(self, name)
+            check_frozen(value, name)
+            if type(value) is not kind:
+                raise TypeError(f"profile {name!r} is a {type(value).__name__}, expected {kind.__name__}")
+
+    def get(self, profile: str | None = None) -> C:
+        """The config of ``profile`` (default: the active profile, see :func:`lecturekit.get_profile`)."""
+        return getattr(self, get_profile(profile))
+
+
+def derive_seed(seed: int, stream: str) -> int:
+    """A 63-bit seed for the named random ``stream`` of run ``seed`` (independent across names)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"argument 'seed' must be a non-negative int, got {seed!r}")
+    digest = hashlib.sha256(f"{seed}/{stream}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def torch_stream(seed: int, stream: str) -> torch.Generator:
+    """A fresh ``torch.Generator`` for ``stream`` of run ``seed``."""
+    return torch.Generator().manual_seed(derive_seed(seed, stream))
+
+
+def numpy_stream(seed: int, stream: str) -> np.random.Generator:
+    """A fresh ``numpy`` generator for ``stream`` of run ``seed``."""
+    return np.random.default_rng(derive_seed(seed, stream))
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed Python, NumPy and torch's global generators for one run, and restore them afterwards.
+
+    Code that still draws from the global generators (``torch.randn``, layer initialisation) then
+    gives the same result whichever cells ran before, and leaves no trace for the cells after.
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        random.seed(derive_seed(seed, "python"))
+        np.random.seed(derive_seed(seed, "numpy") % 2**32)
+        torch.manual_seed(derive_seed(seed, "torch"))
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Base of every application's typed result of one seed; subclasses add typed fields."""
+
+    seed: int
+    seconds: float
+
+    def rows(self) -> list[Row]:
+        """The headline metrics of this run (metric names ``<metric>[/<protocol or stratum>]``)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement rows()")
+
+
+def run_seeds(
+    run_seed: Callable[[C, int], R], config: C, seeds: Sequence[int], *, desc: str = "seeds", progress: bool = True
+) -> list[R]:
+    """``[run_seed(config, s) for s in seeds]`` with a progress bar; seeds must be distinct."""
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError(f"argument 'seeds' must be distinct and non-empty, got {list(seeds)}")
+    out = []
+    for seed in tqdm(list(seeds), desc=desc, disable=not progress):
+        start = time.perf_counter()
+        result = run_seed(config, seed)
+        if not isinstance(result, RunResult):
+            raise TypeError(f"run_seed returned a {type(result).__name__}, expected a RunResult")
+        out.append(result)
+        if progress:
+            tqdm.write(f"seed {seed}: {time.perf_counter() - start:.1f} s")
+    return out
+
+
+def collect_rows(results: Sequence[RunResult]) -> list[Row]:
+    """Merge the rows of several seeds: one :class:`Row` per (dataset, method, metric) with per-seed values.
+
+    A metric missing from some seeds, or whose paper number, comparability or note differs between
+    seeds, is an error naming it (a result must not depend on which seeds happened to produce it).
+    """
+    seeds = [r.seed for r in results]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"results repeat a seed: {seeds}")
+    merged: dict[tuple[str, str, str], list[Row]] = {}
+    for result in sorted(results, key=lambda r: r.seed):
+        for row in result.rows():
+            merged.setdefault((row.dataset, row.method, row.metric), []).append(row)
+    out = []
+    for key, rows in merged.items():
+        if len(rows) != len(results):
+            raise ValueError(f"{'/'.join(key)} was produced by {len(rows)} of {len(results)} seeds")
+        first = rows[0]
+        for row in rows[1:]:
+            if (row.paper, row.comparable, row.note) != (first.paper, first.comparable, first.note):
+                raise ValueError(f"{'/'.join(key)}: paper, comparable or note differ between seeds")
+        values = [float(r.value) for r in rows]  # type: ignore[arg-type]
+        out.append(dataclasses.replace(first, value=values if len(values) > 1 else values[0]))
+    return out
+
+
+def record_runs(notebook: str, results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """Record the merged rows of ``results`` (one per seed) under ``notebook``; returns the stored rows."""
+    return record_rows(notebook, collect_rows(results))
