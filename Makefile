@@ -32,7 +32,7 @@ run: $(STAMP)
 test: $(STAMP) lint unit notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check lecturekit tests benchmarks notebooks
+	$(BIN)/ruff check lecturekit tests benchmarks experiments notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests

@@ -49,14 +49,14 @@ class CheckpointMismatch(ValueError):
         )
 
 
-def _plain(value: Any, where: str) -> Any:
+def plain_data(value: Any, where: str) -> Any:
     """``value`` as JSON-comparable plain data (dataclasses to dicts, tuples to lists, paths to str)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(k): _plain(v, f"{where}.{k}") for k, v in value.items()}
+        return {str(k): plain_data(v, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [plain_data(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, bool | int | str) or value is None:
@@ -66,7 +66,7 @@ def _plain(value: Any, where: str) -> Any:
     if isinstance(value, torch.Tensor):
         return tensor_hash(value)
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy scalar
-        return _plain(value.item(), where)
+        return plain_data(value.item(), where)
     raise TypeError(f"signature field {where!r} is a {type(value).__name__}; use plain values")
 
 
@@ -97,7 +97,7 @@ def content_hash(*parts: Any) -> str:
             for k, v in part.items():
                 digest.update(f"{k}:{tensor_hash(v)};".encode())
         else:
-            digest.update(json.dumps(_plain(part, "content"), sort_keys=True).encode())
+            digest.update(json.dumps(plain_data(part, "content"), sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -120,7 +120,7 @@ def signature(config: Any, data: Mapping[str, Any], sources: Iterable[ModuleType
             or ``{"name": "moses", "hash": content_hash(smiles)}``.
         sources: the modules (or files) of the model and training code; their bytes are hashed.
     """
-    return {"config": _plain(config, "config"), "data": _plain(dict(data), "data"), "source": source_hash(*sources)}
+    return {"config": plain_data(config, "config"), "data": plain_data(dict(data), "data"), "source": source_hash(*sources)}
 
 
 def _check_state(value: Any, where: str) -> None:

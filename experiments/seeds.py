@@ -1,0 +1,83 @@
+"""Run one application's ``run_seed`` over many seeds and write every seed's rows as JSON.
+
+    python -m experiments.seeds decagon --seeds 0-9 --profile course
+    python -m experiments.seeds --list
+
+Writes ``build/experiments/<app>-<profile>.json``: the config, and per metric the per-seed values
+with their mean and 95 % interval over seeds. Any multi-seed claim quoted in the README, the notes
+or a notebook that its own run does not produce must come from this script (or another one here).
+It records nothing into ``build/results/``: the notebooks own those rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from lecturekit.checkpoints import plain_data
+from lecturekit.config import PROFILES as PROFILE_NAMES
+from lecturekit.experiment import collect_rows, run_seeds
+from lecturekit.paths import build_dir
+from lecturekit.stats import seed_interval
+
+# application -> (module, Profiles attribute, run_seed attribute)
+APPS: dict[str, tuple[str, str, str]] = {}
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-4"`` or ``"0,3,7"`` (or a mix) to a list of distinct non-negative seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            lo, _, hi = part.partition("-")
+            seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
+        except ValueError:
+            raise SystemExit(f"--seeds: {part!r} is not a seed or a range like 0-4") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"--seeds must name distinct non-negative seeds, got {text!r}")
+    return seeds
+
+
+def run(app: str, seeds: list[int], profile: str) -> Path:
+    if app not in APPS:
+        raise SystemExit(f"unknown application {app!r}; known: {', '.join(sorted(APPS))}")
+    module_name, profiles_name, run_name = APPS[app]
+    module = importlib.import_module(module_name)
+    config = getattr(module, profiles_name).get(profile)
+    results = run_seeds(getattr(module, run_name), config, seeds, desc=f"{app} seeds")
+    metrics = []
+    for row in collect_rows(results):
+        values = row.value if isinstance(row.value, list) else [row.value]
+        iv = seed_interval(values)
+        metrics.append({"dataset": row.dataset, "method": row.method, "metric": row.metric, "values": values,
+                        "mean": iv.estimate, "ci95": [iv.low, iv.high], "paper": row.paper,
+                        "comparable": row.comparable, "note": row.note})
+    out = build_dir() / "experiments" / f"{app}-{profile}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"app": app, "profile": profile, "seeds": seeds, "config": plain_data(dataclasses.asdict(config), "config"),
+               "seconds": [r.seconds for r in results], "metrics": metrics}
+    out.write_text(json.dumps(payload, indent=1))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments.seeds", description=__doc__.split("\n\n")[0])
+    parser.add_argument("app", nargs="?", help="application name (see --list)")
+    parser.add_argument("--seeds", default="0-2", help="e.g. 0-9 or 0,3,7 (default 0-2)")
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="course")
+    parser.add_argument("--list", action="store_true", help="list the applications")
+    args = parser.parse_args(argv)
+    if args.list or not args.app:
+        print("\n".join(sorted(APPS)))
+        return 0
+    print(run(args.app, parse_seeds(args.seeds), args.profile))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
