@@ -45,6 +45,9 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+_SEPARATORS = {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space"}
+
+
 class DataFormatError(ValueError):
     """A data file exists but its content is not what the loader expects (the message names the file)."""
 
@@ -170,7 +173,7 @@ def read_table(
                 continue
             if len(fields) != len(header):
                 raise DataFormatError(
-                    f"{path}, line {line}: expected {len(header)} {sep!r}-separated fields "
+                    f"{path}, line {line}: expected {len(header)} {_SEPARATORS.get(sep, repr(sep))}-separated fields "
                     f"({', '.join(header)}), found {len(fields)}"
                 )
             records.append(fields)
