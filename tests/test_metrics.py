@@ -73,8 +73,34 @@ def test_top_k_masks_excluded_items():
         (lambda: rank_of_targets(torch.zeros(2, 3), torch.tensor([0, 3])), "'targets'"),
         (lambda: rank_of_targets(torch.zeros(3), torch.tensor([0])), "'scores'"),
         (lambda: rank_of_targets(torch.zeros(2, 3), torch.tensor([0, 1]), exclude=[[]]), "'exclude'"),
+        (lambda: hit_rate(torch.tensor([1, 2]), -3), "'k'"),
+        (lambda: hit_rate(torch.tensor([1, 2]), True), "'k'"),  # a bool is not a cut-off
+        (lambda: hit_rate(torch.tensor([1, 2]), 2.0), "'k'"),
+        (lambda: ndcg_at_k(torch.tensor([1, 2]), 0), "'k'"),
+        (lambda: hit_rate(torch.tensor([1.0, float("nan")]), 10), "finite"),  # NaN passes 'rank >= 1' checks
+        (lambda: mrr(torch.tensor([1.5, 2.0])), "whole"),
+        (lambda: scaled_mrr(torch.tensor([1]), float("nan")), "'scale'"),
+        (lambda: top_k_items(torch.zeros(2, 3), 0), "'k'"),
+        (lambda: top_k_items(torch.zeros(2, 3), 4), "only 3 items"),  # a shorter list would shrink recall
+        (lambda: recall_at_k(torch.tensor([[1, 2]]), [torch.tensor([1])], k=3), "only 2 items"),
+        (lambda: recall_at_k(torch.tensor([[1, 2]]), [torch.tensor([], dtype=torch.long)]), "no targets"),
+        (lambda: rank_of_targets(torch.zeros(1, 3), torch.tensor([0]), exclude=[torch.tensor([-1])]), "row 0"),
+        (lambda: top_k_items(torch.zeros(1, 3), 1, exclude=[torch.tensor([3])]), "outside"),
+        (lambda: top_k_items(torch.zeros(1, 3), 1, exclude=[[], []]), "'exclude'"),
     ],
 )
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_nan_scores_are_refused_not_ranked_first():
+    # NaN compares false with every score: without the check its target would get rank 1.
+    scores = torch.tensor([[0.5, 0.2, 0.1], [0.3, float("nan"), 0.2]])
+    with pytest.raises(ValueError, match=r"'scores' holds NaN \(first in query row 1\)"):
+        rank_of_targets(scores, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="NaN"):
+        top_k_items(scores, 2)
+    # -inf (how callers mask items) stays allowed.
+    scores[1, 1] = float("-inf")
+    assert rank_of_targets(scores, torch.tensor([0, 1])).tolist() == [1, 3]

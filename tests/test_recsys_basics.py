@@ -1,13 +1,32 @@
-"""Leave-last-out split and the notebook-01 recommenders."""
+"""Leave-last-out split, the notebook-01 recommenders and its experiment (config, run_seed, rows)."""
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from lecturekit.data.errors import DataFormatError
+from lecturekit.data.interactions import from_frame
+from lecturekit.data.movielens import GENRES
+from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.recsys.bpr import BPRConfig, bpr_loss, sample_negatives, train_bpr
 from lecturekit.recsys.evaluate import evaluate_recommender
+from lecturekit.recsys.experiment import (
+    COURSE,
+    METHODS,
+    PROFILES,
+    RecsysExperiment,
+    hit_difference,
+    mean_metrics,
+    prepare_data,
+    related_items,
+    run_seed,
+)
 from lecturekit.recsys.item_similarity import PopularityRecommender, content_knn, interaction_matrix, item_cf
 from lecturekit.recsys.split import leave_last_out
+from lecturekit.results import METRIC_NAME, make_row
 
 
 def test_leave_last_out_holds_out_the_latest_interaction():
@@ -70,11 +89,215 @@ def test_bpr_beats_popularity_on_planted_clusters():
     split = leave_last_out(frame, 200, 40)
     users, items = torch.tensor(split.train["user"].to_numpy()), torch.tensor(split.train["item"].to_numpy())
     R = interaction_matrix(users, items, 200, 40)
-    model, history = train_bpr(users, items, R, BPRConfig(dim=8, epochs=150, batch_size=256, lr=0.05), progress=False)
+    config = BPRConfig(dim=8, epochs=150, batch_size=256, lr=0.05)
+    model, history = train_bpr(users, items, R, config, torch.Generator().manual_seed(0), progress=False)
     assert history[-1] < history[0]
     bpr = evaluate_recommender(model, split, k=5)
     pop = evaluate_recommender(PopularityRecommender(R), split, k=5)
     cf = evaluate_recommender(item_cf(R), split, k=5)
     # own cluster has 20 - 5 seen = 15 candidates: a perfect-cluster model hits ~5/15 at k=5
-    assert bpr["hit@5"] > 0.28 and cf["hit@5"] > 0.28
-    assert pop["hit@5"] < min(bpr["hit@5"], cf["hit@5"]) - 0.1
+    assert bpr.hit > 0.28 and cf.hit > 0.28
+    assert pop.hit < min(bpr.hit, cf.hit) - 0.1
+    assert bpr.metrics()["hit@5"] == bpr.hit and bpr.ranks.shape == (200,)
+
+
+# --- Notebook 01's experiment shape: frozen config, run_seed, rows ---
+
+
+
+def _changed_fields(a, b, prefix=""):
+    out = set()
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if dataclasses.is_dataclass(x):
+            out |= _changed_fields(x, y, f"{prefix}{f.name}.")
+        elif x != y:
+            out.add(f"{prefix}{f.name}")
+    return out
+
+
+def test_config_is_frozen_and_profiles_keep_todays_sizes():
+    for profile in ("quick", "course", "full"):
+        check_frozen(PROFILES.get(profile))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.k = 5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.bpr.epochs = 1
+    assert PROFILES.course is COURSE and COURSE == RecsysExperiment()
+    # The sizes notebook 01 used before this config existed (config.sizes("recsys_basics")).
+    sizes = {
+        p: (c.bpr.epochs, c.bpr.dim, c.bpr.batch_size, c.num_seeds)
+        for p, c in (("quick", PROFILES.quick), ("course", PROFILES.course), ("full", PROFILES.full))
+    }
+    assert sizes == {"quick": (3, 32, 4096, 1), "course": (30, 64, 2048, 3), "full": (200, 64, 2048, 5)}
+    assert _changed_fields(COURSE, PROFILES.quick) == {"bpr.dim", "bpr.epochs", "bpr.batch_size", "num_seeds"}
+    assert _changed_fields(COURSE, PROFILES.full) == {"bpr.epochs", "num_seeds"}
+    assert (COURSE.k, COURSE.content.neighbours, COURSE.bpr.lr) == (10, 20, 5e-3)
+
+
+def _write_grouplens(folder, num_users=40, num_movies=24, per_user=6, seed=0):
+    """A planted MovieLens in GroupLens format: two audiences, each watching its half of the catalogue."""
+    folder.mkdir()
+    rng = np.random.default_rng(seed)
+    lines = []
+    for user in range(1, num_users + 1):
+        half = (user % 2) * (num_movies // 2)
+        movies = rng.choice(num_movies // 2, size=per_user, replace=False) + half + 1
+        for t, movie in enumerate(movies):
+            lines.append(f"{user}\t{movie}\t{int(rng.integers(1, 6))}\t{880000000 + 100 * user + t}")
+    (folder / "u.data").write_text("\n".join(lines) + "\n")
+    items = []
+    for movie in range(1, num_movies + 1):
+        flags = ["0"] * len(GENRES)
+        flags[1 + movie % 5] = "1"
+        items.append(f"{movie}|Movie {movie} ({1950 + movie})|01-Jan-1990||http://example.invalid/|" + "|".join(flags))
+    (folder / "u.item").write_text("\n".join(items) + "\n", encoding="latin-1")
+    return folder
+
+
+@pytest.fixture
+def small_config(tmp_path):
+    folder = _write_grouplens(tmp_path / "ml")
+    return dataclasses.replace(
+        COURSE, bpr=BPRConfig(dim=8, epochs=20, batch_size=64, lr=0.05), k=5, num_seeds=2, data_path=str(folder),
+        content=dataclasses.replace(COURSE.content, neighbours=5),
+    )
+
+
+def _same(a, b):
+    assert a.bpr_loss == b.bpr_loss
+    np.testing.assert_array_equal(a.bpr_item_embeddings, b.bpr_item_embeddings)
+    for method in METHODS:
+        np.testing.assert_array_equal(a.evaluations[method].ranks, b.evaluations[method].ranks)
+    assert [r.value for r in a.rows()] == [r.value for r in b.rows()]
+
+
+def test_run_seed_is_reproducible_and_independent_of_global_rng(small_config):
+    first = run_seed(small_config, 3)
+    torch.rand(1000), np.random.rand(1000)  # a notebook cell that used the global generators
+    torch.manual_seed(12345)
+    second = run_seed(small_config, 3)
+    _same(first, second)
+    other = run_seed(small_config, 4)
+    assert not np.array_equal(other.bpr_item_embeddings, first.bpr_item_embeddings)
+    for method in ("popularity", "item-cf", "content-knn"):  # deterministic methods ignore the seed
+        np.testing.assert_array_equal(other.evaluations[method].ranks, first.evaluations[method].ranks)
+    # ...and run_seed leaves the global generator where it was.
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    run_seed(small_config, 3)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_run_seed_learns_the_planted_audiences(small_config):
+    results = [run_seed(small_config, s) for s in (0, 1)]
+    table = mean_metrics(results)
+    assert list(table.index) == list(METHODS)
+    # Popularity cannot tell the audiences apart; item-CF can (its neighbours are the own half).
+    assert hit_difference(results, "item-cf", "popularity").low > 0
+    assert results[0].random_hit == pytest.approx(np.mean(5 / (24 - 5)))
+
+
+def test_rows_follow_the_naming_rule_and_say_they_are_not_comparable(small_config):
+    results = [run_seed(small_config, s) for s in (0, 1)]
+    rows = results[0].rows()
+    assert {(r.method, r.metric) for r in rows} == {
+        (m, x) for m in METHODS for x in ("hit@5", "recall@5", "ndcg@5", "mrr")
+    }
+    for row in rows:
+        assert METRIC_NAME.fullmatch(row.metric) and row.dataset == "movielens-100k"
+        assert row.comparable is False and row.paper is None
+        assert "not comparable" in row.note and "leave-last-out" in row.note
+        make_row("01_recsys_basics", row, profile="quick")  # the results module accepts it
+    merged = collect_rows(results)  # notes agree between seeds
+    assert len(merged) == len(rows) and all(len(r.value) == 2 for r in merged)
+
+
+def test_related_items_exclude_the_query(small_config):
+    data = prepare_data(small_config)
+    related = related_items(data, run_seed(small_config, 0), query=0, k=3)
+    assert set(related) == {"item-cf", "content-knn", "bpr-mf"}
+    for items in related.values():
+        assert len(items) == 3 and 0 not in items
+
+
+# --- Bad input of the recsys pieces ---
+
+
+def test_split_refuses_a_filter_that_leaves_no_test_user():
+    frame = pd.DataFrame({"user": [0, 0, 1], "item": [0, 1, 2], "timestamp": [1, 2, 3]})
+    with pytest.raises(ValueError, match=r"min_train=5 .*filtered out all 2 users"):
+        leave_last_out(frame, 2, 3, min_train=5)
+    with pytest.raises(ValueError, match="'min_train'"):
+        leave_last_out(frame, 2, 3, min_train=-1)
+    with pytest.raises(ValueError, match=r"column 'item' has ids outside \[0, 2\)"):
+        leave_last_out(frame, 2, 2)
+    with pytest.raises(ValueError, match="no interactions"):
+        leave_last_out(frame.iloc[:0], 2, 3)
+    with pytest.raises(ValueError, match="'timestamp' has missing values"):
+        leave_last_out(frame.assign(timestamp=[1.0, None, 3.0]), 2, 3)
+
+
+def test_empty_data_after_loading_is_an_error(tmp_path, small_config):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    # Every user has one rating only: the split has nothing to hold out.
+    (folder / "u.data").write_text("1\t1\t4\t881250949\n2\t1\t3\t881250950\n")
+    (folder / "u.item").write_text("1|Movie (1990)|01-Jan-1990||http://example.invalid/|" + "|".join(["0"] * 18 + ["1"]) + "\n")
+    with pytest.raises(ValueError, match="filtered out all 2 users"):
+        prepare_data(dataclasses.replace(small_config, data_path=str(folder)))
+    with pytest.raises(DataFormatError, match="no interactions"):
+        from_frame(pd.DataFrame({"user": [], "item": []}), "somewhere.csv")
+
+
+def test_interaction_matrix_refuses_ids_out_of_range():
+    with pytest.raises(ValueError, match=r"argument 'users' has ids outside \[0, 2\)"):
+        interaction_matrix(torch.tensor([0, -1]), torch.tensor([0, 1]), 2, 2)  # -1 would mark the last row
+    with pytest.raises(ValueError, match=r"argument 'items' has ids outside \[0, 2\)"):
+        interaction_matrix(torch.tensor([0, 1]), torch.tensor([0, 2]), 2, 2)
+    with pytest.raises(ValueError, match="one length"):
+        interaction_matrix(torch.tensor([0, 1]), torch.tensor([0]), 2, 2)
+
+
+def test_negative_sampling_refuses_a_user_without_negatives():
+    interactions = torch.ones(2, 3)
+    interactions[1, 2] = 0
+    with pytest.raises(ValueError, match="user 0 interacted with all 3 items"):
+        sample_negatives(torch.tensor([1, 0]), interactions, torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"dim": 0}, "dim"), ({"epochs": -1}, "epochs"), ({"batch_size": 2.5}, "batch_size"), ({"lr": 0.0}, "lr"),
+     ({"weight_decay": -1e-3}, "weight_decay"), ({"dim": True}, "dim")],
+)  # fmt: skip
+def test_bpr_config_refuses_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=rf"BPRConfig\.{message}"):
+        BPRConfig(**kwargs)
+
+
+def test_similarity_recommenders_refuse_bad_k_and_features():
+    features = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    for k in (0, -1, True):
+        with pytest.raises(ValueError, match="argument 'k'"):
+            content_knn(features, torch.zeros(2, 3), k=k)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        content_knn(features.clone().fill_(float("nan")), torch.zeros(2, 3))
+    model = content_knn(features, torch.zeros(2, 3), k=None)
+    with pytest.raises(ValueError, match=r"argument 'k' must be an int in \[1, 2\]"):
+        model.related_items(0, k=3)  # would return the query itself
+    with pytest.raises(ValueError, match="argument 'item'"):
+        model.related_items(3, k=1)
+
+
+def test_evaluate_refuses_scores_of_the_wrong_shape():
+    frame = pd.DataFrame({"user": [0, 0, 1, 1], "item": [0, 1, 1, 2], "timestamp": [1, 2, 3, 4]})
+    split = leave_last_out(frame, 2, 3)
+
+    class Short:
+        def score_users(self, users):
+            return torch.zeros(len(users), 2)
+
+    with pytest.raises(ValueError, match=r"score_users returned shape \(2, 2\), expected \(2, 3\)"):
+        evaluate_recommender(Short(), split, k=1)

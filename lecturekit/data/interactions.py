@@ -7,7 +7,7 @@ interactions with the columns named by argument. Used by notebooks 01 and 02.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +15,13 @@ import pandas as pd
 import torch
 
 from lecturekit.data.errors import (
+    DataFormatError,
     float_column,
     integer_column,
     read_table,
-    require_columns,
     require_file,
     require_rows,
+    require_unique_pairs,
 )
 
 
@@ -32,11 +33,14 @@ class Interactions:
         frame: DataFrame with int columns ``user`` and ``item``, and ``rating`` / ``timestamp``
             when the source has them.
         user_ids, item_ids: original id of each 0-based user / item.
+        skipped: rows the loader dropped on purpose, by reason (e.g. ``{"duplicate pairs": 3}``);
+            empty when nothing was dropped.
     """
 
     frame: pd.DataFrame
     user_ids: np.ndarray
     item_ids: np.ndarray
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def num_users(self) -> int:
@@ -55,9 +59,10 @@ def from_frame(frame: pd.DataFrame, source: str | Path, item_ids: np.ndarray | N
     """Re-index ``frame``'s ``user``/``item`` columns to 0-based ids.
 
     ``item_ids`` fixes the item universe (e.g. every movie in the catalogue, rated or not); an
-    interaction naming an item outside it is an error.
+    interaction naming an item outside it is an error. An empty ``frame`` is an error naming ``source``.
     """
-    require_rows(frame, source)
+    if len(frame) == 0:
+        raise DataFormatError(f"{source}: no interactions to index")
     user_ids, users = np.unique(frame["user"].to_numpy(), return_inverse=True)
     if item_ids is None:
         item_ids, items = np.unique(frame["item"].to_numpy(), return_inverse=True)
@@ -70,7 +75,10 @@ def from_frame(frame: pd.DataFrame, source: str | Path, item_ids: np.ndarray | N
         unknown = item_ids[items] != frame["item"].to_numpy()
         if unknown.any():
             bad = frame["item"].to_numpy()[unknown][0].item()
-            raise ValueError(f"{source}: column 'item' names item {bad!r}, which the item catalogue lacks")
+            raise DataFormatError(
+                f"{source}: column 'item' names item {bad!r}, which the item catalogue lacks "
+                f"({int(unknown.sum())} interactions with unknown items in all)"
+            )
     frame = frame.copy()
     frame["user"], frame["item"] = users.astype("int64"), items.astype("int64")
     return Interactions(frame=frame.reset_index(drop=True), user_ids=user_ids, item_ids=item_ids)
@@ -83,28 +91,46 @@ def load_interactions_csv(
     timestamp_col: str | None = None,
     rating_col: str | None = None,
     sep: str = ",",
+    duplicates: str = "error",
 ) -> Interactions:
-    """Load any user–item interaction CSV; ids must be integers.
+    """Load any user–item interaction CSV (plain or ``.gz``, UTF-8); ids must be integers.
 
     Args:
         path: the CSV file (with a header row).
         user_col, item_col: names of the user and item id columns.
         timestamp_col, rating_col: optional columns to keep as ``timestamp`` / ``rating``.
         sep: field separator.
+        duplicates: what a repeated (user, item) pair does: ``"error"`` (default) refuses it
+            naming both lines -- a repeat would let a held-out interaction also sit in the
+            training history; ``"keep-first"`` keeps the first occurrence in file order and
+            counts the rest in ``Interactions.skipped["duplicate pairs"]``.
 
     Raises ``FileNotFoundError`` for a missing file and ``DataFormatError`` (a ``ValueError``)
-    naming the file and column for a missing column, non-integer ids, non-numeric timestamps or
-    ratings, and an empty file.
+    naming the file -- and the line where a row is at fault -- for a missing column, ids that
+    are not decimal integers inside int64, non-finite ratings, non-integer timestamps, ragged rows,
+    bytes that are not UTF-8, a fake or corrupt ``.gz``, a repeated pair, and an empty file.
     """
+    if duplicates not in ("error", "keep-first"):
+        raise ValueError(f"argument 'duplicates' must be 'error' or 'keep-first', got {duplicates!r}")
     path = require_file(path, "interaction CSV")
-    raw = read_table(path, sep=sep)
+    table = read_table(path, sep=sep)
     wanted = {"user": user_col, "item": item_col, "timestamp": timestamp_col, "rating": rating_col}
     wanted = {name: col for name, col in wanted.items() if col is not None}
-    require_columns(raw, wanted.values(), path)
-    require_rows(raw, path)
-    frame = pd.DataFrame({"user": integer_column(raw, user_col, path), "item": integer_column(raw, item_col, path)})
+    table.require_columns(wanted.values())
+    require_rows(table)
+    users, items = integer_column(table, user_col), integer_column(table, item_col)
+    frame = pd.DataFrame({"user": users, "item": items})
     if rating_col is not None:
-        frame["rating"] = float_column(raw, rating_col, path)
+        frame["rating"] = float_column(table, rating_col)
     if timestamp_col is not None:
-        frame["timestamp"] = integer_column(raw, timestamp_col, path)
-    return from_frame(frame, path)
+        frame["timestamp"] = integer_column(table, timestamp_col)
+    skipped = {}
+    if duplicates == "error":
+        require_unique_pairs(table, users, items, f"({user_col}, {item_col})")
+    else:
+        repeated = frame.duplicated(["user", "item"], keep="first")
+        skipped["duplicate pairs"] = int(repeated.sum())
+        frame = frame[~repeated.to_numpy()]
+    result = from_frame(frame, path)
+    result.skipped.update(skipped)
+    return result

@@ -15,14 +15,25 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 
-@dataclass
+@dataclass(frozen=True)
 class BPRConfig:
+    """BPR-MF training settings (frozen: a run cannot change them behind the notebook's back)."""
+
     dim: int = 64
     epochs: int = 60
     batch_size: int = 2048
     lr: float = 5e-3
     weight_decay: float = 1e-5  # L2 on the embeddings used in a step, as in the BPR paper
-    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name, minimum in (("dim", 1), ("batch_size", 1), ("epochs", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                raise ValueError(f"BPRConfig.{name} must be an int >= {minimum}, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"BPRConfig.lr must be positive, got {self.lr!r}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"BPRConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
 
 
 class MatrixFactorization(nn.Module):
@@ -31,16 +42,17 @@ class MatrixFactorization(nn.Module):
     Shapes: ``forward(users [B], items [B]) -> [B]``.
     """
 
-    def __init__(self, num_users: int, num_items: int, dim: int) -> None:
+    def __init__(self, num_users: int, num_items: int, dim: int, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.user = nn.Embedding(num_users, dim)
         self.item = nn.Embedding(num_items, dim)
         self.item_bias = nn.Embedding(num_items, 1)
-        self.reset_parameters()
+        self.reset_parameters(generator)
 
-    def reset_parameters(self) -> None:
-        nn.init.normal_(self.user.weight, std=0.1)
-        nn.init.normal_(self.item.weight, std=0.1)
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """N(0, 0.1²) embeddings, zero biases; drawn from ``generator`` (torch's global one if None)."""
+        nn.init.normal_(self.user.weight, std=0.1, generator=generator)
+        nn.init.normal_(self.item.weight, std=0.1, generator=generator)
         nn.init.zeros_(self.item_bias.weight)
 
     def forward(self, users: Tensor, items: Tensor) -> Tensor:
@@ -58,8 +70,15 @@ def bpr_loss(positive_scores: Tensor, negative_scores: Tensor) -> Tensor:
 
 
 def sample_negatives(users: Tensor, interactions: Tensor, generator: torch.Generator) -> Tensor:
-    """One uniformly drawn item per user that the user has *not* interacted with (rejection sampling)."""
+    """One uniformly drawn item per user that the user has *not* interacted with (rejection sampling).
+
+    A user who interacted with every item has no negative: that is an error naming the user
+    (rejection sampling would otherwise loop forever).
+    """
     num_items = interactions.shape[1]
+    full = interactions[users].gt(0).all(1)
+    if bool(full.any()):
+        raise ValueError(f"user {int(users[full][0])} interacted with all {num_items} items: no negative to sample")
     negatives = torch.randint(num_items, users.shape, generator=generator)
     clash = interactions[users, negatives] > 0
     while bool(clash.any()):
@@ -69,17 +88,24 @@ def sample_negatives(users: Tensor, interactions: Tensor, generator: torch.Gener
 
 
 def train_bpr(
-    users: Tensor, items: Tensor, interactions: Tensor, config: BPRConfig, progress: bool = True
+    users: Tensor,
+    items: Tensor,
+    interactions: Tensor,
+    config: BPRConfig,
+    generator: torch.Generator,
+    progress: bool = True,
 ) -> tuple[MatrixFactorization, list[float]]:
     """Train BPR-MF on the observed (user, item) pairs; returns the model and the loss per epoch.
 
     Args:
         users, items: ``[E]`` training interactions.
         interactions: ``[U, N]`` binary matrix of the same interactions (for negative sampling).
+        generator: the run's own random stream; initialisation, batch order and negatives all
+            draw from it, so the result depends on it alone (it is used, never reseeded).
     """
-    generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
-    model = MatrixFactorization(interactions.shape[0], interactions.shape[1], config.dim)
+    if len(users) == 0 or len(users) != len(items):
+        raise ValueError(f"arguments 'users' and 'items' must be non-empty and of one length, got {len(users)}, {len(items)}")
+    model = MatrixFactorization(interactions.shape[0], interactions.shape[1], config.dim, generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[float] = []
     for _ in tqdm(range(config.epochs), desc="BPR-MF epochs", disable=not progress):

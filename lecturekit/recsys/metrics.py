@@ -28,15 +28,40 @@ def _check_ranks(ranks: Tensor) -> Tensor:
         raise ValueError(f"argument 'ranks' must be 1-D, got shape {tuple(ranks.shape)}")
     if ranks.numel() == 0:
         raise ValueError("argument 'ranks' is empty: no queries to evaluate")
+    ranks = ranks.double()
+    # NaN compares false with everything, so "rank >= 1" alone would let it through into every mean.
+    if not bool(torch.isfinite(ranks).all()) or bool((ranks != ranks.round()).any()):
+        raise ValueError("argument 'ranks' must hold whole, finite 1-based ranks")
     if bool((ranks < 1).any()):
         raise ValueError("argument 'ranks' must hold 1-based ranks (>= 1)")
-    return ranks.double()
+    return ranks
 
 
 def _check_k(k: int) -> int:
-    if not isinstance(k, int) or k < 1:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise ValueError(f"argument 'k' must be a positive int, got {k!r}")
     return k
+
+
+def _check_scores(scores: Tensor) -> None:
+    if scores.ndim != 2:
+        raise ValueError(f"argument 'scores' must be [Q, N], got shape {tuple(scores.shape)}")
+    # A NaN score ties with nothing and beats nothing: its target would silently get rank 1.
+    nan = torch.isnan(scores)
+    if bool(nan.any()):
+        row = int(nan.any(1).nonzero()[0])
+        raise ValueError(f"argument 'scores' holds NaN (first in query row {row}); check the model's output")
+
+
+def _check_exclude(exclude: Sequence[Tensor], num_queries: int, num_items: int) -> list[Tensor]:
+    if len(exclude) != num_queries:
+        raise ValueError(f"argument 'exclude' has {len(exclude)} entries for {num_queries} queries")
+    out = [torch.as_tensor(e, dtype=torch.long).reshape(-1) for e in exclude]
+    for row, items in enumerate(out):
+        # Negative ids would silently mask items counted from the end of the catalogue.
+        if items.numel() and (int(items.min()) < 0 or int(items.max()) >= num_items):
+            raise ValueError(f"argument 'exclude' row {row} has item ids outside [0, {num_items})")
+    return out
 
 
 def rank_of_targets(
@@ -58,8 +83,7 @@ def rank_of_targets(
         and recall@K from top-K lists agree, and a constant scorer gets a random rank, never rank 1
         (breaking ties by item id would reward whatever the id order happens to encode).
     """
-    if scores.ndim != 2:
-        raise ValueError(f"argument 'scores' must be [Q, N], got shape {tuple(scores.shape)}")
+    _check_scores(scores)
     targets = torch.as_tensor(targets, dtype=torch.long)
     num_queries, num_items = scores.shape
     if targets.shape != (num_queries,):
@@ -68,11 +92,10 @@ def rank_of_targets(
         raise ValueError(f"argument 'targets' has ids outside [0, {num_items})")
     scores = scores.clone().double()
     if exclude is not None:
-        if len(exclude) != num_queries:
-            raise ValueError(f"argument 'exclude' has {len(exclude)} entries for {num_queries} queries")
+        exclude = _check_exclude(exclude, num_queries, num_items)
         lengths = torch.tensor([len(e) for e in exclude], dtype=torch.long)
         if int(lengths.sum()):
-            cols = torch.cat([torch.as_tensor(e, dtype=torch.long).reshape(-1) for e in exclude])
+            cols = torch.cat(exclude)
             rows = torch.repeat_interleave(torch.arange(num_queries), lengths)
             keep = cols != targets[rows]
             scores[rows[keep], cols[keep]] = float("-inf")
@@ -122,13 +145,16 @@ def recall_at_k(top_k: Tensor, targets: Sequence[Tensor], k: int | None = None) 
     Args:
         top_k: ``[Q, >=K]`` recommended item ids per query, best first.
         targets: per query, the held-out item ids (queries without targets are skipped).
-        k: cut-off; defaults to ``top_k.shape[1]``.
+        k: cut-off; defaults to ``top_k.shape[1]``; more than ``top_k.shape[1]`` is an error
+            (the lists are too short to measure it).
     """
     if top_k.ndim != 2:
         raise ValueError(f"argument 'top_k' must be [Q, K], got shape {tuple(top_k.shape)}")
     if len(targets) != top_k.shape[0]:
         raise ValueError(f"argument 'targets' has {len(targets)} entries for {top_k.shape[0]} queries")
     k = top_k.shape[1] if k is None else _check_k(k)
+    if k > top_k.shape[1]:
+        raise ValueError(f"argument 'k' is {k} but 'top_k' holds only {top_k.shape[1]} items per query")
     recalls = []
     for row, target in zip(top_k[:, :k].tolist(), targets, strict=True):
         wanted = set(torch.as_tensor(target).reshape(-1).tolist())
@@ -140,12 +166,19 @@ def recall_at_k(top_k: Tensor, targets: Sequence[Tensor], k: int | None = None) 
 
 
 def top_k_items(scores: Tensor, k: int, exclude: Sequence[Tensor] | None = None) -> Tensor:
-    """``[Q, k]`` highest-scoring item ids per query with ``exclude`` masked."""
+    """``[Q, k]`` highest-scoring item ids per query with ``exclude`` masked.
+
+    ``k`` larger than the catalogue is an error (a shorter list would silently shrink recall@K);
+    masked items can still fill the tail of a list when fewer than ``k`` items remain.
+    """
     k = _check_k(k)
+    _check_scores(scores)
+    if k > scores.shape[1]:
+        raise ValueError(f"argument 'k' is {k} but there are only {scores.shape[1]} items")
     scores = scores.clone().double()
     if exclude is not None:
-        for row, items in enumerate(exclude):
-            scores[row, torch.as_tensor(items, dtype=torch.long)] = float("-inf")
+        for row, items in enumerate(_check_exclude(exclude, scores.shape[0], scores.shape[1])):
+            scores[row, items] = float("-inf")
     # Order by tie-break priority first, then a stable sort by score keeps that order among ties.
     by_priority = tie_break_priority(scores.shape[1]).argsort(descending=True)
     order = scores[:, by_priority].sort(dim=1, descending=True, stable=True).indices
