@@ -211,7 +211,7 @@ def _fmt(row: dict[str, Any]) -> str:
 
 def _comparable(row: dict[str, Any]) -> str:
     if row.get("paper") is None:
-        return ""
+        return "—"  # no paper number to compare with
     return "yes" if row.get("comparable") else "no"
 
 

@@ -60,3 +60,14 @@ def test_markdown_cells_quote_no_run_numbers(path):
         f"{path.name}: numbers in Markdown that a run may produce; generate the text from the results "
         f"(lecturekit.report.show) or declare true fixed facts in the cell metadata: {offenders}"
     )
+
+
+_SEED_CLAIM = re.compile(r"\d+\s?/\s?\d+ seeds|\d+ of \d+ seeds|in every seed|in all seeds|\(\d+ seeds\)|over \d+ seeds")
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/NOTES.md"])
+def test_docs_quote_no_multi_seed_results(name):
+    """Multi-seed claims live in notebook runs or in experiments/ outputs, never typed into the docs."""
+    text = (ROOT / name).read_text(encoding="utf-8")
+    claims = [m.group(0) for m in _SEED_CLAIM.finditer(text)]
+    assert not claims, f"{name} quotes multi-seed results {claims}; cite the notebook or experiments/seeds.py output"
