@@ -90,6 +90,11 @@ def _phrase(a: str, b: str, diff: Interval) -> str:
     return f"{text} ({interval(diff)})"
 
 
+def _difference_cell(diff: Interval) -> str:
+    """The interval, or the bare estimate marked untested when one value gives no interval."""
+    return f"{diff.estimate:+.3f} (untested)" if diff.n < 2 else interval(diff)
+
+
 def saturated_methods(result: GraphRNNResult, dataset: str, metric: str) -> list[str]:
     """Methods whose ``metric`` saturated on ``dataset`` in ``result`` (cross term below SATURATION)."""
     return [s.method for s in result.dataset(dataset).scores if s.saturated(metric)]
@@ -117,7 +122,7 @@ def results_table(results: Sequence[GraphRNNResult]) -> str:
                 # the floor involves no sampling: one value, shown without a spread
                 text = f"{values.mean():.3f}" if method == FLOOR else _mean_sd(values)
                 cells.append(text + (" (saturated)" if method in saturated else ""))
-            diffs = [interval(difference(results, data.name, "graphrnn", b, metric))
+            diffs = [_difference_cell(difference(results, data.name, "graphrnn", b, metric))
                      for b in ("erdos-renyi", "barabasi-albert")]
             lines.append(f"| {data.name} | {stat} | " + " | ".join(cells + diffs) + " |")
     return "\n".join(lines)
