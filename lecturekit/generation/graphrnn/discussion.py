@@ -232,7 +232,8 @@ def discussion_markdown(results: Sequence[GraphRNNResult]) -> str:
             else:
                 saturation_lines.append(
                     f"  * {d}, {stat} under {kernel}: saturated for {', '.join(LABELS[m] for m in methods)} "
-                    "(these cannot be ranked against each other on this row)."
+                    "(its value only says that no generated graph is close to a test graph, not how far they are; "
+                    "such methods cannot be ranked against each other on this row)."
                 )
     if saturation_lines:
         out.append("* **Saturation.** An MMD whose cross-kernel term vanishes cannot rank methods:")
