@@ -124,3 +124,111 @@ def test_mmd_report_matches_public_functions(graph_sets):
     assert report["far"]["mmd-clustering/tv"] == pytest.approx(mmd_clustering(a, far, kernel="tv"))
     assert report["b"]["mmd-orbit"] == pytest.approx(mmd_orbit(a, b))
     assert report["b"]["mmd-orbit/tv"] == pytest.approx(mmd_orbit(a, b, kernel="tv"))
+
+
+# ---- bad input: refused with the argument named, never a silently wrong statistic ----------------
+GOOD = [nx.path_graph(4), nx.cycle_graph(5)]
+
+
+def _with_self_loop():
+    g = nx.path_graph(4)
+    g.add_edge(2, 2)
+    return g
+
+
+@pytest.mark.parametrize("metric", [mmd_degree, mmd_clustering, mmd_orbit])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (nx.DiGraph([(0, 1), (1, 2)]), "directed"),
+        (nx.MultiGraph([(0, 1), (0, 1), (1, 2)]), "multigraph"),
+        (nx.Graph(), "0 nodes"),
+        (_with_self_loop(), "self-loop"),
+    ],
+    ids=["directed", "multigraph", "empty", "self-loop"],
+)
+def test_metrics_refuse_graphs_that_are_not_simple_undirected(metric, bad, message):
+    with pytest.raises(ValueError, match=rf"argument 'generated_graphs'\[1\].*{message}"):
+        metric(GOOD, [GOOD[0], bad])
+    with pytest.raises(ValueError, match=rf"argument 'reference_graphs'\[0\].*{message}"):
+        metric([bad], GOOD)
+
+
+@pytest.mark.parametrize("metric", [mmd_degree, mmd_clustering, mmd_orbit])
+@pytest.mark.parametrize("sigma", [0, -1.0, float("nan"), float("inf")])
+def test_metrics_refuse_non_positive_sigma(metric, sigma):
+    with pytest.raises(ValueError, match="argument 'sigma'"):
+        metric(GOOD, GOOD, sigma=sigma)
+
+
+def test_mmd_squared_refuses_bad_bandwidths_and_descriptors():
+    p, q = [np.array([1.0, 0.0])], [np.array([0.0, 1.0])]
+    with pytest.raises(ValueError, match="argument 'sigma'"):
+        mmd_squared(p, q, sigma=0.0)
+    with pytest.raises(ValueError, match="argument 'scale'"):
+        mmd_squared(p, q, scale=-2.0)
+    with pytest.raises(TypeError, match="argument 'sigma'"):
+        mmd_squared(p, q, sigma=True)
+    with pytest.raises(ValueError, match=r"argument 'y' is empty"):
+        mmd_squared(p, [])
+    with pytest.raises(ValueError, match=r"argument 'x'\[0\] must be a 1-D vector"):
+        mmd_squared([np.ones((2, 2))], q)
+    with pytest.raises(ValueError, match=r"argument 'y'\[0\] holds non-finite"):
+        mmd_squared(p, [np.array([np.nan, 1.0])])
+    with pytest.raises(ValueError, match="negative entries"):
+        mmd_squared(p, [np.array([-1.0, 2.0])])
+    # a feature vector (not a histogram) may be negative
+    assert mmd_squared(p, [np.array([-1.0, 2.0])], kernel="gaussian", is_hist=False) > 0
+
+
+def test_graph_sets_must_be_lists_of_graphs():
+    with pytest.raises(TypeError, match="single graph"):
+        mmd_degree(nx.path_graph(3), GOOD)  # a graph iterates over its nodes: never treat it as a set
+    with pytest.raises(TypeError, match="argument 'generated_graphs'.*list"):
+        mmd_degree(GOOD, (g for g in GOOD))
+    with pytest.raises(TypeError, match=r"argument 'reference_graphs'\[1\] must be a networkx graph"):
+        mmd_degree([nx.path_graph(3), "x"], GOOD)
+    with pytest.raises(ValueError, match="argument 'reference_graphs' is empty"):
+        mmd_orbit([], GOOD)
+
+
+def test_descriptors_refuse_what_they_cannot_count():
+    with pytest.raises(ValueError, match="directed"):
+        orbit_counts(nx.DiGraph([(0, 1), (1, 2), (2, 0)]))
+    with pytest.raises(ValueError, match="self-loop"):
+        orbit_counts(_with_self_loop())  # used to drop the loop silently while degrees counted it twice
+    with pytest.raises(ValueError, match="self-loop"):
+        degree_histogram(_with_self_loop())
+    with pytest.raises(ValueError, match="0 nodes"):
+        mean_orbit_vector(nx.Graph())  # the mean over no nodes used to be a silent zero vector
+    with pytest.raises(ValueError, match="argument 'bins'"):
+        clustering_histogram(nx.path_graph(3), bins=0)
+    assert orbit_counts(nx.Graph()).shape == (0, 15)  # well defined: no nodes, no rows
+
+
+def test_mmd_report_checks_every_generated_set():
+    from lecturekit.generation.graph_metrics import mmd_report
+
+    with pytest.raises(ValueError, match=r"argument 'generated'\['b'\]\[0\].*directed"):
+        mmd_report(GOOD, {"a": GOOD, "b": [nx.DiGraph([(0, 1)])]})
+    with pytest.raises(ValueError, match="argument 'generated' is empty"):
+        mmd_report(GOOD, {})
+    with pytest.raises(ValueError, match="argument 'kernels'"):
+        mmd_report(GOOD, {"a": GOOD}, kernels=())
+    with pytest.raises(ValueError, match="argument 'kernel'"):
+        mmd_report(GOOD, {"a": GOOD}, kernels=("rbf",))
+    with pytest.raises(TypeError, match="argument 'generated'"):
+        mmd_report(GOOD, [GOOD])
+
+
+def test_mmd_terms_expose_saturation():
+    from lecturekit.generation.graph_metrics import mmd_terms
+
+    # two disjoint one-bin histograms per side: TV = 1 between any two distinct ones, so with sigma = 0.1
+    # the cross term is exp(-50) ~ 0 and the MMD is the within-set similarity alone
+    x = [np.eye(4)[0], np.eye(4)[1]]
+    y = [np.eye(4)[2], np.eye(4)[3]]
+    terms = mmd_terms(x, y, kernel="tv", sigma=0.1)
+    assert terms.xy < 1e-20
+    assert terms.mmd2 == pytest.approx(terms.xx + terms.yy) == pytest.approx(0.5 + 0.5)
+    assert mmd_squared(x, y, kernel="tv", sigma=0.1) == pytest.approx(terms.mmd2)

@@ -119,3 +119,29 @@ def test_baselines_match_edge_counts():
         assert abs(np.mean([g.number_of_edges() for g in samples]) - mean_edges) < 0.25 * mean_edges
     with pytest.raises(ValueError, match="generator"):
         fit_baseline(graphs, "watts-strogatz")
+
+
+def test_load_dataset_refuses_a_zero_or_bad_count():
+    # num_graphs=0 used to fall back to the paper's count silently (`0 or 100`)
+    for bad in (0, 1, -5, 2.5, True):
+        with pytest.raises(ValueError, match="argument 'num_graphs'"):
+            load_dataset("community-small", bad)
+    assert len(load_dataset("grid", 10).graphs) == 10
+
+
+def test_ego_small_refuses_bad_ranges():
+    with pytest.raises(ValueError, match="argument 'node_range'"):
+        ego_small(5, node_range=(10, 4))
+    with pytest.raises(ValueError, match="argument 'num_graphs'"):
+        ego_small(0)
+
+
+def test_baselines_refuse_graphs_that_are_not_simple_undirected():
+    with pytest.raises(ValueError, match=r"argument 'graphs'\[0\] is a directed graph"):
+        fit_baseline([nx.DiGraph([(0, 1), (1, 0)])], "erdos-renyi")
+    with pytest.raises(ValueError, match=r"argument 'graphs'\[1\] is a multigraph"):
+        fit_baseline([nx.path_graph(3), nx.MultiGraph([(0, 1), (0, 1)])], "barabasi-albert")
+    with pytest.raises(ValueError, match="argument 'graphs' is empty"):
+        fit_baseline([], "erdos-renyi")
+    with pytest.raises(ValueError, match="argument 'num_graphs'"):
+        fit_baseline([nx.path_graph(3)], "erdos-renyi").sample(0)

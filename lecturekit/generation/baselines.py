@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from lecturekit.generation.graph_metrics import check_graphs
+
 GENERATORS = ("erdos-renyi", "barabasi-albert")
 
 
@@ -34,6 +36,8 @@ class FittedBaseline:
 
     def sample(self, num_graphs: int, seed: int = 0) -> list[nx.Graph]:
         """``num_graphs`` graphs with sizes drawn from the training sizes."""
+        if isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 1:
+            raise ValueError(f"argument 'num_graphs' must be an int >= 1, got {num_graphs!r}")
         rng = np.random.default_rng(seed)
         graphs = []
         for n in rng.choice(self.sizes, size=num_graphs):
@@ -48,11 +52,14 @@ class FittedBaseline:
 
 
 def fit_baseline(graphs: list[nx.Graph], generator: str) -> FittedBaseline:
-    """Fit ``generator`` (``"erdos-renyi"`` or ``"barabasi-albert"``) to ``graphs`` by matching edge counts."""
+    """Fit ``generator`` (``"erdos-renyi"`` or ``"barabasi-albert"``) to ``graphs`` by matching edge counts.
+
+    ``graphs`` must be simple undirected graphs with at least one node (directed graphs or multigraphs
+    would give wrong edge densities; refused like the MMD metrics do).
+    """
     if generator not in GENERATORS:
         raise ValueError(f"argument 'generator' must be one of {GENERATORS}, got {generator!r}")
-    if not graphs:
-        raise ValueError("argument 'graphs' is empty")
+    check_graphs(graphs, "graphs")
     per_size: dict[int, list[float]] = defaultdict(list)
     for graph in graphs:
         n, e = graph.number_of_nodes(), graph.number_of_edges()

@@ -112,6 +112,10 @@ def ego_small(
     without replacement among the centres whose ego graph has an admissible size. Stand-in for the paper's
     Citeseer egos (Citeseer is not available offline).
     """
+    if num_graphs < 1:
+        raise ValueError(f"argument 'num_graphs' must be >= 1, got {num_graphs}")
+    if not 1 <= node_range[0] <= node_range[1]:
+        raise ValueError(f"argument 'node_range' must be (low, high) with 1 <= low <= high, got {node_range}")
     base = nx.powerlaw_cluster_graph(base_nodes, m, p_triangle, seed=seed)
     centres = [v for v in base.nodes() if node_range[0] <= base.degree(v) + 1 <= node_range[1]]
     if len(centres) < num_graphs:
@@ -140,17 +144,20 @@ def load_dataset(name: str, num_graphs: int | None = None, seed: int = 0) -> Gra
     """One of :data:`DATASETS`, split 80/20. ``num_graphs`` overrides the paper's count (100 / all / 200).
 
     For ``grid`` the count is reached by repeating the small grids (2..5 x 2..5 has 16 distinct shapes).
-    Used by notebook 05.
+    ``num_graphs=None`` means the paper's count; anything else must be an int >= 2 (``0`` used to fall
+    back to the default silently). Used by notebook 05.
     """
+    if name not in DATASETS:
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    if num_graphs is not None and (isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 2):
+        raise ValueError(f"argument 'num_graphs' must be None (the paper's count) or an int >= 2, got {num_graphs!r}")
     if name == "community-small":
         graphs = community_small(num_graphs or 100, seed=seed)
     elif name == "grid":
         base = grid_graphs()
         count = num_graphs or len(base)
         graphs = [base[i % len(base)] for i in range(count)]
-    elif name == "ego-small":
-        graphs = ego_small(num_graphs or 200, seed=seed)
     else:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+        graphs = ego_small(num_graphs or 200, seed=seed)
     train, test = split_graphs(graphs, 0.8, seed=seed)
     return GraphSplit(name, train, test)

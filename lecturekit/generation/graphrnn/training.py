@@ -96,14 +96,17 @@ class TrainHistory:
 def train_graphrnn(
     model: GraphRNN, graphs: list[nx.Graph], config: TrainConfig, progress: bool = True
 ) -> TrainHistory:
-    """Train ``model`` on ``graphs`` for ``config.steps`` steps; returns the (smoothed) loss history."""
+    """Train ``model`` on ``graphs`` for ``config.steps`` steps; returns the (smoothed) loss history.
+
+    Batches and orderings come from ``numpy.random.default_rng(config.seed)``; training draws nothing
+    from torch's global generator and does not reseed it (initialise ``model`` under the seed you want).
+    """
     if not graphs:
         raise ValueError("argument 'graphs' is empty")
     too_big = [g.number_of_nodes() for g in graphs if g.number_of_nodes() > model.config.max_nodes]
     if too_big:
         raise ValueError(f"training graph with {max(too_big)} nodes exceeds model max_nodes={model.config.max_nodes}")
     rng = np.random.default_rng(config.seed)
-    torch.manual_seed(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     milestones = sorted({max(1, int(f * config.steps)) for f in config.milestones})
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimiser, milestones=milestones, gamma=config.gamma)
