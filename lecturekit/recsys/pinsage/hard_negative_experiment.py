@@ -157,7 +157,8 @@ class MovieLensConfig:
     num_seeds: int = 1
     epochs: int = 5
     steps_per_epoch: int = 20
-    methods: tuple[str, ...] = tuple(METHODS)
+    methods: tuple[str, ...] = ("mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
+                                "pinsage-random-only", "pinsage-no-curriculum")  # fmt: skip
 
 
 @dataclass(frozen=True)
