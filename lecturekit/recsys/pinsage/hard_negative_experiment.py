@@ -54,6 +54,7 @@ from lecturekit.recsys.pinsage.negatives import (
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import TrainConfig, neighbor_fn, train_pinsage
 from lecturekit.recsys.pinsage.xent import xent_loss
+from lecturekit.report import interval
 from lecturekit.results import Row
 from lecturekit.stats import Interval, paired_bootstrap, seed_interval
 from lecturekit.threads import torch_threads
@@ -330,6 +331,7 @@ class SiblingResult(RankedRun):
 
     num_items: int = 0
     sibling_share: float = 0.0  # share of drawn hard negatives from the sibling group
+    random_sibling_share: float = 0.0  # the same for a uniformly random item (chance level)
 
     def rows(self) -> list[Row]:
         note = (f"planted sibling world ({self.num_items} items, groups with a near-identical sibling group), "
@@ -526,11 +528,14 @@ def run_sibling_seed(config: HardNegativesConfig, seed: int) -> SiblingResult:
         probe = task.train_pairs[: sib.diagnosis_queries]
         drawn = hard.view("no-curriculum", derive_seed(seed, "diagnosis-draws")).sample(probe[:, 0], probe[:, 1],
                                                                                        sib.max_hard)  # fmt: skip
-        siblings = task.labels[drawn] == (task.labels[probe[:, 0]] ^ 1).unsqueeze(1)
+        sibling_group = (task.labels[probe[:, 0]] ^ 1).unsqueeze(1)
+        siblings = task.labels[drawn] == sibling_group
+        chance = float((task.labels.unsqueeze(0) == sibling_group).float().mean())
         ranks = {m: train_method(task, m, training, seed, tables, hard).ranks for m in SCHEDULE_METHODS}
     k, scale = ranking_cutoffs(task.num_items)
     return SiblingResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
-                         num_items=task.num_items, sibling_share=float(siblings.float().mean()))  # fmt: skip
+                         num_items=task.num_items, sibling_share=float(siblings.float().mean()),
+                         random_sibling_share=chance)  # fmt: skip
 
 
 def run_movielens_seed(config: HardNegativesConfig, seed: int) -> MovieLensResult:
@@ -659,3 +664,20 @@ def verdict(comparison: Comparison, *, over: str = "seeds") -> str:
     if iv.high < 0:
         return "behind"
     return "indistinguishable from"
+
+
+def describe(comparison: Comparison, digits: int = 3) -> str:
+    """Markdown words for ``a - b`` that respect its intervals, saying which interval decides.
+
+    With two or more seeds the 95 % interval over seeds decides (training varies more than the test
+    set); with one seed only the paired bootstrap over test queries is available, and the text says
+    that seed-to-seed variation was not measured.
+    """
+    c, d = comparison, digits
+    if c.num_seeds >= 2:
+        return (f"`{c.a}` is {verdict(c)} `{c.b}` on {c.metric}: ahead in {c.wins} of {c.num_seeds} seeds, "
+                f"mean difference {interval(c.over_seeds, d)} (95 % interval over seeds; over test queries "
+                f"{interval(c.over_queries, d)})")  # fmt: skip
+    return (f"`{c.a}` is {verdict(c, over='queries')} `{c.b}` on {c.metric} in the one seed run "
+            f"({interval(c.over_queries, d)}, 95 % paired bootstrap over test queries; seed-to-seed variation "
+            f"not measured)")  # fmt: skip

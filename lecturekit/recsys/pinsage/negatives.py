@@ -389,7 +389,7 @@ def sibling_task(
     boards mixing a group with its sibling, so personalised PageRank ranks siblings just below the
     group (the middle band). Positive pairs: consecutive items of a one-group board; the first board
     of every group is held out (its saves leave the graph) and gives the test pairs.
-    Random negatives are almost never siblings (``1 / num_pairs`` of them), hard negatives mostly are.
+    Random negatives are almost never siblings (``1 / (2 num_pairs)`` of them), hard negatives mostly are.
     Bad sizes are a ``ValueError`` naming the argument.
     """
     for name, value, minimum in (("num_pairs", num_pairs, 1), ("group_size", group_size, 2),
