@@ -1,22 +1,50 @@
-"""Tests of notebook 03's hard negatives, curriculum and cross-entropy variant (issue 4)."""
+"""Tests of notebook 03's hard negatives, curriculum and cross-entropy variant (issue 4), and of its
+experiment shape (issue 11): frozen config and profiles, run_seed, typed results and their rows."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 import torch
 
+from lecturekit.experiment import check_frozen, collect_rows
+from lecturekit.recsys.pinsage.hard_negative_experiment import (
+    COURSE,
+    METHODS,
+    PROFILES,
+    SCHEDULE_METHODS,
+    HardNegativesConfig,
+    HardNegativeSettings,
+    MovieLensConfig,
+    PinboardResult,
+    RankedRun,
+    band_anatomy,
+    band_key,
+    compare,
+    evaluation_tables,
+    per_query,
+    pinboard_world,
+    run_band_sweep_seed,
+    run_pinboard_seed,
+    run_sibling_seed,
+    train_method,
+    verdict,
+)
 from lecturekit.recsys.pinsage.loss import max_margin_loss
 from lecturekit.recsys.pinsage.negatives import (
-    METHODS,
     HardNegativeConfig,
     HardNegativeSampler,
     default_band,
     num_hard_negatives,
+    positive_sets,
     resolve_band,
-    run_variant,
+    score_distributions,
     sibling_task,
 )
 from lecturekit.recsys.pinsage.xent import xent_loss
+from lecturekit.results import METRIC_NAME
 
 torch.set_num_threads(1)
 
@@ -152,19 +180,9 @@ def test_method_table_names() -> None:
 
 # ---------------------------------------------------------------------- planted graph
 def test_planted_graph_hard_negatives_beat_random_only() -> None:
-    task = sibling_task(seed=0)
-    config = HardNegativeConfig(band=(20, 39), num_walks=500, walk_length=2, max_hard=4)
-    hard = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, config)
-    q = task.train_pairs[:200, 0]
-    drawn = hard.sample(q, task.train_pairs[:200, 1], 4)
-    assert float((task.labels[drawn] == (task.labels[q] ^ 1).unsqueeze(1)).float().mean()) > 0.5  # mostly siblings
-    common = dict(
-        hard_sampler=hard, model_config=dict(hidden_dim=16, out_dim=16), sampler_config=dict(top_t=5, num_walks=20),
-        train_config=dict(epochs=6, max_steps_per_epoch=8, batch_size=64, num_negatives=16),
-    )  # fmt: skip
-    random_only = run_variant(task, "pinsage-random-only", seed=0, **common)
-    curriculum = run_variant(task, "pinsage", seed=0, **common)
-    assert curriculum.final.mrr_scaled >= random_only.final.mrr_scaled
+    result = run_sibling_seed(PROFILES.course, 0)  # the notebook's sibling settings, seed 0
+    assert result.sibling_share > 0.5  # the band's draws are mostly siblings
+    assert result.value("pinsage", "mrr-scaled") >= result.value("pinsage-random-only", "mrr-scaled")
 
 
 def test_benchmark_smoke(tmp_path, monkeypatch) -> None:
@@ -174,3 +192,257 @@ def test_benchmark_smoke(tmp_path, monkeypatch) -> None:
     result = main(["--smoke"])
     assert (tmp_path / "bench" / "hard_negatives.json").exists()
     assert result["naive_s_per_batch"] > 0 and result["cached_s_per_batch"] > 0
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("field", ["max_hard", "per_epoch", "num_walks", "walk_length"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_hard_negative_config_refuses_non_positive_counts(field: str, value: int) -> None:
+    with pytest.raises(ValueError, match=f"HardNegativeConfig.{field}"):
+        HardNegativeConfig(**{field: value})
+
+
+def test_hard_negative_config_refuses_bad_restart_and_seed_and_is_frozen() -> None:
+    with pytest.raises(ValueError, match="restart_prob"):
+        HardNegativeConfig(restart_prob=1.0)
+    with pytest.raises(ValueError, match="seed"):
+        HardNegativeConfig(seed=-1)
+    config = HardNegativeConfig(band=[5, 10])  # type: ignore[arg-type]
+    assert config.band == (5, 10)  # stored as a tuple: nothing editable
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.max_hard = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("kwargs, name", [({"max_hard": 0}, "max_hard"), ({"per_epoch": 0}, "per_epoch"),
+                                          ({"max_hard": -2}, "max_hard"), ({"epoch": -1}, "epoch")])  # fmt: skip
+def test_num_hard_negatives_refuses_bad_counts(kwargs: dict, name: str) -> None:
+    args = {"epoch": 1, "schedule": "curriculum", "max_hard": 3, "per_epoch": 1, **kwargs}
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        num_hard_negatives(**args)
+
+
+@pytest.mark.parametrize("band", [(0, 5), (5, 5.0), "ab", (1, 2, 3), (True, 5), (0.0, 0.5), (-3, 5)])
+def test_resolve_band_refuses_bad_bounds(band) -> None:
+    with pytest.raises(ValueError, match="'band'"):
+        resolve_band(100, band)
+
+
+def test_resolve_band_refuses_tiny_catalogue() -> None:
+    with pytest.raises(ValueError, match="num_items"):
+        resolve_band(1, None)
+
+
+def test_sampler_refuses_bad_queries_num_positives_and_config() -> None:
+    edges = _chain_graph()
+    sampler = HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), HardNegativeConfig(band=(2, 10)))
+    with pytest.raises(ValueError, match="'queries'"):
+        sampler.sample(torch.tensor([0, 60]), None, 2)
+    with pytest.raises(ValueError, match="'queries'"):
+        sampler.bands(torch.tensor([[0, 1]]))
+    with pytest.raises(ValueError, match="'queries'"):
+        sampler.ranking(torch.tensor([0.5]))
+    with pytest.raises(ValueError, match="'num'"):
+        sampler.sample(torch.tensor([0]), None, -1)
+    with pytest.raises(ValueError, match="'positives'"):
+        sampler.sample(torch.tensor([0, 1]), torch.tensor([2]), 2)
+    with pytest.raises(TypeError, match="'config'"):
+        HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), {"band": (2, 10)})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'band'"):
+        HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), HardNegativeConfig(band=(2, 60)))
+
+
+def test_positive_sets_refuses_out_of_range_and_float_ids() -> None:
+    with pytest.raises(ValueError, match="'pairs'"):
+        positive_sets(torch.tensor([[0, 10]]), 10)
+    with pytest.raises(ValueError, match="'pairs'"):
+        positive_sets(torch.tensor([[0.0, 1.0]]), 10)
+    ptr, items = positive_sets(torch.tensor([[0, 1], [2, 1]]), 3)
+    assert ptr.tolist() == [0, 1, 3, 4] and items.tolist() == [1, 0, 2, 1]
+
+
+@pytest.mark.parametrize("kwargs, name", [({"num_pairs": 0}, "num_pairs"), ({"board_size": 1}, "board_size"),
+                                          ({"board_size": 30}, "board_size"), ({"cross_boards": -1}, "cross_boards"),
+                                          ({"subtle": -0.1}, "subtle"), ({"seed": -1}, "seed")])  # fmt: skip
+def test_sibling_task_refuses_bad_sizes(kwargs: dict, name: str) -> None:
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        sibling_task(**kwargs)
+
+
+def test_score_distributions_refuses_misshapen_hard_negatives() -> None:
+    emb = torch.randn(10, 4)
+    with pytest.raises(ValueError, match="'hard'"):
+        score_distributions(emb, torch.tensor([[0, 1], [2, 3]]), torch.zeros(3, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="'num_random'"):
+        score_distributions(emb, torch.tensor([[0, 1]]), torch.zeros(1, 2, dtype=torch.long), num_random=0)
+
+
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        ({"band_sweep": ((10, 5000),)}, "band_sweep\\[0\\]"),
+        ({"band_sweep": ((30, 10),)}, "band_sweep\\[0\\]"),
+        ({"hard": HardNegativeSettings(band=(1, 3000))}, "hard.band"),
+        ({"sweep_seeds": 4}, "sweep_seeds"),
+        ({"num_seeds": 0}, "num_seeds"),
+        ({"movielens": MovieLensConfig(methods=("pinsage", "graphsage"))}, "movielens.methods"),
+    ],
+)
+def test_experiment_config_refuses_bad_settings(change: dict, where: str) -> None:
+    with pytest.raises(ValueError, match=f"HardNegativesConfig.{where}"):
+        dataclasses.replace(COURSE, **change)
+
+
+def test_hard_negative_settings_refuse_max_hard_zero() -> None:
+    with pytest.raises(ValueError, match="max_hard"):
+        HardNegativeSettings(max_hard=0)
+
+
+def test_train_method_refuses_unknown_method_and_missing_hard_sampler() -> None:
+    config = PROFILES.quick
+    _, task = pinboard_world(config)
+    tables = evaluation_tables(task, config.training, 0)
+    with pytest.raises(ValueError, match="'method'"):
+        train_method(task, "graphsage", config.training, 0, tables)
+    with pytest.raises(ValueError, match="'hard'"):
+        train_method(task, "pinsage", config.training, 0, tables, hard=None)
+
+
+# ---------------------------------------------------------------------- config and profiles
+def test_config_is_frozen_nested_and_profiles_derive_from_course() -> None:
+    assert COURSE == HardNegativesConfig() and PROFILES.course is COURSE
+    for profile in ("quick", "course", "full"):
+        config = PROFILES.get(profile)
+        check_frozen(config, profile)  # no dict or list anywhere, nested settings frozen too
+        assert type(config) is HardNegativesConfig
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.num_pins = 10  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.world.num_topics = 3  # type: ignore[misc]
+    # quick and full change sizes, never the world's relatedness levels or the PPR walk's restart
+    assert PROFILES.quick.world.board_noise == COURSE.world.board_noise
+    assert PROFILES.full.world == COURSE.world
+    assert PROFILES.quick.num_pins < COURSE.num_pins < PROFILES.full.num_pins
+
+
+def test_profiles_keep_the_sizes_of_config_py() -> None:
+    """The move from ``sizes("hard_negatives")`` changes the shape only (skipped once the section is gone)."""
+    from lecturekit import config as legacy
+
+    if "hard_negatives" not in getattr(legacy, "_SIZES", {}):
+        pytest.skip("sizes('hard_negatives') has been removed from lecturekit.config")
+    for profile in ("quick", "course", "full"):
+        old, new = legacy.sizes("hard_negatives", profile), PROFILES.get(profile)
+        t, h, ml, sib = new.training, new.hard, new.movielens, new.siblings
+        assert dict(old["world"]) == dataclasses.asdict(new.world)
+        assert (old["num_pins"], old["max_test_pairs"], old["num_seeds"], old["hist_queries"]) == (
+            new.num_pins, new.max_test_pairs, new.num_seeds, new.hist_queries)  # fmt: skip
+        assert (old["epochs"], old["steps_per_epoch"], old["batch_size"], old["num_negatives"], old["lr"],
+                old["hidden_dim"], old["top_t"]) == (t.epochs, t.steps_per_epoch, t.batch_size, t.num_negatives,
+                                                     t.lr, t.hidden_dim, t.top_t)  # fmt: skip
+        assert (old["max_hard"], old["band"], old["hn_num_walks"], old["hn_walk_length"]) == (
+            h.max_hard, h.band, h.num_walks, h.walk_length)  # fmt: skip
+        assert [tuple(b) for b in old["band_sweep"]] == list(new.band_sweep)
+        assert (old["ml_seeds"], old["ml_epochs"], old["ml_steps_per_epoch"], tuple(old["ml_methods"])) == (
+            ml.num_seeds, ml.epochs, ml.steps_per_epoch, ml.methods)  # fmt: skip
+        assert (old["sibling_seeds"], old["sibling_epochs"]) == (sib.num_seeds, sib.epochs)
+
+
+# ---------------------------------------------------------------------- run_seed
+TINY = dataclasses.replace(PROFILES.quick, num_pins=400, max_test_pairs=60, hist_queries=30,
+                           band_sweep=(default_band(400),))  # fmt: skip
+
+
+def test_run_pinboard_seed_reproducible_and_independent_of_global_rng() -> None:
+    first = run_pinboard_seed(TINY, 3)
+    torch.randn(1000), np.random.rand(10)  # another cell drew from the global generators
+    torch.manual_seed(12345)
+    second = run_pinboard_seed(TINY, 3)
+    assert set(first.ranks) == set(METHODS)
+    for method in METHODS:
+        assert np.array_equal(first.ranks[method], second.ranks[method]), method
+    assert first.curves == second.curves and first.top10_relations == second.top10_relations
+    other = run_pinboard_seed(TINY, 4)
+    assert any(not np.array_equal(first.ranks[m], other.ranks[m]) for m in METHODS)  # seeds do differ
+    state = torch.get_rng_state()
+    run_sibling_seed(dataclasses.replace(TINY, siblings=dataclasses.replace(TINY.siblings, epochs=1)), 0)
+    assert torch.equal(state, torch.get_rng_state())  # and leaves the global generator as it was
+
+
+def test_band_sweep_with_the_default_band_pairs_with_the_main_run() -> None:
+    """Same seed, same band: the sweep reproduces the main run's curriculum model exactly, so the
+    sweep's differences to random-only are paired (and the order models are trained in is irrelevant)."""
+    main, sweep = run_pinboard_seed(TINY, 1), run_band_sweep_seed(TINY, 1)
+    assert sweep.bands == (main.band,)
+    assert np.array_equal(sweep.ranks[band_key(main.band)], main.ranks["pinsage"])
+
+
+def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
+    results = [run_pinboard_seed(TINY, s) for s in (0, 1)]
+    rows = collect_rows(results)  # notes and paper numbers identical across seeds
+    assert {(r.method, r.metric) for r in rows} == {(m, k) for m in METHODS for k in ("hit-rate", "mrr-scaled")}
+    sweep_rows = run_band_sweep_seed(TINY, 0).rows()
+    sib_rows = run_sibling_seed(dataclasses.replace(TINY, siblings=dataclasses.replace(TINY.siblings, epochs=1)), 0).rows()
+    for row in rows + sweep_rows + sib_rows:
+        assert METRIC_NAME.fullmatch(row.metric), row.metric
+        assert row.comparable is False and row.note
+    assert {r.dataset for r in rows} == {"pinboard"} and {r.dataset for r in sib_rows} == {"pinboard-siblings"}
+    assert all(r.paper is None for r in sib_rows + sweep_rows)
+    paper = {(r.method, r.metric): r.paper for r in rows}
+    assert paper["pinsage", "hit-rate"] == 0.67 and paper["pinsage-random-only", "hit-rate"] is None
+    assert all("Pinterest" in r.note for r in rows)
+    assert {r.metric for r in sweep_rows} == {f"hit-rate/{band_key(TINY.band_sweep[0])}",
+                                              f"mrr-scaled/{band_key(TINY.band_sweep[0])}"}  # fmt: skip
+    assert len(rows[0].value) == 2  # per-seed values
+
+
+def test_band_anatomy_shares_sum_to_one() -> None:
+    anatomy = band_anatomy(TINY)
+    assert anatomy.band == default_band(400)
+    for shares in [*anatomy.depth.values(), anatomy.in_band, *anatomy.mix.values()]:
+        assert sum(shares) == pytest.approx(1.0)
+    assert anatomy.mix["positive"] != anatomy.mix["random negatives"]
+    assert anatomy.hard.shape == (TINY.hist_queries, TINY.hard.max_hard)
+
+
+# ---------------------------------------------------------------------- views and comparisons
+def test_views_share_bands_draw_independently_and_leave_the_base_alone() -> None:
+    edges = _chain_graph()
+    base = HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long),
+                               HardNegativeConfig(band=(2, 10), max_hard=3, num_walks=100))  # fmt: skip
+    a, b = base.view("no-curriculum", 7), base.view("random-only", 7)
+    assert base.config.schedule == "curriculum" and a.config.schedule == "no-curriculum"
+    q = torch.arange(10)
+    assert torch.equal(a.bands(q), base.bands(q))
+    b.sample(q, None, 5)  # draws from one view ...
+    assert torch.equal(a.sample(q, None, 3), base.view("no-curriculum", 7).sample(q, None, 3))  # ... do not move another
+    assert a(q, q + 1, 0).shape == (10, 3) and b(q, q + 1, 0).shape == (10, 0)
+
+
+def _fake(seed: int, a: list[int], b: list[int]) -> RankedRun:
+    return PinboardResult(seed=seed, seconds=0.0, cutoff=10, mrr_scale=2.0,
+                          ranks={"a": np.array(a), "b": np.array(b)})  # fmt: skip
+
+
+def test_compare_pairs_by_seed_and_query() -> None:
+    runs = [_fake(0, [1, 1, 50], [2, 2, 50]), _fake(1, [1, 3, 50], [1, 4, 50]), _fake(2, [2, 2, 2], [2, 2, 2])]
+    c = compare(runs, "a", "b", "hit-rate")
+    assert c.per_seed == (0.0, 0.0, 0.0) and c.ties == 3 and c.wins == 0
+    m = compare(runs, "a", "b", "mrr-scaled")
+    # seed 0: 1/ceil(1/2) = 1 vs 1/ceil(2/2) = 1 -> 0; seed 1: (1 + 1/2) vs (1 + 1/2) -> 0; seed 2: 0
+    assert m.per_seed == (0.0, 0.0, 0.0)
+    runs = [_fake(s, [1, 1, 1], [9, 30, 9]) for s in range(3)]
+    c = compare(runs, "a", "b", "hit-rate")
+    assert c.wins == 3 and c.per_seed[0] == pytest.approx(1 / 3) and verdict(c) == "ahead of"
+    assert verdict(compare(runs[:1], "a", "b", "hit-rate")) == "not tested (one seed) against"
+    assert verdict(compare(runs, "b", "a", "hit-rate")) == "behind"
+    with pytest.raises(ValueError, match="share no seed"):
+        compare(runs[:1], "a", "b", b_results=runs[1:])
+    with pytest.raises(KeyError, match="'method'"):
+        compare(runs, "a", "c")
+    with pytest.raises(ValueError, match="'metric'"):
+        per_query(np.array([1, 2]), "ndcg", 10, 2.0)
+
+
+def test_schedule_methods_are_the_three_pinsage_schedules() -> None:
+    assert {METHODS[m]["schedule"] for m in SCHEDULE_METHODS} == {"curriculum", "no-curriculum", "random-only"}
+    assert {METHODS[m]["pooling"] for m in SCHEDULE_METHODS} == {"importance"}

@@ -28,31 +28,22 @@ Curriculum (:func:`num_hard_negatives`): epoch ``n`` (1-based) uses ``n - 1`` ha
 query (``per_epoch`` per epoch, capped at ``max_hard``): 0, 1, 2, ... Variants: ``"no-curriculum"``
 (``max_hard`` from the first epoch; the paper reports it needs about twice the epochs) and
 ``"random-only"`` (never any hard negative).
+
+The experiments of notebook 03 (configs, ``run_seed`` functions, typed results) live in
+:mod:`lecturekit.recsys.pinsage.hard_negative_experiment`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
-from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask
-from lecturekit.recsys.pinsage.evaluation import (
-    RankingResult,
-    embedding_scorer,
-    evaluate_related,
-    ranking_cutoffs,
-)
-from lecturekit.recsys.pinsage.inference import layerwise_embeddings
-from lecturekit.recsys.pinsage.loss import max_margin_loss
-from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
+from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
-from lecturekit.recsys.pinsage.train import TrainConfig, TrainHistory, neighbor_fn, train_pinsage
-from lecturekit.recsys.pinsage.xent import xent_loss
-from lecturekit.seed import seed_everything
-from lecturekit.threads import torch_threads
 
 SCHEDULES = ("curriculum", "no-curriculum", "random-only")
 
@@ -70,6 +61,10 @@ def default_band(num_items: int) -> tuple[int, int]:
     return lo, hi
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def resolve_band(num_items: int, band: tuple[float, float] | None = None) -> tuple[int, int]:
     """1-based inclusive ranks ``(lo, hi)`` of the hard-negative band.
 
@@ -78,16 +73,17 @@ def resolve_band(num_items: int, band: tuple[float, float] | None = None) -> tup
         band: ``None`` -> :func:`default_band`; two ints -> explicit ranks; two floats in (0, 1]
             -> fractions of the catalogue (``lo = max(1, round(f_lo N))``).
 
-    Raises ``ValueError`` naming ``band`` when it is not increasing or exceeds the catalogue.
+    Raises ``ValueError`` naming ``band`` when it is not two ranks or two fractions, not
+    increasing, starts below rank 1 or reaches beyond the ``N - 1`` rankable items.
     """
-    if num_items < 2:
-        raise ValueError(f"argument 'num_items' must be >= 2 for hard negatives, got {num_items!r}")
+    if not _is_int(num_items) or num_items < 2:
+        raise ValueError(f"argument 'num_items' must be an int >= 2 for hard negatives, got {num_items!r}")
     if band is None:
         return default_band(num_items)
-    if len(band) != 2:
+    if isinstance(band, str) or not hasattr(band, "__len__") or len(band) != 2:
         raise ValueError(f"argument 'band' must be (lo, hi), got {band!r}")
     lo_in, hi_in = band
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in band):
+    if all(_is_int(v) for v in band):
         lo, hi = int(lo_in), int(hi_in)
     elif all(isinstance(v, float) and 0.0 < v <= 1.0 for v in band):
         lo, hi = max(1, round(lo_in * num_items)), max(1, round(hi_in * num_items))
@@ -100,18 +96,21 @@ def resolve_band(num_items: int, band: tuple[float, float] | None = None) -> tup
     return lo, hi
 
 
-@dataclass
+@dataclass(frozen=True)
 class HardNegativeConfig:
-    """Settings of :class:`HardNegativeSampler` (notebook 03; sizes from ``sizes("hard_negatives")``).
+    """Settings of :class:`HardNegativeSampler` (frozen: derive variants with ``dataclasses.replace``).
 
     Attributes:
         schedule: ``"curriculum"`` | ``"no-curriculum"`` | ``"random-only"``.
-        max_hard: most hard negatives per query (the no-curriculum count).
-        per_epoch: hard negatives added per epoch by the curriculum (paper: 1).
+        max_hard: most hard negatives per query (the no-curriculum count), >= 1.
+        per_epoch: hard negatives added per epoch by the curriculum (paper: 1), >= 1.
         band: rank band, see :func:`resolve_band` (``None`` = the ``[4K, 10K]`` rule).
         num_walks, walk_length, restart_prob: the personalised-PageRank walks (more walks than the
             neighbourhood sampler uses: the band sits deeper in the ranking than the top ``T``).
         seed: seed of the walks and of the draws from the band.
+
+    Each bad value is a ``ValueError`` naming the field (the band is checked against the catalogue
+    when the sampler is built, by :func:`resolve_band`).
     """
 
     schedule: str = "curriculum"
@@ -126,22 +125,31 @@ class HardNegativeConfig:
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"HardNegativeConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.max_hard < 0 or self.per_epoch < 0:
-            raise ValueError(
-                f"HardNegativeConfig.max_hard and per_epoch must be >= 0, got {self.max_hard!r}, {self.per_epoch!r}"
-            )
+        for name in ("max_hard", "per_epoch", "num_walks", "walk_length"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"HardNegativeConfig.{name} must be an int >= 1, got {value!r}")
+        if not 0.0 <= float(self.restart_prob) < 1.0:  # 1.0 would restart before every step: no walk at all
+            raise ValueError(f"HardNegativeConfig.restart_prob must be in [0, 1), got {self.restart_prob!r}")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"HardNegativeConfig.seed must be a non-negative int, got {self.seed!r}")
+        if isinstance(self.band, list):  # a list would make the frozen config editable
+            object.__setattr__(self, "band", tuple(self.band))
 
 
 def num_hard_negatives(epoch: int, schedule: str = "curriculum", max_hard: int = 6, per_epoch: int = 1) -> int:
     """Hard negatives per query in 0-based ``epoch``.
 
     ``curriculum``: ``min(per_epoch * epoch, max_hard)`` -> 0, 1, 2, ... (the paper: epoch n uses n - 1);
-    ``no-curriculum``: ``max_hard`` from the start; ``random-only``: 0. Used by notebook 03.
+    ``no-curriculum``: ``max_hard`` from the start; ``random-only``: 0. ``max_hard`` and
+    ``per_epoch`` must be >= 1 (a curriculum that never adds one is ``"random-only"``). Used by notebook 03.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"argument 'schedule' must be one of {SCHEDULES}, got {schedule!r}")
-    if epoch < 0:
-        raise ValueError(f"argument 'epoch' must be >= 0, got {epoch!r}")
+    for name, value in (("epoch", epoch), ("max_hard", max_hard), ("per_epoch", per_epoch)):
+        minimum = 0 if name == "epoch" else 1
+        if not _is_int(value) or value < minimum:
+            raise ValueError(f"argument {name!r} must be an int >= {minimum}, got {value!r}")
     if schedule == "random-only":
         return 0
     if schedule == "no-curriculum":
@@ -151,9 +159,14 @@ def num_hard_negatives(epoch: int, schedule: str = "curriculum", max_hard: int =
 
 def positive_sets(pairs: Tensor, num_items: int) -> tuple[Tensor, Tensor]:
     """CSR ``(ptr, items)`` of each item's known positives (pairs taken in both directions); notebook 03."""
-    pairs = torch.as_tensor(pairs).long()
+    pairs = torch.as_tensor(pairs)
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"argument 'pairs' must be (P, 2), got shape {tuple(pairs.shape)}")
+    if pairs.dtype not in (torch.int32, torch.int64):
+        raise ValueError(f"argument 'pairs' must hold integer item ids, got dtype {pairs.dtype}")
+    pairs = pairs.long()
+    if pairs.numel() and (int(pairs.min()) < 0 or int(pairs.max()) >= num_items):
+        raise ValueError(f"argument 'pairs' has item ids outside [0, {num_items})")
     both = torch.unique(torch.cat([pairs, pairs.flip(1)]), dim=0)
     ptr = torch.zeros(num_items + 1, dtype=torch.long)
     ptr[1:] = torch.cumsum(torch.bincount(both[:, 0], minlength=num_items), 0)
@@ -175,6 +188,8 @@ class HardNegativeSampler:
         config: :class:`HardNegativeConfig`.
 
     Bands are computed lazily per query and cached (``N x (hi - lo + 1)`` ids at most).
+    :meth:`view` gives samplers with another schedule and draw stream that share the cache, so
+    several models of one run are trained on the same bands without recomputing the walks.
     """
 
     def __init__(
@@ -185,7 +200,9 @@ class HardNegativeSampler:
         train_pairs: Tensor,
         config: HardNegativeConfig | None = None,
     ) -> None:
-        self.config = config or HardNegativeConfig()
+        self.config = HardNegativeConfig() if config is None else config
+        if not isinstance(self.config, HardNegativeConfig):
+            raise TypeError(f"argument 'config' must be a HardNegativeConfig, got {type(self.config).__name__}")
         self.num_items = num_items
         self.lo, self.hi = resolve_band(num_items, self.config.band)
         self.walker = RandomWalkSampler(
@@ -199,11 +216,37 @@ class HardNegativeSampler:
         self._have = torch.zeros(num_items, dtype=torch.bool)
         self._gen = torch.Generator().manual_seed(self.config.seed + 1)
 
+    def view(self, schedule: str, seed: int) -> HardNegativeSampler:
+        """A sampler with ``schedule`` and its own draw stream ``seed``, sharing this one's walks,
+        positives and band cache (filled here first, so the view never writes to it).
+
+        Why: the models of one run must see the same bands, and each model's draws must not depend
+        on how many draws another model made before it (the order the notebook trains them in).
+        Without a cache (huge catalogues) views share the walker, whose stream then does depend on
+        the order.
+        """
+        self.precompute()
+        other = copy.copy(self)  # shallow: the tensors of the cache are shared, read only
+        other.config = replace(self.config, schedule=schedule, seed=seed)
+        other._gen = torch.Generator().manual_seed(other.config.seed + 1)
+        return other
+
     # ------------------------------------------------------------------ bands
+    def _check_queries(self, queries: Tensor) -> Tensor:
+        queries = torch.as_tensor(queries)
+        if queries.ndim != 1:
+            raise ValueError(f"argument 'queries' must be 1-D, got shape {tuple(queries.shape)}")
+        if queries.dtype not in (torch.int32, torch.int64):
+            raise ValueError(f"argument 'queries' must hold integer item ids, got dtype {queries.dtype}")
+        queries = queries.long()
+        if queries.numel() and (int(queries.min()) < 0 or int(queries.max()) >= self.num_items):
+            raise ValueError(f"argument 'queries' has item ids outside [0, {self.num_items})")
+        return queries
+
     def ranking(self, queries: Tensor) -> Tensor:
         """``(B, N - 1)`` items ordered by visit count from each query, best first; the query is
         excluded and ties (notably zero visits) are broken at random."""
-        queries = torch.as_tensor(queries).long()
+        queries = self._check_queries(queries)
         counts = self.walker.visit_counts(queries)
         noise = torch.rand(counts.shape, generator=self._gen)  # < 1: only breaks ties
         key = counts + noise
@@ -213,9 +256,7 @@ class HardNegativeSampler:
 
     def bands(self, queries: Tensor) -> Tensor:
         """``(B, hi - lo + 1)`` items at ranks ``lo..hi`` (1-based) for each query (cached)."""
-        queries = torch.as_tensor(queries).long()
-        if queries.ndim != 1:
-            raise ValueError(f"argument 'queries' must be 1-D, got shape {tuple(queries.shape)}")
+        queries = self._check_queries(queries)
         if not self.cache:
             return self.ranking(queries)[:, self.lo - 1 : self.hi]
         missing = torch.unique(queries[~self._have[queries]])
@@ -245,7 +286,14 @@ class HardNegativeSampler:
         """``(B, num)`` hard negatives drawn uniformly from each query's band, excluding the query,
         ``positives`` and the query's known positives (the band's remaining items are used; a band
         with none left falls back to uniformly random non-positive items)."""
-        queries = torch.as_tensor(queries).long()
+        queries = self._check_queries(queries)
+        if not _is_int(num) or num < 0:
+            raise ValueError(f"argument 'num' must be an int >= 0, got {num!r}")
+        if positives is not None and tuple(torch.as_tensor(positives).shape) != tuple(queries.shape):
+            raise ValueError(
+                f"argument 'positives' must have the shape of 'queries' {tuple(queries.shape)}, "
+                f"got {tuple(torch.as_tensor(positives).shape)}"
+            )
         b = queries.numel()
         if num == 0 or b == 0:
             return torch.empty(b, num, dtype=torch.long)
@@ -282,118 +330,6 @@ class HardNegativeSampler:
         return self.sample(queries, positives, self.num_hard(epoch))
 
 
-
-# ---------------------------------------------------------------------- the experiments of notebook 03
-METHODS: dict[str, dict[str, str]] = {
-    "mean-pooling": {"pooling": "mean", "schedule": "random-only", "loss": "max-margin"},
-    "mean-pooling-hard": {"pooling": "mean", "schedule": "curriculum", "loss": "max-margin"},
-    "mean-pooling-xent": {"pooling": "mean", "schedule": "random-only", "loss": "xent"},
-    "pinsage": {"pooling": "importance", "schedule": "curriculum", "loss": "max-margin"},
-    "pinsage-random-only": {"pooling": "importance", "schedule": "random-only", "loss": "max-margin"},
-    "pinsage-no-curriculum": {"pooling": "importance", "schedule": "no-curriculum", "loss": "max-margin"},
-}
-"""The record names of notebook 03 -> (pooling, negative schedule, loss)."""
-
-
-@dataclass
-class VariantRun:
-    """One trained variant: the model, its final embeddings, final and per-epoch metrics."""
-
-    method: str
-    seed: int
-    model: PinSage
-    embeddings: Tensor
-    final: RankingResult
-    per_epoch: list[dict[str, float]] = field(default_factory=list)
-    history: TrainHistory | None = None
-
-
-def embed_all(model: PinSage, features: Tensor, sampler: RandomWalkSampler) -> Tensor:
-    """Embeddings of every item with one fixed neighbourhood table (layer-wise inference); notebook 03."""
-    table = NeighborTable(neighbor_fn(sampler, model.config.pooling), features.shape[0])
-    return layerwise_embeddings(model, features, table).embeddings
-
-
-def run_variant(
-    task: RelatedItemTask,
-    method: str,
-    *,
-    seed: int = 0,
-    model_config: dict | None = None,
-    train_config: dict | None = None,
-    sampler_config: dict | None = None,
-    hard_config: dict | None = None,
-    hard_sampler: HardNegativeSampler | None = None,
-    eval_every_epoch: bool = False,
-    progress: bool = False,
-    num_threads: int | None = 1,
-) -> VariantRun:
-    """Train and evaluate one of :data:`METHODS` on ``task`` (notebook 03).
-
-    Args:
-        task: a :class:`~lecturekit.recsys.pinsage.datasets.RelatedItemTask`.
-        method: a key of :data:`METHODS`.
-        model_config, train_config: extra :class:`PinSageConfig` / :class:`TrainConfig` fields.
-        sampler_config: :class:`RandomWalkSampler` settings of the neighbourhoods.
-        hard_config: :class:`HardNegativeConfig` fields (``schedule`` comes from ``method``).
-        hard_sampler: reuse a sampler (its band cache) across seeds; its schedule is overridden.
-        eval_every_epoch: evaluate on the test pairs after every epoch (the curriculum plot).
-        num_threads: torch intra-op threads while this runs (restored after); the course's graphs
-            are small, so one thread is fastest on a shared laptop. ``None`` leaves the setting alone.
-    """
-    with torch_threads(num_threads):
-        return _run_variant(task, method, seed, model_config, train_config, sampler_config, hard_config, hard_sampler,
-                            eval_every_epoch, progress)  # fmt: skip
-
-
-def _run_variant(
-    task: RelatedItemTask,
-    method: str,
-    seed: int,
-    model_config: dict | None,
-    train_config: dict | None,
-    sampler_config: dict | None,
-    hard_config: dict | None,
-    hard_sampler: HardNegativeSampler | None,
-    eval_every_epoch: bool,
-    progress: bool,
-) -> VariantRun:
-    """The body of :func:`run_variant`."""
-    if method not in METHODS:
-        raise ValueError(f"argument 'method' must be one of {', '.join(METHODS)}, got {method!r}")
-    spec = METHODS[method]
-    seed_everything(seed)
-    features = task.features["combined"]
-    sampler = RandomWalkSampler(task.edge_index, task.num_items, task.num_users, seed=seed, **(sampler_config or {}))
-    model = PinSage(PinSageConfig(in_dim=features.shape[1], pooling=spec["pooling"], **(model_config or {})))
-    config = TrainConfig(seed=seed, **(train_config or {}))
-    negatives = None
-    if spec["schedule"] != "random-only":
-        if hard_sampler is None:
-            hard = HardNegativeConfig(**{**(hard_config or {}), "schedule": spec["schedule"], "seed": seed})
-            hard_sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, hard)
-        else:
-            hard_sampler.config = HardNegativeConfig(**{**vars(hard_sampler.config), "schedule": spec["schedule"]})
-        hard_sampler.precompute()
-        negatives = hard_sampler
-
-    per_epoch: list[dict[str, float]] = []
-
-    def evaluate(m: PinSage, epoch: int) -> dict[str, float]:
-        result = evaluate_related(embedding_scorer(embed_all(m, features, sampler)), task.test_pairs, task.num_items)
-        per_epoch.append(result.as_dict())
-        return result.as_dict()
-
-    loss = xent_loss if spec["loss"] == "xent" else max_margin_loss
-    history = train_pinsage(
-        model, features, sampler, task.train_pairs, config, negative_sampler=negatives,
-        eval_fn=evaluate if eval_every_epoch else None, progress=progress, loss_fn=loss,
-    )  # fmt: skip
-    embeddings = embed_all(model, features, sampler)
-    final = evaluate_related(embedding_scorer(embeddings), task.test_pairs, task.num_items)
-    return VariantRun(method, seed, model, embeddings, final, per_epoch, history)
-
-
 # ---------------------------------------------------------------------- what the negatives look like
 RELATIONS = ("same category", "same topic", "look-alike", "unrelated")
 """Relation of an item to a query in the pinboard world (codes 0..3 of :func:`relation_to_query`)."""
@@ -418,6 +354,12 @@ def score_distributions(
     """Dot-product scores of each query with its positive, ``num_random`` uniform random items and
     its hard negatives ``hard`` (``(Q, H)``): the histogram that explains the gain (notebook 03)."""
     pairs = torch.as_tensor(pairs).long()
+    if pairs.ndim != 2 or pairs.shape[1] != 2:
+        raise ValueError(f"argument 'pairs' must be (Q, 2), got shape {tuple(pairs.shape)}")
+    if hard.ndim != 2 or hard.shape[0] != pairs.shape[0]:
+        raise ValueError(f"argument 'hard' must be ({pairs.shape[0]}, H), got shape {tuple(hard.shape)}")
+    if not _is_int(num_random) or num_random < 1:
+        raise ValueError(f"argument 'num_random' must be an int >= 1, got {num_random!r}")
     q, p = pairs[:, 0], pairs[:, 1]
     gen = torch.Generator().manual_seed(seed)
     rnd = torch.randint(0, embeddings.shape[0], (q.numel(), num_random), generator=gen)
@@ -447,8 +389,18 @@ def sibling_task(
     boards mixing a group with its sibling, so personalised PageRank ranks siblings just below the
     group (the middle band). Positive pairs: consecutive items of a one-group board; the first board
     of every group is held out (its saves leave the graph) and gives the test pairs.
-    Random negatives are almost never siblings (``1 / num_pairs`` of them), hard negatives mostly are.
+    Random negatives are almost never siblings (``1 / (2 num_pairs)`` of them), hard negatives mostly are.
+    Bad sizes are a ``ValueError`` naming the argument.
     """
+    for name, value, minimum in (("num_pairs", num_pairs, 1), ("group_size", group_size, 2),
+                                 ("boards_per_group", boards_per_group, 2), ("board_size", board_size, 2),
+                                 ("cross_boards", cross_boards, 0), ("seed", seed, 0)):  # fmt: skip
+        if not _is_int(value) or value < minimum:
+            raise ValueError(f"argument {name!r} must be an int >= {minimum}, got {value!r}")
+    if board_size > group_size:
+        raise ValueError(f"argument 'board_size' ({board_size}) must not exceed 'group_size' ({group_size})")
+    if not subtle >= 0:
+        raise ValueError(f"argument 'subtle' must be >= 0, got {subtle!r}")
     g = torch.Generator().manual_seed(seed)
     groups, n = 2 * num_pairs, 2 * num_pairs * group_size
     group = torch.arange(n) // group_size
