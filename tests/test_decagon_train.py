@@ -1,10 +1,9 @@
 """A small planted graph trains quickly; the comparison runner works end to end (notebook 04)."""
 
-import torch
-
 from dataclasses import replace
 
 import pytest
+import torch
 
 from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.encoder import EncoderConfig
