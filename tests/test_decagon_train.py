@@ -1,11 +1,22 @@
 """A small planted graph trains quickly; the comparison runner works end to end (notebook 04)."""
 
+from dataclasses import replace
+
+import pytest
 import torch
 
 from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import evaluate, model_scorer
-from lecturekit.hetero.experiment import METHODS, ExperimentConfig, make_split, run_seed, train_decagon
+from lecturekit.hetero.experiment import (
+    COURSE,
+    METHODS,
+    PlantedWorld,
+    make_split,
+    run_leak_seed,
+    run_seed,
+    train_decagon,
+)
 from lecturekit.hetero.model import DecagonConfig
 from lecturekit.hetero.negatives import evaluation_negatives
 from lecturekit.hetero.train import TrainConfig
@@ -21,33 +32,46 @@ SMALL = dict(
 def test_planted_trains_above_chance_under_degree_matched_negatives():
     world = {**SMALL, "num_drugs": 150, "num_proteins": 300, "num_modules": 8, "num_side_effects": 12}
     data = make_planted(**world)
-    config = ExperimentConfig(
+    config = replace(
+        COURSE,
         decagon=DecagonConfig(encoder=EncoderConfig(hidden_dim=32, out_dim=16)),
         train=TrainConfig(epochs=100, lr=0.02),
         test=0.2,
     )
     split = make_split(data, config, seed=0)
-    model = train_decagon(data, split, config, seed=0)
+    torch.manual_seed(0)
+    model = train_decagon(data, split, config, torch.Generator().manual_seed(0))
     neg = evaluation_negatives("degree-matched", split.test, split.all_pos, split.num_drugs, split.num_relations, 0)
     result = evaluate(model_scorer(model), split.test, neg, split.num_relations)
     assert result.auroc > 0.62, result.as_dict()  # ~0.70 measured over 3 world seeds
 
 
 def test_run_seed_all_methods_smoke():
-    data = make_planted(**{**SMALL, "num_drugs": 40, "num_proteins": 60, "pairs_per_side_effect": 20})
-    config = ExperimentConfig(
+    world = PlantedWorld(num_drugs=40, num_proteins=60, num_modules=6, num_side_effects=6,
+                         num_popularity_side_effects=0, pairs_per_side_effect=20)
+    config = replace(
+        COURSE,
+        data=world,
         decagon=DecagonConfig(encoder=EncoderConfig(hidden_dim=8, out_dim=4)),
         train=TrainConfig(epochs=2, batch_mode="edge-type", batch_size=16),
         factorization_epochs=2,
+        factorization_dim=4,
         lr_epochs=2,
+        seeds=(1,),
+        leak_seeds=(1,),
     )
-    out = run_seed(data, config, seed=1)
-    assert set(out["results"]) == set(METHODS)
-    for res in out["results"].values():
+    out = run_seed(config, seed=1)
+    assert out.method_names == METHODS
+    for res in out.methods:
         for protocol in ("uniform", "degree-matched"):
-            assert 0.0 <= res[protocol].auroc <= 1.0
-    leaky = run_seed(data, config, seed=1, methods=["degree"], leak=True)
-    assert leaky["split"].leak
+            assert 0.0 <= res.protocol(protocol).auroc <= 1.0
+            assert len(res.protocol(protocol).auroc_per_side_effect) == 6
+    leaky = run_leak_seed(replace(config, leak_methods=("degree",)), seed=1)
+    assert [m.method for m in leaky.methods] == ["degree"]
+    # The leaky split keeps reverse edges in training: the degree score sees more and changes.
+    assert leaky.method("degree").uniform != out.method("degree").uniform
+    with pytest.raises(KeyError, match="rescal"):
+        leaky.method("rescal")
 
 
 def test_chunked_backward_matches_full_batch_gradient():
@@ -56,7 +80,7 @@ def test_chunked_backward_matches_full_batch_gradient():
     from lecturekit.hetero.train import _chunked_backward, _pair_loss
 
     data = make_planted(**{**SMALL, "num_drugs": 30, "num_proteins": 40, "pairs_per_side_effect": 15})
-    config = ExperimentConfig(decagon=DecagonConfig(encoder=EncoderConfig(8, 4), aux_weight=0.0))
+    config = replace(COURSE, decagon=DecagonConfig(encoder=EncoderConfig(8, 4), aux_weight=0.0))
     split = make_split(data, config, seed=0)
     torch.manual_seed(0)
     model = Decagon(build_graph(data, split.train), split.num_relations, config.decagon)

@@ -1,5 +1,7 @@
 """BioSNAP loader on fixture files in the real format, and the planted generator (notebook 04)."""
 
+import gzip
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,6 @@ def test_load_biosnap_fixture():
 
 def test_load_biosnap_min_pairs_and_targets_all():
     assert load_biosnap(FIXTURES / "good", min_pairs=1).num_side_effects == 3
-    assert load_biosnap(FIXTURES / "good", min_pairs=5).num_side_effects == 0
     data = load_biosnap(FIXTURES / "good", min_pairs=3, targets="bio-decagon-targets-all.csv")
     assert data[TARGET_EDGE].edge_index.shape == (2, 4)
 
@@ -88,3 +89,94 @@ def test_make_planted_bad_args():
         make_planted(num_drugs=1)
     with pytest.raises(ValueError, match="targets_per_drug"):
         make_planted(targets_per_drug=(3, 1))
+
+
+def test_load_biosnap_counts_what_it_skips():
+    data = load_biosnap(FIXTURES / "good", min_pairs=3)
+    skipped = data.skipped
+    assert skipped["combo rows pairing a drug with itself"] == 1
+    assert skipped["combo rows repeating a (pair, side effect)"] == 1  # the reversed hypermagnesemia row
+    assert skipped["side effects with fewer than min_pairs=3 pairs"] == 1  # atelectasis: 2 pairs
+    assert skipped["drug pairs of those side effects"] == 2
+    assert skipped["ppi rows pairing a gene with itself"] == 1
+    assert skipped["bio-decagon-targets.csv rows of drugs outside the combo file"] == 1
+
+
+def test_min_pairs_leaving_no_side_effect_says_what_was_filtered():
+    with pytest.raises(ValueError, match=r"bio-decagon-combo\.csv: no side effect left after filtering: all 3 "
+                                         r"side effects have fewer than min_pairs=5 .*the largest has 4"):
+        load_biosnap(FIXTURES / "good", min_pairs=5)
+
+
+def _copy_good(tmp_path: Path) -> Path:
+    folder = tmp_path / "biosnap"
+    shutil.copytree(FIXTURES / "good", folder)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["bio-decagon-combo.csv", "bio-decagon-ppi.csv", "bio-decagon-targets.csv",
+                                  "bio-decagon-mono.csv"])
+def test_header_only_file_is_an_error_naming_it(tmp_path, name):
+    folder = _copy_good(tmp_path)
+    path = folder / name
+    path.write_text(path.read_text().splitlines()[0] + "\n\n")
+    with pytest.raises(ValueError, match=rf"{name}: only a header, no data rows"):
+        load_biosnap(folder, min_pairs=3)
+
+
+def test_non_utf8_bytes_name_file_and_line(tmp_path):
+    folder = _copy_good(tmp_path)
+    path = folder / "bio-decagon-ppi.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2] + b"\xe9"  # Latin-1 e-acute on line 3
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(ValueError, match=r"bio-decagon-ppi\.csv:3: byte 0xe9 .* is not UTF-8"):
+        load_biosnap(folder, min_pairs=3)
+
+
+def test_ragged_row_names_file_and_line(tmp_path):
+    folder = _copy_good(tmp_path)
+    path = folder / "bio-decagon-mono.csv"
+    path.write_text(path.read_text() + "CID000002173,C0000001,name,extra\n")
+    line = len(path.read_text().splitlines())
+    with pytest.raises(ValueError, match=rf"bio-decagon-mono\.csv:{line}: expected 3 fields .* got 4"):
+        load_biosnap(folder, min_pairs=3)
+
+
+def test_nul_byte_names_file_and_line(tmp_path):
+    folder = _copy_good(tmp_path)
+    path = folder / "bio-decagon-targets.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[1] = lines[1] + b"\x00"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(ValueError, match=r"bio-decagon-targets\.csv:2: .*NUL"):
+        load_biosnap(folder, min_pairs=3)
+
+
+@pytest.mark.parametrize("fake", ["gzip", "bad-gzip"])
+def test_compressed_file_under_the_csv_name_is_refused(tmp_path, fake):
+    folder = _copy_good(tmp_path)
+    path = folder / "bio-decagon-combo.csv"
+    payload = gzip.compress(path.read_bytes())
+    if fake == "bad-gzip":  # a truncated download: gzip magic, garbage after it
+        payload = payload[:10] + b"not really gzip"
+    path.write_bytes(payload)
+    with pytest.raises(ValueError, match=r"bio-decagon-combo\.csv:1: this is a gzip-compressed file"):
+        load_biosnap(folder, min_pairs=3)
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    folder = _copy_good(tmp_path)
+    path = folder / "bio-decagon-combo.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_biosnap(folder, min_pairs=3).num_side_effects == 2
+
+
+def test_make_planted_refuses_impossible_sizes():
+    # 10 drugs have 45 pairs: asking for 60 per side effect used to loop forever.
+    with pytest.raises(ValueError, match=r"pairs_per_side_effect.*\[1, 45\]"):
+        make_planted(num_drugs=10, num_proteins=20, num_modules=2, pairs_per_side_effect=60)
+    with pytest.raises(ValueError, match="target_noise"):
+        make_planted(target_noise=1.5)
+    with pytest.raises(ValueError, match="ppi_degree"):
+        make_planted(ppi_degree=-1.0)

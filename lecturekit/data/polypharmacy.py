@@ -43,29 +43,63 @@ TARGET_EDGE = ("drug", "targets", "protein")
 TARGETED_BY = ("protein", "targeted_by", "drug")
 
 
+def _first_bad_utf8_line(path: Path) -> tuple[int, str]:
+    """``(line number, reason)`` of the first line of ``path`` that is not valid UTF-8."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                return number, f"byte {raw[err.start]:#04x} at column {err.start + 1} is not UTF-8"
+    return 0, "not UTF-8"  # pragma: no cover - the decoder failed, so some line is bad
+
+
 def _read_rows(path: Path, header: list[str]) -> list[list[str]]:
-    """Read a BioSNAP CSV, checking the header and every row; errors name the file and line."""
+    """Read a BioSNAP CSV, checking the header and every row; errors name the file and line.
+
+    Refused with ``ValueError`` naming ``path`` (and the line where a row is at fault): a compressed
+    file (extract it first), bytes that are not UTF-8, a wrong header, ragged rows, an empty id, NUL
+    bytes, and a file holding only its header. A UTF-8 byte-order mark is accepted; blank lines are skipped.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found (expected a BioSNAP Decagon file)")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04":
+        kind = "gzip" if magic[:2] == b"\x1f\x8b" else "zip"
+        raise ValueError(f"{path}:1: this is a {kind}-compressed file, not CSV text; extract the CSV first")
     rows: list[list[str]] = []
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        first = next(reader, None)
-        if first is None:
-            raise ValueError(f"{path}:1: empty file, expected header {','.join(header)!r}")
-        if [c.strip() for c in first] != header:
-            raise ValueError(f"{path}:1: header is {','.join(first)!r}, expected {','.join(header)!r}")
-        for row in reader:
-            line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank line (e.g. a trailing newline)
-            if len(row) != len(header):
-                raise ValueError(f"{path}:{line}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
-            row = [c.strip() for c in row]
-            for name, cell in zip(header[:2], row[:2], strict=True):
-                if not cell:
-                    raise ValueError(f"{path}:{line}: empty value in column {name!r}")
-            rows.append(row)
+        try:
+            first = next(reader, None)
+            if first is None:
+                raise ValueError(f"{path}:1: empty file, expected header {','.join(header)!r}")
+            if [c.strip() for c in first] != header:
+                raise ValueError(f"{path}:1: header is {','.join(first)!r}, expected {','.join(header)!r}")
+            for row in reader:
+                line = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line (e.g. a trailing newline)
+                if len(row) != len(header):
+                    raise ValueError(
+                        f"{path}:{line}: expected {len(header)} fields ({','.join(header)}), got {len(row)}"
+                    )
+                row = [c.strip() for c in row]
+                for name, cell in zip(header, row, strict=True):
+                    if "\x00" in cell:  # csv reads NUL bytes into the cell: an id would silently differ
+                        raise ValueError(f"{path}:{line}: NUL byte in column {name!r} (a corrupt or binary file?)")
+                for name, cell in zip(header[:2], row[:2], strict=True):
+                    if not cell:
+                        raise ValueError(f"{path}:{line}: empty value in column {name!r}")
+                rows.append(row)
+        except UnicodeDecodeError:
+            line, reason = _first_bad_utf8_line(path)
+            raise ValueError(f"{path}:{line}: {reason} (save the file as UTF-8)") from None
+        except csv.Error as err:
+            raise ValueError(f"{path}:{reader.line_num}: {err}") from None
+    if not rows:
+        raise ValueError(f"{path}: only a header, no data rows (a truncated download or export?)")
     return rows
 
 
@@ -81,7 +115,10 @@ def load_biosnap(folder: str | Path, min_pairs: int = 500, targets: str = TARGET
     Drugs are those in the combo file (645 in the real data); proteins are the union of PPI and target genes;
     drug-target rows of drugs outside the combo file are dropped. ``data.side_effect_names`` lists the kept
     side effects (``"C0000000 name"``) in index order; ``data.side_effect_ids`` the bare ids.
-    Raises ``FileNotFoundError`` / ``ValueError`` naming the file and line for missing or malformed input.
+    ``data.skipped`` counts every record left out, by reason (self-pairs, rows of drugs outside the combo
+    file, repeated pairs, side effects below ``min_pairs``), so nothing is dropped unseen.
+    Raises ``FileNotFoundError`` / ``ValueError`` naming the file and line for missing or malformed input,
+    and ``ValueError`` saying what was filtered when no side effect keeps ``min_pairs`` pairs.
     Used by ``notebooks/04_decagon.ipynb`` (when the user sets the BioSNAP folder).
     """
     folder = Path(folder)
@@ -105,13 +142,31 @@ def load_biosnap(folder: str | Path, min_pairs: int = 500, targets: str = TARGET
     # Distinct unordered pairs per side effect (the file may list a pair in both orders).
     pairs: dict[str, set[tuple[int, int]]] = {}
     names: dict[str, str] = {}
+    combo_self_pairs = 0
     for a, b, se, name in combo:
         i, j = drug_id[a], drug_id[b]
         if i == j:
+            combo_self_pairs += 1
             continue
         pairs.setdefault(se, set()).add((min(i, j), max(i, j)))
         names.setdefault(se, name)
     kept = sorted(se for se, p in pairs.items() if len(p) >= min_pairs)
+    if not kept:
+        largest = max((len(p) for p in pairs.values()), default=0)
+        raise ValueError(
+            f"{folder / COMBO}: no side effect left after filtering: all {len(pairs)} side effects have fewer "
+            f"than min_pairs={min_pairs} distinct drug pairs (the largest has {largest}); lower 'min_pairs'"
+        )
+    num_pairs = sum(len(p) for p in pairs.values())
+    skipped = {
+        "combo rows pairing a drug with itself": combo_self_pairs,
+        "combo rows repeating a (pair, side effect)": len(combo) - combo_self_pairs - num_pairs,
+        f"side effects with fewer than min_pairs={min_pairs} pairs": len(pairs) - len(kept),
+        "drug pairs of those side effects": sum(len(p) for se, p in pairs.items() if len(p) < min_pairs),
+        "ppi rows pairing a gene with itself": sum(1 for a, b in ppi if a == b),
+        f"{targets} rows of drugs outside the combo file": sum(1 for r in drug_targets if r[0] not in drug_id),
+        "mono rows of drugs outside the combo file": sum(1 for r in mono if r[0] not in drug_id),
+    }
 
     genes = sorted({g for r in ppi for g in r} | {r[1] for r in drug_targets if r[0] in drug_id})
     gene_id = {g: i for i, g in enumerate(genes)}
@@ -149,6 +204,7 @@ def load_biosnap(folder: str | Path, min_pairs: int = 500, targets: str = TARGET
             x[drug_id[d], mono_col[m]] = 1.0
     data["drug"].x = x
     data.mono_side_effect_ids = mono_ids
+    data.skipped = skipped
     return data
 
 
@@ -187,6 +243,9 @@ def make_planted(
       are drawn without replacement, with probability proportional to ``pop_i * pop_j``, among pairs with one
       drug hitting a and the other hitting b (a fraction ``side_effect_noise`` from all pairs instead). So
       drug degree predicts side effects, but only the drug -> protein -> module path says *which* pairs.
+      At most half of a side effect's candidate pairs are drawn as signal, so a side effect whose module
+      pair has few candidates gets fewer than ``pairs_per_side_effect`` pairs (count them with
+      :func:`side_effect_counts`).
     * The last ``num_popularity_side_effects`` side effects are "non-molecular": pairs drawn proportional
       to popularity alone.
     * Drug features ``x``: ``num_mono`` mono side effects, each tied to a module; drug i has it with
@@ -206,6 +265,21 @@ def make_planted(
             f"arguments 'num_side_effects' ({num_side_effects}) and 'num_popularity_side_effects' "
             f"({num_popularity_side_effects}) must satisfy 0 <= popularity <= total, total >= 1"
         )
+    num_pairs = num_drugs * (num_drugs - 1) // 2
+    if not isinstance(pairs_per_side_effect, int) or not 1 <= pairs_per_side_effect <= num_pairs:
+        # More pairs than exist would make the drawing loop below run forever.
+        raise ValueError(
+            f"argument 'pairs_per_side_effect' must be an int in [1, {num_pairs}] (the drug pairs of "
+            f"{num_drugs} drugs), got {pairs_per_side_effect!r}"
+        )
+    for name, value in (("ppi_out_fraction", ppi_out_fraction), ("two_module_prob", two_module_prob),
+                        ("target_noise", target_noise), ("side_effect_noise", side_effect_noise),
+                        ("mono_signal", mono_signal)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"argument {name!r} must be a fraction in [0, 1], got {value!r}")
+    for name, value in (("ppi_degree", ppi_degree), ("popularity_sigma", popularity_sigma), ("num_mono", num_mono)):
+        if value < 0:
+            raise ValueError(f"argument {name!r} must be >= 0, got {value!r}")
     lo, hi = targets_per_drug
     if not 1 <= lo <= hi:
         raise ValueError(f"argument 'targets_per_drug' must be (lo, hi) with 1 <= lo <= hi, got {targets_per_drug}")

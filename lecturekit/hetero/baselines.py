@@ -20,10 +20,12 @@ def degree_scorer(train: Triples, num_drugs: int, num_relations: int) -> Scorer:
 
     ``deg_r`` counts the relation-r training edges of a drug. Used by ``notebooks/04_decagon.ipynb``.
     """
+    train.check_range(num_drugs, num_relations, "train")
     deg = torch.bincount(train.rel * num_drugs + train.src, minlength=num_relations * num_drugs).double()
     logdeg = torch.log1p(deg)
 
     def score(edges: Triples) -> torch.Tensor:
+        edges.check_range(num_drugs, num_relations, "edges")
         return logdeg[edges.rel * num_drugs + edges.src] + logdeg[edges.rel * num_drugs + edges.dst]
 
     return score

@@ -23,13 +23,13 @@ from torch import nn
 from lecturekit.hetero.graph import RelationalGraph
 
 
-@dataclass
+@dataclass(frozen=True)
 class EncoderConfig:
     """Decagon encoder sizes: two layers 64 -> 32, ReLU after the first (the paper)."""
 
-    hidden_dim: int = 64
-    out_dim: int = 32
-    dropout: float = 0.1
+    hidden_dim: int = 64  # the paper's first layer
+    out_dim: int = 32  # the paper's embedding size
+    dropout: float = 0.1  # the authors' code default
     l2_normalize: bool = True  # the authors' code L2-normalises each layer's output
 
 

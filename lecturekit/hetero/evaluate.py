@@ -47,7 +47,17 @@ class EvalResult:
 def evaluate_scores(
     pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarray, neg_rel: np.ndarray, num_relations: int
 ) -> EvalResult:
-    """Metrics per relation from scores of positives and negatives; relations lacking either are skipped."""
+    """Metrics per relation from scores of positives and negatives; relations lacking either are skipped.
+
+    Skipped relations stay NaN in ``per_relation`` (count them there); relation ids outside
+    ``[0, num_relations)`` and non-finite scores are refused rather than dropped from the mean.
+    """
+    for name, rel in (("pos_rel", pos_rel), ("neg_rel", neg_rel)):
+        if len(rel) and (int(rel.min()) < 0 or int(rel.max()) >= num_relations):
+            raise ValueError(f"argument {name!r} holds relation ids outside [0, {num_relations})")
+    for name, scores in (("pos_scores", pos_scores), ("neg_scores", neg_scores)):
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(f"argument {name!r} holds {int((~np.isfinite(scores)).sum())} non-finite scores")
     per = {m: np.full(num_relations, np.nan) for m in ("auroc", "auprc", "ap@50")}
     pos_order, neg_order = np.argsort(pos_rel, kind="stable"), np.argsort(neg_rel, kind="stable")
     pos_bounds = np.searchsorted(pos_rel[pos_order], np.arange(num_relations + 1))

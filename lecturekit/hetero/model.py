@@ -19,15 +19,15 @@ from lecturekit.hetero.graph import RelationalGraph
 from lecturekit.hetero.split import Triples
 
 
-@dataclass
+@dataclass(frozen=True)
 class DecagonConfig:
     """Decagon: encoder sizes, drug-drug decoder (DEDICOM in the paper), auxiliary edge decoder and weight."""
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     decoder: str = "dedicom"
     aux_decoder: str = "bilinear"
-    aux_weight: float = 1.0
-    aux_batch: int = 1024
+    aux_weight: float = 1.0  # PPI / drug-target reconstruction weighs as much as the side effects (the paper)
+    aux_batch: int = 1024  # auxiliary edges sampled per step: a cheap, unbiased estimate of that loss
     use_drug_features: bool = False
 
 

@@ -39,6 +39,7 @@ class DegreeNegativeSampler:
         max_rounds: int = 100,
     ) -> None:
         self.num_nodes, self.num_relations, self.power, self.max_rounds = num_nodes, num_relations, power, max_rounds
+        positives.check_range(num_nodes, num_relations, "positives")
         deg = torch.bincount(positives.rel * num_nodes + positives.dst, minlength=num_relations * num_nodes)
         weight = deg.view(num_relations, num_nodes).double().pow(power)
         empty = weight.sum(1) == 0
@@ -48,7 +49,12 @@ class DegreeNegativeSampler:
         cdf[:, -1] = 1.0
         self._cdf = (cdf + torch.arange(num_relations, dtype=torch.float64).unsqueeze(1)).flatten()
         excl = positives if exclude is None else exclude
+        excl.check_range(num_nodes, num_relations, "exclude")
         self._excluded = torch.unique(excl.keys(num_nodes))
+        # Excluded targets per (relation, source), self-pairs aside: a source with none left has no negative.
+        source_key = self._excluded // num_nodes
+        not_self = source_key % num_nodes != self._excluded % num_nodes
+        self._blocked = torch.bincount(source_key[not_self], minlength=num_relations * num_nodes)
 
     def is_excluded(self, edges: Triples) -> torch.Tensor:
         """Bool mask: edge is a known positive or a self-pair."""
@@ -65,7 +71,19 @@ class DegreeNegativeSampler:
         return idx - rel * self.num_nodes
 
     def corrupt(self, edges: Triples, generator: torch.Generator | None = None) -> Triples:
-        """Replace every target by a sampled node so that no result is a known positive or self-pair."""
+        """Replace every target by a sampled node so that no result is a known positive or self-pair.
+
+        Raises ``ValueError`` before drawing when some source is already linked to every other node in
+        the query's relation: no negative exists for it (sampling would otherwise loop, or give up late).
+        """
+        edges.check_range(self.num_nodes, self.num_relations, "edges")
+        free = self.num_nodes - 1 - self._blocked[edges.rel * self.num_nodes + edges.src]
+        if bool((free <= 0).any()):
+            k = int((free <= 0).nonzero()[0])
+            raise ValueError(
+                f"no negative exists for {int((free <= 0).sum())} queries: e.g. node {int(edges.src[k])} is "
+                f"linked to all {self.num_nodes - 1} other nodes in relation {int(edges.rel[k])}"
+            )
         dst = self.draw(edges.rel, generator)
         out = Triples(edges.src, dst, edges.rel)
         for round_ in range(self.max_rounds):
@@ -85,12 +103,23 @@ class DegreeNegativeSampler:
 
 
 def uniform_negatives(
-    positives: Triples, exclude: Triples, num_nodes: int, generator: torch.Generator | None = None
+    positives: Triples, exclude: Triples, num_nodes: int, num_relations: int, generator: torch.Generator | None = None
 ) -> Triples:
-    """One uniformly random non-edge pair per positive, same relation (protocol "uniform")."""
+    """One uniformly random non-edge pair per positive, same relation (protocol "uniform").
+
+    Raises ``ValueError`` when a positive's relation has no non-edge pair left (a complete relation).
+    """
+    positives.check_range(num_nodes, num_relations, "positives")
     sampler = DegreeNegativeSampler(
-        Triples(*(torch.zeros(0, dtype=torch.long),) * 3), num_nodes, int(exclude.rel.max()) + 1, exclude=exclude
+        Triples(*(torch.zeros(0, dtype=torch.long),) * 3), num_nodes, num_relations, exclude=exclude
     )
+    free_pairs = num_nodes * (num_nodes - 1) - sampler._blocked.view(num_relations, num_nodes).sum(1)
+    full = free_pairs[positives.rel] <= 0
+    if bool(full.any()):
+        raise ValueError(
+            f"no uniform negative exists for relation {int(positives.rel[full][0])}: every pair of its "
+            f"{num_nodes} nodes is a known edge"
+        )
     src = torch.randint(0, num_nodes, positives.rel.shape, generator=generator)
     dst = torch.randint(0, num_nodes, positives.rel.shape, generator=generator)
     for _ in range(100):
@@ -100,7 +129,7 @@ def uniform_negatives(
         src, dst = src.clone(), dst.clone()
         src[bad] = torch.randint(0, num_nodes, (int(bad.sum()),), generator=generator)
         dst[bad] = torch.randint(0, num_nodes, (int(bad.sum()),), generator=generator)
-    raise RuntimeError("could not draw uniform negatives: some relation is (nearly) complete")
+    raise RuntimeError("could not draw uniform negatives in 100 rounds: some relation is nearly complete")
 
 
 def degree_matched_negatives(
@@ -117,7 +146,7 @@ def evaluation_negatives(
     """Negatives for ``protocol`` in ("uniform", "degree-matched"), one per positive, seeded."""
     generator = torch.Generator().manual_seed(seed)
     if protocol == "uniform":
-        return uniform_negatives(positives, exclude, num_nodes, generator)
+        return uniform_negatives(positives, exclude, num_nodes, num_relations, generator)
     if protocol == "degree-matched":
         return degree_matched_negatives(positives, exclude, num_nodes, num_relations, generator)
     raise ValueError(f"argument 'protocol' must be 'uniform' or 'degree-matched', got {protocol!r}")

@@ -28,6 +28,11 @@ class Triples:
                 f"Triples need 1-d src/dst/rel of equal length, got {tuple(self.src.shape)}, "
                 f"{tuple(self.dst.shape)}, {tuple(self.rel.shape)}"
             )
+        for name in ("src", "dst", "rel"):
+            dtype = getattr(self, name).dtype
+            if dtype != torch.long:
+                # keys() multiplies ids: int32 would overflow, floats would round; refuse rather than cast.
+                raise TypeError(f"Triples.{name} must be a LongTensor (torch.int64), got {dtype}")
 
     def __len__(self) -> int:
         return int(self.src.numel())
@@ -39,6 +44,30 @@ class Triples:
     def keys(self, num_nodes: int) -> torch.Tensor:
         """One int64 per directed edge: ``(rel * N + src) * N + dst``."""
         return (self.rel * num_nodes + self.src) * num_nodes + self.dst
+
+    def check_range(self, num_nodes: int, num_relations: int, where: str = "triples") -> None:
+        """Refuse node ids outside ``[0, num_nodes)`` or relation ids outside ``[0, num_relations)``.
+
+        An out-of-range id would not fail later: ``keys()`` and the degree tables would silently map it
+        to another (node, relation). The message names ``where`` and the first offending triple.
+        """
+        for name, value in (("num_nodes", num_nodes), ("num_relations", num_relations)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"argument {name!r} must be a positive int, got {value!r}")
+        if num_relations * num_nodes * num_nodes >= 2**63:
+            raise ValueError(
+                f"{num_nodes} nodes x {num_relations} relations do not fit the int64 edge keys (N * N * R < 2**63)"
+            )
+        for name, limit, what in (("src", num_nodes, "node"), ("dst", num_nodes, "node"),
+                                  ("rel", num_relations, "relation")):
+            ids = getattr(self, name)
+            bad = (ids < 0) | (ids >= limit)
+            if bool(bad.any()):
+                k = int(bad.nonzero()[0])
+                raise ValueError(
+                    f"argument {where!r}: {int(bad.sum())} {name} ids outside [0, {limit}) (the {what} count), "
+                    f"first at position {k}: ({int(self.src[k])}, {int(self.dst[k])}, {int(self.rel[k])})"
+                )
 
     def subset(self, index: torch.Tensor) -> Triples:
         return Triples(self.src[index], self.dst[index], self.rel[index])
@@ -59,6 +88,10 @@ class DDISplit:
     num_drugs: int
     num_relations: int
     leak: bool
+
+    def test_pairs_per_relation(self) -> torch.Tensor:
+        """Directed test triples per relation, shape ``(num_relations,)`` (0: the relation is not evaluated)."""
+        return torch.bincount(self.test.rel, minlength=self.num_relations)
 
 
 def _split_index(n: int, val: float, test: float, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
@@ -83,13 +116,16 @@ def split_pairs(
         pairs: every (unordered pair, side effect) once, e.g. ``data["drug", "side_effect", "drug"]``.
         val, test: fractions per side effect (rounded per side effect).
         leak: split the directed entries independently, as the original code does, instead of pairs.
+    Raises ``ValueError`` for drug ids outside ``[0, num_drugs)``, relation ids outside
+    ``[0, num_relations)`` and self-pairs (they would otherwise be remapped to other pairs silently).
+    A side effect with so few pairs that its test share rounds to zero has no test pairs; count them with
+    :meth:`DDISplit.test_pairs_per_relation`.
     Shapes: each returned part holds both directions of its pairs (``leak=False``).
     Used by ``notebooks/04_decagon.ipynb``.
     """
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise ValueError(f"arguments 'val' ({val}) and 'test' ({test}) must be fractions with val + test < 1")
-    if len(pairs) and (int(pairs.rel.max()) >= num_relations or int(pairs.rel.min()) < 0):
-        raise ValueError(f"relation index out of range [0, {num_relations}) in argument 'pairs'")
+    pairs.check_range(num_drugs, num_relations, "pairs")
     lo, hi = torch.minimum(pairs.src, pairs.dst), torch.maximum(pairs.src, pairs.dst)
     if bool((lo == hi).any()):
         raise ValueError("argument 'pairs' contains self-pairs (a drug with itself)")

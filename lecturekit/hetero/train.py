@@ -23,20 +23,23 @@ from lecturekit.hetero.negatives import DegreeNegativeSampler
 from lecturekit.hetero.split import Triples
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and loop settings (sizes come from ``sizes("decagon")`` in the notebook)."""
+    """Optimiser and loop settings (the notebook's sizes live in :mod:`lecturekit.hetero.experiment`).
 
-    epochs: int = 100
-    lr: float = 0.01
+    The random stream (negatives, edge-type batches, auxiliary samples) is not a setting: the caller passes
+    a ``torch.Generator`` to :func:`train_link_predictor`, so one config serves every seed.
+    """
+
+    epochs: int = 100  # full-batch epochs: the planted worlds' loss has flattened by then
+    lr: float = 0.01  # Adam, the authors' code default
     weight_decay: float = 0.0
     loss: str = "xent"  # or "margin"
-    margin: float = 0.1
+    margin: float = 0.1  # max-margin loss only (the authors' code default)
     batch_mode: str = "full"  # or "edge-type"
-    batch_size: int = 512
-    neg_power: float = 0.75
+    batch_size: int = 512  # edge-type mode only (the authors' code default)
+    neg_power: float = 0.75  # negatives ~ deg^0.75 (the paper, after word2vec)
     chunk_size: int | None = None  # score the decoder in chunks of this many triples (memory), same gradient
-    seed: int = 0
     progress: bool = False
 
 
@@ -55,18 +58,31 @@ def edge_type_batches(edges: Triples, batch_size: int, generator: torch.Generato
 
 
 def train_link_predictor(
-    model: nn.Module, train: Triples, num_drugs: int, num_relations: int, config: TrainConfig
+    model: nn.Module,
+    train: Triples,
+    num_drugs: int,
+    num_relations: int,
+    config: TrainConfig,
+    generator: torch.Generator,
 ) -> list[dict[str, Any]]:
     """Train ``model`` (``embed``/``score``[/``auxiliary_loss``]) on ``train``; returns per-epoch loss history.
 
-    Negatives never hit a training positive. Used by ``notebooks/04_decagon.ipynb``.
+    ``generator`` drives every draw of the loop (negatives, batch order, auxiliary edges); dropout draws
+    from torch's global generator, which the caller seeds (``run_seed`` runs inside
+    :func:`lecturekit.experiment.seeded`). Negatives never hit a training positive.
+    Used by ``notebooks/04_decagon.ipynb``.
     """
     if config.loss not in ("xent", "margin"):
         raise ValueError(f"TrainConfig.loss must be 'xent' or 'margin', got {config.loss!r}")
     if config.batch_mode not in ("full", "edge-type"):
         raise ValueError(f"TrainConfig.batch_mode must be 'full' or 'edge-type', got {config.batch_mode!r}")
-    generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
+    if not isinstance(config.epochs, int) or config.epochs < 1:
+        raise ValueError(f"TrainConfig.epochs must be a positive int, got {config.epochs!r}")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"argument 'generator' must be a torch.Generator, got {type(generator).__name__}")
+    if len(train) == 0:
+        raise ValueError("argument 'train' holds no triples: nothing to train on")
+    train.check_range(num_drugs, num_relations, "train")
     sampler = DegreeNegativeSampler(train, num_drugs, num_relations, power=config.neg_power)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True

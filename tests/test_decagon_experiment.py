@@ -1,0 +1,178 @@
+"""Notebook 04's experiment shape: frozen config and profiles, reproducible typed runs, recorded rows."""
+
+import dataclasses
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lecturekit.experiment import check_frozen, collect_rows
+from lecturekit.hetero.experiment import (
+    COURSE,
+    METHODS,
+    PAPER_TABLE2,
+    PROFILES,
+    BioSNAP,
+    DecagonExperiment,
+    PlantedWorld,
+    run_leak_seed,
+    run_seed,
+)
+from lecturekit.results import METRIC_NAME
+
+torch.set_num_threads(1)
+FIXTURES = Path(__file__).parent / "fixtures" / "biosnap"
+TINY = replace(PROFILES.quick, methods=("decagon", "degree", "rescal"), leak_methods=("decagon",))
+
+
+def _numbers(result):
+    """Everything a result reports except wall-clock times."""
+    return [(m.method, m.uniform, m.degree_matched) for m in result.methods], [r.value for r in result.rows()]
+
+
+def test_config_is_frozen_all_the_way_down():
+    for config in (PROFILES.quick, PROFILES.course, PROFILES.full):
+        check_frozen(config)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.train.epochs = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.decagon.encoder.hidden_dim = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        COURSE.data.num_drugs = 1  # type: ignore[misc]
+
+
+def _flat(config, prefix=""):
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            out.update(_flat(value, f"{prefix}{f.name}."))
+        else:
+            out[prefix + f.name] = value
+    return out
+
+
+# Today's sizes("decagon") (lecturekit/config.py before issue #11): the move changes the shape, not the runs.
+SIZES = {
+    "quick": dict(num_drugs=40, num_proteins=80, num_modules=4, num_side_effects=4, num_popularity_side_effects=1,
+                  pairs_per_side_effect=20, ppi_degree=6.0, epochs=3, factorization_epochs=3, lr_epochs=3,
+                  hidden_dim=8, out_dim=4, num_seeds=1),
+    "course": dict(num_drugs=300, num_proteins=1000, num_modules=20, num_side_effects=60,
+                   num_popularity_side_effects=3, pairs_per_side_effect=60, ppi_degree=8.0, epochs=100,
+                   factorization_epochs=200, lr_epochs=100, hidden_dim=64, out_dim=32, num_seeds=3),
+    "full": dict(num_drugs=645, num_proteins=19085, num_modules=30, num_side_effects=964,
+                 num_popularity_side_effects=20, pairs_per_side_effect=500, ppi_degree=75.0, epochs=100,
+                 factorization_epochs=300, lr_epochs=200, hidden_dim=64, out_dim=32, num_seeds=5),
+}
+
+
+@pytest.mark.parametrize("profile", ["quick", "course", "full"])
+def test_profiles_keep_todays_sizes(profile):
+    config, size = PROFILES.get(profile), SIZES[profile]
+    for key in PlantedWorld.__dataclass_fields__:
+        if key in size:
+            assert getattr(config.data, key) == size[key], key
+    assert config.train.epochs == size["epochs"]
+    assert config.factorization_epochs == size["factorization_epochs"]
+    assert config.lr_epochs == size["lr_epochs"]
+    assert config.decagon.encoder.hidden_dim == size["hidden_dim"]
+    assert config.decagon.encoder.out_dim == size["out_dim"] == config.factorization_dim
+    assert len(config.seeds) == size["num_seeds"]
+    assert config.leak_seeds == config.seeds[:2]  # the notebook's leak section used seeds[:2]
+
+
+def test_profiles_differ_from_course_only_in_sizes():
+    assert PROFILES.course == DecagonExperiment()
+    sizes_only = {"data.", "decagon.encoder.hidden_dim", "decagon.encoder.out_dim", "train.epochs",
+                  "factorization_epochs", "factorization_dim", "lr_epochs", "seeds", "leak_seeds"}
+    course = _flat(COURSE)
+    for profile in ("quick", "full"):
+        other = _flat(PROFILES.get(profile))
+        changed = {k for k in course if course[k] != other[k]}
+        assert changed and all(any(k.startswith(s) for s in sizes_only) for k in changed), changed
+
+
+def test_config_refuses_bad_settings():
+    with pytest.raises(ValueError, match="methods"):
+        replace(COURSE, methods=("decagon", "node2vec"))
+    with pytest.raises(ValueError, match="leak_seeds"):
+        replace(COURSE, leak_seeds=(7,))
+    with pytest.raises(ValueError, match="seeds"):
+        replace(COURSE, seeds=(0, 0))
+    with pytest.raises(ValueError, match="test"):
+        replace(COURSE, test=0.0)
+
+
+def test_run_seed_is_reproducible_and_ignores_global_random_state():
+    first = run_seed(TINY, 3)
+    torch.rand(1000), np.random.rand(1000), random.random()  # what earlier notebook cells might draw
+    torch.manual_seed(12345)
+    state = torch.get_rng_state()
+    second = run_seed(TINY, 3)
+    assert torch.equal(state, torch.get_rng_state())  # leaves no trace for later cells either
+    assert _numbers(first) == _numbers(second)
+    assert first.de_novo == second.de_novo
+    assert _numbers(run_seed(TINY, 4)) != _numbers(first)
+
+
+def test_a_methods_numbers_do_not_depend_on_which_methods_ran():
+    alone = run_seed(replace(TINY, methods=("rescal",)), 3).method("rescal")
+    together = run_seed(TINY, 3).method("rescal")
+    assert (alone.uniform, alone.degree_matched) == (together.uniform, together.degree_matched)
+
+
+def test_rows_follow_the_naming_rule_and_merge_over_seeds():
+    results = [run_seed(TINY, s) for s in (0, 1)]
+    rows = results[0].rows()
+    assert {r.method for r in rows} == set(TINY.methods)
+    assert {r.metric for r in rows} == {f"{m}/{p}" for m in ("auroc", "auprc", "ap@50")
+                                         for p in ("uniform", "degree-matched")}
+    for row in rows:
+        assert METRIC_NAME.fullmatch(row.metric)
+        assert row.dataset == "planted" and row.comparable is False and row.note
+        expected = row.method in PAPER_TABLE2 and row.metric.endswith("/uniform")
+        assert (row.paper is not None) == expected
+    merged = collect_rows(results)  # notes and paper numbers agree between seeds
+    assert all(isinstance(r.value, list) and len(r.value) == 2 for r in merged)
+    leak = run_leak_seed(TINY, 0)
+    assert {(r.method, r.metric) for r in leak.rows()} == {
+        ("decagon-leaky-split", "auroc/uniform"), ("decagon-leaky-split", "auroc/degree-matched")}
+
+
+def test_result_carries_what_the_notebook_reads():
+    result = run_seed(TINY, 0)
+    assert result.method_names == TINY.methods
+    decagon = result.method("decagon")
+    assert len(decagon.degree_matched.auroc_per_side_effect) == TINY.data.num_side_effects
+    assert len(result.side_effect_kinds) == TINY.data.num_side_effects
+    assert sum(result.test_pairs_per_side_effect) > 0
+    assert 0 <= result.both_active.uniform <= result.both_active.degree_matched <= 1
+    molecular = [r for r, k in enumerate(result.side_effect_kinds) if k == "molecular"]
+    assert [d.side_effect for d in result.de_novo] == molecular
+    for listing in result.de_novo:
+        assert len(listing.pairs) == TINY.de_novo_top and list(listing.scores) == sorted(listing.scores, reverse=True)
+        assert 0 < listing.base_rate < 1
+    with pytest.raises(KeyError, match="dedicom"):
+        result.method("dedicom")
+
+
+def test_biosnap_rows_are_comparable_only_where_the_protocol_is_the_papers():
+    config = replace(PROFILES.quick, data=BioSNAP(str(FIXTURES / "good"), min_pairs=3),
+                     methods=("decagon", "degree"), val=0.25, test=0.25)
+    result = run_seed(config, 0)
+    assert result.dataset == "biosnap" and result.de_novo == () and result.side_effect_kinds == ()
+    for row in result.rows():
+        assert row.dataset == "biosnap"
+        is_paper_protocol = row.method == "decagon" and row.metric.endswith("/uniform")
+        assert row.comparable is is_paper_protocol
+        if row.comparable:
+            assert row.paper == PAPER_TABLE2["decagon"][("auroc", "auprc", "ap@50").index(row.metric.split("/")[0])]
+            assert "differs from the paper" in row.note and "split" in row.note and "epochs" in row.note
+
+
+def test_methods_constant_uses_issue_13_names():
+    assert METHODS == ("decagon", "degree", "rescal", "dedicom", "concat-features", "ddi-gcn",
+                       "decagon-shuffled-targets")
