@@ -24,12 +24,6 @@ DEFAULT_PROFILE = "course"
 
 # section -> profile -> sizes. Keep the three profiles' key sets identical (a test checks).
 _SIZES: dict[str, dict[str, dict[str, Any]]] = {
-    # notebooks/01_recsys_basics.ipynb
-    "recsys_basics": {
-        "quick": {"bpr_epochs": 3, "bpr_dim": 32, "bpr_batch_size": 4096, "num_seeds": 1},
-        "course": {"bpr_epochs": 30, "bpr_dim": 64, "bpr_batch_size": 2048, "num_seeds": 3},
-        "full": {"bpr_epochs": 200, "bpr_dim": 64, "bpr_batch_size": 2048, "num_seeds": 5},
-    },
     # notebooks/02_pinsage.ipynb (filled in by the PinSage work)
     "pinsage": {
         "quick": {
@@ -52,83 +46,6 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "steps_per_epoch": 200, "batch_size": 512, "num_negatives": 500, "margin": 0.1, "lr": 1e-3,
             "num_workers": 1, "pixie_rounds": 8, "ml_epochs": 10, "ml_steps_per_epoch": 100,
             "bench_sizes": [10000, 100000, 1000000],
-        },
-    },
-    # notebooks/03_hard_negatives.ipynb
-    "hard_negatives": {
-        # world: make_pinboard kwargs giving relatedness levels (many topics, off-category saves stay in-topic).
-        # band: None = the [4K, 10K] rule of negatives.default_band; or (lo, hi) ranks / fractions.
-        "quick": {
-            "num_pins": 600, "world": {"num_topics": 20, "categories_per_topic": 3, "board_noise": 0.2,
-                                       "same_topic_prob": 0.8, "spam_fraction": 0.02},
-            "max_test_pairs": 200, "num_seeds": 1, "epochs": 2, "steps_per_epoch": 2, "batch_size": 64,
-            "num_negatives": 32, "lr": 3e-3, "hidden_dim": 16, "top_t": 5, "max_hard": 4, "band": None,
-            "hn_num_walks": 100, "hn_walk_length": 2, "hist_queries": 100, "band_sweep": [[5, 15]],
-            "ml_seeds": 1, "ml_epochs": 1, "ml_steps_per_epoch": 2, "sibling_seeds": 1, "sibling_epochs": 2,
-            "ml_methods": ["mean-pooling", "pinsage"],
-        },
-        "course": {
-            "num_pins": 3000, "world": {"num_topics": 40, "categories_per_topic": 5, "board_noise": 0.2,
-                                        "same_topic_prob": 0.8, "spam_fraction": 0.02},
-            "max_test_pairs": 1000, "num_seeds": 3, "epochs": 6, "steps_per_epoch": 30, "batch_size": 128,
-            "num_negatives": 64, "lr": 3e-3, "hidden_dim": 32, "top_t": 10, "max_hard": 5, "band": None,
-            "hn_num_walks": 400, "hn_walk_length": 3, "hist_queries": 300, "band_sweep": [[10, 30], [20, 60], [100, 300]],
-            "ml_seeds": 1, "ml_epochs": 5, "ml_steps_per_epoch": 20, "sibling_seeds": 10, "sibling_epochs": 6,
-            "ml_methods": ["mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
-                           "pinsage-random-only", "pinsage-no-curriculum"],
-        },
-        "full": {
-            "num_pins": 20000, "world": {"num_topics": 40, "categories_per_topic": 5, "board_noise": 0.2,
-                                         "same_topic_prob": 0.8, "spam_fraction": 0.02},
-            "max_test_pairs": 3000, "num_seeds": 5, "epochs": 12, "steps_per_epoch": 200, "batch_size": 256,
-            "num_negatives": 256, "lr": 3e-3, "hidden_dim": 64, "top_t": 20, "max_hard": 6, "band": None,
-            "hn_num_walks": 1000, "hn_walk_length": 3, "hist_queries": 1000,
-            "band_sweep": [[20, 80], [80, 200], [400, 1000], [1000, 3000]],
-            "ml_seeds": 3, "ml_epochs": 12, "ml_steps_per_epoch": 200, "sibling_seeds": 10, "sibling_epochs": 6,
-            "ml_methods": ["mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
-                           "pinsage-random-only", "pinsage-no-curriculum"],
-        },
-    },
-    # notebooks/04_decagon.ipynb
-    "decagon": {
-        "quick": {
-            "num_drugs": 40, "num_proteins": 80, "num_modules": 4, "num_side_effects": 4,
-            "num_popularity_side_effects": 1, "pairs_per_side_effect": 20, "ppi_degree": 6.0,
-            "epochs": 3, "factorization_epochs": 3, "lr_epochs": 3, "hidden_dim": 8, "out_dim": 4,
-            "num_seeds": 1,
-        },
-        "course": {
-            "num_drugs": 300, "num_proteins": 1000, "num_modules": 20, "num_side_effects": 60,
-            "num_popularity_side_effects": 3, "pairs_per_side_effect": 60, "ppi_degree": 8.0,
-            "epochs": 100, "factorization_epochs": 200, "lr_epochs": 100, "hidden_dim": 64, "out_dim": 32,
-            "num_seeds": 3,
-        },
-        "full": {
-            "num_drugs": 645, "num_proteins": 19085, "num_modules": 30, "num_side_effects": 964,
-            "num_popularity_side_effects": 20, "pairs_per_side_effect": 500, "ppi_degree": 75.0,
-            "epochs": 100, "factorization_epochs": 300, "lr_epochs": 200, "hidden_dim": 64, "out_dim": 32,
-            "num_seeds": 5,
-        },
-    },
-    # notebooks/05_graphrnn.ipynb
-    "graphrnn": {
-        "quick": {
-            "datasets": ["community-small", "grid", "ego-small"],
-            "num_graphs": {"community-small": 15, "grid": 15, "ego-small": 15},
-            "steps": {"community-small": 8, "grid": 8, "ego-small": 8},
-            "batch_size": 16, "lr": 3e-3, "num_layers": 1, "hidden_dim": 32, "m_orderings": 5, "sample_seeds": 1,
-        },
-        "course": {
-            "datasets": ["community-small", "grid", "ego-small"],
-            "num_graphs": {"community-small": 100, "grid": 100, "ego-small": 200},
-            "steps": {"community-small": 1500, "grid": 600, "ego-small": 600},
-            "batch_size": 32, "lr": 3e-3, "num_layers": 1, "hidden_dim": 64, "m_orderings": 20, "sample_seeds": 4,
-        },
-        "full": {  # the paper's small-graph setting: 3000 epochs x 32 batches of 32, 4-layer GRUs
-            "datasets": ["community-small", "grid", "ego-small"],
-            "num_graphs": {"community-small": 100, "grid": 100, "ego-small": 200},
-            "steps": {"community-small": 96000, "grid": 96000, "ego-small": 96000},
-            "batch_size": 32, "lr": 3e-3, "num_layers": 4, "hidden_dim": 64, "m_orderings": 100, "sample_seeds": 4,
         },
     },
     # notebooks/06_gcpn.ipynb

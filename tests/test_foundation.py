@@ -50,11 +50,11 @@ def test_every_section_has_the_same_keys_in_every_profile():
 
 
 def test_sizes_follow_the_profile_and_are_read_only(clean_env):
-    quick = config.sizes("recsys_basics", "quick")
-    course = config.sizes("recsys_basics", "course")
-    assert quick["bpr_epochs"] < course["bpr_epochs"]
+    quick = config.sizes("pinsage", "quick")
+    course = config.sizes("pinsage", "course")
+    assert quick["num_pins"] < course["num_pins"]
     with pytest.raises(TypeError):
-        quick["bpr_epochs"] = 1
+        quick["num_pins"] = 1
     with pytest.raises(KeyError, match="unknown size section"):
         config.sizes("nope")
 
