@@ -47,13 +47,14 @@ def _mean_with_interval(values: Sequence[float]) -> str:
 
 
 def _mean_claim(a: Sequence[float], b: Sequence[float], higher: str, lower: str) -> str:
-    """Two sample means of one seed: a claim only when their bootstrap intervals do not overlap."""
+    """Two sample means of one seed: ``higher`` / ``lower`` only when their bootstrap intervals do not
+    overlap (a conservative test), else "not clearly different from"."""
     ia, ib = bootstrap_mean(a), bootstrap_mean(b)
     if ia.low > ib.high:
         return higher
     if ia.high < ib.low:
         return lower
-    return "not clearly different (the bootstrap intervals overlap)"
+    return "not clearly different from"
 
 
 def _hydrocarbon(smiles: str) -> bool:
@@ -114,7 +115,8 @@ def discussion(results: Sequence[GCPNResult]) -> str:
         lines.append(
             f"  The *average* QED of the final samples is {_mean_with_interval(mean_gcpn)} for GCPN and "
             f"{_mean_with_interval(mean_pre)} for the pretrained policy (mean and 95 % bootstrap interval over "
-            f"{c.eval_samples} samples each): GCPN's is {claim} the pretrained policy's."
+            f"{c.eval_samples} samples each): GCPN's average is {claim} the pretrained policy's"
+            + (" (the intervals overlap)." if claim.startswith("not") else ".")
         )
     else:
         means_g = _values(results, lambda r: r.final["qed/gcpn"].mean_qed)
@@ -161,7 +163,7 @@ def discussion(results: Sequence[GCPNResult]) -> str:
         ours = _values(results, lambda r, w=window: r.targeting[w].success)
         base = _values(results, lambda r, w=window: r.targeting[w].pretrained_success)
         items.append(f"{window}: {_fmt(ours)} (pretrained {_fmt(base)}, paper {PAPER_TARGETING[window][0]})")
-    lines.append(f"* **Targeting (Table 2)** with {c.target_iterations} PPO iterations per window, success over "
+    lines.append(f"* **Targeting (Table 2)** with {c.target_iterations} PPO iteration(s) per window, success over "
                  f"{c.target_samples} samples: " + "; ".join(items) + ". With so few samples each rate is coarse; "
                  "the paper's rates come from much longer training on ZINC250k.")
 
@@ -173,7 +175,7 @@ def discussion(results: Sequence[GCPNResult]) -> str:
         items.append(f"δ = {delta}: improvement {_fmt(imp, 2)}, success {_fmt(succ, 2)} (paper "
                      f"{PAPER_CONSTRAINED[delta][0]}, 1.0)")
     lines.append(f"* **Constrained optimisation (Table 3)** on the {c.constrained_molecules} lowest-pLogP of "
-                 f"{c.test_molecules} test molecules, {c.constrained_iterations} PPO iterations, at most "
+                 f"{c.test_molecules} test molecules, {c.constrained_iterations} PPO iteration(s), at most "
                  f"{c.constrained_steps} added actions: " + "; ".join(items) + ". Improvement is averaged over the "
                  "successful starts only, so a low success rate flatters it; the paper used the 800 lowest-pLogP "
                  "ZINC250k molecules. GCPN's actions only *add* atoms and bonds to the start molecule.")

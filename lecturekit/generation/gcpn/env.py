@@ -26,7 +26,15 @@ from typing import NamedTuple
 import numpy as np
 from rdkit import Chem
 
-from lecturekit.generation.gcpn.data import BOND_TYPES, ZINC_VOCAB, AtomType, canonical, max_valence, parse, rebuilt
+from lecturekit.generation.gcpn.data import (
+    BOND_TYPES,
+    ZINC_VOCAB,
+    AtomType,
+    canonical,
+    max_valence,
+    parse,
+    rebuilt,
+)
 
 
 class Action(NamedTuple):

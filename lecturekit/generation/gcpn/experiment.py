@@ -29,7 +29,7 @@ from lecturekit.generation.gcpn import data, evaluate, rewards
 from lecturekit.generation.gcpn.env import EnvConfig
 from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
 from lecturekit.generation.gcpn.ppo import Episodes, expert_episodes
-from lecturekit.generation.gcpn.train import Trainer, TrainConfig, finetune, pretrain_or_load, sample
+from lecturekit.generation.gcpn.train import TrainConfig, Trainer, finetune, pretrain_or_load, sample
 from lecturekit.paths import build_dir
 from lecturekit.results import Row
 
