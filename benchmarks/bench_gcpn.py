@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 from rdkit import Chem
 
 from benchmarks import write_report
-from lecturekit import sizes
 from lecturekit.generation.gcpn import EnvConfig, MoleculeEnv, data, expert, rewards
-from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
+from lecturekit.generation.gcpn.experiment import PROFILES
+from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import expert_episodes, states_at
-from lecturekit.generation.gcpn.train import TrainConfig, Trainer, sample
+from lecturekit.generation.gcpn.train import Trainer, sample
 
 
 class NaiveEnv(MoleculeEnv):
@@ -59,9 +60,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--full", action="store_true", help="paper-sized network (hidden 64)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    S = sizes("gcpn", "full" if args.full else "course")
+    S = PROFILES.get("full" if args.full else "course")
     n_mols, n_batch, n_sample, ppo_iters = (30, 8, 8, 1) if args.smoke else (500, 64, 128, 2)
-    config = EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=S["max_atoms"], max_steps=S["max_steps"])
+    config = S.env(data.MOSES_VOCAB)
     molecules = data.load_moses("train", limit=n_mols).smiles
     trajectories = [expert.trajectory(s, config, rng=i) for i, s in enumerate(molecules)]
     result: dict = {"smoke": args.smoke, "full": args.full, "molecules": n_mols}
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["env_speedup"] = ours / naive
 
     torch.manual_seed(0)
-    policy = GCPNPolicy(config, PolicyConfig(hidden=S["hidden"], mlp_hidden=S["mlp_hidden"], layers=S["layers"]))
+    policy = GCPNPolicy(config, S.policy())
     policy.eval()
     ep = expert_episodes(molecules[: max(4, n_batch // 8)], config, np.random.default_rng(0))
     idx = torch.randperm(len(ep))[:n_batch]
@@ -93,13 +94,14 @@ def main(argv: list[str] | None = None) -> dict:
     result["policy_batching_speedup"] = single / batched
 
     start = time.perf_counter()
-    smiles = sample(policy, n_sample, seed=0, batch_size=S["num_envs"])
+    smiles = sample(policy, n_sample, seed=0, batch_size=S.num_envs)
     result["molecules_per_s"] = n_sample / (time.perf_counter() - start)
     result["validity"] = float(np.mean([bool(s) for s in smiles]))
 
-    cfg = TrainConfig(iterations=ppo_iters, num_envs=8 if args.smoke else S["num_envs"], ppo_epochs=S["ppo_epochs"],
-                      minibatch=S["minibatch"], lr=S["lr"])
-    trainer = Trainer(policy, ep, rewards.TaskReward("qed", scale=S["qed_scale"]), cfg)
+    cfg = S.train(ppo_iters, adversarial=True, seed=0)
+    if args.smoke:
+        cfg = replace(cfg, num_envs=8)
+    trainer = Trainer(policy, ep, rewards.TaskReward("qed", scale=S.qed_scale), cfg)
     start = time.perf_counter()
     trainer.train(progress=False)
     result["ppo_iteration_s"] = (time.perf_counter() - start) / ppo_iters

@@ -49,3 +49,34 @@ def test_max_valence_follows_isoelectronic_element():
     assert data.max_valence(("N", 1)) == 4
     assert data.max_valence(("O", -1)) == 1
     assert data.max_valence(("S", 0)) == 6
+
+
+@pytest.mark.parametrize(("smiles", "reason"), [
+    ("C1CC", "invalid"),  # unclosed ring: RDKit rejects it
+    ("CC(C)(C)(C)(C)C", "invalid"),  # five bonds on carbon
+    ("c1cccc1", "not_kekulisable"),  # five aromatic carbons have no Kekulé form
+    ("c1ccnc1", "not_kekulisable"),  # pyrrole written without its [nH]
+    ("CC[N+](C)(C)C", "charged"),  # N+ is not in the MOSES vocabulary
+    ("CC(=O)[O-]", "charged"),
+    ("C[Si](C)C", "atom_type"),
+    ("CCP", "atom_type"),
+    ("[13CH3]CO", "not_rebuildable"),  # the environment cannot place isotopes: it would build CCO
+    ("[CH2]C", "radical"),
+    ("CCO.O", "disconnected"),
+])
+def test_bad_molecules_are_skipped_and_counted(smiles, reason):
+    ms = data.filter_smiles(["CCO", smiles, "c1ccccc1"], data.MOSES_VOCAB)
+    assert ms.smiles == ["CCO", "c1ccccc1"]  # never a silently different molecule
+    assert ms.skipped == {reason: 1}
+    assert "kept 2 molecules, skipped 1" in ms.summary() and data.SKIP_REASONS[reason] in ms.summary()
+
+
+def test_loaded_files_report_their_skipped_counts(tmp_path):
+    path = tmp_path / "mixed.smi"
+    path.write_text("CCO\nc1cccc1\nC[N+](C)(C)C\n[13CH4]\nnot_a_smiles\nCCN\n")
+    ms = data.load_zinc250k(path, vocab=data.MOSES_VOCAB)
+    assert ms.smiles == ["CCO", "CCN"]
+    assert ms.skipped == {"not_kekulisable": 1, "charged": 1, "not_rebuildable": 1, "invalid": 1}
+    assert ms.summary().startswith("zinc250k: kept 2 molecules, skipped 4 (")
+    # the charged forms of the ZINC vocabulary are kept with that vocabulary
+    assert data.filter_smiles(["C[N+](C)(C)C"], data.ZINC_VOCAB).smiles == ["C[N+](C)(C)C"]

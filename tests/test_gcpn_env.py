@@ -128,3 +128,38 @@ def test_vec_env_and_history():
     assert valid.tolist() == [True, False]  # aromatic carbon has one free valence
     b, et, t, at = venv.envs[0].history()
     assert at[3] == 0 and (at[:3] == -1).all() and et[0, 3] == 0
+
+
+@pytest.mark.parametrize(("smiles", "message"), [
+    ("C1CC", "not a valid SMILES: 'C1CC'"),
+    ("c1cccc1", "'c1cccc1' has an aromatic system RDKit cannot kekulise"),
+    ("CC[N+](C)(C)C", r"charged atom \('N', 1\) of 'CC\[N\+\]\(C\)\(C\)C' is not in the vocabulary"),
+    ("C[Si](C)C", r"atom type \('Si', 0\) of 'C\[Si\]\(C\)C' is not in the vocabulary"),
+    ("[13CH3]CO", r"'\[13CH3\]CO' would be rebuilt as a different molecule \(CCO\)"),
+    ("C[C@H](N)O", "carries stereochemistry"),
+    ("[CH2]C", "radical"),
+])
+def test_bad_start_molecules_are_refused_naming_the_smiles(smiles, message):
+    config = EnvConfig(vocab=data.MOSES_VOCAB)
+    env = MoleculeEnv(config)
+    with pytest.raises(ValueError, match=message):
+        env.reset(smiles)
+    venv = VecMoleculeEnv(2, config)
+    with pytest.raises(ValueError, match=message):
+        venv.reset(["CCO", smiles])
+
+
+def test_bad_starts_are_refused_before_any_training_or_sampling():
+    from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
+    from lecturekit.generation.gcpn.ppo import expert_episodes
+    from lecturekit.generation.gcpn.train import TrainConfig, Trainer, sample
+
+    config = EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=12, max_steps=14)
+    policy = GCPNPolicy(config, PolicyConfig(hidden=8, mlp_hidden=8, layers=1))
+    episodes = expert_episodes(["CCO"], config, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="'c1cccc1'"):
+        Trainer(policy, episodes, lambda s: np.zeros(len(s)), TrainConfig(num_envs=2), starts=["CCO", "c1cccc1"])
+    with pytest.raises(ValueError, match="'starts' is empty"):
+        Trainer(policy, episodes, lambda s: np.zeros(len(s)), TrainConfig(num_envs=2), starts=[])
+    with pytest.raises(ValueError, match=r"'CC\[N\+\]\(C\)\(C\)C'"):
+        sample(policy, 4, starts=["CCO", "CC[N+](C)(C)C"])

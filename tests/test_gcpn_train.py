@@ -1,9 +1,12 @@
 """GCPN training (notebook 06): a short run improves QED, checkpoints resume exactly, metrics."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
+from lecturekit import checkpoints
 from lecturekit.generation.gcpn import EnvConfig, data, evaluate, rewards
 from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
 from lecturekit.generation.gcpn.ppo import expert_episodes
@@ -41,16 +44,14 @@ def test_checkpoint_resume_is_exact(tmp_path, expert_data):
     policy = GCPNPolicy(CONFIG, SMALL)
     cfg = TrainConfig(iterations=3, num_envs=6, ppo_epochs=1, minibatch=32, seed=5)
     reward = rewards.TaskReward("plogp")
-    straight = Trainer(GCPNPolicy(CONFIG, SMALL), expert_data[1], reward, cfg)
-    straight.policy.load_state_dict(policy.state_dict())
+    straight = Trainer(copy.deepcopy(policy), expert_data[1], reward, cfg)
     straight.train(progress=False)
 
     path = tmp_path / "gcpn.pt"
-    first = Trainer(GCPNPolicy(CONFIG, SMALL), expert_data[1], reward, cfg)
-    first.policy.load_state_dict(policy.state_dict())
+    first = Trainer(copy.deepcopy(policy), expert_data[1], reward, cfg)
     first.train(iterations=2, checkpoint=path, checkpoint_every=1, progress=False)
-    resumed = Trainer(GCPNPolicy(CONFIG, SMALL), expert_data[1], reward, cfg).load(path)
-    assert resumed.iteration == 2
+    resumed = Trainer(copy.deepcopy(policy), expert_data[1], reward, cfg).load(path)
+    assert resumed.iteration == 2 and resumed.resumed
     resumed.train(progress=False)
     for a, b in zip(straight.policy.parameters(), resumed.policy.parameters(), strict=True):
         assert torch.equal(a, b)
@@ -90,13 +91,23 @@ def test_finetune_resumes_only_the_same_run(tmp_path, expert_data):
     finetune(policy, expert_data[1], reward, cfg, checkpoint=path, progress=False)
     longer = TrainConfig(**{**cfg.__dict__, "iterations": 2})
     extended = finetune(policy, expert_data[1], reward, longer, checkpoint=path, progress=False)
-    assert torch.load(path, weights_only=False)["iteration"] == 2 and len(extended.history) == 2
-    # Other environment settings or other pretrained weights: never resume, train afresh.
+    assert extended.resumed and checkpoints.load(path, extended.signature())["iteration"] == 2
+    assert len(extended.history) == 2
+    # Asking for fewer iterations than the checkpoint holds is refused (it cannot be undone).
+    with pytest.raises(checkpoints.CheckpointMismatch, match="iterations"):
+        finetune(policy, expert_data[1], reward, cfg, checkpoint=path, progress=False)
+    # Other environment settings or other pretrained weights: refused naming the field, or afresh on request.
     other_env = GCPNPolicy(EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=30, max_steps=34), SMALL)
     other_env.load_state_dict(policy.state_dict())
-    fresh = finetune(other_env, expert_data[1], reward, longer, checkpoint=path, progress=False)
+    with pytest.raises(checkpoints.CheckpointMismatch, match="config.env.max_steps"):
+        finetune(other_env, expert_data[1], reward, longer, checkpoint=path, progress=False)
+    fresh = finetune(other_env, expert_data[1], reward, longer, checkpoint=path, progress=False, overwrite=True)
     # Had it resumed the finished 2-iteration run it would have trained nothing and saved nothing.
-    assert fresh.iteration == 2 and torch.load(path, weights_only=False)["run"]["env"]["max_steps"] == 34
+    assert not fresh.resumed and fresh.iteration == 2
+    assert checkpoints.load(path, fresh.signature()) is not None  # the file now belongs to the new run
     perturbed = GCPNPolicy(CONFIG, SMALL)
-    fresh_weights = finetune(perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False)
-    assert torch.load(path, weights_only=False)["run"] == fresh_weights.run_signature(perturbed)
+    with pytest.raises(checkpoints.CheckpointMismatch, match="data.pretrained"):
+        finetune(perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False)
+    fresh_weights = finetune(perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False,
+                             overwrite=True)
+    assert checkpoints.load(path, fresh_weights.signature())["iteration"] == 2

@@ -3,7 +3,9 @@
 ``env`` (the molecule-building MDP), ``policy`` (relational GCN with masked action heads),
 ``rewards`` (penalized logP, QED, targeting, similarity), ``expert`` (behaviour-cloning
 trajectories), ``ppo`` (PPO loss and rollouts), ``discriminator`` (adversarial reward), ``data``
-(MOSES / NCI / ZINC250k loaders) and ``train`` (pretraining and RL loops with checkpoints).
+(MOSES / NCI / ZINC250k loaders), ``train`` (pretraining and RL loops with checkpoints),
+``evaluate`` (the paper's metrics), ``experiment`` (the notebook's frozen config, ``PROFILES`` and
+``run_seed``) and ``discussion`` (the notebook's discussion, written from the results).
 """
 
 from lecturekit.generation.gcpn import data, expert, rewards

@@ -2,8 +2,12 @@
 
 Every loader returns a :class:`MoleculeSet`: canonical, stereo-free SMILES of molecules that the
 GCPN action space can build (connected, atoms in the vocabulary, at most ``max_atoms`` heavy atoms,
-no radicals, at least one carbon to start from), plus counts of what was skipped and why. Invalid
-SMILES never crash a run; they are skipped and counted under ``"invalid"``.
+no radicals, at least one carbon to start from), plus counts of what was skipped and why. Bad input
+never crashes a run and never turns silently into a different molecule: it is skipped and counted
+under its reason (:data:`SKIP_REASONS`), and :meth:`MoleculeSet.summary` says how many were skipped.
+A molecule is kept only if rebuilding it from its element symbols, formal charges and Kekulé bonds
+(what the environment does) gives back the same canonical SMILES; isotopes or unusual explicit
+hydrogens would not survive that, so such molecules are skipped as ``"not_rebuildable"``.
 
 File formats
 ------------
@@ -64,6 +68,23 @@ def max_valence(atom_type: AtomType) -> int:
     return max(valences)
 
 
+#: Why an input molecule was skipped (keys of :attr:`MoleculeSet.skipped`).
+SKIP_REASONS: dict[str, str] = {
+    "invalid": "SMILES RDKit rejects",
+    "not_kekulisable": "aromatic systems RDKit cannot kekulise",
+    "charged": "charged atoms outside the vocabulary",
+    "atom_type": "elements outside the vocabulary",
+    "not_rebuildable": "molecules the action space would rebuild differently (isotopes, odd hydrogens, bond types)",
+    "radical": "radicals",
+    "valence": "atoms above the valence the environment allows",
+    "too_many_atoms": "more heavy atoms than max_atoms",
+    "disconnected": "disconnected molecules (salts, mixtures)",
+    "no_carbon": "molecules without a carbon to start from",
+    "empty": "empty molecules",
+    "duplicate": "duplicates",
+}
+
+
 @dataclass
 class MoleculeSet:
     """Canonical SMILES of buildable molecules and the counts of skipped inputs (notebook 06)."""
@@ -74,6 +95,56 @@ class MoleculeSet:
 
     def __len__(self) -> int:
         return len(self.smiles)
+
+    def summary(self) -> str:
+        """One line: how many molecules were kept and how many were skipped, by reason."""
+        total = sum(self.skipped.values())
+        if not total:
+            return f"{self.source}: kept {len(self)} molecules, skipped none"
+        reasons = ", ".join(f"{n} {SKIP_REASONS.get(k, k)}" for k, n in self.skipped.most_common())
+        return f"{self.source}: kept {len(self)} molecules, skipped {total} ({reasons})"
+
+
+def parse(text: str) -> tuple[Chem.Mol | None, str | None]:
+    """``(molecule, None)`` for a SMILES RDKit accepts, else ``(None, reason)`` with reason
+    ``"invalid"`` (syntax, valence) or ``"not_kekulisable"`` (an aromatic system without a Kekulé form)."""
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(text, sanitize=False)
+    if mol is None:
+        return None, "invalid"
+    try:
+        Chem.SanitizeMol(mol)
+    except Chem.KekulizeException:
+        return None, "not_kekulisable"
+    except Exception:  # noqa: BLE001 - RDKit raises several sanitisation errors; all mean "rejected"
+        return None, "invalid"
+    Chem.AssignStereochemistry(mol, cleanIt=True, force=True)  # as MolFromSmiles does when it sanitises
+    return mol, None
+
+
+def rebuilt(mol: Chem.Mol) -> Chem.Mol | None:
+    """``mol`` rebuilt as the environment builds it: element symbols, formal charges and Kekulé
+    single/double/triple bonds, hydrogens implicit; ``None`` when that is impossible."""
+    kekule = Chem.Mol(mol)
+    try:
+        Chem.Kekulize(kekule, clearAromaticFlags=True)
+    except Chem.KekulizeException:
+        return None
+    out = Chem.RWMol()
+    for atom in kekule.GetAtoms():
+        new = Chem.Atom(atom.GetSymbol())
+        new.SetFormalCharge(atom.GetFormalCharge())
+        out.AddAtom(new)
+    for bond in kekule.GetBonds():
+        if bond.GetBondType() not in BOND_TYPES:
+            return None
+        out.AddBond(bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), bond.GetBondType())
+    try:
+        result = out.GetMol()
+        Chem.SanitizeMol(result)
+    except Exception:  # noqa: BLE001 - any sanitisation failure: not buildable as is
+        return None
+    return result
 
 
 def canonical(smiles_or_mol: str | Chem.Mol) -> str | None:
@@ -96,10 +167,11 @@ def check_buildable(mol: Chem.Mol, vocab: Sequence[AtomType], max_atoms: int) ->
     if len(Chem.GetMolFrags(mol)) > 1:
         return "disconnected"
     has_carbon = False
+    elements = {symbol for symbol, _ in types}
     for atom in mol.GetAtoms():
         key = (atom.GetSymbol(), atom.GetFormalCharge())
         if key not in types:
-            return "atom_type"
+            return "charged" if key[1] != 0 and key[0] in elements else "atom_type"
         if atom.GetNumRadicalElectrons():
             return "radical"
         if atom.GetTotalValence() > max_valence(key) or atom.GetDegree() > max_valence(key):
@@ -107,6 +179,9 @@ def check_buildable(mol: Chem.Mol, vocab: Sequence[AtomType], max_atoms: int) ->
         has_carbon |= key == ("C", 0)
     if not has_carbon:
         return "no_carbon"
+    again = rebuilt(mol)
+    if again is None or canonical(again) != canonical(mol):
+        return "not_rebuildable"
     return None
 
 
@@ -128,11 +203,9 @@ def filter_smiles(
         text = raw.strip()
         if not text:
             continue
-        mol = Chem.MolFromSmiles(text)
-        if mol is None:
-            skipped["invalid"] += 1
-            continue
-        reason = check_buildable(mol, vocab, max_atoms)
+        mol, reason = parse(text)
+        if reason is None:
+            reason = check_buildable(mol, vocab, max_atoms)
         if reason is not None:
             skipped[reason] += 1
             continue

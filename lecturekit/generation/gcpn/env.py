@@ -26,7 +26,15 @@ from typing import NamedTuple
 import numpy as np
 from rdkit import Chem
 
-from lecturekit.generation.gcpn.data import BOND_TYPES, ZINC_VOCAB, AtomType, canonical, max_valence
+from lecturekit.generation.gcpn.data import (
+    BOND_TYPES,
+    ZINC_VOCAB,
+    AtomType,
+    canonical,
+    max_valence,
+    parse,
+    rebuilt,
+)
 
 
 class Action(NamedTuple):
@@ -109,19 +117,57 @@ def can_extend(bonds: np.ndarray, free: np.ndarray, max_atoms: int) -> bool:
 
 def kekulized_molecule(smiles: str | Chem.Mol, config: EnvConfig) -> tuple[Chem.Mol, list[tuple[str, int]]]:
     """Parse and kekulise a molecule the environment can hold; returns it with its atoms'
-    ``(symbol, formal charge)`` vocabulary keys. Raises ``ValueError`` for an invalid SMILES, more atoms
-    than ``config.max_atoms`` or an atom type outside ``config.vocab``. Used by ``reset`` and the expert."""
-    mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else Chem.Mol(smiles)
-    if mol is None:
-        raise ValueError(f"argument 'smiles' is not a valid SMILES: {smiles!r}")
+    ``(symbol, formal charge)`` vocabulary keys. Used by ``reset`` and the expert.
+
+    Raises ``ValueError`` naming the SMILES for anything the environment would not hold exactly:
+    a SMILES RDKit rejects, an aromatic system without a Kekulé form, stereochemistry (GCPN's actions
+    cannot set it; drop it with :func:`data.canonical` first), more atoms than ``config.max_atoms``,
+    a charged atom or element outside ``config.vocab``, or a molecule that rebuilt from symbols,
+    charges and Kekulé bonds would come out different (isotopes, unusual explicit hydrogens).
+    """
+    if isinstance(smiles, Chem.Mol):
+        name = Chem.MolToSmiles(smiles)
+        mol = Chem.Mol(smiles)
+    elif isinstance(smiles, str):
+        name = smiles
+        mol, reason = parse(smiles)
+        if reason == "not_kekulisable":
+            raise ValueError(f"start molecule {smiles!r} has an aromatic system RDKit cannot kekulise")
+        if mol is None:
+            raise ValueError(f"argument 'smiles' is not a valid SMILES: {smiles!r}")
+    else:
+        raise TypeError(f"argument 'smiles' must be a SMILES string or an RDKit Mol, got {type(smiles).__name__}")
+    if mol.GetNumAtoms() == 0:
+        raise ValueError(f"start molecule {name!r} has no atoms")
     if mol.GetNumAtoms() > config.max_atoms:
-        raise ValueError(f"molecule has {mol.GetNumAtoms()} atoms > max_atoms={config.max_atoms}: {smiles!r}")
+        raise ValueError(f"molecule has {mol.GetNumAtoms()} atoms > max_atoms={config.max_atoms}: {name!r}")
+    if Chem.FindMolChiralCenters(mol, includeUnassigned=False, useLegacyImplementation=False) or any(
+        b.GetStereo() != Chem.BondStereo.STEREONONE for b in mol.GetBonds()
+    ):
+        raise ValueError(f"start molecule {name!r} carries stereochemistry, which GCPN's actions cannot set; "
+                         "pass data.canonical(smiles) to drop it")
+    elements = {symbol for symbol, _ in config.vocab}
+    for atom in mol.GetAtoms():
+        key = (atom.GetSymbol(), atom.GetFormalCharge())
+        if key not in config.vocab:
+            kind = "charged atom" if key[1] != 0 and key[0] in elements else "atom type"
+            raise ValueError(f"{kind} {key} of {name!r} is not in the vocabulary {config.vocab}")
+        if atom.GetNumRadicalElectrons():
+            raise ValueError(f"start molecule {name!r} has a radical atom, which the action space cannot build")
+    again = rebuilt(mol)
+    if again is None or canonical(again) != canonical(mol):
+        raise ValueError(f"start molecule {name!r} would be rebuilt as a different molecule "
+                         f"({canonical(again) if again is not None else 'none'}): isotopes, explicit hydrogens "
+                         "or bond types the action space cannot set")
     Chem.Kekulize(mol, clearAromaticFlags=True)
     keys = [(atom.GetSymbol(), atom.GetFormalCharge()) for atom in mol.GetAtoms()]
-    for key in keys:
-        if key not in config.vocab:
-            raise ValueError(f"atom type {key} of {smiles!r} is not in the vocabulary")
     return mol, keys
+
+
+def check_starts(starts: list[str], config: EnvConfig) -> None:
+    """Raise ``ValueError`` naming the first start molecule the environment cannot hold exactly."""
+    for smiles in dict.fromkeys(starts):
+        kekulized_molecule(smiles, config)
 
 
 class MoleculeEnv:

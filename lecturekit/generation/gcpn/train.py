@@ -12,8 +12,14 @@ paper's RL stage; each iteration:
 3. GAE, then ``ppo_epochs`` passes of minibatch PPO with ``expert_coef * (-log pi(expert))`` added;
 4. ``disc_steps`` discriminator updates (expert states vs this iteration's states).
 
-Checkpoints hold the policy, discriminator, both optimisers, the trainer's generators and the
-history, so ``Trainer.load(...)`` followed by ``train()`` continues exactly as an uninterrupted run.
+Checkpoints (through :mod:`lecturekit.checkpoints`: atomic, read with ``weights_only=True``) hold
+the policy, discriminator, both optimisers, the trainer's generator, the history and the molecules
+seen, so ``Trainer.load(...)`` followed by ``train()`` continues exactly as an uninterrupted run.
+A checkpoint resumes only the identical run: its signature covers the :class:`TrainConfig`, the
+:class:`EnvConfig`, the policy sizes, the reward (task, scale), content hashes of the expert
+trajectories, of the start molecules and of the weights the run started from, and a hash of the
+model and training source files. Anything else is refused naming the differing fields, unless
+``overwrite=True`` asks to train afresh. :func:`pretrain_or_load` caches behaviour cloning the same way.
 """
 
 from __future__ import annotations
@@ -22,18 +28,49 @@ import copy
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from lecturekit import checkpoints
 from lecturekit.generation.gcpn.data import canonical
 from lecturekit.generation.gcpn.discriminator import Discriminator, discriminator_loss
-from lecturekit.generation.gcpn.env import EnvConfig, VecMoleculeEnv
+from lecturekit.generation.gcpn.env import EnvConfig, VecMoleculeEnv, check_starts
 from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import Episodes, gae, ppo_loss, rollout, states_at
+from lecturekit.generation.gcpn.rewards import TaskReward
 
 RewardFn = Callable[[list[str]], np.ndarray]
+
+_HERE = Path(__file__).parent
+#: Source files whose bytes sign a behaviour-cloning cache (model, environment, expert, loop).
+PRETRAIN_SOURCES = tuple(_HERE / f"{m}.py" for m in ("data", "env", "expert", "policy", "ppo", "train"))
+#: ... and an RL checkpoint (plus the rewards and the discriminator).
+FINETUNE_SOURCES = (*PRETRAIN_SOURCES, _HERE / "rewards.py", _HERE / "discriminator.py")
+
+
+def episodes_hash(episodes: Episodes) -> str:
+    """A content hash of stored episodes (the molecules and the order they are built in)."""
+    return checkpoints.content_hash(episodes.bonds, episodes.edge_time, episodes.types, episodes.atom_time,
+                                    episodes.episode, episodes.t, episodes.first, episodes.second,
+                                    episodes.bond, episodes.stop)
+
+
+def reward_identity(reward_fn: RewardFn) -> dict[str, Any]:
+    """What names a reward in a checkpoint signature: a :class:`TaskReward`'s task, scale and invalid
+    reward, or the ``name`` attribute (else the qualified name) of another callable."""
+    if isinstance(reward_fn, TaskReward):
+        return {"task": reward_fn.task, "scale": reward_fn.scale, "invalid": reward_fn.invalid}
+    name = getattr(reward_fn, "name", None)
+    if isinstance(name, str) and name:
+        return {"name": name}
+    qualname = getattr(reward_fn, "__qualname__", "")
+    if not qualname or "<" in qualname:  # lambdas and local functions all share a name
+        raise ValueError("a checkpointed run needs a named reward: pass a rewards.TaskReward or give the "
+                         "callable a 'name' attribute")
+    return {"name": f"{reward_fn.__module__}.{qualname}"}
 
 
 def _sample_rows(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
@@ -59,6 +96,34 @@ def pretrain(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int =
         torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
         opt.step()
         losses.append(float(loss.detach()))
+    return losses
+
+
+def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int = 256, lr: float = 1e-3,
+                     seed: int = 0, checkpoint: str | Path | None = None, overwrite: bool = False,
+                     progress: bool = True) -> list[float]:
+    """:func:`pretrain` ``policy`` in place, or load the result of the identical earlier run (notebook 06).
+
+    With ``checkpoint`` the pretrained weights and losses are cached there. The cache is reused
+    only for the same settings (steps, batch size, lr, seed, environment and policy sizes), the
+    same expert trajectories, the same initial weights and the same source files; another run's
+    cache is refused (:class:`~lecturekit.checkpoints.CheckpointMismatch`, naming the fields) unless
+    ``overwrite`` asks to pretrain afresh and replace it. Returns the loss per step.
+    """
+    if checkpoint is None:
+        return pretrain(policy, expert, steps, batch_size, lr, seed, progress)
+    sig = checkpoints.signature(
+        {"stage": "behaviour-cloning", "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed,
+         "env": asdict(policy.env_config), "policy": asdict(policy.config)},
+        {"expert": episodes_hash(expert), "initial_weights": checkpoints.content_hash(policy.state_dict())},
+        PRETRAIN_SOURCES,
+    )
+    state = checkpoints.load(checkpoint, sig, overwrite=overwrite)
+    if state is not None:
+        policy.load_state_dict(state["policy"])
+        return [float(x) for x in state["losses"]]
+    losses = pretrain(policy, expert, steps, batch_size, lr, seed, progress)
+    checkpoints.save(checkpoint, {"policy": policy.state_dict(), "losses": losses}, sig)
     return losses
 
 
@@ -91,17 +156,26 @@ class TrainConfig:
 class Trainer:
     """PPO fine-tuning of a (pretrained) GCPN policy on a molecular reward (notebook 06).
 
-    ``reward_fn`` maps final canonical SMILES (``""`` for an invalid one) to rewards;
-    ``starts`` (optional) gives start molecules for constrained optimisation, drawn per episode.
-    Every generated molecule and its reward is kept in ``seen``.
+    ``policy`` is the run's starting point (its weights are part of the run's identity in the
+    checkpoint signature; the trainer updates it in place). ``reward_fn`` maps final canonical
+    SMILES (``""`` for an invalid one) to rewards; ``starts`` (optional) gives start molecules for
+    constrained optimisation, drawn per episode (each is checked up front: a molecule the
+    environment cannot hold exactly is a ``ValueError`` naming it). Every generated molecule and
+    its reward is kept in ``seen``.
     """
 
     def __init__(self, policy: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, config: TrainConfig,
                  starts: list[str] | None = None) -> None:
         self.policy, self.expert, self.reward_fn, self.config = policy, expert, reward_fn, config
         self.env_config: EnvConfig = policy.env_config
-        self.starts = starts
-        self._run_signature = self.run_signature(policy)
+        if starts is not None:
+            if not starts:
+                raise ValueError("argument 'starts' is empty; pass None to start from a single atom")
+            check_starts(list(starts), self.env_config)
+        self.starts = None if starts is None else list(starts)
+        self._expert_hash = episodes_hash(expert)
+        self.start_weights = checkpoints.content_hash(policy.state_dict())
+        self.resumed = False
         self.venv = VecMoleculeEnv(config.num_envs, self.env_config)
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
         with torch.random.fork_rng():  # the discriminator's initialisation depends on the seed only
@@ -114,40 +188,55 @@ class Trainer:
         self.seen: dict[str, float] = {}
 
     # --------------------------------------------------------------- checkpoints
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
+        """The resumable state as plain data (tensors, numbers, strings, lists and dicts)."""
         return {
             "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
             "disc": self.disc.state_dict(), "disc_optimizer": self.disc_optimizer.state_dict(),
             "generator": self.generator.get_state(), "iteration": self.iteration,
-            "history": self.history, "seen": self.seen, "config": asdict(self.config),
-            "run": self._run_signature,
+            "history": [dict(row) for row in self.history], "seen": dict(self.seen),
         }
 
-    def run_signature(self, pretrained: GCPNPolicy) -> dict:
-        """What besides :class:`TrainConfig` must match to resume: environment settings, start
-        molecules and a fingerprint of the pretrained weights the run started from."""
-        weights = [round(float(p.detach().double().abs().sum()), 6) for p in pretrained.state_dict().values()]
-        return {"env": asdict(self.env_config), "starts": list(self.starts or []), "pretrained": weights}
+    def signature(self) -> dict[str, Any]:
+        """What must match for a checkpoint to resume this run (see the module docstring).
+
+        ``TrainConfig.iterations`` is left out on purpose: nothing in the loop depends on the total,
+        so a finished shorter run can be extended; :func:`finetune` refuses a checkpoint that is
+        already further than asked.
+        """
+        train = {k: v for k, v in asdict(self.config).items() if k != "iterations"}
+        config = {"stage": "ppo", "train": train, "env": asdict(self.env_config), "policy": asdict(self.policy.config),
+                  "reward": reward_identity(self.reward_fn)}
+        data = {"expert": self._expert_hash, "starts": checkpoints.content_hash(self.starts or []),
+                "pretrained": self.start_weights}
+        return checkpoints.signature(config, data, FINETUNE_SOURCES)
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.state_dict(), tmp)
-        tmp.replace(path)
-        return path
+        """Atomically write the checkpoint of this run to ``path``."""
+        return checkpoints.save(path, self.state_dict(), self.signature())
 
-    def load(self, path: str | Path) -> Trainer:
+    def load(self, path: str | Path, overwrite: bool = False) -> Trainer:
+        """Continue from the checkpoint at ``path`` of this very run (sets ``resumed``).
+
+        A checkpoint of another run is refused with :class:`~lecturekit.checkpoints.CheckpointMismatch`
+        naming the differing fields; with ``overwrite=True`` it is ignored instead (the trainer
+        stays fresh and its next :meth:`save` replaces the file).
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"checkpoint {path} does not exist")
-        state = torch.load(path, weights_only=False)
+        state = checkpoints.load(path, self.signature(), overwrite=overwrite)
+        if state is None:
+            return self
         self.policy.load_state_dict(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.disc.load_state_dict(state["disc"])
         self.disc_optimizer.load_state_dict(state["disc_optimizer"])
         self.generator.set_state(state["generator"])
-        self.iteration, self.history, self.seen = state["iteration"], state["history"], state["seen"]
+        self.iteration = int(state["iteration"])
+        self.history = [dict(row) for row in state["history"]]
+        self.seen = {str(k): float(v) for k, v in state["seen"].items()}
+        self.resumed = True
         return self
 
     # --------------------------------------------------------------- one iteration
@@ -176,6 +265,8 @@ class Trainer:
     def step(self) -> dict[str, float]:
         """One PPO iteration; returns its log row."""
         cfg, policy = self.config, self.policy
+        if self.iteration == 0:  # weights loaded after construction still count as the starting point
+            self.start_weights = checkpoints.content_hash(policy.state_dict())
         starts = None
         if self.starts is not None:
             pick = torch.randint(len(self.starts), (cfg.num_envs,), generator=self.generator)
@@ -253,6 +344,8 @@ def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
     start molecules (cycled) for constrained optimisation; ``env_config`` overrides the policy's
     environment limits (same vocabulary and ``max_atoms``). Used by notebook 06."""
     env_config = env_config or policy.env_config
+    if starts is not None:
+        check_starts(list(starts), env_config)
     generator = torch.Generator().manual_seed(seed)
     policy.eval()
     out: list[str] = []
@@ -267,26 +360,24 @@ def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
 
 def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, config: TrainConfig,
              starts: list[str] | None = None, checkpoint: str | Path | None = None,
-             checkpoint_every: int = 5, progress: bool = True) -> Trainer:
+             checkpoint_every: int = 5, progress: bool = True, overwrite: bool = False) -> Trainer:
     """RL fine-tuning of a copy of ``pretrained`` (notebook 06).
 
-    With ``checkpoint``: an existing checkpoint written with the same :class:`TrainConfig` (up to
-    ``iterations``, and at most ``config.iterations`` done) is resumed -- an interrupted run
-    continues exactly, a finished one can be extended -- and the run saves every
-    ``checkpoint_every`` iterations and at the end.
+    With ``checkpoint``: a checkpoint of the identical run (see :meth:`Trainer.signature`; any
+    ``iterations`` up to ``config.iterations``) is resumed -- an interrupted run continues exactly,
+    a finished one can be extended -- and the run saves every ``checkpoint_every`` iterations and
+    at the end. A checkpoint of another run (another reward, settings, data, start weights or code,
+    or one already past ``config.iterations``) is refused with
+    :class:`~lecturekit.checkpoints.CheckpointMismatch` naming the fields, unless ``overwrite``
+    asks to train afresh and replace it.
     """
     trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts)
     if checkpoint is not None and Path(checkpoint).is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        saved = dict(state.get("config", {}), iterations=config.iterations)
-        # Resume only the very same run: same training and environment settings, same start
-        # molecules and the same pretrained weights; anything else trains afresh (and overwrites).
-        same_run = (
-            saved == asdict(config)
-            and state.get("run") == trainer.run_signature(pretrained)
-            and state["iteration"] <= config.iterations
-        )
-        if same_run:
-            trainer.load(checkpoint)
+        trainer.load(checkpoint, overwrite=overwrite)
+        if trainer.iteration > config.iterations:
+            if not overwrite:
+                raise checkpoints.CheckpointMismatch(
+                    Path(checkpoint), {"train.iterations (done)": (trainer.iteration, config.iterations)})
+            trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts)
     trainer.train(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
     return trainer

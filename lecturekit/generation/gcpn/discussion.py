@@ -1,0 +1,185 @@
+"""The discussion of notebook 06, written from the results of its seeds (so it cannot drift from them).
+
+Every claim is computed: "beats" only when the number is ahead (over seeds: when the 95 % interval of
+the per-seed differences excludes zero), "ties" when equal to the shown precision, "does not beat"
+otherwise. With one seed the text says so: a single run shows what happened, not how reliably.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from rdkit import Chem
+
+from lecturekit import report
+from lecturekit.generation.gcpn.experiment import PAPER_CONSTRAINED, PAPER_TARGETING, PAPER_TOP, GCPNResult
+from lecturekit.stats import bootstrap_mean, seed_interval
+
+
+def _values(results: Sequence[GCPNResult], fn: Callable[[GCPNResult], float]) -> list[float]:
+    return [float(fn(r)) for r in results]
+
+
+def _fmt(values: Sequence[float], digits: int = 3) -> str:
+    return report.mean_pm(list(values) if len(values) > 1 else values[0], digits)
+
+
+def versus(a: Sequence[float], b: Sequence[float], digits: int = 3) -> str:
+    """``"beats"``, ``"ties"`` or ``"does not beat"`` for ``a`` against ``b`` (per-seed values).
+
+    One seed: compared at the shown precision. Several seeds: "beats" only when the 95 % interval
+    of the per-seed differences lies above zero (the interval is appended).
+    """
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    if len(diffs) == 1:
+        if round(a[0], digits) > round(b[0], digits):
+            return "beats"
+        return "ties" if round(a[0], digits) == round(b[0], digits) else "does not beat"
+    iv = seed_interval(diffs)
+    verdict = "beats" if iv.low > 0 else "does not beat" if iv.high < 0 else "cannot be told apart from"
+    return f"{verdict} ({report.interval(iv, digits)} over {len(diffs)} seeds, 95 % interval)"
+
+
+def _mean_with_interval(values: Sequence[float]) -> str:
+    iv = bootstrap_mean(values)
+    return f"{iv.estimate:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
+
+
+def _mean_claim(a: Sequence[float], b: Sequence[float], higher: str, lower: str) -> str:
+    """Two sample means of one seed: ``higher`` / ``lower`` only when their bootstrap intervals do not
+    overlap (a conservative test), else "not clearly different from"."""
+    ia, ib = bootstrap_mean(a), bootstrap_mean(b)
+    if ia.low > ib.high:
+        return higher
+    if ia.high < ib.low:
+        return lower
+    return "not clearly different from"
+
+
+def _hydrocarbon(smiles: str) -> bool:
+    mol = Chem.MolFromSmiles(smiles)
+    return mol is not None and all(a.GetSymbol() == "C" for a in mol.GetAtoms())
+
+
+def discussion(results: Sequence[GCPNResult]) -> str:
+    """The Markdown of notebook 06's discussion, for the results of one or more seeds."""
+    if not results:
+        raise ValueError("argument 'results' is empty")
+    r0, n = results[0], len(results)
+    c = r0.config
+    seeds = "one seed" if n == 1 else f"{n} seeds"
+    lines = [
+        f"**What this run measured** ({seeds}; {r0.num_train} {r0.dataset} training molecules, {c.bc_steps} "
+        f"behaviour-cloning steps, {c.qed_iterations} PPO iterations of {c.num_envs} episodes for QED and "
+        f"{c.plogp_iterations} for penalized logP, {c.target_iterations} per targeting window and "
+        f"{c.constrained_iterations} for constrained optimisation). None of it is comparable to the paper's "
+        "numbers: other molecules (MOSES, not ZINC250k) and a budget of minutes, not hours."
+        + (" One seed shows what happened, not how reliably it happens." if n == 1 else ""),
+        "",
+    ]
+
+    # validity, uniqueness, novelty
+    validity = {m: _values(results, lambda r, m=m: r.generation[m]["validity"]) for m in r0.generation}
+    all_valid = all(v == 1.0 for vals in validity.values() for v in vals)
+    uniq = {m: _fmt(_values(results, lambda r, m=m: r.generation[m]["uniqueness"])) for m in r0.generation}
+    novel = {m: _fmt(_values(results, lambda r, m=m: r.generation[m]["novelty"])) for m in r0.generation}
+    lines.append(
+        ("* **Validity is 1 for every run**, by construction: masks remove illegal choices and the environment "
+         "rejects the rest, so every molecule passes RDKit — the paper's headline advantage over SMILES models. "
+         if all_valid else
+         f"* **Validity is below 1** ({', '.join(f'{m}: {_fmt(v)}' for m, v in validity.items())}): the masks "
+         "should make every molecule valid, so this is worth investigating. ")
+        + "Uniqueness of the final samples: " + ", ".join(f"{m} {v}" for m, v in uniq.items())
+        + "; novelty: " + ", ".join(f"{m} {v}" for m, v in novel.items())
+        + f" (against the {r0.num_train} training molecules only)."
+    )
+
+    # QED
+    def top1(key: str) -> list[float]:
+        return _values(results, lambda r: r.tops[key][0][1] if r.tops[key] else float("nan"))
+
+    gcpn, noadv, pre, best = top1("qed/gcpn"), top1("qed/gcpn-no-adversarial"), top1("qed/pretrained"), \
+        top1("qed/dataset-best")
+    budget = r0.pool_sizes["qed/pretrained"]
+    lines.append(
+        f"* **QED top-1: {_fmt(gcpn)} with the adversarial reward, {_fmt(noadv)} without** (best training "
+        f"molecule {_fmt(best)}; paper {PAPER_TOP['qed'][0]} on ZINC250k). Is it the RL or the pretraining? The "
+        f"pretrained policy *without any RL*, given as many molecules ({budget}), reaches {_fmt(pre)}: at the "
+        f"same sample count GCPN {versus(gcpn, pre)} the pretrained-only policy, and GCPN without the "
+        f"discriminator {versus(noadv, pre)} it."
+    )
+    if n == 1:
+        mean_gcpn, mean_pre = r0.final["qed/gcpn"].qed, r0.pretrained.qed
+        claim = _mean_claim(mean_gcpn, mean_pre, "higher than", "lower than")
+        lines.append(
+            f"  The *average* QED of the final samples is {_mean_with_interval(mean_gcpn)} for GCPN and "
+            f"{_mean_with_interval(mean_pre)} for the pretrained policy (mean and 95 % bootstrap interval over "
+            f"{c.eval_samples} samples each): GCPN's average is {claim} the pretrained policy's"
+            + (" (the intervals overlap)." if claim.startswith("not") else ".")
+        )
+    else:
+        means_g = _values(results, lambda r: r.final["qed/gcpn"].mean_qed)
+        means_p = _values(results, lambda r: r.pretrained.mean_qed)
+        lines.append(f"  Mean QED of the final samples: GCPN {_fmt(means_g)}, pretrained {_fmt(means_p)}; GCPN "
+                     f"{versus(means_g, means_p)} the pretrained policy.")
+
+    # penalized logP
+    gcpn, noadv = top1("plogp/gcpn"), top1("plogp/gcpn-no-adversarial")
+    pre, best = top1("plogp/pretrained"), top1("plogp/dataset-best")
+    tops = [s for r in results for s, _ in r.tops["plogp/gcpn"]]
+    hydro = sum(_hydrocarbon(s) for s in tops)
+    hacked = hydro * 2 > len(tops)
+    lines.append(
+        f"* **Penalized logP top-1: {_fmt(gcpn, 2)} with the adversarial reward, {_fmt(noadv, 2)} without** "
+        f"(best training molecule {_fmt(best, 2)}, pretrained policy's best of {r0.pool_sizes['plogp/pretrained']} "
+        f"samples {_fmt(pre, 2)}; paper {PAPER_TOP['plogp'][0]}). GCPN {versus(gcpn, best, 2)} the best training "
+        f"molecule and {versus(gcpn, pre, 2)} the pretrained policy. "
+        + (f"Look at the molecules: {hydro} of the {len(tops)} top GCPN molecules are pure hydrocarbons. That is "
+           "**reward hacking** — penalized logP rewards hydrophobic bulk and barely penalises it, so the agent "
+           "learns \"add carbons\", not chemistry." if hacked else
+           f"{hydro} of the {len(tops)} top GCPN molecules are pure hydrocarbons; still, penalized logP rewards "
+           "hydrophobic bulk, so watch for agents that learn \"add carbons\" rather than chemistry.")
+        + f" The discriminator pulls towards molecules that look like the data: with it GCPN "
+        f"{versus(gcpn, noadv, 2)} the run without it on this objective."
+    )
+
+    # adversarial reward and synthesisability
+    parts = []
+    for task in ("qed", "plogp"):
+        with_adv = _values(results, lambda r, t=task: r.final[f"{t}/gcpn"].mean_sa)
+        without = _values(results, lambda r, t=task: r.final[f"{t}/gcpn-no-adversarial"].mean_sa)
+        easier = "easier" if np.mean(with_adv) < np.mean(without) else "not easier"
+        parts.append(f"{task} run {_fmt(with_adv, 2)} with vs {_fmt(without, 2)} without ({easier} to synthesise "
+                     "with it)")
+    train_sa = float(np.mean([np.mean(r.train_sa) for r in results]))
+    lines.append(f"* **Adversarial reward and realism.** Mean SA score of the final samples (lower is easier): "
+                 f"{'; '.join(parts)}. The {r0.dataset} training molecules average {train_sa:.2f}. SA is one view "
+                 "of realism; the molecules drawn above are another.")
+
+    # targeting
+    items = []
+    for window in c.windows:
+        ours = _values(results, lambda r, w=window: r.targeting[w].success)
+        base = _values(results, lambda r, w=window: r.targeting[w].pretrained_success)
+        items.append(f"{window}: {_fmt(ours)} (pretrained {_fmt(base)}, paper {PAPER_TARGETING[window][0]})")
+    lines.append(f"* **Targeting (Table 2)** with {c.target_iterations} PPO iteration(s) per window, success over "
+                 f"{c.target_samples} samples: " + "; ".join(items) + ". With so few samples each rate is coarse; "
+                 "the paper's rates come from much longer training on ZINC250k.")
+
+    # constrained optimisation
+    items = []
+    for delta in c.deltas:
+        imp = _values(results, lambda r, d=delta: r.constrained[d].improvement)
+        succ = _values(results, lambda r, d=delta: r.constrained[d].success)
+        items.append(f"δ = {delta}: improvement {_fmt(imp, 2)}, success {_fmt(succ, 2)} (paper "
+                     f"{PAPER_CONSTRAINED[delta][0]}, 1.0)")
+    lines.append(f"* **Constrained optimisation (Table 3)** on the {c.constrained_molecules} lowest-pLogP of "
+                 f"{c.test_molecules} test molecules, {c.constrained_iterations} PPO iteration(s), at most "
+                 f"{c.constrained_steps} added actions: " + "; ".join(items) + ". Improvement is averaged over the "
+                 "successful starts only, so a low success rate flatters it; the paper used the 800 lowest-pLogP "
+                 "ZINC250k molecules. GCPN's actions only *add* atoms and bonds to the start molecule.")
+    lines.append("* **Scale.** The paper trains for hours on ZINC250k with 64-unit layers and thousands of "
+                 "iterations; the `full` profile has such settings. Read these numbers as a working pipeline at "
+                 "laptop scale, not as a reproduction of the paper's tables.")
+    return "\n".join(lines)
