@@ -31,6 +31,8 @@ from typing import Any
 
 import torch
 
+from lecturekit.results import umask_mode
+
 FORMAT = 1  # bump when the file layout below changes
 
 
@@ -157,6 +159,7 @@ def save(path: str | Path, state: Mapping[str, Any], sig: Mapping[str, Any]) -> 
             torch.save(payload, handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

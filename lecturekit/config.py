@@ -48,35 +48,6 @@ _SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "bench_sizes": [10000, 100000, 1000000],
         },
     },
-    # notebooks/06_gcpn.ipynb
-    "gcpn": {
-        "quick": {
-            "train_molecules": 200, "test_molecules": 100, "expert_molecules": 40, "max_atoms": 38,
-            "max_steps": 40, "hidden": 16, "mlp_hidden": 32, "layers": 2, "bc_steps": 4, "bc_batch": 32,
-            "num_envs": 4, "ppo_epochs": 1, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
-            "qed_iterations": 2, "plogp_iterations": 2, "plogp_min_atoms": 5, "target_iterations": 1,
-            "eval_samples": 8, "target_samples": 8, "constrained_molecules": 4, "constrained_samples": 2,
-            "constrained_steps": 4, "constrained_iterations": 1, "seed": 0,
-        },
-        "course": {
-            "train_molecules": 2000, "test_molecules": 1000, "expert_molecules": 2000, "max_atoms": 38,
-            "max_steps": 60, "hidden": 32, "mlp_hidden": 64, "layers": 3, "bc_steps": 2000, "bc_batch": 128,
-            "num_envs": 16, "ppo_epochs": 3, "minibatch": 128, "lr": 1e-3, "qed_scale": 5.0,
-            "qed_iterations": 40, "plogp_iterations": 20, "plogp_min_atoms": 12, "target_iterations": 10,
-            "eval_samples": 256, "target_samples": 64, "constrained_molecules": 50, "constrained_samples": 4,
-            "constrained_steps": 8, "constrained_iterations": 10, "seed": 0,
-        },
-        "full": {
-            "train_molecules": 250000, "test_molecules": 50000, "expert_molecules": 50000, "max_atoms": 38,
-            "max_steps": 100, "hidden": 64, "mlp_hidden": 128, "layers": 3, "bc_steps": 20000, "bc_batch": 256,
-            "num_envs": 64, "ppo_epochs": 4, "minibatch": 256, "lr": 1e-3, "qed_scale": 5.0,
-            "qed_iterations": 1000, "plogp_iterations": 1000, "plogp_min_atoms": 20, "target_iterations": 300,
-            "eval_samples": 4096, "target_samples": 1024, "constrained_molecules": 800, "constrained_samples": 16,
-            "constrained_steps": 20, "constrained_iterations": 300, "seed": 0,
-        },
-    },
-
-
 }
 
 

@@ -55,6 +55,7 @@ def test_checkpoint_round_trip_and_atomic_save(tmp_path):
     state = {"model": {"w": torch.arange(3.0)}, "epoch": 2, "history": [0.5, 0.25], "rng": torch.get_rng_state()}
     checkpoints.save(path, state, _sig())
     assert sorted(p.name for p in path.parent.iterdir()) == ["run.pt"]  # no temporary left behind
+    assert path.stat().st_mode & 0o777 == checkpoints.umask_mode()  # readable as a plainly written file
     loaded = checkpoints.load(path, _sig())
     assert loaded["epoch"] == 2 and torch.equal(loaded["model"]["w"], torch.arange(3.0))
     assert checkpoints.load(tmp_path / "absent.pt", _sig()) is None
