@@ -12,7 +12,14 @@ import torch
 
 from lecturekit.checkpoints import CheckpointMismatch
 from lecturekit.data.pinboard import make_pinboard
-from lecturekit.recsys.pinsage import PinSage, PinSageConfig, RandomWalkSampler, TrainConfig, pinboard_task, train_pinsage
+from lecturekit.recsys.pinsage import (
+    PinSage,
+    PinSageConfig,
+    RandomWalkSampler,
+    TrainConfig,
+    pinboard_task,
+    train_pinsage,
+)
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
