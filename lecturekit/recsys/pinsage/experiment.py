@@ -379,3 +379,12 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
     k, scale = ranking_cutoffs(task.num_items)
     return MovieLensResult(seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_items=task.num_items,
                            rankings={m: rankings[m] for m in MOVIELENS_METHODS})  # fmt: skip
+
+
+def pooled_hits(results: list[PinboardResult] | list[MovieLensResult], method: str) -> Tensor:
+    """1.0 / 0.0 per held-out query of every seed (in the order of ``results``): was ``method``'s
+    target in its top ``k``? Two methods' vectors are paired query by query (for
+    :func:`lecturekit.stats.paired_bootstrap`)."""
+    if not results:
+        raise ValueError("argument 'results' is empty")
+    return torch.cat([(r.rankings[method].ranks <= r.k).double() for r in results])
