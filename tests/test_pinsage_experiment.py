@@ -139,3 +139,14 @@ def test_lookalike_mix() -> None:
     assert mix.same_category == 0.5 and mix.lookalike_category == 0.5
     with pytest.raises(ValueError, match="queries"):
         lookalike_mix(lambda q: scores[q], torch.tensor([], dtype=torch.long), category, lookalike)
+
+
+def test_pooled_hits_pair_queries_across_seeds(result) -> None:
+    from lecturekit.recsys.pinsage.experiment import pooled_hits
+
+    two = [result, dataclasses.replace(result, seed=1)]
+    hits = pooled_hits(two, "pinsage")
+    assert hits.numel() == 2 * result.rankings["pinsage"].ranks.numel()
+    assert abs(float(hits.mean()) - result.rankings["pinsage"].hit_rate) < 1e-12
+    with pytest.raises(ValueError, match="results"):
+        pooled_hits([], "pinsage")
