@@ -10,7 +10,7 @@
 * :mod:`.retrieval`   -- :class:`EmbeddingIndex` (faiss exact / HNSW, torch fallback).
 * :mod:`.evaluation`  -- :func:`evaluate_related`: rank the true related item among all items.
 * :mod:`.baselines`, :mod:`.pixie` -- feature kNN, item-CF, Pixie.
-* :mod:`.experiment`  -- the notebook's comparison runs (baselines, one GNN variant).
+* :mod:`.experiment`  -- notebook 02's config (:data:`PROFILES`) and ``run_seed`` / ``run_movielens_seed``.
 * :mod:`.datasets`    -- :class:`RelatedItemTask` for the pinboard world and MovieLens-100K.
 """
 
@@ -18,16 +18,23 @@ from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
 from lecturekit.recsys.pinsage.batching import Block, BlockBuilder, MiniBatch, NeighborTable, tree_batch
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
+    LookalikeMix,
     RankingResult,
     embedding_scorer,
     evaluate_related,
+    lookalike_mix,
     ranking_cutoffs,
 )
 from lecturekit.recsys.pinsage.experiment import (
     GNNRun,
+    MovieLensResult,
+    PinboardResult,
+    PinSageExperiment,
     make_sampler,
     neighbor_tables,
     run_baselines,
+    run_movielens_seed,
+    run_seed,
     train_and_embed,
 )
 from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
@@ -41,7 +48,9 @@ from lecturekit.recsys.pinsage.train import (
     NegativeSampler,
     TrainConfig,
     TrainHistory,
+    epoch_walks,
     neighbor_fn,
+    run_signature,
     train_pinsage,
 )
 
@@ -51,22 +60,28 @@ __all__ = [
     "EmbeddingIndex",
     "GNNRun",
     "InferenceResult",
+    "LookalikeMix",
     "MiniBatch",
+    "MovieLensResult",
     "NegativeSampler",
     "NeighborTable",
     "PinSage",
     "PinSageConfig",
     "PinSageConv",
+    "PinSageExperiment",
+    "PinboardResult",
     "RandomWalkSampler",
     "RankingResult",
     "RelatedItemTask",
     "TrainConfig",
     "TrainHistory",
     "embedding_scorer",
+    "epoch_walks",
     "evaluate_related",
     "feature_scorer",
     "item_cf_scorer",
     "layerwise_embeddings",
+    "lookalike_mix",
     "make_sampler",
     "max_margin_loss",
     "movielens_task",
@@ -78,6 +93,9 @@ __all__ = [
     "pixie_scores",
     "ranking_cutoffs",
     "run_baselines",
+    "run_movielens_seed",
+    "run_seed",
+    "run_signature",
     "tree_batch",
     "train_and_embed",
     "train_pinsage",

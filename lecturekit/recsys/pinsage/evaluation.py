@@ -85,3 +85,26 @@ def evaluate_related(
         scores[torch.arange(chunk.shape[0]), chunk[:, 0]] = float("-inf")  # never recommend the query
         ranks.append(rank_of_targets(scores, chunk[:, 1]))
     return RankingResult(torch.cat(ranks), k or default_k, scale or default_scale)
+
+
+@dataclass(frozen=True)
+class LookalikeMix:
+    """Where the top-k neighbours of sampled pins fall: the query's own category, or the visual
+    look-alike category of ANOTHER topic (the lecture's bed rail vs garden fence)."""
+
+    same_category: float
+    lookalike_category: float
+
+
+def lookalike_mix(score_fn: ScoreFn, queries: Tensor, category: Tensor, lookalike: Tensor, k: int = 10) -> LookalikeMix:
+    """Shares of the top-``k`` neighbours (query excluded) of ``queries`` that lie in the query's
+    category and in its look-alike category ``lookalike[category]`` (notebook 02, section 5)."""
+    queries = torch.as_tensor(queries).long()
+    if queries.ndim != 1 or queries.numel() == 0:
+        raise ValueError(f"argument 'queries' must be a non-empty 1-D tensor, got shape {tuple(queries.shape)}")
+    scores = score_fn(queries).clone()
+    scores[torch.arange(queries.numel()), queries] = float("-inf")
+    top = scores.topk(k, dim=1).indices
+    same = (category[top] == category[queries].unsqueeze(1)).float().mean()
+    fooled = (category[top] == lookalike[category[queries]].unsqueeze(1)).float().mean()
+    return LookalikeMix(float(same), float(fooled))

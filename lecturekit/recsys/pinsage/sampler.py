@@ -46,7 +46,11 @@ class RandomWalkSampler:
         walk_length: item -> user -> item traversals per walk.
         restart_prob: probability of returning to the query after each traversal.
         top_t: neighbourhood size ``T`` kept by :meth:`sample`.
-        seed: seed of the sampler's own ``torch.Generator``.
+        seed: seed of the sampler's own ``torch.Generator`` (the default stream of every call).
+
+Every walking method takes an optional ``generator``: the walks then draw from that stream and
+the sampler's own stream is left untouched, so code that owns its randomness (training, one run
+of a notebook) never needs to reseed a sampler somebody else passed in.
 
     A query's visit count of item ``u`` is the number of traversals (over all its walks) that
     ended at ``u``; the query itself is never counted. Total traversals per query are
@@ -99,7 +103,7 @@ class RandomWalkSampler:
         self.reseed(seed)
 
     def reseed(self, seed: int) -> None:
-        """Reset the sampler's random stream (e.g. per DataLoader worker)."""
+        """Reset the sampler's own random stream (the default of calls without ``generator``)."""
         self.generator.manual_seed(int(seed))
 
     # ------------------------------------------------------------------ checks and walks
@@ -130,8 +134,8 @@ class RandomWalkSampler:
         edge = self.user_ptr.index_select(0, user) + ((((bits >> 24) & _MASK24) * degree) >> 24)
         return self.user_items.index_select(0, edge)
 
-    def _random_bits(self, n: int) -> Tensor:
-        return torch.randint(0, 1 << 62, (n,), generator=self.generator)
+    def _random_bits(self, n: int, generator: torch.Generator | None) -> Tensor:
+        return torch.randint(0, 1 << 62, (n,), generator=self.generator if generator is None else generator)
 
     def _starts(self, items: Tensor, repeats: int) -> tuple[Tensor, Tensor]:
         """Which queries can walk (only a query can be isolated: walks reach items through edges) and
@@ -139,11 +143,13 @@ class RandomWalkSampler:
         alive = self.item_degree[items] > 0
         return alive, items[alive].repeat_interleave(repeats)
 
-    def walks(self, items: Tensor, num_walks: int | None = None) -> Tensor:
+    def walks(
+        self, items: Tensor, num_walks: int | None = None, *, generator: torch.Generator | None = None
+    ) -> Tensor:
         """``(B, num_walks * walk_length)`` items visited from each query (-1 for an isolated query)."""
-        return self._walks(self._check_items(items), self.num_walks if num_walks is None else num_walks)
+        return self._walks(self._check_items(items), self.num_walks if num_walks is None else num_walks, generator)
 
-    def _walks(self, items: Tensor, num_walks: int) -> Tensor:
+    def _walks(self, items: Tensor, num_walks: int, generator: torch.Generator | None = None) -> Tensor:
         """:meth:`walks` on already checked ``items``."""
         visits = torch.full((items.numel(), num_walks * self.walk_length), -1, dtype=torch.long)
         alive, start = self._starts(items, num_walks)
@@ -154,19 +160,19 @@ class RandomWalkSampler:
         steps = torch.empty(self.walk_length, start.numel(), dtype=torch.long)
         cur = start
         for step in range(self.walk_length):
-            bits = self._random_bits(start.numel())
+            bits = self._random_bits(start.numel(), generator)
             steps[step] = self._traverse(cur, bits)
             cur = torch.where((bits >> 48) < threshold, start, steps[step])
         visits[alive] = steps.t().reshape(-1, num_walks * self.walk_length)
         return visits
 
-    def _count(self, items: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _count(self, items: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
         """Visit counts as triples ``(row, item, count)`` sorted by row, then item id; the query
         itself is not counted. Processed in chunks of queries so the walk tensors stay in cache."""
         rows, found, counts = [], [], []
         for offset in range(0, items.numel(), self._chunk):
             chunk = items[offset : offset + self._chunk]
-            visits = self._walks(chunk, self.num_walks)
+            visits = self._walks(chunk, self.num_walks, generator)
             b, m = visits.shape
             key = torch.arange(b).unsqueeze(1) * self.num_items + visits
             key = torch.where((visits < 0) | (visits == chunk.unsqueeze(1)), torch.full_like(key, -1), key).view(-1)
@@ -187,16 +193,18 @@ class RandomWalkSampler:
         return torch.cat(rows), torch.cat(found), torch.cat(counts)
 
     # ------------------------------------------------------------------ public API
-    def visit_counts(self, items: Tensor) -> Tensor:
+    def visit_counts(self, items: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         """``(B, num_items)`` float visit counts of the walks with restart from each query (query
         itself excluded). Used by the Pixie baseline (notebook 02) and hard negatives (notebook 03)."""
         items = self._check_items(items)
-        row, item, count = self._count(items)
+        row, item, count = self._count(items, generator)
         out = torch.zeros(items.numel(), self.num_items)
         out[row, item] = count.float()
         return out
 
-    def sample(self, items: Tensor, top_t: int | None = None) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, items: Tensor, top_t: int | None = None, *, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Importance neighbourhoods: the top-``T`` most visited items and their L1-normalised counts.
 
         Returns ``(neighbors, weights)``, both ``(B, T)``, best first; ties broken by item id.
@@ -207,7 +215,7 @@ class RandomWalkSampler:
         t = self.top_t if top_t is None else top_t
         if not isinstance(t, int) or t < 1:
             raise ValueError(f"argument 'top_t' must be an int >= 1, got {top_t!r}")
-        row, item, count = self._count(items)
+        row, item, count = self._count(items, generator)
         b, m = items.numel(), self.num_walks * self.walk_length
         # Dense (B, M) layout: each row's distinct items in id order, then rank by count and,
         # among equal counts, by smaller item id (= earlier position in the row).
@@ -223,7 +231,9 @@ class RandomWalkSampler:
         weights[:, : top.indices.shape[1]] = torch.where(found, top.values // (m + 1), 0).float()
         return neighbors, weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
 
-    def sample_direct(self, items: Tensor, num_samples: int | None = None) -> tuple[Tensor, Tensor]:
+    def sample_direct(
+        self, items: Tensor, num_samples: int | None = None, *, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
         """GraphSAGE-style neighbourhoods: ``num_samples`` (default ``T``) uniform one-traversal
         neighbours (item -> random user -> random item, with replacement, the query allowed to be
         skipped), each with weight ``1 / count``; used by the mean-/max-pooling baselines.
@@ -237,7 +247,7 @@ class RandomWalkSampler:
         nbrs = torch.full((items.numel(), s), -1, dtype=torch.long)
         alive, start = self._starts(items, s)
         if start.numel():
-            nbrs[alive] = self._traverse(start, self._random_bits(start.numel())).view(-1, s)
+            nbrs[alive] = self._traverse(start, self._random_bits(start.numel(), generator)).view(-1, s)
         nbrs = torch.where(nbrs == items.unsqueeze(1), torch.full_like(nbrs, -1), nbrs)
         valid = (nbrs >= 0).float()
         return nbrs, valid / valid.sum(1, keepdim=True).clamp_min(1.0)

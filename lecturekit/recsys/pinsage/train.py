@@ -8,20 +8,41 @@ Neighbourhoods: ``neighborhoods="epoch"`` (default) resamples every item's neigh
 epoch into a :class:`~lecturekit.recsys.pinsage.batching.NeighborTable` (cheap on a laptop: the
 walks of an item are shared by all steps of the epoch); ``"step"`` samples fresh walks for every
 step's computation graph, exactly as in the paper.
+
+Randomness: training owns its streams. Each epoch's walks come from a generator derived from
+``config.seed`` and the epoch and passed to the walk call (the caller's sampler is never reseeded
+or advanced), the pair order and negatives from per-(epoch, worker) generators, and global draws
+(if a custom ``loss_fn`` makes any) from torch's global generator seeded with ``config.seed`` and
+restored afterwards. So a run is a function of its inputs and ``config``, whatever ran before.
+
+Resume: with ``config.checkpoint`` the state after every epoch is saved through
+:mod:`lecturekit.checkpoints` (atomic, plain data, ``weights_only`` load) with a signature of the
+run; only the identical run resumes (see :func:`run_signature`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm.auto import tqdm
 
+from lecturekit import checkpoints
+from lecturekit.recsys.pinsage import batching as _batching
+from lecturekit.recsys.pinsage import layers as _layers
+from lecturekit.recsys.pinsage import loss as _loss_module
+from lecturekit.recsys.pinsage import model as _model_module
+from lecturekit.recsys.pinsage import sampler as _sampler_module
 from lecturekit.recsys.pinsage.batching import BlockBuilder, MiniBatch, NeighborFn, NeighborTable
 from lecturekit.recsys.pinsage.loss import max_margin_loss
 from lecturekit.recsys.pinsage.model import PinSage
@@ -32,9 +53,9 @@ NegativeSampler = Callable[[Tensor, Tensor, int], Tensor]
 Runs inside the DataLoader workers: it must not depend on the model being trained."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings of :func:`train_pinsage`."""
+    """Optimisation settings of :func:`train_pinsage` (frozen: a run cannot be edited halfway)."""
 
     epochs: int = 5
     batch_size: int = 256
@@ -66,6 +87,19 @@ class TrainHistory:
     evaluations: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (lists, floats) for a checkpoint."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> TrainHistory:
+        return cls(
+            step_loss=[float(v) for v in state["step_loss"]],
+            epoch_loss=[float(v) for v in state["epoch_loss"]],
+            evaluations=[{str(k): float(v) for k, v in e.items()} for e in state["evaluations"]],
+            seconds=float(state["seconds"]),
+        )
+
 
 def neighbor_fn(sampler: RandomWalkSampler, pooling: str) -> NeighborFn:
     """Importance neighbourhoods (``sampler.sample``) for PinSage, uniform direct neighbours
@@ -96,11 +130,13 @@ class PairBatches(IterableDataset):
         config: TrainConfig,
         epoch: int,
         negative_sampler: NegativeSampler | None = None,
-        sampler: RandomWalkSampler | None = None,
+        fresh_walks: bool = False,
     ) -> None:
+        """``fresh_walks``: ``neighbors`` is a sampler method taking ``generator=`` (``"step"``
+        neighbourhoods); each worker then walks from its own stream."""
         self.pairs, self.num_items, self.num_layers = pairs, num_items, num_layers
         self.neighbors, self.config, self.epoch = neighbors, config, epoch
-        self.negative_sampler, self.sampler = negative_sampler, sampler
+        self.negative_sampler, self.fresh_walks = negative_sampler, fresh_walks
         steps = -(-pairs.shape[0] // config.batch_size)
         self.num_steps = min(steps, config.max_steps_per_epoch or steps)
 
@@ -113,8 +149,9 @@ class PairBatches(IterableDataset):
         if info is not None:
             torch.set_num_threads(1)
         seed = self.config.seed * 1_000_003 + self.epoch
-        if self.sampler is not None:  # fresh walks per step: one independent stream per worker
-            self.sampler.reseed(seed * 64 + worker)
+        neighbors = self.neighbors
+        if self.fresh_walks:  # fresh walks per step: one independent stream per worker
+            neighbors = functools.partial(neighbors, generator=torch.Generator().manual_seed(seed * 64 + worker))
         order = torch.randperm(self.pairs.shape[0], generator=torch.Generator().manual_seed(seed))
         builder = BlockBuilder(self.num_items, self.num_layers)
         gen = torch.Generator().manual_seed(seed * 64 + worker + 1)
@@ -129,8 +166,13 @@ class PairBatches(IterableDataset):
                     raise ValueError(f"negative_sampler must return ({q.numel()}, H) ids, got {tuple(hard.shape)}")
             targets = torch.cat([q, p, neg, hard.reshape(-1)])
             exclude = torch.cat([pairs, pairs.flip(1)])  # a pair never sees each other: no leakage
-            graph = builder.build(targets, self.neighbors, exclude)
+            graph = builder.build(targets, neighbors, exclude)
             yield PairBatch(graph, q, p, neg.numel(), hard.shape[1])
+
+
+def _unbatched(item: PairBatch) -> PairBatch:
+    """The DataLoader's collate function: each dataset item already is one step's batch."""
+    return item
 
 
 def _loss(model: PinSage, features: Tensor, item: PairBatch, config: TrainConfig, loss_fn: Callable | None = None) -> Tensor:
@@ -141,6 +183,104 @@ def _loss(model: PinSage, features: Tensor, item: PairBatch, config: TrainConfig
     zh = z[2 * b + item.num_negatives :].view(b, item.num_hard, -1) if item.num_hard else None
     loss_fn = max_margin_loss if loss_fn is None else loss_fn
     return loss_fn(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
+
+
+def epoch_walks(config: TrainConfig, epoch: int) -> torch.Generator:
+    """The stream of epoch ``epoch``'s neighbourhood walks: a function of ``config.seed`` and the epoch only
+    (so epoch ``e`` of a resumed or longer run walks exactly as in the original run)."""
+    return torch.Generator().manual_seed(config.seed * 7919 + epoch)
+
+
+# The model and training code whose bytes a checkpoint's signature hashes (a code change refuses resume).
+TRAINING_SOURCES = (_model_module, _layers, _batching, _loss_module, _sampler_module, sys.modules[__name__])
+
+
+def _callable_identity(fn: Callable | None, sources: list[Any]) -> Any:
+    """How a hook (``loss_fn``, ``negative_sampler``) enters the signature: its qualified name, its
+    frozen/plain ``config`` if it has one, and its module's source file (hashed with the others)."""
+    if fn is None:
+        return None
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    module = inspect.getmodule(target if inspect.isfunction(target) or inspect.ismethod(target) else type(target))
+    if module is not None and getattr(module, "__file__", None) and module not in sources:
+        sources.append(module)
+    name = getattr(target, "__qualname__", type(target).__qualname__)
+    config = getattr(target, "config", None)
+    plain_config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) and not isinstance(config, type) else None
+    return {"name": f"{getattr(module, '__name__', '?')}.{name}", "config": plain_config}
+
+
+def _tables_identity(tables: Sequence[NeighborFn] | None) -> Any:
+    if not tables:
+        return None
+    out = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, NeighborTable):
+            raise ValueError(
+                f"argument 'neighbor_tables'[{i}] is a {type(table).__name__}; a checkpointed run needs "
+                "NeighborTable objects (their content identifies the run)"
+            )
+        out.append(checkpoints.content_hash(table.neighbors, table.weights))
+    return out
+
+
+def run_signature(
+    model: PinSage,
+    features: Tensor,
+    sampler: RandomWalkSampler,
+    train_pairs: Tensor,
+    config: TrainConfig,
+    *,
+    negative_sampler: NegativeSampler | None = None,
+    neighbor_tables: Sequence[NeighborFn] | None = None,
+    loss_fn: Callable[..., Tensor] | None = None,
+    data_identity: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What must match for :func:`train_pinsage` to resume a checkpoint.
+
+    * ``config``: every :class:`TrainConfig` field except ``checkpoint`` (where the file lives, not
+      what it holds) and ``epochs`` (epoch ``e`` depends only on the seed and ``e``, so the first
+      ``E`` epochs of a longer run *are* the ``E``-epoch run: a finished run can be extended, and a
+      checkpoint with more epochs than asked is refused separately), plus the model's
+      :class:`~lecturekit.recsys.pinsage.model.PinSageConfig`, the sampler's walk settings and the hooks;
+    * ``data``: number of items, content hashes of the features, the training pairs, the sampler's
+      training graph and any precomputed neighbourhood tables, plus the caller's ``data_identity``
+      (e.g. ``{"name": "pinboard", "world_seed": 0}``);
+    * ``source``: a hash of the model and training source files (and of the hooks' modules).
+    """
+    sources: list[Any] = list(TRAINING_SOURCES)
+    train = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in ("checkpoint", "epochs")}
+    walks = {k: getattr(sampler, k) for k in ("num_walks", "walk_length", "restart_prob", "top_t")}
+    run = {
+        "train": train,
+        "model": dataclasses.asdict(model.config),
+        "walks": walks,
+        "loss_fn": _callable_identity(loss_fn, sources),
+        "negative_sampler": _callable_identity(negative_sampler, sources),
+    }
+    data = {
+        "num_items": int(features.shape[0]),
+        "features": checkpoints.content_hash(features),
+        "train_pairs": checkpoints.content_hash(train_pairs),
+        "graph": checkpoints.content_hash(sampler.item_ptr, sampler.item_users),
+        "neighbor_tables": _tables_identity(neighbor_tables),
+        **dict(data_identity or {}),
+    }
+    return checkpoints.signature(run, data, sources)
+
+
+def _resume(
+    path: Path, sig: Mapping[str, Any], config: TrainConfig, overwrite: bool
+) -> dict[str, Any] | None:
+    """The saved state of this run at ``path`` (``None``: start afresh), refusing another run's."""
+    state = checkpoints.load(path, sig, overwrite=overwrite)
+    if state is not None and int(state["epoch"]) + 1 > config.epochs:
+        if overwrite:
+            return None
+        raise checkpoints.CheckpointMismatch(
+            path, {"epochs": (f"{int(state['epoch']) + 1} done", f"{config.epochs} asked")}
+        )
+    return state
 
 
 def train_pinsage(
@@ -154,16 +294,20 @@ def train_pinsage(
     progress: bool = True,
     neighbor_tables: Sequence[NeighborFn] | None = None,
     loss_fn: Callable[..., Tensor] | None = None,
+    *,
+    data_identity: Mapping[str, Any] | None = None,
+    overwrite_checkpoint: bool = False,
 ) -> TrainHistory:
     """Train ``model`` on positive pairs with shared random negatives (+ optional hard negatives).
 
     Args:
         model: a :class:`PinSage`; its ``config.pooling`` picks the neighbourhoods (:func:`neighbor_fn`).
         features: ``(num_items, in_dim)`` item features.
-        sampler: random walks over the TRAINING graph.
+        sampler: random walks over the TRAINING graph. Only read: the walks draw from
+            :func:`epoch_walks` streams, so the sampler's own stream is left as it was.
         train_pairs: ``(P, 2)`` (query, positive) item ids.
         config: :class:`TrainConfig`. With ``config.checkpoint`` set, model + optimiser + RNG state
-            are saved after every epoch and training resumes from the file when it exists.
+            + history are saved after every epoch and the identical run resumes from the file.
         negative_sampler: optional :data:`NegativeSampler` (notebook 03's hard negatives).
         eval_fn: called as ``eval_fn(model, epoch)`` after each epoch; its dict is stored.
         neighbor_tables: optional precomputed neighbourhood tables (e.g. shared by several models
@@ -171,6 +315,11 @@ def train_pinsage(
             match the model's pooling (:func:`neighbor_fn`).
         loss_fn: replaces :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` (same signature:
             ``(query, positive, negatives, hard_negatives, margin=, hard_weight=)``).
+        data_identity: extra fields naming the data in the checkpoint signature (e.g. the world's
+            seed), beside the content hashes :func:`run_signature` computes.
+        overwrite_checkpoint: a checkpoint of another run (see :func:`run_signature`) is refused
+            with :class:`~lecturekit.checkpoints.CheckpointMismatch` naming the differing fields;
+            with ``True`` training starts afresh and replaces it.
 
     Returns: :class:`TrainHistory`.
     """
@@ -182,47 +331,63 @@ def train_pinsage(
         raise ValueError(f"argument 'train_pairs' has ids outside [0, {num_items})")
     if sampler.num_items != num_items:
         raise ValueError(f"sampler has {sampler.num_items} items but features has {num_items} rows")
-    torch.manual_seed(config.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    history, start_epoch = TrainHistory(), 0
     ckpt = Path(config.checkpoint) if config.checkpoint else None
-    if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
-        history, start_epoch = state["history"], state["epoch"] + 1
-    sample = neighbor_fn(sampler, model.config.pooling)
-    began = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs):
-        sampler.reseed(config.seed * 7919 + epoch)
-        fresh = config.neighborhoods == "step" and not neighbor_tables
-        if neighbor_tables:
-            neighbors = neighbor_tables[epoch % len(neighbor_tables)]
-        else:
-            neighbors = sample if fresh else NeighborTable(sample, num_items)
-        data = PairBatches(
-            train_pairs, num_items, model.config.num_layers, neighbors, config, epoch, negative_sampler,
-            sampler if fresh else None,
-        )  # fmt: skip
-        loader = DataLoader(data, batch_size=None, num_workers=config.num_workers, collate_fn=lambda x: x)
-        model.train()
-        losses = []
-        for item in tqdm(loader, total=len(data), disable=not progress, desc=f"epoch {epoch + 1}", leave=False):
-            loss = _loss(model, features, item, config, loss_fn)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-        history.step_loss += losses
-        history.epoch_loss.append(sum(losses) / max(len(losses), 1))
-        if eval_fn is not None:
-            model.eval()
-            history.evaluations.append(eval_fn(model, epoch))
-        if ckpt is not None:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "rng": torch.get_rng_state(), "history": history, "epoch": epoch}  # fmt: skip
-            torch.save(state, ckpt)
-    history.seconds += time.perf_counter() - began
+    sig = None
+    if ckpt is not None:
+        sig = run_signature(model, features, sampler, train_pairs, config, negative_sampler=negative_sampler,
+                            neighbor_tables=neighbor_tables, loss_fn=loss_fn, data_identity=data_identity)  # fmt: skip
+    # Global draws during training (only a custom loss_fn could make any) are seeded from the
+    # config; fork_rng gives the caller its generator back untouched afterwards.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        history, start_epoch = TrainHistory(), 0
+        state = _resume(ckpt, sig, config, overwrite_checkpoint) if ckpt is not None and sig is not None else None
+        if state is not None:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            torch.set_rng_state(state["rng"])
+            history, start_epoch = TrainHistory.from_dict(state["history"]), int(state["epoch"]) + 1
+        sample = neighbor_fn(sampler, model.config.pooling)
+        began = time.perf_counter()
+        for epoch in range(start_epoch, config.epochs):
+            fresh = config.neighborhoods == "step" and not neighbor_tables
+            if neighbor_tables:
+                neighbors = neighbor_tables[epoch % len(neighbor_tables)]
+            elif fresh:
+                neighbors = sample
+            else:
+                neighbors = NeighborTable(functools.partial(sample, generator=epoch_walks(config, epoch)), num_items)
+            data = PairBatches(
+                train_pairs, num_items, model.config.num_layers, neighbors, config, epoch, negative_sampler, fresh
+            )
+            # The loader gets its own generator, and the progress bar never wraps the loader: a
+            # tqdm that holds an iterator of it (tqdm.auto does, eagerly) keeps worker-owning
+            # iterators alive, to be garbage-collected later inside another epoch's forked worker
+            # (the "can only test a child process" tracebacks of the executed notebook).
+            loader = DataLoader(data, batch_size=None, num_workers=config.num_workers, collate_fn=_unbatched,
+                                generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))  # fmt: skip
+            bar = tqdm(total=len(data), disable=not progress, desc=f"epoch {epoch + 1}", leave=False)
+            model.train()
+            losses = []
+            for item in loader:
+                loss = _loss(model, features, item, config, loss_fn)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                losses.append(float(loss.detach()))
+                bar.update()
+            bar.close()
+            history.step_loss += losses
+            history.epoch_loss.append(sum(losses) / max(len(losses), 1))
+            if eval_fn is not None:
+                model.eval()
+                history.evaluations.append(eval_fn(model, epoch))
+            if ckpt is not None and sig is not None:
+                history.seconds += time.perf_counter() - began
+                began = time.perf_counter()
+                state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "rng": torch.get_rng_state(), "history": history.as_dict(), "epoch": epoch}  # fmt: skip
+                checkpoints.save(ckpt, state, sig)
+        history.seconds += time.perf_counter() - began
     return history
