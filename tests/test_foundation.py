@@ -43,20 +43,37 @@ def test_unknown_profile_names_its_source(clean_env):
         config.get_profile("huge")
 
 
-def test_every_section_has_the_same_keys_in_every_profile():
-    for section in config.sections():
-        keys = [set(config.sizes(section, p)) for p in config.PROFILES]
-        assert keys[0] == keys[1] == keys[2], section
+APPLICATIONS = {  # notebook -> the module holding its frozen config and run_seed
+    "01_recsys_basics": "lecturekit.recsys.experiment",
+    "02_pinsage": "lecturekit.recsys.pinsage.experiment",
+    "03_hard_negatives": "lecturekit.recsys.pinsage.hard_negative_experiment",
+    "04_decagon": "lecturekit.hetero.experiment",
+    "05_graphrnn": "lecturekit.generation.graphrnn.experiment",
+    "06_gcpn": "lecturekit.generation.gcpn.experiment",
+}
 
 
-def test_sizes_follow_the_profile_and_are_read_only(clean_env):
-    quick = config.sizes("pinsage", "quick")
-    course = config.sizes("pinsage", "course")
-    assert quick["num_pins"] < course["num_pins"]
-    with pytest.raises(TypeError):
-        quick["num_pins"] = 1
-    with pytest.raises(KeyError, match="unknown size section"):
-        config.sizes("nope")
+@pytest.mark.parametrize("notebook", sorted(APPLICATIONS))
+def test_every_application_has_frozen_profiles_and_a_run_seed(notebook, clean_env):
+    import importlib
+    import inspect
+
+    from lecturekit.experiment import Profiles, RunResult
+
+    module = importlib.import_module(APPLICATIONS[notebook])
+    assert isinstance(module.PROFILES, Profiles), notebook  # built and checked frozen in Profiles.__post_init__
+    assert module.PROFILES.get() is module.PROFILES.course
+    clean_env.setenv("LECTUREKIT_PROFILE", "quick")
+    assert module.PROFILES.get() is module.PROFILES.quick
+    runs = [f for name, f in vars(module).items() if name.startswith("run_") and name.endswith("seed") and callable(f)]
+    assert runs, f"{APPLICATIONS[notebook]} has no run_seed"
+    for run in runs:
+        returned = inspect.signature(run).return_annotation
+        result_type = getattr(module, returned, None) if isinstance(returned, str) else returned
+        assert isinstance(result_type, type) and issubclass(result_type, RunResult), (run.__name__, returned)
+    source = (ROOT / "notebooks" / f"{notebook}.ipynb").read_text()
+    assert "PROFILES.get()" in source and "record_runs(" in source, f"{notebook} does not use the experiment shape"
+    assert "sizes(" not in source
 
 
 def test_record_writes_upserts_and_summarises(tmp_path, clean_env):

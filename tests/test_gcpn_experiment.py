@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit import config as lk_config
 from lecturekit.experiment import check_frozen
 from lecturekit.generation.gcpn import discussion
 from lecturekit.generation.gcpn.experiment import COURSE, PROFILES, GCPNExperiment, GCPNResult, run_seed
@@ -39,10 +38,11 @@ def test_config_is_frozen_and_profiles_are_replacements_of_the_course():
         assert dataclasses.replace(COURSE, **changed) == profile and changed
 
 
-@pytest.mark.skipif("gcpn" not in lk_config.sections(), reason="sizes('gcpn') removed after the move")
 def test_profiles_keep_the_sizes_of_config_py():
+    from legacy_sizes import legacy_sizes
+
     for name in ("quick", "course", "full"):
-        old, new = lk_config.sizes("gcpn", name), PROFILES.get(name)
+        old, new = legacy_sizes("gcpn", name), PROFILES.get(name)
         for key, value in old.items():
             if key == "seed":  # now the seeds of run_seeds
                 assert new.seeds == (value,)

@@ -325,13 +325,11 @@ def test_config_is_frozen_nested_and_profiles_derive_from_course() -> None:
 
 
 def test_profiles_keep_the_sizes_of_config_py() -> None:
-    """The move from ``sizes("hard_negatives")`` changes the shape only (skipped once the section is gone)."""
-    from lecturekit import config as legacy
+    """The move from ``sizes("hard_negatives")`` changed the shape only."""
+    from legacy_sizes import legacy_sizes
 
-    if "hard_negatives" not in getattr(legacy, "_SIZES", {}):
-        pytest.skip("sizes('hard_negatives') has been removed from lecturekit.config")
     for profile in ("quick", "course", "full"):
-        old, new = legacy.sizes("hard_negatives", profile), PROFILES.get(profile)
+        old, new = legacy_sizes("hard_negatives", profile), PROFILES.get(profile)
         t, h, ml, sib = new.training, new.hard, new.movielens, new.siblings
         assert dict(old["world"]) == dataclasses.asdict(new.world)
         assert (old["num_pins"], old["max_test_pairs"], old["num_seeds"], old["hist_queries"]) == (

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from legacy_sizes import legacy_sizes
 
-from lecturekit.config import sizes
 from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.recsys.pinsage.evaluation import RankingResult, lookalike_mix
 from lecturekit.recsys.pinsage.experiment import (
@@ -44,7 +44,7 @@ def test_config_is_frozen_and_profiles_are_replacements_of_the_course() -> None:
 
 @pytest.mark.parametrize("profile", ["quick", "course", "full"])
 def test_profiles_keep_the_sizes_of_the_old_config_section(profile) -> None:
-    old, new = sizes("pinsage", profile), PROFILES.get(profile)
+    old, new = legacy_sizes("pinsage", profile), PROFILES.get(profile)
     expected = {
         "num_pins": new.num_pins, "num_seeds": new.num_seeds, "test_pairs": new.test_pairs,
         "num_walks": new.walks.num_walks, "walk_length": new.walks.walk_length, "restart_prob": new.walks.restart_prob,
