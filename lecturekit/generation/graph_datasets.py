@@ -151,6 +151,21 @@ def ego_small(
     return [_relabel(nx.ego_graph(base, v, radius=1)) for v in chosen]
 
 
+def split_graphs(graphs: list[nx.Graph], train_fraction: float = 0.8, seed: int = 0) -> tuple[list, list]:
+    """Seeded shuffle, then the first ``train_fraction`` for training and the rest for testing (the paper's 80/20).
+
+    Kept for comparison with the paper's protocol; :func:`load_dataset` draws test sets independently instead.
+    """
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"argument 'train_fraction' must be in (0, 1), got {train_fraction}")
+    if len(graphs) < 2:
+        raise ValueError(f"need at least 2 graphs to split, got {len(graphs)}")
+    order = list(range(len(graphs)))
+    random.Random(seed).shuffle(order)
+    cut = min(max(int(train_fraction * len(graphs)), 1), len(graphs) - 1)
+    return [graphs[i] for i in order[:cut]], [graphs[i] for i in order[cut:]]
+
+
 # ---- held-out test sets -----------------------------------------------------------------------------
 def grid_shapes(sides: tuple[int, int] = GRID_SIDES) -> list[tuple[int, int]]:
     """The distinct grid shapes ``(r, c)`` with ``r <= c`` in ``sides`` (``r x c`` and ``c x r`` are one graph)."""

@@ -80,7 +80,7 @@ def difference(results: Sequence[GraphRNNResult], dataset: str, a: str, b: str, 
     return seed_interval(samples(results, dataset, a, metric) - samples(results, dataset, b, metric))
 
 
-def test_graph_difference(results: Sequence[GraphRNNResult], dataset: str, a: str, b: str, metric: str,
+def bootstrap_difference(results: Sequence[GraphRNNResult], dataset: str, a: str, b: str, metric: str,
                           num_resamples: int = 1000) -> Interval:
     """``MMD(a) - MMD(b)``, averaged over seeds, with a paired bootstrap interval over the test graphs.
 
@@ -93,7 +93,7 @@ def test_graph_difference(results: Sequence[GraphRNNResult], dataset: str, a: st
     return bootstrap_mean(per_graph, num_resamples=num_resamples, seed=0)
 
 
-def test_graph_interval(results: Sequence[GraphRNNResult], dataset: str, method: str, metric: str,
+def bootstrap_interval(results: Sequence[GraphRNNResult], dataset: str, method: str, metric: str,
                         num_resamples: int = 1000) -> Interval:
     """One method's MMD^2 (averaged over seeds and draws) with a bootstrap interval over the test graphs."""
     index, is_unbiased = split_metric(metric)
@@ -124,7 +124,7 @@ def compared(results: Sequence[GraphRNNResult], dataset: str, a: str, b: str, me
     """The verdict on ``MMD(a) - MMD(b)`` (unbiased) and its two intervals in words."""
     name = unbiased(metric)
     diff = difference(results, dataset, a, b, name)
-    test = test_graph_difference(results, dataset, a, b, name)
+    test = bootstrap_difference(results, dataset, a, b, name)
     word = verdict(diff, test)
     if diff.n < 2:
         return word, f"{diff.estimate:+.3f}; no seed interval, test graphs {interval(test)}"
