@@ -9,10 +9,10 @@ import torch
 
 from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.generation.graphrnn.discussion import (
-    difference,
-    discussion_markdown,
     bootstrap_difference,
     bootstrap_interval,
+    difference,
+    discussion_markdown,
     verdict,
 )
 from lecturekit.generation.graphrnn.experiment import (

@@ -21,7 +21,6 @@ Used by ``notebooks/05_graphrnn.ipynb``::
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import networkx as nx
@@ -45,7 +44,6 @@ from lecturekit.generation.graphrnn.sampling import sample_graphs
 from lecturekit.generation.graphrnn.training import TrainConfig, train_graphrnn
 from lecturekit.generation.graphvae import GraphVAE, GraphVAEConfig, GraphVAETrainConfig, train_graphvae
 from lecturekit.results import Row
-
 
 FLOOR = "train-vs-test"  # the training graphs scored as if generated: what memorising the training set reaches
 GRAPHVAE = "graphvae"
