@@ -232,3 +232,78 @@ def test_mmd_terms_expose_saturation():
     assert terms.xy < 1e-20
     assert terms.mmd2 == pytest.approx(terms.xx + terms.yy) == pytest.approx(0.5 + 0.5)
     assert mmd_squared(x, y, kernel="tv", sigma=0.1) == pytest.approx(terms.mmd2)
+
+
+# ---- issue 13: unbiased estimate, per-test-graph parts, bootstrap, bandwidth sweep ------------------
+def _sets():
+    import networkx as nx
+
+    from lecturekit.generation.graph_metrics import degree_histogram
+
+    x = [degree_histogram(nx.gnp_random_graph(12, 0.3, seed=s)) for s in range(15)]
+    y = [degree_histogram(nx.barabasi_albert_graph(12, 2, seed=s)) for s in range(10)]
+    return x, y
+
+
+def test_unbiased_mmd_drops_the_self_pairs():
+    from lecturekit.generation.graph_metrics import mmd_terms
+
+    x, y = _sets()
+    terms = mmd_terms(x, y)
+    n, m = len(x), len(y)
+    # biased xx = ((n - 1) xx_u + 1) / n, since k(x, x) = 1
+    assert np.isclose(terms.xx, ((n - 1) * terms.xx_unbiased + 1) / n)
+    assert np.isclose(terms.yy, ((m - 1) * terms.yy_unbiased + 1) / m)
+    assert terms.mmd2 > terms.mmd2_unbiased
+    # two samples of one distribution: the unbiased estimate centres on 0, the biased one does not
+    same = mmd_terms(x[:7], x[7:])
+    assert same.mmd2_unbiased < same.mmd2 and abs(same.mmd2_unbiased) < same.mmd2
+    assert np.isnan(mmd_terms(x[:1], y).xx_unbiased)
+
+
+def test_kernel_parts_rebuild_the_mmd_and_bootstrap_around_it():
+    from lecturekit.generation.graph_metrics import bootstrap_mmd, kernel_parts, mmd_terms, resampled_mmd2
+
+    x, y = _sets()
+    parts, terms = kernel_parts(x, y), mmd_terms(x, y)
+    assert np.isclose(parts.mmd2(), terms.mmd2) and np.isclose(parts.mmd2(unbiased=True), terms.mmd2_unbiased)
+    # a resample that repeats graph 0: the unbiased estimate leaves the copies' pairs out
+    index = np.array([0, 0, 1, 2])
+    sub = parts.ref_gram[np.ix_([0, 1, 2], [0, 1, 2])]
+    expected_xx = (2 * sub[0, 1] * 2 + 2 * sub[0, 2] * 2 + 2 * sub[1, 2]) / 10  # 10 ordered distinct-graph pairs
+    got = resampled_mmd2(parts.ref_gram, parts.cross, 0.0, index, unbiased=True) + 2 * parts.cross[index].mean()
+    assert np.isclose(got, expected_xx)
+    estimate, low, high = bootstrap_mmd(parts.ref_gram, parts.cross, parts.yy_unbiased, unbiased=True, num_resamples=300)
+    assert np.isclose(estimate, terms.mmd2_unbiased) and low < estimate < high
+    with pytest.raises(ValueError, match="argument 'num_resamples'"):
+        bootstrap_mmd(parts.ref_gram, parts.cross, parts.yy, num_resamples=0)
+    with pytest.raises(ValueError, match="argument 'ref_gram'"):
+        bootstrap_mmd(parts.ref_gram[:3, :3], parts.cross, parts.yy)
+
+
+def test_kernel_table_matches_mmd_report_and_shares_the_test_gram():
+    import networkx as nx
+
+    from lecturekit.generation.graph_metrics import kernel_table, mmd_report
+
+    ref = [nx.cycle_graph(n) for n in range(4, 9)]
+    gen = {"a": [nx.path_graph(n) for n in range(4, 10)], "b": [nx.star_graph(n) for n in range(3, 7)]}
+    parts, report = kernel_table(ref, gen), mmd_report(ref, gen)
+    for method in gen:
+        for metric, value in report[method].items():
+            assert np.isclose(parts[method][metric].mmd2(), value)
+    assert parts["a"]["mmd-degree"].ref_gram is parts["b"]["mmd-degree"].ref_gram
+
+
+def test_sigma_sweep_matches_single_bandwidths():
+    from lecturekit.generation.graph_metrics import mmd_sigma_sweep, mmd_terms
+
+    x, y = _sets()
+    sweep = mmd_sigma_sweep(x, y, (0.5, 1.0, 4.0))
+    for sigma, terms in zip((0.5, 1.0, 4.0), sweep, strict=True):
+        direct = mmd_terms(x, y, sigma=sigma)
+        assert np.isclose(terms.mmd2, direct.mmd2) and np.isclose(terms.mmd2_unbiased, direct.mmd2_unbiased)
+    with pytest.raises(ValueError, match="argument 'sigmas'"):
+        mmd_sigma_sweep(x, y, ())
+    with pytest.raises(ValueError, match="argument 'sigmas'"):
+        mmd_sigma_sweep(x, y, (1.0, -1.0))

@@ -104,10 +104,10 @@ def test_datasets_and_split():
     assert all(4 <= g.number_of_nodes() <= 20 and nx.is_connected(g) for g in egos)
     train, test = split_graphs(list(range(10)), 0.8, seed=0)
     assert len(train) == 8 and len(test) == 2 and sorted(train + test) == list(range(10))
-    ds = load_dataset("grid", num_graphs=20)
+    ds = load_dataset("grid", num_train=16, num_test=4)
     assert len(ds.train) == 16 and len(ds.test) == 4
     with pytest.raises(KeyError, match="unknown dataset"):
-        load_dataset("citeseer")
+        load_dataset("citeseer", 10, 10)
 
 
 def test_baselines_match_edge_counts():
@@ -122,11 +122,12 @@ def test_baselines_match_edge_counts():
 
 
 def test_load_dataset_refuses_a_zero_or_bad_count():
-    # num_graphs=0 used to fall back to the paper's count silently (`0 or 100`)
-    for bad in (0, 1, -5, 2.5, True):
-        with pytest.raises(ValueError, match="argument 'num_graphs'"):
-            load_dataset("community-small", bad)
-    assert len(load_dataset("grid", 10).graphs) == 10
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="argument 'num_train'"):
+            load_dataset("community-small", bad, 10)
+        with pytest.raises(ValueError, match="argument 'num_test'"):
+            load_dataset("grid", 10, bad)
+    assert len(load_dataset("grid", 10, 5).graphs) == 15
 
 
 def test_ego_small_refuses_bad_ranges():

@@ -8,13 +8,20 @@ import pytest
 import torch
 
 from lecturekit.experiment import check_frozen, collect_rows
-from lecturekit.generation.graphrnn.discussion import difference, discussion_markdown, verdict
+from lecturekit.generation.graphrnn.discussion import (
+    bootstrap_difference,
+    bootstrap_interval,
+    difference,
+    discussion_markdown,
+    verdict,
+)
 from lecturekit.generation.graphrnn.experiment import (
     COURSE,
     FLOOR,
     METHODS,
     METRIC_NAMES,
     PROFILES,
+    RECORDED_METRICS,
     DatasetResult,
     DatasetSettings,
     GraphRNNExperiment,
@@ -27,7 +34,7 @@ from lecturekit.results import METRIC_NAME
 
 torch.set_num_threads(1)
 
-TINY = replace(PROFILES.quick, datasets=(DatasetSettings("grid", num_graphs=10, steps=3),), num_sample_draws=2)
+TINY = replace(PROFILES.quick, datasets=(DatasetSettings("grid", num_train=10, num_test=8, steps=3),), num_sample_draws=2)
 
 
 # ---- config -------------------------------------------------------------------------------------
@@ -41,37 +48,40 @@ def test_config_is_frozen_and_course_is_the_default():
         COURSE.datasets[0].steps = 1  # type: ignore[misc]
 
 
-def test_profiles_keep_the_sizes_of_before_the_refactor():
-    # the numbers of config.sizes("graphrnn") when this config replaced it (the shape changed, not the runs)
-    expected = {
-        "quick": ({"community-small": (15, 8), "grid": (15, 8), "ego-small": (15, 8)}, 16, 3e-3, 1, 32, 5, 1),
-        "course": ({"community-small": (100, 1500), "grid": (100, 600), "ego-small": (200, 600)}, 32, 3e-3, 1, 64, 20, 4),
-        "full": ({"community-small": (100, 96000), "grid": (100, 96000), "ego-small": (200, 96000)}, 32, 3e-3, 4, 64, 100, 4),
-    }
-    for profile, (per_dataset, batch, lr, layers, hidden, orderings, draws) in expected.items():
-        config = PROFILES.get(profile)
-        assert {d.name: (d.num_graphs, d.steps) for d in config.datasets} == per_dataset
-        assert [d.name for d in config.datasets] == ["community-small", "grid", "ego-small"]
-        assert (config.batch_size, config.lr, config.num_layers, config.hidden_dim, config.m_orderings,
-                config.num_sample_draws) == (batch, lr, layers, hidden, orderings, draws)
-        assert (config.num_train_seeds, config.data_seed) == (1, 0)  # one training seed, fixed data
+def test_course_profile_meets_issue_13():
+    # >= 3 training seeds, >= 100 independently drawn test graphs per dataset, the paper's training-set sizes
+    assert COURSE.num_train_seeds >= 3
+    assert {d.name: (d.num_train, d.num_test) for d in COURSE.datasets} == {
+        "community-small": (80, 100), "grid": (80, 100), "ego-small": (160, 100)}
+    assert all(d.num_test >= 100 for d in COURSE.datasets)
+    assert 1.0 in COURSE.degree_sigmas and len(COURSE.degree_sigmas) >= 5
+    full = PROFILES.full
+    assert full.num_layers == 4 and all(d.steps == 96_000 for d in full.datasets)  # the paper's training length
+    assert PROFILES.quick.num_train_seeds >= 2  # so the quick run still forms seed intervals
 
 
 def test_profiles_differ_from_course_only_in_sizes():
     for profile in ("quick", "full"):
         config = PROFILES.get(profile)
         changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(COURSE, f.name)}
-        assert changed <= {"datasets", "batch_size", "hidden_dim", "num_layers", "m_orderings", "num_sample_draws"}
+        assert changed <= {"datasets", "batch_size", "hidden_dim", "num_layers", "m_orderings", "num_sample_draws",
+                           "graphvae", "num_train_seeds", "num_bootstrap"}
         assert [d.name for d in config.datasets] == [d.name for d in COURSE.datasets]
 
 
 def test_config_refuses_bad_settings():
     with pytest.raises(ValueError, match="name must be one of"):
-        DatasetSettings("citeseer", 10, 5)
-    with pytest.raises(ValueError, match="num_graphs >= 2"):
-        DatasetSettings("grid", 1, 5)
+        DatasetSettings("citeseer", 10, 5, 5)
+    with pytest.raises(ValueError, match="num_train >= 2"):
+        DatasetSettings("grid", 1, 5, 5)
+    with pytest.raises(ValueError, match="num_test >= 2"):
+        DatasetSettings("grid", 10, 1, 5)
     with pytest.raises(ValueError, match="distinct datasets"):
-        GraphRNNExperiment(datasets=(DatasetSettings("grid", 10, 5), DatasetSettings("grid", 20, 5)))
+        GraphRNNExperiment(datasets=(DatasetSettings("grid", 10, 5, 5), DatasetSettings("grid", 20, 5, 5)))
+    with pytest.raises(ValueError, match="degree_sigmas"):
+        replace(COURSE, degree_sigmas=(0.5, 2.0))
+    with pytest.raises(ValueError, match="degree_sigmas"):
+        replace(COURSE, degree_sigmas=(1.0, -2.0))
     with pytest.raises(ValueError, match="num_sample_draws"):
         replace(COURSE, num_sample_draws=0)
     with pytest.raises(KeyError, match="not in this config"):
@@ -112,14 +122,46 @@ def test_result_is_typed_and_complete(tiny_run):
     floor = data.method(FLOOR)
     assert floor.values("mmd-degree")[0] == floor.values("mmd-degree")[1]  # no sampling in the floor
     assert [c.variant for c in data.curves] == ["graphrnn", "graphrnn-s"]
-    assert len(data.samples("graphrnn")) == data.num_train
+    assert len(data.samples("graphrnn")) == data.num_train == len(data.samples("graphvae"))
     assert len(data.bfs_spans) == data.num_train * TINY.m_orderings
-    assert 0 <= data.test_in_train <= data.num_test
+    assert data.test_in_train == 0  # held-out grid shapes
+    assert data.test_gram.shape == (len(METRIC_NAMES), data.num_test, data.num_test)
+    for scores in data.scores:
+        assert scores.cross.shape == (len(METRIC_NAMES), 2, data.num_test)
+        assert scores.sweep.shape == scores.sweep_unbiased.shape == (len(TINY.degree_sigmas), 2)
+        # the sweep at the paper's sigma = 1 is the recorded degree MMD
+        at_one = TINY.degree_sigmas.index(1.0)
+        assert np.allclose(scores.sweep[at_one], scores.values("mmd-degree"))
+        assert np.allclose(scores.sweep_unbiased[at_one], scores.values("mmd-degree/unbiased"))
+        # biased minus unbiased is the positive self-pair offset
+        assert all(b > u for b, u in zip(scores.values("mmd-degree"), scores.values("mmd-degree/unbiased"), strict=True))
+
+
+def test_per_test_graph_terms_rebuild_the_mmd_and_its_differences(tiny_run):
+    data = tiny_run.dataset("grid")
+    for metric in ("mmd-orbit/unbiased", "mmd-degree"):
+        unbiased = metric.endswith("unbiased")
+        index = METRIC_NAMES.index(metric.split("/unbiased")[0])
+        gram = data.test_gram[index]
+        xx = (gram.sum() - np.trace(gram)) / (len(gram) * (len(gram) - 1)) if unbiased else gram.mean()
+        for method in METHODS:
+            scores = data.method(method)
+            rebuilt = xx + scores.per_test_graph(metric).mean()
+            assert np.isclose(rebuilt, scores.mean(metric), atol=1e-9), (method, metric)
+        diff = bootstrap_difference([tiny_run], "grid", "graphrnn", "erdos-renyi", metric)
+        assert np.isclose(diff.estimate, data.method("graphrnn").mean(metric) - data.method("erdos-renyi").mean(metric))
+        assert diff.low <= diff.estimate <= diff.high
+        single = bootstrap_interval([tiny_run], "grid", "graphvae", metric, num_resamples=200)
+        assert np.isclose(single.estimate, data.method("graphvae").mean(metric), atol=1e-9)
+        assert single.low <= single.high
 
 
 def test_rows_follow_the_naming_rule_and_say_not_comparable(tiny_run):
     rows = tiny_run.rows()
-    assert len(rows) == len(METHODS) * len(METRIC_NAMES)
+    assert len(rows) == len(METHODS) * len(RECORDED_METRICS) == len(METHODS) * 2 * len(METRIC_NAMES)
+    assert {r.method for r in rows} == {"graphrnn", "graphrnn-s", "graphvae", "erdos-renyi", "barabasi-albert",
+                                        "train-vs-test"}
+    assert {"mmd-degree/unbiased", "mmd-clustering/tv/unbiased"} <= {r.metric for r in rows}
     for row in rows:
         assert METRIC_NAME.fullmatch(row.metric), row.metric
         assert row.comparable is False and row.note
@@ -129,11 +171,13 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable(tiny_run):
 
 
 def test_ego_small_note_says_not_comparable_to_citeseer():
-    config = replace(TINY, datasets=(DatasetSettings("ego-small", num_graphs=10, steps=2),), num_sample_draws=1)
+    config = replace(TINY, datasets=(DatasetSettings("ego-small", num_train=10, num_test=6, steps=2),), num_sample_draws=1)
     rows = run_seed(config, 0).rows()
     graphrnn_degree = next(r for r in rows if r.method == "graphrnn" and r.metric == "mmd-degree")
     assert graphrnn_degree.paper == 0.0003 and graphrnn_degree.comparable is False
     assert "NOT comparable" in graphrnn_degree.note and "Citeseer" in graphrnn_degree.note
+    unbiased = next(r for r in rows if r.method == "graphrnn" and r.metric == "mmd-degree/unbiased")
+    assert unbiased.paper is None and "Unbiased" in unbiased.note  # the paper reported the biased estimate only
 
 
 def test_isomorphic_copies_are_counted():
@@ -145,45 +189,66 @@ def test_isomorphic_copies_are_counted():
 
 
 # ---- generated discussion -----------------------------------------------------------------------
-def _fake_result(seed, values, cross=1.0, num_draws=4):
-    """A result on community-small whose MMDs are ``values[method]`` per draw for every metric."""
-    scores = tuple(
-        MethodScores(m, mmd=tuple(tuple(values[m]) for _ in METRIC_NAMES),
-                     cross=tuple(tuple([cross[m] if isinstance(cross, dict) else cross] * num_draws) for _ in METRIC_NAMES))
-        for m in METHODS
-    )
-    data = DatasetResult("community-small", 80, 20, 20, 15, (1, 2), (5, 9), 0, scores, (), ())
+def _fake_result(seed, values, cross=1.0, num_draws=4, num_test=20):
+    """A result on community-small whose MMDs (biased and unbiased) are ``values[method]`` per draw.
+
+    The kernel terms are consistent with those values: a zero test Gram matrix and ``yy = value`` with a
+    cross term ``(1 - cross) / 2``-free constant, so per-test-graph differences equal the value differences.
+    """
+    metrics = len(METRIC_NAMES)
+    scores = []
+    for m in METHODS:
+        v = np.array([values[m]] * metrics, dtype=float)  # (metric, draw)
+        c = cross[m] if isinstance(cross, dict) else cross
+        cross_terms = np.full((metrics, num_draws, num_test), c)
+        scores.append(MethodScores(
+            m, biased=v, unbiased=v, cross=cross_terms, yy=v + 2 * c, yy_unbiased=v + 2 * c,
+            sweep=np.repeat(v[:1], 6, axis=0), sweep_unbiased=np.repeat(v[:1], 6, axis=0),
+        ))
+    data = DatasetResult("community-small", 80, num_test, 20, 15, (1, 2), (5, 9), 0, tuple(scores), (), (),
+                         test_gram=np.zeros((metrics, num_test, num_test)), sigmas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0))
     return GraphRNNResult(seed=seed, seconds=1.0, datasets=(data,), num_draws=num_draws)
 
 
+BASE = {"graphrnn": [0.10, 0.11, 0.09, 0.10], "graphrnn-s": [0.2, 0.05, 0.3, 0.1], "graphvae": [0.4, 0.41, 0.39, 0.4],
+        "erdos-renyi": [0.30, 0.31, 0.29, 0.30], "barabasi-albert": [0.12, 0.05, 0.2, 0.02], FLOOR: [0.05] * 4}
+
+
 def test_verdicts_need_an_interval_that_excludes_zero():
-    values = {"graphrnn": [0.10, 0.11, 0.09, 0.10], "graphrnn-s": [0.2, 0.05, 0.3, 0.1],
-              "erdos-renyi": [0.30, 0.31, 0.29, 0.30], "barabasi-albert": [0.12, 0.05, 0.2, 0.02],
-              FLOOR: [0.05] * 4}
-    result = _fake_result(0, values)
+    result = _fake_result(0, BASE)
     assert verdict(difference([result], "community-small", "graphrnn", "erdos-renyi", "mmd-degree")) == "lower"
     assert verdict(difference([result], "community-small", "graphrnn", "barabasi-albert", "mmd-degree")) == "indistinguishable"
     assert verdict(difference([result], "community-small", "erdos-renyi", "graphrnn", "mmd-degree")) == "higher"
     text = discussion_markdown([result])
-    assert "lower MMD than Erdős–Rényi on 1 of 1 datasets (community-small)" in text
+    assert "lower MMD than GraphVAE on 1 of 1 datasets (community-small)" in text
+    assert "Erdős–Rényi on 1 of 1 datasets (community-small)" in text
     assert "Barabási–Albert on 0 of 1 datasets" in text
     assert "sampling noise only" in text
     assert "saturated" not in text.split("**Saturation.**")[0]  # no cell is marked saturated
 
 
+def test_both_intervals_must_agree_for_a_verdict():
+    from lecturekit.stats import Interval
+
+    below, straddles = Interval(-0.2, -0.3, -0.1, n=3), Interval(-0.2, -0.4, 0.1, n=20)
+    assert verdict(below, below) == "lower"
+    assert verdict(below, straddles) == "indistinguishable"
+    assert verdict(straddles, below) == "indistinguishable"
+    assert verdict(Interval(0.2, 0.1, 0.3, n=3), Interval(0.2, 0.1, 0.3, n=20)) == "higher"
+
+
 def test_a_single_draw_is_never_called_a_win():
-    values = {m: [v] for m, v in zip(METHODS, (0.1, 0.2, 0.3, 0.4, 0.05), strict=True)}
+    values = {m: [v] for m, v in zip(METHODS, (0.1, 0.2, 0.15, 0.3, 0.4, 0.05), strict=True)}
     result = _fake_result(0, values, num_draws=1)
     assert verdict(difference([result], "community-small", "graphrnn", "erdos-renyi", "mmd-degree")) == "untested"
     text = discussion_markdown([result])
-    assert "on 0 of 1 datasets" in text and "untested" in text and "no interval" in text
-    assert "[" not in text.split("|---|")[-1].split("\n* ")[0]  # no zero-width interval in the table
+    assert "on 0 of 1 datasets" in text and "untested" in text and "no seed interval" in text
 
 
 def test_saturation_is_reported_when_every_method_saturates():
     values = {m: [0.062] * 4 for m in METHODS}
     text = discussion_markdown([_fake_result(0, values, cross=1e-9)])
-    assert "saturated for every method, the floor included" in text and "no method wins it" in text
+    assert "saturated for every method, the train-vs-test row included" in text and "no method wins it" in text
     partial = {m: (1e-9 if m == "erdos-renyi" else 0.5) for m in METHODS}
     text = discussion_markdown([_fake_result(0, values, cross=partial)])
     assert "saturated for every method" not in text and "saturated for Erdős–Rényi" in text
@@ -192,12 +257,12 @@ def test_saturation_is_reported_when_every_method_saturates():
 
 
 def test_several_seeds_use_intervals_over_seeds():
-    base = {"graphrnn": [0.1] * 4, "graphrnn-s": [0.2] * 4, "erdos-renyi": [0.3] * 4,
-            "barabasi-albert": [0.4] * 4, FLOOR: [0.05] * 4}
-    shifted = {m: [v + 0.01 for v in vs] for m, vs in base.items()}
-    results = [_fake_result(0, base), _fake_result(1, shifted), _fake_result(2, base)]
+    shifted = {m: [v + 0.01 for v in vs] for m, vs in BASE.items()}
+    results = [_fake_result(0, BASE), _fake_result(1, shifted), _fake_result(2, BASE)]
     diff = difference(results, "community-small", "graphrnn", "erdos-renyi", "mmd-degree")
     assert diff.n == 3 and diff.high < 0
-    assert "over 3 training seeds" in discussion_markdown(results)
+    text = discussion_markdown(results)
+    assert "over 3 training seeds" in text and "No memorised test graphs (community-small)" in text
+    assert "lower at σ = 0.25, 0.5, 1, 2, 4, 8" in text  # the fake sweep repeats the degree values
     with pytest.raises(ValueError, match="empty"):
         discussion_markdown([])

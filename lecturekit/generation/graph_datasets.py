@@ -9,26 +9,49 @@ Used by ``notebooks/05_graphrnn.ipynb``. Three families, as in You et al. (ICML 
   graph, which is not available offline; we cut them from a generated power-law graph with triadic
   closure (Holme–Kim ``powerlaw_cluster_graph``), a citation-like stand-in.
 
-Every dataset is split 80/20 into train/test after a seeded shuffle, as in the paper's code.
+Train and test sets are drawn **independently**, each from its own random stream (the paper's code
+shuffles one set and splits it 80/20; on small synthetic families that leaves test graphs that are
+isomorphic copies of training graphs, so a generator could score well by memorising):
+
+* ``community-small`` -- test graphs come from their own stream; a candidate isomorphic to a training
+  graph is skipped (rare: two G(n, 0.7) communities seldom repeat);
+* ``grid`` -- the *shapes* are held out: an ``r x c`` grid is the same graph as ``c x r``, so a shape is
+  the unordered pair; training uses the shapes with ``r + c`` even, testing those with ``r + c`` odd
+  (interleaved sizes, so the test shapes lie inside the training size range);
+* ``ego-small`` -- train and test egos have distinct centres in the same base graph. Small egos are
+  often isomorphic to each other (stars with a few triangles), so copies remain; they are counted and
+  reported, not removed (removing them would change the distribution the stand-in is meant to mimic).
+
+:func:`count_isomorphic_copies` counts test graphs with an isomorphic training copy.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 
+from lecturekit.experiment import derive_seed
+
 DATASETS: tuple[str, ...] = ("community-small", "grid", "ego-small")
+
+
+GRID_SIDES = (2, 5)  # r, c in 2..5: 4-25 nodes, small enough for a CPU
 
 
 @dataclass
 class GraphSplit:
-    """A dataset's graphs after the 80/20 split (``train`` is 80 %)."""
+    """A dataset's training and test graphs, drawn independently (see the module docstring).
+
+    ``skipped`` counts test candidates dropped because they were isomorphic to a training graph.
+    """
 
     name: str
     train: list[nx.Graph]
     test: list[nx.Graph]
+    skipped: int = 0
 
     @property
     def graphs(self) -> list[nx.Graph]:
@@ -83,7 +106,7 @@ def community_small(
     return graphs
 
 
-def grid_graphs(rows: tuple[int, int] = (2, 5), cols: tuple[int, int] = (2, 5), repeats: int = 1) -> list[nx.Graph]:
+def grid_graphs(rows: tuple[int, int] = GRID_SIDES, cols: tuple[int, int] = GRID_SIDES, repeats: int = 1) -> list[nx.Graph]:
     """All 2-D grids with ``rows[0] <= r <= rows[1]`` and ``cols[0] <= c <= cols[1]``, each ``repeats`` times.
 
     The paper's grid dataset uses 10 <= r, c < 20 (100-400 nodes); the course uses small grids.
@@ -129,7 +152,10 @@ def ego_small(
 
 
 def split_graphs(graphs: list[nx.Graph], train_fraction: float = 0.8, seed: int = 0) -> tuple[list, list]:
-    """Seeded shuffle, then the first ``train_fraction`` for training and the rest for testing (paper: 80/20)."""
+    """Seeded shuffle, then the first ``train_fraction`` for training and the rest for testing (the paper's 80/20).
+
+    Kept for comparison with the paper's protocol; :func:`load_dataset` draws test sets independently instead.
+    """
     if not 0.0 < train_fraction < 1.0:
         raise ValueError(f"argument 'train_fraction' must be in (0, 1), got {train_fraction}")
     if len(graphs) < 2:
@@ -140,24 +166,114 @@ def split_graphs(graphs: list[nx.Graph], train_fraction: float = 0.8, seed: int 
     return [graphs[i] for i in order[:cut]], [graphs[i] for i in order[cut:]]
 
 
-def load_dataset(name: str, num_graphs: int | None = None, seed: int = 0) -> GraphSplit:
-    """One of :data:`DATASETS`, split 80/20. ``num_graphs`` overrides the paper's count (100 / all / 200).
+# ---- held-out test sets -----------------------------------------------------------------------------
+def grid_shapes(sides: tuple[int, int] = GRID_SIDES) -> list[tuple[int, int]]:
+    """The distinct grid shapes ``(r, c)`` with ``r <= c`` in ``sides`` (``r x c`` and ``c x r`` are one graph)."""
+    low, high = sides
+    if not 1 <= low <= high:
+        raise ValueError(f"argument 'sides' must be (low, high) with 1 <= low <= high, got {sides}")
+    return [(r, c) for r in range(low, high + 1) for c in range(r, high + 1)]
 
-    For ``grid`` the count is reached by repeating the small grids (2..5 x 2..5 has 16 distinct shapes).
-    ``num_graphs=None`` means the paper's count; anything else must be an int >= 2 (``0`` used to fall
-    back to the default silently). Used by notebook 05.
+
+def held_out_grid_shapes(sides: tuple[int, int] = GRID_SIDES) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """``(train_shapes, test_shapes)``: shapes with ``r + c`` even train, odd ones test (interleaved sizes)."""
+    shapes = grid_shapes(sides)
+    train = [s for s in shapes if sum(s) % 2 == 0]
+    test = [s for s in shapes if sum(s) % 2 == 1]
+    if not train or not test:
+        raise ValueError(f"argument 'sides' = {sides} leaves no training or no test shape")
+    return train, test
+
+
+def grid_shape(graph: nx.Graph) -> tuple[int, int] | None:
+    """The canonical shape ``(r, c)``, ``r <= c``, of a 2-D grid graph, or ``None`` if ``graph`` is no grid.
+
+    A grid has ``n = r c`` nodes and ``2 r c - r - c`` edges, so ``r + c = 2n - |E|`` and ``r c = n`` fix
+    the pair; the candidate is then confirmed by an isomorphism test. Two grids are isomorphic exactly when
+    their canonical shapes are equal, which makes this a canonical form for grids.
+    """
+    n, e = graph.number_of_nodes(), graph.number_of_edges()
+    total = 2 * n - e
+    disc = total * total - 4 * n
+    if n == 0 or disc < 0:
+        return None
+    root = int(round(disc**0.5))
+    if root * root != disc or (total - root) % 2:
+        return None
+    r, c = (total - root) // 2, (total + root) // 2
+    if r < 1 or r * c != n:
+        return None
+    return (r, c) if nx.is_isomorphic(graph, nx.grid_2d_graph(r, c)) else None
+
+
+def count_isomorphic_copies(test: Sequence[nx.Graph], train: Sequence[nx.Graph]) -> int:
+    """How many ``test`` graphs are isomorphic to some ``train`` graph (degree-sequence bucket, exact check)."""
+    buckets = _buckets(train)
+    return sum(_has_copy(graph, buckets) for graph in test)
+
+
+def _invariant(graph: nx.Graph) -> tuple[int, ...]:
+    return tuple(sorted(d for _, d in graph.degree()))
+
+
+def _buckets(graphs: Sequence[nx.Graph]) -> dict[tuple[int, ...], list[nx.Graph]]:
+    buckets: dict[tuple[int, ...], list[nx.Graph]] = {}
+    for graph in graphs:
+        buckets.setdefault(_invariant(graph), []).append(graph)
+    return buckets
+
+
+def _has_copy(graph: nx.Graph, buckets: dict[tuple[int, ...], list[nx.Graph]]) -> bool:
+    return any(nx.is_isomorphic(graph, other) for other in buckets.get(_invariant(graph), []))
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"argument {name!r} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _random_grids(shapes: Sequence[tuple[int, int]], num_graphs: int, rng: random.Random) -> list[nx.Graph]:
+    """``num_graphs`` grids with shapes drawn uniformly from ``shapes``, each in a random orientation."""
+    graphs = []
+    for _ in range(num_graphs):
+        r, c = rng.choice(list(shapes))
+        graphs.append(_relabel(nx.grid_2d_graph(*((r, c) if rng.random() < 0.5 else (c, r)))))
+    return graphs
+
+
+def load_dataset(name: str, num_train: int, num_test: int, seed: int = 0) -> GraphSplit:
+    """One of :data:`DATASETS`: ``num_train`` training and ``num_test`` test graphs, drawn independently.
+
+    Training and test graphs come from their own random streams derived from ``seed`` (see the module
+    docstring for how each family keeps test graphs out of training). The paper uses 100 community graphs
+    and 200 egos, split 80/20; notebook 05 keeps the training sizes and draws larger test sets. Used by
+    notebook 05.
     """
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-    if num_graphs is not None and (isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 2):
-        raise ValueError(f"argument 'num_graphs' must be None (the paper's count) or an int >= 2, got {num_graphs!r}")
+    num_train, num_test = _count("num_train", num_train), _count("num_test", num_test)
+    train_seed, test_seed = derive_seed(seed, f"{name}/train"), derive_seed(seed, f"{name}/test")
     if name == "community-small":
-        graphs = community_small(num_graphs or 100, seed=seed)
-    elif name == "grid":
-        base = grid_graphs()
-        count = num_graphs or len(base)
-        graphs = [base[i % len(base)] for i in range(count)]
-    else:
-        graphs = ego_small(num_graphs or 200, seed=seed)
-    train, test = split_graphs(graphs, 0.8, seed=seed)
-    return GraphSplit(name, train, test)
+        train = community_small(num_train, seed=train_seed % 2**32)
+        buckets, test, skipped, batch = _buckets(train), [], 0, 0
+        while len(test) < num_test:  # draw in batches from the test stream, skipping copies of training graphs
+            for graph in community_small(num_test, seed=derive_seed(test_seed, str(batch)) % 2**32):
+                if _has_copy(graph, buckets):
+                    skipped += 1
+                elif len(test) < num_test:
+                    test.append(graph)
+            batch += 1
+            if batch > 20:
+                raise RuntimeError(f"community-small: could not draw {num_test} test graphs unlike the training set")
+        return GraphSplit(name, train, test, skipped)
+    if name == "grid":
+        train_shapes, test_shapes = held_out_grid_shapes()
+        return GraphSplit(name, _random_grids(train_shapes, num_train, random.Random(train_seed)),
+                          _random_grids(test_shapes, num_test, random.Random(test_seed)))
+    egos = ego_small(num_train + num_test, seed=seed)  # distinct centres, in a seeded random order
+    order = list(range(len(egos)))
+    random.Random(test_seed).shuffle(order)
+    return GraphSplit(name, [egos[i] for i in order[:num_train]], [egos[i] for i in order[num_train:]])
+
+

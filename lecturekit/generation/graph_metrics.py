@@ -9,6 +9,13 @@ squared maximum mean discrepancy, as in both papers' code::
 
     MMD^2(X, Y) = mean_{x,x'} k(x,x') + mean_{y,y'} k(y,y') - 2 mean_{x,y} k(x,y).
 
+The biased estimate includes the pairs ``x = x'`` (``k = 1``), so even two samples of one distribution
+score about ``(1 - kbar_X) / N + (1 - kbar_Y) / M`` above zero: its floor depends on the sample sizes.
+The **unbiased** (U-statistic) estimate drops those pairs, ``mean_{x != x'}`` and ``mean_{y != y'}``
+(Gretton et al. 2012); its expectation is the population MMD^2, so it can be slightly negative.
+:class:`KernelParts` keeps the per-reference-graph terms, so the reference (test) set can be
+bootstrapped without recomputing kernels (:func:`bootstrap_mmd`).
+
 Kernels (histograms are normalised to sum 1 first, padded to a common length):
 
 * ``kernel="emd"`` (GraphRNN, You et al. 2018): ``k(p, q) = exp(-EMD(p, q)^2 / (2 sigma^2))``. For 1-D
@@ -147,10 +154,14 @@ def _pairwise_l1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _kernel_matrix(a: np.ndarray, b: np.ndarray, kernel: str, sigma: float, scale: float) -> np.ndarray:
-    """Gram matrix between descriptor rows ``a (N, D)`` and ``b (K, D)``.
+    """Gram matrix between descriptor rows ``a (N, D)`` and ``b (K, D)``: ``exp(-d^2 / (2 sigma^2))``."""
+    return np.exp(-(_distance_matrix(a, b, kernel, scale) ** 2) / (2 * sigma**2))
 
-    ``emd``: distance = L1 between cumulative sums / ``scale``; ``tv``: L1 / 2;
-    ``gaussian``: Euclidean distance.
+
+def _distance_matrix(a: np.ndarray, b: np.ndarray, kernel: str, scale: float) -> np.ndarray:
+    """The distance inside each kernel, between rows of ``a (N, D)`` and ``b (K, D)``.
+
+    ``emd``: L1 between cumulative sums / ``scale``; ``tv``: L1 / 2; ``gaussian``: Euclidean distance.
     """
     if kernel == "emd":
         dist = _pairwise_l1(np.cumsum(a, axis=1), np.cumsum(b, axis=1)) / scale
@@ -161,25 +172,101 @@ def _kernel_matrix(a: np.ndarray, b: np.ndarray, kernel: str, sigma: float, scal
         dist = np.sqrt(np.maximum(sq, 0.0))
     else:
         raise ValueError(f"argument 'kernel' must be one of {KERNELS}, got {kernel!r}")
-    return np.exp(-(dist**2) / (2 * sigma**2))
+    return dist
 
 
 @dataclass(frozen=True)
 class MMDTerms:
-    """The three means of the biased MMD^2 estimate: ``xx`` and ``yy`` within each set, ``xy`` across.
+    """The kernel means of the MMD^2 estimates: ``xx`` and ``yy`` within each set, ``xy`` across.
 
-    ``xy`` near 0 means no reference descriptor is kernel-close to any generated one: the MMD then only
-    measures how similar each set is to itself (it *saturates*) and cannot rank methods.
+    ``xx`` / ``yy`` include the diagonal (the biased estimate); ``xx_unbiased`` / ``yy_unbiased`` leave it
+    out (NaN for a set of one). ``xy`` near 0 means no reference descriptor is kernel-close to any
+    generated one: the MMD then only measures how similar each set is to itself (it *saturates*) and
+    cannot rank methods.
     """
 
     xx: float
     yy: float
     xy: float
+    xx_unbiased: float = math.nan
+    yy_unbiased: float = math.nan
 
     @property
     def mmd2(self) -> float:
-        """``xx + yy - 2 xy``, clipped at 0 (rounding can make it slightly negative)."""
+        """Biased ``xx + yy - 2 xy``, clipped at 0 (rounding can make it slightly negative)."""
         return float(max(self.xx + self.yy - 2 * self.xy, 0.0))
+
+    @property
+    def mmd2_unbiased(self) -> float:
+        """Unbiased ``xx_u + yy_u - 2 xy``; not clipped (an unbiased estimate of 0 is negative half the time)."""
+        return float(self.xx_unbiased + self.yy_unbiased - 2 * self.xy)
+
+
+def _off_diagonal_mean(gram: np.ndarray) -> float:
+    """Mean of a square Gram matrix without its diagonal (NaN for a 1 x 1 matrix)."""
+    n = gram.shape[0]
+    if n < 2:
+        return math.nan
+    return float((gram.sum() - np.trace(gram)) / (n * (n - 1)))
+
+
+@dataclass(frozen=True)
+class KernelParts:
+    """One MMD^2 kept per reference graph, so the reference set can be resampled (bootstrap).
+
+    ``ref_gram`` is ``k(x_i, x_j)`` over the reference graphs (shared by every generated set scored
+    against them), ``cross[i]`` the mean of ``k(x_i, y)`` over the generated graphs, ``yy`` / ``yy_unbiased``
+    the within-generated means with and without the diagonal.
+    """
+
+    ref_gram: np.ndarray
+    cross: np.ndarray
+    yy: float
+    yy_unbiased: float
+
+    def mmd2(self, index: np.ndarray | None = None, unbiased: bool = False) -> float:
+        """MMD^2 with the reference graphs ``index`` (default: all, once each); see :func:`resampled_mmd2`."""
+        return resampled_mmd2(self.ref_gram, self.cross, self.yy_unbiased if unbiased else self.yy, index, unbiased)
+
+
+def resampled_mmd2(
+    ref_gram: np.ndarray, cross: np.ndarray, yy: float, index: np.ndarray | None = None, unbiased: bool = False
+) -> float:
+    """MMD^2 when the reference set is the graphs ``index`` (with repeats) and the generated set is fixed.
+
+    Biased: every pair of the resample counts. Unbiased: pairs made of two copies of the *same* reference
+    graph are left out (they are the resampled diagonal; keeping them would bias the estimate upwards).
+    Not clipped, so the bootstrap distribution of the biased value is not distorted either.
+    """
+    index = np.arange(len(cross)) if index is None else np.asarray(index)
+    sub = ref_gram[np.ix_(index, index)]
+    if unbiased:
+        distinct = index[:, None] != index[None, :]
+        xx = float(sub[distinct].mean()) if distinct.any() else math.nan
+    else:
+        xx = float(sub.mean())
+    return xx + yy - 2 * float(cross[index].mean())
+
+
+def bootstrap_mmd(
+    ref_gram: np.ndarray, cross: np.ndarray, yy: float, *, unbiased: bool = False, num_resamples: int = 1000,
+    seed: int = 0, level: float = 0.95,
+) -> tuple[float, float, float]:
+    """``(estimate, low, high)``: MMD^2 with a percentile bootstrap interval over the reference (test) graphs.
+
+    It shows how much the number would move with another draw of the same number of test graphs; the
+    generated set is held fixed (its variation is what training seeds and sampling draws measure).
+    """
+    if isinstance(num_resamples, bool) or not isinstance(num_resamples, int) or num_resamples < 1:
+        raise ValueError(f"argument 'num_resamples' must be an int >= 1, got {num_resamples!r}")
+    cross = np.asarray(cross, dtype=float)
+    if ref_gram.shape != (len(cross), len(cross)):
+        raise ValueError(f"argument 'ref_gram' has shape {ref_gram.shape}, expected ({len(cross)}, {len(cross)})")
+    rng = np.random.default_rng(seed)
+    values = [resampled_mmd2(ref_gram, cross, yy, rng.integers(0, len(cross), len(cross)), unbiased)
+              for _ in range(num_resamples)]
+    low, high = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
+    return resampled_mmd2(ref_gram, cross, yy, None, unbiased), float(low), float(high)
 
 
 def mmd_terms(
@@ -194,16 +281,66 @@ def mmd_terms(
     _check_kernel(kernel, (*KERNELS, "gaussian"))
     sigma, scale = _positive("sigma", sigma), _positive("scale", scale)
     xs, ys = _descriptors(x, "x", is_hist), _descriptors(y, "y", is_hist)
+    a, b = _matrices(xs, ys, is_hist)
+    kxx, kyy = _kernel_matrix(a, a, kernel, sigma, scale), _kernel_matrix(b, b, kernel, sigma, scale)
+    return MMDTerms(
+        xx=float(kxx.mean()), yy=float(kyy.mean()), xy=float(_kernel_matrix(a, b, kernel, sigma, scale).mean()),
+        xx_unbiased=_off_diagonal_mean(kxx), yy_unbiased=_off_diagonal_mean(kyy),
+    )
+
+
+def _matrices(xs: list[np.ndarray], ys: list[np.ndarray], is_hist: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Both descriptor sets zero-padded to one length, histograms normalised to sum 1."""
     length = max(max(len(v) for v in xs), max(len(v) for v in ys), 1)
     a, b = _pad(xs, length), _pad(ys, length)
     if is_hist:
         a = a / np.maximum(a.sum(1, keepdims=True), 1e-12)
         b = b / np.maximum(b.sum(1, keepdims=True), 1e-12)
-    return MMDTerms(
-        xx=float(_kernel_matrix(a, a, kernel, sigma, scale).mean()),
-        yy=float(_kernel_matrix(b, b, kernel, sigma, scale).mean()),
-        xy=float(_kernel_matrix(a, b, kernel, sigma, scale).mean()),
+    return a, b
+
+
+def kernel_parts(
+    x: Sequence[np.ndarray],
+    y: Sequence[np.ndarray],
+    kernel: str = "emd",
+    sigma: float = 1.0,
+    scale: float = 1.0,
+    is_hist: bool = True,
+) -> KernelParts:
+    """Like :func:`mmd_terms` (same arguments) but keeps the per-reference-graph terms (:class:`KernelParts`)."""
+    _check_kernel(kernel, (*KERNELS, "gaussian"))
+    sigma, scale = _positive("sigma", sigma), _positive("scale", scale)
+    a, b = _matrices(_descriptors(x, "x", is_hist), _descriptors(y, "y", is_hist), is_hist)
+    kyy = _kernel_matrix(b, b, kernel, sigma, scale)
+    return KernelParts(
+        ref_gram=_kernel_matrix(a, a, kernel, sigma, scale),
+        cross=_kernel_matrix(a, b, kernel, sigma, scale).mean(1),
+        yy=float(kyy.mean()), yy_unbiased=_off_diagonal_mean(kyy),
     )
+
+
+def mmd_sigma_sweep(
+    x: Sequence[np.ndarray],
+    y: Sequence[np.ndarray],
+    sigmas: Sequence[float],
+    kernel: str = "emd",
+    scale: float = 1.0,
+    is_hist: bool = True,
+) -> list[MMDTerms]:
+    """The MMD^2 terms at each bandwidth in ``sigmas`` (the distances are computed once)."""
+    _check_kernel(kernel, (*KERNELS, "gaussian"))
+    scale = _positive("scale", scale)
+    if isinstance(sigmas, str) or len(sigmas) == 0:
+        raise ValueError(f"argument 'sigmas' must be a non-empty sequence of bandwidths, got {sigmas!r}")
+    sigmas = [_positive("sigmas", s) for s in sigmas]
+    a, b = _matrices(_descriptors(x, "x", is_hist), _descriptors(y, "y", is_hist), is_hist)
+    dxx, dyy, dxy = (_distance_matrix(p, q, kernel, scale) ** 2 for p, q in ((a, a), (b, b), (a, b)))
+    out = []
+    for sigma in sigmas:
+        kxx, kyy, kxy = (np.exp(-d / (2 * sigma**2)) for d in (dxx, dyy, dxy))
+        out.append(MMDTerms(float(kxx.mean()), float(kyy.mean()), float(kxy.mean()),
+                            _off_diagonal_mean(kxx), _off_diagonal_mean(kyy)))
+    return out
 
 
 def mmd_squared(
@@ -418,15 +555,16 @@ def metric_name(metric: str, kernel: str) -> str:
     return metric if kernel == "emd" else f"{metric}/{kernel}"
 
 
-def mmd_table(
-    reference_graphs: Sequence[nx.Graph],
-    generated: Mapping[str, Sequence[nx.Graph]],
-    kernels: Sequence[str] = KERNELS,
-) -> dict[str, dict[str, MMDTerms]]:
-    """Like :func:`mmd_report` but keeps the kernel means of each MMD (``{method: {metric: MMDTerms}}``).
+def describe_graphs(graphs: Sequence[nx.Graph]) -> dict[str, list[np.ndarray]]:
+    """Each graph's descriptor per statistic of :data:`METRICS` (orbit counting dominates the cost)."""
+    return {
+        "mmd-degree": [degree_histogram(g) for g in graphs],
+        "mmd-clustering": [clustering_histogram(g) for g in graphs],
+        "mmd-orbit": [mean_orbit_vector(g) for g in graphs],
+    }
 
-    The cross term ``xy`` tells whether an MMD saturated (see :class:`MMDTerms`). Used by notebook 05.
-    """
+
+def _check_table_input(reference_graphs: object, generated: object, kernels: object) -> None:
     if not isinstance(generated, Mapping):
         raise TypeError(f"argument 'generated' must map method names to lists of graphs, got {type(generated).__name__}")
     if not generated:
@@ -439,26 +577,55 @@ def mmd_table(
     for method, graphs in generated.items():
         check_graphs(graphs, "generated", f"argument 'generated'[{method!r}]")
 
-    def describe(graphs: Sequence[nx.Graph]) -> dict[str, list[np.ndarray]]:
-        return {
-            "mmd-degree": [degree_histogram(g) for g in graphs],
-            "mmd-clustering": [clustering_histogram(g) for g in graphs],
-            "mmd-orbit": [mean_orbit_vector(g) for g in graphs],
-        }
 
-    ref = describe(reference_graphs)
-    table: dict[str, dict[str, MMDTerms]] = {}
+def kernel_table(
+    reference_graphs: Sequence[nx.Graph],
+    generated: Mapping[str, Sequence[nx.Graph]],
+    kernels: Sequence[str] = KERNELS,
+) -> dict[str, dict[str, KernelParts]]:
+    """``{method: {metric: KernelParts}}`` for every statistic and kernel, against one reference set.
+
+    Descriptors are computed once per set and the reference Gram matrix once per metric (every method's
+    :class:`KernelParts` shares it). Used by notebook 05, which bootstraps over the test graphs.
+    """
+    _check_table_input(reference_graphs, generated, kernels)
+    ref = describe_graphs(reference_graphs)
+    gram: dict[str, np.ndarray] = {}
+    table: dict[str, dict[str, KernelParts]] = {}
     for method, graphs in generated.items():
-        gen = describe(graphs)
+        gen = describe_graphs(graphs)
         row = {}
         for metric, (k_emd, k_tv, sigma, scale, is_hist) in _SETTINGS.items():
             for kernel in kernels:
-                row[metric_name(metric, kernel)] = mmd_terms(
-                    ref[metric], gen[metric], kernel=k_emd if kernel == "emd" else k_tv,
-                    sigma=sigma, scale=scale, is_hist=is_hist,
-                )
+                name, k = metric_name(metric, kernel), k_emd if kernel == "emd" else k_tv
+                a, b = _matrices(_descriptors(ref[metric], "x", is_hist), _descriptors(gen[metric], "y", is_hist), is_hist)
+                if name not in gram:
+                    gram[name] = _kernel_matrix(a, a, k, sigma, scale)
+                kyy = _kernel_matrix(b, b, k, sigma, scale)
+                row[name] = KernelParts(gram[name], _kernel_matrix(a, b, k, sigma, scale).mean(1),
+                                        float(kyy.mean()), _off_diagonal_mean(kyy))
         table[method] = row
     return table
+
+
+def mmd_table(
+    reference_graphs: Sequence[nx.Graph],
+    generated: Mapping[str, Sequence[nx.Graph]],
+    kernels: Sequence[str] = KERNELS,
+) -> dict[str, dict[str, MMDTerms]]:
+    """Like :func:`mmd_report` but keeps the kernel means of each MMD (``{method: {metric: MMDTerms}}``).
+
+    The cross term ``xy`` tells whether an MMD saturated (see :class:`MMDTerms`).
+    """
+    parts = kernel_table(reference_graphs, generated, kernels)
+    return {
+        method: {
+            metric: MMDTerms(float(p.ref_gram.mean()), p.yy, float(p.cross.mean()), _off_diagonal_mean(p.ref_gram),
+                             p.yy_unbiased)
+            for metric, p in row.items()
+        }
+        for method, row in parts.items()
+    }
 
 
 def mmd_report(
