@@ -25,7 +25,19 @@ from lecturekit.paths import build_dir
 from lecturekit.stats import seed_interval
 
 # application -> (module, Profiles attribute, run_seed attribute)
-APPS: dict[str, tuple[str, str, str]] = {}
+APPS: dict[str, tuple[str, str, str]] = {
+    "recsys": ("lecturekit.recsys.experiment", "PROFILES", "run_seed"),  # notebook 01
+    "pinsage": ("lecturekit.recsys.pinsage.experiment", "PROFILES", "run_seed"),  # notebook 02
+    "pinsage-movielens": ("lecturekit.recsys.pinsage.experiment", "PROFILES", "run_movielens_seed"),
+    "hard-negatives": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_pinboard_seed"),  # 03
+    "hard-negatives-band-sweep": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_band_sweep_seed"),
+    "hard-negatives-siblings": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_sibling_seed"),
+    "hard-negatives-movielens": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_movielens_seed"),
+    "decagon": ("lecturekit.hetero.experiment", "PROFILES", "run_seed"),  # notebook 04
+    "decagon-leak": ("lecturekit.hetero.experiment", "PROFILES", "run_leak_seed"),
+    "graphrnn": ("lecturekit.generation.graphrnn.experiment", "PROFILES", "run_seed"),  # notebook 05
+    "gcpn": ("lecturekit.generation.gcpn.experiment", "PROFILES", "run_seed"),  # notebook 06
+}
 
 
 def parse_seeds(text: str) -> list[int]:
