@@ -150,3 +150,31 @@ def evaluation_negatives(
     if protocol == "degree-matched":
         return degree_matched_negatives(positives, exclude, num_nodes, num_relations, generator)
     raise ValueError(f"argument 'protocol' must be 'uniform' or 'degree-matched', got {protocol!r}")
+
+
+def negative_collision_rate(
+    train: Triples, held_out: Triples, num_nodes: int, num_relations: int, draws_per_edge: int,
+    power: float = 0.75,
+) -> float:
+    """Expected share of ``held_out`` triples drawn at least once as a *training* negative.
+
+    Training corrupts the target of every training triple ``(i, x, r)`` once per pass with
+    ``j ~ deg_r(j)^power`` (:class:`DegreeNegativeSampler`, which knows only ``train``), so over
+    ``draws_per_edge`` passes a held-out ``(i, j, r)`` is drawn with probability
+    ``1 - (1 - p_r(j))^(draws_per_edge * deg_r(i))``. Rejection of training positives is ignored (it raises
+    ``p_r(j)`` slightly, so the rate is a small underestimate only for nearly complete relations).
+    A held-out positive drawn as a negative is a test pair the model is *taught* to call a non-edge; this is
+    the quantity the planted world is sized to keep small (notebook 04, section 3).
+    """
+    if not isinstance(draws_per_edge, int) or draws_per_edge < 0:
+        raise ValueError(f"argument 'draws_per_edge' must be an int >= 0, got {draws_per_edge!r}")
+    if len(held_out) == 0:
+        raise ValueError("argument 'held_out' holds no triples")
+    sampler = DegreeNegativeSampler(train, num_nodes, num_relations, power=power)
+    held_out.check_range(num_nodes, num_relations, "held_out")
+    out_degree = torch.bincount(train.rel * num_nodes + train.src, minlength=num_relations * num_nodes)
+    draws = draws_per_edge * out_degree[held_out.rel * num_nodes + held_out.src].double()
+    p = sampler.probs[held_out.rel, held_out.dst]
+    has_edges = torch.bincount(train.rel, minlength=num_relations)[held_out.rel] > 0
+    p = torch.where(has_edges, p, torch.zeros_like(p))  # an edgeless relation draws uniformly: not from train
+    return float((1.0 - (1.0 - p).pow(draws)).mean())
