@@ -5,7 +5,12 @@ import torch
 
 from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.baselines import PairMLP
-from lecturekit.hetero.deepwalk import DeepWalkConfig, deepwalk_drug_features, random_walks, training_graph_edges
+from lecturekit.hetero.deepwalk import (
+    DeepWalkConfig,
+    deepwalk_drug_features,
+    random_walks,
+    training_graph_edges,
+)
 from lecturekit.hetero.encoder import DecagonEncoder, EncoderConfig
 from lecturekit.hetero.graph import build_graph
 from lecturekit.hetero.model import FactorizationModel
@@ -123,3 +128,34 @@ def test_pair_mlp_scores_a_pair_the_same_in_both_orders():
     assert torch.allclose(forward, backward)
     with pytest.raises(ValueError, match="features"):
         PairMLP(torch.tensor([[float("nan")]]), 2)
+
+
+def test_calibration_picks_the_largest_grid_value_under_the_limit():
+    import pandas as pd
+
+    from lecturekit.hetero.calibrate import calibrated_pairs, calibration_table
+    from lecturekit.hetero.experiment import PROFILES
+
+    table = pd.DataFrame({0: [0.01, 0.03, 0.06], 1: [0.0, 0.049, 0.02]}, index=[8, 12, 16])
+    assert calibrated_pairs(table) == 12  # 16 fails on seed 0
+    with pytest.raises(ValueError, match="no grid value"):
+        calibrated_pairs(table, margin=0.001)
+    quick = calibration_table(PROFILES.quick, (12, 20), (0,))
+    assert list(quick.index) == [12, 20] and ((quick >= 0) & (quick <= 1)).all().all()
+    assert quick.notna().all().all()
+
+
+def test_training_degree_matched_negatives_put_the_degree_score_at_chance():
+    from lecturekit.hetero.baselines import degree_scorer
+    from lecturekit.hetero.evaluate import evaluate
+
+    split = _split()
+    n, r = split.num_drugs, split.num_relations
+    neg = evaluation_negatives("degree-matched", split.test, split.all_pos, n, r, seed=0, train=split.train)
+    deg = torch.bincount(split.train.rel * n + split.train.src, minlength=r * n)
+    same = deg[neg.rel * n + neg.dst] == deg[split.test.rel * n + split.test.dst]
+    assert bool(same.float().mean() > 0.9) and torch.equal(neg.src, split.test.src)
+    assert not bool(DegreeNegativeSampler(split.all_pos, n, r, exclude=split.all_pos).is_excluded(neg).any())
+    matched = neg.subset(same.nonzero().squeeze(1))
+    result = evaluate(degree_scorer(split.train, n, r), split.test.subset(same.nonzero().squeeze(1)), matched, r)
+    assert result.auroc == pytest.approx(0.5)  # every negative ties with its positive

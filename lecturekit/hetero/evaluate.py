@@ -82,6 +82,24 @@ def evaluate_scores(
     )
 
 
+def mean_auroc(pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarray, neg_rel: np.ndarray,
+               num_relations: int) -> float:
+    """Mean over relations of the per-relation AUROC (ties count half), without sklearn's per-call overhead.
+
+    The same number as :func:`evaluate_scores`'s ``auroc`` (Mann-Whitney form); the training loop calls it at
+    every validation check.
+    """
+    values = []
+    for r in range(num_relations):
+        p, n = pos_scores[pos_rel == r], neg_scores[neg_rel == r]
+        if len(p) and len(n):
+            diff = p[:, None] - n[None, :]
+            values.append(float((diff > 0).mean() + 0.5 * (diff == 0).mean()))
+    if not values:
+        raise ValueError("no relation has both positives and negatives to evaluate")
+    return float(np.mean(values))
+
+
 @torch.no_grad()
 def evaluate(scorer: Scorer, positives: Triples, negatives: Triples, num_relations: int) -> EvalResult:
     """Score ``positives`` and ``negatives`` with ``scorer`` and compute :func:`evaluate_scores`."""

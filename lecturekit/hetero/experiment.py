@@ -68,7 +68,9 @@ class PlantedWorld:
 
     Sized by :mod:`lecturekit.hetero.calibrate` from its assumptions and the collision rate alone (no model
     trained): ``pairs_per_side_effect`` is the largest of a grid whose expected share of test positives drawn
-    as training negatives, over the whole epoch budget, stays below 4 % on every calibration world.
+    as training negatives, over the whole epoch budget, stays below :data:`COLLISION_LIMIT` on the world of
+    every course run seed. Assumptions: about BioSNAP's drug count, drugs hitting one or two of ten modules,
+    log-normal popularity (sigma 0.7), one negative per training triple per epoch, a 100-epoch budget.
     """
 
     name: ClassVar[str] = "planted"
@@ -377,7 +379,7 @@ def validation_negatives(split: DDISplit, seed: int) -> Triples:
     """
     known = Triples.cat([split.train, split.val])
     return evaluation_negatives("degree-matched", split.val, known, split.num_drugs, split.num_relations,
-                                derive_seed(seed, "negatives/validation"))
+                                derive_seed(seed, "negatives/validation"), train=split.train)
 
 
 @dataclass
@@ -448,7 +450,7 @@ def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, s
 def _negatives(split: DDISplit, seed: int) -> dict[str, Triples]:
     return {
         p: evaluation_negatives(p, split.test, split.all_pos, split.num_drugs, split.num_relations,
-                                derive_seed(seed, f"negatives/{p}"))
+                                derive_seed(seed, f"negatives/{p}"), train=split.train)
         for p in PROTOCOLS
     }
 

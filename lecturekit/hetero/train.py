@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from lecturekit.hetero.evaluate import evaluate, model_scorer
+from lecturekit.hetero.evaluate import mean_auroc, model_scorer
 from lecturekit.hetero.model import binary_cross_entropy, max_margin
 from lecturekit.hetero.negatives import DegreeNegativeSampler
 from lecturekit.hetero.split import Triples
@@ -152,7 +152,9 @@ def train_link_predictor(
         log.loss.append(total / max(len(train), 1))
         log.epochs_run = epoch + 1
         if val is not None and ((epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs):
-            auroc = evaluate(model_scorer(model), val, val_negatives, num_relations).auroc
+            scorer = model_scorer(model)
+            auroc = mean_auroc(scorer(val).double().numpy(), scorer(val_negatives).double().numpy(),
+                               val.rel.numpy(), val_negatives.rel.numpy(), num_relations)
             model.train()
             if not log.val_auroc or auroc > log.best_val_auroc:
                 best_state, log.best_epoch, checks_without_gain = copy.deepcopy(model.state_dict()), epoch, 0
