@@ -159,3 +159,17 @@ def test_training_degree_matched_negatives_put_the_degree_score_at_chance():
     matched = neg.subset(same.nonzero().squeeze(1))
     result = evaluate(degree_scorer(split.train, n, r), split.test.subset(same.nonzero().squeeze(1)), matched, r)
     assert result.auroc == pytest.approx(0.5)  # every negative ties with its positive
+
+
+def test_fast_metrics_equal_sklearn_with_ties():
+    import numpy as np
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from lecturekit.hetero.evaluate import _auroc, _average_precision
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        pos, neg = rng.integers(0, 4, size=rng.integers(1, 8)).astype(float), rng.integers(0, 4, size=6).astype(float)
+        scores, labels = np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+        assert _auroc(pos, neg) == pytest.approx(roc_auc_score(labels, scores))
+        assert _average_precision(scores, labels) == pytest.approx(average_precision_score(labels, scores))
