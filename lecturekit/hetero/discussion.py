@@ -133,8 +133,9 @@ def _ranked(results: Sequence[DecagonResult], protocol: str, exclude: Sequence[s
 
 def _seeds_note(results: Sequence[DecagonResult], profile: str) -> str:
     n = len(results)
-    text = (f"*(Computed from this run: profile `{profile}`, {n} seed{'s' if n != 1 else ''}; "
-            "intervals are 95 % intervals over seeds, differences are paired by seed.")
+    text = (f"*(Computed from this run: profile `{profile}`, {n} seed{'s' if n != 1 else ''}; a method's value "
+            "has a 95 % interval over seeds, a difference between two methods a paired bootstrap interval over "
+            "side effects (each side effect averaged over seeds; same split and negatives).")
     if n == 1:
         text += " With one seed an interval has zero width and no difference below is established."
     if profile == "quick":
@@ -186,10 +187,10 @@ def reading_the_results(results: Sequence[DecagonResult], profile: str) -> str:
         active = _mean_active(results)
         parts.append(
             f"**Under degree-matched negatives the degree score {verb}** from {mean_pm(deg_u)} to "
-            f"{mean_pm(deg_m)} AUROC (change {interval(change)}), {_chance(deg_m)}: a matched negative's second drug is drawn in proportion "
-            f"to its training degree, so {active['degree_matched']:.0%} of matched negatives have both drugs "
-            f"active, against {active['positives']:.0%} of test positives (a positive's partner may have no "
-            "training edge of that side effect at all)."
+            f"{mean_pm(deg_m)} AUROC (change {interval(change)}), {_chance(deg_m)}: a matched negative's second drug "
+            "has the same training degree in $r$ as its positive's, so the degree score ties every pair it can "
+            f"match ({active['degree_matched']:.0%} of matched negatives have both drugs active, against "
+            f"{active['positives']:.0%} of test positives). It is this protocol's chance reference."
         )
     ranking = _ranked(results, "degree-matched")
     leader, runner_up = ranking[0], ranking[1] if len(ranking) > 1 else None
