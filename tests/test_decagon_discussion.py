@@ -6,11 +6,14 @@ import pytest
 
 from lecturekit.hetero.discussion import (
     best_molecular_side_effect,
+    collision_discussion,
     de_novo_discussion,
     leak_discussion,
     leak_table,
     reading_the_results,
     results_table,
+    strata_discussion,
+    strata_table,
 )
 from lecturekit.hetero.experiment import (
     BothActive,
@@ -24,23 +27,29 @@ from lecturekit.hetero.experiment import (
 KINDS = ("molecular", "molecular", "popularity")
 
 
-def _scores(auroc: float, per_se=(0.8, 0.7, 0.5)) -> Scores:
-    return Scores(auroc, auroc, auroc, tuple(per_se), tuple(per_se), tuple(per_se))
+def _scores(auroc: float, per_se=(0.1, 0.0, -0.2)) -> Scores:
+    """Per-side-effect values move with the mean (``auroc`` plus a fixed offset per side effect)."""
+    values = tuple(auroc + d for d in per_se)
+    return Scores(auroc, auroc, auroc, values, values, values)
 
 
 def _result(seed: int, aurocs: dict[str, tuple[float, float]], noise: float = 0.0) -> DecagonResult:
     """A planted result whose (uniform, degree-matched) AUROCs per method are given, plus a per-seed wobble."""
     wobble = noise * (seed - 1)
-    methods = tuple(MethodResult(m, _scores(u + wobble), _scores(d + wobble), 1.0) for m, (u, d) in aurocs.items())
+    methods = tuple(MethodResult(m, _scores(u + wobble), _scores(d + wobble), 1.0,
+                                 strata=(_scores(d - 0.1 + wobble), _scores(d + wobble), _scores(d + 0.1 + wobble)))
+                    for m, (u, d) in aurocs.items())
     de_novo = (DeNovoList(0, (0, 1), ((0, 1), (2, 3)), (2.0, 1.0), (True, False), 0.05, 90.0),
                DeNovoList(1, (1, 2), ((0, 2), (1, 3)), (2.0, 1.0), (False, False), 0.05, 90.0))
     return DecagonResult(seed=seed, seconds=1.0, dataset="planted", methods=methods, side_effect_kinds=KINDS,
                          test_pairs_per_side_effect=(6, 6, 6), both_active=BothActive(0.8, 0.1, 1.0),
-                         de_novo=de_novo, epochs=100, test_share=0.1)
+                         de_novo=de_novo, epochs=100, test_share=0.1, collision_rate_budget=0.02 + 0.01 * seed,
+                         collision_rate_decagon=0.01, stratum_positives=(2, 4, 6))
 
 
 DEGREE_WINS = {"decagon": (0.80, 0.74), "degree": (0.90, 0.44), "rescal": (0.30, 0.60),
-               "ddi-gcn": (0.70, 0.69), "decagon-shuffled-targets": (0.75, 0.65), "concat-features": (0.5, 0.5)}
+               "ddi-gcn": (0.70, 0.69), "decagon-shuffled-targets": (0.75, 0.65), "concat-mlp": (0.5, 0.5),
+               "decagon-summed-normalisation": (0.7, 0.6)}
 DECAGON_WINS = {**DEGREE_WINS, "decagon": (0.95, 0.74)}
 
 
@@ -104,7 +113,7 @@ def test_leak_discussion_follows_the_numbers():
 
 def test_de_novo_discussion_and_best_side_effect():
     results = [_result(s, DEGREE_WINS) for s in range(2)]
-    assert best_molecular_side_effect(results) == 0  # per-side-effect AUROC 0.8 beats 0.7; 2 is popularity
+    assert best_molecular_side_effect(results) == 0  # per-side-effect AUROC 0.1 offset beats 0.0; 2 is popularity
     text = de_novo_discussion(results, 0, "SE0")
     assert "SE0" in text and "10.0 times" in text and "dominated by popular drugs" in text
     assert math.isclose(results[0].de_novo[0].explained_fraction, 0.5)
@@ -115,3 +124,24 @@ def test_results_table_is_long_form():
     table = results_table([_result(s, DEGREE_WINS) for s in range(2)])
     assert len(table) == 2 * len(DEGREE_WINS) * 2 * 3
     assert set(table.columns) == {"seed", "method", "protocol", "metric", "value"}
+
+
+def test_normalisation_and_strata_verdicts_follow_the_numbers():
+    results = [_result(s, DEGREE_WINS, 0.01) for s in range(3)]
+    text = reading_the_results(results, "course")
+    assert "Decagon is ahead of the summed variant" in text and "normalisation matters" in text
+    flipped = [_result(s, {**DEGREE_WINS, "decagon-summed-normalisation": (0.7, 0.8)}, 0.01) for s in range(3)]
+    assert "the summed variant is the better one" in reading_the_results(flipped, "course")
+    strata = strata_discussion(results)
+    assert "**cold** (6 directed test positives" in strata and "Decagon (" in strata
+    level = [_result(s, {**DEGREE_WINS, "decagon": (0.8, 0.44)}, 0.01) for s in range(3)]
+    assert "Decagon (" not in strata_discussion(level)  # level with the degree score: no win claimed
+    table = strata_table(results)
+    assert list(table.columns) == ["cold", "low", "high"] and table.loc["decagon", "high"] > table.loc["decagon", "cold"]
+
+
+def test_collision_discussion_says_whether_the_limit_holds():
+    results = [_result(s, DEGREE_WINS) for s in range(3)]
+    assert "within the limit" in collision_discussion(results)
+    over = [DecagonResult(**{**r.__dict__, "collision_rate_budget": 0.2}) for r in results]
+    assert "**over** the limit" in collision_discussion(over)

@@ -1,6 +1,7 @@
 """Notebook 04's experiment shape: frozen config and profiles, reproducible typed runs, recorded rows."""
 
 import dataclasses
+import math
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,6 @@ from lecturekit.hetero.experiment import (
     PROFILES,
     BioSNAP,
     DecagonExperiment,
-    PlantedWorld,
     run_leak_seed,
     run_seed,
 )
@@ -55,39 +55,20 @@ def _flat(config, prefix=""):
     return out
 
 
-# Today's sizes("decagon") (lecturekit/config.py before issue #11): the move changes the shape, not the runs.
-SIZES = {
-    "quick": dict(num_drugs=40, num_proteins=80, num_modules=4, num_side_effects=4, num_popularity_side_effects=1,
-                  pairs_per_side_effect=20, ppi_degree=6.0, epochs=3, factorization_epochs=3, lr_epochs=3,
-                  hidden_dim=8, out_dim=4, num_seeds=1),
-    "course": dict(num_drugs=300, num_proteins=1000, num_modules=20, num_side_effects=60,
-                   num_popularity_side_effects=3, pairs_per_side_effect=60, ppi_degree=8.0, epochs=100,
-                   factorization_epochs=200, lr_epochs=100, hidden_dim=64, out_dim=32, num_seeds=3),
-    "full": dict(num_drugs=645, num_proteins=19085, num_modules=30, num_side_effects=964,
-                 num_popularity_side_effects=20, pairs_per_side_effect=500, ppi_degree=75.0, epochs=100,
-                 factorization_epochs=300, lr_epochs=200, hidden_dim=64, out_dim=32, num_seeds=5),
-}
-
-
-@pytest.mark.parametrize("profile", ["quick", "course", "full"])
-def test_profiles_keep_todays_sizes(profile):
-    config, size = PROFILES.get(profile), SIZES[profile]
-    for key in PlantedWorld.__dataclass_fields__:
-        if key in size:
-            assert getattr(config.data, key) == size[key], key
-    assert config.train.epochs == size["epochs"]
-    assert config.factorization_epochs == size["factorization_epochs"]
-    assert config.lr_epochs == size["lr_epochs"]
-    assert config.decagon.encoder.hidden_dim == size["hidden_dim"]
-    assert config.decagon.encoder.out_dim == size["out_dim"] == config.factorization_dim
-    assert len(config.seeds) == size["num_seeds"]
-    assert config.leak_seeds == config.seeds[:2]  # the notebook's leak section used seeds[:2]
+def test_profiles_share_the_calibrated_world_shape_and_one_budget():
+    # Issue #13 resized the world (calibrated on the collision rate); every learned model shares one budget.
+    assert COURSE.data.pairs_per_side_effect == PROFILES.full.data.pairs_per_side_effect == 16
+    for config in (PROFILES.quick, COURSE, PROFILES.full):
+        assert config.decagon.encoder.out_dim == config.factorization_dim
+        assert config.leak_seeds == config.seeds[: len(config.leak_seeds)]
+        assert config.val > 0  # early stopping and weight decay need it
+    assert len(COURSE.seeds) == 3 and len(PROFILES.quick.seeds) == 1
 
 
 def test_profiles_differ_from_course_only_in_sizes():
     assert PROFILES.course == DecagonExperiment()
     sizes_only = {"data.", "decagon.encoder.hidden_dim", "decagon.encoder.out_dim", "train.epochs",
-                  "factorization_epochs", "factorization_dim", "lr_epochs", "seeds", "leak_seeds"}
+                  "train.eval_every", "factorization_dim", "mlp_hidden", "deepwalk.", "seeds", "leak_seeds"}
     course = _flat(COURSE)
     for profile in ("quick", "full"):
         other = _flat(PROFILES.get(profile))
@@ -104,6 +85,10 @@ def test_config_refuses_bad_settings():
         replace(COURSE, seeds=(0, 0))
     with pytest.raises(ValueError, match="test"):
         replace(COURSE, test=0.0)
+    with pytest.raises(ValueError, match="validation split"):
+        replace(COURSE, val=0.0)
+    with pytest.raises(ValueError, match="weight_decays"):
+        replace(COURSE, weight_decays=())
 
 
 def test_run_seed_is_reproducible_and_ignores_global_random_state():
@@ -128,15 +113,23 @@ def test_rows_follow_the_naming_rule_and_merge_over_seeds():
     results = [run_seed(TINY, s) for s in (0, 1)]
     rows = results[0].rows()
     assert {r.method for r in rows} == set(TINY.methods)
-    assert {r.metric for r in rows} == {f"{m}/{p}" for m in ("auroc", "auprc", "ap@50")
-                                         for p in ("uniform", "degree-matched")}
+    protocols = {f"{m}/{p}" for m in ("auroc", "auprc", "ap@50") for p in ("uniform", "degree-matched")}
+    strata = {f"{m}/degree-matched/{s}" for m in ("auroc", "auprc", "ap@50") for s in ("cold", "low", "high")}
+    assert protocols <= {r.metric for r in rows} <= protocols | strata
+    assert {r.metric for r in rows} & strata  # some stratum is evaluated
     for row in rows:
         assert METRIC_NAME.fullmatch(row.metric)
         assert row.dataset == "planted" and row.comparable is False and row.note
         expected = row.method in PAPER_TABLE2 and row.metric.endswith("/uniform")
         assert (row.paper is not None) == expected
-    merged = collect_rows(results)  # notes and paper numbers agree between seeds
-    assert all(isinstance(r.value, list) and len(r.value) == 2 for r in merged)
+    names = [{r.metric for r in res.rows()} for res in results]
+    if names[0] == names[1]:
+        merged = collect_rows(results)  # notes and paper numbers agree between seeds
+        assert all(isinstance(r.value, list) and len(r.value) == 2 for r in merged)
+    else:  # an empty stratum in one seed's tiny world: merging refuses rather than averaging unequal seeds
+        with pytest.raises(ValueError, match="degree-matched/"):
+            collect_rows(results)
+    assert all(math.isfinite(r.value) for r in rows)  # empty strata are left out, never recorded as NaN
     leak = run_leak_seed(TINY, 0)
     assert {(r.method, r.metric) for r in leak.rows()} == {
         ("decagon-leaky-split", "auroc/uniform"), ("decagon-leaky-split", "auroc/degree-matched")}
@@ -174,5 +167,24 @@ def test_biosnap_rows_are_comparable_only_where_the_protocol_is_the_papers():
 
 
 def test_methods_constant_uses_issue_13_names():
-    assert METHODS == ("decagon", "degree", "rescal", "dedicom", "concat-features", "ddi-gcn",
-                       "decagon-shuffled-targets")
+    assert METHODS == ("decagon", "decagon-summed-normalisation", "degree", "rescal", "dedicom", "deepwalk",
+                       "concat-mlp", "ddi-gcn", "decagon-shuffled-targets")
+
+
+def test_each_run_seed_draws_its_own_world_and_reports_the_collision_rate():
+    a, b = run_seed(TINY, 0), run_seed(TINY, 1)
+    assert a.world_seed != b.world_seed
+    assert 0 <= a.collision_rate_budget <= 1 and 0 <= a.collision_rate_decagon <= 1
+    assert sum(a.stratum_positives) == 2 * sum(a.test_pairs_per_side_effect)  # every test triple in one stratum
+    decagon = a.method("decagon")
+    assert decagon.weight_decay in TINY.weight_decays and 0 <= decagon.best_epoch < TINY.train.epochs
+    assert len(decagon.strata) == 3 and math.isnan(a.method("degree").weight_decay)
+
+
+def test_course_world_keeps_test_positives_out_of_training_negatives():
+    # The calibration target, checked on the course world of two run seeds (no model is trained).
+    from lecturekit.hetero.experiment import collision_rate, make_split, world_seed
+    for seed in (0, 1):
+        data = COURSE.data.build(world_seed(seed))
+        split = make_split(data, COURSE, seed)
+        assert collision_rate(split, COURSE.train.epochs, COURSE.train.neg_power) < 0.05

@@ -1,9 +1,20 @@
 """Decagon's encoder: relational graph convolution over a multimodal graph, batched over relations.
 
-One layer computes, for every node i of type t,
+One layer computes, for every node i of type t, one message per block (all relations from node type s to t)
 
-    h_i' = act( sum_{blocks s->t} sum_r sum_{j in N_r(i) (+ i on square blocks)} c^r_ij  W_r h_j ),
-    c^r_ij = 1 / sqrt(|N_r(i)| |N_r(j)|).
+    m^{s->t}_i = sum_r sum_{j in N_r(i) (+ i on square blocks)} c^r_ij  W_r h_j,
+    c^r_ij = 1 / sqrt(|N_r(i)| |N_r(j)|),
+
+and combines the blocks in one of two ways (``EncoderConfig.normalisation``):
+
+* ``"per-block"`` (the authors' code, ``GraphConvolutionMulti``): ``h_i' = act(sum_s L2(m^{s->t}_i))`` -- every
+  block's message is L2-normalised before blocks are added, so each node type speaks with the same weight;
+* ``"summed"`` (the ablation ``decagon-summed-normalisation``): ``h_i' = act(L2(sum_s m^{s->t}_i))``. The
+  drug->drug block sums over R side effects, so its message grows roughly as sqrt(R) and drowns the
+  protein->drug message (the pathway the planted biology lives on).
+
+With per-block normalisation the authors apply no normalisation after the second layer (its output is a sum
+of unit vectors); the summed variant L2-normalises both layers' outputs.
 
 Per block (all relations between two node types) this is ``M @ reshape(H_s W, (N_s * R, d_out))`` with the
 normalised sparse ``M`` of :mod:`lecturekit.hetero.graph`: one dense and one sparse matmul however many
@@ -22,6 +33,8 @@ from torch import nn
 
 from lecturekit.hetero.graph import RelationalGraph
 
+NORMALISATIONS = ("per-block", "summed")
+
 
 @dataclass(frozen=True)
 class EncoderConfig:
@@ -30,7 +43,12 @@ class EncoderConfig:
     hidden_dim: int = 64  # the paper's first layer
     out_dim: int = 32  # the paper's embedding size
     dropout: float = 0.1  # the authors' code default
-    l2_normalize: bool = True  # the authors' code L2-normalises each layer's output
+    l2_normalize: bool = True  # the authors' code L2-normalises (each block's message: see ``normalisation``)
+    normalisation: str = "per-block"  # the authors' code; "summed" normalises after adding blocks (ablation)
+
+    def __post_init__(self) -> None:
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"EncoderConfig.normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}")
 
 
 class RelationalGraphConv(nn.Module):
@@ -66,8 +84,13 @@ class RelationalGraphConv(nn.Module):
             bound = math.sqrt(6.0 / (fan_in + w.shape[-1]))
             nn.init.uniform_(w, -bound, bound)
 
-    def forward(self, graph: RelationalGraph, h: dict[str, torch.Tensor | None]) -> dict[str, torch.Tensor]:
-        """``h[t]``: ``(N_t, d_in)`` or ``None`` (featureless); returns ``(N_t, out_dim)`` per node type."""
+    def forward(
+        self, graph: RelationalGraph, h: dict[str, torch.Tensor | None], per_block_norm: bool = False
+    ) -> dict[str, torch.Tensor]:
+        """``h[t]``: ``(N_t, d_in)`` or ``None`` (featureless); returns ``(N_t, out_dim)`` per node type.
+
+        ``per_block_norm``: L2-normalise each block's message (rows) before adding blocks (the authors' code).
+        """
         out: dict[str, torch.Tensor] = {}
         for block in graph.blocks:
             w = self.weights[block.name.replace("->", "_to_")]
@@ -82,6 +105,8 @@ class RelationalGraphConv(nn.Module):
                     n_src * r, self.out_dim
                 )
             message = block.matmul(transformed)
+            if per_block_norm:
+                message = nn.functional.normalize(message, dim=1)
             out[block.dst] = message if block.dst not in out else out[block.dst] + message
         for t, n in graph.num_nodes.items():
             if t not in out:
@@ -90,7 +115,8 @@ class RelationalGraphConv(nn.Module):
 
 
 class DecagonEncoder(nn.Module):
-    """Two relational graph convolutions: ``Z = L2(RGC(ReLU(RGC(X))))``; ``X`` one-hot unless features given.
+    """Two relational graph convolutions, ``Z = RGC(ReLU(RGC(X)))`` with the normalisation of
+    ``config.normalisation`` (module docstring); ``X`` one-hot unless features given.
 
     Args:
         graph: the training graph (:func:`lecturekit.hetero.graph.build_graph`).
@@ -117,10 +143,12 @@ class DecagonEncoder(nn.Module):
 
     def forward(self, graph: RelationalGraph) -> dict[str, torch.Tensor]:
         h: dict[str, torch.Tensor | None] = {t: self.features.get(t) for t in graph.num_nodes}
-        h1 = self.layer1(graph, h)
-        h1 = {t: self.dropout(torch.relu(self._norm(x))) for t, x in h1.items()}
-        z = self.layer2(graph, h1)
-        return {t: self._norm(x) for t, x in z.items()}
+        per_block = self.config.l2_normalize and self.config.normalisation == "per-block"
+        h1 = self.layer1(graph, h, per_block)
+        norm = (lambda x: x) if per_block else self._norm
+        h1 = {t: self.dropout(torch.relu(norm(x))) for t, x in h1.items()}
+        z = self.layer2(graph, h1, per_block)
+        return {t: norm(x) for t, x in z.items()}
 
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.normalize(x, dim=1) if self.config.l2_normalize else x

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lecturekit.hetero.split import Triples
 
@@ -69,8 +68,8 @@ def evaluate_scores(
             continue
         scores = np.concatenate([p, n])
         labels = np.concatenate([np.ones(len(p)), np.zeros(len(n))])
-        per["auroc"][r] = roc_auc_score(labels, scores)
-        per["auprc"][r] = average_precision_score(labels, scores)
+        per["auroc"][r] = _auroc(p, n)
+        per["auprc"][r] = _average_precision(scores, labels)
         per["ap@50"][r] = ap_at_k(scores, labels, 50)
     if np.isnan(per["auroc"]).all():
         raise ValueError("no relation has both positives and negatives to evaluate")
@@ -80,6 +79,41 @@ def evaluate_scores(
         ap50=float(np.nanmean(per["ap@50"])),
         per_relation=per,
     )
+
+
+def _auroc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """AUROC as the Mann-Whitney statistic (ties count half): sklearn's ``roc_auc_score`` without its overhead."""
+    diff = pos[:, None] - neg[None, :]
+    return float((diff > 0).mean() + 0.5 * (diff == 0).mean())
+
+
+def _average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+    """sklearn's ``average_precision_score``: ``sum_n (R_n - R_{n-1}) P_n`` over distinct score thresholds."""
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # the last index of each tied group
+    tp = np.cumsum(y)[last]
+    fp = (last + 1) - tp
+    precision = tp / (tp + fp)
+    recall = tp / max(y.sum(), 1)
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def mean_auroc(pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarray, neg_rel: np.ndarray,
+               num_relations: int) -> float:
+    """Mean over relations of the per-relation AUROC (ties count half), without sklearn's per-call overhead.
+
+    The same number as :func:`evaluate_scores`'s ``auroc`` (Mann-Whitney form); the training loop calls it at
+    every validation check.
+    """
+    values = []
+    for r in range(num_relations):
+        p, n = pos_scores[pos_rel == r], neg_scores[neg_rel == r]
+        if len(p) and len(n):
+            values.append(_auroc(p, n))
+    if not values:
+        raise ValueError("no relation has both positives and negatives to evaluate")
+    return float(np.mean(values))
 
 
 @torch.no_grad()

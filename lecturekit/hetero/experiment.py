@@ -1,8 +1,10 @@
 """Notebook 04's experiments: one frozen config, one seed end to end, typed results.
 
 * :class:`DecagonExperiment` -- the config (defaults = the ``course`` profile) and :data:`PROFILES`;
-* :func:`run_seed` -> :class:`DecagonResult`: every method of ``config.methods`` trained on one split and
-  evaluated under both :data:`PROTOCOLS` (all methods share the split and the evaluation negatives);
+* :func:`run_seed` -> :class:`DecagonResult`: the planted world of the run seed, every method of
+  ``config.methods`` trained on one split (weight decay chosen and training stopped on the validation split,
+  the same epoch budget for all), evaluated once on the test split under both :data:`PROTOCOLS` and, under
+  degree-matched negatives, per :data:`DEGREE_BINS` stratum (all methods share split and negatives);
 * :func:`run_leak_seed` -> :class:`LeakResult`: ``config.leak_methods`` retrained on the original code's
   leaky split (the reverse of a test edge stays in training), paired with :func:`run_seed` by seed.
 
@@ -26,46 +28,63 @@ from torch_geometric.data import HeteroData
 
 from lecturekit.data.polypharmacy import DDI, TARGETS, load_biosnap, make_planted
 from lecturekit.experiment import Profiles, RunResult, derive_seed, seeded, torch_stream
-from lecturekit.hetero.baselines import ConcatFeaturesLR, degree_scorer, drug_pair_features, shuffled_targets
+from lecturekit.hetero.baselines import PairMLP, degree_scorer, drug_pair_features, shuffled_targets
+from lecturekit.hetero.deepwalk import DeepWalkConfig, deepwalk_drug_features
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import EvalResult, Scorer, evaluate, model_scorer
 from lecturekit.hetero.graph import build_graph, drug_only
 from lecturekit.hetero.model import Decagon, DecagonConfig, FactorizationModel
-from lecturekit.hetero.negatives import evaluation_negatives
+from lecturekit.hetero.negatives import evaluation_negatives, negative_collision_rate
 from lecturekit.hetero.split import DDISplit, Triples, split_pairs
-from lecturekit.hetero.train import TrainConfig, train_link_predictor
+from lecturekit.hetero.train import TrainConfig, TrainLog, train_link_predictor
 from lecturekit.results import Row
 
-# Record names (issue #13): concat-features is today's logistic regression on concatenated features.
-METHODS = ("decagon", "degree", "rescal", "dedicom", "concat-features", "ddi-gcn", "decagon-shuffled-targets")
+# Record names (issue #13).
+METHODS = ("decagon", "decagon-summed-normalisation", "degree", "rescal", "dedicom", "deepwalk", "concat-mlp",
+           "ddi-gcn", "decagon-shuffled-targets")
 PROTOCOLS = ("uniform", "degree-matched")
 METRICS = ("auroc", "auprc", "ap@50")
+# Strata of test pairs by the pair's training degree: the smaller of its two drugs' numbers of training
+# drug-drug triples (any side effect). Bounds are inclusive; "cold" pairs hold a drug the model never saw
+# in a training pair, so only its targets (or features) can place it.
+DEGREE_BINS = MappingProxyType({"cold": (0, 0), "low": (1, 4), "high": (5, 10**9)})
+STRATA = tuple(DEGREE_BINS)
 
 # Table 2 of Zitnik et al. 2018 (BioSNAP, uniform negatives, the authors' split): AUROC, AUPRC, AP@50.
+# Their concatenated-features baseline used gradient-boosted trees, their DeepWalk baseline logistic regression.
 PAPER_TABLE2 = MappingProxyType({
     "decagon": (0.872, 0.832, 0.803),
-    "concat-features": (0.793, 0.764, 0.712),
+    "concat-mlp": (0.793, 0.764, 0.712),
+    "deepwalk": (0.761, 0.737, 0.658),
     "dedicom": (0.705, 0.637, 0.567),
     "rescal": (0.693, 0.613, 0.476),
 })
+COLLISION_LIMIT = 0.05  # issue #13: under 5 % of test positives may ever be drawn as training negatives
 
 
 @dataclass(frozen=True)
 class PlantedWorld:
-    """The :func:`~lecturekit.data.polypharmacy.make_planted` world (its other arguments keep their defaults)."""
+    """The :func:`~lecturekit.data.polypharmacy.make_planted` world (its other arguments keep their defaults).
+
+    Sized by :mod:`lecturekit.hetero.calibrate` from its assumptions and the collision rate alone (no model
+    trained): ``pairs_per_side_effect`` is the largest of a grid whose expected share of test positives drawn
+    as training negatives, over the whole epoch budget, stays below :data:`COLLISION_LIMIT` on the world of
+    every course run seed. Assumptions: about BioSNAP's drug count, drugs hitting one or two of ten modules,
+    log-normal popularity (sigma 0.7), one negative per training triple per epoch, a 100-epoch budget.
+    """
 
     name: ClassVar[str] = "planted"
-    num_drugs: int = 300  # about half BioSNAP's 645: a full-batch epoch takes well under a second
+    num_drugs: int = 600  # about BioSNAP's 645
     num_proteins: int = 1000
-    num_modules: int = 20  # 190 module pairs, so side effects rarely share a rule
-    num_side_effects: int = 60
-    num_popularity_side_effects: int = 3  # a few with nothing to learn beyond popularity (a floor)
-    pairs_per_side_effect: int = 60  # 6 test pairs per side effect at a 10 % test share
+    num_modules: int = 10  # 45 module pairs: each drug hits 1-2, so a module pair spans about 90 drugs
+    num_side_effects: int = 100
+    num_popularity_side_effects: int = 5  # a few with nothing to learn beyond popularity (a floor)
+    pairs_per_side_effect: int = 16  # calibrated: more pairs per side effect -> more test pairs memorised as non-edges
     ppi_degree: float = 8.0
-    seed: int = 0  # one world for every run seed: the seeds vary the split and the initialisation
 
-    def build(self) -> HeteroData:
-        return make_planted(**{f.name: getattr(self, f.name) for f in fields(self)})
+    def build(self, seed: int) -> HeteroData:
+        """The world of planted-world seed ``seed`` (:func:`run_seed` derives it from the run seed)."""
+        return make_planted(**{f.name: getattr(self, f.name) for f in fields(self)}, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,8 @@ class BioSNAP:
     min_pairs: int = 500  # the paper's threshold: 964 side effects
     targets: str = TARGETS
 
-    def build(self) -> HeteroData:
+    def build(self, seed: int = 0) -> HeteroData:
+        """The files (``seed`` is ignored: the real data is one world)."""
         return load_biosnap(self.folder, self.min_pairs, self.targets)
 
 
@@ -87,13 +107,12 @@ class DecagonExperiment:
 
     data: PlantedWorld | BioSNAP = PlantedWorld()
     decagon: DecagonConfig = DecagonConfig()
-    train: TrainConfig = TrainConfig()  # Decagon, the drug-drug-only GCN and the ablation
-    factorization_epochs: int = 200  # RESCAL / DEDICOM: free embeddings learn slower than the encoder
+    train: TrainConfig = TrainConfig()  # every learned model: the same epoch budget and early stopping
+    weight_decays: tuple[float, ...] = (0.0, 1e-4)  # each learned model picks one on the validation split
     factorization_lr: float = 0.01
     factorization_dim: int = 32  # = Decagon's embedding size
-    factorization_weight_decay: float = 0.0
-    lr_epochs: int = 100  # concatenated-features logistic regression
-    lr_lr: float = 0.05  # a convex model with zero initialisation tolerates a larger step
+    mlp_hidden: int = 64  # concat-mlp and deepwalk's classifier
+    deepwalk: DeepWalkConfig = DeepWalkConfig()
     val: float = 0.1  # the paper's 80/10/10 split per side effect
     test: float = 0.1
     methods: tuple[str, ...] = METHODS
@@ -112,8 +131,11 @@ class DecagonExperiment:
             raise ValueError(f"DecagonExperiment.seeds must be distinct and non-empty, got {self.seeds}")
         if not set(self.leak_seeds) <= set(self.seeds):
             raise ValueError(f"DecagonExperiment.leak_seeds {self.leak_seeds} must be a subset of seeds {self.seeds}")
-        if not (0 <= self.val < 1 and 0 < self.test < 1 and self.val + self.test < 1):
-            raise ValueError(f"DecagonExperiment.val ({self.val}) and .test ({self.test}) must be fractions, sum < 1")
+        if not (0 < self.val < 1 and 0 < self.test < 1 and self.val + self.test < 1):
+            raise ValueError(f"DecagonExperiment.val ({self.val}) and .test ({self.test}) must be fractions > 0, "
+                             "sum < 1 (the validation split drives early stopping and weight decay)")
+        if not self.weight_decays or any(w < 0 for w in self.weight_decays):
+            raise ValueError(f"DecagonExperiment.weight_decays must be non-empty and >= 0, got {self.weight_decays}")
 
 
 def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
@@ -123,20 +145,19 @@ def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
         data=PlantedWorld(num_drugs=40, num_proteins=80, num_modules=4, num_side_effects=4,
                           num_popularity_side_effects=1, pairs_per_side_effect=20, ppi_degree=6.0),
         decagon=tiny_encoder,
-        train=replace(COURSE.train, epochs=3),  # CI: checks that everything runs, measures nothing
-        factorization_epochs=3,
+        train=replace(COURSE.train, epochs=3, eval_every=1),  # CI: checks that everything runs, measures nothing
         factorization_dim=4,
-        lr_epochs=3,
+        mlp_hidden=8,
+        deepwalk=DeepWalkConfig(walks_per_node=1, walk_length=5, window=2, dim=4),
         seeds=(0,),
         leak_seeds=(0,),
     )
     full = replace(
         COURSE,
-        # BioSNAP's node and side-effect counts, PPI mean degree 75 (715,612 edges over 19,085 proteins).
-        data=PlantedWorld(num_drugs=645, num_proteins=19085, num_modules=30, num_side_effects=964,
-                          num_popularity_side_effects=20, pairs_per_side_effect=500, ppi_degree=75.0),
-        factorization_epochs=300,
-        lr_epochs=200,
+        # BioSNAP's node and side-effect counts, PPI mean degree 75 (715,612 edges over 19,085 proteins);
+        # pairs per side effect stay calibrated (BioSNAP's 500+ would memorise most test pairs as non-edges).
+        data=PlantedWorld(num_drugs=645, num_proteins=19085, num_modules=10, num_side_effects=964,
+                          num_popularity_side_effects=20, pairs_per_side_effect=16, ppi_degree=75.0),
         seeds=(0, 1, 2, 3, 4),
     )
     return quick, full
@@ -163,6 +184,12 @@ class Scores:
     ap50_per_side_effect: tuple[float, ...]
 
     @classmethod
+    def empty(cls, num_relations: int) -> Scores:
+        """Nothing to evaluate (an empty stratum): every value NaN."""
+        nan = (math.nan,) * num_relations
+        return cls(math.nan, math.nan, math.nan, nan, nan, nan)
+
+    @classmethod
     def from_eval(cls, result: EvalResult) -> Scores:
         per = result.per_relation
         return cls(result.auroc, result.auprc, result.ap50,
@@ -183,11 +210,21 @@ class MethodResult:
     uniform: Scores
     degree_matched: Scores
     train_seconds: float
+    strata: tuple[Scores, ...] = ()  # degree-matched, per :data:`STRATA` (cold, low, high)
+    weight_decay: float = math.nan  # chosen on the validation split (NaN: nothing learned)
+    best_epoch: int = -1  # the epoch kept by early stopping (-1: nothing learned)
+    val_auroc: float = math.nan  # its validation AUROC (degree-matched validation negatives)
 
     def protocol(self, name: str) -> Scores:
         if name not in PROTOCOLS:
             raise ValueError(f"argument 'name' must be one of {PROTOCOLS}, got {name!r}")
         return self.uniform if name == "uniform" else self.degree_matched
+
+    def stratum(self, name: str) -> Scores:
+        """Degree-matched scores of the test pairs in stratum ``name`` of :data:`DEGREE_BINS`."""
+        if name not in STRATA:
+            raise ValueError(f"argument 'name' must be one of {STRATA}, got {name!r}")
+        return self.strata[STRATA.index(name)]
 
 
 @dataclass(frozen=True)
@@ -238,8 +275,12 @@ class DecagonResult(RunResult):
     test_pairs_per_side_effect: tuple[int, ...]  # unordered test pairs (0: side effect not evaluated)
     both_active: BothActive
     de_novo: tuple[DeNovoList, ...]  # per planted molecular side effect (needs "decagon"); () otherwise
-    epochs: int  # Decagon's training epochs (said in the notes)
+    epochs: int  # the epoch budget of every learned model (said in the notes)
     test_share: float  # the test fraction of each side effect's pairs (said in the notes)
+    world_seed: int = 0  # the planted world's seed, derived from the run seed
+    collision_rate_budget: float = math.nan  # expected share of test positives drawn as training negatives
+    collision_rate_decagon: float = math.nan  # share actually drawn in Decagon's run (early stopped)
+    stratum_positives: tuple[int, ...] = ()  # directed test positives per :data:`STRATA` stratum
 
     def method(self, name: str) -> MethodResult:
         return _method_result(self.methods, name)
@@ -248,13 +289,23 @@ class DecagonResult(RunResult):
     def method_names(self) -> tuple[str, ...]:
         return tuple(m.method for m in self.methods)
 
-    def note(self, method: str, protocol: str) -> str:
-        """What a recorded number of ``method`` under ``protocol`` is (the same for every seed)."""
+    def note(self, method: str, protocol: str, stratum: str | None = None) -> str:
+        """What a recorded number of ``method`` under ``protocol`` (and ``stratum``) is (the same for every seed)."""
+        strata = ""
+        if stratum is not None:
+            lo, hi = DEGREE_BINS[stratum]
+            bound = f"{lo}" if lo == hi else f"{lo}-{hi}" if hi < 10**9 else f">={lo}"
+            strata = (f"; only test pairs whose less-connected drug has {bound} training drug-drug triples "
+                      f"({stratum}), with their own matched negatives")
         if self.dataset == "planted":
-            base = (f"planted world (known biology), pair-preserving split per side effect ({self.test_share:.0%} "
-                    f"test); test pairs vs one {protocol} negative each; mean over side effects")
+            base = (f"planted world of this run seed (known biology), pair-preserving split per side effect "
+                    f"({self.test_share:.0%} test); early stopping and weight decay on the validation split, "
+                    f"budget {self.epochs} epochs; test pairs vs one {protocol} negative each; mean over side "
+                    f"effects{strata}")
             if protocol == "uniform" and method in PAPER_TABLE2:
-                return base + "; paper: real BioSNAP data, the authors' leaky split (orientation only)"
+                classifier = {"concat-mlp": " (the paper: gradient-boosted trees, here an MLP)",
+                              "deepwalk": " (the paper: logistic regression, here an MLP)"}.get(method, "")
+                return base + f"; paper: real BioSNAP data, the authors' leaky split{classifier} (orientation only)"
             return base
         base = (f"BioSNAP, {len(self.test_pairs_per_side_effect)} side effects; test pairs vs one {protocol} "
                 "negative each; mean over side effects")
@@ -262,9 +313,10 @@ class DecagonResult(RunResult):
             return base + ("; the paper's data, negatives and metrics; differs from the paper: pair-preserving "
                            "split (the authors' split leaks reverse edges, which inflates scores), "
                            f"{self.epochs} full-batch epochs instead of edge-type minibatches")
-        return base + ("; not a protocol of the paper" if protocol == "degree-matched" else "")
+        return base + strata + ("; not a protocol of the paper" if protocol == "degree-matched" else "")
 
     def rows(self) -> list[Row]:
+        """Every method x metric under both protocols, and per degree stratum (empty strata are left out)."""
         out = []
         for result in self.methods:
             for protocol in PROTOCOLS:
@@ -275,6 +327,12 @@ class DecagonResult(RunResult):
                     comparable = self.dataset == "biosnap" and paper is not None
                     out.append(Row(self.dataset, result.method, f"{metric}/{protocol}", scores.metric(metric),
                                    paper=paper, comparable=comparable, note=self.note(result.method, protocol)))
+            for stratum, scores in zip(STRATA, result.strata, strict=True):
+                for metric in METRICS:
+                    value = scores.metric(metric)
+                    if math.isfinite(value):
+                        out.append(Row(self.dataset, result.method, f"{metric}/degree-matched/{stratum}", value,
+                                       note=self.note(result.method, "degree-matched", stratum)))
         return out
 
 
@@ -314,70 +372,134 @@ def make_split(data: HeteroData, config: DecagonExperiment, seed: int, leak: boo
                        config.val, config.test, derive_seed(seed, "split"), leak)
 
 
-def train_decagon(
-    data: HeteroData, split: DDISplit, config: DecagonExperiment, generator: torch.Generator,
-    targets: torch.Tensor | None = None,
-) -> Decagon:
-    """Build the training graph (no val/test drug-drug edges) and train Decagon on it."""
-    graph = build_graph(data, split.train, targets=targets)
-    model = Decagon(graph, split.num_relations, config.decagon, data["drug"].get("x"))
-    train_link_predictor(model, split.train, split.num_drugs, split.num_relations, config.train, generator)
-    return model
+def validation_negatives(split: DDISplit, seed: int) -> Triples:
+    """Degree-matched negatives for the validation triples, excluding training and validation positives only.
+
+    Test labels are never consulted (a validation negative may be a test positive, as in any real split).
+    """
+    known = Triples.cat([split.train, split.val])
+    return evaluation_negatives("degree-matched", split.val, known, split.num_drugs, split.num_relations,
+                                derive_seed(seed, "negatives/validation"), train=split.train)
 
 
-def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, seed: int, method: str) -> Scorer:
-    """Train ``method`` on ``split.train`` with run ``seed``'s streams for it; returns its scorer.
+@dataclass
+class Fitted:
+    """A trained model's scorer with what model selection chose."""
+
+    scorer: Scorer
+    weight_decay: float = math.nan
+    log: TrainLog | None = None
+
+
+def fit_with_validation(
+    build, split: DDISplit, config: DecagonExperiment, seed: int, method: str, settings: TrainConfig,
+    val_negatives: Triples, watch: Triples | None = None,
+) -> Fitted:
+    """Train ``build()`` once per ``config.weight_decays`` value, early-stopped on the validation split; keep
+    the best validation AUROC. Every candidate starts from the same initialisation and training stream."""
+    best: tuple[float, torch.nn.Module, float, TrainLog] | None = None
+    for weight_decay in config.weight_decays:
+        torch.manual_seed(derive_seed(seed, f"init/{method}"))
+        model = build()
+        log = train_link_predictor(model, split.train, split.num_drugs, split.num_relations,
+                                   replace(settings, weight_decay=weight_decay), torch_stream(seed, f"train/{method}"),
+                                   val=split.val, val_negatives=val_negatives, watch=watch)
+        if best is None or log.best_val_auroc > best[0]:
+            best = (log.best_val_auroc, model, weight_decay, log)
+    assert best is not None
+    return Fitted(model_scorer(best[1]), best[2], best[3])
+
+
+def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, seed: int, method: str,
+                 val_negatives: Triples | None = None) -> Fitted:
+    """Train ``method`` on ``split.train`` with run ``seed``'s streams for it; returns its :class:`Fitted`.
 
     Must run inside :func:`lecturekit.experiment.seeded`: the global generator is reseeded here per method
     (layer initialisation and dropout), so a method's result does not depend on which methods ran first.
     """
-    torch.manual_seed(derive_seed(seed, f"init/{method}"))
-    generator = torch_stream(seed, f"train/{method}")
+    if val_negatives is None:
+        val_negatives = validation_negatives(split, seed)
     n, r = split.num_drugs, split.num_relations
-    if method == "decagon":
-        return model_scorer(train_decagon(data, split, config, generator))
-    if method == "decagon-shuffled-targets":
-        targets = shuffled_targets(data, derive_seed(seed, "shuffled-targets"))
-        return model_scorer(train_decagon(data, split, config, generator, targets))
-    if method == "ddi-gcn":
-        return model_scorer(train_decagon(drug_only(data), split, config, generator))
+    fit = lambda build, settings=config.train, watch=None: fit_with_validation(  # noqa: E731
+        build, split, config, seed, method, settings, val_negatives, watch)
+    if method in ("decagon", "decagon-summed-normalisation", "decagon-shuffled-targets", "ddi-gcn"):
+        graph_data = drug_only(data) if method == "ddi-gcn" else data
+        targets = (shuffled_targets(data, derive_seed(seed, "shuffled-targets"))
+                   if method == "decagon-shuffled-targets" else None)
+        decagon = config.decagon
+        if method == "decagon-summed-normalisation":
+            decagon = replace(decagon, encoder=replace(decagon.encoder, normalisation="summed"))
+        graph = build_graph(graph_data, split.train, targets=targets)
+        drug_x = data["drug"].get("x")
+        return fit(lambda: Decagon(graph, r, decagon, drug_x), watch=split.test if method == "decagon" else None)
     if method == "degree":
-        return degree_scorer(split.train, n, r)
+        return Fitted(degree_scorer(split.train, n, r))
+    settings = replace(config.train, lr=config.factorization_lr, batch_mode="full")
     if method in ("rescal", "dedicom"):
-        model = FactorizationModel(n, r, config.factorization_dim, "bilinear" if method == "rescal" else "dedicom")
-        settings = replace(config.train, epochs=config.factorization_epochs, lr=config.factorization_lr,
-                           weight_decay=config.factorization_weight_decay, batch_mode="full")
-        train_link_predictor(model, split.train, n, r, settings, generator)
-        return model_scorer(model)
-    if method == "concat-features":
-        model = ConcatFeaturesLR(drug_pair_features(data), r)
-        settings = replace(config.train, epochs=config.lr_epochs, lr=config.lr_lr, batch_mode="full")
-        train_link_predictor(model, split.train, n, r, settings, generator)
-        return model_scorer(model)
+        decoder = "bilinear" if method == "rescal" else "dedicom"
+        return fit(lambda: FactorizationModel(n, r, config.factorization_dim, decoder), settings)
+    if method == "concat-mlp":
+        features = drug_pair_features(data)
+        return fit(lambda: PairMLP(features, r, config.mlp_hidden), settings)
+    if method == "deepwalk":
+        features = deepwalk_drug_features(data, split.train, config.deepwalk, torch_stream(seed, "deepwalk/walks"))
+        return fit(lambda: PairMLP(features, r, config.mlp_hidden), settings)
     raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
 
 
 def _negatives(split: DDISplit, seed: int) -> dict[str, Triples]:
     return {
         p: evaluation_negatives(p, split.test, split.all_pos, split.num_drugs, split.num_relations,
-                                derive_seed(seed, f"negatives/{p}"))
+                                derive_seed(seed, f"negatives/{p}"), train=split.train)
         for p in PROTOCOLS
     }
 
 
+def pair_training_degree(split: DDISplit, edges: Triples) -> torch.Tensor:
+    """Per triple: the smaller of its two drugs' numbers of training drug-drug triples (any side effect)."""
+    degree = torch.bincount(split.train.src, minlength=split.num_drugs)  # both directions: once per drug
+    return torch.minimum(degree[edges.src], degree[edges.dst])
+
+
+def stratum_masks(split: DDISplit) -> dict[str, torch.Tensor]:
+    """Boolean mask over ``split.test`` per :data:`DEGREE_BINS` stratum."""
+    degree = pair_training_degree(split, split.test)
+    return {name: (degree >= lo) & (degree <= hi) for name, (lo, hi) in DEGREE_BINS.items()}
+
+
+def _scores(scorer: Scorer, positives: Triples, negatives: Triples, num_relations: int) -> Scores:
+    if len(positives) == 0:
+        return Scores.empty(num_relations)
+    try:
+        return Scores.from_eval(evaluate(scorer, positives, negatives, num_relations))
+    except ValueError as err:  # no side effect with both positives and negatives in this subset
+        if "no relation has both" not in str(err):
+            raise
+        return Scores.empty(num_relations)
+
+
 def _train_and_evaluate(
     data: HeteroData, split: DDISplit, config: DecagonExperiment, seed: int, methods: Sequence[str]
-) -> tuple[tuple[MethodResult, ...], dict[str, Scorer], dict[str, Triples]]:
+) -> tuple[tuple[MethodResult, ...], dict[str, Fitted], dict[str, Triples]]:
     negatives = _negatives(split, seed)
-    results, scorers = [], {}  # type: ignore[var-annotated]
+    val_negatives = validation_negatives(split, seed)
+    masks = stratum_masks(split)
+    matched = negatives["degree-matched"]  # one per test positive, in the same order (same source drug)
+    results, fitted = [], {}
     for method in methods:
         start = time.perf_counter()
-        scorers[method] = train_method(data, split, config, seed, method)
+        fitted[method] = train_method(data, split, config, seed, method, val_negatives)
         seconds = time.perf_counter() - start
-        scores = [Scores.from_eval(evaluate(scorers[method], split.test, negatives[p], split.num_relations))
-                  for p in PROTOCOLS]
-        results.append(MethodResult(method, scores[0], scores[1], seconds))
-    return tuple(results), scorers, negatives
+        scorer = fitted[method].scorer
+        # The test split is touched here, once per trained model, after model selection is done.
+        scores = [_scores(scorer, split.test, negatives[p], split.num_relations) for p in PROTOCOLS]
+        strata = tuple(_scores(scorer, split.test.subset(m), matched.subset(m), split.num_relations)
+                       for m in masks.values())
+        log = fitted[method].log
+        results.append(MethodResult(
+            method, scores[0], scores[1], seconds, strata, fitted[method].weight_decay,
+            log.best_epoch if log else -1, log.best_val_auroc if log else math.nan))
+    return tuple(results), fitted, negatives
 
 
 def _both_active_share(split: DDISplit, edges: Triples) -> float:
@@ -425,18 +547,30 @@ def de_novo_lists(data: HeteroData, scorer: Scorer, top: int) -> tuple[DeNovoLis
     return tuple(out)
 
 
+def world_seed(seed: int) -> int:
+    """The planted world's seed of run ``seed``: each run seed draws its own world."""
+    return derive_seed(seed, "world") % 2**32
+
+
+def collision_rate(split: DDISplit, epochs: int, power: float) -> float:
+    """Expected share of directed test positives drawn at least once as a training negative within ``epochs``."""
+    return negative_collision_rate(split.train, split.test, split.num_drugs, split.num_relations, epochs, power)
+
+
 def run_seed(config: DecagonExperiment, seed: int) -> DecagonResult:
-    """One seed end to end: build the data, split, train ``config.methods``, evaluate under both protocols."""
+    """One seed end to end: its world, split, ``config.methods`` selected on validation, test evaluated once."""
     start = time.perf_counter()
     with seeded(seed):
-        data = config.data.build()
+        data = config.data.build(world_seed(seed))
         split = make_split(data, config, seed)
-        methods, scorers, negatives = _train_and_evaluate(data, split, config, seed, config.methods)
+        methods, fitted, negatives = _train_and_evaluate(data, split, config, seed, config.methods)
         both_active = BothActive(*(_both_active_share(split, e) for e in
                                    (split.test, negatives["uniform"], negatives["degree-matched"])))
         planted = config.data.name == "planted"
-        de_novo = de_novo_lists(data, scorers["decagon"], config.de_novo_top) if (
-            planted and "decagon" in scorers) else ()
+        de_novo = de_novo_lists(data, fitted["decagon"].scorer, config.de_novo_top) if (
+            planted and "decagon" in fitted) else ()
+        decagon_log = fitted["decagon"].log if "decagon" in fitted else None
+        drawn = decagon_log.drawn if decagon_log is not None else None
     return DecagonResult(
         seed=seed,
         seconds=time.perf_counter() - start,
@@ -448,6 +582,10 @@ def run_seed(config: DecagonExperiment, seed: int) -> DecagonResult:
         de_novo=de_novo,
         epochs=config.train.epochs,
         test_share=config.test,
+        world_seed=world_seed(seed),
+        collision_rate_budget=collision_rate(split, config.train.epochs, config.train.neg_power),
+        collision_rate_decagon=float(drawn.double().mean()) if drawn is not None and len(drawn) else math.nan,
+        stratum_positives=tuple(int(m.sum()) for m in stratum_masks(split).values()),
     )
 
 
@@ -455,7 +593,7 @@ def run_leak_seed(config: DecagonExperiment, seed: int) -> LeakResult:
     """``config.leak_methods`` on the leaky split of run ``seed`` (same streams as :func:`run_seed`)."""
     start = time.perf_counter()
     with seeded(seed):
-        data = config.data.build()
+        data = config.data.build(world_seed(seed))
         split = make_split(data, config, seed, leak=True)
         methods, _, _ = _train_and_evaluate(data, split, config, seed, config.leak_methods)
     return LeakResult(seed=seed, seconds=time.perf_counter() - start, dataset=config.data.name, methods=methods)
@@ -468,12 +606,15 @@ def per_seed(results: Sequence[DecagonResult | LeakResult], method: str, protoco
 
 
 __all__ = [
+    "COLLISION_LIMIT",
     "COURSE",
+    "DEGREE_BINS",
     "METHODS",
     "METRICS",
     "PAPER_TABLE2",
     "PROFILES",
     "PROTOCOLS",
+    "STRATA",
     "BioSNAP",
     "BothActive",
     "DeNovoList",
@@ -488,7 +629,12 @@ __all__ = [
     "pairs_of",
     "per_seed",
     "run_leak_seed",
+    "collision_rate",
+    "fit_with_validation",
+    "pair_training_degree",
     "run_seed",
-    "train_decagon",
+    "stratum_masks",
     "train_method",
+    "validation_negatives",
+    "world_seed",
 ]

@@ -4,8 +4,10 @@
   ``deg_r`` counts relation-r training edges -- never a known positive, never ``i`` itself.
 * Evaluation, protocol "uniform" (the paper's): a drug pair drawn uniformly at random that is not a known
   positive of r. Most such pairs involve drugs that never have side effect r, so a degree count wins.
-* Evaluation, protocol "degree-matched": keep ``i``, draw ``j' ~ deg_r(j')`` (power 1: the distribution of
-  a positive's endpoint), so a negative looks exactly as "popular" as a positive.
+* Evaluation, protocol "degree-matched": keep ``i``; given the training triples, draw ``j'`` uniformly among
+  the drugs whose *training* degree in ``r`` equals that of the positive's ``j`` (zero included), so the degree
+  score cannot tell a negative from its positive (its AUROC is exactly chance: the chance reference).
+  Without training triples (or where no such drug is free) ``j' ~ deg_r(j')`` over all known edges.
 
 All sampling is vectorised over relations: one ``searchsorted`` on the concatenated per-relation CDFs
 (``cdf[r * N + n] = r + P_r(node <= n)``). Used by ``notebooks/04_decagon.ipynb``.
@@ -140,13 +142,86 @@ def degree_matched_negatives(
     return sampler.corrupt(positives, generator)
 
 
-def evaluation_negatives(
-    protocol: str, positives: Triples, exclude: Triples, num_nodes: int, num_relations: int, seed: int = 0
+def training_degree_matched_negatives(
+    positives: Triples, exclude: Triples, train: Triples, num_nodes: int, num_relations: int,
+    generator: torch.Generator | None = None, max_rounds: int = 50,
 ) -> Triples:
-    """Negatives for ``protocol`` in ("uniform", "degree-matched"), one per positive, seeded."""
+    """Keep each positive's source; the target is uniform among nodes with the positive target's training
+    degree in its relation (``train`` counts), never a triple of ``exclude`` nor the source itself.
+
+    Queries without a free node of that degree after ``max_rounds`` draws fall back to
+    :func:`degree_matched_negatives` (count them with the degree score: its ties then break).
+    """
+    train.check_range(num_nodes, num_relations, "train")
+    positives.check_range(num_nodes, num_relations, "positives")
+    deg = torch.bincount(train.rel * num_nodes + train.src, minlength=num_relations * num_nodes)
+    levels = int(deg.max()) + 1 if len(deg) else 1
+    key = torch.arange(num_relations).repeat_interleave(num_nodes) * levels + deg
+    order = torch.argsort(key, stable=True)
+    counts = torch.bincount(key, minlength=num_relations * levels)
+    start = torch.cumsum(counts, 0) - counts
+    query = positives.rel * levels + deg[positives.rel * num_nodes + positives.dst]
+    checker = DegreeNegativeSampler(Triples(*(torch.zeros(0, dtype=torch.long),) * 3), num_nodes, num_relations,
+                                    exclude=exclude)
+    dst = positives.dst.clone()
+    bad = torch.ones(len(positives), dtype=torch.bool)
+    for _ in range(max_rounds):
+        if not bool(bad.any()):
+            break
+        q = query[bad]
+        pick = start[q] + (torch.rand(q.shape, dtype=torch.float64, generator=generator) * counts[q]).long()
+        dst[bad] = order[pick.clamp(max=len(order) - 1)] % num_nodes
+        bad = checker.is_excluded(Triples(positives.src, dst, positives.rel))
+    out = Triples(positives.src, dst, positives.rel)
+    if bool(bad.any()):
+        rest = degree_matched_negatives(positives.subset(bad.nonzero().squeeze(1)), exclude, num_nodes,
+                                        num_relations, generator)
+        dst[bad] = rest.dst
+        out = Triples(positives.src, dst, positives.rel)
+    return out
+
+
+def evaluation_negatives(
+    protocol: str, positives: Triples, exclude: Triples, num_nodes: int, num_relations: int, seed: int = 0,
+    train: Triples | None = None,
+) -> Triples:
+    """Negatives for ``protocol`` in ("uniform", "degree-matched"), one per positive, seeded.
+
+    ``train``: match degree-matched negatives on the training degree (:func:`training_degree_matched_negatives`).
+    """
     generator = torch.Generator().manual_seed(seed)
     if protocol == "uniform":
         return uniform_negatives(positives, exclude, num_nodes, num_relations, generator)
     if protocol == "degree-matched":
+        if train is not None:
+            return training_degree_matched_negatives(positives, exclude, train, num_nodes, num_relations, generator)
         return degree_matched_negatives(positives, exclude, num_nodes, num_relations, generator)
     raise ValueError(f"argument 'protocol' must be 'uniform' or 'degree-matched', got {protocol!r}")
+
+
+def negative_collision_rate(
+    train: Triples, held_out: Triples, num_nodes: int, num_relations: int, draws_per_edge: int,
+    power: float = 0.75,
+) -> float:
+    """Expected share of ``held_out`` triples drawn at least once as a *training* negative.
+
+    Training corrupts the target of every training triple ``(i, x, r)`` once per pass with
+    ``j ~ deg_r(j)^power`` (:class:`DegreeNegativeSampler`, which knows only ``train``), so over
+    ``draws_per_edge`` passes a held-out ``(i, j, r)`` is drawn with probability
+    ``1 - (1 - p_r(j))^(draws_per_edge * deg_r(i))``. Rejection of training positives is ignored (it raises
+    ``p_r(j)`` slightly, so the rate is a small underestimate only for nearly complete relations).
+    A held-out positive drawn as a negative is a test pair the model is *taught* to call a non-edge; this is
+    the quantity the planted world is sized to keep small (notebook 04, section 3).
+    """
+    if not isinstance(draws_per_edge, int) or draws_per_edge < 0:
+        raise ValueError(f"argument 'draws_per_edge' must be an int >= 0, got {draws_per_edge!r}")
+    if len(held_out) == 0:
+        raise ValueError("argument 'held_out' holds no triples")
+    sampler = DegreeNegativeSampler(train, num_nodes, num_relations, power=power)
+    held_out.check_range(num_nodes, num_relations, "held_out")
+    out_degree = torch.bincount(train.rel * num_nodes + train.src, minlength=num_relations * num_nodes)
+    draws = draws_per_edge * out_degree[held_out.rel * num_nodes + held_out.src].double()
+    p = sampler.probs[held_out.rel, held_out.dst]
+    has_edges = torch.bincount(train.rel, minlength=num_relations)[held_out.rel] > 0
+    p = torch.where(has_edges, p, torch.zeros_like(p))  # an edgeless relation draws uniformly: not from train
+    return float((1.0 - (1.0 - p).pow(draws)).mean())

@@ -7,17 +7,23 @@ plus the model's auxiliary loss if it has one. Two batch modes:
 * ``full``: one step per epoch on all training triples (fast on CPU for the planted graphs);
 * ``edge-type``: the paper's minibatches -- each batch holds ``batch_size`` triples of a *single* side effect,
   batches of all side effects shuffled together; the encoder runs once per batch.
+
+Early stopping (every model of notebook 04 alike): every ``eval_every`` epochs the model scores the validation
+triples against fixed validation negatives; the parameters of the best mean validation AUROC are restored at
+the end, and training stops after ``patience`` evaluations without improvement. ``epochs`` is the budget.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from lecturekit.hetero.evaluate import mean_auroc, model_scorer
 from lecturekit.hetero.model import binary_cross_entropy, max_margin
 from lecturekit.hetero.negatives import DegreeNegativeSampler
 from lecturekit.hetero.split import Triples
@@ -31,7 +37,7 @@ class TrainConfig:
     a ``torch.Generator`` to :func:`train_link_predictor`, so one config serves every seed.
     """
 
-    epochs: int = 100  # full-batch epochs: the planted worlds' loss has flattened by then
+    epochs: int = 100  # the budget of full-batch epochs (early stopping usually ends sooner)
     lr: float = 0.01  # Adam, the authors' code default
     weight_decay: float = 0.0
     loss: str = "xent"  # or "margin"
@@ -40,7 +46,24 @@ class TrainConfig:
     batch_size: int = 512  # edge-type mode only (the authors' code default)
     neg_power: float = 0.75  # negatives ~ deg^0.75 (the paper, after word2vec)
     chunk_size: int | None = None  # score the decoder in chunks of this many triples (memory), same gradient
+    eval_every: int = 5  # epochs between validation checks (early stopping)
+    patience: int = 4  # validation checks without improvement before stopping
     progress: bool = False
+
+
+@dataclass
+class TrainLog:
+    """What :func:`train_link_predictor` did: losses, validation AUROC per check, the epoch kept."""
+
+    loss: list[float] = field(default_factory=list)
+    val_auroc: list[tuple[int, float]] = field(default_factory=list)  # (epoch, mean AUROC over side effects)
+    best_epoch: int = -1  # the epoch whose parameters were kept (-1: the last, no validation given)
+    epochs_run: int = 0
+    drawn: torch.Tensor | None = None  # per ``watch`` triple: ever drawn as a training negative
+
+    @property
+    def best_val_auroc(self) -> float:
+        return max((v for _, v in self.val_auroc), default=float("nan"))
 
 
 def edge_type_batches(edges: Triples, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
@@ -64,13 +87,18 @@ def train_link_predictor(
     num_relations: int,
     config: TrainConfig,
     generator: torch.Generator,
-) -> list[dict[str, Any]]:
-    """Train ``model`` (``embed``/``score``[/``auxiliary_loss``]) on ``train``; returns per-epoch loss history.
+    val: Triples | None = None,
+    val_negatives: Triples | None = None,
+    watch: Triples | None = None,
+) -> TrainLog:
+    """Train ``model`` (``embed``/``score``[/``auxiliary_loss``]) on ``train``; returns its :class:`TrainLog`.
 
     ``generator`` drives every draw of the loop (negatives, batch order, auxiliary edges); dropout draws
     from torch's global generator, which the caller seeds (``run_seed`` runs inside
-    :func:`lecturekit.experiment.seeded`). Negatives never hit a training positive.
-    Used by ``notebooks/04_decagon.ipynb``.
+    :func:`lecturekit.experiment.seeded`). Training negatives are drawn from ``train`` alone (never a training
+    positive; held-out labels are not consulted). ``val``/``val_negatives``: early stopping (module
+    docstring). ``watch``: held-out triples to *monitor* (never used for training): ``TrainLog.drawn`` says
+    which were drawn as training negatives. Used by ``notebooks/04_decagon.ipynb``.
     """
     if config.loss not in ("xent", "margin"):
         raise ValueError(f"TrainConfig.loss must be 'xent' or 'margin', got {config.loss!r}")
@@ -82,12 +110,20 @@ def train_link_predictor(
         raise TypeError(f"argument 'generator' must be a torch.Generator, got {type(generator).__name__}")
     if len(train) == 0:
         raise ValueError("argument 'train' holds no triples: nothing to train on")
+    if (val is None) != (val_negatives is None):
+        raise ValueError("arguments 'val' and 'val_negatives' go together: pass both or neither")
+    if not isinstance(config.eval_every, int) or config.eval_every < 1 or config.patience < 1:
+        raise ValueError(f"TrainConfig.eval_every ({config.eval_every}) and .patience ({config.patience}) must be >= 1")
     train.check_range(num_drugs, num_relations, "train")
     sampler = DegreeNegativeSampler(train, num_drugs, num_relations, power=config.neg_power)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
     )
-    history: list[dict[str, Any]] = []
+    log = TrainLog()
+    watch_keys = torch.sort(watch.keys(num_drugs)).values if watch is not None else None
+    drawn = torch.zeros(len(watch_keys), dtype=torch.bool) if watch_keys is not None else None
+    best_state: dict[str, Any] | None = None
+    checks_without_gain = 0
     model.train()
     for epoch in tqdm(range(config.epochs), desc="epochs", disable=not config.progress, leave=False):
         if config.batch_mode == "full":
@@ -98,6 +134,10 @@ def train_link_predictor(
         for index in batches:
             pos = train.subset(index)
             neg = sampler.corrupt(pos, generator)
+            if watch_keys is not None and len(watch_keys):
+                keys = neg.keys(num_drugs)
+                at = torch.searchsorted(watch_keys, keys).clamp(max=len(watch_keys) - 1)
+                drawn[at[watch_keys[at] == keys]] = True
             optimizer.zero_grad()
             z = model.embed()
             if config.chunk_size is None or len(pos) <= config.chunk_size:
@@ -109,9 +149,25 @@ def train_link_predictor(
                 loss = _chunked_backward(model, z, pos, neg, config, generator)
             optimizer.step()
             total += float(loss.detach()) * len(index)
-        history.append({"epoch": epoch, "loss": total / max(len(train), 1)})
+        log.loss.append(total / max(len(train), 1))
+        log.epochs_run = epoch + 1
+        if val is not None and ((epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs):
+            scorer = model_scorer(model)
+            auroc = mean_auroc(scorer(val).double().numpy(), scorer(val_negatives).double().numpy(),
+                               val.rel.numpy(), val_negatives.rel.numpy(), num_relations)
+            model.train()
+            if not log.val_auroc or auroc > log.best_val_auroc:
+                best_state, log.best_epoch, checks_without_gain = copy.deepcopy(model.state_dict()), epoch, 0
+            else:
+                checks_without_gain += 1
+            log.val_auroc.append((epoch, auroc))
+            if checks_without_gain >= config.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
-    return history
+    log.drawn = drawn
+    return log
 
 
 def _pair_loss(model: nn.Module, z: dict[str, torch.Tensor], pos: Triples, neg: Triples, config: TrainConfig):
