@@ -343,8 +343,10 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
         def draw(p: GCPNPolicy, n: int, stream: str, starts: list[str] | None = None) -> list[str]:
             return sample(p, n, seed=derive_seed(seed, f"sample/{stream}"), starts=starts)
 
-        # Behaviour cloning: the untrained and the pretrained policy, same number of samples.
-        untrained_summary = summarise(draw(untrained, config.eval_samples, "untrained"), mols.novelty_reference)
+        # Behaviour cloning: the untrained and the pretrained policy, same number of samples, both in the
+        # RL environment (so the pretrained samples are also the no-RL baseline of the RL runs).
+        untrained_summary = summarise(draw(with_env(untrained, rl_env), config.eval_samples, "untrained"),
+                                      mols.novelty_reference)
         pretrained_summary = summarise(draw(rl_policy, config.eval_samples, "pretrained"), mols.novelty_reference)
 
         # Property optimisation: GCPN and its ablations (no adversarial reward, no reward shaping).
