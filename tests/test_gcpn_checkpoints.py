@@ -110,7 +110,9 @@ def test_crafted_checkpoint_is_refused_without_running_code(tmp_path, expert):
 
 
 def test_rewards_without_a_name_cannot_sign_a_checkpoint(tmp_path, expert):
-    assert reward_identity(rewards.TaskReward("qed", scale=2.0)) == {"task": "qed", "scale": 2.0, "invalid": -1.0}
+    assert reward_identity(rewards.TaskReward("qed", scale=2.0)) == {
+        "task": "qed", "scale": 2.0, "invalid": -1.0, "paper_terms": False, "target_form": "reference"}
+    assert reward_identity(rewards.TaskReward("qed", paper_terms=True)) != reward_identity(rewards.TaskReward("qed"))
     trainer = Trainer(_policy(), expert, lambda smiles: np.zeros(len(smiles)), TRAIN)
     with pytest.raises(ValueError, match="named reward"):
         trainer.save(tmp_path / "x.pt")

@@ -80,3 +80,32 @@ def test_loaded_files_report_their_skipped_counts(tmp_path):
     assert ms.summary().startswith("zinc250k: kept 2 molecules, skipped 4 (")
     # the charged forms of the ZINC vocabulary are kept with that vocabulary
     assert data.filter_smiles(["C[N+](C)(C)C"], data.ZINC_VOCAB).smiles == ["C[N+](C)(C)C"]
+
+
+def test_user_smiles_list_one_per_line_names_the_lines_it_skipped(tmp_path):
+    # e.g. JT-VAE's opt.test.logP-SA: "SMILES score" per line; bad lines are skipped, counted and named
+    path = tmp_path / "starts.txt"
+    path.write_text("# the paper's ZINC starts\nCCO -1.5\n\nc1cccc1 -2.0\nCC[N+](C)(C)C\nC[Si](C)C\nnot_a_smiles\nCCN\nCCO\n")
+    ms = data.load_smiles_file(path, data.MOSES_VOCAB)
+    assert ms.smiles == ["CCO", "CCN"]
+    assert ms.skipped == {"not_kekulisable": 1, "charged": 1, "atom_type": 1, "invalid": 1, "duplicate": 1}
+    assert ms.skipped_at == [(4, "not_kekulisable"), (5, "charged"), (6, "atom_type"), (7, "invalid"), (9, "duplicate")]
+    assert "first skipped at item 4 (not_kekulisable), 5 (charged)" in ms.summary()
+    with pytest.raises(FileNotFoundError, match="missing.smi"):
+        data.load_smiles_file(tmp_path / "missing.smi")
+    empty = tmp_path / "empty.smi"
+    empty.write_text("# nothing\n\n")
+    with pytest.raises(ValueError, match="empty.smi holds no SMILES"):
+        data.load_smiles_file(empty)
+
+
+def test_moses_reference_holds_canonical_smiles_of_the_whole_split():
+    try:
+        data.moses_path("train")
+    except FileNotFoundError:
+        pytest.skip("molsets not installed")
+    reference = data.moses_reference("train")
+    assert len(reference) > 1_500_000
+    first = data.load_moses("train", limit=300)
+    # novelty compares canonical SMILES with the file's strings: both must be the same form
+    assert all(s in reference for s in first.smiles)

@@ -163,3 +163,31 @@ def test_bad_starts_are_refused_before_any_training_or_sampling():
         Trainer(policy, episodes, lambda s: np.zeros(len(s)), TrainConfig(num_envs=2), starts=[])
     with pytest.raises(ValueError, match=r"'CC\[N\+\]\(C\)\(C\)C'"):
         sample(policy, 4, starts=["CCO", "CC[N+](C)(C)C"])
+
+
+def test_stop_is_not_honoured_before_min_steps():
+    config = EnvConfig(vocab=data.MOSES_VOCAB, min_steps=2, max_steps=10)
+    env = MoleculeEnv(config)
+    env.reset()
+    c = config.scaffold(("C", 0))
+    _, done, valid = env.step(Action(0, c, 0, True))  # an early stop: its edge is applied instead
+    assert valid and not done and env.smiles() == "CC"
+    env.step(Action(1, c, 0, True))
+    assert not env.done and env.smiles() == "CCC"
+    _, done, valid = env.step(STOP)  # after two actions the stop ends the episode
+    assert valid and done and env.smiles() == "CCC"
+    with pytest.raises(ValueError, match="min_steps"):
+        EnvConfig(min_steps=5, max_steps=5)
+
+
+def test_without_the_valence_mask_invalid_actions_are_offered_and_rejected():
+    masked = EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=6)
+    unmasked = EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=6, mask_valence=False)
+    env = MoleculeEnv(unmasked)
+    obs = env.reset("CC(C)(C)C")
+    with_mask = make_batch(obs.bonds[None], obs.types[None], np.array([obs.n_atoms]), masked)
+    without = make_batch(obs.bonds[None], obs.types[None], np.array([obs.n_atoms]), unmasked)
+    assert not with_mask.pair_ok[0, 1].any()  # the saturated centre carbon is hidden with the mask
+    assert without.pair_ok[0, 1].any()  # and offered without it
+    reward, _, valid = env.step(Action(1, unmasked.scaffold(("C", 0)), 0))
+    assert not valid and reward == -unmasked.invalid_penalty and env.smiles() == "CC(C)(C)C"

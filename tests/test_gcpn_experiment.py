@@ -16,12 +16,13 @@ torch.set_num_threads(1)
 # The quick profile with two targeting windows: every stage runs, in seconds.
 TINY = dataclasses.replace(PROFILES.quick, windows=("logp[-2.5,-2]", "mw[150,200]"), checkpoint_dir=None)
 
-METHODS = {"gcpn", "gcpn-no-adversarial", "pretrained", "dataset-best"}
+METHODS = {"gcpn", "gcpn-no-adversarial", "gcpn-no-shaping", "pretrained", "dataset-best"}
 WINDOWS = ("logp[-2.5,-2]", "logp[5,5.5]", "mw[150,200]", "mw[500,550]")
-METRICS = ({"validity", "uniqueness", "novelty", "qed-mean"}
+METRICS = ({"validity", "uniqueness", "novelty", "qed-mean", "filter-pass"}
            | {f"{t}-top{k}" for t in ("qed", "plogp") for k in (1, 2, 3)}
            | {f"{m}/{w}" for m in ("success", "diversity") for w in WINDOWS}
-           | {f"{m}/delta={d}" for m in ("improvement", "similarity", "success") for d in (0.0, 0.2, 0.4, 0.6)})
+           | {f"{m}/delta={d}" for m in ("improvement-all", "improvement", "similarity", "success")
+              for d in (0.0, 0.2, 0.4, 0.6)})
 
 
 def test_config_is_frozen_and_profiles_are_replacements_of_the_course():
@@ -81,7 +82,13 @@ def test_rows_follow_the_naming_rule_and_say_they_are_not_comparable():
         assert row.dataset == result.dataset
     metrics = {(r.method, r.metric) for r in rows}
     assert {("gcpn", "qed-top1"), ("pretrained", "qed-top1"), ("dataset-best", "plogp-top1"),
-            ("gcpn", "success/mw[150,200]"), ("gcpn", "improvement/delta=0.4"), ("pretrained", "qed-mean")} <= metrics
+            ("gcpn", "success/mw[150,200]"), ("gcpn", "improvement/delta=0.4"), ("pretrained", "qed-mean"),
+            ("gcpn", "improvement-all/delta=0.4"), ("gcpn-no-shaping", "plogp-top1"), ("gcpn", "filter-pass"),
+            ("pretrained", "filter-pass")} <= metrics
+    for delta, out in result.constrained.items():  # failures count 0 in improvement-all
+        assert out.improvement_all == pytest.approx(out.improvement * out.success), delta
+    assert set(result.verdicts) == {s for top in result.tops.values() for s, _ in top}
+    assert set(result.mask_histories) == {"masked", "unmasked"}
     text = discussion.discussion([result])
     verdict = discussion.versus([result.tops["qed/gcpn"][0][1]], [result.tops["qed/pretrained"][0][1]])
     assert "one seed" in text and f"at the same sample count GCPN {verdict} the pretrained-only policy" in text

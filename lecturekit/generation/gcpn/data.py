@@ -17,6 +17,10 @@ File formats
 * ZINC250k (user supplied): either the usual CSV with a ``smiles`` column (any case; extra columns
   such as ``logP,qed,SAS`` are ignored; SMILES may carry a trailing newline inside quotes), or a
   plain SMILES list, one per line (anything after the first whitespace is ignored).
+* A user-supplied SMILES list (:func:`load_smiles_file`), e.g. the paper's 800 ZINC start molecules
+  of constrained optimisation (JT-VAE's ``opt.test.logP-SA``: ``SMILES score`` per line): one SMILES
+  per line, anything after the first whitespace ignored, blank lines and ``#`` comments skipped.
+  Skipped molecules are counted and the first of them named by line number.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ class MoleculeSet:
     smiles: list[str]
     source: str
     skipped: Counter = field(default_factory=Counter)
+    #: ``(item number from 1 -- the line number for a one-per-line file, reason)`` of the first skips
+    skipped_at: list[tuple[int, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.smiles)
@@ -102,7 +108,11 @@ class MoleculeSet:
         if not total:
             return f"{self.source}: kept {len(self)} molecules, skipped none"
         reasons = ", ".join(f"{n} {SKIP_REASONS.get(k, k)}" for k, n in self.skipped.most_common())
-        return f"{self.source}: kept {len(self)} molecules, skipped {total} ({reasons})"
+        where = ""
+        if self.skipped_at:
+            first = ", ".join(f"{i} ({k})" for i, k in self.skipped_at[:5])
+            where = f"; first skipped at item {first}"
+        return f"{self.source}: kept {len(self)} molecules, skipped {total} ({reasons}{where})"
 
 
 def parse(text: str) -> tuple[Chem.Mol | None, str | None]:
@@ -197,7 +207,8 @@ def filter_smiles(
     kept: list[str] = []
     seen: set[str] = set()
     skipped: Counter = Counter()
-    for raw in smiles:
+    skipped_at: list[tuple[int, str]] = []
+    for number, raw in enumerate(smiles, start=1):
         if limit is not None and len(kept) >= limit:
             break
         text = raw.strip()
@@ -206,16 +217,18 @@ def filter_smiles(
         mol, reason = parse(text)
         if reason is None:
             reason = check_buildable(mol, vocab, max_atoms)
+        if reason is None:
+            can = canonical(mol)
+            if can in seen:
+                reason = "duplicate"
         if reason is not None:
             skipped[reason] += 1
-            continue
-        can = canonical(mol)
-        if can in seen:
-            skipped["duplicate"] += 1
+            if len(skipped_at) < 20:
+                skipped_at.append((number, reason))
             continue
         seen.add(can)
         kept.append(can)
-    return MoleculeSet(kept, source, skipped)
+    return MoleculeSet(kept, source, skipped, skipped_at)
 
 
 def _package_dir(name: str) -> Path:
@@ -270,6 +283,19 @@ def load_moses(
         return filter_smiles(_read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}")
 
 
+@cache
+def moses_reference(split: str = "train") -> frozenset[str]:
+    """Every SMILES of a whole MOSES split as written in the file, for novelty (notebook 06).
+
+    The file's SMILES are RDKit-canonical without stereochemistry, the form :func:`canonical` gives
+    (checked on a sample by the tests), so a generated molecule is novel when its canonical SMILES is
+    not in this set; parsing all 1.6 million training molecules again would take minutes.
+    """
+    path = moses_path(split)
+    with gzip.open(path, "rt") as handle:
+        return frozenset(s.strip() for s in _read_csv_smiles(handle, path))
+
+
 def nci_path() -> Path:
     """RDKit's ``Data/NCI/first_5K.smi``."""
     from rdkit import RDConfig
@@ -314,3 +340,24 @@ def load_zinc250k(
         if first.strip().lower() in ("smiles", "smi"):
             lines = itertools.islice(lines, 1, None)
         return filter_smiles(lines, vocab, max_atoms, limit, "zinc250k")
+
+
+def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, max_atoms: int = 38,
+                     limit: int | None = None) -> MoleculeSet:
+    """A user-supplied SMILES list, one per line (see the module docstring); gz files are read too.
+
+    Bad molecules (SMILES RDKit rejects, charged atoms or elements outside ``vocab``, aromatic systems
+    that cannot be kekulised, ...) are skipped and counted, and :meth:`MoleculeSet.summary` names the
+    line numbers of the first. A missing file is a ``FileNotFoundError`` naming it; a file without a
+    single SMILES a ``ValueError`` naming it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"SMILES file {path} does not exist")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as handle:
+        # one item per line (blank and comment lines as empty items) so item numbers are line numbers
+        items = [("" if not line.split() or line.lstrip().startswith("#") else line.split()[0]) for line in handle]
+    if not any(items):
+        raise ValueError(f"SMILES file {path} holds no SMILES")
+    return filter_smiles(items, vocab, max_atoms, limit, path.name)

@@ -7,7 +7,9 @@ were added), positions ``max_atoms + k`` are the scaffold nodes of vocabulary ty
 
 Action ``(first, second, bond, stop)``:
 
-* ``stop`` -- end the episode (rejected while fewer than ``min_atoms`` atoms exist);
+* ``stop`` -- end the episode (rejected while fewer than ``min_atoms`` atoms exist). Before
+  ``min_steps`` actions have been taken a stop is not honoured: its edge part ``(first, second,
+  bond)`` is applied instead, as the reference code's minimum number of actions does;
 * otherwise connect atom ``first`` with ``second`` by a bond of order ``bond + 1``. ``second`` is
   either another existing atom (a new bond, e.g. a ring closure) or a scaffold node (a new atom of
   that type is added and bonded to ``first``).
@@ -16,6 +18,10 @@ After every action RDKit checks the valences of the touched atoms. An invalid ac
 bond, unknown index, valence violation, too many atoms) is reverted and earns ``-invalid_penalty``;
 a valid one earns ``+step_reward``. The episode ends on ``stop``, after ``max_steps`` actions, or
 when no bond can be added any more. Property rewards at the end are the trainer's business.
+
+``mask_valence`` only tells the *policy* (:func:`policy.make_batch`) whether to hide actions that
+would exceed a valence; the environment always checks and reverts them. With the mask off the
+step penalty is what teaches validity.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class EnvConfig:
     max_atoms: int = 38
     min_atoms: int = 1
     max_steps: int = 100
+    min_steps: int = 0  # actions before a stop is honoured (reference code: 20)
+    mask_valence: bool = True  # the policy sees only actions within the valences
     start_atom: AtomType = ("C", 0)
     step_reward: float = 0.005
     invalid_penalty: float = 0.05
@@ -70,6 +78,8 @@ class EnvConfig:
             raise ValueError(f"EnvConfig.min_atoms={self.min_atoms} must lie in [1, max_atoms={self.max_atoms}]")
         if self.max_steps < 1:
             raise ValueError(f"EnvConfig.max_steps must be positive, got {self.max_steps}")
+        if not 0 <= self.min_steps < self.max_steps:
+            raise ValueError(f"EnvConfig.min_steps={self.min_steps} must lie in [0, max_steps={self.max_steps})")
 
     @property
     def num_types(self) -> int:
@@ -314,12 +324,13 @@ class MoleculeEnv:
         if self.done:
             raise RuntimeError("step() called on a finished episode; call reset() first")
         cfg = self.config
+        early = self.steps < cfg.min_steps  # a stop now is not honoured: its edge is applied instead
         self.steps += 1
-        if action.stop:
+        if action.stop and not early:
             valid = self.n_atoms >= cfg.min_atoms
             self.done = valid
         else:
-            valid = self._apply(action)
+            valid = self._apply(Action(action.first, action.second, action.bond))
         if not self.done and (self.steps >= cfg.max_steps or not self.can_extend()):
             self.done = True
         return (cfg.step_reward if valid else -cfg.invalid_penalty), self.done, valid

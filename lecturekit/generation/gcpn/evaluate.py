@@ -4,11 +4,13 @@
   novelty (unique molecules absent from the training set / unique);
 * property optimisation: top-k unique molecules by a score;
 * property targeting: success (fraction of generated molecules inside the window) and diversity
-  (mean pairwise Tanimoto distance among the distinct molecules inside the window);
+  (mean pairwise Tanimoto distance over all hits, repeats included: a repeated hit adds distance 0);
 * constrained optimisation: from each start molecule sample modifications; for every threshold
   ``delta`` keep the best penalized-logP improvement among candidates with similarity >= delta.
-  Success: some candidate improves the score at that similarity. Improvement and similarity are
-  averaged over the successful start molecules.
+  Success: some candidate improves the score at that similarity. ``improvement_all`` averages over
+  every start (a failure counts 0), ``improvement`` and ``similarity`` over the successful starts;
+* filters: the fraction of valid molecules passing both the steric-strain and the ZINC
+  substructure filter.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def generation_metrics(smiles: Sequence[str], training: Iterable[str]) -> dict[s
         raise ValueError("argument 'smiles' is empty")
     valid = [canonical(s) for s in smiles if is_valid(s)]
     unique = set(valid)
-    train = set(training)
+    train = training if isinstance(training, (set, frozenset)) else set(training)  # no copy of a big set
     return {
         "validity": len(valid) / len(smiles),
         "uniqueness": len(unique) / max(len(valid), 1),
@@ -62,7 +64,24 @@ def targeting_metrics(smiles: Sequence[str], window: str) -> dict[str, float]:
     if not smiles:
         raise ValueError("argument 'smiles' is empty")
     hits = [s for s in smiles if is_valid(s) and rewards.in_window(s, window)]
-    return {"success": len(hits) / len(smiles), "diversity": rewards.diversity(sorted(set(hits)))}
+    return {"success": len(hits) / len(smiles), "diversity": rewards.diversity(sorted(hits))}
+
+
+def filter_verdicts(smiles: str, cache: dict[str, tuple[bool, bool]] | None = None) -> tuple[bool, bool]:
+    """``(passes the steric-strain filter, passes the ZINC substructure filter)`` of a valid molecule."""
+    if cache is not None and smiles in cache:
+        return cache[smiles]
+    verdict = (rewards.strain_ok(smiles), rewards.zinc_filter_ok(smiles))
+    if cache is not None:
+        cache[smiles] = verdict
+    return verdict
+
+
+def filter_pass(smiles: Sequence[str], cache: dict[str, tuple[bool, bool]] | None = None) -> float:
+    """Fraction of ``smiles`` (invalid ones count as failing) that pass both filters."""
+    if not smiles:
+        raise ValueError("argument 'smiles' is empty")
+    return sum(is_valid(s) and all(filter_verdicts(s, cache)) for s in smiles) / len(smiles)
 
 
 def constrained_candidates(policy: GCPNPolicy, starts: Sequence[str], samples_per_start: int,
@@ -78,28 +97,35 @@ def constrained_candidates(policy: GCPNPolicy, starts: Sequence[str], samples_pe
     return out
 
 
-def constrained_metrics(candidates: dict[str, list[str]], deltas: Sequence[float]) -> dict[float, dict[str, float]]:
-    """Mean improvement, mean similarity and success rate per ``delta`` (see the module docstring)."""
+def constrained_metrics(candidates: dict[str, list[str]], deltas: Sequence[float],
+                        examples: int = 4) -> dict[float, dict]:
+    """Per ``delta``: ``improvement`` (mean over successes), ``improvement_all`` (mean over all starts,
+    failures 0), ``similarity``, ``success`` and ``examples``, the ``(start, best candidate,
+    improvement, similarity)`` of the first ``examples`` successful starts in start order."""
     if not candidates:
         raise ValueError("argument 'candidates' is empty")
     scored = {}
     for start, mols in candidates.items():
         base = rewards.penalized_logp(start)
-        scored[start] = [(rewards.penalized_logp(m) - base, rewards.similarity(start, m))
-                         for m in set(mols) if m != canonical(start)]
+        scored[start] = [(rewards.penalized_logp(m) - base, rewards.similarity(start, m), m)
+                         for m in sorted(set(mols)) if m != canonical(start)]
     out = {}
     for delta in deltas:
-        improvements, sims = [], []
-        for pairs in scored.values():
-            ok = [(imp, sim) for imp, sim in pairs if sim >= delta and imp > 0]
+        improvements, sims, shown = [], [], []
+        for start, pairs in scored.items():
+            ok = [(imp, sim, mol) for imp, sim, mol in pairs if sim >= delta and imp > 0]
             if ok:
-                imp, sim = max(ok)
+                imp, sim, mol = max(ok)
                 improvements.append(imp)
                 sims.append(sim)
+                if len(shown) < examples:
+                    shown.append((start, mol, float(imp), float(sim)))
         out[delta] = {
             "improvement": float(np.mean(improvements)) if improvements else 0.0,
+            "improvement_all": float(np.sum(improvements)) / len(scored),
             "improvement_std": float(np.std(improvements)) if improvements else 0.0,
             "similarity": float(np.mean(sims)) if sims else 0.0,
             "success": len(improvements) / len(scored),
+            "examples": tuple(shown),
         }
     return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,8 +34,8 @@ from lecturekit.paths import build_dir
 from lecturekit.results import Row
 
 TASKS = ("qed", "plogp")
-#: RL methods: GCPN with and without the adversarial (discriminator) reward.
-METHODS = {"gcpn": True, "gcpn-no-adversarial": False}
+#: RL methods: ``(adversarial reward, reward shaping)``: GCPN and its two ablations.
+METHODS = {"gcpn": (True, True), "gcpn-no-adversarial": (False, True), "gcpn-no-shaping": (True, False)}
 #: The paper's numbers (You et al. 2018, Tables 1-3), on ZINC250k, for orientation only.
 PAPER_TOP = {"plogp": (7.98, 7.85, 7.80), "qed": (0.948, 0.947, 0.946)}
 PAPER_DATASET_BEST = {"plogp": 4.52, "qed": 0.948}  # best ZINC250k molecule
@@ -47,17 +47,18 @@ SCORES = {"qed": rewards.qed, "plogp": rewards.penalized_logp}
 
 @dataclass(frozen=True)
 class GCPNExperiment:
-    """Sizes of notebook 06; the defaults are the ``course`` profile (about 8 minutes on one CPU thread)."""
+    """Sizes of notebook 06; the defaults are the ``course`` profile (estimated 8-9 minutes on one CPU thread:
+    with the paper's filters a PPO iteration takes about 4.5 s, so RL gets about 70 iterations in all)."""
 
-    train_molecules: int = 2000  # first MOSES training molecules: expert data and novelty reference
-    test_molecules: int = 1000  # first MOSES test molecules: the pool of constrained-optimisation starts
+    train_molecules: int = 2000  # first MOSES training molecules: expert data (novelty: the whole split)
+    test_molecules: int | None = 1000  # first MOSES test molecules searched for the lowest-pLogP starts; None: all
     expert_molecules: int = 2000  # molecules whose trajectories behaviour cloning imitates
     max_atoms: int = 38  # the paper's limit (largest ZINC250k molecule)
     max_steps: int = 60  # actions per episode; enough to rebuild every kept MOSES molecule
     hidden: int = 32  # paper 64; halved for a laptop
     mlp_hidden: int = 64
     layers: int = 3  # paper: 3 graph convolution layers
-    bc_steps: int = 2000  # behaviour cloning steps: the pretrained policy alone already samples drug-like molecules
+    bc_steps: int = 1200  # behaviour cloning steps (~0.08 s each): the pretrained policy already samples drug-like molecules
     bc_batch: int = 128
     bc_lr: float = 2e-3
     num_envs: int = 16  # episodes per PPO iteration
@@ -65,31 +66,42 @@ class GCPNExperiment:
     minibatch: int = 128
     lr: float = 1e-3  # paper's learning rate
     qed_scale: float = 5.0  # QED lies in [0, 1]; scaled up so it outweighs step and adversarial rewards
-    qed_iterations: int = 40
-    plogp_iterations: int = 20
-    plogp_min_atoms: int = 12  # minimum molecule size before stop is accepted (else tiny molecules win)
-    target_iterations: int = 10  # per targeting window
+    qed_iterations: int = 10  # per method (three); far too few for RL to beat the pretrained policy (see full)
+    plogp_iterations: int = 6
+    min_actions: int = 20  # the reference code's min_action: a stop is not honoured before 20 actions
+    paper_terms: bool = True  # the paper's terminal validity reward and strain / ZINC filter penalties
+    target_form: str = "reference"  # targeting reward: the reference's peak, or "exp" (ablation)
+    mask_iterations: int = 6  # QED run without the valence mask: does the step penalty teach validity?
+    target_iterations: int = 3  # per targeting window
     eval_samples: int = 256  # final samples per run (top-k pool, validity, mean QED)
-    target_samples: int = 64  # samples per targeting window
-    constrained_molecules: int = 50  # lowest-penalized-logP test molecules used as starts (paper: 800)
+    filter_samples: int = 16  # final samples per run checked by the filters (3D embedding: ~0.2 s each)
+    target_samples: int = 256  # samples per targeting window
+    constrained_molecules: int = 100  # lowest-penalized-logP test molecules used as starts (paper: 800)
+    constrained_starts_file: str | None = None  # user-supplied starts (e.g. the paper's 800 ZINC molecules)
     constrained_samples: int = 4  # candidates per start
-    constrained_steps: int = 8  # actions the agent may add to a start molecule
-    constrained_iterations: int = 10
+    constrained_steps: int = 20  # at most the reference code's 20 actions added to a start molecule
+    constrained_iterations: int = 4
     deltas: tuple[float, ...] = tuple(PAPER_CONSTRAINED)  # the paper's similarity thresholds
     windows: tuple[str, ...] = tuple(PAPER_TARGETING)  # the paper's targeting windows
-    seeds: tuple[int, ...] = (0,)  # one seed: the course profile already takes about 8 minutes
+    seeds: tuple[int, ...] = (0,)  # one seed in the notebook (10-minute budget); experiments/gcpn_seeds.py runs three
     checkpoint_dir: str | None = "06_gcpn/course"  # under build/checkpoints; None: no checkpoints
     overwrite_checkpoints: bool = False  # True: retrain runs whose checkpoint belongs to another run
 
     def env(self, vocab: tuple[data.AtomType, ...]) -> EnvConfig:
+        """The environment of behaviour cloning (no minimum number of actions)."""
         return EnvConfig(vocab=vocab, max_atoms=self.max_atoms, max_steps=self.max_steps)
+
+    def rl_env(self, vocab: tuple[data.AtomType, ...]) -> EnvConfig:
+        """The environment of de novo RL: the reference code's minimum number of actions."""
+        return replace(self.env(vocab), min_steps=self.min_actions)
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(hidden=self.hidden, mlp_hidden=self.mlp_hidden, layers=self.layers)
 
-    def train(self, iterations: int, adversarial: bool, seed: int) -> TrainConfig:
+    def train(self, iterations: int, adversarial: bool, seed: int, shaping: bool = True) -> TrainConfig:
         return TrainConfig(iterations=iterations, num_envs=self.num_envs, ppo_epochs=self.ppo_epochs,
-                           minibatch=self.minibatch, lr=self.lr, adversarial=adversarial, seed=seed)
+                           minibatch=self.minibatch, lr=self.lr, adversarial=adversarial, shaping=shaping,
+                           seed=seed)
 
 
 COURSE = GCPNExperiment()
@@ -97,17 +109,17 @@ PROFILES = Profiles(
     quick=replace(
         COURSE, train_molecules=200, test_molecules=100, expert_molecules=40, max_steps=40, hidden=16,
         mlp_hidden=32, layers=2, bc_steps=4, bc_batch=32, num_envs=4, ppo_epochs=1, qed_iterations=2,
-        plogp_iterations=2, plogp_min_atoms=5, target_iterations=1, eval_samples=8, target_samples=8,
-        constrained_molecules=4, constrained_samples=2, constrained_steps=4, constrained_iterations=1,
-        checkpoint_dir="06_gcpn/quick",
+        plogp_iterations=2, min_actions=4, mask_iterations=2, target_iterations=1, eval_samples=8,
+        filter_samples=4, target_samples=8, constrained_molecules=4, constrained_samples=2,
+        constrained_steps=4, constrained_iterations=1, checkpoint_dir="06_gcpn/quick",
     ),
     course=COURSE,
     full=replace(  # paper-sized network and budgets (hours)
-        COURSE, train_molecules=250000, test_molecules=50000, expert_molecules=50000, max_steps=100, hidden=64,
+        COURSE, train_molecules=250000, test_molecules=None, expert_molecules=50000, max_steps=128, hidden=64,
         mlp_hidden=128, bc_steps=20000, bc_batch=256, num_envs=64, ppo_epochs=4, minibatch=256,
-        qed_iterations=1000, plogp_iterations=1000, plogp_min_atoms=20, target_iterations=300,
-        eval_samples=4096, target_samples=1024, constrained_molecules=800, constrained_samples=16,
-        constrained_steps=20, constrained_iterations=300, checkpoint_dir="06_gcpn/full",
+        qed_iterations=1000, plogp_iterations=1000, mask_iterations=200, target_iterations=300,
+        eval_samples=4096, filter_samples=4096, target_samples=1024, constrained_molecules=800,
+        constrained_samples=16, constrained_iterations=300, checkpoint_dir="06_gcpn/full",
     ),
 )
 
@@ -121,6 +133,7 @@ class Molecules:
     test: data.MoleculeSet
     dataset: str  # "moses", or "nci" when molsets is not installed
     vocab: tuple[data.AtomType, ...]
+    novelty_reference: frozenset[str]  # the whole training split (novelty is measured against it)
 
 
 def load_molecules(config: GCPNExperiment) -> Molecules:
@@ -129,12 +142,13 @@ def load_molecules(config: GCPNExperiment) -> Molecules:
     try:
         train = data.load_moses("train", limit=config.train_molecules, max_atoms=config.max_atoms)
         test = data.load_moses("test", limit=config.test_molecules, max_atoms=config.max_atoms)
-        return Molecules(train, test, "moses", data.MOSES_VOCAB)
+        return Molecules(train, test, "moses", data.MOSES_VOCAB, data.moses_reference("train"))
     except FileNotFoundError:
         nci = data.load_nci(max_atoms=config.max_atoms)
         cut = int(0.8 * len(nci))
         return Molecules(data.MoleculeSet(nci.smiles[:cut], "nci", nci.skipped),
-                         data.MoleculeSet(nci.smiles[cut:], "nci"), "nci", data.ZINC_VOCAB)
+                         data.MoleculeSet(nci.smiles[cut:], "nci"), "nci", data.ZINC_VOCAB,
+                         frozenset(nci.smiles[:cut]))
 
 
 # ----------------------------------------------------------------------------------------- results
@@ -159,7 +173,7 @@ class SampleSummary:
         return float(np.mean(self.sa)) if self.sa else 0.0
 
 
-def summarise(smiles: list[str], training: list[str]) -> SampleSummary:
+def summarise(smiles: list[str], training: Iterable[str]) -> SampleSummary:
     gen = evaluate.generation_metrics(smiles, training)
     valid = [s for s in smiles if evaluate.is_valid(s)]
     atoms = [Chem.MolFromSmiles(s).GetNumAtoms() for s in valid]
@@ -179,9 +193,11 @@ class TargetingOutcome:
 @dataclass(frozen=True)
 class ConstrainedOutcome:
     improvement: float  # mean over the successful starts
+    improvement_all: float  # mean over all starts, a failure counting 0 (the fair summary)
     improvement_std: float
     similarity: float
     success: float
+    examples: tuple[tuple[str, str, float, float], ...]  # (start, best candidate, improvement, similarity)
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,11 @@ class GCPNResult(RunResult):
     targeting: Mapping[str, TargetingOutcome]
     constrained: Mapping[float, ConstrainedOutcome]
     constrained_start_plogp: tuple[float, ...]
+    constrained_source: str  # where the starts came from (test split or a user file) and how many
+    filter_pass: Mapping[str, float]  # per method: fraction of final samples passing both filters
+    verdicts: Mapping[str, tuple[bool, bool]]  # (strain ok, ZINC ok) of every top molecule
+    mask_histories: Mapping[str, tuple[Mapping[str, float], ...]]  # QED run with / without the valence mask
+    num_reference: int  # training molecules novelty is measured against
     config: GCPNExperiment
 
     def rows(self) -> list[Row]:
@@ -222,8 +243,8 @@ class GCPNResult(RunResult):
                                     f"{c.num_envs} episodes plus {c.eval_samples} final samples; {where}"))
             for k, (_, value) in enumerate(self.tops[f"{task}/pretrained"], start=1):
                 rows.append(Row(ds, "pretrained", f"{task}-top{k}", value,
-                                note=f"expert-pretrained policy without RL, best of {self.pool_sizes['qed/pretrained']} "
-                                f"samples (as many as the QED agent generated); {where}"))
+                                note=f"expert-pretrained policy without RL, best of {self.pool_sizes[f'{task}/pretrained']} "
+                                f"samples (as many as the GCPN {task} agent generated); {where}"))
             for k, (_, value) in enumerate(self.tops[f"{task}/dataset-best"], start=1):
                 rows.append(Row(ds, "dataset-best", f"{task}-top{k}", value,
                                 PAPER_DATASET_BEST[task] if k == 1 else None,
@@ -232,7 +253,12 @@ class GCPNResult(RunResult):
             for metric, value in gen.items():
                 rows.append(Row(ds, method, metric, value, 1.0 if metric == "validity" and method == "gcpn" else None,
                                 note=f"{2 * c.eval_samples} final samples of the QED and pLogP agents; novelty "
-                                f"against the {self.num_train} training molecules; {where}"))
+                                f"against the whole {ds} training split ({self.num_reference} molecules); {where}"))
+        for method, value in self.filter_pass.items():
+            rows.append(Row(ds, method, "filter-pass", value,
+                            note=f"fraction of {c.filter_samples} final samples of each of the QED and pLogP agents "
+                            "passing the steric-strain (MMFF angle bend) and RDKit ZINC substructure filters; "
+                            f"{where}"))
         for method in METHODS:
             rows.append(Row(ds, method, "qed-mean", self.final[f"qed/{method}"].mean_qed,
                             note=f"mean QED of {c.eval_samples} final samples of the QED agent; {where}"))
@@ -240,18 +266,22 @@ class GCPNResult(RunResult):
                         note=f"mean QED of {c.eval_samples} samples of the pretrained policy, no RL; {where}"))
         for window, out in self.targeting.items():
             p_success, p_diversity = PAPER_TARGETING[window]
-            note = f"{c.target_samples} samples after {c.target_iterations} PPO iterations; {where}"
+            note = (f"{c.target_samples} samples after {c.target_iterations} PPO iterations with the {c.target_form} "
+                    f"targeting reward (exact mass for MW); {where}")
             rows.append(Row(ds, "gcpn", f"success/{window}", out.success, p_success, note=note))
             rows.append(Row(ds, "gcpn", f"diversity/{window}", out.diversity, p_diversity,
-                            note=f"mean pairwise Tanimoto distance among distinct hits; {note}"))
+                            note=f"mean pairwise Tanimoto distance over all {out.hits} hits; {note}"))
             rows.append(Row(ds, "pretrained", f"success/{window}", out.pretrained_success,
-                            note=f"{c.eval_samples} samples of the pretrained policy, no RL; {where}"))
-        note = (f"{c.constrained_molecules} lowest-pLogP of {c.test_molecules} {ds} test molecules (paper: 800 "
-                f"ZINC250k), {c.constrained_samples} candidates of at most {c.constrained_steps} added actions each")
+                            note=f"{c.target_samples} samples of the pretrained policy, no RL; {where}"))
+        note = (f"{self.constrained_source} (paper: the 800 lowest-pLogP ZINC250k test molecules), "
+                f"{c.constrained_samples} candidates of at most {c.constrained_steps} added actions each; 2048-bit "
+                "Morgan radius-2 Tanimoto similarity")
         for delta, out in self.constrained.items():
             p_improvement, p_similarity = PAPER_CONSTRAINED[delta]
-            rows.append(Row(ds, "gcpn", f"improvement/delta={delta}", out.improvement, p_improvement,
-                            note=f"mean over successful starts only; {note}"))
+            rows.append(Row(ds, "gcpn", f"improvement-all/delta={delta}", out.improvement_all, p_improvement,
+                            note=f"mean over all starts, a failed start counting 0 (as the paper); {note}"))
+            rows.append(Row(ds, "gcpn", f"improvement/delta={delta}", out.improvement,
+                            note=f"mean over successful starts only (flatters a low success rate); {note}"))
             rows.append(Row(ds, "gcpn", f"similarity/delta={delta}", out.similarity, p_similarity,
                             note=f"mean over successful starts; {note}"))
             rows.append(Row(ds, "gcpn", f"success/delta={delta}", out.success, 1.0, note=note))
@@ -293,36 +323,46 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
     start_time = time.perf_counter()
     with seeded(seed):
         mols = load_molecules(config)
-        train, test = mols.train.smiles, mols.test.smiles
+        train = mols.train.smiles
         env = config.env(mols.vocab)
+        rl_env = config.rl_env(mols.vocab)
         expert = expert_episodes(train[: config.expert_molecules], env, numpy_stream(seed, "expert"))
         untrained, policy, bc_losses = pretrained_policy(config, seed, env, expert, progress)
+        rl_policy = with_env(policy, rl_env)  # same weights, acting under the minimum number of actions
+
+        def reward(task: str, scale: float = 1.0) -> rewards.TaskReward:
+            return rewards.TaskReward(task, scale=scale, paper_terms=config.paper_terms, target_form=config.target_form)
 
         def rl(name: str, task: str, adversarial: bool, iterations: int, start_policy: GCPNPolicy,
-               scale: float = 1.0, starts: list[str] | None = None) -> Trainer:
-            return finetune(start_policy, expert, rewards.TaskReward(task, scale=scale),
-                            config.train(iterations, adversarial, derive_seed(seed, f"ppo/{name}")), starts=starts,
-                            checkpoint=checkpoint_path(config, seed, name), overwrite=config.overwrite_checkpoints,
-                            progress=progress)
+               scale: float = 1.0, starts: list[str] | None = None, shaping: bool = True) -> Trainer:
+            return finetune(start_policy, expert, reward(task, scale),
+                            config.train(iterations, adversarial, derive_seed(seed, f"ppo/{name}"), shaping),
+                            starts=starts, checkpoint=checkpoint_path(config, seed, name),
+                            overwrite=config.overwrite_checkpoints, progress=progress)
 
         def draw(p: GCPNPolicy, n: int, stream: str, starts: list[str] | None = None) -> list[str]:
             return sample(p, n, seed=derive_seed(seed, f"sample/{stream}"), starts=starts)
 
-        # Behaviour cloning: the untrained and the pretrained policy, same number of samples.
-        pretrained_samples = draw(policy, config.eval_samples, "pretrained")
-        untrained_summary = summarise(draw(untrained, config.eval_samples, "untrained"), train)
-        pretrained_summary = summarise(pretrained_samples, train)
+        # Behaviour cloning: the untrained and the pretrained policy, same number of samples, both in the
+        # RL environment (so the pretrained samples are also the no-RL baseline of the RL runs).
+        untrained_summary = summarise(draw(with_env(untrained, rl_env), config.eval_samples, "untrained"),
+                                      mols.novelty_reference)
+        pretrained_summary = summarise(draw(rl_policy, config.eval_samples, "pretrained"), mols.novelty_reference)
 
-        # Property optimisation with and without the adversarial reward. Penalized logP needs a
-        # minimum molecule size before stop is accepted, or the agent settles for tiny molecules.
-        plogp_env = replace(env, min_atoms=config.plogp_min_atoms)
+        # Property optimisation: GCPN and its ablations (no adversarial reward, no reward shaping).
         runs: dict[str, Trainer] = {}
-        for method, adversarial in METHODS.items():
-            runs[f"qed/{method}"] = rl(f"qed-{method}", "qed", adversarial, config.qed_iterations, policy,
-                                       scale=config.qed_scale)
-            runs[f"plogp/{method}"] = rl(f"plogp-{method}", "plogp", adversarial, config.plogp_iterations,
-                                         with_env(policy, plogp_env))
+        for method, (adversarial, shaping) in METHODS.items():
+            runs[f"qed/{method}"] = rl(f"qed-{method}", "qed", adversarial, config.qed_iterations, rl_policy,
+                                       scale=config.qed_scale, shaping=shaping)
+            runs[f"plogp/{method}"] = rl(f"plogp-{method}", "plogp", adversarial, config.plogp_iterations, rl_policy,
+                                         shaping=shaping)
         final_smiles = {key: draw(trainer.policy, config.eval_samples, f"final/{key}") for key, trainer in runs.items()}
+
+        # Does the step penalty teach validity? The QED run once more, the valence mask off.
+        unmasked = rl("qed-gcpn-no-mask", "qed", True, config.mask_iterations,
+                      with_env(policy, replace(rl_env, mask_valence=False)), scale=config.qed_scale)
+        masked = runs["qed/gcpn"].history[: config.mask_iterations]
+        mask_histories = {"masked": tuple(dict(r) for r in masked), "unmasked": tuple(dict(r) for r in unmasked.history)}
 
         tops: dict[str, tuple[tuple[str, float], ...]] = {}
         pool_sizes: dict[str, int] = {}
@@ -331,39 +371,56 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
             pool = list(trainer.seen) + final_smiles[key]
             tops[key] = tuple(evaluate.top_k(pool, SCORES[key.split("/")[0]], k=3))
             pool_sizes[key] = config.num_envs * trainer.iteration + config.eval_samples
-        # Is it the RL or the pretraining? The pretrained policy, as many molecules as the QED agent generated.
-        budget = config.num_envs * config.qed_iterations + config.eval_samples
-        pretrained_pool = draw(policy, budget, "pretrained-pool")
+        # Is it the RL or the pretraining? The pretrained policy without RL, in the same environment,
+        # as many molecules as the GCPN agent of each task generated.
+        budgets = {"qed": config.num_envs * config.qed_iterations + config.eval_samples,
+                   "plogp": config.num_envs * config.plogp_iterations + config.eval_samples}
+        pretrained_pool = draw(rl_policy, max(budgets.values()), "pretrained-pool")
         train_scores = {"qed": [rewards.qed(s) for s in train], "plogp": [rewards.penalized_logp(s) for s in train]}
         for task in TASKS:
-            tops[f"{task}/pretrained"] = tuple(evaluate.top_k(pretrained_pool, SCORES[task], k=3))
-            pool_sizes[f"{task}/pretrained"] = budget
+            tops[f"{task}/pretrained"] = tuple(evaluate.top_k(pretrained_pool[: budgets[task]], SCORES[task], k=3))
+            pool_sizes[f"{task}/pretrained"] = budgets[task]
             best = np.argsort(-np.asarray(train_scores[task]), kind="stable")[:3]
             tops[f"{task}/dataset-best"] = tuple((train[i], float(train_scores[task][i])) for i in best)
             pool_sizes[f"{task}/dataset-best"] = len(train)
         generation = {method: evaluate.generation_metrics(final_smiles[f"qed/{method}"] + final_smiles[f"plogp/{method}"],
-                                                          train) for method in METHODS}
+                                                          mols.novelty_reference) for method in METHODS}
+
+        # The paper's filters on the final samples and on every top molecule (verdicts cached per SMILES).
+        verdict_cache: dict[str, tuple[bool, bool]] = {}
+        filter_pass = {
+            method: evaluate.filter_pass(final_smiles[f"qed/{method}"][: config.filter_samples]
+                                         + final_smiles[f"plogp/{method}"][: config.filter_samples], verdict_cache)
+            for method in METHODS}
+        filter_pass["pretrained"] = evaluate.filter_pass(pretrained_pool[: 2 * config.filter_samples], verdict_cache)
+        verdicts = {smi: evaluate.filter_verdicts(smi, verdict_cache) for top in tops.values() for smi, _ in top}
 
         # Property targeting: one adversarial agent per window; the pretrained samples are the baseline.
         targeting = {}
         for window in config.windows:
-            trainer = rl(f"target-{window}", window, True, config.target_iterations, policy)
+            trainer = rl(f"target-{window}", window, True, config.target_iterations, rl_policy)
             res = evaluate.targeting_metrics(draw(trainer.policy, config.target_samples, f"target/{window}"), window)
-            base = evaluate.targeting_metrics(pretrained_samples, window)
+            base = evaluate.targeting_metrics(pretrained_pool[: config.target_samples], window)
             hits = round(res["success"] * config.target_samples)
             targeting[window] = TargetingOutcome(res["success"], res["diversity"], base["success"], hits)
 
-        # Constrained optimisation: extend the lowest-pLogP test molecules for at most constrained_steps actions.
-        test_plogp = np.array([rewards.penalized_logp(s) for s in test])
-        order = np.argsort(test_plogp, kind="stable")[: config.constrained_molecules]
-        starts = [test[i] for i in order]
-        constrained_policy = with_env(runs["plogp/gcpn"].policy, replace(env, max_steps=config.constrained_steps))
-        constrained = rl("plogp-gcpn-constrained", "plogp", True, config.constrained_iterations, constrained_policy,
-                         starts=starts)
+        # Constrained optimisation: extend the lowest-pLogP starts for at most constrained_steps actions.
+        if config.constrained_starts_file is not None:
+            pool_set = data.load_smiles_file(config.constrained_starts_file, mols.vocab, config.max_atoms)
+        else:
+            pool_set = mols.test
+        pool_plogp = np.array([rewards.penalized_logp(s) for s in pool_set.smiles])
+        order = np.argsort(pool_plogp, kind="stable")[: config.constrained_molecules]
+        starts = [pool_set.smiles[i] for i in order]
+        source = f"the {len(starts)} lowest-pLogP of {len(pool_set)} molecules of {pool_set.source}"
+        constrained_env = replace(env, max_steps=config.constrained_steps)
+        constrained = rl("plogp-gcpn-constrained", "plogp", True, config.constrained_iterations,
+                         with_env(runs["plogp/gcpn"].policy, constrained_env), starts=starts)
         candidates = evaluate.constrained_candidates(constrained.policy, starts, config.constrained_samples,
                                                      config.constrained_steps,
                                                      seed=derive_seed(seed, "sample/constrained"))
-        outcome = {delta: ConstrainedOutcome(r["improvement"], r["improvement_std"], r["similarity"], r["success"])
+        outcome = {delta: ConstrainedOutcome(r["improvement"], r["improvement_all"], r["improvement_std"],
+                                             r["similarity"], r["success"], r["examples"])
                    for delta, r in evaluate.constrained_metrics(candidates, list(config.deltas)).items()}
 
         return GCPNResult(
@@ -372,10 +429,12 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
             expert_pairs=len(expert), bc_losses=tuple(bc_losses), untrained=untrained_summary,
             pretrained=pretrained_summary,
             histories={key: tuple(dict(row) for row in trainer.history) for key, trainer in runs.items()},
-            final={key: summarise(smiles, train) for key, smiles in final_smiles.items()},
+            final={key: summarise(smiles, mols.novelty_reference) for key, smiles in final_smiles.items()},
             tops=tops, pool_sizes=pool_sizes, generation=generation,
             train_qed=tuple(train_scores["qed"]), train_plogp=tuple(train_scores["plogp"]),
             train_sa=tuple(rewards.sa_score(s) for s in train[:1000]),
             targeting=targeting, constrained=outcome,
-            constrained_start_plogp=tuple(float(test_plogp[i]) for i in order), config=config,
+            constrained_start_plogp=tuple(float(pool_plogp[i]) for i in order), constrained_source=source,
+            filter_pass=filter_pass, verdicts=verdicts, mask_histories=mask_histories,
+            num_reference=len(mols.novelty_reference), config=config,
         )

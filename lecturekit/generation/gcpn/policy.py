@@ -91,6 +91,8 @@ def make_batch(bonds: np.ndarray | Tensor, types: np.ndarray | Tensor, n_atoms: 
     adj = torch.stack([(full == r).float() for r in (1, 2, 3)], 1)
     max_v = torch.where(node, valence[all_types.clamp(min=0)], torch.zeros_like(all_types))
     free = max_v - full.sum(-1)
+    if not config.mask_valence:  # every node may take any bond order; the environment rejects the excess
+        free = torch.where(node, torch.full_like(free, 3), torch.zeros_like(free))
     open_node = node & (free > 0)
     scaffold_ok = torch.zeros(b, n, dtype=torch.bool)
     scaffold_ok[:, a:] = full_slots[:, None]

@@ -16,7 +16,7 @@ PPO loss (Schulman et al. 2017), ratio ``rho = exp(log pi(a|s) - log pi_old(a|s)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -80,11 +80,14 @@ def _stack_histories(histories: list[tuple[np.ndarray, ...]]) -> tuple[Tensor, .
 def expert_episodes(smiles: list[str], config: EnvConfig, rng: np.random.Generator) -> Episodes:
     """Behaviour-cloning data: one random connected-subgraph trajectory per molecule.
 
-    Stop actions that the environment would reject (fewer than ``min_atoms`` atoms) are dropped,
-    and molecules needing more than ``max_steps`` actions are skipped.
+    Stop actions that the environment would reject (fewer than ``min_atoms`` atoms) or not honour
+    (before ``min_steps`` actions) are dropped, and molecules needing more than ``max_steps`` actions
+    are skipped.
     """
     from lecturekit.generation.gcpn.expert import replay
 
+    min_steps = config.min_steps
+    config = replace(config, min_steps=0)  # replay must honour the expert's stop wherever it comes
     histories, rows = [], []
     for smi in smiles:
         actions = trajectory(smi, config, rng)
@@ -95,7 +98,7 @@ def expert_episodes(smiles: list[str], config: EnvConfig, rng: np.random.Generat
         histories.append(env.history())
         n_final = env.n_atoms
         for t, a in enumerate(actions):
-            if a.stop and n_final < config.min_atoms:
+            if a.stop and (n_final < config.min_atoms or t < min_steps):
                 continue
             rows.append((e, t, a.first, a.second, a.bond, a.stop))
     if not rows:

@@ -4,7 +4,9 @@
 paper's RL stage; each iteration:
 
 1. roll out ``num_envs`` episodes with the current policy;
-2. rewards: environment step rewards, ``reward_fn(final SMILES)`` on the last step, and, when
+2. rewards: environment step rewards, ``reward_fn(final SMILES)`` on the last step (plus
+   ``reward_fn.terminal(final SMILES)`` when the reward has such terms: the paper's validity reward
+   and filter penalties, see :class:`rewards.TaskReward`), and, when
    ``adversarial``, ``w_step (2D(s_{t+1}) - 1)`` on every step and ``w_final (2D(s_T) - 1)`` at the end.
    With ``shaping`` the property reward is paid step by step as the potential difference
    ``reward_fn(s_{t+1}) - reward_fn(s_t)`` (Ng et al. 1999): it sums to ``reward_fn(s_T) - reward_fn(s_0)``,
@@ -59,10 +61,11 @@ def episodes_hash(episodes: Episodes) -> str:
 
 
 def reward_identity(reward_fn: RewardFn) -> dict[str, Any]:
-    """What names a reward in a checkpoint signature: a :class:`TaskReward`'s task, scale and invalid
-    reward, or the ``name`` attribute (else the qualified name) of another callable."""
+    """What names a reward in a checkpoint signature: a :class:`TaskReward`'s task, scale, invalid
+    reward, terminal terms and targeting form, or the ``name`` attribute (else the qualified name) of another callable."""
     if isinstance(reward_fn, TaskReward):
-        return {"task": reward_fn.task, "scale": reward_fn.scale, "invalid": reward_fn.invalid}
+        return {"task": reward_fn.task, "scale": reward_fn.scale, "invalid": reward_fn.invalid,
+                "paper_terms": reward_fn.paper_terms, "target_form": reward_fn.target_form}
     name = getattr(reward_fn, "name", None)
     if isinstance(name, str) and name:
         return {"name": name}
@@ -255,6 +258,9 @@ class Trainer:
             reward += after - before
         else:
             reward[last] += torch.from_numpy(final[ep.episode[last].numpy()])
+        terminal = getattr(self.reward_fn, "terminal", None)
+        if terminal is not None:  # the paper's validity reward and filter penalties, final molecules only
+            reward[last] += torch.from_numpy(np.asarray(terminal(smiles), dtype=np.float32)[ep.episode[last].numpy()])
         if cfg.adversarial:
             with torch.no_grad():
                 d_next = self.disc.reward(states_at(ep, ep.episode, ep.t + 1, self.env_config))
