@@ -29,9 +29,9 @@ def test_runs_seeds_and_writes_intervals(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
     with pytest.raises(SystemExit, match="unknown application"):
         seeds.run("nope", [0], "quick")
-    out = seeds.run("decagon", [0, 1], "quick")
+    out = seeds.run("decagon-leak", [0, 1], "quick")
     payload = json.loads(out.read_text())
-    assert out == tmp_path / "experiments" / "decagon-quick.json"
+    assert out == tmp_path / "experiments" / "decagon-leak-quick.json"
     assert payload["seeds"] == [0, 1] and payload["config"]
-    row = next(m for m in payload["metrics"] if m["method"] == "decagon" and m["metric"] == "auroc/degree-matched")
+    row = next(m for m in payload["metrics"] if m["method"] == "decagon-leaky-split" and m["metric"] == "auroc/degree-matched")
     assert len(row["values"]) == 2 and row["ci95"][0] <= row["mean"] <= row["ci95"][1]

@@ -39,18 +39,6 @@ def test_config_is_frozen_and_profiles_are_replacements_of_the_course():
         assert dataclasses.replace(COURSE, **changed) == profile and changed
 
 
-def test_profiles_keep_the_sizes_of_config_py():
-    from legacy_sizes import legacy_sizes
-
-    for name in ("quick", "course", "full"):
-        old, new = legacy_sizes("gcpn", name), PROFILES.get(name)
-        for key, value in old.items():
-            if key == "seed":  # now the seeds of run_seeds
-                assert new.seeds == (value,)
-            else:
-                assert getattr(new, key) == value, (name, key)
-
-
 def _values(result: GCPNResult) -> list:
     return [(r.method, r.metric, r.value) for r in result.rows()] + [result.tops, result.histories]
 
@@ -100,3 +88,12 @@ def test_versus_words_follow_the_numbers():
     assert discussion.versus([0.94], [0.93]) == "beats"
     assert discussion.versus([0.94, 0.95, 0.96], [0.93, 0.94, 0.95]).startswith("beats (")
     assert discussion.versus([0.94, 0.92, 0.96], [0.93, 0.94, 0.95]).startswith("cannot be told apart from")
+
+
+def test_profiles_follow_the_papers_protocol_where_issue_14_asks():
+    """≥ 256 samples per targeting window, the paper's four δ, 800 starts at full scale, 20-action episodes."""
+    for profile in (PROFILES.course, PROFILES.full):
+        assert profile.target_samples >= 256
+        assert tuple(profile.deltas) == (0.0, 0.2, 0.4, 0.6)
+        assert profile.constrained_steps == 20
+    assert PROFILES.full.constrained_molecules == 800 and PROFILES.full.test_molecules is None

@@ -245,7 +245,7 @@ SWEEP_HEADLINE = (("gcpn", "qed-top1"), ("pretrained", "qed-top1"), ("gcpn", "qe
 
 
 def seed_sweep(path) -> str:
-    """Markdown of the headline metrics of ``experiments/gcpn_seeds.py``'s output at ``path`` (mean and
+    """Markdown of the headline metrics of the output of ``python -m experiments.seeds gcpn`` at ``path`` (mean and
     95 % interval over its seeds), or how to produce it when the file is missing."""
     import json
     from pathlib import Path
@@ -253,7 +253,7 @@ def seed_sweep(path) -> str:
     path = Path(path)
     if not path.is_file():
         return (f"No seed sweep yet for this profile (`{path}` is missing). Run "
-                "`python -m experiments.gcpn_seeds --seeds 0-2 --profile <profile>` to get the headline numbers "
+                "`python -m experiments.seeds gcpn --seeds 0-2 --profile <profile>` to get the headline numbers "
                 "over three seeds; this notebook then shows them here.")
     payload = json.loads(path.read_text())
     by_key = {(m["method"], m["metric"]): m for m in payload["metrics"]}

@@ -83,7 +83,7 @@ class GCPNExperiment:
     constrained_iterations: int = 4
     deltas: tuple[float, ...] = tuple(PAPER_CONSTRAINED)  # the paper's similarity thresholds
     windows: tuple[str, ...] = tuple(PAPER_TARGETING)  # the paper's targeting windows
-    seeds: tuple[int, ...] = (0,)  # one seed in the notebook (10-minute budget); experiments/gcpn_seeds.py runs three
+    seeds: tuple[int, ...] = (0,)  # one seed in the notebook (10-minute budget); `python -m experiments.seeds gcpn --seeds 0-2` runs three
     checkpoint_dir: str | None = "06_gcpn/course"  # under build/checkpoints; None: no checkpoints
     overwrite_checkpoints: bool = False  # True: retrain runs whose checkpoint belongs to another run
 
