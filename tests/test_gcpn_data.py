@@ -109,3 +109,18 @@ def test_moses_reference_holds_canonical_smiles_of_the_whole_split():
     first = data.load_moses("train", limit=300)
     # novelty compares canonical SMILES with the file's strings: both must be the same form
     assert all(s in reference for s in first.smiles)
+
+
+@pytest.mark.parametrize("loader", ["load_zinc250k", "load_smiles_file"])
+def test_user_smiles_files_with_bad_bytes_or_fake_gzip_are_refused_naming_the_file(tmp_path, loader):
+    from lecturekit.data.errors import DataFormatError
+
+    load = getattr(data, loader)
+    fake = tmp_path / "starts.smi.gz"
+    fake.write_text("CCO\nc1ccccc1\n")
+    with pytest.raises(DataFormatError, match=r"starts\.smi\.gz.*not gzip"):
+        load(fake)
+    latin = tmp_path / "starts.smi"
+    latin.write_bytes(b"CCO\nCC\xe9O\n")
+    with pytest.raises(DataFormatError, match=r"starts\.smi, line 2"):
+        load(latin)

@@ -89,6 +89,12 @@ def decode_text(data: bytes, path: Path, encoding: str = "utf-8") -> str:
         ) from None
 
 
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The whole file as text (gunzipped when named ``.gz``), strictly: see :func:`read_bytes` and
+    :func:`decode_text`. Used by the SMILES-list loaders of notebook 06."""
+    return decode_text(read_bytes(path), path, encoding)
+
+
 @dataclass(frozen=True)
 class Table:
     """A delimited file read as strings.

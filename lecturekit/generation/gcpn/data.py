@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 from rdkit import Chem, RDLogger
 
+from lecturekit.data.errors import read_text
+
 AtomType = tuple[str, int]  # (element symbol, formal charge)
 
 #: The seven element types of MOSES (no charges in MOSES).
@@ -329,8 +331,8 @@ def load_zinc250k(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ZINC250k file {path} does not exist")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", newline="") as handle:
+    # strict decoding: a fake .gz or a non-UTF-8 byte is an error naming the file (and the line)
+    with io.StringIO(read_text(path), newline="") as handle:
         first = handle.readline()
         handle.seek(0)
         looks_csv = "," in first or path.name.lower().endswith((".csv", ".csv.gz"))
@@ -354,8 +356,7 @@ def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"SMILES file {path} does not exist")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as handle:
+    with io.StringIO(read_text(path)) as handle:
         # one item per line (blank and comment lines as empty items) so item numbers are line numbers
         items = [("" if not line.split() or line.lstrip().startswith("#") else line.split()[0]) for line in handle]
     if not any(items):
