@@ -5,9 +5,11 @@
   walk steps/s (the issue asks for >= 50x).
 * ``sampler_scaling``: seconds per sampled target on pinboard worlds of 10k / 100k pins (1M with
   ``--full``); about constant per target means the cost of sampling every node grows linearly.
-* ``inference``: layer-wise (each embedding once) vs per-node recomputation of every item's K-hop
-  tree, same model and neighbourhood table: wall time (per-node extrapolated from a subset at 100k)
-  and computed-embedding counts, at 10k and 100k pins.
+* ``inference``: layer-wise with each node's message computed once per layer and gathered, vs
+  layer-wise recomputing a neighbour's message wherever it appears, vs per-node recomputation of every
+  item's K-hop tree, same model and neighbourhood table: wall time (per-node extrapolated from a
+  subset), computed-embedding counts and the matrix-multiply work (multiplications of the dense
+  products) of each scheme, at 10k and 100k pins.
 * ``retrieval``: faiss HNSW vs exact ``IndexFlatIP`` over 100k (and 1M with ``--full``) clustered
   64-d unit vectors: query speed ratio and recall@10.
 
@@ -125,6 +127,10 @@ def bench_scaling(sizes: list[int], targets: int) -> list[dict[str, Any]]:
 
 
 def bench_inference(sizes: list[int], subset: int) -> list[dict[str, Any]]:
+    """Three schemes on one model and table: layer-wise with each node's message ``ReLU(Q h + q)``
+    computed once per layer and gathered (``shared``), layer-wise recomputing a neighbour's message for
+    every neighbourhood it appears in (``recompute``, the earlier scheme), and per-node K-hop trees
+    (extrapolated from ``subset`` pins). Work = multiplications of the dense matrix products."""
     rows = []
     for n in sizes:
         world = make_pinboard(n, seed=0)
@@ -134,17 +140,31 @@ def bench_inference(sizes: list[int], subset: int) -> list[dict[str, Any]]:
         torch.manual_seed(0)
         model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=64, out_dim=64))
         t0 = time.perf_counter()
-        layerwise = layerwise_embeddings(model, x, table)
-        lw_s = time.perf_counter() - t0
+        shared = layerwise_embeddings(model, x, table)
+        shared_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        recompute = layerwise_embeddings(model, x, table, share_messages=False)
+        recompute_s = time.perf_counter() - t0
         part = torch.arange(min(subset, n))
         t0 = time.perf_counter()
         pernode = pernode_embeddings(model, x, table, part)
-        pn_s = (time.perf_counter() - t0) * n / len(part)
-        same = float((layerwise.embeddings[part] - pernode.embeddings).abs().max())
-        rows.append({"num_pins": n, "layerwise_seconds": lw_s, "pernode_seconds_est": pn_s, "time_ratio": pn_s / lw_s,
-                     "layerwise_computed": layerwise.computed_embeddings,
-                     "pernode_computed_est": pernode.computed_embeddings * n / len(part),
-                     "pernode_subset": len(part), "max_abs_difference": same})  # fmt: skip
+        scale = n / len(part)
+        pn_s = (time.perf_counter() - t0) * scale
+        same = float((shared.embeddings[part] - pernode.embeddings).abs().max())
+        same_recompute = float((shared.embeddings - recompute.embeddings).abs().max())
+        rows.append({"num_pins": n, "layerwise_seconds": shared_s, "layerwise_recompute_seconds": recompute_s,
+                     "pernode_seconds_est": pn_s, "time_ratio": pn_s / shared_s,
+                     "time_ratio_recompute_vs_shared": recompute_s / shared_s,
+                     "layerwise_computed": shared.computed_embeddings,
+                     "pernode_computed_est": pernode.computed_embeddings * scale,
+                     "layerwise_matmul_multiplies": shared.matmul_multiplies,
+                     "layerwise_recompute_matmul_multiplies": recompute.matmul_multiplies,
+                     "pernode_matmul_multiplies_est": pernode.matmul_multiplies * scale,
+                     "matmul_work_ratio_recompute_vs_shared": recompute.matmul_multiplies / shared.matmul_multiplies,
+                     "matmul_work_ratio_pernode_vs_shared": pernode.matmul_multiplies * scale / shared.matmul_multiplies,
+                     "pooling_multiplies": shared.pooling_multiplies,
+                     "pernode_subset": len(part), "max_abs_difference": same,
+                     "max_abs_difference_recompute": same_recompute})  # fmt: skip
     return rows
 
 

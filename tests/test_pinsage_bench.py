@@ -19,7 +19,14 @@ def test_bench_smoke(tmp_path, monkeypatch) -> None:
     assert saved["sampler"]["speedup"] == result["sampler"]["speedup"] > 1
     assert all(v > 0 for k, v in result["sampler"].items() if k.startswith("floor_ns_"))
     assert result["inference"][0]["max_abs_difference"] < 1e-4
-    assert result["inference"][0]["pernode_computed_est"] > result["inference"][0]["layerwise_computed"]
+    inference = result["inference"][0]
+    assert inference["pernode_computed_est"] > inference["layerwise_computed"]
+    assert inference["max_abs_difference_recompute"] < 1e-5
+    assert inference["pernode_matmul_multiplies_est"] > inference["layerwise_recompute_matmul_multiplies"]
+    assert inference["layerwise_recompute_matmul_multiplies"] > inference["layerwise_matmul_multiplies"] > 0
+    assert inference["matmul_work_ratio_recompute_vs_shared"] == (
+        inference["layerwise_recompute_matmul_multiplies"] / inference["layerwise_matmul_multiplies"])
+    assert saved["inference"][0]["layerwise_matmul_multiplies"] == inference["layerwise_matmul_multiplies"]
     assert result["retrieval"][0]["exact_recall_at_10"] == 1.0
 
 

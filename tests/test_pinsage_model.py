@@ -98,7 +98,7 @@ def test_layerwise_pernode_and_minibatch_inference_agree() -> None:
     layerwise = layerwise_embeddings(model, x, table, chunk_size=17)
     pernode = pernode_embeddings(model, x, table, batch_size=13)
     batch = BlockBuilder(80, 2).build(torch.arange(80), table)
-    minibatch = model.embed_targets(batch, x)
+    minibatch = model.embed_targets(batch, x, sampler.item_degree)
     assert torch.allclose(layerwise.embeddings, pernode.embeddings, atol=1e-5)
     assert torch.allclose(layerwise.embeddings, minibatch, atol=1e-5)
     assert layerwise.computed_embeddings == 2 * 80

@@ -50,18 +50,30 @@ class PinSageConv(MessagePassing):
 
         Returns ``(n_dst, out_dim)``; destination ``i`` is source ``i``.
         """
-        n_dst, n_src = nbr.shape[0], h_src.shape[0]
+        return self.combine(h_src[: nbr.shape[0]], self.neighbor_messages(h_src), nbr, weight)
+
+    def neighbor_messages(self, h: Tensor) -> Tensor:
+        """``ReLU(Q h + q)`` of each row: what a node sends to every node that has it as a neighbour."""
+        return F.relu(self.Q(h))
+
+    def combine(self, h_dst: Tensor, messages: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
+        """Pool the precomputed ``messages`` (``(n_src, hidden_dim)``) of each destination's neighbours
+        (``nbr``: ``(n_dst, T)`` rows of ``messages``, -1 pad) and combine with ``h_dst``.
+
+        Split from :meth:`forward` so that layer-wise inference computes every node's message once per
+        layer and gathers it for each node that has it as a neighbour (the MapReduce idea).
+        """
+        n_dst, n_src = nbr.shape[0], messages.shape[0]
         valid = nbr >= 0
         dst = torch.arange(n_dst).unsqueeze(1).expand_as(nbr)[valid]
-        msg = F.relu(self.Q(h_src))
         if self.pooling == "max":
             edge_index = torch.stack([nbr[valid], dst])
-            n = self.propagate(edge_index, x=(msg, None), edge_weight=weight[valid], size=(n_src, n_dst))
+            n = self.propagate(edge_index, x=(messages, None), edge_weight=weight[valid], size=(n_src, n_dst))
         else:  # a weighted sum is a sparse (n_dst x n_src) @ (n_src x hidden) product: fused, no per-edge copies
             index = torch.stack([dst, nbr[valid]])
             adj_t = torch.sparse_coo_tensor(index, weight[valid], (n_dst, n_src), check_invariants=False)
-            n = self.propagate(adj_t.coalesce(), x=(msg, None), edge_weight=None, size=(n_src, n_dst))
-        z = F.relu(self.W(torch.cat([h_src[:n_dst], n], dim=1)))
+            n = self.propagate(adj_t.coalesce(), x=(messages, None), edge_weight=None, size=(n_src, n_dst))
+        z = F.relu(self.W(torch.cat([h_dst, n], dim=1)))
         return F.normalize(z, dim=1) if self.normalize else z
 
     def message(self, x_j: Tensor, edge_weight: Tensor | None) -> Tensor:

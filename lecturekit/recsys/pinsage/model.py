@@ -1,7 +1,14 @@
 """The PinSage model: K importance-pooling convolutions + the final dense layers (notebooks 02, 03).
 
-    h^0 = x (item features);  h^k = PinSageConv_k(h^{k-1}) for k = 1..K
-    z   = G2 ReLU(G1 h^K + g),  returned L2-normalised (scores are dot products = cosines)
+    x   = [features || log(1 + degree)]   (the paper's inputs: visual + annotation + log degree)
+    h^0 = x;  h^k = PinSageConv_k(h^{k-1}) for k = 1..K
+    z   = G2 ReLU(G1 h^K + g) + R x,  returned L2-normalised (scores are dot products = cosines)
+
+The degree is the item's degree in the graph the neighbourhoods come from (the training graph in
+training; a grown graph at inference, where a new pin has its new saves). ``R x`` is a residual
+feature path: an item without neighbours (a new pin) still gets an embedding that is a learned
+projection of its own features, instead of whatever the head makes of an empty neighbourhood.
+Both are on by default (:class:`PinSageConfig`); switched off, the model is the plain one above.
 """
 
 from __future__ import annotations
@@ -21,11 +28,15 @@ class PinSageConfig:
     """Architecture of :class:`PinSage`.
 
     Attributes:
-        in_dim: item feature dimension.
+        in_dim: item feature dimension (without the degree column, which the model appends).
         hidden_dim: width of the convolutions (messages and outputs).
         out_dim: embedding dimension.
         num_layers: K convolutions.
         pooling: ``"importance"`` (PinSage) | ``"mean"`` (GraphSAGE mean) | ``"max"``.
+        log_degree_input: append ``log(1 + degree)`` to the input features (the paper's third input);
+            the degree must then be passed to :meth:`PinSage.forward`.
+        residual: add ``R x`` (a projection of the item's own inputs) to the embedding before the
+            normalisation, so an empty neighbourhood still gives a feature-based embedding.
     """
 
     in_dim: int
@@ -33,6 +44,8 @@ class PinSageConfig:
     out_dim: int = 64
     num_layers: int = 2
     pooling: str = "importance"
+    log_degree_input: bool = True
+    residual: bool = True
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -41,19 +54,25 @@ class PinSageConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"PinSageConfig.{name} must be >= 1, got {getattr(self, name)!r}")
 
+    @property
+    def input_dim(self) -> int:
+        """Width of the model's input ``x`` (features plus the degree column when it is on)."""
+        return self.in_dim + int(self.log_degree_input)
+
 
 class PinSage(nn.Module):
-    """K :class:`PinSageConv` layers and the dense head ``G2 ReLU(G1 z + g)``."""
+    """K :class:`PinSageConv` layers and the dense head ``G2 ReLU(G1 z + g)`` (+ ``R x``)."""
 
     def __init__(self, config: PinSageConfig) -> None:
         super().__init__()
         self.config = config
-        dims = [config.in_dim] + [config.hidden_dim] * config.num_layers
+        dims = [config.input_dim] + [config.hidden_dim] * config.num_layers
         self.convs = nn.ModuleList(
             PinSageConv(dims[k], config.hidden_dim, dims[k + 1], config.pooling) for k in range(config.num_layers)
         )
         self.G1 = nn.Linear(config.hidden_dim, config.hidden_dim)
         self.G2 = nn.Linear(config.hidden_dim, config.out_dim)
+        self.R = nn.Linear(config.input_dim, config.out_dim, bias=False) if config.residual else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -61,22 +80,52 @@ class PinSage(nn.Module):
             conv.reset_parameters()
         self.G1.reset_parameters()
         self.G2.reset_parameters()
+        if self.R is not None:
+            self.R.reset_parameters()
 
-    def head(self, h: Tensor) -> Tensor:
-        """The final dense layers, L2-normalised."""
-        return F.normalize(self.G2(F.relu(self.G1(h))), dim=1)
+    def inputs(self, features: Tensor, nodes: Tensor, degree: Tensor | None = None,
+               isolated: Tensor | None = None) -> Tensor:  # fmt: skip
+        """The input rows ``x`` of ``nodes``: ``features[nodes]``, with ``log(1 + degree)`` appended when
+        :attr:`PinSageConfig.log_degree_input` is on (``isolated`` ids count as degree 0: new pins)."""
+        if features.ndim != 2 or features.shape[1] != self.config.in_dim:
+            raise ValueError(f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}")
+        x = features[nodes]
+        if not self.config.log_degree_input:
+            return x
+        if degree is None:
+            raise ValueError(
+                "argument 'degree' is required: the model has log_degree_input=True (pass the item degrees of "
+                "the graph the neighbourhoods come from, e.g. sampler.item_degree)"
+            )
+        if degree.shape != (features.shape[0],):
+            raise ValueError(f"argument 'degree' must have shape ({features.shape[0]},), got {tuple(degree.shape)}")
+        d = degree[nodes].to(x.dtype)
+        if isolated is not None and isolated.numel():
+            d = torch.where(torch.isin(nodes, isolated), torch.zeros_like(d), d)
+        return torch.cat([x, torch.log1p(d).unsqueeze(1)], dim=1)
+
+    def head(self, h: Tensor, x: Tensor | None = None) -> Tensor:
+        """The final dense layers (plus the residual ``R x`` of the same rows' inputs), L2-normalised."""
+        z = self.G2(F.relu(self.G1(h)))
+        if self.R is not None:
+            if x is None:
+                raise ValueError("argument 'x' is required: the model has residual=True (pass the rows' inputs)")
+            z = z + self.R(x)
+        return F.normalize(z, dim=1)
 
     def conv(self, layer: int, h_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
         return self.convs[layer](h_src, nbr, weight)
 
-    def forward(self, batch: MiniBatch, features: Tensor) -> Tensor:
-        """Embeddings ``(n_out, out_dim)`` of ``batch.output_nodes`` from ``features[batch.nodes]``."""
-        h = features[batch.nodes]
+    def forward(self, batch: MiniBatch, features: Tensor, degree: Tensor | None = None) -> Tensor:
+        """Embeddings ``(n_out, out_dim)`` of ``batch.output_nodes`` from ``features[batch.nodes]``
+        (and ``degree[batch.nodes]``, required when :attr:`PinSageConfig.log_degree_input` is on)."""
+        x = self.inputs(features, batch.nodes, degree, batch.isolated)
+        h = x
         for layer, block in enumerate(batch.blocks):
             h = self.conv(layer, h, block.nbr, block.weight)
-        return self.head(h)
+        return self.head(h, x[: h.shape[0]])
 
     @torch.no_grad()
-    def embed_targets(self, batch: MiniBatch, features: Tensor) -> Tensor:
+    def embed_targets(self, batch: MiniBatch, features: Tensor, degree: Tensor | None = None) -> Tensor:
         """Embeddings of the requested targets, in request order."""
-        return self(batch, features)[batch.target_index]
+        return self(batch, features, degree)[batch.target_index]

@@ -7,7 +7,14 @@ negatives and their K-hop computation graph, while the main process trains on th
 Neighbourhoods: ``neighborhoods="epoch"`` (default) resamples every item's neighbourhood once per
 epoch into a :class:`~lecturekit.recsys.pinsage.batching.NeighborTable` (cheap on a laptop: the
 walks of an item are shared by all steps of the epoch); ``"step"`` samples fresh walks for every
-step's computation graph, exactly as in the paper.
+step's computation graph, exactly as in the paper. Several models trained on one graph share the
+per-epoch tables through :class:`EpochNeighborhoods` (same tables as without it, walked once).
+
+Faithful and leak-free: a training pair's two pins are kept out of each other's whole receptive field
+(every layer, also through neighbours: :meth:`~lecturekit.recsys.pinsage.batching.BlockBuilder.build`);
+the model reads the log degree of the TRAINING graph (``sampler.item_degree``) beside the features; and
+with probability ``config.neighborhood_dropout`` a query is shown as a new pin (no neighbours at any
+layer, degree 0), so that pins without saves are not only ever random negatives.
 
 Randomness: training owns its streams. Each epoch's walks come from a generator derived from
 ``config.seed`` and the epoch and passed to the walk call (the caller's sampler is never reseeded
@@ -55,7 +62,12 @@ Runs inside the DataLoader workers: it must not depend on the model being traine
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings of :func:`train_pinsage` (frozen: a run cannot be edited halfway)."""
+    """Optimisation settings of :func:`train_pinsage` (frozen: a run cannot be edited halfway).
+
+    ``neighborhood_dropout``: probability that a training query is treated as a pin without saves in
+    its step (see :meth:`~lecturekit.recsys.pinsage.batching.BlockBuilder.build`'s ``isolate``); 0 turns
+    it off. Drawn from its own stream, so the pair order and negatives do not depend on it.
+    """
 
     epochs: int = 5
     batch_size: int = 256
@@ -69,10 +81,16 @@ class TrainConfig:
     hard_weight: float = 1.0
     seed: int = 0
     checkpoint: str | Path | None = None
+    # Share of each step's queries shown as new pins (empty neighbourhood at every layer, degree 0, in
+    # nobody's neighbourhood): isolated pins then also occur as queries with positives, not only as random
+    # negatives, so "no neighbours => unrelated" is no shortcut; about the share of new pins a model serves.
+    neighborhood_dropout: float = 0.15
 
     def __post_init__(self) -> None:
         if self.neighborhoods not in ("epoch", "step"):
             raise ValueError(f"TrainConfig.neighborhoods must be 'epoch' or 'step', got {self.neighborhoods!r}")
+        if not 0.0 <= float(self.neighborhood_dropout) < 1.0:
+            raise ValueError(f"TrainConfig.neighborhood_dropout must be in [0, 1), got {self.neighborhood_dropout!r}")
         for name in ("epochs", "batch_size", "num_negatives"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
@@ -116,6 +134,7 @@ class PairBatch:
     positives: Tensor
     num_negatives: int
     num_hard: int
+    isolated: Tensor | None = None
 
 
 class PairBatches(IterableDataset):
@@ -155,6 +174,8 @@ class PairBatches(IterableDataset):
         order = torch.randperm(self.pairs.shape[0], generator=torch.Generator().manual_seed(seed))
         builder = BlockBuilder(self.num_items, self.num_layers)
         gen = torch.Generator().manual_seed(seed * 64 + worker + 1)
+        # Its own stream: turning neighbourhood dropout on or off leaves the order and negatives as they were.
+        dropout_gen = torch.Generator().manual_seed((seed * 64 + worker) ^ 0x5DEECE66D)
         for step in range(worker, self.num_steps, workers):
             pairs = self.pairs[order[step * self.config.batch_size : (step + 1) * self.config.batch_size]]
             q, p = pairs[:, 0], pairs[:, 1]
@@ -165,9 +186,12 @@ class PairBatches(IterableDataset):
                 if hard.ndim != 2 or hard.shape[0] != q.numel():
                     raise ValueError(f"negative_sampler must return ({q.numel()}, H) ids, got {tuple(hard.shape)}")
             targets = torch.cat([q, p, neg, hard.reshape(-1)])
-            exclude = torch.cat([pairs, pairs.flip(1)])  # a pair never sees each other: no leakage
-            graph = builder.build(targets, neighbors, exclude)
-            yield PairBatch(graph, q, p, neg.numel(), hard.shape[1])
+            exclude = torch.cat([pairs, pairs.flip(1)])  # a pair never sees each other, at any layer: no leakage
+            isolated = None
+            if self.config.neighborhood_dropout > 0:
+                isolated = q[torch.rand(q.numel(), generator=dropout_gen) < self.config.neighborhood_dropout]
+            graph = builder.build(targets, neighbors, exclude, isolate=isolated)
+            yield PairBatch(graph, q, p, neg.numel(), hard.shape[1], graph.isolated)
 
 
 def _unbatched(item: PairBatch) -> PairBatch:
@@ -175,8 +199,9 @@ def _unbatched(item: PairBatch) -> PairBatch:
     return item
 
 
-def _loss(model: PinSage, features: Tensor, item: PairBatch, config: TrainConfig, loss_fn: Callable | None = None) -> Tensor:
-    z = model(item.graph, features)[item.graph.target_index]
+def _loss(model: PinSage, features: Tensor, item: PairBatch, config: TrainConfig, loss_fn: Callable | None = None,
+          degree: Tensor | None = None) -> Tensor:  # fmt: skip
+    z = model(item.graph, features, degree)[item.graph.target_index]
     b = item.queries.numel()
     zq, zp = z[:b], z[b : 2 * b]
     zn = z[2 * b : 2 * b + item.num_negatives]
@@ -189,6 +214,37 @@ def epoch_walks(config: TrainConfig, epoch: int) -> torch.Generator:
     """The stream of epoch ``epoch``'s neighbourhood walks: a function of ``config.seed`` and the epoch only
     (so epoch ``e`` of a resumed or longer run walks exactly as in the original run)."""
     return torch.Generator().manual_seed(config.seed * 7919 + epoch)
+
+
+class EpochNeighborhoods:
+    """Neighbourhoods resampled every epoch, sampled once and shared by all models trained on one graph.
+
+    ``for_epoch(e)`` (also ``tables[e]``) is the :class:`NeighborTable` of epoch ``e``, walked from
+    :func:`epoch_walks` of ``seed``: passed as ``train_pinsage(..., neighbor_tables=...)`` with
+    ``config.seed == seed`` a run trains exactly as without tables (where each epoch samples its own
+    table), while the walks are paid once for several models. Epoch tables are cached (memory: one
+    ``(num_items, T)`` table per epoch seen); ``tables[0]`` is the fixed table for inference.
+    """
+
+    def __init__(self, sampler: RandomWalkSampler, pooling: str, seed: int) -> None:
+        self.sampler, self.pooling, self.seed = sampler, pooling, int(seed)
+        self._tables: dict[int, NeighborTable] = {}
+
+    def for_epoch(self, epoch: int) -> NeighborTable:
+        if epoch not in self._tables:
+            walks = epoch_walks(TrainConfig(seed=self.seed), epoch)
+            sample = functools.partial(neighbor_fn(self.sampler, self.pooling), generator=walks)
+            self._tables[epoch] = NeighborTable(sample, self.sampler.num_items)
+        return self._tables[epoch]
+
+    def __getitem__(self, epoch: int) -> NeighborTable:
+        return self.for_epoch(epoch)
+
+    def identity(self) -> dict[str, Any]:
+        """What the tables are a function of (for a checkpoint signature)."""
+        walks = {k: getattr(self.sampler, k) for k in ("num_walks", "walk_length", "restart_prob", "top_t")}
+        graph = checkpoints.content_hash(self.sampler.item_ptr, self.sampler.item_users)
+        return {"epoch_neighborhoods": {"pooling": self.pooling, "seed": self.seed, "walks": walks, "graph": graph}}
 
 
 # The model and training code whose bytes a checkpoint's signature hashes (a code change refuses resume).
@@ -210,7 +266,9 @@ def _callable_identity(fn: Callable | None, sources: list[Any]) -> Any:
     return {"name": f"{getattr(module, '__name__', '?')}.{name}", "config": plain_config}
 
 
-def _tables_identity(tables: Sequence[NeighborFn] | None) -> Any:
+def _tables_identity(tables: Sequence[NeighborFn] | EpochNeighborhoods | None) -> Any:
+    if isinstance(tables, EpochNeighborhoods):
+        return tables.identity()
     if not tables:
         return None
     out = []
@@ -232,7 +290,7 @@ def run_signature(
     config: TrainConfig,
     *,
     negative_sampler: NegativeSampler | None = None,
-    neighbor_tables: Sequence[NeighborFn] | None = None,
+    neighbor_tables: Sequence[NeighborFn] | EpochNeighborhoods | None = None,
     loss_fn: Callable[..., Tensor] | None = None,
     data_identity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -292,7 +350,7 @@ def train_pinsage(
     negative_sampler: NegativeSampler | None = None,
     eval_fn: Callable[[PinSage, int], dict[str, float]] | None = None,
     progress: bool = True,
-    neighbor_tables: Sequence[NeighborFn] | None = None,
+    neighbor_tables: Sequence[NeighborFn] | EpochNeighborhoods | None = None,
     loss_fn: Callable[..., Tensor] | None = None,
     *,
     data_identity: Mapping[str, Any] | None = None,
@@ -311,8 +369,9 @@ def train_pinsage(
         negative_sampler: optional :data:`NegativeSampler` (notebook 03's hard negatives).
         eval_fn: called as ``eval_fn(model, epoch)`` after each epoch; its dict is stored.
         neighbor_tables: optional precomputed neighbourhood tables (e.g. shared by several models
-            trained on the same graph); epoch ``e`` uses ``neighbor_tables[e % len]``. They must
-            match the model's pooling (:func:`neighbor_fn`).
+            trained on the same graph); epoch ``e`` uses ``neighbor_tables[e % len]`` (a fixed
+            cycle), or, for an :class:`EpochNeighborhoods`, its table of epoch ``e`` (resampled every
+            epoch, as without tables). They must match the model's pooling (:func:`neighbor_fn`).
         loss_fn: replaces :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` (same signature:
             ``(query, positive, negatives, hard_negatives, margin=, hard_weight=)``).
         data_identity: extra fields naming the data in the checkpoint signature (e.g. the world's
@@ -349,10 +408,13 @@ def train_pinsage(
             torch.set_rng_state(state["rng"])
             history, start_epoch = TrainHistory.from_dict(state["history"]), int(state["epoch"]) + 1
         sample = neighbor_fn(sampler, model.config.pooling)
+        degree = sampler.item_degree  # the log-degree input always reads the TRAINING graph
         began = time.perf_counter()
         for epoch in range(start_epoch, config.epochs):
             fresh = config.neighborhoods == "step" and not neighbor_tables
-            if neighbor_tables:
+            if isinstance(neighbor_tables, EpochNeighborhoods):
+                neighbors = neighbor_tables.for_epoch(epoch)
+            elif neighbor_tables:
                 neighbors = neighbor_tables[epoch % len(neighbor_tables)]
             elif fresh:
                 neighbors = sample
@@ -371,7 +433,7 @@ def train_pinsage(
             model.train()
             losses = []
             for item in loader:
-                loss = _loss(model, features, item, config, loss_fn)
+                loss = _loss(model, features, item, config, loss_fn, degree)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
