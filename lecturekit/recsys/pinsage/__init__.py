@@ -15,7 +15,14 @@
 """
 
 from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
-from lecturekit.recsys.pinsage.batching import Block, BlockBuilder, MiniBatch, NeighborTable, tree_batch
+from lecturekit.recsys.pinsage.batching import (
+    Block,
+    BlockBuilder,
+    MiniBatch,
+    NeighborTable,
+    graph_degree,
+    tree_batch,
+)
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
     LookalikeMix,
@@ -45,6 +52,7 @@ from lecturekit.recsys.pinsage.pixie import pixie_scorer, pixie_scores
 from lecturekit.recsys.pinsage.retrieval import EmbeddingIndex
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import (
+    EpochNeighborhoods,
     NegativeSampler,
     TrainConfig,
     TrainHistory,
@@ -58,6 +66,7 @@ __all__ = [
     "Block",
     "BlockBuilder",
     "EmbeddingIndex",
+    "EpochNeighborhoods",
     "GNNRun",
     "InferenceResult",
     "LookalikeMix",
@@ -79,6 +88,7 @@ __all__ = [
     "epoch_walks",
     "evaluate_related",
     "feature_scorer",
+    "graph_degree",
     "item_cf_scorer",
     "layerwise_embeddings",
     "lookalike_mix",
