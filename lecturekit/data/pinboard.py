@@ -338,7 +338,9 @@ def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: i
     (:func:`lecturekit.recsys.pinsage.evaluation.ranking_cutoffs`).
     """
     if k is None:
-        from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs  # lazy: that package imports this module
+        from lecturekit.recsys.pinsage.evaluation import (
+            ranking_cutoffs,  # lazy: that package imports this module
+        )
 
         k = ranking_cutoffs(world.num_pins)[0]
     size = np.bincount(world.pin_cluster, minlength=world.num_clusters)
@@ -489,7 +491,6 @@ def make_pinboard(
     partner_topic = np.where(category_topic % 2 == 0, category_topic + 1, category_topic - 1)
     has_partner = partner_topic < num_topics
     lookalike = np.where(has_partner, partner_topic * categories_per_topic + slot, np.arange(num_categories))
-    visual_group = np.minimum(np.arange(num_categories), lookalike)
 
     # Pins: category sizes vary mildly; ids shuffled so the id says nothing about the category.
     weights = rng.gamma(4.0, 1.0, num_categories)

@@ -35,7 +35,7 @@ from lecturekit.recsys.pinsage.experiment import (
     run_baselines,
     run_movielens_seed,
     run_seed,
-    train_and_embed,
+    train_gnn,
 )
 from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
 from lecturekit.recsys.pinsage.layers import PinSageConv
@@ -97,6 +97,6 @@ __all__ = [
     "run_seed",
     "run_signature",
     "tree_batch",
-    "train_and_embed",
+    "train_gnn",
     "train_pinsage",
 ]
