@@ -10,8 +10,15 @@ import pytest
 import torch
 
 from lecturekit.experiment import check_frozen, collect_rows
-from lecturekit.recsys.pinsage.evaluation import STRATA, RankingResult, evaluate_related, fast_ranks, lookalike_mix, strata
 from lecturekit.recsys.metrics import rank_of_targets
+from lecturekit.recsys.pinsage.evaluation import (
+    STRATA,
+    RankingResult,
+    evaluate_related,
+    fast_ranks,
+    lookalike_mix,
+    strata,
+)
 from lecturekit.recsys.pinsage.experiment import (
     COURSE,
     MOVIELENS_METHODS,
