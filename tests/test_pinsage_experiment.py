@@ -1,4 +1,5 @@
-"""Notebook 02's experiment shape: frozen config and profiles, reproducible run_seed, rows named by the rule."""
+"""Notebook 02's experiments: frozen config and profiles, budget chosen on validation, reproducible
+run_seed over every test pair with strata, the regime map, rows named by the rule."""
 
 from __future__ import annotations
 
@@ -7,27 +8,40 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from legacy_sizes import legacy_sizes
 
 from lecturekit.experiment import check_frozen, collect_rows
-from lecturekit.recsys.pinsage.evaluation import RankingResult, lookalike_mix
+from lecturekit.recsys.metrics import rank_of_targets
+from lecturekit.recsys.pinsage.evaluation import (
+    STRATA,
+    RankingResult,
+    evaluate_related,
+    fast_ranks,
+    lookalike_mix,
+    strata,
+)
 from lecturekit.recsys.pinsage.experiment import (
     COURSE,
-    MIN_NEW_PIN_PAIRS,
     MOVIELENS_METHODS,
     PINBOARD_METHODS,
     PROFILES,
+    REGIME_METHODS,
     MovieLensResult,
     PinSageExperiment,
+    pooled_hits,
+    run_regime_seed,
     run_seed,
+    run_selection,
 )
 from lecturekit.results import METRIC_NAME
 
 torch.set_num_threads(1)
 
 TINY = dataclasses.replace(
-    PROFILES.quick, num_pins=600, test_pairs=60, t_values=(5, 10), detail_seeds=(0,),
-    gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=1, steps_per_epoch=3, hidden_dim=8),
+    PROFILES.quick, num_pins=800,
+    gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8),
+    hard=dataclasses.replace(PROFILES.quick.hard, max_hard=1, num_walks=30),
+    selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2), val_pairs=50),
+    regime=dataclasses.replace(PROFILES.quick.regime, num_pins=600, epochs=1, steps_per_epoch=2, hidden_dim=8),
 )  # fmt: skip
 
 
@@ -40,113 +54,140 @@ def test_config_is_frozen_and_profiles_are_replacements_of_the_course() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         COURSE.gnn.lr = 1.0  # type: ignore[misc]
     assert PROFILES.quick.gnn.num_workers == 0 and PROFILES.course.gnn.num_workers == 1
-
-
-@pytest.mark.parametrize("profile", ["quick", "course", "full"])
-def test_profiles_keep_the_sizes_of_the_old_config_section(profile) -> None:
-    old, new = legacy_sizes("pinsage", profile), PROFILES.get(profile)
-    expected = {
-        "num_pins": new.num_pins, "num_seeds": new.num_seeds, "test_pairs": new.test_pairs,
-        "num_walks": new.walks.num_walks, "walk_length": new.walks.walk_length, "restart_prob": new.walks.restart_prob,
-        "top_t": new.walks.top_t, "t_values": list(new.t_values), "hidden_dim": new.gnn.hidden_dim,
-        "epochs": new.gnn.epochs, "steps_per_epoch": new.gnn.steps_per_epoch, "batch_size": new.gnn.batch_size,
-        "num_negatives": new.gnn.num_negatives, "margin": new.gnn.margin, "lr": new.gnn.lr,
-        "num_workers": new.gnn.num_workers, "pixie_rounds": new.pixie_rounds, "ml_epochs": new.movielens.epochs,
-        "ml_steps_per_epoch": new.movielens.steps_per_epoch,
-    }  # fmt: skip
-    assert {k: old[k] for k in expected} == expected
+    assert COURSE.num_pins == 20_000 and COURSE.selection.t_values == (10, 20, 50)
 
 
 def test_bad_config_values_are_refused_naming_the_field() -> None:
     with pytest.raises(ValueError, match="num_pins"):
         dataclasses.replace(COURSE, num_pins=0)
     with pytest.raises(ValueError, match="t_values"):
-        dataclasses.replace(COURSE, t_values=())
-    with pytest.raises(ValueError, match="test_pairs"):
-        dataclasses.replace(COURSE, test_pairs=2.5)
+        dataclasses.replace(COURSE, selection=dataclasses.replace(COURSE.selection, t_values=()))
+    with pytest.raises(ValueError, match="lr_values"):
+        dataclasses.replace(COURSE, selection=dataclasses.replace(COURSE.selection, lr_values=(0.0,)))
+    with pytest.raises(ValueError, match="feature_fraction"):
+        dataclasses.replace(COURSE, world=dataclasses.replace(COURSE.world, feature_fraction=1.0))
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_seed(TINY, 0, progress=False)
+def selection():
+    return run_selection(TINY, 0, progress=False)
+
+
+@pytest.fixture(scope="module")
+def result(selection):
+    return run_seed(selection.apply(TINY), 0, progress=False)
+
+
+def test_selection_reads_validation_only_and_picks_the_best_curve_point(selection) -> None:
+    assert set(selection.curves) >= {(5, 3e-3), (10, 3e-3)}
+    assert all(len(c) == TINY.gnn.epochs for c in selection.curves.values())
+    best = max(max(c) for c in selection.curves.values())
+    assert max(selection.curves[(selection.top_t, selection.lr)]) == best
+    assert selection.curves[(selection.top_t, selection.lr)][selection.epochs - 1] == best
+    chosen = selection.apply(TINY)
+    assert (chosen.walks.top_t, chosen.gnn.lr, chosen.gnn.epochs) == (selection.top_t, selection.lr, selection.epochs)
+    for row in selection.rows():
+        assert METRIC_NAME.fullmatch(row.metric) and not row.comparable
 
 
 def _fingerprint(result) -> dict:
     out = {m: r.ranks.tolist() for m, r in result.rankings.items()}
-    out.update({f"T={t}": r.ranks.tolist() for t, r in result.t_sweep.items()})
     out["lookalike"] = [dataclasses.astuple(v) for v in result.lookalike.values()]
     return out
 
 
-def test_run_seed_is_reproducible_and_independent_of_global_rng(result) -> None:
-    torch.rand(100)  # a cell before used the global generators
-    np.random.rand(10)
-    torch.manual_seed(12345)
-    again = run_seed(TINY, 0, progress=False)
+def test_run_seed_is_reproducible_and_independent_of_global_rng(result, selection) -> None:
+    torch.rand(1000)
+    np.random.rand(1000)
+    again = run_seed(selection.apply(TINY), 0, progress=False)
     assert _fingerprint(again) == _fingerprint(result)
-    assert all(torch.equal(a, b) for a, b in zip(again.pinsage.state_dict().values(),
-                                                 result.pinsage.state_dict().values(), strict=True))  # fmt: skip
 
 
-def test_detail_seeds_add_curves_and_the_t_sweep_only(result) -> None:
-    assert set(result.t_sweep) == {5, 10}
-    assert all(len(h.evaluations) == TINY.gnn.epochs for h in result.histories.values())
-    other = run_seed(dataclasses.replace(TINY, detail_seeds=()), 0, progress=False)
-    assert other.t_sweep == {} and all(h.evaluations == [] for h in other.histories.values())
-    assert {m: r.ranks.tolist() for m, r in other.rankings.items()} == {m: r.ranks.tolist() for m, r in result.rankings.items()}
+def test_every_test_pair_is_ranked_and_strata_partition_the_queries(result) -> None:
+    task = result.task
+    assert all(len(r.ranks) == len(task.test_pairs) for r in result.rankings.values())
+    for method in PINBOARD_METHODS:
+        by = result.strata[method]
+        query_strata = [s for s in STRATA if s.endswith("-query")]
+        assert sum(len(by[s].ranks) for s in query_strata if s in by) == len(task.test_pairs)
+    degree = task.degree()
+    new_targets = int((degree[task.test_pairs[:, 1]] == 0).sum())
+    assert new_targets > 0 and len(result.strata["pinsage"]["new-target"].ranks) == new_targets
 
 
 def test_rows_follow_the_naming_rule_and_say_they_are_not_comparable(result) -> None:
     rows = result.rows()
     assert {r.method for r in rows} == set(PINBOARD_METHODS)
-    assert {r.metric for r in rows} >= {"hit-rate", "mrr-scaled"}
+    metrics = {r.metric for r in rows}
+    assert {"hit-rate", "mrr-scaled", "hit-rate/new-query", "hit-rate/new-target", "mrr-scaled/new-query"} <= metrics
     for row in rows:
         assert METRIC_NAME.fullmatch(row.metric), row.metric
-        assert row.dataset == "pinboard" and row.comparable is False
-        assert "planted" in row.note and "5M" in row.note
+        assert row.dataset == "pinboard" and not row.comparable and row.note
     paper = {(r.method, r.metric): r.paper for r in rows}
-    assert paper[("pinsage", "hit-rate")] == 0.67 and paper[("pixie", "hit-rate")] is None
-    merged = collect_rows([result, dataclasses.replace(result, seed=1)])
-    assert all(isinstance(r.value, list) and len(r.value) == 2 for r in merged)
+    assert paper[("pinsage", "hit-rate")] == 0.67 and paper[("pinsage-random-negatives", "hit-rate")] is None
+    assert paper[("pinsage", "hit-rate/new-query")] is None
+    assert collect_rows([result])
 
 
-def test_new_pin_queries_are_ranked_and_recorded_as_strata(result) -> None:
-    cold = result.task.extra["split"].cold_pairs
-    assert len(cold) >= MIN_NEW_PIN_PAIRS  # this tiny world has a few held-out pairs with a new query pin
-    assert set(result.new_pin) == {"pinsage", "pixie", "pinsage/isolated", "pixie/isolated"}
-    assert all(r.ranks.numel() == len(cold) for r in result.new_pin.values())
-    new = [r for r in result.rows() if "/" in r.metric]
-    assert {r.metric for r in new} == {"hit-rate/new-query", "mrr-scaled/new-query", "hit-rate/new-query/isolated",
-                                       "mrr-scaled/new-query/isolated"}  # fmt: skip
-    assert {r.method for r in new} == {"pinsage", "pixie"} and all(r.paper is None for r in new)
-    without = dataclasses.replace(result, new_pin={})
-    assert {r.metric for r in without.rows()} == {"hit-rate", "mrr-scaled"}
+def test_regime_map_rows() -> None:
+    regime = run_regime_seed(TINY, 0, progress=False)
+    assert len(regime.cells) == 9
+    strengths = {f: regime.feature_strength[(f, "medium")] for f in ("weak", "medium", "strong")}
+    assert strengths["weak"] < strengths["medium"] < strengths["strong"]
+    datasets = {r.dataset for r in regime.rows()}
+    assert "pinboard-regime/features=weak,density=sparse" in datasets and len(datasets) == 9
+    assert {r.method for r in regime.rows()} == set(REGIME_METHODS)
+    assert all(METRIC_NAME.fullmatch(r.metric) and not r.comparable for r in regime.rows())
 
 
 def test_movielens_rows() -> None:
-    fake = RankingResult(torch.tensor([1, 2, 30]), 10, 2.0)
-    ml = MovieLensResult(seed=0, seconds=1.0, k=10, scale=2.0, num_items=1682, rankings=dict.fromkeys(MOVIELENS_METHODS, fake))
-    rows = ml.rows()
-    assert {r.dataset for r in rows} == {"movielens-100k"} and {r.method for r in rows} == set(MOVIELENS_METHODS)
-    assert all(METRIC_NAME.fullmatch(r.metric) and not r.comparable and r.paper is None and r.note for r in rows)
+    ranks = RankingResult(torch.tensor([1, 5, 30]), k=10, scale=2.0)
+    result = MovieLensResult(seed=0, seconds=0.0, k=10, scale=2.0, num_items=100,
+                             rankings={m: ranks for m in MOVIELENS_METHODS},
+                             strata={m: {"head-query": ranks} for m in MOVIELENS_METHODS})  # fmt: skip
+    rows = result.rows()
+    assert {r.dataset for r in rows} == {"movielens-100k"}
+    assert {r.metric for r in rows} == {"hit-rate", "mrr-scaled", "hit-rate/head-query", "mrr-scaled/head-query"}
+    assert all(not r.comparable and r.paper is None for r in rows)
+
+
+def test_fast_ranks_match_the_reference_with_ties() -> None:
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.randint(0, 4, (50, 300), generator=gen).float()  # many ties
+    scores[:10] = torch.randn(10, 300, generator=gen)
+    targets = torch.randint(0, 300, (50,), generator=gen)
+    assert torch.equal(fast_ranks(scores, targets), rank_of_targets(scores, targets))
+    scores[3, 7] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        fast_ranks(scores, targets)
+
+
+def test_strata_split_by_query_degree_and_new_target() -> None:
+    pairs = torch.tensor([[0, 1], [1, 2], [2, 3], [3, 0]])
+    degree = torch.tensor([0, 2, 5, 9])
+    result = evaluate_related(lambda q: torch.rand(len(q), 4, generator=torch.Generator().manual_seed(0)), pairs, 4)
+    by = strata(result, pairs, degree)
+    assert {s: len(r.ranks) for s, r in by.items()} == {"new-query": 1, "tail-query": 1, "torso-query": 1,
+                                                         "head-query": 1, "new-target": 1}  # fmt: skip
+    with pytest.raises(ValueError, match="pairs"):
+        strata(result, pairs[:2], degree)
 
 
 def test_lookalike_mix() -> None:
     category = torch.tensor([0, 0, 1, 1, 2, 2])
-    lookalike = torch.tensor([1, 0, 0])  # category 0 and 1 look alike
-    scores = torch.tensor([[0.0, 1.0, 0.5, 0.0, 0.0, 0.0]]).expand(6, 6)  # everybody's best: item 1, then 2
-    mix = lookalike_mix(lambda q: scores[q], torch.tensor([0]), category, lookalike, k=2)
-    assert mix.same_category == 0.5 and mix.lookalike_category == 0.5
+    lookalike = torch.tensor([1, 0, 2])
+    scores = torch.tensor([[0, 1, 0.9, 0.8, 0, 0]] * 6, dtype=torch.float)
+    mix = lookalike_mix(lambda q: scores[q], torch.tensor([0]), category, lookalike, k=3)
+    assert mix.same_category == pytest.approx(1 / 3) and mix.lookalike_category == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="queries"):
-        lookalike_mix(lambda q: scores[q], torch.tensor([], dtype=torch.long), category, lookalike)
+        lookalike_mix(lambda q: scores[q], torch.tensor([]), category, lookalike)
 
 
-def test_pooled_hits_pair_queries_across_seeds(result) -> None:
-    from lecturekit.recsys.pinsage.experiment import pooled_hits
-
-    two = [result, dataclasses.replace(result, seed=1)]
-    hits = pooled_hits(two, "pinsage")
-    assert hits.numel() == 2 * result.rankings["pinsage"].ranks.numel()
-    assert abs(float(hits.mean()) - result.rankings["pinsage"].hit_rate) < 1e-12
-    with pytest.raises(ValueError, match="results"):
+def test_pooled_hits_pair_queries_across_seeds_and_strata(result) -> None:
+    hits = pooled_hits([result], "pinsage")
+    assert hits.shape == (len(result.task.test_pairs),)
+    assert pooled_hits([result], "pixie", "new-query").shape == pooled_hits([result], "combined", "new-query").shape
+    with pytest.raises(ValueError, match="stratum"):
+        pooled_hits([result], "pinsage", "old")
+    with pytest.raises(ValueError, match="empty"):
         pooled_hits([], "pinsage")

@@ -1,31 +1,48 @@
 """A seeded synthetic Pinterest-like world with planted structure (notebooks 02 and 03).
 
-The world, generated fully vectorised in NumPy (100k pins in about a second):
+The world is built from stated assumptions, fixed before any model is trained on it, and is
+generated fully vectorised in NumPy (a 20k-pin world in well under a second, plus the feature
+calibration):
 
-* **Pins** belong to fine *categories* (``num_topics * categories_per_topic``), grouped in *topics*;
-  each category splits into *interest clusters* of about ``cluster_size`` pins (what one board is
-  really about). Within a cluster some pins are popular (saved far more often than others).
-* **Visual features** (dense, ``visual_dim``): every category is paired with a *look-alike*
-  category of a DIFFERENT topic (the lecture's bed-rail vs garden-fence); both share one visual
-  prototype, so visual nearest neighbours mix the two topics:
-  ``x_visual = prototype[look-alike group] + category_shift * e_category + visual_noise * eps``.
-* **Annotations** (sparse words, noisy and incomplete): ``Poisson(words_per_pin)`` words per pin
-  (many pins have none); each word is a category word, a topic word or a generic noise word.
-* **Boards** are each about one interest cluster; their owner saves pins over time. A save picks a
-  pin of the board's cluster, of its category, of the same topic (``board_noise``), or anything. A fraction
-  ``spam_fraction`` of boards are large *spam* boards of random pins. Spam boards and random saves
-  make a pin's direct (board) neighbours noisy, while random-walk visit counts stay on-topic: a
-  same-category pin is reached by many paths, a random one by a single path.
-* **Timestamps**: saves to a board come in sessions (minutes apart), sessions days apart.
-  Positive training pairs (the lecture's rule): two pins saved consecutively to the same board
-  within one hour (:meth:`Pinboard.positive_pairs`).
+* **Interests.** Pins belong to fine *categories* (``num_topics * categories_per_topic``) grouped in
+  *topics*; each category splits into *interests* of about ``cluster_size`` pins. Relatedness lives at
+  the interest level: two pins are "related" when users who save one save the other next to it, and
+  users do that within an interest.
+* **Time.** The timeline is one year. A share ``initial_pins`` of the pins exists at the start (the
+  catalogue), the rest are created uniformly over the year. A pin can only be saved after its
+  creation, so the pins created late have few saves and those created after a training cut-off
+  have none before it: the *new pins* the paper embeds without retraining.
+* **Heavy tails.** Each pin has a popularity drawn from a log-normal (``popularity`` is its sigma):
+  most pins get 0-3 saves, a few hubs get 50 and more. Board sizes are log-normal too.
+* **Boards** mix 1-3 interests (probabilities ``interests_per_board``); each extra interest is from the
+  same topic with probability ``same_topic_prob``, else any. A board's saves come in *sessions*
+  (minutes apart, sessions spread from the board's creation to the end of the year); each session is
+  about one of the board's interests. A save picks a pin of the session's interest
+  (``cluster_prob``), else of its category; a fraction ``board_noise`` is off-interest (same topic
+  with ``same_topic_prob``, else any pin). Within each choice the pin is drawn by popularity among the
+  pins that exist at the save's time; a share ``fresh_prob`` of the on-interest saves picks among the
+  interest's pins of the last ``fresh_days`` (fresh content gets saved: this is what puts new pins
+  into the test pairs). A fraction ``spam_fraction`` of boards are large *spam* boards of
+  random pins; they stay in the graph (Pinterest has them too).
+* **Content features.** Visual: every category shares a prototype with a *look-alike* category of a
+  different topic (the lecture's bed rail vs garden fence); ``feature_strength`` scales the category
+  and interest offsets on top of the prototype and unit noise. Annotations: ``Poisson(words_per_pin)``
+  words per pin (many have none); a word is informative (interest "style" word, category word or
+  topic word) with probability ``1 - exp(-feature_strength)``, else a noise word.
+* **Feature calibration** (:func:`calibrate_feature_strength`): unless ``feature_strength`` is given,
+  it is chosen by bisection so that combined-feature nearest neighbours reach ``feature_fraction`` of
+  the *same-interest oracle*'s hit-rate@K on random same-interest pin pairs (the oracle ranks all
+  pins of the query's interest first, in random order). The calibration reads features only, never
+  the graph or a model.
 
-:func:`temporal_split` holds out the latest saves: the test pairs' saves are not in the training
-graph, so graph methods cannot read the answer off a shared board.
+Positive pairs (the lecture's rule): two pins saved consecutively to the same board within one hour
+(:meth:`Pinboard.positive_pairs`). :func:`temporal_split` splits the saves by time into train,
+validation and test.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +51,7 @@ import torch
 
 HOUR = 3600.0
 DAY = 24 * HOUR
+YEAR = 365 * DAY
 
 
 @dataclass
@@ -42,22 +60,28 @@ class Pinboard:
 
     Attributes:
         pin_category: ``[num_pins]`` fine category of each pin.
-        pin_cluster: ``[num_pins]`` interest cluster (a sub-category of about ``cluster_size`` pins).
-        cluster_category: ``[num_clusters]`` category of each cluster.
+        pin_cluster: ``[num_pins]`` interest of each pin (a sub-category of about ``cluster_size`` pins).
+        pin_created: ``[num_pins]`` creation time (seconds; 0 for the initial catalogue).
+        pin_popularity: ``[num_pins]`` the log-normal weight by which saves pick pins.
+        cluster_category: ``[num_clusters]`` category of each interest.
         category_topic: ``[num_categories]`` topic of each category.
         category_lookalike: ``[num_categories]`` the look-alike category (other topic) sharing the
             visual prototype, or the category itself when it has no partner (odd topic count).
         visual: ``[num_pins, visual_dim]`` float32 visual features.
         annotation_ptr, annotation_words: CSR list of word ids per pin (``vocab_size`` words).
-        word_kind: ``[vocab_size]`` 0 = category, 1 = topic, 2 = style (cluster), 3 = noise word.
-        board_category: ``[num_boards]`` category the board is about (-1 for spam boards).
-        board_cluster: ``[num_boards]`` interest cluster the board is about (meaningless for spam).
+        word_kind: ``[vocab_size]`` 0 = category, 1 = topic, 2 = style (interest), 3 = noise word.
+        board_category: ``[num_boards]`` category of the board's first interest (-1 for spam boards).
+        board_cluster: ``[num_boards]`` the board's first interest (meaningless for spam).
+        board_interests: ``[num_boards, 3]`` the board's 1-3 interests, padded with -1.
         board_user: ``[num_boards]`` owner of the board.
         save_pin, save_board, save_time: one row per save, sorted by time (seconds).
+        feature_strength: the strength used for the content features (calibrated or given).
     """
 
     pin_category: np.ndarray
     pin_cluster: np.ndarray
+    pin_created: np.ndarray
+    pin_popularity: np.ndarray
     cluster_category: np.ndarray
     category_topic: np.ndarray
     category_lookalike: np.ndarray
@@ -67,11 +91,13 @@ class Pinboard:
     word_kind: np.ndarray
     board_category: np.ndarray
     board_cluster: np.ndarray
+    board_interests: np.ndarray
     board_user: np.ndarray
     save_pin: np.ndarray
     save_board: np.ndarray
     save_time: np.ndarray
     seed: int
+    feature_strength: float = 1.0
 
     @property
     def num_pins(self) -> int:
@@ -84,6 +110,10 @@ class Pinboard:
     @property
     def num_categories(self) -> int:
         return len(self.category_topic)
+
+    @property
+    def num_clusters(self) -> int:
+        return len(self.cluster_category)
 
     @property
     def num_topics(self) -> int:
@@ -101,6 +131,11 @@ class Pinboard:
     @property
     def is_spam_board(self) -> np.ndarray:
         return self.board_category < 0
+
+    def saves_per_pin(self, save_mask: np.ndarray | None = None) -> np.ndarray:
+        """``[num_pins]`` number of saves of each pin (among ``save_mask``)."""
+        pins = self.save_pin if save_mask is None else self.save_pin[save_mask]
+        return np.bincount(pins, minlength=self.num_pins)
 
     def annotation_matrix(self, tfidf: bool = True) -> sp.csr_matrix:
         """``[num_pins, vocab_size]`` sparse bag of words (TF-IDF weighted and row-normalised by default)."""
@@ -147,7 +182,7 @@ class Pinboard:
         if save_mask is not None:
             pins, boards = pins[save_mask], boards[save_mask]
         key = np.unique(pins.astype(np.int64) * self.num_boards + boards)
-        return torch.from_numpy(np.stack([key // self.num_boards, key % self.num_boards]))
+        return torch.from_numpy(np.stack([key // self.num_boards, key % self.num_boards]).reshape(2, -1))
 
     def positive_pairs(self, max_gap: float = HOUR, save_mask: np.ndarray | None = None) -> torch.Tensor:
         """``(P, 2)`` pairs (earlier pin, later pin) saved consecutively to one board within ``max_gap`` s.
@@ -177,9 +212,35 @@ def _grouped(group: np.ndarray, num_groups: int, rng: np.random.Generator) -> tu
     return order, np.concatenate([[0], np.cumsum(size)[:-1]])
 
 
-def _skewed(size: np.ndarray, popularity: float, rng: np.random.Generator) -> np.ndarray:
-    """Index in ``[0, size)`` skewed toward 0 (popular members): ``floor(size * U**popularity)``."""
-    return np.minimum((size * rng.random(len(size)) ** popularity).astype(np.int64), np.maximum(size - 1, 0))
+class _EligibleDraw:
+    """Draw pins of a group by popularity among those created by a given time, vectorised.
+
+    Pins are sorted by (group, creation time); the cumulative popularity over that order turns
+    "a pin of group g that exists at time t, with probability proportional to its popularity" into
+    one uniform number and two binary searches per draw.
+    """
+
+    def __init__(self, group: np.ndarray, created: np.ndarray, weight: np.ndarray, num_groups: int) -> None:
+        self.order = np.lexsort((created, group))
+        self.span = float(created.max()) + 1.0
+        self.key = group[self.order] * self.span + created[self.order]
+        self.cum = np.cumsum(weight[self.order].astype(np.float64))
+        self.start = np.searchsorted(group[self.order], np.arange(num_groups), side="left")
+
+    def __call__(self, group: np.ndarray, time: np.ndarray, rng: np.random.Generator,
+                 since: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        """Pin ids (-1 where no pin of the group exists yet at that time); with ``since``, only pins
+        created at or after it (fresh pins: a contiguous range of the same order)."""
+        start = self.start[group]
+        if since is not None:
+            start = np.maximum(start, np.searchsorted(self.key, group * self.span + np.clip(since, 0.0, self.span - 1.0)))
+        stop = np.searchsorted(self.key, group * self.span + np.minimum(time, self.span - 1.0), side="right")
+        ok = stop > start
+        base = np.where(start > 0, self.cum[np.maximum(start - 1, 0)], 0.0)
+        top = self.cum[np.maximum(stop - 1, 0)]
+        u = base + rng.random(len(group)) * (top - base)
+        idx = np.clip(np.searchsorted(self.cum, u, side="right"), start, np.maximum(stop - 1, start))
+        return np.where(ok, self.order[np.minimum(idx, len(self.order) - 1)], -1)
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -189,9 +250,151 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 
 
 def _check_prob(name: str, value: object) -> float:
-    if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"argument {name!r} must be a probability in [0, 1], got {value!r}")
     return float(value)
+
+
+def _check_positive(name: str, value: object, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"argument {name!r} must be {kind} number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class _Content:
+    """The random draws behind the content features, fixed per world so the strength can vary alone."""
+
+    prototypes: np.ndarray
+    category_offsets: np.ndarray
+    interest_offsets: np.ndarray
+    noise: np.ndarray
+    word_counts: np.ndarray
+    word_informative: np.ndarray  # uniform per word: informative when below 1 - exp(-strength)
+    word_kind: np.ndarray  # uniform per word: which informative kind
+    word_pick: np.ndarray  # uniform per word: which word of that kind
+    cluster_style: np.ndarray
+
+
+def _content_draws(pin_cluster: np.ndarray, num_categories: int, num_clusters: int, visual_dim: int,
+                   words_per_pin: float, style_words: int, seed: int) -> _Content:  # fmt: skip
+    rng = np.random.default_rng([seed, 31_337])
+    counts = rng.poisson(words_per_pin, len(pin_cluster))
+    m = int(counts.sum())
+    return _Content(
+        prototypes=rng.standard_normal((num_categories, visual_dim)).astype(np.float32),
+        category_offsets=rng.standard_normal((num_categories, visual_dim)).astype(np.float32),
+        interest_offsets=rng.standard_normal((num_clusters, visual_dim)).astype(np.float32),
+        noise=rng.standard_normal((len(pin_cluster), visual_dim)).astype(np.float32),
+        word_counts=counts, word_informative=rng.random(m), word_kind=rng.random(m), word_pick=rng.random(m),
+        cluster_style=rng.integers(0, style_words, (num_clusters, 2)),
+    )  # fmt: skip
+
+
+def _content_features(
+    draws: _Content, strength: float, pin_category: np.ndarray, pin_cluster: np.ndarray, category_topic: np.ndarray,
+    visual_group: np.ndarray, visual_noise: float, words_per_category: int, words_per_topic: int,
+    style_words: int, noise_words: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """``(visual, annotation_ptr, annotation_words, word_kind)`` at ``strength`` (monotone in it)."""
+    visual = (
+        draws.prototypes[visual_group[pin_category]]
+        + strength * (0.5 * draws.category_offsets[pin_category] + draws.interest_offsets[pin_cluster])
+        + visual_noise * draws.noise
+    ).astype(np.float32)
+    num_categories, num_topics = len(category_topic), int(category_topic.max()) + 1
+    num_cat_w, num_top_w = num_categories * words_per_category, num_topics * words_per_topic
+    word_kind = np.concatenate(
+        [np.zeros(num_cat_w), np.ones(num_top_w), np.full(style_words, 2), np.full(noise_words, 3)]
+    ).astype(np.int64)
+    counts = draws.word_counts
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    word_pin = np.repeat(np.arange(len(pin_category)), counts)
+    cat = pin_category[word_pin]
+
+    def pick(n: int) -> np.ndarray:
+        return np.minimum((draws.word_pick * n).astype(np.int64), n - 1)
+
+    style_w = num_cat_w + num_top_w + draws.cluster_style[pin_cluster[word_pin], pick(2)]
+    cat_w = cat * words_per_category + pick(words_per_category)
+    top_w = num_cat_w + category_topic[cat] * words_per_topic + pick(words_per_topic)
+    noise_w = num_cat_w + num_top_w + style_words + pick(noise_words)
+    informative = draws.word_informative < 1.0 - np.exp(-strength)
+    # Of the informative words: half name the interest's style (ambiguous alone: the style pool is
+    # shared), a third the category, the rest the topic.
+    chosen = np.select([draws.word_kind < 0.5, draws.word_kind < 0.85], [style_w, cat_w], top_w)
+    words = np.where(informative, chosen, noise_w).astype(np.int64)
+    return visual, ptr, words, word_kind
+
+
+def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: int = 1000, seed: int = 0) -> float:
+    """Combined-feature kNN hit-rate@``k`` on random same-interest pairs, as a fraction of the
+    same-interest oracle's (which ranks the query's interest first, in random order).
+
+    Reads the content features only (no graph, no model): the calibration target of
+    :func:`calibrate_feature_strength`. ``k`` defaults to the evaluation cut-off
+    (:func:`lecturekit.recsys.pinsage.evaluation.ranking_cutoffs`).
+    """
+    if k is None:
+        from lecturekit.recsys.pinsage.evaluation import (
+            ranking_cutoffs,  # lazy: that package imports this module
+        )
+
+        k = ranking_cutoffs(world.num_pins)[0]
+    size = np.bincount(world.pin_cluster, minlength=world.num_clusters)
+    rng = np.random.default_rng([seed, 4_242])
+    candidates = np.flatnonzero(size[world.pin_cluster] >= 2)
+    if len(candidates) == 0:
+        raise ValueError("no interest has two pins: the same-interest calibration needs pairs")
+    queries = rng.choice(candidates, size=min(num_queries, len(candidates)), replace=False)
+    members, start = _grouped(world.pin_cluster, world.num_clusters, rng)
+    c = world.pin_cluster[queries]
+    # A random other member of the query's interest: draw among size - 1 slots, skip the query.
+    slot = (rng.random(len(queries)) * (size[c] - 1)).astype(np.int64)
+    targets = members[start[c] + slot]
+    targets = np.where(targets == queries, members[start[c] + size[c] - 1], targets)
+    x = torch.nn.functional.normalize(world.features("combined"), dim=1)
+    q = torch.from_numpy(queries)
+    scores = x[q] @ x.T
+    scores[torch.arange(len(q)), q] = -float("inf")
+    kth = scores.topk(k, dim=1).values[:, -1]  # a hit: the target scores at least the k-th best
+    knn = float((scores[torch.arange(len(q)), torch.from_numpy(targets)] >= kth).double().mean())
+    oracle = float(np.mean(np.minimum(1.0, k / (size[c] - 1))))
+    return knn / oracle
+
+
+def calibrate_feature_strength(world: Pinboard, fraction: float, tolerance: float = 0.01, max_strength: float = 8.0,
+                               **content: object) -> float:  # fmt: skip
+    """The ``feature_strength`` at which :func:`same_interest_fraction` reaches ``fraction`` (bisection).
+
+    ``content`` are the feature arguments of :func:`make_pinboard` the world was made with; the
+    strength is searched in ``[0, max_strength]`` with the world's fixed feature draws.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"argument 'fraction' must be in (0, 1), got {fraction!r}")
+    lo, hi = 0.0, max_strength
+    for _ in range(20):
+        mid = 0.5 * (lo + hi)
+        got = same_interest_fraction(_with_strength(world, mid, **content))
+        if abs(got - fraction) <= tolerance:
+            return mid
+        lo, hi = (mid, hi) if got < fraction else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _with_strength(world: Pinboard, strength: float, *, visual_dim: int, visual_noise: float, words_per_pin: float,
+                   words_per_category: int, words_per_topic: int, style_words: int, noise_words: int) -> Pinboard:  # fmt: skip
+    draws = _content_draws(world.pin_cluster, world.num_categories, world.num_clusters, visual_dim, words_per_pin,
+                           style_words, world.seed)  # fmt: skip
+    visual_group = np.minimum(np.arange(world.num_categories), world.category_lookalike)
+    visual, ptr, words, kinds = _content_features(
+        draws, strength, world.pin_category, world.pin_cluster, world.category_topic, visual_group, visual_noise,
+        words_per_category, words_per_topic, style_words, noise_words,
+    )  # fmt: skip
+    return dataclasses.replace(world, visual=visual, annotation_ptr=ptr, annotation_words=words, word_kind=kinds,
+                               feature_strength=float(strength))  # fmt: skip
 
 
 def make_pinboard(
@@ -200,82 +403,83 @@ def make_pinboard(
     *,
     num_topics: int = 10,
     categories_per_topic: int = 6,
-    visual_dim: int = 32,
-    visual_noise: float = 1.0,
-    category_shift: float = 0.5,
-    cluster_shift: float = 0.3,
-    words_per_pin: float = 2.0,
-    category_word_prob: float = 0.35,
-    style_word_prob: float = 0.35,
-    topic_word_prob: float = 0.1,
-    words_per_category: int = 2,
-    words_per_topic: int = 2,
-    style_words: int = 120,
-    noise_words: int = 60,
+    cluster_size: int = 25,
+    initial_pins: float = 0.3,
+    popularity: float = 1.3,
     saves_per_pin: float = 5.0,
     board_size: float = 12.0,
-    cluster_size: int = 25,
+    board_size_sigma: float = 1.0,
+    interests_per_board: tuple[float, float, float] = (0.5, 0.3, 0.2),
     cluster_prob: float = 0.9,
     board_noise: float = 0.1,
     same_topic_prob: float = 0.4,
     spam_fraction: float = 0.04,
     spam_board_size: float = 80.0,
+    session_prob: float = 0.3,
+    fresh_prob: float = 0.5,
+    fresh_days: float = 30.0,
     boards_per_user: float = 4.0,
-    popularity: float = 1.2,
+    feature_strength: float | None = None,
+    feature_fraction: float = 0.35,
+    visual_dim: int = 32,
+    visual_noise: float = 1.0,
+    words_per_pin: float = 2.0,
+    words_per_category: int = 2,
+    words_per_topic: int = 2,
+    style_words: int = 120,
+    noise_words: int = 60,
 ) -> Pinboard:
-    """Generate the synthetic Pinterest-like world (issue 2; notebooks 02 and 03).
+    """Generate the synthetic Pinterest-like world (notebooks 02 and 03; the assumptions are in the module docstring).
 
     Args:
         num_pins: number of pins (1,000 .. 1,000,000 intended).
         seed: RNG seed; the same arguments and seed give the same world.
         num_topics, categories_per_topic: the category hierarchy (topics >= 2 for look-alikes).
-        visual_dim, visual_noise, category_shift, cluster_shift: visual features = shared
-            look-alike prototype + ``category_shift`` * category offset + ``cluster_shift`` *
-            cluster offset + ``visual_noise`` * N(0, I).
-        words_per_pin: mean of the Poisson number of annotation words (0 words is common).
-        category_word_prob, style_word_prob, topic_word_prob: chance a word is a category word,
-            one of the cluster's two *style* words (drawn from ``style_words`` shared by all
-            clusters, so a style word alone is ambiguous) or a topic word; else a noise word.
-        saves_per_pin: mean saves per pin overall (sets the number of boards).
-        board_size: mean number of saves on a regular board; ``spam_board_size`` for spam boards.
-        cluster_size: mean pins per interest cluster (boards are about one cluster).
-        cluster_prob: chance an on-category save comes from the board's cluster (else its category).
-        board_noise: chance a save on a regular board is off-category; of those, ``same_topic_prob``
-            are from the same topic and the rest uniformly random pins.
-        spam_fraction: fraction of boards that are spam (uniformly random pins).
+        cluster_size: mean pins per interest.
+        initial_pins: share of pins that exist at the start of the year; the rest are created uniformly over it.
+        popularity: sigma of the log-normal pin popularity (0 = all pins equally popular).
+        saves_per_pin: mean saves per pin overall (sets the number of boards: the graph density).
+        board_size, board_size_sigma: mean and log-normal sigma of the saves on a regular board.
+        interests_per_board: probabilities of a board having 1, 2 or 3 interests.
+        cluster_prob: chance an on-interest save is from the session's interest (else from its category).
+        board_noise: chance a save on a regular board is off-interest; of those, ``same_topic_prob``
+            are from the interest's topic and the rest any pin. ``same_topic_prob`` also is the chance
+            that a board's extra interest is from the topic of its first.
+        spam_fraction, spam_board_size: share of boards that are spam (random pins) and their mean size.
+        session_prob: chance that a save starts a new session of its board (sessions are days apart).
+        fresh_prob, fresh_days: chance that an on-interest save picks among the interest's pins created
+            in the last ``fresh_days`` (fresh content is saved most; falls back to any existing pin).
         boards_per_user: mean boards per user.
-        popularity: within-category skew (pin index ~ size * U**popularity; 1 = uniform).
+        feature_strength: scale of the content signal; ``None`` = calibrated to ``feature_fraction``
+            (:func:`calibrate_feature_strength`).
+        visual_dim, visual_noise, words_per_pin, words_per_category, words_per_topic, style_words,
+        noise_words: the shape of the content features (see the module docstring).
     """
     num_pins = _check_int("num_pins", num_pins, 10)
     seed = _check_int("seed", seed, 0)
     num_topics = _check_int("num_topics", num_topics, 2)
     categories_per_topic = _check_int("categories_per_topic", categories_per_topic, 1)
+    cluster_size = _check_int("cluster_size", cluster_size, 2)
     visual_dim = _check_int("visual_dim", visual_dim, 1)
-    cluster_size = _check_int("cluster_size", cluster_size, 1)
-    for name, value in (
-        ("category_word_prob", category_word_prob),
-        ("style_word_prob", style_word_prob),
-        ("topic_word_prob", topic_word_prob),
-        ("board_noise", board_noise),
-        ("cluster_prob", cluster_prob),
-        ("same_topic_prob", same_topic_prob),
-        ("spam_fraction", spam_fraction),
-    ):
+    for name, value in (("words_per_category", words_per_category), ("words_per_topic", words_per_topic),
+                        ("style_words", style_words), ("noise_words", noise_words)):  # fmt: skip
+        _check_int(name, value, 1)
+    for name, value in (("initial_pins", initial_pins), ("cluster_prob", cluster_prob), ("board_noise", board_noise),
+                        ("same_topic_prob", same_topic_prob), ("spam_fraction", spam_fraction),
+                        ("session_prob", session_prob), ("fresh_prob", fresh_prob), ("feature_fraction", feature_fraction)):  # fmt: skip
         _check_prob(name, value)
-    if category_word_prob + style_word_prob + topic_word_prob > 1:
-        raise ValueError("arguments 'category_word_prob' + 'style_word_prob' + 'topic_word_prob' must not exceed 1")
-    for name, value in (
-        ("saves_per_pin", saves_per_pin),
-        ("board_size", board_size),
-        ("spam_board_size", spam_board_size),
-        ("boards_per_user", boards_per_user),
-        ("popularity", popularity),
-    ):
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"argument {name!r} must be a positive number, got {value!r}")
-    for name, value in (("visual_noise", visual_noise), ("category_shift", category_shift), ("cluster_shift", cluster_shift), ("words_per_pin", words_per_pin)):
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"argument {name!r} must be a non-negative number, got {value!r}")
+    for name, value in (("saves_per_pin", saves_per_pin), ("board_size", board_size),
+                        ("spam_board_size", spam_board_size), ("boards_per_user", boards_per_user),
+                        ("fresh_days", fresh_days)):  # fmt: skip
+        _check_positive(name, value)
+    for name, value in (("popularity", popularity), ("board_size_sigma", board_size_sigma),
+                        ("visual_noise", visual_noise), ("words_per_pin", words_per_pin)):  # fmt: skip
+        _check_positive(name, value, allow_zero=True)
+    if feature_strength is not None:
+        _check_positive("feature_strength", feature_strength, allow_zero=True)
+    probs = np.asarray(interests_per_board, dtype=np.float64)
+    if probs.shape != (3,) or np.any(probs < 0) or not np.isclose(probs.sum(), 1.0):
+        raise ValueError(f"argument 'interests_per_board' must be 3 probabilities summing to 1, got {interests_per_board!r}")
     num_categories = num_topics * categories_per_topic
     if num_pins < num_categories:
         raise ValueError(f"argument 'num_pins' ({num_pins}) must be at least the number of categories ({num_categories})")
@@ -283,182 +487,205 @@ def make_pinboard(
     rng = np.random.default_rng(seed)
     category_topic = np.repeat(np.arange(num_topics), categories_per_topic)
     # Look-alikes: category j of topic 2s pairs with category j of topic 2s+1 (different topics).
-    topic_of, slot = category_topic, np.arange(num_categories) % categories_per_topic
-    partner_topic = np.where(topic_of % 2 == 0, topic_of + 1, topic_of - 1)
+    slot = np.arange(num_categories) % categories_per_topic
+    partner_topic = np.where(category_topic % 2 == 0, category_topic + 1, category_topic - 1)
     has_partner = partner_topic < num_topics
     lookalike = np.where(has_partner, partner_topic * categories_per_topic + slot, np.arange(num_categories))
-    visual_group = np.minimum(np.arange(num_categories), lookalike)
 
     # Pins: category sizes vary mildly; ids shuffled so the id says nothing about the category.
     weights = rng.gamma(4.0, 1.0, num_categories)
     pin_category = rng.choice(num_categories, size=num_pins, p=weights / weights.sum())
     pin_category[rng.permutation(num_pins)[:num_categories]] = np.arange(num_categories)  # none empty
     cat_size = np.bincount(pin_category, minlength=num_categories)
-    # Interests: each category splits into clusters of about ``cluster_size`` pins.
     clusters_per_cat = np.maximum(np.round(cat_size / cluster_size), 1).astype(np.int64)
     cluster_start_id = np.concatenate([[0], np.cumsum(clusters_per_cat)[:-1]])
     pin_cluster = cluster_start_id[pin_category] + (rng.random(num_pins) * clusters_per_cat[pin_category]).astype(np.int64)
     num_clusters = int(clusters_per_cat.sum())
     cluster_category = np.repeat(np.arange(num_categories), clusters_per_cat)
-    cat_members, cat_start = _grouped(pin_category, num_categories, rng)
-    clu_members, clu_start = _grouped(pin_cluster, num_clusters, rng)
     clu_size = np.bincount(pin_cluster, minlength=num_clusters)
-    topic_members, topic_start = _grouped(category_topic[pin_category], num_topics, rng)
-    topic_size = np.bincount(category_topic[pin_category], minlength=num_topics)
+    pin_created = np.where(rng.random(num_pins) < initial_pins, 0.0, rng.uniform(0.0, YEAR, num_pins))
+    pin_popularity = rng.lognormal(0.0, popularity, num_pins) if popularity > 0 else np.ones(num_pins)
 
-    # Visual features.
-    prototypes = rng.standard_normal((num_categories, visual_dim)).astype(np.float32)
-    offsets = rng.standard_normal((num_categories, visual_dim)).astype(np.float32)
-    visual = (
-        prototypes[visual_group[pin_category]]
-        + category_shift * offsets[pin_category]
-        + cluster_shift * rng.standard_normal((num_clusters, visual_dim)).astype(np.float32)[pin_cluster]
-        + visual_noise * rng.standard_normal((num_pins, visual_dim)).astype(np.float32)
-    ).astype(np.float32)
-
-    # Annotations: category, topic, style (shared by a few clusters) and noise words.
-    num_cat_w, num_top_w = num_categories * words_per_category, num_topics * words_per_topic
-    word_kind = np.concatenate(
-        [np.zeros(num_cat_w), np.ones(num_top_w), np.full(style_words, 2), np.full(noise_words, 3)]
-    ).astype(np.int64)
-    cluster_style = num_cat_w + num_top_w + rng.integers(0, max(style_words, 1), (num_clusters, 2))
-    counts = rng.poisson(words_per_pin, num_pins)
-    annotation_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    word_pin = np.repeat(np.arange(num_pins), counts)
-    m = len(word_pin)
-    kind = rng.random(m)
-    cat_w = pin_category[word_pin] * words_per_category + rng.integers(0, words_per_category, m)
-    top_w = num_cat_w + category_topic[pin_category[word_pin]] * words_per_topic + rng.integers(0, words_per_topic, m)
-    style_w = cluster_style[pin_cluster[word_pin], rng.integers(0, 2, m)] if style_words else cat_w
-    noise_w = num_cat_w + num_top_w + style_words + rng.integers(0, max(noise_words, 1), m) if noise_words else cat_w
-    edges = np.cumsum([category_word_prob, style_word_prob, topic_word_prob])
-    annotation_words = np.select(
-        [kind < edges[0], kind < edges[1], kind < edges[2]], [cat_w, style_w, top_w], noise_w
-    ).astype(np.int64)
-
-    # Boards.
+    # Boards: 1-3 interests each, log-normal sizes (mean board_size), a few spam boards.
     total_saves = saves_per_pin * num_pins
     mean_size = (1 - spam_fraction) * board_size + spam_fraction * spam_board_size
     num_boards = max(int(round(total_saves / mean_size)), 1)
     spam = rng.random(num_boards) < spam_fraction
-    board_cluster = rng.choice(num_clusters, size=num_boards, p=clu_size / num_pins)
-    board_category = np.where(spam, -1, cluster_category[board_cluster])
-    sizes = 1 + rng.poisson(np.where(spam, spam_board_size, board_size) - 1)
+    interest_p = clu_size / num_pins
+    first = rng.choice(num_clusters, size=num_boards, p=interest_p)
+    num_interests = 1 + rng.choice(3, size=num_boards, p=probs)
+    # Extra interests: of the first interest's topic with same_topic_prob, else any interest.
+    topic_of_cluster = category_topic[cluster_category]
+    topic_draw = _EligibleDraw(topic_of_cluster, np.zeros(num_clusters), clu_size.astype(np.float64), num_topics)
+    extra_same = topic_draw(np.repeat(topic_of_cluster[first], 2), np.zeros(2 * num_boards), rng).reshape(-1, 2)
+    extra_any = rng.choice(num_clusters, size=(num_boards, 2), p=interest_p)
+    extra = np.where(rng.random((num_boards, 2)) < same_topic_prob, extra_same, extra_any)
+    board_interests = np.concatenate([first[:, None], extra], axis=1)
+    board_interests[np.arange(3)[None, :] >= num_interests[:, None]] = -1
+    board_category = np.where(spam, -1, cluster_category[first])
+    mu = np.log(np.where(spam, spam_board_size, board_size)) - board_size_sigma**2 / 2
+    sizes = np.maximum(np.round(rng.lognormal(mu, board_size_sigma)), 2).astype(np.int64)
     num_users = max(int(round(num_boards / boards_per_user)), 1)
     board_user = rng.integers(0, num_users, num_boards)
+    board_created = rng.uniform(0.0, YEAR, num_boards)
 
+    # Saves come in sessions: each about one of the board's interests, started at a uniform time
+    # between the board's creation and the end of the year, its saves minutes apart.
     save_board = np.repeat(np.arange(num_boards), sizes)
     n = len(save_board)
-    b_cat, b_clu = board_category[save_board], board_cluster[save_board]
-    r = rng.random(n)
-    off = (r < board_noise) | (b_cat < 0)
-    in_cluster = ~off & (r < board_noise + (1 - board_noise) * cluster_prob)
-    same_topic = off & (b_cat >= 0) & (rng.random(n) < same_topic_prob)
-    c = np.maximum(b_cat, 0)
-    # Popular pins first: index ~ size * U**popularity within the cluster / category.
-    pin_cluster_save = clu_members[clu_start[b_clu] + _skewed(clu_size[b_clu], popularity, rng)]
-    pin_cat_save = cat_members[cat_start[c] + _skewed(cat_size[c], popularity, rng)]
-    t = category_topic[c]
-    pin_topic_save = topic_members[topic_start[t] + rng.integers(0, topic_size[t])]
-    pin_random = rng.integers(0, num_pins, n)
-    save_pin = np.where(
-        off, np.where(same_topic, pin_topic_save, pin_random), np.where(in_cluster, pin_cluster_save, pin_cat_save)
-    )
+    board_first_save = np.concatenate([[True], save_board[1:] != save_board[:-1]])
+    new_session = board_first_save | (rng.random(n) < session_prob)
+    session = np.cumsum(new_session) - 1
+    session_board = save_board[new_session]
+    num_sessions = len(session_board)
+    session_start = board_created[session_board] + rng.random(num_sessions) * (YEAR - board_created[session_board])
+    pick = (rng.random(num_sessions) * num_interests[session_board]).astype(np.int64)
+    session_interest = board_interests[session_board, pick]
+    gaps = np.where(new_session, 0.0, rng.exponential(10 * 60.0, n))
+    within = np.cumsum(gaps)
+    within -= within[np.flatnonzero(new_session)][session]
+    save_time = session_start[session] + within
 
-    # Timestamps: board created uniformly in a year; sessions of minutes, sessions days apart.
-    created = rng.uniform(0, 365 * DAY, num_boards)
-    new_session = rng.random(n) < 0.3
-    gaps = np.where(new_session, rng.exponential(4 * DAY, n), rng.exponential(10 * 60.0, n))
-    first = np.concatenate([[True], save_board[1:] != save_board[:-1]])
-    gaps[first] = 0.0
-    cum = np.cumsum(gaps)
-    board_offset = cum[np.flatnonzero(first)]
-    save_time = created[save_board] + cum - np.repeat(board_offset, sizes)
+    interest = session_interest[session]
+    r = rng.random(n)
+    is_spam = spam[save_board]
+    off = is_spam | (r < board_noise)
+    same_topic = ~is_spam & off & (rng.random(n) < same_topic_prob)
+    in_interest = ~off & (rng.random(n) < cluster_prob)
+    by_interest = _EligibleDraw(pin_cluster, pin_created, pin_popularity, num_clusters)
+    by_category = _EligibleDraw(pin_category, pin_created, pin_popularity, num_categories)
+    by_topic = _EligibleDraw(category_topic[pin_category], pin_created, pin_popularity, num_topics)
+    anyone = _EligibleDraw(np.zeros(num_pins, dtype=np.int64), pin_created, pin_popularity, 1)
+    save_pin = np.full(n, -1, dtype=np.int64)
+    for mask, draw, group in (
+        (in_interest, by_interest, interest),
+        (~off & ~in_interest, by_category, cluster_category[interest]),
+        (same_topic, by_topic, topic_of_cluster[interest]),
+        (off & ~same_topic, anyone, np.zeros(n, dtype=np.int64)),
+    ):
+        idx = np.flatnonzero(mask)
+        save_pin[idx] = draw(group[idx], save_time[idx], rng)
+    fresh = np.flatnonzero(in_interest & (rng.random(n) < fresh_prob))
+    fresh_pin = by_interest(interest[fresh], save_time[fresh], rng, since=save_time[fresh] - fresh_days * DAY)
+    save_pin[fresh] = np.where(fresh_pin >= 0, fresh_pin, save_pin[fresh])
+    keep = save_pin >= 0  # a save whose group has no pin yet at its time is dropped (never before creation)
+    save_pin, save_board, save_time = save_pin[keep], save_board[keep], save_time[keep]
     order = np.argsort(save_time, kind="stable")
-    return Pinboard(
-        pin_category=pin_category.astype(np.int64),
-        pin_cluster=pin_cluster.astype(np.int64),
-        cluster_category=cluster_category.astype(np.int64),
-        category_topic=category_topic.astype(np.int64),
-        category_lookalike=lookalike.astype(np.int64),
-        visual=visual,
-        annotation_ptr=annotation_ptr,
-        annotation_words=annotation_words,
-        word_kind=word_kind,
-        board_category=board_category.astype(np.int64),
-        board_cluster=board_cluster.astype(np.int64),
-        board_user=board_user.astype(np.int64),
-        save_pin=save_pin[order].astype(np.int64),
-        save_board=save_board[order].astype(np.int64),
-        save_time=save_time[order],
-        seed=seed,
-    )
+
+    world = Pinboard(
+        pin_category=pin_category.astype(np.int64), pin_cluster=pin_cluster.astype(np.int64), pin_created=pin_created,
+        pin_popularity=pin_popularity, cluster_category=cluster_category.astype(np.int64),
+        category_topic=category_topic.astype(np.int64), category_lookalike=lookalike.astype(np.int64),
+        visual=np.zeros((num_pins, visual_dim), dtype=np.float32), annotation_ptr=np.zeros(num_pins + 1, dtype=np.int64),
+        annotation_words=np.zeros(0, dtype=np.int64), word_kind=np.zeros(1, dtype=np.int64),
+        board_category=board_category.astype(np.int64), board_cluster=first.astype(np.int64),
+        board_interests=board_interests.astype(np.int64), board_user=board_user.astype(np.int64),
+        save_pin=save_pin[order], save_board=save_board[order].astype(np.int64), save_time=save_time[order], seed=seed,
+    )  # fmt: skip
+    content = dict(visual_dim=visual_dim, visual_noise=visual_noise, words_per_pin=words_per_pin,
+                   words_per_category=words_per_category, words_per_topic=words_per_topic, style_words=style_words,
+                   noise_words=noise_words)  # fmt: skip
+    if feature_strength is None:
+        feature_strength = calibrate_feature_strength(world, feature_fraction, **content)
+    return _with_strength(world, feature_strength, **content)
+
+
+DEGREE_STRATA = (("new", 0, 0), ("tail", 1, 2), ("torso", 3, 7), ("head", 8, None))
+"""Query strata by the number of distinct training boards of the query pin: (name, lowest, highest)."""
+
+
+def degree_stratum(degree: np.ndarray) -> np.ndarray:
+    """Index into :data:`DEGREE_STRATA` for each training degree (new 0, tail 1-2, torso 3-7, head >= 8)."""
+    degree = np.asarray(degree)
+    return np.select([degree == 0, degree <= 2, degree <= 7], [0, 1, 2], 3)
 
 
 @dataclass
 class PinboardSplit:
-    """Temporal split of a :class:`Pinboard` (see :func:`temporal_split`).
+    """Temporal split of a :class:`Pinboard` into train / validation / test by save time (:func:`temporal_split`).
 
     Attributes:
-        train_mask: ``[num_saves]`` saves in the training graph.
+        cutoffs: ``(train_end, validation_end)`` save times (seconds).
+        train_mask: ``[num_saves]`` saves up to ``train_end``: the training graph.
         edge_index: ``(2, E)`` training pin-board edges.
         train_pairs: ``(P, 2)`` positive pairs among training saves.
-        test_pairs: ``(Q, 2)`` (query, target) pairs whose later save is held out; both pins are
-            in the training graph (they may also share other, older boards).
-        cold_pairs: ``(Q', 2)`` held-out pairs whose query is a NEW pin (first saved after the
-            cutoff, absent from the training graph) and whose target is known.
-        grown_edge_index: the graph after the cutoff: all saves except the evaluation pairs'
-            own later saves (new pins get edges here; used to embed them without retraining).
+        train_degree: ``[num_pins]`` distinct training boards of each pin (0 = a *new* pin).
+        val_pairs, test_pairs: ``(Q, 2)`` (query, target) pairs whose later save falls in the
+            validation / test window, on a regular (non-spam) board, every such pair (unique).
+        val_edge_index, test_edge_index: the graph each window is evaluated on: the training graph
+            plus every save of the new pins up to the window's end, except the window's held-out
+            saves (a new pin keeps its own other saves; old pins keep their training graph).
     """
 
+    cutoffs: tuple[float, float]
     train_mask: np.ndarray
     edge_index: torch.Tensor
     train_pairs: torch.Tensor
+    train_degree: np.ndarray
+    val_pairs: torch.Tensor
     test_pairs: torch.Tensor
-    cold_pairs: torch.Tensor
-    grown_edge_index: torch.Tensor
+    val_edge_index: torch.Tensor
+    test_edge_index: torch.Tensor
+
+    @property
+    def grown_edge_index(self) -> torch.Tensor:
+        """The test graph (the training graph grown by the new pins' saves)."""
+        return self.test_edge_index
+
+    @property
+    def cold_pairs(self) -> torch.Tensor:
+        """Test pairs whose query is a new pin (no training save)."""
+        return self.test_pairs[torch.from_numpy(self.train_degree[self.test_pairs[:, 0].numpy()] == 0)]
 
 
 def temporal_split(
-    world: Pinboard, test_fraction: float = 0.1, max_gap: float = HOUR, max_test_pairs: int | None = None, seed: int = 0
-) -> PinboardSplit:
-    """Hold out the latest ``test_fraction`` of saves; test pairs are positive pairs among all saves
-    whose later save is held out (used by notebooks 02 and 03).
+    world: Pinboard, test_fraction: float = 0.1, max_gap: float = HOUR, max_test_pairs: int | None = None,
+    seed: int = 0, *, val_fraction: float = 0.1,
+) -> PinboardSplit:  # fmt: skip
+    """Split the saves by time: the first ``1 - val_fraction - test_fraction`` train, then validation, then test.
 
-    Test pairs come from non-spam boards (the paper's evaluation pairs are curated); training pairs
-    keep the spam. A test pair is kept only when both pins have a training save (so graph methods
-    know them); the held-out save itself is never in the training graph. ``max_test_pairs``
-    subsamples (seeded) to bound evaluation cost.
+    An evaluation pair is a positive pair (:meth:`Pinboard.positive_pairs` over all saves) whose
+    later save falls in the window, on a non-spam board (the paper's evaluation pairs are curated;
+    training keeps the spam). Its later save is held out of the window's graph, and a pair whose
+    target already sits on that board in the graph (a repeated save) is dropped: the answer would
+    be an edge. ``max_test_pairs`` (default ``None``: every pair) subsamples both windows, seeded.
+    Used by notebooks 02 and 03.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"argument 'test_fraction' must be in (0, 1), got {test_fraction!r}")
-    cutoff = np.quantile(world.save_time, 1 - test_fraction)
-    train_mask = world.save_time <= cutoff
+    for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+        if not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ValueError(f"argument {name!r} must be in (0, 1), got {value!r}")
+    if val_fraction + test_fraction >= 1:
+        raise ValueError("arguments 'val_fraction' + 'test_fraction' must be below 1 (something must be left to train on)")
+    if max_test_pairs is not None:
+        _check_int("max_test_pairs", max_test_pairs, 1)
+    train_end, val_end = np.quantile(world.save_time, [1 - val_fraction - test_fraction, 1 - test_fraction])
+    time = world.save_time
+    train_mask = time <= train_end
     edge_index = world.edge_index(train_mask)
-    train_pairs = world.positive_pairs(max_gap, train_mask)
+    train_degree = np.bincount(edge_index[0].numpy(), minlength=world.num_pins)
     all_pairs, later_save = world._consecutive(max_gap, None)
-    # Test pairs: the later save is held out, and the board is not spam (curated evaluation pairs).
-    held = ~train_mask[later_save] & ~world.is_spam_board[world.save_board[later_save]]
-    pairs, held_saves = all_pairs[held], later_save[held]
-    degree = np.bincount(edge_index[0].numpy(), minlength=world.num_pins)
-    known = (degree[pairs[:, 0]] > 0) & (degree[pairs[:, 1]] > 0)
-    # Cold pairs: the query pin is NEW (no training save) and the target is known.
-    cold = (degree[pairs[:, 0]] == 0) & (degree[pairs[:, 1]] > 0)
-    grown_mask = np.ones(len(world.save_time), dtype=bool)
-    grown_mask[held_saves] = False  # the grown graph never contains an evaluation pair's own save
-    rng = np.random.default_rng(seed)
+    regular = ~world.is_spam_board[world.save_board[later_save]]
+    save_key = world.save_pin * world.num_boards + world.save_board
+    new_pin_save = train_degree[world.save_pin] == 0
+    rng = np.random.default_rng([seed, 9_001])
 
-    def _subsample(p: np.ndarray) -> torch.Tensor:
-        p = np.unique(p, axis=0) if len(p) else p.reshape(0, 2)
-        if max_test_pairs is not None and len(p) > max_test_pairs:
-            p = p[np.sort(rng.choice(len(p), max_test_pairs, replace=False))]
-        return torch.from_numpy(p.astype(np.int64)).reshape(-1, 2)
+    def window(lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
+        held = regular & (time[later_save] > lo) & (time[later_save] <= hi)
+        pairs, held_key = all_pairs[held], save_key[later_save[held]]
+        in_graph = train_mask | (new_pin_save & (time <= hi))
+        in_graph &= train_mask | ~np.isin(save_key, held_key)  # training saves stay; repeats are dropped below
+        graph = world.edge_index(in_graph)
+        graph_key = (graph[0] * world.num_boards + graph[1]).numpy()
+        pairs = pairs[~np.isin(held_key, graph_key)]  # a repeated save: the pair is an edge already
+        pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+        if max_test_pairs is not None and len(pairs) > max_test_pairs:
+            pairs = pairs[np.sort(rng.choice(len(pairs), max_test_pairs, replace=False))]
+        return torch.from_numpy(pairs.astype(np.int64)).reshape(-1, 2), graph
 
+    val_pairs, val_graph = window(train_end, val_end)
+    test_pairs, test_graph = window(val_end, np.inf)
     return PinboardSplit(
-        train_mask=train_mask,
-        edge_index=edge_index,
-        train_pairs=train_pairs,
-        test_pairs=_subsample(pairs[known]),
-        cold_pairs=_subsample(pairs[cold]),
-        grown_edge_index=world.edge_index(grown_mask),
-    )
+        cutoffs=(float(train_end), float(val_end)), train_mask=train_mask, edge_index=edge_index,
+        train_pairs=world.positive_pairs(max_gap, train_mask), train_degree=train_degree, val_pairs=val_pairs,
+        test_pairs=test_pairs, val_edge_index=val_graph, test_edge_index=test_graph,
+    )  # fmt: skip

@@ -42,7 +42,7 @@ from lecturekit.recsys.pinsage.experiment import (
     run_baselines,
     run_movielens_seed,
     run_seed,
-    train_and_embed,
+    train_gnn,
 )
 from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
 from lecturekit.recsys.pinsage.layers import PinSageConv
@@ -107,6 +107,6 @@ __all__ = [
     "run_seed",
     "run_signature",
     "tree_batch",
-    "train_and_embed",
+    "train_gnn",
     "train_pinsage",
 ]

@@ -24,6 +24,11 @@ class RelatedItemTask:
     train_pairs, test_pairs: ``(P, 2)`` / ``(Q, 2)`` (query, related item) ids.
     features: name -> ``(num_items, d)`` float features (``combined`` is the model input).
     labels: optional ``(num_items,)`` class per item for plots (topic / main genre).
+    val_pairs: ``(V, 2)`` validation pairs (chosen budgets are read off them), or ``None``.
+    val_edge_index, test_edge_index: the graph validation / test is evaluated on (``None``: the
+        training graph); the pinboard's grows by the new pins' saves (see
+        :func:`lecturekit.data.pinboard.temporal_split`).
+    train_degree: ``(num_items,)`` distinct training users (boards) of each item: the strata.
     """
 
     name: str
@@ -35,11 +40,42 @@ class RelatedItemTask:
     features: dict[str, Tensor]
     labels: Tensor | None = None
     extra: dict = field(default_factory=dict)
+    val_pairs: Tensor | None = None
+    val_edge_index: Tensor | None = None
+    test_edge_index: Tensor | None = None
+    train_degree: Tensor | None = None
+
+    def graph(self, split: str) -> Tensor:
+        """The item-user edges ``split`` (``"train"``, ``"val"`` or ``"test"``) is evaluated on."""
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"argument 'split' must be 'train', 'val' or 'test', got {split!r}")
+        grown = {"train": None, "val": self.val_edge_index, "test": self.test_edge_index}[split]
+        return self.edge_index if grown is None else grown
+
+    def pairs(self, split: str) -> Tensor:
+        """The evaluation pairs of ``split`` (``"val"`` or ``"test"``)."""
+        if split == "val":
+            if self.val_pairs is None:
+                raise ValueError(f"task {self.name!r} has no validation pairs")
+            return self.val_pairs
+        if split == "test":
+            return self.test_pairs
+        raise ValueError(f"argument 'split' must be 'val' or 'test', got {split!r}")
+
+    def degree(self) -> Tensor:
+        """``(num_items,)`` training degree (distinct users) of each item."""
+        if self.train_degree is not None:
+            return self.train_degree
+        e = torch.unique(self.edge_index, dim=1)
+        return torch.bincount(e[0], minlength=self.num_items)
 
 
-def pinboard_task(world: Pinboard, test_fraction: float = 0.1, max_test_pairs: int | None = 3000, seed: int = 0) -> RelatedItemTask:
-    """Temporal split of a pinboard world (boards play the users). Used by notebooks 02 and 03."""
-    split = temporal_split(world, test_fraction=test_fraction, max_test_pairs=max_test_pairs, seed=seed)
+def pinboard_task(world: Pinboard, test_fraction: float = 0.1, max_test_pairs: int | None = None, seed: int = 0,
+                  val_fraction: float = 0.1) -> RelatedItemTask:  # fmt: skip
+    """Temporal train / validation / test split of a pinboard world (boards play the users); every
+    evaluation pair unless ``max_test_pairs`` subsamples. Used by notebooks 02 and 03."""
+    split = temporal_split(world, test_fraction=test_fraction, max_test_pairs=max_test_pairs, seed=seed,
+                           val_fraction=val_fraction)  # fmt: skip
     return RelatedItemTask(
         name="pinboard",
         num_items=world.num_pins,
@@ -50,6 +86,10 @@ def pinboard_task(world: Pinboard, test_fraction: float = 0.1, max_test_pairs: i
         features={k: world.features(k) for k in ("visual", "annotation", "combined")},
         labels=torch.from_numpy(world.pin_topic),
         extra={"split": split, "world": world},
+        val_pairs=split.val_pairs,
+        val_edge_index=split.val_edge_index,
+        test_edge_index=split.test_edge_index,
+        train_degree=torch.from_numpy(split.train_degree),
     )
 
 

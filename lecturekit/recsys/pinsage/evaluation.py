@@ -2,8 +2,13 @@
 
 For each test pair (query q, target i) every item except q is scored, and the rank of i gives
 hit-rate@K and the paper's scaled MRR (``lecturekit.recsys.metrics``). The paper ranks among 5M
-candidates with K = 500 and scale 100 (K / scale = 5); :func:`ranking_cutoffs` scales K to the
-catalogue: ``K = max(10, round(N / 1000))`` and ``scale = K / 5``.
+candidates with K = 500 and scale 100, so K is 1/10,000 of its candidates and K / scale = 5.
+:func:`ranking_cutoffs` keeps K / scale = 5 but takes K = max(10, round(N / 1000)), 1/1,000 of the
+catalogue: ten times the paper's share, because 1/10,000 of a 20k-pin world would be K = 2 (a
+cut-off that says almost nothing). So our hit-rates are not on the paper's scale (a looser cut-off).
+
+:func:`strata` splits a ranking by the query's training degree (:data:`~lecturekit.data.pinboard.DEGREE_STRATA`:
+new 0, tail 1-2, torso 3-7, head >= 8) and by new vs old target.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from lecturekit.recsys.metrics import hit_rate, rank_of_targets, scaled_mrr
+from lecturekit.recsys.metrics import hit_rate, scaled_mrr, tie_break_priority
 
 ScoreFn = Callable[[Tensor], Tensor]
 """``queries (Q,) -> scores (Q, num_items)``, higher = more related."""
@@ -49,6 +54,24 @@ class RankingResult:
         return {"hit-rate": self.hit_rate, "mrr-scaled": self.mrr_scaled}
 
 
+def fast_ranks(scores: Tensor, targets: Tensor) -> Tensor:
+    """:func:`lecturekit.recsys.metrics.rank_of_targets` (same ranks, same tie-breaking) without its
+    double copy, and with the tie-break pass only for rows whose target score is tied: a third of the
+    memory passes over the ``(Q, N)`` scores, which dominate the evaluation on all test pairs."""
+    if bool(torch.isnan(scores.amax(1)).any()):  # amax propagates NaN: one pass finds any
+        row = int(torch.isnan(scores.amax(1)).nonzero()[0])
+        raise ValueError(f"scores hold NaN (first in query row {row}); check the model's output")
+    target_scores = scores.gather(1, targets[:, None])
+    greater = (scores > target_scores).sum(1)
+    equal = scores == target_scores
+    rows = torch.nonzero(equal.sum(1) > 1).flatten()
+    wins_tie = torch.zeros_like(greater)
+    if rows.numel():
+        priority = tie_break_priority(scores.shape[1])
+        wins_tie[rows] = (equal[rows] & (priority[None, :] > priority[targets[rows]][:, None])).sum(1)
+    return 1 + greater + wins_tie
+
+
 def embedding_scorer(embeddings: Tensor) -> ScoreFn:
     """Dot-product scores against every item's embedding."""
     return lambda queries: embeddings[queries] @ embeddings.T
@@ -79,11 +102,12 @@ def evaluate_related(
     default_k, default_scale = ranking_cutoffs(num_items)
     ranks = []
     for chunk in tqdm(pairs.split(chunk_size), disable=not progress, desc="ranking", leave=False):
-        scores = score_fn(chunk[:, 0]).double()
+        scores = score_fn(chunk[:, 0])
         if scores.shape != (chunk.shape[0], num_items):
             raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected ({chunk.shape[0]}, {num_items})")
+        scores = scores.float().clone() if not scores.is_floating_point() else scores.clone()
         scores[torch.arange(chunk.shape[0]), chunk[:, 0]] = float("-inf")  # never recommend the query
-        ranks.append(rank_of_targets(scores, chunk[:, 1]))
+        ranks.append(fast_ranks(scores, chunk[:, 1]))
     return RankingResult(torch.cat(ranks), k or default_k, scale or default_scale)
 
 
@@ -108,3 +132,26 @@ def lookalike_mix(score_fn: ScoreFn, queries: Tensor, category: Tensor, lookalik
     same = (category[top] == category[queries].unsqueeze(1)).float().mean()
     fooled = (category[top] == lookalike[category[queries]].unsqueeze(1)).float().mean()
     return LookalikeMix(float(same), float(fooled))
+
+
+STRATA = ("new-query", "tail-query", "torso-query", "head-query", "new-target")
+"""The strata of :func:`strata`, in order (metric suffixes ``hit-rate/<stratum>``)."""
+
+
+def strata(result: RankingResult, pairs: Tensor, degree: Tensor) -> dict[str, RankingResult]:
+    """``result`` restricted to each stratum of :data:`STRATA` that has pairs.
+
+    ``pairs`` are the ranked ``(Q, 2)`` pairs (in ``result``'s order), ``degree`` the training degree
+    of every item: the query strata are new (0), tail (1-2), torso (3-7) and head (>= 8) by the
+    query's degree; ``new-target`` holds the pairs whose target has no training save.
+    """
+    from lecturekit.data.pinboard import degree_stratum  # lazy: that module imports this package lazily too
+
+    pairs = torch.as_tensor(pairs).long()
+    if pairs.shape[0] != result.ranks.shape[0]:
+        raise ValueError(f"argument 'pairs' has {pairs.shape[0]} rows for {result.ranks.shape[0]} ranks")
+    degree = torch.as_tensor(degree)
+    query = torch.from_numpy(degree_stratum(degree[pairs[:, 0]].numpy()))
+    masks = [query == i for i in range(4)] + [degree[pairs[:, 1]] == 0]
+    return {name: RankingResult(result.ranks[m], result.k, result.scale) for name, m in zip(STRATA, masks, strict=True)
+            if bool(m.any())}  # fmt: skip

@@ -2,59 +2,82 @@
 
 * :class:`PinSageExperiment` -- the frozen config (its defaults are the ``course`` profile) and
   :data:`PROFILES` (``quick`` / ``course`` / ``full`` built from it with ``dataclasses.replace``);
-* :func:`run_seed` -- the paper's comparison (Table 1) on one seed's planted pinboard world: the
-  feature, Pixie and item-CF baselines and the three GNNs trained identically, plus the analyses the
-  notebook draws (look-alike neighbours, new pins without retraining; for :attr:`detail_seeds` also the
-  test curves during training and Table 4's sweep of ``T``) -> :class:`PinboardResult`;
+* :func:`run_selection` -- the budget choice on the temporal *validation* split: PinSage (random
+  negatives) for each neighbourhood size ``T`` (the paper's Table 4) and learning rate, validated after
+  every epoch -> :class:`SelectionResult`, whose :meth:`~SelectionResult.apply` writes the chosen
+  ``T``, learning rate and epochs into the config. The test pairs are never read by it;
+* :func:`run_seed` -- the paper's comparison (Table 1) on one seed's world with the chosen budget:
+  feature, Pixie and item-CF baselines and the four GNNs (PinSage with the hard-negative curriculum,
+  PinSage with random negatives only, mean- and max-pooling) trained identically, evaluated once on
+  every test pair, with the strata by query degree and new target -> :class:`PinboardResult`;
+* :func:`run_regime_seed` -- the regime map: 3 feature strengths x 3 graph densities of small worlds,
+  Pixie vs combined features vs PinSage in each cell -> :class:`RegimeResult`;
 * :func:`run_movielens_seed` -- the same comparison on MovieLens-100K -> :class:`MovieLensResult`.
 
-Each run owns its randomness: the world, split, samplers and model initialisations are seeded from
-the run's seed, the body runs under :func:`lecturekit.experiment.seeded`, and training draws its walks
-from its own streams (:func:`~lecturekit.recsys.pinsage.train.epoch_walks`). Nothing depends on which
-notebook cells ran before. Used by ``notebooks/02_pinsage.ipynb``.
+Evaluation protocol (all methods alike): the models are trained on the training graph; validation and
+test are ranked on the graph of their window (the training graph grown by every save of the new pins
+except the held-out ones: :func:`lecturekit.data.pinboard.temporal_split`), with the same trained
+weights, no retraining. Each run owns its randomness: the world, split, samplers and model
+initialisations are seeded from the run's seed and the body runs under
+:func:`lecturekit.experiment.seeded`. Used by ``notebooks/02_pinsage.ipynb``.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
 
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import make_pinboard
-from lecturekit.experiment import Profiles, RunResult, seeded
+from lecturekit.experiment import Profiles, RunResult, seeded, torch_stream
 from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
 from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
+    STRATA,
     LookalikeMix,
     RankingResult,
     embedding_scorer,
     evaluate_related,
     lookalike_mix,
     ranking_cutoffs,
+    strata,
 )
 from lecturekit.recsys.pinsage.inference import layerwise_embeddings
 from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
+from lecturekit.recsys.pinsage.negatives import HardNegativeConfig, HardNegativeSampler
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import TrainConfig, TrainHistory, neighbor_fn, train_pinsage
 from lecturekit.results import Row
 
-POOLING_OF = {"pinsage": "importance", "mean-pooling": "mean", "max-pooling": "max"}
-PINBOARD_METHODS = ("visual", "annotation", "combined", "pixie", "item-cf", "mean-pooling", "max-pooling", "pinsage")
-MOVIELENS_METHODS = ("annotation", "combined", "pixie", "item-cf", "mean-pooling", "max-pooling", "pinsage")
+POOLING_OF = {"pinsage": "importance", "pinsage-random-negatives": "importance", "mean-pooling": "mean",
+              "max-pooling": "max"}  # fmt: skip
+PINBOARD_METHODS = ("visual", "annotation", "combined", "pixie", "item-cf", "mean-pooling", "max-pooling", "pinsage",
+                    "pinsage-random-negatives")  # fmt: skip
+MOVIELENS_METHODS = ("annotation", "combined", "pixie", "item-cf", "mean-pooling", "max-pooling", "pinsage",
+                     "pinsage-random-negatives")  # fmt: skip
+REGIME_METHODS = ("pixie", "combined", "pinsage")
 PAPER = {  # Ying et al. 2018, Table 1 (Pinterest, 5M candidates): (hit-rate, scaled MRR)
     "visual": (0.17, 0.23), "annotation": (0.14, 0.19), "combined": (0.27, 0.37),
     "max-pooling": (0.39, 0.37), "mean-pooling": (0.41, 0.51), "pinsage": (0.67, 0.59),
 }  # fmt: skip
-MIN_NEW_PIN_PAIRS = 5  # fewer held-out pairs with a new query pin than this say nothing; the analysis is skipped
 
 
 # ---------------------------------------------------------------------- the config
+@dataclass(frozen=True)
+class WorldSettings:
+    """The world's free assumptions (the rest are :func:`~lecturekit.data.pinboard.make_pinboard`'s defaults)."""
+
+    feature_fraction: float = 0.35  # combined-feature kNN reaches 35 % of the same-interest oracle: content helps, the graph must add the rest
+    saves_per_pin: float = 5.0  # graph density: mean saves per pin (most pins 0-3, hubs 50+)
+
+
 @dataclass(frozen=True)
 class WalkSettings:
     """Random walks with restart that define importance neighbourhoods (and Pixie's scores)."""
@@ -62,21 +85,39 @@ class WalkSettings:
     num_walks: int = 100  # walks per pin: stable top-20 visit counts on a 20k-pin world
     walk_length: int = 2  # pin -> board -> pin traversals per walk (short walks, as the paper)
     restart_prob: float = 0.5  # back to the query after each traversal: keeps the walks local
-    top_t: int = 20  # neighbourhood size T (Table 4 sweeps it: see t_values)
+    top_t: int = 20  # neighbourhood size T; run_selection chooses it on the validation split
 
 
 @dataclass(frozen=True)
 class GNNSettings:
-    """Architecture and training of the three GNNs (all trained with the same budget)."""
+    """Architecture and training of the GNNs (all trained with the same budget)."""
 
     hidden_dim: int = 64  # width of convolutions and embeddings (the paper: far wider, 3B pins)
-    epochs: int = 10  # neighbourhoods are resampled per epoch (two tables alternate)
+    epochs: int = 10  # upper bound; run_selection picks the best validated epoch count <= this
     steps_per_epoch: int = 40  # 10 x 40 = 400 steps of 128 pairs per GNN: minutes on 2 cores
     batch_size: int = 128
     num_negatives: int = 128  # shared by the batch (the paper: 500 for 512-4096 pairs)
     margin: float = 0.1  # the max-margin Delta
-    lr: float = 3e-3
+    lr: float = 3e-3  # run_selection chooses it on the validation split
     num_workers: int = 1  # one producer process builds the next batch while the main process trains
+
+
+@dataclass(frozen=True)
+class HardNegativeSettings:
+    """PinSage's hard-negative curriculum (:mod:`lecturekit.recsys.pinsage.negatives`)."""
+
+    max_hard: int = 6  # epoch n uses n - 1 hard negatives per query, capped (the paper's curriculum)
+    num_walks: int = 400  # the PPR band lies deeper than the top T: more walks than the neighbourhoods
+    walk_length: int = 3
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    """The validation sweep of :func:`run_selection` (on the first seed's world)."""
+
+    t_values: tuple[int, ...] = (10, 20, 50)  # Table 4's neighbourhood sizes
+    lr_values: tuple[float, ...] = (1e-3, 3e-3, 1e-2)  # swept at the best T (a coordinate search)
+    val_pairs: int = 1000  # validation pairs per check (seeded subsample): cheap, decides the budget only
 
 
 @dataclass(frozen=True)
@@ -88,26 +129,44 @@ class MovieLensSettings:
 
 
 @dataclass(frozen=True)
+class RegimeSettings:
+    """The regime map: small worlds, short training (a map of who wins where, not Table 1)."""
+
+    num_pins: int = 4000  # small worlds: nine of them must fit in the notebook's budget
+    feature_fractions: tuple[tuple[str, float], ...] = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
+    densities: tuple[tuple[str, float], ...] = (("sparse", 2.5), ("medium", 5.0), ("dense", 10.0))  # saves per pin
+    epochs: int = 4
+    steps_per_epoch: int = 20  # 80 steps per cell: the map's PinSage is under-trained, and says so
+    hidden_dim: int = 32
+
+
+@dataclass(frozen=True)
 class PinSageExperiment:
     """Notebook 02's settings; the defaults are the ``course`` profile (see :data:`PROFILES`)."""
 
     num_pins: int = 20_000  # large enough that walks beat direct neighbours, small enough for a laptop
-    test_pairs: int = 1000  # held-out pairs, subsampled (seeded) to bound the evaluation cost
     num_seeds: int = 3  # worlds per comparison (each seed: a fresh world, split and training)
+    world: WorldSettings = WorldSettings()
     walks: WalkSettings = WalkSettings()
     gnn: GNNSettings = GNNSettings()
+    hard: HardNegativeSettings = HardNegativeSettings()
+    selection: SelectionSettings = SelectionSettings()
     pixie_rounds: int = 4  # rounds of num_walks x walk_length traversals before Pixie stops
-    t_values: tuple[int, ...] = (10, 20, 50)  # Table 4's neighbourhood sizes
-    detail_seeds: tuple[int, ...] = (0,)  # seeds that also track test curves and sweep T (time: 2 more GNNs)
     movielens: MovieLensSettings = MovieLensSettings()
+    regime: RegimeSettings = RegimeSettings()
 
     def __post_init__(self) -> None:
-        for name in ("num_pins", "test_pairs", "num_seeds", "pixie_rounds"):
+        for name in ("num_pins", "num_seeds", "pixie_rounds"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"PinSageExperiment.{name} must be an int >= 1, got {value!r}")
-        if not self.t_values or any(not isinstance(t, int) or t < 1 for t in self.t_values):
-            raise ValueError(f"PinSageExperiment.t_values must be ints >= 1, got {self.t_values!r}")
+        t_values = self.selection.t_values
+        if not t_values or any(not isinstance(t, int) or isinstance(t, bool) or t < 1 for t in t_values):
+            raise ValueError(f"PinSageExperiment.selection.t_values must be ints >= 1, got {t_values!r}")
+        if not self.selection.lr_values or any(not lr > 0 for lr in self.selection.lr_values):
+            raise ValueError(f"PinSageExperiment.selection.lr_values must be positive, got {self.selection.lr_values!r}")
+        if not 0 < self.world.feature_fraction < 1:
+            raise ValueError(f"PinSageExperiment.world.feature_fraction must be in (0, 1), got {self.world.feature_fraction!r}")
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -117,27 +176,33 @@ class PinSageExperiment:
 COURSE = PinSageExperiment()
 PROFILES = Profiles(
     quick=replace(
-        COURSE, num_pins=2000, test_pairs=300, num_seeds=1, pixie_rounds=2, t_values=(5, 10),
+        COURSE, num_pins=2000, num_seeds=1, pixie_rounds=2,
         walks=replace(COURSE.walks, num_walks=30, top_t=10),
         gnn=replace(COURSE.gnn, hidden_dim=32, epochs=2, steps_per_epoch=8, batch_size=64, num_negatives=64,
                     num_workers=0),  # CI: no worker processes
+        hard=replace(COURSE.hard, max_hard=2, num_walks=100),
+        selection=replace(COURSE.selection, t_values=(5, 10), lr_values=(3e-3,), val_pairs=200),
         movielens=replace(COURSE.movielens, epochs=1, steps_per_epoch=5),
+        regime=replace(COURSE.regime, num_pins=1000, epochs=1, steps_per_epoch=5, hidden_dim=16),
     ),
     course=COURSE,
     full=replace(
-        COURSE, num_pins=100_000, test_pairs=5000, num_seeds=5, pixie_rounds=8,
+        COURSE, num_pins=100_000, num_seeds=5, pixie_rounds=8,
         walks=replace(COURSE.walks, num_walks=200, walk_length=3, top_t=50),
         gnn=replace(COURSE.gnn, hidden_dim=128, steps_per_epoch=200, batch_size=512, num_negatives=500, lr=1e-3),
+        selection=replace(COURSE.selection, t_values=(20, 50, 100), val_pairs=5000),
         movielens=replace(COURSE.movielens, epochs=10, steps_per_epoch=100),
+        regime=replace(COURSE.regime, num_pins=20_000, epochs=10, steps_per_epoch=40, hidden_dim=64),
     ),
 )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- building blocks
-def make_sampler(task: RelatedItemTask, walks: WalkSettings, seed: int, top_t: int | None = None) -> RandomWalkSampler:
-    """The walk sampler over ``task``'s training graph with ``walks``' settings."""
+def make_sampler(task: RelatedItemTask, walks: WalkSettings, seed: int, top_t: int | None = None,
+                 split: str = "train") -> RandomWalkSampler:  # fmt: skip
+    """The walk sampler over the graph ``split`` of ``task`` is evaluated on (see :meth:`RelatedItemTask.graph`)."""
     return RandomWalkSampler(
-        task.edge_index, task.num_items, task.num_users, num_walks=walks.num_walks,
+        task.graph(split), task.num_items, task.num_users, num_walks=walks.num_walks,
         walk_length=walks.walk_length, restart_prob=walks.restart_prob, top_t=top_t or walks.top_t, seed=seed,
     )  # fmt: skip
 
@@ -147,18 +212,21 @@ def neighbor_tables(sampler: RandomWalkSampler, pooling: str, count: int = 2) ->
     return [NeighborTable(neighbor_fn(sampler, pooling), sampler.num_items) for _ in range(count)]
 
 
-def run_baselines(task: RelatedItemTask, sampler: RandomWalkSampler, pixie_rounds: int) -> dict[str, RankingResult]:
-    """Feature nearest neighbours (every feature set of the task), Pixie and item-CF."""
-    results = {name: evaluate_related(feature_scorer(x), task.test_pairs, task.num_items) for name, x in task.features.items()}
-    results["pixie"] = evaluate_related(pixie_scorer(sampler, max_rounds=pixie_rounds), task.test_pairs, task.num_items)
-    results["item-cf"] = evaluate_related(item_cf_scorer(task.edge_index, task.num_items, task.num_users), task.test_pairs,
-                                          task.num_items)  # fmt: skip
+def run_baselines(task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int, seed: int,
+                  split: str = "test") -> dict[str, RankingResult]:  # fmt: skip
+    """Feature nearest neighbours (every feature set of the task), Pixie and item-CF, on ``split``'s
+    pairs and graph (Pixie walks and item-CF read the grown graph, as PinSage's inference does)."""
+    pairs, graph = task.pairs(split), task.graph(split)
+    results = {name: evaluate_related(feature_scorer(x), pairs, task.num_items) for name, x in task.features.items()}
+    sampler = make_sampler(task, walks, seed, split=split)
+    results["pixie"] = evaluate_related(pixie_scorer(sampler, max_rounds=pixie_rounds), pairs, task.num_items)
+    results["item-cf"] = evaluate_related(item_cf_scorer(graph, task.num_items, task.num_users), pairs, task.num_items)
     return results
 
 
 @dataclass
 class GNNRun:
-    """One trained variant: its ranking result, item embeddings, model and training history."""
+    """One trained variant: its test ranking, item embeddings (test graph), model and training history."""
 
     result: RankingResult
     embeddings: Tensor
@@ -166,147 +234,312 @@ class GNNRun:
     history: TrainHistory
 
 
-def new_model(in_dim: int, gnn: GNNSettings, pooling: str, seed: int) -> PinSage:
+def new_model(in_dim: int, hidden_dim: int, pooling: str, seed: int) -> PinSage:
     """A freshly initialised GNN whose weights depend on ``seed`` alone (the global RNG is left as it was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return PinSage(PinSageConfig(in_dim=in_dim, hidden_dim=gnn.hidden_dim, out_dim=gnn.hidden_dim, pooling=pooling))
+        return PinSage(PinSageConfig(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=hidden_dim, pooling=pooling))
 
 
-def train_and_embed(
-    task: RelatedItemTask,
-    sampler: RandomWalkSampler,
-    tables: list[NeighborTable],
-    pooling: str,
-    gnn: GNNSettings,
-    seed: int,
-    epochs: int | None = None,
-    steps_per_epoch: int | None = None,
-    track: bool = False,
-    progress: bool = True,
-) -> GNNRun:
-    """Train one PinSage variant on ``task.features["combined"]`` and evaluate it on the test pairs.
+def embed(model: PinSage, task: RelatedItemTask, walks: WalkSettings, seed: int, split: str) -> Tensor:
+    """Layer-wise embeddings of every item on ``split``'s graph (same weights: no retraining)."""
+    sampler = make_sampler(task, walks, seed, split=split)
+    table = NeighborTable(neighbor_fn(sampler, model.config.pooling), task.num_items)
+    return layerwise_embeddings(model, task.features["combined"], table).embeddings
 
-    ``tables`` are the precomputed neighbourhoods for ``pooling`` (epoch e uses ``tables[e % len]``;
-    inference uses ``tables[0]``). With ``track`` the test metrics are computed after every epoch
-    (for the curves; they never feed back into training).
+
+def train_gnn(
+    task: RelatedItemTask, pooling: str, config: PinSageExperiment, seed: int, *,
+    negative_sampler: HardNegativeSampler | None = None, epochs: int | None = None, steps_per_epoch: int | None = None,
+    val_pairs: Tensor | None = None, tables: list[NeighborTable] | None = None, progress: bool = True,
+) -> tuple[PinSage, TrainHistory]:  # fmt: skip
+    """Train one variant on ``task.features["combined"]`` over the training graph.
+
+    ``tables``: precomputed training neighbourhoods for ``pooling`` (epoch e uses ``tables[e % len]``).
+    With ``val_pairs`` the validation hit-rate and scaled MRR (validation graph) are stored after
+    every epoch in ``history.evaluations``; the test pairs are never looked at here.
     """
+    gnn, walks = config.gnn, config.walks
     x = task.features["combined"]
-    model = new_model(x.shape[1], gnn, pooling, seed)
-    config = TrainConfig(
+    model = new_model(x.shape[1], gnn.hidden_dim, pooling, seed)
+    sampler = make_sampler(task, walks, seed)
+    train = TrainConfig(
         epochs=epochs or gnn.epochs, batch_size=gnn.batch_size, num_negatives=gnn.num_negatives, margin=gnn.margin,
         lr=gnn.lr, max_steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch, num_workers=gnn.num_workers, seed=seed,
     )  # fmt: skip
+    eval_fn = None
+    if val_pairs is not None:
+        val_sampler = make_sampler(task, walks, seed, split="val")
+        val_table = NeighborTable(neighbor_fn(val_sampler, pooling), task.num_items)
 
-    def evaluate(m: PinSage, epoch: int) -> dict[str, float]:
-        emb = layerwise_embeddings(m, x, tables[0]).embeddings
-        return evaluate_related(embedding_scorer(emb), task.test_pairs, task.num_items).as_dict()
+        def eval_fn(m: PinSage, epoch: int) -> dict[str, float]:
+            emb = layerwise_embeddings(m, x, val_table).embeddings
+            return evaluate_related(embedding_scorer(emb), val_pairs, task.num_items).as_dict()
 
-    history = train_pinsage(model, x, sampler, task.train_pairs, config, eval_fn=evaluate if track else None,
-                            progress=progress, neighbor_tables=tables)  # fmt: skip
-    emb = layerwise_embeddings(model, x, tables[0]).embeddings
-    result = evaluate_related(embedding_scorer(emb), task.test_pairs, task.num_items)
-    return GNNRun(result, emb, model, history)
+    history = train_pinsage(model, x, sampler, task.train_pairs, train, negative_sampler=negative_sampler,
+                            eval_fn=eval_fn, progress=progress,
+                            neighbor_tables=tables or neighbor_tables(sampler, pooling))  # fmt: skip
+    return model, history
 
 
-def train_gnns(
-    task: RelatedItemTask, sampler: RandomWalkSampler, gnn: GNNSettings, seed: int, *,
-    epochs: int | None = None, steps_per_epoch: int | None = None, track: bool = False, progress: bool = True,
-) -> dict[str, GNNRun]:
-    """The three GNNs of Table 1, trained identically (same features, steps, negatives); only the
-    neighbourhood and the pooling differ. Max-pooling reads the same direct neighbourhoods as mean-pooling."""
+def hard_negative_sampler(task: RelatedItemTask, hard: HardNegativeSettings, seed: int) -> HardNegativeSampler:
+    """PinSage's curriculum sampler over the training graph, its bands filled for the training queries
+    before training (DataLoader workers inherit the cache instead of recomputing it every epoch)."""
+    sampler = HardNegativeSampler(
+        task.edge_index, task.num_items, task.num_users, task.train_pairs,
+        HardNegativeConfig(schedule="curriculum", max_hard=hard.max_hard, num_walks=hard.num_walks,
+                           walk_length=hard.walk_length, seed=seed),
+    )  # fmt: skip
+    sampler.precompute(torch.unique(task.train_pairs[:, 0]))
+    return sampler
+
+
+def validation_subsample(task: RelatedItemTask, size: int, seed: int) -> Tensor:
+    """At most ``size`` validation pairs (a seeded subsample, for the per-epoch checks)."""
+    pairs = task.pairs("val")
+    if len(pairs) <= size:
+        return pairs
+    return pairs[torch.randperm(len(pairs), generator=torch_stream(seed, "validation"))[:size].sort().values]
+
+
+def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, *, epochs: int | None = None,
+               steps_per_epoch: int | None = None, progress: bool = True) -> dict[str, GNNRun]:  # fmt: skip
+    """The four GNNs of Table 1, trained identically (same features, steps, random negatives, budget);
+    only the neighbourhood, the pooling and (``pinsage``) the hard-negative curriculum differ.
+    Max-pooling reads the same direct neighbourhoods as mean-pooling. Each is then embedded on the
+    test graph and ranked on every test pair."""
+    sampler = make_sampler(task, config.walks, seed)
     tables = {p: neighbor_tables(sampler, p) for p in ("importance", "mean")}
     tables["max"] = tables["mean"]
-    return {
-        method: train_and_embed(task, sampler, tables[pooling], pooling, gnn, seed, epochs, steps_per_epoch, track,
-                                progress)  # fmt: skip
-        for method, pooling in POOLING_OF.items()
-    }
+    hard = hard_negative_sampler(task, config.hard, seed)
+    runs = {}
+    for method, pooling in POOLING_OF.items():
+        model, history = train_gnn(task, pooling, config, seed, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                                   negative_sampler=hard if method == "pinsage" else None, tables=tables[pooling],
+                                   progress=progress)  # fmt: skip
+        emb = embed(model, task, config.walks, seed, "test")
+        runs[method] = GNNRun(evaluate_related(embedding_scorer(emb), task.test_pairs, task.num_items), emb, model,
+                              history)  # fmt: skip
+    return runs
 
 
-def new_pin_rankings(
-    task: RelatedItemTask, sampler: RandomWalkSampler, pinsage: GNNRun, config: PinSageExperiment, seed: int
-) -> dict[str, RankingResult]:
-    """Held-out pairs whose query pin is NEW (no save before the cut-off), without retraining.
-
-    ``pinsage/isolated`` and ``pixie/isolated``: the training graph, where the new pin has no
-    neighbours (PinSage sees its features only); ``pinsage`` and ``pixie``: the grown graph with the
-    new pins' saves (the evaluated pairs' own saves still excluded). Empty when there are fewer than
-    :data:`MIN_NEW_PIN_PAIRS` such pairs.
-    """
-    split = task.extra["split"]
-    cold = split.cold_pairs
-    if len(cold) < MIN_NEW_PIN_PAIRS:
-        return {}
-    grown = RandomWalkSampler(
-        split.grown_edge_index, task.num_items, task.num_users, num_walks=sampler.num_walks,
-        walk_length=sampler.walk_length, restart_prob=sampler.restart_prob, top_t=sampler.top_t, seed=seed,
-    )  # fmt: skip
-    after = layerwise_embeddings(pinsage.model, task.features["combined"], NeighborTable(grown.sample, task.num_items))
-    scorers = {
-        "pinsage/isolated": embedding_scorer(pinsage.embeddings),
-        "pinsage": embedding_scorer(after.embeddings),
-        "pixie/isolated": pixie_scorer(sampler, config.pixie_rounds),
-        "pixie": pixie_scorer(grown, config.pixie_rounds),
-    }
-    return {name: evaluate_related(scorer, cold, task.num_items) for name, scorer in scorers.items()}
-
-
-# ---------------------------------------------------------------------- results
 def _ranking_rows(dataset: str, rankings: dict[str, RankingResult], methods: tuple[str, ...], note: str,
-                  stratum: str = "") -> list[Row]:  # fmt: skip
+                  by_stratum: dict[str, dict[str, RankingResult]] | None = None) -> list[Row]:  # fmt: skip
     rows = []
     for method in methods:
-        paper = PAPER.get(method, (None, None)) if dataset == "pinboard" and not stratum else (None, None)
-        result = rankings[method]
-        for metric, value, ref in (("hit-rate", result.hit_rate, paper[0]), ("mrr-scaled", result.mrr_scaled, paper[1])):
-            rows.append(Row(dataset, method, metric + stratum, value, paper=ref, comparable=False, note=note))
+        paper = PAPER.get(method, (None, None)) if dataset == "pinboard" else (None, None)
+        parts = [("", rankings[method], paper)]
+        parts += [(f"/{name}", r, (None, None)) for name, r in (by_stratum or {}).get(method, {}).items()]
+        for suffix, result, ref in parts:
+            for metric, value, paper_value in (("hit-rate", result.hit_rate, ref[0]),
+                                               ("mrr-scaled", result.mrr_scaled, ref[1])):  # fmt: skip
+                rows.append(Row(dataset, method, metric + suffix, value, paper=paper_value, comparable=False,
+                                note=note))  # fmt: skip
     return rows
 
 
+_STRATA_NOTE = ("; strata: the query's training degree (distinct training boards) new 0, tail 1-2, torso 3-7, "
+                "head >= 8, and new-target (target without a training save)")  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the budget, chosen on validation
+@dataclass(frozen=True)
+class SelectionResult(RunResult):
+    """The validation sweep of one world (:func:`run_selection`).
+
+    Attributes:
+        curves: ``(T, lr)`` -> validation hit-rate after each epoch (PinSage, random negatives).
+        top_t, lr, epochs: the chosen setting: the best validation hit-rate over all ``(T, lr)`` and epochs.
+        k: the hit-rate cut-off.
+    """
+
+    curves: dict[tuple[int, float], list[float]]
+    top_t: int
+    lr: float
+    epochs: int
+    k: int
+
+    def apply(self, config: PinSageExperiment) -> PinSageExperiment:
+        """``config`` with the chosen ``T``, learning rate and number of epochs."""
+        return replace(config, walks=replace(config.walks, top_t=self.top_t),
+                       gnn=replace(config.gnn, lr=self.lr, epochs=self.epochs))  # fmt: skip
+
+    def rows(self) -> list[Row]:
+        note = (f"validation split of the pinboard world (seed {self.seed}): PinSage with random negatives, "
+                f"hit@{self.k} of validation pairs after the best epoch, per neighbourhood size T and learning rate; "
+                "the paper's Table 4 sweeps T on Pinterest")  # fmt: skip
+        return [Row("pinboard-validation", "pinsage-random-negatives", f"hit-rate/t={t},lr={lr:g}", max(curve),
+                    comparable=False, note=note) for (t, lr), curve in self.curves.items()]  # fmt: skip
+
+
+def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = True) -> SelectionResult:
+    """Choose ``T``, the learning rate and the epochs on the validation split of seed ``seed``'s world.
+
+    A coordinate search: every ``T`` of ``config.selection.t_values`` at the config's learning rate,
+    then every learning rate at the best ``T``; each run is validated after every epoch (up to
+    ``config.gnn.epochs``) and the best (``T``, lr, epoch) wins. Hard negatives are left out (they
+    would double the sweep's cost; the curriculum's schedule is fixed by the paper, not tuned).
+    """
+    began = time.perf_counter()
+    with seeded(seed):
+        world = make_pinboard(config.num_pins, seed=seed, feature_fraction=config.world.feature_fraction,
+                              saves_per_pin=config.world.saves_per_pin)  # fmt: skip
+        task = pinboard_task(world, seed=seed)
+        val = validation_subsample(task, config.selection.val_pairs, seed)
+        curves: dict[tuple[int, float], list[float]] = {}
+
+        def sweep(top_t: int, lr: float) -> None:
+            if (top_t, lr) in curves:
+                return
+            trial = replace(config, walks=replace(config.walks, top_t=top_t), gnn=replace(config.gnn, lr=lr))
+            _, history = train_gnn(task, "importance", trial, seed, val_pairs=val, progress=progress)
+            curves[(top_t, lr)] = [e["hit-rate"] for e in history.evaluations]
+
+        for top_t in config.selection.t_values:
+            sweep(top_t, config.gnn.lr)
+        best_t = max(config.selection.t_values, key=lambda t: max(curves[(t, config.gnn.lr)]))
+        for lr in config.selection.lr_values:
+            sweep(best_t, lr)
+    (top_t, lr), curve = max(curves.items(), key=lambda item: max(item[1]))
+    epochs = 1 + max(range(len(curve)), key=lambda e: curve[e])
+    return SelectionResult(seed=seed, seconds=time.perf_counter() - began, curves=curves, top_t=top_t, lr=lr,
+                           epochs=epochs, k=ranking_cutoffs(config.num_pins)[0])  # fmt: skip
+
+
+# ---------------------------------------------------------------------- Table 1 on the pinboard world
 @dataclass(frozen=True)
 class PinboardResult(RunResult):
-    """One seed of the pinboard comparison.
+    """One seed of the pinboard comparison (every test pair, ranked once).
 
     Attributes:
         k, scale: hit-rate@k and the scaled-MRR scale (:func:`ranking_cutoffs` of the catalogue).
-        rankings: Table 1 method -> ranks of the test targets (:data:`PINBOARD_METHODS`).
-        new_pin: ``pinsage``, ``pixie`` (grown graph) and ``.../isolated`` (training graph) on the
-            held-out pairs with a new query pin; empty when there were too few (see :func:`new_pin_rankings`).
+        rankings: method -> ranks of the test targets (:data:`PINBOARD_METHODS`).
+        strata: method -> stratum (:data:`~lecturekit.recsys.pinsage.evaluation.STRATA`) -> ranks.
         lookalike: ``visual`` / ``pinsage`` -> where the top-10 neighbours of sampled pins fall.
-        histories: GNN method -> training history (with per-epoch test metrics on :attr:`detail_seeds`).
-        t_sweep: ``T`` -> PinSage's ranking with the top-T neighbourhood (detail seeds only, else empty).
-        task: the seed's world and split (for the notebook's plots; ``task.extra["world"]``).
-        pinsage: the trained PinSage model; embeddings: its layer-wise embeddings of every pin.
+        histories: GNN method -> training history (losses per step).
+        feature_strength: the world's calibrated feature strength.
+        task: the seed's world and split (``task.extra["world"]``, ``task.extra["split"]``).
+        pinsage: the trained PinSage model; embeddings: its layer-wise embeddings on the test graph.
     """
 
     k: int
     scale: float
     num_pins: int
     rankings: dict[str, RankingResult]
-    new_pin: dict[str, RankingResult]
+    strata: dict[str, dict[str, RankingResult]]
     lookalike: dict[str, LookalikeMix]
     histories: dict[str, TrainHistory]
-    t_sweep: dict[int, RankingResult]
+    feature_strength: float
     task: RelatedItemTask
     pinsage: PinSage
     embeddings: Tensor
 
     def rows(self) -> list[Row]:
-        note = (f"planted pinboard world ({self.num_pins} pins, held-out later saves): hit@{self.k} and scaled MRR "
-                f"(scale {self.scale:g}) among all {self.num_pins} pins; the paper's numbers are on Pinterest's data "
-                "with 5M candidates, hit@500 and scale 100, shown for orientation only")  # fmt: skip
-        rows = _ranking_rows("pinboard", self.rankings, PINBOARD_METHODS, note)
-        if self.new_pin:
-            grown = note + "; new-query: held-out pairs whose query pin has no save before the cut-off, embedded "
-            rows += _ranking_rows("pinboard", self.new_pin, ("pinsage", "pixie"), grown + "on the grown graph "
-                                  "(its new saves added) without retraining", "/new-query")  # fmt: skip
-            isolated = {m.split("/")[0]: r for m, r in self.new_pin.items() if m.endswith("/isolated")}
-            rows += _ranking_rows("pinboard", isolated, ("pinsage", "pixie"), grown + "on the training graph "
-                                  "(the new pin isolated: features only)", "/new-query/isolated")  # fmt: skip
+        note = (f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
+                f"graph methods on the training graph grown by the new pins' saves): hit@{self.k} and scaled MRR "
+                f"(scale {self.scale:g}) among all {self.num_pins} pins; budget chosen on validation; the paper's "
+                "numbers are on Pinterest's data with 5M candidates, hit@500 and scale 100, shown for orientation "
+                "only" + _STRATA_NOTE)  # fmt: skip
+        return _ranking_rows("pinboard", self.rankings, PINBOARD_METHODS, note, self.strata)
+
+
+def make_world(config: PinSageExperiment, seed: int):
+    """The seed's world with the config's assumptions (feature calibration and density)."""
+    return make_pinboard(config.num_pins, seed=seed, feature_fraction=config.world.feature_fraction,
+                         saves_per_pin=config.world.saves_per_pin)  # fmt: skip
+
+
+def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:
+    """One seed of notebook 02's pinboard comparison, end to end (world, split, baselines, GNNs, strata).
+
+    ``config`` carries the budget (``walks.top_t``, ``gnn.lr``, ``gnn.epochs``); pass
+    ``run_selection(...).apply(config)`` so that it was chosen on validation.
+    """
+    began = time.perf_counter()
+    with seeded(seed):
+        world = make_world(config, seed)
+        task = pinboard_task(world, seed=seed)
+        rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
+        runs = train_gnns(task, config, seed, progress=progress)
+        rankings.update({method: run.result for method, run in runs.items()})
+        degree = task.degree()
+        by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in PINBOARD_METHODS}
+        pinsage = runs["pinsage"]
+        queries = torch.arange(0, task.num_items, max(1, task.num_items // 1000))
+        category, lookalike = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_lookalike)
+        mix = {
+            "visual": lookalike_mix(feature_scorer(task.features["visual"]), queries, category, lookalike),
+            "pinsage": lookalike_mix(embedding_scorer(pinsage.embeddings), queries, category, lookalike),
+        }
+    k, scale = ranking_cutoffs(task.num_items)
+    return PinboardResult(
+        seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_pins=task.num_items,
+        rankings={m: rankings[m] for m in PINBOARD_METHODS}, strata=by_stratum, lookalike=mix,
+        histories={m: r.history for m, r in runs.items()}, feature_strength=world.feature_strength, task=task,
+        pinsage=pinsage.model, embeddings=pinsage.embeddings,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the regime map
+@dataclass(frozen=True)
+class RegimeResult(RunResult):
+    """One seed of the regime map: ``cells[(features, density)][method]`` -> test ranking."""
+
+    k: int
+    num_pins: int
+    cells: dict[tuple[str, str], dict[str, RankingResult]]
+    feature_strength: dict[tuple[str, str], float]
+    epochs: int
+    steps_per_epoch: int
+
+    def rows(self) -> list[Row]:
+        rows = []
+        for (features, density), rankings in self.cells.items():
+            note = (f"regime map: small planted pinboard world ({self.num_pins} pins), features '{features}' "
+                    f"(calibrated: combined-feature kNN at a set fraction of the same-interest oracle), density "
+                    f"'{density}' (mean saves per pin); PinSage with random negatives and a short budget "
+                    f"({self.epochs} x {self.steps_per_epoch} steps); hit@{self.k} over every test pair; no paper number")  # fmt: skip
+            dataset = f"pinboard-regime/features={features},density={density}"
+            for method in REGIME_METHODS:
+                rows.append(Row(dataset, method, "hit-rate", rankings[method].hit_rate, comparable=False, note=note))
+                rows.append(Row(dataset, method, "mrr-scaled", rankings[method].mrr_scaled, comparable=False, note=note))
         return rows
 
 
+def run_regime_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> RegimeResult:
+    """Pixie vs combined features vs PinSage in 3 feature strengths x 3 graph densities (small worlds).
+
+    Every cell is a fresh world of ``config.regime.num_pins`` pins (the same seed), its features
+    calibrated to the cell's fraction of the same-interest oracle; PinSage (random negatives) trains
+    for ``config.regime`` 's short budget with the config's ``T`` and learning rate.
+    """
+    began = time.perf_counter()
+    regime = config.regime
+    small = replace(config, num_pins=regime.num_pins,
+                    gnn=replace(config.gnn, epochs=regime.epochs, steps_per_epoch=regime.steps_per_epoch,
+                                hidden_dim=regime.hidden_dim))  # fmt: skip
+    cells, strength = {}, {}
+    with seeded(seed):
+        for features, fraction in regime.feature_fractions:
+            for density, saves in regime.densities:
+                world = make_pinboard(regime.num_pins, seed=seed, feature_fraction=fraction, saves_per_pin=saves)
+                task = pinboard_task(world, seed=seed)
+                pairs = task.test_pairs
+                sampler = make_sampler(task, config.walks, seed, split="test")
+                model, _ = train_gnn(task, "importance", small, seed, progress=progress)
+                emb = embed(model, task, config.walks, seed, "test")
+                cells[(features, density)] = {
+                    "pixie": evaluate_related(pixie_scorer(sampler, config.pixie_rounds), pairs, task.num_items),
+                    "combined": evaluate_related(feature_scorer(task.features["combined"]), pairs, task.num_items),
+                    "pinsage": evaluate_related(embedding_scorer(emb), pairs, task.num_items),
+                }
+                strength[(features, density)] = world.feature_strength
+    return RegimeResult(seed=seed, seconds=time.perf_counter() - began, k=ranking_cutoffs(regime.num_pins)[0],
+                        num_pins=regime.num_pins, cells=cells, feature_strength=strength, epochs=regime.epochs,
+                        steps_per_epoch=regime.steps_per_epoch)  # fmt: skip
+
+
+# ---------------------------------------------------------------------- MovieLens
 @dataclass(frozen=True)
 class MovieLensResult(RunResult):
     """One seed of the MovieLens-100K comparison (``rankings``: method -> ranks, :data:`MOVIELENS_METHODS`)."""
@@ -315,49 +548,13 @@ class MovieLensResult(RunResult):
     scale: float
     num_items: int
     rankings: dict[str, RankingResult]
+    strata: dict[str, dict[str, RankingResult]] = field(default_factory=dict)
 
     def rows(self) -> list[Row]:
         note = (f"MovieLens-100K, pairs = movies one user rated consecutively, each user's last rating held out; "
-                f"hit@{self.k} and scaled MRR (scale {self.scale:g}) among all {self.num_items} movies; the paper "
-                "reports no MovieLens number")  # fmt: skip
-        return _ranking_rows("movielens-100k", self.rankings, MOVIELENS_METHODS, note)
-
-
-# ---------------------------------------------------------------------- one seed
-def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:
-    """One seed of notebook 02's pinboard comparison, end to end (world, split, baselines, GNNs, analyses)."""
-    began = time.perf_counter()
-    with seeded(seed):
-        world = make_pinboard(config.num_pins, seed=seed)
-        task = pinboard_task(world, max_test_pairs=config.test_pairs, seed=seed)
-        sampler = make_sampler(task, config.walks, seed)
-        rankings = run_baselines(task, sampler, config.pixie_rounds)
-        detail = seed in config.detail_seeds
-        runs = train_gnns(task, sampler, config.gnn, seed, track=detail, progress=progress)
-        rankings.update({method: run.result for method, run in runs.items()})
-        pinsage = runs["pinsage"]
-        queries = torch.arange(0, task.num_items, max(1, task.num_items // 1000))
-        category, lookalike = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_lookalike)
-        mix = {
-            "visual": lookalike_mix(feature_scorer(task.features["visual"]), queries, category, lookalike),
-            "pinsage": lookalike_mix(embedding_scorer(pinsage.embeddings), queries, category, lookalike),
-        }
-        new_pin = new_pin_rankings(task, sampler, pinsage, config, seed)
-        t_sweep = {}
-        for top_t in config.t_values if detail else ():
-            if top_t == config.walks.top_t:
-                t_sweep[top_t] = pinsage.result
-                continue
-            sampler_t = make_sampler(task, config.walks, seed, top_t=top_t)
-            t_sweep[top_t] = train_and_embed(task, sampler_t, neighbor_tables(sampler_t, "importance"), "importance",
-                                             config.gnn, seed, progress=progress).result  # fmt: skip
-    k, scale = ranking_cutoffs(task.num_items)
-    return PinboardResult(
-        seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_pins=task.num_items,
-        rankings={m: rankings[m] for m in PINBOARD_METHODS}, new_pin=new_pin, lookalike=mix,
-        histories={m: r.history for m, r in runs.items()}, t_sweep=t_sweep, task=task, pinsage=pinsage.model,
-        embeddings=pinsage.embeddings,
-    )  # fmt: skip
+                f"hit@{self.k} and scaled MRR (scale {self.scale:g}) among all {self.num_items} movies; the GNN "
+                "budget is fixed (not validated); the paper reports no MovieLens number" + _STRATA_NOTE)  # fmt: skip
+        return _ranking_rows("movielens-100k", self.rankings, MOVIELENS_METHODS, note, self.strata)
 
 
 @functools.lru_cache(maxsize=1)
@@ -367,24 +564,32 @@ def movielens_related_task() -> RelatedItemTask:
 
 
 def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> MovieLensResult:
-    """One seed of the MovieLens-100K comparison: the baselines and the three GNNs (``config.movielens`` budget)."""
+    """One seed of the MovieLens-100K comparison: the baselines and the four GNNs (``config.movielens`` budget)."""
     began = time.perf_counter()
-    task = movielens_related_task()
+    task = copy.copy(movielens_related_task())
     with seeded(seed):
-        sampler = make_sampler(task, config.walks, seed)
-        rankings = run_baselines(task, sampler, config.pixie_rounds)
-        runs = train_gnns(task, sampler, config.gnn, seed, epochs=config.movielens.epochs,
+        rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
+        runs = train_gnns(task, config, seed, epochs=config.movielens.epochs,
                           steps_per_epoch=config.movielens.steps_per_epoch, progress=progress)  # fmt: skip
         rankings.update({method: run.result for method, run in runs.items()})
+        degree = task.degree()
+        by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in MOVIELENS_METHODS}
     k, scale = ranking_cutoffs(task.num_items)
     return MovieLensResult(seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_items=task.num_items,
-                           rankings={m: rankings[m] for m in MOVIELENS_METHODS})  # fmt: skip
+                           rankings={m: rankings[m] for m in MOVIELENS_METHODS}, strata=by_stratum)  # fmt: skip
 
 
-def pooled_hits(results: list[PinboardResult] | list[MovieLensResult], method: str) -> Tensor:
+def pooled_hits(results: list[PinboardResult] | list[MovieLensResult], method: str, stratum: str | None = None) -> Tensor:
     """1.0 / 0.0 per held-out query of every seed (in the order of ``results``): was ``method``'s
     target in its top ``k``? Two methods' vectors are paired query by query (for
-    :func:`lecturekit.stats.paired_bootstrap`)."""
+    :func:`lecturekit.stats.paired_bootstrap`). ``stratum`` restricts to one stratum of :data:`STRATA`."""
     if not results:
         raise ValueError("argument 'results' is empty")
-    return torch.cat([(r.rankings[method].ranks <= r.k).double() for r in results])
+    if stratum is not None and stratum not in STRATA:
+        raise ValueError(f"argument 'stratum' must be one of {STRATA}, got {stratum!r}")
+    parts = []
+    for r in results:
+        ranking = r.rankings[method] if stratum is None else r.strata[method].get(stratum)
+        if ranking is not None:
+            parts.append((ranking.ranks <= r.k).double())
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.double)
