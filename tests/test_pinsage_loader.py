@@ -34,7 +34,7 @@ from tqdm.notebook import tqdm as notebook_tqdm
 import lecturekit.recsys.pinsage.train as train
 from lecturekit.data.pinboard import make_pinboard
 from lecturekit.recsys.pinsage import PinSage, PinSageConfig, RandomWalkSampler, TrainConfig, pinboard_task
-from lecturekit.recsys.pinsage.experiment import PROFILES, neighbor_tables
+from lecturekit.recsys.pinsage.experiment import PROFILES
 
 
 class JupyterBar(notebook_tqdm, tqdm_asyncio):
@@ -59,7 +59,7 @@ task = pinboard_task(make_pinboard(600, seed=0), max_test_pairs=50)
 sampler = RandomWalkSampler(task.edge_index, task.num_items, task.num_users, num_walks=10, top_t=5)
 x = task.features["combined"]
 course = PROFILES.course.gnn
-for tables in (neighbor_tables(sampler, "importance"), None):  # the notebook's path and the default one
+for tables in (train.EpochNeighborhoods(sampler, "importance", 0), None):  # the notebook's path and the default one
     model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8))
     config = TrainConfig(epochs=2, batch_size=16, num_negatives=8, max_steps_per_epoch=3,
                          num_workers=course.num_workers)

@@ -53,7 +53,13 @@ from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
 from lecturekit.recsys.pinsage.negatives import HardNegativeConfig, HardNegativeSampler
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
-from lecturekit.recsys.pinsage.train import TrainConfig, TrainHistory, neighbor_fn, train_pinsage
+from lecturekit.recsys.pinsage.train import (
+    EpochNeighborhoods,
+    TrainConfig,
+    TrainHistory,
+    neighbor_fn,
+    train_pinsage,
+)
 from lecturekit.results import Row
 
 POOLING_OF = {"pinsage": "importance", "pinsage-random-negatives": "importance", "mean-pooling": "mean",
@@ -207,11 +213,6 @@ def make_sampler(task: RelatedItemTask, walks: WalkSettings, seed: int, top_t: i
     )  # fmt: skip
 
 
-def neighbor_tables(sampler: RandomWalkSampler, pooling: str, count: int = 2) -> list[NeighborTable]:
-    """``count`` independently sampled neighbourhood tables for ``pooling`` (shared across models)."""
-    return [NeighborTable(neighbor_fn(sampler, pooling), sampler.num_items) for _ in range(count)]
-
-
 def run_baselines(task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int, seed: int,
                   split: str = "test") -> dict[str, RankingResult]:  # fmt: skip
     """Feature nearest neighbours (every feature set of the task), Pixie and item-CF, on ``split``'s
@@ -251,11 +252,12 @@ def embed(model: PinSage, task: RelatedItemTask, walks: WalkSettings, seed: int,
 def train_gnn(
     task: RelatedItemTask, pooling: str, config: PinSageExperiment, seed: int, *,
     negative_sampler: HardNegativeSampler | None = None, epochs: int | None = None, steps_per_epoch: int | None = None,
-    val_pairs: Tensor | None = None, tables: list[NeighborTable] | None = None, progress: bool = True,
+    val_pairs: Tensor | None = None, tables: EpochNeighborhoods | None = None, progress: bool = True,
 ) -> tuple[PinSage, TrainHistory]:  # fmt: skip
     """Train one variant on ``task.features["combined"]`` over the training graph.
 
-    ``tables``: precomputed training neighbourhoods for ``pooling`` (epoch e uses ``tables[e % len]``).
+    ``tables``: training neighbourhoods for ``pooling``, resampled every epoch and shared by the
+    models of one seed (:class:`EpochNeighborhoods` of the same seed; default: fresh ones).
     With ``val_pairs`` the validation hit-rate and scaled MRR (validation graph) are stored after
     every epoch in ``history.evaluations``; the test pairs are never looked at here.
     """
@@ -278,7 +280,7 @@ def train_gnn(
 
     history = train_pinsage(model, x, sampler, task.train_pairs, train, negative_sampler=negative_sampler,
                             eval_fn=eval_fn, progress=progress,
-                            neighbor_tables=tables or neighbor_tables(sampler, pooling))  # fmt: skip
+                            neighbor_tables=tables or EpochNeighborhoods(sampler, pooling, seed))  # fmt: skip
     return model, history
 
 
@@ -309,7 +311,8 @@ def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, *, e
     Max-pooling reads the same direct neighbourhoods as mean-pooling. Each is then embedded on the
     test graph and ranked on every test pair."""
     sampler = make_sampler(task, config.walks, seed)
-    tables = {p: neighbor_tables(sampler, p) for p in ("importance", "mean")}
+    # neighbourhoods resampled every epoch (as the paper's producer does), walked once for all four models
+    tables = {p: EpochNeighborhoods(sampler, p, seed) for p in ("importance", "mean")}
     tables["max"] = tables["mean"]
     hard = hard_negative_sampler(task, config.hard, seed)
     runs = {}
