@@ -321,18 +321,16 @@ def top_ranked(scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key
     Sparse top-k (``torch.topk`` on ``depth`` of ``N``) instead of sorting all ``N`` items per query.
     Items scoring 0 (never reached) are ordered by tie keys in ``[0, 1)`` below every reached
     item, so a band beyond the reachable set degrades into random negatives. ``tie_key(rows)`` gives
-    the ``(len(rows), N)`` keys of those rows only (most rows reach far more items than ``depth``).
+    the ``(len(rows), N)`` keys of those rows.
     """
-    key = torch.as_tensor(scores, dtype=torch.float32).clone()
     rows = torch.arange(queries.numel())
+    ties = tie_key(rows)
+    # Exactly equal scores (symmetric boards) are ordered by the tie key too: a relative nudge of a
+    # few float32 ulps, so the order never depends on how deep topk looks.
+    key = torch.as_tensor(scores, dtype=torch.float32) * (1.0 + 2.0**-20 * ties)
+    key = torch.where(key > 0, key, -1.0 - ties)  # unreached: below every reached item, in tie order
     key[rows, queries] = -3.0
-    values, top = key.topk(depth + 1, dim=1) if depth + 1 <= key.shape[1] else key.topk(depth, dim=1)
-    short = values[:, -1] <= 0  # fewer than depth + 1 reached items: the zero-score tail needs its tie order
-    if bool(short.any()):
-        tail = key[short]
-        tail = torch.where(tail > 0, tail, torch.where(tail > -3.0, -1.0 - tie_key(torch.nonzero(short)[:, 0]), tail))
-        top[short] = tail.topk(top.shape[1], dim=1).indices
-    return top[:, :depth]
+    return key.topk(depth, dim=1).indices
 
 
 class HardNegativeSampler:
