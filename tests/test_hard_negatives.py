@@ -31,6 +31,7 @@ from lecturekit.recsys.pinsage.hard_negative_experiment import (
     run_sibling_seed,
     train_method,
     verdict,
+    weighting_key,
 )
 from lecturekit.recsys.pinsage.loss import max_margin_loss
 from lecturekit.recsys.pinsage.negatives import (
@@ -98,18 +99,22 @@ def test_band_selection_within_band_and_never_query_or_positives() -> None:
         assert not set(hard[row].tolist()) & known
 
 
-def test_band_ranks_are_by_visit_count() -> None:
+@pytest.mark.parametrize("estimator", ["power", "walks"])
+def test_band_ranks_are_by_score(estimator: str) -> None:
     num_items, num_users = 60, 40
     edges = _chain_graph(num_items, num_users, seed=1)
-    config = HardNegativeConfig(band=(3, 6), num_walks=500, walk_length=2)
+    config = HardNegativeConfig(band=(3, 6), num_walks=500, walk_length=2, estimator=estimator)
     sampler = HardNegativeSampler(edges, num_items, num_users, torch.zeros(0, 2, dtype=torch.long), config)
     queries = torch.tensor([0, 7])
-    sampler.walker.reseed(123)
+    if estimator == "walks":
+        sampler.estimator.reseed(123)
     ranking = sampler.ranking(queries)
-    sampler.walker.reseed(123)
-    counts = sampler.walker.visit_counts(queries)
-    ranked_counts = counts.gather(1, ranking)
-    assert bool((ranked_counts[:, :-1] >= ranked_counts[:, 1:]).all())  # non-increasing down the ranking
+    if estimator == "walks":
+        sampler.estimator.reseed(123)
+    scores = torch.from_numpy(sampler.scores(queries))
+    ranked = scores.gather(1, ranking)
+    assert bool((ranked[:, :-1] >= ranked[:, 1:]).all())  # non-increasing down the ranking
+    assert sampler.ranking(queries, depth=5).shape == (2, 5)
 
 
 def test_band_exhausted_by_positives_falls_back_to_random_non_positives() -> None:
@@ -121,7 +126,7 @@ def test_band_exhausted_by_positives_falls_back_to_random_non_positives() -> Non
     band = probe.bands(q)[0]
     pairs = torch.stack([torch.zeros(3, dtype=torch.long), band], 1)  # the whole band is positive
     sampler = HardNegativeSampler(edges, num_items, num_users, pairs, HardNegativeConfig(band=(1, 3), num_walks=200))
-    sampler._bands, sampler._have = probe._bands.clone(), probe._have.clone()
+    sampler._bands = list(probe._bands)
     hard = sampler.sample(q, None, 5)
     assert not set(hard[0].tolist()) & ({0} | set(band.tolist()))
 
@@ -155,8 +160,11 @@ def test_max_margin_with_hard_negatives_hand_computed() -> None:
     h = torch.tensor([[[0.9, 0.1], [0.5, 0.5]]])  # s = 0.9, 0.5
     # random: [0 - 0.8 + 0.1]_+ = 0, [0.75 - 0.8 + 0.1]_+ = 0.05 -> mean 0.025
     # hard:   [0.9 - 0.8 + 0.1]_+ = 0.2, [0.5 - 0.8 + 0.1]_+ = 0 -> mean 0.1, weight 0.5 -> 0.05
-    loss = max_margin_loss(q, p, n, h, margin=0.1, hard_weight=0.5)
+    loss = max_margin_loss(q, p, n, h, margin=0.1, hard_weight=0.5, weighting="separate")
     assert loss.item() == pytest.approx(0.075, abs=1e-6)
+    # pooled (the paper): one mean over all four negatives, a hard one weighing 0.5:
+    # (0 + 0.05 + 0.5 * (0.2 + 0)) / (2 + 0.5 * 2) = 0.05
+    assert max_margin_loss(q, p, n, h, margin=0.1, hard_weight=0.5).item() == pytest.approx(0.05, abs=1e-6)
 
 
 def test_xent_loss_hand_computed_and_hook() -> None:
@@ -191,11 +199,13 @@ def test_benchmark_smoke(tmp_path, monkeypatch) -> None:
 
     result = main(["--smoke"])
     assert (tmp_path / "bench" / "hard_negatives.json").exists()
-    assert result["naive_s_per_batch"] > 0 and result["cached_s_per_batch"] > 0
+    assert result["old_s_per_query"] > 0 and result["new_s_per_query"] > 0 and result["speedup"] > 0
+    assert result["new_band_agreement"] > result["old_band_agreement"]  # power iteration is the stable estimate
 
 
 # ---------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("field", ["max_hard", "per_epoch", "num_walks", "walk_length"])
+@pytest.mark.parametrize("field", ["max_hard", "per_epoch", "num_walks", "walk_length", "num_iterations",
+                                   "max_board_degree"])
 @pytest.mark.parametrize("value", [0, -1])
 def test_hard_negative_config_refuses_non_positive_counts(field: str, value: int) -> None:
     with pytest.raises(ValueError, match=f"HardNegativeConfig.{field}"):
@@ -205,6 +215,12 @@ def test_hard_negative_config_refuses_non_positive_counts(field: str, value: int
 def test_hard_negative_config_refuses_bad_restart_and_seed_and_is_frozen() -> None:
     with pytest.raises(ValueError, match="restart_prob"):
         HardNegativeConfig(restart_prob=1.0)
+    with pytest.raises(ValueError, match="restart_prob"):
+        HardNegativeConfig(restart_prob=0.0)
+    with pytest.raises(ValueError, match="HardNegativeConfig.estimator"):
+        HardNegativeConfig(estimator="exact")
+    with pytest.raises(ValueError, match="HardNegativeConfig.relative_band"):
+        HardNegativeConfig(relative_band=(0.5, 2.0))
     with pytest.raises(ValueError, match="seed"):
         HardNegativeConfig(seed=-1)
     config = HardNegativeConfig(band=[5, 10])  # type: ignore[arg-type]
@@ -279,10 +295,11 @@ def test_score_distributions_refuses_misshapen_hard_negatives() -> None:
 @pytest.mark.parametrize(
     "change, where",
     [
-        ({"band_sweep": ((10, 5000),)}, "band_sweep\\[0\\]"),
-        ({"band_sweep": ((30, 10),)}, "band_sweep\\[0\\]"),
-        ({"hard": HardNegativeSettings(band=(1, 3000))}, "hard.band"),
-        ({"sweep_seeds": 4}, "sweep_seeds"),
+        ({"band_sweep": ((0.5, 2.0),)}, "band_sweep\\[0\\]"),
+        ({"band_sweep": ((4.0, 2.0),)}, "band_sweep\\[0\\]"),
+        ({"hard": HardNegativeSettings(band=(1, 3000), relative_band=None)}, "hard.band"),
+        ({"sweep_seeds": 6}, "sweep_seeds"),
+        ({"sweep_weightings": ("equal",)}, "sweep_weightings"),
         ({"num_seeds": 0}, "num_seeds"),
         ({"movielens": MovieLensConfig(methods=("pinsage", "graphsage"))}, "movielens.methods"),
     ],
@@ -317,37 +334,29 @@ def test_config_is_frozen_nested_and_profiles_derive_from_course() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         COURSE.num_pins = 10  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        COURSE.world.num_topics = 3  # type: ignore[misc]
-    # quick and full change sizes, never the world's relatedness levels or the PPR walk's restart
-    assert PROFILES.quick.world.board_noise == COURSE.world.board_noise
-    assert PROFILES.full.world == COURSE.world
+        COURSE.hard.max_hard = 3  # type: ignore[misc]
+    # quick and full change sizes, never the band rule, the loss or the PageRank's pruning
+    for profile in (PROFILES.quick, PROFILES.full):
+        assert profile.hard.relative_band == COURSE.hard.relative_band
+        assert profile.hard.max_board_degree == COURSE.hard.max_board_degree
+        assert profile.training.hard_weighting == COURSE.training.hard_weighting == "pooled"
     assert PROFILES.quick.num_pins < COURSE.num_pins < PROFILES.full.num_pins
+    assert COURSE.num_seeds >= 5 and COURSE.sweep_seeds >= 2  # paired comparisons over seeds (issue 12)
 
 
-def test_profiles_keep_the_sizes_of_config_py() -> None:
-    """The move from ``sizes("hard_negatives")`` changed the shape only."""
-    from legacy_sizes import legacy_sizes
+def test_world_is_notebook_02s_generator_with_all_test_pairs() -> None:
+    from lecturekit.data.pinboard import make_pinboard, temporal_split
 
-    for profile in ("quick", "course", "full"):
-        old, new = legacy_sizes("hard_negatives", profile), PROFILES.get(profile)
-        t, h, ml, sib = new.training, new.hard, new.movielens, new.siblings
-        assert dict(old["world"]) == dataclasses.asdict(new.world)
-        assert (old["num_pins"], old["max_test_pairs"], old["num_seeds"], old["hist_queries"]) == (
-            new.num_pins, new.max_test_pairs, new.num_seeds, new.hist_queries)  # fmt: skip
-        assert (old["epochs"], old["steps_per_epoch"], old["batch_size"], old["num_negatives"], old["lr"],
-                old["hidden_dim"], old["top_t"]) == (t.epochs, t.steps_per_epoch, t.batch_size, t.num_negatives,
-                                                     t.lr, t.hidden_dim, t.top_t)  # fmt: skip
-        assert (old["max_hard"], old["band"], old["hn_num_walks"], old["hn_walk_length"]) == (
-            h.max_hard, h.band, h.num_walks, h.walk_length)  # fmt: skip
-        assert [tuple(b) for b in old["band_sweep"]] == list(new.band_sweep)
-        assert (old["ml_seeds"], old["ml_epochs"], old["ml_steps_per_epoch"], tuple(old["ml_methods"])) == (
-            ml.num_seeds, ml.epochs, ml.steps_per_epoch, ml.methods)  # fmt: skip
-        assert (old["sibling_seeds"], old["sibling_epochs"]) == (sib.num_seeds, sib.epochs)
+    world, task = pinboard_world(PROFILES.quick)
+    reference = make_pinboard(PROFILES.quick.num_pins, seed=PROFILES.quick.world_seed)  # defaults = notebook 02
+    assert np.array_equal(world.save_pin, reference.save_pin) and np.array_equal(world.visual, reference.visual)
+    split = temporal_split(reference, max_test_pairs=None, seed=PROFILES.quick.world_seed)
+    assert torch.equal(task.test_pairs, split.test_pairs)  # every held-out pair, no subsample
 
 
 # ---------------------------------------------------------------------- run_seed
-TINY = dataclasses.replace(PROFILES.quick, num_pins=400, max_test_pairs=60, hist_queries=30,
-                           band_sweep=(default_band(400),))  # fmt: skip
+TINY = dataclasses.replace(PROFILES.quick, num_pins=400, hist_queries=30, sweep_seeds=1,
+                           band_sweep=(PROFILES.quick.hard.relative_band,), sweep_weightings=("pooled",))  # fmt: skip
 
 
 def test_run_pinboard_seed_reproducible_and_independent_of_global_rng() -> None:
@@ -367,11 +376,13 @@ def test_run_pinboard_seed_reproducible_and_independent_of_global_rng() -> None:
 
 
 def test_band_sweep_with_the_default_band_pairs_with_the_main_run() -> None:
-    """Same seed, same band: the sweep reproduces the main run's curriculum model exactly, so the
-    sweep's differences to random-only are paired (and the order models are trained in is irrelevant)."""
-    main, sweep = run_pinboard_seed(TINY, 1), run_band_sweep_seed(TINY, 1)
-    assert sweep.bands == (main.band,)
-    assert np.array_equal(sweep.ranks[band_key(main.band)], main.ranks["pinsage"])
+    """Same seed, same band and weighting: the sweep reproduces the main run's curriculum model
+    exactly, so the sweep's differences to random-only are paired (and the order models are trained
+    in, or which seed filled the shared band cache first, is irrelevant)."""
+    sweep, main = run_band_sweep_seed(TINY, 1), run_pinboard_seed(TINY, 1)
+    assert sweep.bands == (TINY.hard.relative_band,)
+    assert np.array_equal(sweep.ranks[band_key(TINY.hard.relative_band)], main.ranks["pinsage"])
+    assert np.array_equal(sweep.ranks[weighting_key("pooled")], main.ranks["pinsage"])
 
 
 def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
@@ -388,16 +399,20 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
     paper = {(r.method, r.metric): r.paper for r in rows}
     assert paper["pinsage", "hit-rate"] == 0.67 and paper["pinsage-random-only", "hit-rate"] is None
     assert all("Pinterest" in r.note for r in rows)
-    assert {r.metric for r in sweep_rows} == {f"hit-rate/{band_key(TINY.band_sweep[0])}",
-                                              f"mrr-scaled/{band_key(TINY.band_sweep[0])}"}  # fmt: skip
+    keys = (band_key(TINY.band_sweep[0]), weighting_key("pooled"))
+    assert {r.metric for r in sweep_rows} == {f"{m}/{k}" for m in ("hit-rate", "mrr-scaled") for k in keys}
     assert len(rows[0].value) == 2  # per-seed values
 
 
 def test_band_anatomy_shares_sum_to_one() -> None:
     anatomy = band_anatomy(TINY)
-    assert anatomy.band == default_band(400)
-    for shares in [*anatomy.depth.values(), anatomy.in_band, *anatomy.mix.values()]:
+    assert anatomy.band == "ranks 4R-10R"
+    for shares in [*anatomy.depth.values(), anatomy.in_band, anatomy.walk_in_band, *anatomy.mix.values()]:
         assert sum(shares) == pytest.approx(1.0)
+    assert all(0.0 <= v <= 1.0 for v in anatomy.accuracy.values()) and len(anatomy.accuracy) == 4
+    assert anatomy.relevance[0] <= anatomy.relevance[1] <= anatomy.relevance[2]
+    lo, hi = anatomy.median_band
+    assert 1 <= lo <= hi
     assert anatomy.mix["positive"] != anatomy.mix["random negatives"]
     assert anatomy.hard.shape == (TINY.hist_queries, TINY.hard.max_hard)
 

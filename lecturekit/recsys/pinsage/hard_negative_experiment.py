@@ -25,14 +25,16 @@ walk sampler of a task and embedding every item layer-wise with a fixed neighbou
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from lecturekit import checkpoints
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import Pinboard, make_pinboard
 from lecturekit.experiment import Profiles, RunResult, derive_seed, seeded
@@ -40,12 +42,14 @@ from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import embedding_scorer, evaluate_related, ranking_cutoffs
 from lecturekit.recsys.pinsage.inference import layerwise_embeddings
-from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.loss import WEIGHTINGS, max_margin_loss
 from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
 from lecturekit.recsys.pinsage.negatives import (
     RELATIONS,
     HardNegativeConfig,
     HardNegativeSampler,
+    band_overlap,
+    check_relative_band,
     relation_to_query,
     resolve_band,
     score_distributions,
@@ -89,17 +93,6 @@ _PAPER_PROTOCOL = "the paper's number is Pinterest's (3B pins, hit@500 among 5M 
 
 # ---------------------------------------------------------------------- configuration
 @dataclass(frozen=True)
-class WorldConfig:
-    """The ``make_pinboard`` settings of notebook 03's world: relatedness with levels."""
-
-    num_topics: int = 40  # many topics: a random negative is almost never from the query's topic
-    categories_per_topic: int = 5  # the level between category and topic that hard negatives target
-    board_noise: float = 0.2  # off-category saves ...
-    same_topic_prob: float = 0.8  # ... mostly stay in the topic, so the walks see the topic level
-    spam_fraction: float = 0.02
-
-
-@dataclass(frozen=True)
 class TrainingConfig:
     """PinSage model and optimisation settings shared by every method of one experiment."""
 
@@ -112,22 +105,29 @@ class TrainingConfig:
     top_t: int = 10  # importance-neighbourhood size T
     num_walks: int = 50  # neighbourhood walks per item (the sampler's default)
     walk_length: int = 2
+    hard_weighting: str = "pooled"  # hard negatives join the random ones in one hinge mean (the paper)
+    hard_weight: float = 1.0  # a hard negative weighs as much as a random one
 
 
 @dataclass(frozen=True)
 class HardNegativeSettings:
-    """The PPR walks and band of the hard negatives (schedule and seed are set per method and run)."""
+    """The PPR scores and band of the hard negatives (schedule and draw stream are set per method and run)."""
 
     max_hard: int = 5  # the curriculum reaches it in the last epoch (epoch n uses n - 1)
-    band: tuple[float, float] | None = None  # None = the [4K, 10K] rule of negatives.default_band
-    num_walks: int = 400  # the band lies deeper than the top T: more walks than the neighbourhoods
+    relative_band: tuple[float, float] | None = (4.0, 10.0)  # ranks 4R..10R: the paper's [4K, 10K] with R for K
+    band: tuple[float, float] | None = None  # fixed ranks instead (used when relative_band is None)
+    num_iterations: int = 8  # power iteration: band membership already matches 16 iterations (section 2)
+    max_board_degree: int | None = 50  # regular boards hold ~12 saves, spam boards ~80: prune hubs as Pixie
+    num_walks: int = 400  # the Monte-Carlo estimate the band's accuracy is compared with (walks per query)
     walk_length: int = 3
 
     def __post_init__(self) -> None:
         self.sampler_config("curriculum", 0)  # the sampler's checks name the bad field
 
-    def sampler_config(self, schedule: str, seed: int) -> HardNegativeConfig:
+    def sampler_config(self, schedule: str, seed: int, estimator: str = "power") -> HardNegativeConfig:
         return HardNegativeConfig(schedule=schedule, max_hard=self.max_hard, band=self.band,
+                                  relative_band=self.relative_band, estimator=estimator,
+                                  num_iterations=self.num_iterations, max_board_degree=self.max_board_degree,
                                   num_walks=self.num_walks, walk_length=self.walk_length, seed=seed)  # fmt: skip
 
 
@@ -166,22 +166,21 @@ class MovieLensConfig:
 class HardNegativesConfig:
     """Everything notebook 03 runs; the defaults are the ``course`` profile (a few minutes on 2 cores)."""
 
-    num_pins: int = 3_000
-    world: WorldConfig = WorldConfig()
-    world_seed: int = 0  # one world and split; the seeds vary walks, initialisation and batches
-    max_test_pairs: int = 1_000
-    num_seeds: int = 3
+    num_pins: int = 3_000  # notebook 02's world (make_pinboard's defaults) at the size 2 cores allow
+    world_seed: int = 0  # one world and split; the seeds vary initialisation, batches and draws
+    num_seeds: int = 5  # paired comparisons need several seeds (issue 12)
     training: TrainingConfig = TrainingConfig()
     hard: HardNegativeSettings = HardNegativeSettings()
-    hist_queries: int = 300  # queries of the rank-depth table and the score histograms
-    band_sweep: tuple[tuple[int, int], ...] = ((10, 30), (20, 60), (100, 300))  # around the rule's 40-100
-    sweep_seeds: int = 1  # the sweep trains one model per band and seed
+    hist_queries: int = 300  # queries of the rank-depth table, the band accuracy and the score histograms
+    band_sweep: tuple[tuple[float, float], ...] = ((1.0, 2.0), (2.0, 4.0), (10.0, 25.0))  # around 4R..10R
+    sweep_weightings: tuple[str, ...] = ("separate",)  # the loss ablation: hard hinge mean added with weight 1
+    sweep_seeds: int = 3  # the sweep trains one model per band (and weighting) and seed
     siblings: SiblingConfig = SiblingConfig()
     movielens: MovieLensConfig = MovieLensConfig()
     num_threads: int = 1  # small models: one torch thread is fastest on a shared laptop
 
     def __post_init__(self) -> None:
-        for name in ("num_pins", "max_test_pairs", "num_seeds", "hist_queries", "sweep_seeds", "num_threads"):
+        for name in ("num_pins", "num_seeds", "hist_queries", "sweep_seeds", "num_threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"HardNegativesConfig.{name} must be an int >= 1, got {value!r}")
@@ -189,11 +188,18 @@ class HardNegativesConfig:
             raise ValueError(
                 f"HardNegativesConfig.sweep_seeds ({self.sweep_seeds}) must not exceed num_seeds ({self.num_seeds})"
             )
-        for where, band in [("hard.band", self.hard.band)] + [(f"band_sweep[{i}]", b) for i, b in enumerate(self.band_sweep)]:
-            try:
-                resolve_band(self.num_pins, band)
-            except ValueError as err:
-                raise ValueError(f"HardNegativesConfig.{where} does not fit {self.num_pins} pins: {err}") from None
+        try:
+            resolve_band(self.num_pins, self.hard.band)
+        except ValueError as err:
+            raise ValueError(f"HardNegativesConfig.hard.band does not fit {self.num_pins} pins: {err}") from None
+        for i, band in enumerate(self.band_sweep):
+            check_relative_band(band, f"HardNegativesConfig.band_sweep[{i}]")
+        bad = [w for w in self.sweep_weightings if w not in WEIGHTINGS]
+        if bad:
+            raise ValueError(f"HardNegativesConfig.sweep_weightings has unknown weightings {bad}; known: {WEIGHTINGS}")
+        if self.training.hard_weighting not in WEIGHTINGS:
+            raise ValueError(f"HardNegativesConfig.training.hard_weighting must be one of {WEIGHTINGS}, "
+                             f"got {self.training.hard_weighting!r}")  # fmt: skip
         unknown = [m for m in self.movielens.methods if m not in METHODS]
         if unknown:
             raise ValueError(f"HardNegativesConfig.movielens.methods has unknown methods {unknown}; known: {list(METHODS)}")
@@ -204,28 +210,27 @@ PROFILES = Profiles(
     quick=replace(
         COURSE,
         num_pins=600,
-        world=replace(COURSE.world, num_topics=20, categories_per_topic=3),
-        max_test_pairs=200,
-        num_seeds=1,
+        num_seeds=2,
         training=replace(COURSE.training, epochs=2, steps_per_epoch=2, batch_size=64, num_negatives=32,
                          hidden_dim=16, top_t=5),  # fmt: skip
         hard=replace(COURSE.hard, max_hard=4, num_walks=100, walk_length=2),
         hist_queries=100,
-        band_sweep=((5, 15),),
+        band_sweep=((1.0, 2.0),),
+        sweep_seeds=2,
         siblings=replace(COURSE.siblings, num_seeds=1, epochs=2),
         movielens=replace(COURSE.movielens, epochs=1, steps_per_epoch=2, methods=("mean-pooling", "pinsage")),
     ),
     course=COURSE,
     full=replace(
         COURSE,
-        num_pins=20_000,
-        max_test_pairs=3_000,
-        num_seeds=5,
+        num_pins=20_000,  # notebook 02's course world
+        num_seeds=10,
         training=replace(COURSE.training, epochs=12, steps_per_epoch=200, batch_size=256, num_negatives=256,
                          hidden_dim=64, top_t=20),  # fmt: skip
         hard=replace(COURSE.hard, max_hard=6, num_walks=1_000),
         hist_queries=1_000,
-        band_sweep=((20, 80), (80, 200), (400, 1000), (1000, 3000)),
+        band_sweep=((1.0, 2.0), (2.0, 4.0), (10.0, 25.0), (25.0, 60.0)),
+        sweep_seeds=5,
         movielens=replace(COURSE.movielens, num_seeds=3, epochs=12, steps_per_epoch=200),
     ),
 )
@@ -290,7 +295,7 @@ class PinboardResult(RankedRun):
 
     num_items: int = 0
     num_test_pairs: int = 0
-    band: tuple[int, int] = (0, 0)
+    band: str = ""  # the hard-negative band, in words (band_label)
     curves: Mapping[str, Mapping[str, tuple[float, ...]]] = field(default_factory=dict)  # method -> metric -> epochs
     scores: Mapping[str, ScoreDistribution] = field(default_factory=dict)  # random-only and curriculum models
     top10_relations: tuple[float, ...] = ()  # random-only model's top 10, shares of RELATIONS
@@ -312,11 +317,12 @@ class BandSweepResult(RankedRun):
     """PinSage with the curriculum under each band of ``config.band_sweep`` (keys ``band=<lo>-<hi>``)."""
 
     num_items: int = 0
-    bands: tuple[tuple[int, int], ...] = ()
+    bands: tuple[tuple[float, float], ...] = ()
 
     def rows(self) -> list[Row]:
-        note = (f"planted pinboard world ({self.num_items} pins), pinsage with the curriculum and hard negatives "
-                f"from PPR ranks lo-hi; the paper reports no band sweep")  # fmt: skip
+        note = (f"planted pinboard world ({self.num_items} pins), pinsage with the curriculum; band=<a>r-<b>r: hard "
+                f"negatives from PPR ranks a R..b R (R = pins sharing a board with the query), weighting=separate: "
+                f"hard hinge mean added to the random one; the paper reports neither sweep")  # fmt: skip
         rows = []
         for key in self.ranks:
             for metric in METRICS:
@@ -355,9 +361,13 @@ class MovieLensResult(RankedRun):
 
 # ---------------------------------------------------------------------- one model, end to end
 def pinboard_world(config: HardNegativesConfig) -> tuple[Pinboard, RelatedItemTask]:
-    """The world of ``config`` and its temporal split (deterministic in ``config.world_seed``)."""
-    world = make_pinboard(config.num_pins, seed=config.world_seed, **asdict(config.world))
-    return world, pinboard_task(world, max_test_pairs=config.max_test_pairs, seed=config.world_seed)
+    """Notebook 02's world (``make_pinboard`` with its defaults, ``config.num_pins`` pins) and its
+    temporal split with ALL held-out pairs (deterministic in ``config.world_seed``).
+
+    The one place notebook 03 builds its world: when notebook 02's world changes, this call changes.
+    """
+    world = make_pinboard(config.num_pins, seed=config.world_seed)
+    return world, pinboard_task(world, max_test_pairs=None, seed=config.world_seed)
 
 
 def walk_sampler(task: RelatedItemTask, training: TrainingConfig, seed: int) -> RandomWalkSampler:
@@ -425,24 +435,45 @@ def train_method(
                                       out_dim=training.hidden_dim, pooling=spec["pooling"]))  # fmt: skip
         config = TrainConfig(epochs=training.epochs, max_steps_per_epoch=training.steps_per_epoch,
                              batch_size=training.batch_size, num_negatives=training.num_negatives,
-                             lr=training.lr, seed=seed)  # fmt: skip
+                             lr=training.lr, hard_weight=training.hard_weight, seed=seed)  # fmt: skip
         train_pinsage(
             model, features, walk_sampler(task, training, derive_seed(seed, "training-neighbourhoods")),
             task.train_pairs, config, negative_sampler=negatives, eval_fn=evaluate if track else None,
-            progress=False, loss_fn=xent_loss if spec["loss"] == "xent" else max_margin_loss,
+            progress=False, loss_fn=loss_function(spec["loss"], training.hard_weighting),
         )  # fmt: skip
     embeddings = embed(model, features, tables)
     final = evaluate_related(embedding_scorer(embeddings), task.test_pairs, task.num_items)
     return TrainedModel(embeddings, final.ranks.numpy(), {m: tuple(v) for m, v in curves.items()})
 
 
-def _hard_sampler(task: RelatedItemTask, settings: HardNegativeSettings, seed: int,
-                  band: tuple[float, float] | None = None) -> HardNegativeSampler:  # fmt: skip
-    """The seed's PPR bands over the training graph (walks from their own stream), precomputed."""
-    config = replace(settings.sampler_config("curriculum", derive_seed(seed, "ppr-walks")), band=band or settings.band)
-    sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, config)
-    sampler.precompute()
-    return sampler
+def loss_function(loss: str, weighting: str = "pooled"):
+    """The ``loss_fn`` of a method: cross-entropy, or max-margin with hard negatives ``weighting``."""
+    if loss == "xent":
+        return xent_loss
+    return functools.partial(max_margin_loss, weighting=weighting)
+
+
+_SAMPLERS: dict[tuple, HardNegativeSampler] = {}  # a few worlds at most: the notebook uses two or three
+_SAMPLERS_KEPT = 8  # main band, the sweep's bands, siblings, MovieLens
+
+
+def _hard_sampler(task: RelatedItemTask, settings: HardNegativeSettings, world_seed: int) -> HardNegativeSampler:
+    """The personalised-PageRank bands of ``task``'s training graph, shared by every seed and method.
+
+    Power iteration is deterministic and the tie-breaks come from ``world_seed``, so a band is a
+    function of the graph and ``settings`` alone: one sampler (and its lazily filled band cache) per
+    world serves every seed of a notebook run, and no result depends on which seed ran first. The
+    draws from the bands come from each method's :meth:`~HardNegativeSampler.view`.
+    """
+    key = (task.name, task.num_items, task.num_users, checkpoints.tensor_hash(task.edge_index),
+           checkpoints.tensor_hash(task.train_pairs))  # fmt: skip
+    key += (settings, world_seed)
+    if key not in _SAMPLERS:
+        while len(_SAMPLERS) >= _SAMPLERS_KEPT:
+            _SAMPLERS.pop(next(iter(_SAMPLERS)))
+        config = settings.sampler_config("curriculum", world_seed)
+        _SAMPLERS[key] = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, config)
+    return _SAMPLERS[key]
 
 
 def _relation_shares(codes: Tensor) -> tuple[float, ...]:
@@ -456,7 +487,7 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
     with seeded(seed), torch_threads(config.num_threads):
         world, task = pinboard_world(config)
         tables = evaluation_tables(task, config.training, seed)
-        hard = _hard_sampler(task, config.hard, seed)
+        hard = _hard_sampler(task, config.hard, config.world_seed)
         trained = {m: train_method(task, m, config.training, seed, tables, hard, track=m in SCHEDULE_METHODS)
                    for m in METHODS}  # fmt: skip
 
@@ -483,32 +514,49 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
     return PinboardResult(
         seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale,
         ranks={m: t.ranks for m, t in trained.items()}, num_items=task.num_items,
-        num_test_pairs=int(task.test_pairs.shape[0]), band=(hard.lo, hard.hi),
+        num_test_pairs=int(task.test_pairs.shape[0]), band=band_label(config.hard),
         curves={m: trained[m].curves for m in SCHEDULE_METHODS}, scores=scores,
         top10_relations=_relation_shares(top_codes), target_relations=_relation_shares(target_codes),
     )  # fmt: skip
 
 
-def band_key(band: tuple[int, int]) -> str:
-    """The result key (and metric suffix) of a band: ``band=<lo>-<hi>``."""
-    return f"band={band[0]}-{band[1]}"
+def band_key(band: tuple[float, float]) -> str:
+    """The result key (and metric suffix) of a relative band ``(a, b)``: ``band=<a>r-<b>r``."""
+    return f"band={band[0]:g}r-{band[1]:g}r"
+
+
+def weighting_key(weighting: str) -> str:
+    """The result key (and metric suffix) of a hard-negative loss weighting: ``weighting=<name>``."""
+    return f"weighting={weighting}"
+
+
+def band_label(settings: HardNegativeSettings) -> str:
+    """Words for the band of ``settings`` (relative ``a R..b R`` or fixed ranks)."""
+    if settings.relative_band is not None:
+        a, b = settings.relative_band
+        return f"ranks {a:g}R-{b:g}R"
+    return "fixed ranks " + ("[4K, 10K]" if settings.band is None else f"{settings.band[0]}-{settings.band[1]}")
 
 
 def run_band_sweep_seed(config: HardNegativesConfig, seed: int) -> BandSweepResult:
-    """PinSage with the curriculum under each band of ``config.band_sweep`` (everything else as in
-    :func:`run_pinboard_seed` of the same seed, so the two pair up)."""
+    """PinSage with the curriculum under each relative band of ``config.band_sweep`` and each loss
+    weighting of ``config.sweep_weightings`` (everything else as in :func:`run_pinboard_seed` of the
+    same seed, so the two pair up)."""
     start = time.perf_counter()
-    ranks, bands = {}, []
+    ranks = {}
     with seeded(seed), torch_threads(config.num_threads):
         _, task = pinboard_world(config)
         tables = evaluation_tables(task, config.training, seed)
         for band in config.band_sweep:
-            hard = _hard_sampler(task, config.hard, seed, band=band)
-            bands.append((hard.lo, hard.hi))
-            ranks[band_key(bands[-1])] = train_method(task, "pinsage", config.training, seed, tables, hard).ranks
+            hard = _hard_sampler(task, replace(config.hard, relative_band=band), config.world_seed)
+            ranks[band_key(band)] = train_method(task, "pinsage", config.training, seed, tables, hard).ranks
+        hard = _hard_sampler(task, config.hard, config.world_seed)
+        for weighting in config.sweep_weightings:
+            training = replace(config.training, hard_weighting=weighting)
+            ranks[weighting_key(weighting)] = train_method(task, "pinsage", training, seed, tables, hard).ranks
     k, scale = ranking_cutoffs(task.num_items)
     return BandSweepResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
-                           num_items=task.num_items, bands=tuple(bands))  # fmt: skip
+                           num_items=task.num_items, bands=tuple(config.band_sweep))  # fmt: skip
 
 
 def run_sibling_seed(config: HardNegativesConfig, seed: int) -> SiblingResult:
@@ -518,13 +566,13 @@ def run_sibling_seed(config: HardNegativesConfig, seed: int) -> SiblingResult:
     training = TrainingConfig(epochs=sib.epochs, steps_per_epoch=sib.steps_per_epoch, batch_size=sib.batch_size,
                               num_negatives=sib.num_negatives, lr=config.training.lr, hidden_dim=sib.hidden_dim,
                               top_t=sib.top_t, num_walks=sib.num_walks)  # fmt: skip
-    settings = HardNegativeSettings(max_hard=sib.max_hard, band=sib.band, num_walks=sib.hard_num_walks,
-                                    walk_length=sib.hard_walk_length)  # fmt: skip
+    settings = HardNegativeSettings(max_hard=sib.max_hard, band=sib.band, relative_band=None, max_board_degree=None,
+                                    num_walks=sib.hard_num_walks, walk_length=sib.hard_walk_length)  # fmt: skip
     with seeded(seed), torch_threads(config.num_threads):
         task = sibling_task(seed=sib.world_seed)
         resolve_band(task.num_items, sib.band)  # a bad band is an error before any training
         tables = evaluation_tables(task, training, seed)
-        hard = _hard_sampler(task, settings, seed)
+        hard = _hard_sampler(task, settings, sib.world_seed)
         probe = task.train_pairs[: sib.diagnosis_queries]
         drawn = hard.view("no-curriculum", derive_seed(seed, "diagnosis-draws")).sample(probe[:, 0], probe[:, 1],
                                                                                        sib.max_hard)  # fmt: skip
@@ -547,10 +595,13 @@ def run_movielens_seed(config: HardNegativesConfig, seed: int) -> MovieLensResul
         task = movielens_task(load_movielens_100k())
         tables = evaluation_tables(task, training, seed)
         needs_hard = any(METHODS[m]["schedule"] != "random-only" for m in ml.methods)
-        hard = _hard_sampler(task, config.hard, seed) if needs_hard else None
+        # Users rate tens to hundreds of movies: no hub pruning, and the fixed [4K, 10K] rule (a
+        # co-rating "relevance set" would cover most of the catalogue).
+        settings = replace(config.hard, relative_band=None, band=None, max_board_degree=None)
+        hard = _hard_sampler(task, settings, 0) if needs_hard else None
         ranks = {m: train_method(task, m, training, seed, tables, hard).ranks for m in ml.methods}
     k, scale = ranking_cutoffs(task.num_items)
-    lo, hi = resolve_band(task.num_items, config.hard.band)
+    lo, hi = resolve_band(task.num_items, None)
     return MovieLensResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
                            num_items=task.num_items, num_test_pairs=int(task.test_pairs.shape[0]), band=(lo, hi))  # fmt: skip
 
@@ -561,14 +612,25 @@ class BandAnatomy:
     """What the personalised-PageRank ranking of training queries holds (section 2 of notebook 03).
 
     ``depth``: for rank ranges ``"lo-hi"``, the shares of :data:`RELATIONS`; ``in_band``: the same
-    for the hard-negative band; ``mix``: shares for the positive, drawn hard negatives and random
-    negatives; ``queries``/``positives``/``hard``/``random``: the drawn examples (for the grid plot).
+    for the hard-negative band (``walk_in_band``: for the band of the Monte-Carlo walk estimate);
+    ``mix``: shares for the positive, drawn hard negatives and random negatives;
+    ``relevance``: the 10th, 50th and 90th percentile of the queries' relevance-set size ``R``;
+    ``median_band``: the median query's band ranks; ``accuracy``: estimate -> share of band pins
+    that a second estimate also puts in the band (:func:`~lecturekit.recsys.pinsage.negatives.band_overlap`);
+    ``band_visits``: the median visit count, in the walk estimate, of the pins in the power-iteration band;
+    ``queries``/``positives``/``hard``/``random``: the drawn examples (for the grid plot).
     """
 
-    band: tuple[int, int]
+    band: str
     depth: Mapping[str, tuple[float, ...]]
     in_band: tuple[float, ...]
+    walk_in_band: tuple[float, ...]
     mix: Mapping[str, tuple[float, ...]]
+    relevance: tuple[float, float, float]
+    median_band: tuple[int, int]
+    accuracy: Mapping[str, float]
+    band_visits: float
+    num_walk_steps: int  # traversals per query of the walk estimate
     queries: Tensor
     positives: Tensor
     hard: Tensor
@@ -579,20 +641,23 @@ class BandAnatomy:
 
 
 def band_anatomy(config: HardNegativesConfig, seed: int = 0) -> BandAnatomy:
-    """Rank-depth relations and the negative mix of ``config.hist_queries`` training queries (seed ``seed``)."""
+    """Rank-depth relations, band accuracy and the negative mix of ``config.hist_queries`` training
+    queries (seed ``seed`` picks the queries, the walks and the draws; no training)."""
+    settings = config.hard
     with seeded(seed), torch_threads(config.num_threads):
         world, task = pinboard_world(config)
         category, topic = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_topic)
         lookalike = torch.from_numpy(world.category_lookalike)
-        hard = _hard_sampler(task, config.hard, seed)
+        hard = _hard_sampler(task, settings, config.world_seed)
         gen = torch.Generator().manual_seed(derive_seed(seed, "anatomy-queries"))
         pairs = task.train_pairs[torch.randperm(task.train_pairs.shape[0], generator=gen)[: config.hist_queries]]
         q = pairs[:, 0]
-        ranking = hard.view("no-curriculum", derive_seed(seed, "anatomy-ranking")).ranking(q)
+        ranking = hard.ranking(q)
 
         def shares(items: Tensor) -> tuple[float, ...]:
             rows = q.unsqueeze(1).expand_as(items) if items.ndim == 2 else q
-            return _relation_shares(relation_to_query(category, topic, lookalike, rows, items))
+            codes = relation_to_query(category, topic, lookalike, rows, items.clamp_min(0))
+            return _relation_shares(codes[items >= 0])  # -1 pads the narrower bands
 
         edges = [1, 6, 11, 21, 41, 101, 201, 401, task.num_items]
         depth = {}
@@ -600,12 +665,39 @@ def band_anatomy(config: HardNegativesConfig, seed: int = 0) -> BandAnatomy:
             if lo > ranking.shape[1]:
                 break
             depth[f"{lo}-{min(hi - 1, ranking.shape[1])}"] = shares(ranking[:, lo - 1 : hi - 1])
-        drawn = hard.view("no-curriculum", derive_seed(seed, "anatomy-draws")).sample(q, pairs[:, 1], config.hard.max_hard)
+        band = hard.bands(q)
+
+        # How accurate is the band? A second estimate should put the same pins in it.
+        def estimate(**change: object) -> HardNegativeSampler:
+            c = replace(settings.sampler_config("no-curriculum", config.world_seed), **change)
+            return HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, c)
+
+        n = settings.num_iterations
+        converged = estimate(num_iterations=2 * n).bands(q)
+        walks = [estimate(estimator="walks", seed=derive_seed(seed, f"anatomy-walks-{i}")) for i in (1, 2)]
+        walk_bands = [w.bands(q) for w in walks]
+        accuracy = {
+            f"power iteration, {n} vs {2 * n} iterations": band_overlap(band, converged),
+            f"power iteration, {max(n // 2, 1)} vs {2 * n} iterations": band_overlap(
+                estimate(num_iterations=max(n // 2, 1)).bands(q), converged),
+            f"walks ({settings.num_walks} x {settings.walk_length}), two independent estimates":
+                band_overlap(*walk_bands),
+            f"walks ({settings.num_walks} x {settings.walk_length}) vs power iteration ({2 * n} iterations)":
+                band_overlap(walk_bands[0], converged),
+        }  # fmt: skip
+        visits = torch.from_numpy(walks[0].scores(q)).gather(1, band.clamp_min(0))[band >= 0]
+        lo, hi = hard.band_limits(q)
+        sizes = hard.relevance[q].clamp_min(1).double()
+        drawn = hard.view("no-curriculum", derive_seed(seed, "anatomy-draws")).sample(q, pairs[:, 1], settings.max_hard)
         rand = torch.randint(0, task.num_items, drawn.shape, generator=gen)
         mix = {"positive": shares(pairs[:, 1:2]), "hard negatives": shares(drawn), "random negatives": shares(rand)}
-    return BandAnatomy(band=(hard.lo, hard.hi), depth=depth, in_band=shares(ranking[:, hard.lo - 1 : hard.hi]),
-                       mix=mix, queries=q, positives=pairs[:, 1], hard=drawn, random=rand, category=category,
-                       category_topic=topic, lookalike=lookalike)  # fmt: skip
+    return BandAnatomy(
+        band=band_label(settings), depth=depth, in_band=shares(band), walk_in_band=shares(walk_bands[0]), mix=mix,
+        relevance=tuple(float(v) for v in torch.quantile(sizes, torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64))),
+        median_band=(int(lo.median()), int(hi.median())), accuracy=accuracy, band_visits=float(visits.median()),
+        num_walk_steps=settings.num_walks * settings.walk_length, queries=q, positives=pairs[:, 1], hard=drawn,
+        random=rand, category=category, category_topic=topic, lookalike=lookalike,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- paired comparisons

@@ -4,6 +4,13 @@ For a positive pair (q, i) and negatives n (Ying et al. 2018, eq. 1):
 
     J(q, i) = E_n max(0, z_q . z_n - z_q . z_i + Delta)
 
+Hard negatives join the expectation (``weighting="pooled"``, the paper: "we add hard negatives to
+the random negatives"): each query averages the hinge over its ``N`` shared random negatives and its
+``H`` hard negatives together, a hard negative weighing ``hard_weight`` times a random one
+(1 = the paper). ``weighting="separate"`` is the ablation: ``mean_n hinge + hard_weight * mean_h hinge``,
+which makes one hard negative weigh ``hard_weight * N / H`` random ones (21-128x at the sizes of
+notebook 03) and changes the loss scale as the curriculum adds hard negatives.
+
 Used by notebooks 02 and 03 (03 passes hard negatives).
 """
 
@@ -12,6 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+WEIGHTINGS = ("pooled", "separate")
 
 
 def check_pair_shapes(query: Tensor, positive: Tensor, negatives: Tensor) -> None:
@@ -29,27 +38,44 @@ def max_margin_loss(
     hard_negatives: Tensor | None = None,
     margin: float = 0.1,
     hard_weight: float = 1.0,
+    weighting: str = "pooled",
 ) -> Tensor:
     """Mean hinge loss over queries and negatives.
 
     Args:
         query, positive: ``(B, d)`` embeddings of the pairs.
         negatives: ``(N, d)`` random negatives shared by the whole batch (scored against every query).
-        hard_negatives: optional ``(B, H, d)`` per-query hard negatives; their mean hinge is added
-            with weight ``hard_weight``.
+        hard_negatives: optional ``(B, H, d)`` per-query hard negatives.
         margin: Delta.
+        hard_weight: weight of a hard negative (``pooled``: relative to one random negative;
+            ``separate``: of the hard negatives' mean hinge), >= 0.
+        weighting: ``"pooled"`` (the paper) or ``"separate"`` (see the module docstring).
 
-    Returns: scalar ``mean_{q,n} [z_q.z_n - z_q.z_i + Delta]_+ (+ hard_weight * mean_{q,h} [...]_+)``.
+    Returns: scalar; ``pooled``: ``mean_q (sum_n h_qn + w sum_h h_qh) / (N + w H)``; ``separate``:
+    ``mean_{q,n} h_qn + w mean_{q,h} h_qh``, with ``h = [z_q.z_neg - z_q.z_i + Delta]_+``. Without hard
+    negatives both are the plain mean over ``(q, n)``.
     """
     check_pair_shapes(query, positive, negatives)
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"argument 'weighting' must be one of {WEIGHTINGS}, got {weighting!r}")
+    if not hard_weight >= 0:
+        raise ValueError(f"argument 'hard_weight' must be >= 0, got {hard_weight!r}")
     pos = (query * positive).sum(1, keepdim=True)
-    loss = F.relu(query @ negatives.T - pos + margin).mean()
-    if hard_negatives is not None:
-        if hard_negatives.ndim != 3 or hard_negatives.shape[0] != query.shape[0] or hard_negatives.shape[2] != query.shape[1]:
-            raise ValueError(
-                f"hard_negatives must be (B, H, d) = ({query.shape[0]}, H, {query.shape[1]}), got {tuple(hard_negatives.shape)}"
-            )
-        if hard_negatives.shape[1]:
-            hard = torch.einsum("bd,bhd->bh", query, hard_negatives)
-            loss = loss + hard_weight * F.relu(hard - pos + margin).mean()
-    return loss
+    random_hinge = F.relu(query @ negatives.T - pos + margin)
+    if hard_negatives is None or hard_negatives.shape[1] == 0:
+        if hard_negatives is not None:
+            _check_hard(query, hard_negatives)
+        return random_hinge.mean()
+    _check_hard(query, hard_negatives)
+    hard_hinge = F.relu(torch.einsum("bd,bhd->bh", query, hard_negatives) - pos + margin)
+    if weighting == "separate":
+        return random_hinge.mean() + hard_weight * hard_hinge.mean()
+    total = random_hinge.sum(1) + hard_weight * hard_hinge.sum(1)
+    return (total / (random_hinge.shape[1] + hard_weight * hard_hinge.shape[1])).mean()
+
+
+def _check_hard(query: Tensor, hard_negatives: Tensor) -> None:
+    if hard_negatives.ndim != 3 or hard_negatives.shape[0] != query.shape[0] or hard_negatives.shape[2] != query.shape[1]:
+        raise ValueError(
+            f"hard_negatives must be (B, H, d) = ({query.shape[0]}, H, {query.shape[1]}), got {tuple(hard_negatives.shape)}"
+        )

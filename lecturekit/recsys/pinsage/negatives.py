@@ -5,21 +5,24 @@ PinSage (Ying et al., KDD 2018, section 3.3) trains with two kinds of negatives:
 * **random negatives**, shared by the whole batch (:func:`~lecturekit.recsys.pinsage.train.train_pinsage`
   draws them); almost all are trivially unrelated, so the max-margin loss stops learning early;
 * **hard negatives**, per query: items that are *related but not too similar*. For a query ``q``
-  rank all items by their personalised-PageRank score, estimated by the visit counts of random
-  walks with restart from ``q`` (the same :class:`~lecturekit.recsys.pinsage.sampler.RandomWalkSampler`
-  machinery), and draw from a middle **rank band** ``[lo, hi]``. The paper uses ranks 2000-5000 of
-  3 billion pins.
+  rank all items by their personalised-PageRank score from ``q`` and draw from a middle **rank band**.
+  The paper uses ranks 2000-5000 of 3 billion pins (the lecture's slides say "visit counts ranked
+  1000-5000": both are *ranks* of the visit-count ordering, not counts).
 
-Rank-band rule (:func:`default_band`). The paper evaluates hit-rate@K with ``K = 500``; its band
-2000-5000 is ``[4K, 10K]``: just outside the evaluation cut-off, far enough down not to contain
-near-duplicates of the positive. We keep that *ratio to the cut-off* and take ``K`` from
-:func:`~lecturekit.recsys.pinsage.evaluation.ranking_cutoffs` (``K = max(10, N / 1000)``), so
+Scores (:class:`PersonalizedPageRank`). Sparse power iteration on the item-board graph, batched over
+queries: the expectation of the walks with restart that give PinSage its neighbourhoods, without
+their Monte-Carlo noise. Walk visit counts (``estimator="walks"``) stay available as the baseline:
+at the depth of the band most pins are visited once or never, so their order there is mostly noise
+(notebook 03 measures both against a second estimate). Only the top ``hi`` ranks are needed, so
+:func:`top_ranked` takes a ``torch.topk`` of depth ``hi`` instead of sorting all ``N`` pins per query.
 
-    band(N) = [4 K(N), 10 K(N)],   e.g. N = 10k -> ranks 40-100;  N = 5M -> 20k-50k.
-
-Users override it with explicit ranks (``band=(lo, hi)``) or catalogue fractions
-(``band=(0.005, 0.02)``). Items tied at zero visits are ordered at random, so a band beyond the
-visited set degrades gracefully into random negatives.
+Bands. Either fixed ranks (:func:`resolve_band`: explicit ranks, catalogue fractions, or the
+:func:`default_band` rule ``[4K, 10K]`` with ``K`` the hit-rate cut-off: the paper's 2000-5000 at
+``K = 500``), or **relative to the query's relevance set** (``relative_band=(a, b)``): ranks
+``a R(q)..b R(q)`` with ``R(q)`` the pins sharing a board with ``q`` (:func:`relevance_sizes`), so
+``a >= 1`` starts just after what the query's own boards call related, whatever its degree.
+Items tied at zero score are ordered at random, so a band beyond the reachable set degrades
+gracefully into random negatives.
 
 Exclusion: the query itself and every known positive of the query (from the training pairs, both
 directions) are never returned as hard negatives; a replacement is drawn from the band instead.
@@ -36,11 +39,15 @@ The experiments of notebook 03 (configs, ``run_seed`` functions, typed results) 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from lecturekit.experiment import derive_seed
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask
 from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
@@ -96,6 +103,9 @@ def resolve_band(num_items: int, band: tuple[float, float] | None = None) -> tup
     return lo, hi
 
 
+ESTIMATORS = ("power", "walks")
+
+
 @dataclass(frozen=True)
 class HardNegativeConfig:
     """Settings of :class:`HardNegativeSampler` (frozen: derive variants with ``dataclasses.replace``).
@@ -104,10 +114,21 @@ class HardNegativeConfig:
         schedule: ``"curriculum"`` | ``"no-curriculum"`` | ``"random-only"``.
         max_hard: most hard negatives per query (the no-curriculum count), >= 1.
         per_epoch: hard negatives added per epoch by the curriculum (paper: 1), >= 1.
-        band: rank band, see :func:`resolve_band` (``None`` = the ``[4K, 10K]`` rule).
-        num_walks, walk_length, restart_prob: the personalised-PageRank walks (more walks than the
-            neighbourhood sampler uses: the band sits deeper in the ranking than the top ``T``).
-        seed: seed of the walks and of the draws from the band.
+        band: rank band, see :func:`resolve_band` (``None`` = the ``[4K, 10K]`` rule); ignored when
+            ``relative_band`` is set.
+        relative_band: ``(a, b)``: query ``q``'s band is ranks ``ceil(a R(q))..floor(b R(q))``, with
+            ``R(q)`` the size of its relevance set (:func:`relevance_sizes`); ``a >= 1`` starts the
+            band just after the pins the query's own boards already call related.
+        estimator: ``"power"`` (sparse power iteration of personalised PageRank, the default) or
+            ``"walks"`` (Monte-Carlo visit counts of ``num_walks`` walks: the noisy estimate kept as
+            the baseline that notebook 03 measures the band's accuracy against).
+        num_iterations: power-iteration steps (the band's ranks are stable long before the scores
+            converge: notebook 03 measures it against twice as many).
+        max_board_degree: boards with more saves are dropped from the graph the scores and
+            relevance sets are computed on (Pixie prunes hub boards the same way); ``None`` keeps all.
+        num_walks, walk_length: the Monte-Carlo walks (``estimator="walks"`` only).
+        restart_prob: probability of returning to the query after each item -> board -> item traversal.
+        seed: seed of the tie-breaks (pins with equal scores, notably zero) and of the draws from the band.
 
     Each bad value is a ``ValueError`` naming the field (the band is checked against the catalogue
     when the sampler is built, by :func:`resolve_band`).
@@ -117,6 +138,10 @@ class HardNegativeConfig:
     max_hard: int = 6
     per_epoch: int = 1
     band: tuple[float, float] | None = None
+    relative_band: tuple[float, float] | None = None
+    estimator: str = "power"
+    num_iterations: int = 8
+    max_board_degree: int | None = None
     num_walks: int = 400
     walk_length: int = 3
     restart_prob: float = 0.5
@@ -125,16 +150,33 @@ class HardNegativeConfig:
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"HardNegativeConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        for name in ("max_hard", "per_epoch", "num_walks", "walk_length"):
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"HardNegativeConfig.estimator must be one of {ESTIMATORS}, got {self.estimator!r}")
+        for name in ("max_hard", "per_epoch", "num_walks", "walk_length", "num_iterations"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ValueError(f"HardNegativeConfig.{name} must be an int >= 1, got {value!r}")
-        if not 0.0 <= float(self.restart_prob) < 1.0:  # 1.0 would restart before every step: no walk at all
-            raise ValueError(f"HardNegativeConfig.restart_prob must be in [0, 1), got {self.restart_prob!r}")
+        if self.max_board_degree is not None and (not _is_int(self.max_board_degree) or self.max_board_degree < 1):
+            raise ValueError(f"HardNegativeConfig.max_board_degree must be None or an int >= 1, got {self.max_board_degree!r}")
+        if not 0.0 < float(self.restart_prob) < 1.0:  # 0: no personalisation; 1: restart before every step
+            raise ValueError(f"HardNegativeConfig.restart_prob must be in (0, 1), got {self.restart_prob!r}")
         if not _is_int(self.seed) or self.seed < 0:
             raise ValueError(f"HardNegativeConfig.seed must be a non-negative int, got {self.seed!r}")
-        if isinstance(self.band, list):  # a list would make the frozen config editable
-            object.__setattr__(self, "band", tuple(self.band))
+        for name in ("band", "relative_band"):
+            if isinstance(getattr(self, name), list):  # a list would make the frozen config editable
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.relative_band is not None:
+            check_relative_band(self.relative_band, "HardNegativeConfig.relative_band")
+
+
+def check_relative_band(band: object, where: str = "argument 'relative_band'") -> tuple[float, float]:
+    """``(a, b)`` with ``1 <= a <= b`` (multiples of the relevance-set size), else ``ValueError`` naming ``where``."""
+    if isinstance(band, str) or not hasattr(band, "__len__") or len(band) != 2:
+        raise ValueError(f"{where} must be (a, b) multiples of the relevance-set size, got {band!r}")
+    a, b = band
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)) or not 1 <= a <= b:
+        raise ValueError(f"{where} must satisfy 1 <= a <= b (the band starts after the relevance set), got {band!r}")
+    return float(a), float(b)
 
 
 def num_hard_negatives(epoch: int, schedule: str = "curriculum", max_hard: int = 6, per_epoch: int = 1) -> int:
@@ -173,8 +215,126 @@ def positive_sets(pairs: Tensor, num_items: int) -> tuple[Tensor, Tensor]:
     return ptr, both[:, 1].contiguous()
 
 
+# ---------------------------------------------------------------------- personalised PageRank
+def _check_edges(edge_index: Tensor, num_items: int, num_users: int) -> np.ndarray:
+    edge_index = torch.as_tensor(edge_index)
+    if edge_index.ndim != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"argument 'edge_index' must have shape (2, E), got {tuple(edge_index.shape)}")
+    if edge_index.dtype not in (torch.int32, torch.int64):
+        raise ValueError(f"argument 'edge_index' must hold integer ids, got dtype {edge_index.dtype}")
+    for name, value in (("num_items", num_items), ("num_users", num_users)):
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"argument {name!r} must be an int >= 1, got {value!r}")
+    edges = edge_index.long().numpy()
+    for row, what, limit in ((0, "items", num_items), (1, "users", num_users)):
+        if edges.shape[1] and (edges[row].min() < 0 or edges[row].max() >= limit):
+            raise ValueError(f"argument 'edge_index' row {row} ({what}) has ids outside [0, {limit})")
+    return edges
+
+
+class PersonalizedPageRank:
+    """Personalised PageRank on the item-board bipartite graph by sparse power iteration (notebook 03).
+
+    The walk of :class:`~lecturekit.recsys.pinsage.sampler.RandomWalkSampler` in expectation: from an
+    item go to one of its boards, then to one of the board's items (one traversal, the transition
+    ``P = D_item^-1 A D_board^-1 A^T``); after each traversal return to the query with probability
+    ``r``. The score of item ``i`` for query ``q`` is the stationary visit share
+
+        pi_q = r sum_{t >= 0} (1 - r)^t e_q P^t,
+
+    truncated after ``num_iterations`` traversals (the missing mass is ``(1 - r)^(num_iterations + 1)``).
+    Queries are processed in column batches: one iteration is two sparse-times-dense products
+    (``scipy.sparse``, cost ``2 E`` per query), against the millions of walk steps a Monte-Carlo
+    estimate needs before the visit counts at the depth of the band stop being mostly noise.
+
+    Boards with more than ``max_board_degree`` saves are dropped first (Pixie prunes hub boards: a
+    spam board links everything to everything). An item whose boards are all dropped keeps only its
+    restart mass (every other item scores 0 for it).
+    """
+
+    def __init__(self, edge_index: Tensor, num_items: int, num_users: int, *, restart_prob: float = 0.5,
+                 num_iterations: int = 8, max_board_degree: int | None = None, batch: int = 512) -> None:  # fmt: skip
+        edges = _check_edges(edge_index, num_items, num_users)
+        if not 0.0 < float(restart_prob) < 1.0:
+            raise ValueError(f"argument 'restart_prob' must be in (0, 1), got {restart_prob!r}")
+        for name, value in (("num_iterations", num_iterations), ("batch", batch)):
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"argument {name!r} must be an int >= 1, got {value!r}")
+        if max_board_degree is not None and (not _is_int(max_board_degree) or max_board_degree < 1):
+            raise ValueError(f"argument 'max_board_degree' must be None or an int >= 1, got {max_board_degree!r}")
+        self.num_items, self.num_users = num_items, num_users
+        self.restart_prob, self.num_iterations, self.batch = float(restart_prob), num_iterations, batch
+        adjacency = sp.csr_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users))
+        if max_board_degree is not None:
+            keep = np.asarray(adjacency.sum(0)).ravel() <= max_board_degree
+            adjacency = (adjacency @ sp.diags(keep.astype(np.float32))).tocsr()
+            adjacency.eliminate_zeros()
+        self.adjacency = adjacency  # duplicate saves count twice, as in the walks
+        item_degree = np.asarray(adjacency.sum(1)).ravel()
+        board_degree = np.asarray(adjacency.sum(0)).ravel()
+        # Column-stochastic transposes: mass (items x queries) -> boards -> items, one product each.
+        self._to_boards = (sp.diags(1.0 / np.maximum(item_degree, 1)).astype(np.float32) @ adjacency).T.tocsr()
+        # The (1 - r) of every traversal is folded into the second matrix: one product less per step.
+        to_items = adjacency @ sp.diags((1.0 - self.restart_prob) / np.maximum(board_degree, 1)).astype(np.float32)
+        self._to_items = to_items.astype(np.float32).tocsr()
+
+    def scores(self, queries: Tensor | np.ndarray, num_iterations: int | None = None) -> np.ndarray:
+        """``(B, N)`` float32 personalised-PageRank scores of every item for each query (the query included)."""
+        q = np.asarray(torch.as_tensor(queries).long())
+        iterations = self.num_iterations if num_iterations is None else num_iterations
+        out = np.empty((q.size, self.num_items), np.float32)
+        for start in range(0, q.size, self.batch):
+            chunk = q[start : start + self.batch]
+            term = np.zeros((self.num_items, chunk.size), np.float32)
+            term[chunk, np.arange(chunk.size)] = self.restart_prob
+            total = term.copy()
+            for _ in range(iterations):
+                term = self._to_items @ (self._to_boards @ term)
+                total += term
+            out[start : start + chunk.size] = total.T
+        return out
+
+
+def relevance_sizes(edge_index: Tensor, num_items: int, num_users: int, max_board_degree: int | None = None) -> Tensor:
+    """``(N,)`` size ``R(q)`` of each item's relevance set: the distinct other pins sharing a board with it.
+
+    Why this set: the query's known positives (pins saved next to it) are on its boards, and so is
+    everything one traversal of the walk reaches, the top of its PageRank ranking. A band that
+    starts at rank ``a R(q)`` with ``a >= 1`` starts after them. Boards with more than
+    ``max_board_degree`` saves are ignored, as in :class:`PersonalizedPageRank`. Used by notebook 03.
+    """
+    edges = _check_edges(edge_index, num_items, num_users)
+    adjacency = sp.csr_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users))
+    adjacency.data[:] = 1.0  # sp sums duplicates: co-membership only
+    if max_board_degree is not None:
+        keep = np.asarray(adjacency.sum(0)).ravel() <= max_board_degree
+        adjacency = (adjacency @ sp.diags(keep.astype(np.float32))).tocsr()
+        adjacency.eliminate_zeros()
+    shared = (adjacency @ adjacency.T).tocsr()
+    self_loops = (shared.diagonal() > 0).astype(np.int64)
+    return torch.from_numpy(np.diff(shared.indptr).astype(np.int64) - self_loops)
+
+
+def top_ranked(scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key: Callable[[Tensor], Tensor]) -> Tensor:
+    """``(B, depth)`` items with the highest ``scores`` per query, best first, the query excluded.
+
+    Sparse top-k (``torch.topk`` on ``depth`` of ``N``) instead of sorting all ``N`` items per query.
+    Items scoring 0 (never reached) are ordered by tie keys in ``[0, 1)`` below every reached
+    item, so a band beyond the reachable set degrades into random negatives. ``tie_key(rows)`` gives
+    the ``(len(rows), N)`` keys of those rows.
+    """
+    rows = torch.arange(queries.numel())
+    ties = tie_key(rows)
+    # Exactly equal scores (symmetric boards) are ordered by the tie key too: a relative nudge of a
+    # few float32 ulps, so the order never depends on how deep topk looks.
+    key = torch.as_tensor(scores, dtype=torch.float32) * (1.0 + 2.0**-20 * ties)
+    key = torch.where(key > 0, key, -1.0 - ties)  # unreached: below every reached item, in tie order
+    key[rows, queries] = -3.0
+    return key.topk(depth, dim=1).indices
+
+
 class HardNegativeSampler:
-    """Per-query hard negatives from a rank band of personalised-PageRank visit counts.
+    """Per-query hard negatives from a rank band of personalised PageRank.
 
     An instance is a :data:`~lecturekit.recsys.pinsage.train.NegativeSampler`: call it as
     ``sampler(queries, positives, epoch) -> (B, H)`` with ``H`` from the schedule; pass it to
@@ -187,9 +347,11 @@ class HardNegativeSampler:
         train_pairs: ``(P, 2)`` positive pairs; each query's positives (both directions) are excluded.
         config: :class:`HardNegativeConfig`.
 
-    Bands are computed lazily per query and cached (``N x (hi - lo + 1)`` ids at most).
-    :meth:`view` gives samplers with another schedule and draw stream that share the cache, so
-    several models of one run are trained on the same bands without recomputing the walks.
+    Bands are computed lazily per query and cached (one array per query); with ``relative_band`` each
+    query has its own width. :meth:`view` gives samplers with another schedule and draw stream that
+    share the cache; :meth:`with_band` one with another band that reuses the scores' estimator.
+    Tie-breaks depend only on ``(config.seed, query, item)``, so a band never depends on which
+    queries were computed before it.
     """
 
     def __init__(
@@ -203,32 +365,44 @@ class HardNegativeSampler:
         self.config = HardNegativeConfig() if config is None else config
         if not isinstance(self.config, HardNegativeConfig):
             raise TypeError(f"argument 'config' must be a HardNegativeConfig, got {type(self.config).__name__}")
+        c = self.config
         self.num_items = num_items
-        self.lo, self.hi = resolve_band(num_items, self.config.band)
-        self.walker = RandomWalkSampler(
-            edge_index, num_items, num_users, num_walks=self.config.num_walks, walk_length=self.config.walk_length,
-            restart_prob=self.config.restart_prob, seed=self.config.seed,
-        )  # fmt: skip
+        self.lo, self.hi = resolve_band(num_items, c.band)
+        if c.estimator == "power":
+            self.estimator = PersonalizedPageRank(edge_index, num_items, num_users, restart_prob=c.restart_prob,
+                                                  num_iterations=c.num_iterations, max_board_degree=c.max_board_degree)  # fmt: skip
+        else:
+            self.estimator = RandomWalkSampler(edge_index, num_items, num_users, num_walks=c.num_walks,
+                                               walk_length=c.walk_length, restart_prob=c.restart_prob, seed=c.seed)  # fmt: skip
+        self.relevance = relevance_sizes(edge_index, num_items, num_users, c.max_board_degree)
         self.pos_ptr, self.pos_items = positive_sets(train_pairs, num_items)
-        width = self.hi - self.lo + 1
-        self.cache = num_items * width <= 50_000_000  # ~400 MB of ids at most; else recompute per batch
-        self._bands = torch.full((num_items if self.cache else 0, width), -1, dtype=torch.long)
-        self._have = torch.zeros(num_items, dtype=torch.bool)
-        self._gen = torch.Generator().manual_seed(self.config.seed + 1)
+        tie = torch.Generator().manual_seed(derive_seed(c.seed, "ppr-ties"))
+        self._tie_item, self._tie_query = torch.rand(num_items, generator=tie), torch.rand(num_items, generator=tie)
+        self._bands: list[Tensor | None] = [None] * num_items
+        self._gen = torch.Generator().manual_seed(c.seed + 1)
 
+    # ------------------------------------------------------------------ derived samplers
     def view(self, schedule: str, seed: int) -> HardNegativeSampler:
-        """A sampler with ``schedule`` and its own draw stream ``seed``, sharing this one's walks,
-        positives and band cache (filled here first, so the view never writes to it).
+        """A sampler with ``schedule`` and its own draw stream ``seed``, sharing this one's scores,
+        positives and band cache.
 
         Why: the models of one run must see the same bands, and each model's draws must not depend
         on how many draws another model made before it (the order the notebook trains them in).
-        Without a cache (huge catalogues) views share the walker, whose stream then does depend on
-        the order.
+        Views fill the shared cache lazily: a query's band is a function of the graph, the config
+        and the query alone (deterministic scores and tie keys), so who computes it first is irrelevant.
         """
-        self.precompute()
-        other = copy.copy(self)  # shallow: the tensors of the cache are shared, read only
+        other = copy.copy(self)  # shallow: the band cache (a list) is shared
         other.config = replace(self.config, schedule=schedule, seed=seed)
-        other._gen = torch.Generator().manual_seed(other.config.seed + 1)
+        other._gen = torch.Generator().manual_seed(seed + 1)
+        return other
+
+    def with_band(self, band: tuple[float, float] | None = None,
+                  relative_band: tuple[float, float] | None = None) -> HardNegativeSampler:  # fmt: skip
+        """A sampler with another band and an empty band cache, sharing the estimator and positives."""
+        other = copy.copy(self)
+        other.config = replace(self.config, band=band, relative_band=relative_band)
+        other.lo, other.hi = resolve_band(self.num_items, band)
+        other._bands = [None] * self.num_items
         return other
 
     # ------------------------------------------------------------------ bands
@@ -243,33 +417,56 @@ class HardNegativeSampler:
             raise ValueError(f"argument 'queries' has item ids outside [0, {self.num_items})")
         return queries
 
-    def ranking(self, queries: Tensor) -> Tensor:
-        """``(B, N - 1)`` items ordered by visit count from each query, best first; the query is
-        excluded and ties (notably zero visits) are broken at random."""
+    def scores(self, queries: Tensor) -> np.ndarray:
+        """``(B, N)`` estimated personalised-PageRank scores (visit counts with ``estimator="walks"``)."""
         queries = self._check_queries(queries)
-        counts = self.walker.visit_counts(queries)
-        noise = torch.rand(counts.shape, generator=self._gen)  # < 1: only breaks ties
-        key = counts + noise
-        key[torch.arange(queries.numel()), queries] = -1.0
-        order = torch.argsort(key, dim=1, descending=True)
-        return order[:, :-1]
+        if isinstance(self.estimator, PersonalizedPageRank):
+            return self.estimator.scores(queries)
+        return self.estimator.visit_counts(queries).float().numpy()
+
+    def tie_keys(self, queries: Tensor) -> Tensor:
+        """``(B, N)`` tie-break keys in [0, 1): a per-query rotation of one random order of the items."""
+        return torch.remainder(self._tie_item.unsqueeze(0) + self._tie_query[queries].unsqueeze(1), 1.0)
+
+    def ranking(self, queries: Tensor, depth: int | None = None) -> Tensor:
+        """``(B, depth)`` items ordered by score from each query, best first (default: all ``N - 1``);
+        the query is excluded and zero scores are ordered at random (:func:`top_ranked`)."""
+        queries = self._check_queries(queries)
+        depth = self.num_items - 1 if depth is None else min(int(depth), self.num_items - 1)
+        return top_ranked(self.scores(queries), queries, depth, lambda rows: self.tie_keys(queries[rows]))
+
+    def band_limits(self, queries: Tensor) -> tuple[Tensor, Tensor]:
+        """1-based inclusive ranks ``(lo, hi)`` of each query's band (``(B,)`` each)."""
+        queries = self._check_queries(queries)
+        if self.config.relative_band is None:
+            return torch.full_like(queries, self.lo), torch.full_like(queries, self.hi)
+        a, b = self.config.relative_band
+        size = self.relevance[queries].clamp_min(1).double()  # a pin alone on its boards: R = 1
+        top = self.num_items - 1
+        lo = torch.ceil(a * size).long().clamp(1, top)
+        hi = torch.maximum(torch.floor(b * size).long().clamp(1, top), lo)
+        return lo, hi
 
     def bands(self, queries: Tensor) -> Tensor:
-        """``(B, hi - lo + 1)`` items at ranks ``lo..hi`` (1-based) for each query (cached)."""
+        """``(B, W)`` items at ranks ``lo..hi`` of each query (cached), padded with ``-1`` to the widest band."""
         queries = self._check_queries(queries)
-        if not self.cache:
-            return self.ranking(queries)[:, self.lo - 1 : self.hi]
-        missing = torch.unique(queries[~self._have[queries]])
-        for chunk in missing.split(1024) if missing.numel() else ():
-            self._bands[chunk] = self.ranking(chunk)[:, self.lo - 1 : self.hi]
-            self._have[chunk] = True
-        return self._bands[queries]
+        missing = torch.unique(queries[torch.tensor([self._bands[int(q)] is None for q in queries], dtype=torch.bool)])
+        for chunk in missing.split(512) if missing.numel() else ():
+            lo, hi = self.band_limits(chunk)
+            ranked = self.ranking(chunk, int(hi.max()))
+            for row, q in enumerate(chunk.tolist()):
+                self._bands[q] = ranked[row, int(lo[row]) - 1 : int(hi[row])].clone()
+        rows = [self._bands[int(q)] for q in queries]
+        width = max((r.numel() for r in rows), default=0)
+        out = torch.full((queries.numel(), width), -1, dtype=torch.long)
+        for i, r in enumerate(rows):
+            out[i, : r.numel()] = r
+        return out
 
     def precompute(self, items: Tensor | None = None) -> None:
         """Fill the band cache for ``items`` (default: every item) before training, so DataLoader
         workers inherit it instead of recomputing it every epoch."""
-        if self.cache:
-            self.bands(torch.arange(self.num_items) if items is None else torch.as_tensor(items).long())
+        self.bands(torch.arange(self.num_items) if items is None else torch.as_tensor(items).long())
 
     def is_positive(self, queries: Tensor, items: Tensor) -> Tensor:
         """``(B, M)`` bool: ``items[b, m]`` is the query itself or a known positive of ``queries[b]``."""
@@ -298,7 +495,7 @@ class HardNegativeSampler:
         if num == 0 or b == 0:
             return torch.empty(b, num, dtype=torch.long)
         band = self.bands(queries)
-        banned = self.is_positive(queries, band)
+        banned = (band < 0) | self.is_positive(queries, band)
         if positives is not None:
             banned |= band == torch.as_tensor(positives).long().unsqueeze(1)
         # Uniform draws among allowed band items: random keys, banned ones pushed to the end.
@@ -307,7 +504,7 @@ class HardNegativeSampler:
         picks = torch.argsort(keys, dim=1)[:, : min(num, width)]
         if num > width:  # more requested than the band holds: draw with replacement
             picks = picks[:, torch.randint(0, picks.shape[1], (num,), generator=self._gen)]
-        out = band.gather(1, picks)
+        out = band.gather(1, picks).clamp_min(0)
         bad = banned.gather(1, picks)
         if positives is not None:
             bad |= out == torch.as_tensor(positives).long().unsqueeze(1)
@@ -328,6 +525,21 @@ class HardNegativeSampler:
     def __call__(self, queries: Tensor, positives: Tensor, epoch: int) -> Tensor:
         """The :data:`~lecturekit.recsys.pinsage.train.NegativeSampler` hook: ``(B, num_hard(epoch))``."""
         return self.sample(queries, positives, self.num_hard(epoch))
+
+
+def band_overlap(first: Tensor, second: Tensor) -> float:
+    """Mean over queries of the share of ``first``'s band items (``-1`` = padding) also in ``second``'s band.
+
+    How accurate a band is: two estimates of the same ranking should put the same pins in the band.
+    """
+    if first.shape[0] != second.shape[0]:
+        raise ValueError(f"arguments 'first' and 'second' must hold the same queries, got {first.shape[0]} and {second.shape[0]} rows")
+    shares = []
+    for a, b in zip(first, second, strict=True):
+        a = a[a >= 0]
+        if a.numel():
+            shares.append(float(torch.isin(a, b[b >= 0]).float().mean()))
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 # ---------------------------------------------------------------------- what the negatives look like
