@@ -188,9 +188,15 @@ def test_method_table_names() -> None:
 
 # ---------------------------------------------------------------------- planted graph
 def test_planted_graph_hard_negatives_beat_random_only() -> None:
-    result = run_sibling_seed(PROFILES.course, 0)  # the notebook's sibling settings, seed 0
-    assert result.sibling_share > 0.5  # the band's draws are mostly siblings
-    assert result.value("pinsage", "mrr-scaled") >= result.value("pinsage-random-only", "mrr-scaled")
+    """The sibling world's claim over the notebook's own seeds: the curriculum's paired gain in scaled
+    MRR has a 95 % interval over seeds above zero (one seed alone is noise: seed 0 loses slightly)."""
+    from lecturekit.stats import seed_interval
+
+    config = PROFILES.course  # the notebook's sibling settings and seeds
+    results = [run_sibling_seed(config, seed) for seed in range(config.siblings.num_seeds)]
+    assert all(r.sibling_share > 0.5 for r in results)  # the band's draws are mostly siblings
+    gains = [r.value("pinsage", "mrr-scaled") - r.value("pinsage-random-only", "mrr-scaled") for r in results]
+    assert seed_interval(gains).low > 0, gains
 
 
 def test_benchmark_smoke(tmp_path, monkeypatch) -> None:

@@ -48,9 +48,10 @@ from lecturekit.recsys.pinsage.evaluation import (
     ranking_cutoffs,
     strata,
 )
+from lecturekit.recsys.pinsage.hard_negative_experiment import HardNegativeSettings
 from lecturekit.recsys.pinsage.inference import layerwise_embeddings
 from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
-from lecturekit.recsys.pinsage.negatives import HardNegativeConfig, HardNegativeSampler
+from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import (
@@ -109,15 +110,6 @@ class GNNSettings:
 
 
 @dataclass(frozen=True)
-class HardNegativeSettings:
-    """PinSage's hard-negative curriculum (:mod:`lecturekit.recsys.pinsage.negatives`)."""
-
-    max_hard: int = 6  # epoch n uses n - 1 hard negatives per query, capped (the paper's curriculum)
-    num_walks: int = 400  # the PPR band lies deeper than the top T: more walks than the neighbourhoods
-    walk_length: int = 3
-
-
-@dataclass(frozen=True)
 class SelectionSettings:
     """The validation sweep of :func:`run_selection` (on the first seed's world)."""
 
@@ -155,7 +147,8 @@ class PinSageExperiment:
     world: WorldSettings = WorldSettings()
     walks: WalkSettings = WalkSettings()
     gnn: GNNSettings = GNNSettings()
-    hard: HardNegativeSettings = HardNegativeSettings()
+    # notebook 03's PPR band (4R..10R, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
+    hard: HardNegativeSettings = HardNegativeSettings(max_hard=6)
     selection: SelectionSettings = SelectionSettings()
     pixie_rounds: int = 4  # rounds of num_walks x walk_length traversals before Pixie stops
     movielens: MovieLensSettings = MovieLensSettings()
@@ -289,8 +282,7 @@ def hard_negative_sampler(task: RelatedItemTask, hard: HardNegativeSettings, see
     before training (DataLoader workers inherit the cache instead of recomputing it every epoch)."""
     sampler = HardNegativeSampler(
         task.edge_index, task.num_items, task.num_users, task.train_pairs,
-        HardNegativeConfig(schedule="curriculum", max_hard=hard.max_hard, num_walks=hard.num_walks,
-                           walk_length=hard.walk_length, seed=seed),
+        hard.sampler_config("curriculum", seed),
     )  # fmt: skip
     sampler.precompute(torch.unique(task.train_pairs[:, 0]))
     return sampler
