@@ -3,6 +3,7 @@
     lecturekit list                         # the notebooks, in course order
     lecturekit run [NOTEBOOK ...] [--profile quick|course|full]
     lecturekit summary                      # rebuild build/results/SUMMARY.md
+    lecturekit student [NOTEBOOK ...] [--out DIR]   # student versions (default build/student/)
 
 ``run`` executes each notebook (nbclient) with the profile in ``LECTUREKIT_PROFILE``, writes the
 executed copy to ``build/notebooks/`` and an HTML rendering to ``build/html/``, shows a progress
@@ -11,6 +12,9 @@ bar with per-notebook times, records them in ``build/results/timings.json``
 writes ``build/results/SUMMARY.md``. A notebook fails when a cell raises *or* when any executed
 output shows an error or a traceback (e.g. one printed by a background thread), so a student never
 opens an executed copy full of errors that the run called fine. ``make run`` calls it.
+
+``student`` writes each notebook with its exercise solutions replaced by ``raise
+NotImplementedError`` stubs and its checks kept (``lecturekit.classroom``; ``make student``).
 """
 
 from __future__ import annotations
@@ -157,6 +161,25 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
     return 1 if failed or errors else 0
 
 
+def student(names: list[str], out_dir: Path | None, directory: Path | None = None) -> int:
+    """Write student versions of the chosen notebooks (all by default) into ``out_dir``."""
+    from lecturekit.classroom import SolutionMarkerError, solution_regions, write_student_versions
+
+    notebooks = resolve(names, directory)
+    target = out_dir or build_dir() / "student"
+    try:
+        written = write_student_versions(notebooks, target)
+    except SolutionMarkerError as error:
+        print(f"lecturekit student: {error}", file=sys.stderr)
+        return 1
+    import nbformat
+
+    for source, path in zip(notebooks, written, strict=True):
+        exercises = solution_regions(nbformat.read(source, as_version=4))
+        print(f"{path}  ({exercises} exercise{'s' if exercises != 1 else ''} stubbed)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lecturekit", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,11 +189,16 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--profile", choices=PROFILES, default=None, help="default: LECTUREKIT_PROFILE or course")
     run_parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds (default none)")
     commands.add_parser("summary", help="rebuild build/results/SUMMARY.md")
+    student_parser = commands.add_parser("student", help="write student notebooks (solutions replaced by stubs)")
+    student_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
+    student_parser.add_argument("--out", type=Path, default=None, help="output folder (default: build/student)")
     args = parser.parse_args(argv)
     if args.command == "list":
         for path in list_notebooks():
             print(path.stem)
         return 0
+    if args.command == "student":
+        return student(args.notebooks, args.out)
     if args.command == "summary":
         summary, errors = write_summary()
         print(summary)
