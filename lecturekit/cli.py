@@ -2,14 +2,17 @@
 
     lecturekit list                         # the notebooks, in course order
     lecturekit run [NOTEBOOK ...] [--profile quick|course|full]
-    lecturekit summary                      # rebuild build/results/SUMMARY.md
+    lecturekit summary                      # rebuild build/results/SUMMARY.md and build/index.html
     lecturekit student [NOTEBOOK ...] [--out DIR]   # student versions (default build/student/)
 
-``run`` executes each notebook (nbclient) with the profile in ``LECTUREKIT_PROFILE``, writes the
-executed copy to ``build/notebooks/`` and an HTML rendering to ``build/html/``, shows a progress
+``run`` executes each notebook (nbclient) in the course kernel ``lecturekit`` (``make kernel``
+installs it inside ``.venv``; without it the run warns and uses ``python3``, this same Python) with
+the profile in ``LECTUREKIT_PROFILE``, writes the executed copy to ``build/notebooks/`` (progress
+bars saved in their final state) and an HTML rendering to ``build/html/`` (formulas by the MathJax
+copied from the environment into ``build/html/mathjax/``, no network), shows a progress
 bar with per-notebook times, records them in ``build/results/timings.json``
 (``{"profile": "course", "notebooks": {"02_pinsage": {"seconds": 812.4, "ok": true}, ...}}``), then
-writes ``build/results/SUMMARY.md``. A notebook fails when a cell raises *or* when any executed
+writes ``build/results/SUMMARY.md`` and the course page ``build/index.html``. A notebook fails when a cell raises *or* when any executed
 output shows an error or a traceback (e.g. one printed by a background thread), so a student never
 opens an executed copy full of errors that the run called fine. ``make run`` calls it.
 
@@ -82,17 +85,42 @@ def output_errors(notebook) -> list[str]:
     return found
 
 
-def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[bool, float, str]:
+COURSE_KERNEL = "lecturekit"
+FALLBACK_KERNEL = "python3"  # ipykernel's own spec: jupyter_client starts it with this very Python
+
+
+def course_kernel() -> str:
+    """``lecturekit`` when that kernel is installed for this environment, else ``python3`` with a warning."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(COURSE_KERNEL)
+    except NoSuchKernel:
+        print(f"warning: the course kernel {COURSE_KERNEL!r} is not installed (run `make kernel`); "
+              f"executing with {FALLBACK_KERNEL!r}, this Python ({sys.executable})", file=sys.stderr)  # fmt: skip
+        return FALLBACK_KERNEL
+    kernel_python = Path(spec.argv[0]) if spec.argv else Path("python")
+    # <env>/bin/python -> <env>; realpath because .venv may be a symlink to the same environment.
+    elsewhere = os.path.realpath(kernel_python.parent.parent) != os.path.realpath(sys.prefix)
+    if kernel_python.is_absolute() and elsewhere:
+        print(f"warning: the {COURSE_KERNEL!r} kernel runs {kernel_python}, not this environment "
+              f"({sys.prefix}); run `make kernel` to point it here", file=sys.stderr)  # fmt: skip
+    return COURSE_KERNEL
+
+
+def execute_notebook(
+    path: Path, profile: str, timeout: int | None, kernel: str = COURSE_KERNEL
+) -> tuple[bool, float, str]:
     """Execute one notebook in its own folder; write executed and HTML copies. Returns (ok, seconds, error)."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
+
+    from lecturekit.course_site import ExecutingClient, html_exporter, install_mathjax, settle_progress_bars
 
     os.environ["LECTUREKIT_PROFILE"] = profile
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    client = ExecutingClient(
+        notebook, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}}
     )
     start = time.perf_counter()
     error = ""
@@ -101,6 +129,7 @@ def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[boo
     except CellExecutionError as err:
         error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
     seconds = time.perf_counter() - start
+    settle_progress_bars(notebook, client.closed_widgets)
     if not error:
         problems = output_errors(notebook)
         if problems:
@@ -110,7 +139,7 @@ def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[boo
     out_dir.mkdir(parents=True, exist_ok=True)
     html_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
-    body, _ = HTMLExporter().from_notebook_node(notebook)
+    body, _ = html_exporter(install_mathjax(html_dir)).from_notebook_node(notebook)
     (html_dir / f"{path.stem}.html").write_text(body, encoding="utf-8")
     return not error, seconds, error
 
@@ -134,6 +163,13 @@ def write_timings(profile: str, timings: dict[str, dict]) -> Path:
     return path
 
 
+def write_index(notebooks: list[Path]) -> Path:
+    """``build/index.html``: the course page (``lecturekit.course_site``)."""
+    from lecturekit.course_site import write_index as write_course_page
+
+    return write_course_page(notebooks, build_dir())
+
+
 def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None) -> int:
     """Execute the chosen notebooks (``directory`` overrides the course folder, for tests)."""
     notebooks = resolve(names, directory)
@@ -141,10 +177,11 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
         raise SystemExit(f"lecturekit run: no notebooks found in {directory or notebooks_dir()}")
     timings: dict[str, dict] = {}
     failed = []
+    kernel = course_kernel()
     bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb")
     for path in bar:
         bar.set_postfix_str(path.stem)
-        ok, seconds, error = execute_notebook(path, profile, timeout)
+        ok, seconds, error = execute_notebook(path, profile, timeout, kernel)
         timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok,
                               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
         write_timings(profile, {path.stem: timings[path.stem]})
@@ -152,8 +189,9 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
             failed.append(path.stem)
         tqdm.write(f"{'ok  ' if ok else 'FAIL'} {path.stem:<28} {seconds:8.1f} s  {error}")
     summary, errors = write_summary()
+    page = write_index(list_notebooks(directory))
     print(f"\nexecuted notebooks: {build_dir() / 'notebooks'}\nHTML: {build_dir() / 'html'}\n"
-          f"summary: {summary}\ntimings: {timings_path()}")  # fmt: skip
+          f"summary: {summary}\ntimings: {timings_path()}\ncourse page: {page}")  # fmt: skip
     for error in errors:
         print(f"ERROR: {error}", file=sys.stderr)
     if failed:
@@ -202,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "summary":
         summary, errors = write_summary()
         print(summary)
+        print(write_index(list_notebooks()))
         for error in errors:
             print(f"ERROR: {error}", file=sys.stderr)
         return 1 if errors else 0
