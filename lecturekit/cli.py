@@ -86,6 +86,9 @@ def output_errors(notebook) -> list[str]:
 
 
 COURSE_KERNEL = "lecturekit"
+# What the notebooks store (and what JupyterLab writes when it opens one in that kernel, so opening
+# one does not mark it modified); `make kernel` installs the spec with this display name.
+COURSE_KERNELSPEC = {"display_name": "Python (lecturekit)", "language": "python", "name": COURSE_KERNEL}
 FALLBACK_KERNEL = "python3"  # ipykernel's own spec: jupyter_client starts it with this very Python
 
 

@@ -132,3 +132,23 @@ def test_run_executes_in_the_course_kernel_and_writes_the_page(tmp_path, monkeyp
     assert (tmp_path / "build/html/mathjax/MathJax.js").is_file()
     index = (tmp_path / "build/index.html").read_text()
     assert '<a href="html/01_toy.html">Toy</a>' in index and "(quick profile)" in index
+
+
+def test_notebooks_store_the_course_kernelspec():
+    """Lab writes the kernel's spec and language_info on opening: stored equal, the notebook stays unmodified."""
+    for path in cli.list_notebooks():
+        metadata = nbformat.read(path, as_version=4).metadata
+        assert metadata["kernelspec"] == cli.COURSE_KERNELSPEC, path.name
+        info = metadata["language_info"]
+        assert info["name"] == "python" and info["version"].startswith("3.11."), path.name
+        assert info["pygments_lexer"] == "ipython3" and info["codemirror_mode"] == {"name": "ipython", "version": 3}
+
+
+@pytest.mark.skipif("lecturekit" not in __import__("jupyter_client.kernelspec").kernelspec.find_kernel_specs(),
+                    reason="needs the course kernel (make kernel)")  # fmt: skip
+def test_the_installed_course_kernel_matches_what_notebooks_store():
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(cli.COURSE_KERNEL)
+    assert spec.display_name == cli.COURSE_KERNELSPEC["display_name"]
+    assert spec.language == cli.COURSE_KERNELSPEC["language"]

@@ -136,6 +136,7 @@ def test_lab_lists_the_notebooks_and_runs_lecturekit_in_the_course_kernel(tmp_pa
         assert names == sorted(p.name for p in cli.list_notebooks())
         status, first = server.request("GET", f"/api/contents/notebooks/{names[0]}")
         assert status == 200 and first["type"] == "notebook" and first["content"]["cells"]
+        assert first["content"]["metadata"]["kernelspec"] == cli.COURSE_KERNELSPEC  # Lab opens it in our kernel
         assert server.request("GET", "/lab")[0] == 200  # the Lab page itself is served
 
         _, specs = server.request("GET", "/api/kernelspecs")
