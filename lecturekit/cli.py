@@ -11,7 +11,8 @@ the profile in ``LECTUREKIT_PROFILE``, writes the executed copy to ``build/noteb
 bars saved in their final state) and an HTML rendering to ``build/html/`` (formulas by the MathJax
 copied from the environment into ``build/html/mathjax/``, no network), shows a progress
 bar with per-notebook times, records them in ``build/results/timings.json``
-(``{"profile": "course", "notebooks": {"02_pinsage": {"seconds": 812.4, "ok": true}, ...}}``), then
+(``{"profile": "course", "notebooks": {"02_pinsage": {"seconds": 812.4, "ok": true}, ...}, "by_profile":
+{"quick": {...}, "course": {...}}}``: the latest profile's runs, and each profile's last run), then
 writes ``build/results/SUMMARY.md`` and the course page ``build/index.html``. A notebook fails when a cell raises *or* when any executed
 output shows an error or a traceback (e.g. one printed by a background thread), so a student never
 opens an executed copy full of errors that the run called fine. ``make run`` calls it.
@@ -152,17 +153,29 @@ def timings_path() -> Path:
 
 
 def write_timings(profile: str, timings: dict[str, dict]) -> Path:
-    """Merge this run's per-notebook timings into ``timings.json`` (entries of another profile are replaced)."""
+    """Merge this run's per-notebook timings into ``timings.json``.
+
+    ``profile``/``notebooks`` hold the latest profile's runs (entries of another profile are
+    replaced); ``by_profile`` keeps the last run of each notebook under every profile, so the README
+    and the course page can quote a runtime per profile.
+    """
     path = timings_path()
     with _locked(path.parent):
         try:
             old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         except json.JSONDecodeError:
             old = {}
-        notebooks = old.get("notebooks", {}) if isinstance(old, dict) and old.get("profile") == profile else {}
+        old = old if isinstance(old, dict) else {}
+        notebooks = old.get("notebooks", {}) if old.get("profile") == profile else {}
         notebooks.update(timings)
-        ordered = dict(sorted(notebooks.items()))
-        _atomic_write(path, json.dumps({"profile": profile, "notebooks": ordered}, indent=1))
+        by_profile = old.get("by_profile", {}) if isinstance(old.get("by_profile"), dict) else {}
+        if old.get("profile") in PROFILES and isinstance(old.get("notebooks"), dict):
+            by_profile.setdefault(old["profile"], {}).update(old["notebooks"])  # files written before by_profile
+        by_profile.setdefault(profile, {}).update(timings)
+        text = json.dumps({"profile": profile, "notebooks": dict(sorted(notebooks.items())),
+                           "by_profile": {p: dict(sorted(t.items())) for p, t in sorted(by_profile.items())}},
+                          indent=1)  # fmt: skip
+        _atomic_write(path, text)
     return path
 
 

@@ -170,6 +170,16 @@ def _runtime(entry: dict | None, profile: str | None) -> str:
     return f"{span} ({html.escape(str(profile))} profile){status}"
 
 
+def _runtimes(stem: str, timings: dict) -> str:
+    """This run's runtime, then the last one of every other profile (``by_profile``)."""
+    profile = timings.get("profile")
+    parts = [_runtime(timings.get("notebooks", {}).get(stem), profile)]
+    for other, entries in sorted(timings.get("by_profile", {}).items()):
+        if other != profile and isinstance(entries, dict) and stem in entries:
+            parts.append(_runtime(entries[stem], other))
+    return "; ".join(parts)
+
+
 def _headline_rows(rows: list[dict], profile: str | None) -> list[dict]:
     """The rows shown on the page: this profile's, those with a paper number first."""
     mine = [r for r in rows if profile is None or r.get("profile") == profile] or rows
@@ -201,8 +211,8 @@ def index_html(notebooks: list[Path], build: Path) -> str:
         timings = json.loads((results / TIMINGS_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         timings = {}
-    profile = timings.get("profile") if isinstance(timings, dict) else None
-    entries = timings.get("notebooks", {}) if isinstance(timings, dict) else {}
+    timings = timings if isinstance(timings, dict) else {}
+    profile = timings.get("profile")
     sections = []
     for path in notebooks:
         rendered = build / "html" / f"{path.stem}.html"
@@ -219,7 +229,7 @@ def index_html(notebooks: list[Path], build: Path) -> str:
             if more > 0:
                 table += f'<p class="more">{more} more in the <a href="#summary">summary table</a>.</p>'
         sections.append(
-            f'<section><h2>{heading}</h2><p class="runtime">Runtime: {_runtime(entries.get(path.stem), profile)}'
+            f'<section><h2>{heading}</h2><p class="runtime">Runtime: {_runtimes(path.stem, timings)}'
             f"</p>{table}</section>"
         )
     summary, _ = summary_markdown(results)

@@ -80,7 +80,8 @@ def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_pat
     (build / "html" / "01_first.html").write_text("<html></html>")
     (build / "results" / "timings.json").write_text(json.dumps(
         {"profile": "quick", "notebooks": {"01_first": {"seconds": 42.4, "ok": True},
-                                           "02_second": {"seconds": 750.0, "ok": False}}}))  # fmt: skip
+                                           "02_second": {"seconds": 750.0, "ok": False}},
+         "by_profile": {"course": {"01_first": {"seconds": 300.0, "ok": True}}}}))  # fmt: skip
     rows = [{"dataset": "ml-100k", "method": f"m{i}", "metric": "hit-rate", "value": 0.1 * i, "paper": None,
              "comparable": False, "note": "", "profile": "quick"} for i in range(8)]  # fmt: skip
     rows[5]["paper"] = 0.5
@@ -89,7 +90,7 @@ def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_pat
     first, second = page.index("Recommenders from scratch"), page.index("PinSage")
     assert first < second < page.index('id="summary"')
     assert '<a href="html/01_first.html">Recommenders from scratch</a>' in page
-    assert "Runtime: 42 s (quick profile)" in page
+    assert "Runtime: 42 s (quick profile); 5.0 min (course profile)</p>" in page
     assert "Runtime: 12.5 min (quick profile) — <strong>failed</strong>" in page
     assert page.index("<td>m5</td>") < page.index("<td>m0</td>")  # the row with a paper number first
     assert "2 more in the" in page
@@ -152,3 +153,21 @@ def test_the_installed_course_kernel_matches_what_notebooks_store():
     spec = KernelSpecManager().get_kernel_spec(cli.COURSE_KERNEL)
     assert spec.display_name == cli.COURSE_KERNELSPEC["display_name"]
     assert spec.language == cli.COURSE_KERNELSPEC["language"]
+
+
+def test_timings_keep_the_last_run_of_every_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
+    (tmp_path / "results").mkdir()
+    # a file from before by_profile existed: its course runs are kept under by_profile
+    (tmp_path / "results" / "timings.json").write_text(json.dumps(
+        {"profile": "course", "notebooks": {"01_a": {"seconds": 100.0, "ok": True}}}))  # fmt: skip
+    cli.write_timings("quick", {"01_a": {"seconds": 5.0, "ok": True}})
+    cli.write_timings("quick", {"02_b": {"seconds": 7.0, "ok": True}})
+    timings = json.loads((tmp_path / "results" / "timings.json").read_text())
+    assert timings["profile"] == "quick" and set(timings["notebooks"]) == {"01_a", "02_b"}
+    assert timings["by_profile"]["course"] == {"01_a": {"seconds": 100.0, "ok": True}}
+    assert timings["by_profile"]["quick"]["01_a"]["seconds"] == 5.0
+    cli.write_timings("course", {"02_b": {"seconds": 70.0, "ok": True}})
+    timings = json.loads((tmp_path / "results" / "timings.json").read_text())
+    assert set(timings["notebooks"]) == {"02_b"}  # the latest profile's runs, as before
+    assert set(timings["by_profile"]["course"]) == {"01_a", "02_b"} and set(timings["by_profile"]["quick"]) == {"01_a", "02_b"}
