@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from lecturekit.config import PROFILES, get_profile
 from lecturekit.paths import build_dir, project_root
-from lecturekit.results import TIMINGS_FILE, _atomic_write, _locked, results_dir, write_summary
+from lecturekit.results import TIMINGS_FILE, atomic_write, locked, results_dir, write_summary
 
 
 def notebooks_dir() -> Path:
@@ -160,7 +160,7 @@ def write_timings(profile: str, timings: dict[str, dict]) -> Path:
     and the course page can quote a runtime per profile.
     """
     path = timings_path()
-    with _locked(path.parent):
+    with locked(path.parent):
         try:
             old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         except json.JSONDecodeError:
@@ -175,7 +175,7 @@ def write_timings(profile: str, timings: dict[str, dict]) -> Path:
         text = json.dumps({"profile": profile, "notebooks": dict(sorted(notebooks.items())),
                            "by_profile": {p: dict(sorted(t.items())) for p, t in sorted(by_profile.items())}},
                           indent=1)  # fmt: skip
-        _atomic_write(path, text)
+        atomic_write(path, text)
     return path
 
 

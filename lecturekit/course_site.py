@@ -187,11 +187,11 @@ def _headline_rows(rows: list[dict], profile: str | None) -> list[dict]:
 
 
 def _rows_table(rows: list[dict]) -> str:
-    from lecturekit.results import _fmt
+    from lecturekit.results import format_value
 
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            r["dataset"], r["method"], r["metric"], _fmt(r),
+            r["dataset"], r["method"], r["metric"], format_value(r),
             "" if r.get("paper") is None else f"{r['paper']:.4g}",
         )) + "</tr>"
         for r in rows
@@ -204,7 +204,7 @@ def index_html(notebooks: list[Path], build: Path) -> str:
     """The course page's HTML (see :func:`write_index`)."""
     import mistune
 
-    from lecturekit.results import TIMINGS_FILE, ResultsFileError, _read, summary_markdown
+    from lecturekit.results import TIMINGS_FILE, ResultsFileError, read_rows, summary_markdown
 
     results = build / "results"
     try:
@@ -219,7 +219,7 @@ def index_html(notebooks: list[Path], build: Path) -> str:
         title = html.escape(notebook_title(path))
         heading = f'<a href="html/{path.stem}.html">{title}</a>' if rendered.exists() else title
         try:
-            rows = _read(results / f"{path.stem}.json")
+            rows = read_rows(results / f"{path.stem}.json")
         except ResultsFileError as error:
             rows, table = [], f"<p><strong>Unreadable results:</strong> {html.escape(str(error))}</p>"
         else:

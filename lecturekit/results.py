@@ -95,7 +95,8 @@ def results_path(notebook: str) -> Path:
     return results_dir() / f"{name}.json"
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of the results file ``path`` (empty when absent); :class:`ResultsFileError` names a corrupt one."""
     if not path.exists():
         return []
     try:
@@ -109,11 +110,11 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 def load(notebook: str) -> list[dict[str, Any]]:
     """All rows recorded for ``notebook`` (empty list when none); a corrupt file is an error naming it."""
-    return _read(results_path(notebook))
+    return read_rows(results_path(notebook))
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def locked(directory: Path) -> Iterator[None]:
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -130,7 +131,7 @@ def umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -186,10 +187,10 @@ def record_rows(notebook: str, rows: Iterable[Row], *, profile: str | None = Non
     """Record several rows of one notebook in one locked write; returns the stored rows."""
     new = [make_row(notebook, row, profile) for row in rows]
     path = results_path(notebook)
-    with _locked(path.parent):
+    with locked(path.parent):
         keys = {tuple(r[k] for k in _KEY) for r in new}
-        kept = [r for r in _read(path) if tuple(r.get(k) for k in _KEY) not in keys]
-        _atomic_write(path, json.dumps(kept + new, indent=1))
+        kept = [r for r in read_rows(path) if tuple(r.get(k) for k in _KEY) not in keys]
+        atomic_write(path, json.dumps(kept + new, indent=1))
     return new
 
 
@@ -210,7 +211,7 @@ def record(
     return record_rows(notebook, [row], profile=profile)[0]
 
 
-def _fmt(row: dict[str, Any]) -> str:
+def format_value(row: dict[str, Any]) -> str:
     text = f"{row['value']:.4g}"
     if "std" in row:
         text += f" ± {row['std']:.2g} (n={row['n']})"
@@ -245,7 +246,7 @@ def summary_markdown(directory: Path | None = None) -> tuple[str, list[str]]:
         return "\n".join(lines + ["No results recorded yet.", ""]), errors
     for path in files:
         try:
-            rows = _read(path)
+            rows = read_rows(path)
         except ResultsFileError as err:
             errors.append(str(err))
             lines += [f"## {path.stem}", "", f"**Unreadable:** {err}", ""]
@@ -260,7 +261,7 @@ def summary_markdown(directory: Path | None = None) -> tuple[str, list[str]]:
             paper = "" if row.get("paper") is None else f"{row['paper']:.4g}"
             note = str(row.get("note", "")).replace("|", "\\|").replace("\n", " ")
             lines.append(
-                f"| {row['dataset']} | {row['method']} | {row['metric']} | {_fmt(row)} | {paper} | "
+                f"| {row['dataset']} | {row['method']} | {row['metric']} | {format_value(row)} | {paper} | "
                 f"{_comparable(row)} | {row.get('profile', '')} | {note} |"
             )
         lines.append("")
@@ -273,5 +274,5 @@ def write_summary(directory: Path | None = None) -> tuple[Path, list[str]]:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "SUMMARY.md"
     text, errors = summary_markdown(directory)
-    _atomic_write(path, text)
+    atomic_write(path, text)
     return path, errors
