@@ -9,11 +9,14 @@ as nbgrader's ``generate_assignment`` writes it).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from lecturekit.checks.base import CheckFailed
 
@@ -42,8 +45,11 @@ def stub_source(source: str) -> str:
 
 
 def define(source: str, name: str) -> Callable:
-    """Execute a cell's source in a fresh namespace and return the function ``name`` it defines."""
-    namespace: dict = {}
+    """Execute a cell's source and return the function ``name`` it defines.
+
+    The namespace holds what every notebook's setup cell imports (``torch``, ``np``, ``math``).
+    """
+    namespace: dict = {"torch": torch, "np": np, "math": math}
     exec(compile(source, f"<exercise {name}>", "exec"), namespace)  # noqa: S102 - our own notebook's cell
     return namespace[name]
 
