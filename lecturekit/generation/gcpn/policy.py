@@ -174,6 +174,21 @@ def _masked_log_softmax(logits: Tensor, mask: Tensor) -> Tensor:
     return torch.log_softmax(logits.masked_fill(~mask, NEG), -1)
 
 
+def bond_order_mask(free_first: Tensor, free_second: Tensor) -> Tensor:
+    """``(B, 3)`` bool: bond order ``t + 1`` (single, double, triple) is legal when it fits the free valence of
+    both atoms, ``t + 1 <= min(free_first, free_second)``. A row with no legal order keeps all three (the
+    pair was a placeholder, e.g. while stopping), so its log-softmax stays finite."""
+    limit = torch.minimum(free_first, free_second)
+    mask = torch.arange(1, 4, device=limit.device).unsqueeze(0) <= limit.unsqueeze(-1)
+    return mask | (~mask.any(-1, keepdim=True))
+
+
+def bond_order_log_probs(logits: Tensor, free_first: Tensor, free_second: Tensor) -> Tensor:
+    """``(B, 3)`` log-probabilities of the bond orders: a softmax over the legal ones only
+    (:func:`bond_order_mask`), illegal orders at probability 0. Notebook 06's exercise."""
+    return _masked_log_softmax(logits, bond_order_mask(free_first, free_second))
+
+
 def _entropy(logp: Tensor, mask: Tensor) -> Tensor:
     return -(logp.exp() * logp).masked_fill(~mask, 0.0).sum(-1)
 
@@ -250,9 +265,7 @@ class GCPNPolicy(nn.Module):
         logp_second = _masked_log_softmax(second_logit, second_mask)
         second = choose(logp_second, second_mask, given_second)
 
-        lim = torch.minimum(batch.free[rows, first], batch.free[rows, second])
-        bond_mask = torch.arange(1, 4).unsqueeze(0) <= lim.unsqueeze(-1)
-        bond_mask = bond_mask | (~bond_mask.any(-1, keepdim=True))
+        bond_mask = bond_order_mask(batch.free[rows, first], batch.free[rows, second])
         bond_in = torch.cat([h_first, h[rows, second], g], -1)
         logp_bond = _masked_log_softmax(self.bond_head(bond_in), bond_mask)
         bond = choose(logp_bond, bond_mask, None if actions is None else actions.bond)

@@ -176,12 +176,18 @@ def gae(reward: Tensor, value: Tensor, done: Tensor, gamma: float = 1.0, lam: fl
     return adv, adv + value
 
 
+def clipped_policy_loss(log_prob: Tensor, old_log_prob: Tensor, advantages: Tensor, clip: float = 0.2) -> Tensor:
+    """PPO's clipped surrogate as a loss to minimise: ``-mean(min(rho A, clip(rho, 1 - eps, 1 + eps) A))``
+    with ``rho = exp(log_prob - old_log_prob)``. Notebook 06's exercise."""
+    ratio = torch.exp(log_prob - old_log_prob)
+    surrogate = torch.minimum(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages)
+    return -surrogate.mean()
+
+
 def ppo_loss(new: ActionOutput, old_log_prob: Tensor, advantages: Tensor, returns: Tensor,
              clip: float = 0.2, value_coef: float = 0.5, entropy_coef: float = 0.01) -> tuple[Tensor, dict]:
     """Clipped PPO loss of one minibatch; returns ``(loss, parts)`` with the three terms."""
-    ratio = torch.exp(new.log_prob - old_log_prob)
-    surrogate = torch.minimum(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages)
-    policy_loss = -surrogate.mean()
+    policy_loss = clipped_policy_loss(new.log_prob, old_log_prob, advantages, clip)
     value_loss = (new.value - returns).pow(2).mean()
     entropy = new.entropy.mean()
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy

@@ -114,7 +114,12 @@ def largest_ring(mol_or_smiles: str | Chem.Mol) -> int:
 
 def cycle_penalty(mol_or_smiles: str | Chem.Mol) -> int:
     """``max(0, largest ring size - 6)``: GCPN's penalty for large rings (ring from a cycle basis)."""
-    return max(0, largest_ring(mol_or_smiles) - 6)
+    return ring_penalty(largest_ring(mol_or_smiles))
+
+
+def ring_penalty(largest_ring_size: int) -> int:
+    """``max(0, size - 6)``: rings of up to six atoms cost nothing."""
+    return max(0, int(largest_ring_size) - 6)
 
 
 def penalized_logp(mol_or_smiles: str | Chem.Mol, normalized: bool = True) -> float:
@@ -123,10 +128,16 @@ def penalized_logp(mol_or_smiles: str | Chem.Mol, normalized: bool = True) -> fl
     C20 alkane: 6.455 normalised, 6.985 unnormalised; benzene 2.095 / 0.687 (RDKit 2026.09).
     """
     mol = to_mol(mol_or_smiles)
-    lp, sa, cyc = logp(mol), -sa_score(mol), -float(cycle_penalty(mol))
+    return penalized_logp_from_terms(logp(mol), sa_score(mol), largest_ring(mol), normalized)
+
+
+def penalized_logp_from_terms(logp_value: float, sa: float, largest_ring_size: int, normalized: bool = True) -> float:
+    """Penalized logP from its three ingredients: Crippen logP, the SA score and the largest ring's size
+    (of a cycle basis, 0 without rings). Notebook 06's exercise; :func:`penalized_logp` reads them off a molecule."""
+    lp, sa_term, cyc = float(logp_value), -float(sa), -float(ring_penalty(largest_ring_size))
     if not normalized:
-        return lp + sa + cyc
-    return (lp - LOGP_MEAN) / LOGP_STD + (sa - SA_MEAN) / SA_STD + (cyc - CYCLE_MEAN) / CYCLE_STD
+        return lp + sa_term + cyc
+    return (lp - LOGP_MEAN) / LOGP_STD + (sa_term - SA_MEAN) / SA_STD + (cyc - CYCLE_MEAN) / CYCLE_STD
 
 
 def qed(mol_or_smiles: str | Chem.Mol) -> float:
