@@ -28,19 +28,27 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def measured(notebook: str, path: Path | None = None) -> tuple[str, dict] | None:
-    """``(profile, entry)`` of ``notebook`` in ``timings.json``, or ``None`` when absent or unreadable."""
+def measured(notebook: str, path: Path | None = None) -> dict[str, dict]:
+    """``{profile: entry}`` of every profile in which ``notebook`` was run (empty when none or unreadable).
+
+    Reads ``by_profile`` (the last run per profile) and the top-level ``profile``/``notebooks`` pair.
+    """
     path = path or results_dir() / TIMINGS_FILE
     try:
         timings = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, unreadable or half-written: nothing is measured
-        return None
-    if not isinstance(timings, dict) or not isinstance(timings.get("notebooks"), dict):
-        return None
-    entry = timings["notebooks"].get(notebook)
-    if not isinstance(entry, dict) or not isinstance(entry.get("seconds"), int | float):
-        return None
-    return str(timings.get("profile")), entry
+        return {}
+    if not isinstance(timings, dict):
+        return {}
+    tables = dict(timings.get("by_profile") or {}) if isinstance(timings.get("by_profile"), dict) else {}
+    if isinstance(timings.get("notebooks"), dict) and timings.get("profile") in PROFILES:
+        tables[timings["profile"]] = timings["notebooks"]
+    found = {}
+    for profile, table in tables.items():
+        entry = table.get(notebook) if isinstance(table, dict) else None
+        if profile in PROFILES and isinstance(entry, dict) and isinstance(entry.get("seconds"), int | float):
+            found[profile] = entry
+    return found
 
 
 def runtime_line(notebook: str, path: Path | None = None) -> str:
@@ -51,8 +59,8 @@ def runtime_line(notebook: str, path: Path | None = None) -> str:
     found = measured(notebook, path)
     parts = []
     for profile in PROFILES:
-        if found and found[0] == profile:
-            entry = found[1]
+        if profile in found:
+            entry = found[profile]
             when = f", {str(entry['finished'])[:10]}" if entry.get("finished") else ""
             failed = "; that run failed" if entry.get("ok") is False else ""
             parts.append(f"`{profile}` {_duration(float(entry['seconds']))} (last `lecturekit run`{when}{failed})")

@@ -31,3 +31,16 @@ def test_a_corrupt_or_foreign_timings_file_measures_nothing(tmp_path):
     for text in ("{not json", "[1, 2]", json.dumps({"profile": "quick", "notebooks": {"01_recsys_basics": {"seconds": "x"}}})):
         path.write_text(text)
         assert "`quick` not measured yet" in runtime_line("01_recsys_basics", path)
+
+
+def test_every_profile_run_is_shown_from_by_profile(tmp_path):
+    import json
+
+    path = tmp_path / "timings.json"
+    path.write_text(json.dumps({
+        "profile": "quick", "notebooks": {"02_pinsage": {"seconds": 40.0, "ok": True}},
+        "by_profile": {"course": {"02_pinsage": {"seconds": 600.0, "ok": True}},
+                       "quick": {"02_pinsage": {"seconds": 40.0, "ok": True}}},
+    }))  # fmt: skip
+    line = runtime_line("02_pinsage", path)
+    assert "`quick` 40 s" in line and "`course` 10 min 00 s" in line and "`full` not measured yet" in line
