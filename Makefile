@@ -1,10 +1,11 @@
 # The course in two commands: `make run` (execute every notebook, course profile) and
-# `make test` (unit tests + every notebook under nbval, quick profile). `make lab` opens JupyterLab.
+# `make test` (unit tests + every notebook under nbval, quick profile). `make lab` opens JupyterLab
+# (`make lab PROFILE=quick` for the small sizes); `make student` writes student notebooks.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PROFILE ?= course
+PROFILE ?= $(or $(LECTUREKIT_PROFILE),course)
 # Torch/BLAS threads per process. The course's models are small: one thread is about as fast and
 # never thrashes a busy 2-core laptop (two threads under contention ran 10-20x slower here).
 # On an idle many-core machine `make run THREADS=4` may help the larger full-profile runs.
@@ -12,7 +13,7 @@ THREADS ?= 1
 export OMP_NUM_THREADS := $(THREADS)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lab setup unit notebooks lint bench clean
+.PHONY: run test lab setup kernel student unit notebooks lint bench clean
 
 $(STAMP): requirements.txt requirements-data.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
@@ -22,9 +23,17 @@ $(STAMP): requirements.txt requirements-data.txt pyproject.toml
 	# recbole ships MovieLens-100K and molsets the MOSES molecules; we only read their data files.
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-data.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(MAKE) kernel
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The course kernel, inside .venv (--sys-prefix): notebooks name it, so Lab picks this environment.
+kernel:
+	$(BIN)/python -m ipykernel install --sys-prefix --name lecturekit --display-name "Python (lecturekit)"
+
+student: $(STAMP)
+	$(BIN)/lecturekit student
 
 run: $(STAMP)
 	$(BIN)/lecturekit run --profile $(PROFILE)
@@ -40,8 +49,9 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	LECTUREKIT_PROFILE=quick $(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
 
+# PROFILE reaches every kernel Lab starts (LECTUREKIT_PROFILE), e.g. `make lab PROFILE=quick`.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	LECTUREKIT_PROFILE=$(PROFILE) $(BIN)/jupyter lab notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

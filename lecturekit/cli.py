@@ -2,15 +2,23 @@
 
     lecturekit list                         # the notebooks, in course order
     lecturekit run [NOTEBOOK ...] [--profile quick|course|full]
-    lecturekit summary                      # rebuild build/results/SUMMARY.md
+    lecturekit summary                      # rebuild build/results/SUMMARY.md and build/index.html
+    lecturekit student [NOTEBOOK ...] [--out DIR]   # student versions (default build/student/)
 
-``run`` executes each notebook (nbclient) with the profile in ``LECTUREKIT_PROFILE``, writes the
-executed copy to ``build/notebooks/`` and an HTML rendering to ``build/html/``, shows a progress
+``run`` executes each notebook (nbclient) in the course kernel ``lecturekit`` (``make kernel``
+installs it inside ``.venv``; without it the run warns and uses ``python3``, this same Python) with
+the profile in ``LECTUREKIT_PROFILE``, writes the executed copy to ``build/notebooks/`` (progress
+bars saved in their final state) and an HTML rendering to ``build/html/`` (formulas by the MathJax
+copied from the environment into ``build/html/mathjax/``, no network), shows a progress
 bar with per-notebook times, records them in ``build/results/timings.json``
-(``{"profile": "course", "notebooks": {"02_pinsage": {"seconds": 812.4, "ok": true}, ...}}``), then
-writes ``build/results/SUMMARY.md``. A notebook fails when a cell raises *or* when any executed
+(``{"profile": "course", "notebooks": {"02_pinsage": {"seconds": 812.4, "ok": true}, ...}, "by_profile":
+{"quick": {...}, "course": {...}}}``: the latest profile's runs, and each profile's last run), then
+writes ``build/results/SUMMARY.md`` and the course page ``build/index.html``. A notebook fails when a cell raises *or* when any executed
 output shows an error or a traceback (e.g. one printed by a background thread), so a student never
 opens an executed copy full of errors that the run called fine. ``make run`` calls it.
+
+``student`` writes each notebook with its exercise solutions replaced by ``raise
+NotImplementedError`` stubs and its checks kept (``lecturekit.classroom``; ``make student``).
 """
 
 from __future__ import annotations
@@ -78,17 +86,45 @@ def output_errors(notebook) -> list[str]:
     return found
 
 
-def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[bool, float, str]:
+COURSE_KERNEL = "lecturekit"
+# What the notebooks store (and what JupyterLab writes when it opens one in that kernel, so opening
+# one does not mark it modified); `make kernel` installs the spec with this display name.
+COURSE_KERNELSPEC = {"display_name": "Python (lecturekit)", "language": "python", "name": COURSE_KERNEL}
+FALLBACK_KERNEL = "python3"  # ipykernel's own spec: jupyter_client starts it with this very Python
+
+
+def course_kernel() -> str:
+    """``lecturekit`` when that kernel is installed for this environment, else ``python3`` with a warning."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(COURSE_KERNEL)
+    except NoSuchKernel:
+        print(f"warning: the course kernel {COURSE_KERNEL!r} is not installed (run `make kernel`); "
+              f"executing with {FALLBACK_KERNEL!r}, this Python ({sys.executable})", file=sys.stderr)  # fmt: skip
+        return FALLBACK_KERNEL
+    kernel_python = Path(spec.argv[0]) if spec.argv else Path("python")
+    # <env>/bin/python -> <env>; realpath because .venv may be a symlink to the same environment.
+    elsewhere = os.path.realpath(kernel_python.parent.parent) != os.path.realpath(sys.prefix)
+    if kernel_python.is_absolute() and elsewhere:
+        print(f"warning: the {COURSE_KERNEL!r} kernel runs {kernel_python}, not this environment "
+              f"({sys.prefix}); run `make kernel` to point it here", file=sys.stderr)  # fmt: skip
+    return COURSE_KERNEL
+
+
+def execute_notebook(
+    path: Path, profile: str, timeout: int | None, kernel: str = COURSE_KERNEL
+) -> tuple[bool, float, str]:
     """Execute one notebook in its own folder; write executed and HTML copies. Returns (ok, seconds, error)."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
+
+    from lecturekit.course_site import ExecutingClient, html_exporter, install_mathjax, settle_progress_bars
 
     os.environ["LECTUREKIT_PROFILE"] = profile
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    client = ExecutingClient(
+        notebook, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}}
     )
     start = time.perf_counter()
     error = ""
@@ -97,6 +133,7 @@ def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[boo
     except CellExecutionError as err:
         error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
     seconds = time.perf_counter() - start
+    settle_progress_bars(notebook, client.closed_widgets)
     if not error:
         problems = output_errors(notebook)
         if problems:
@@ -106,7 +143,7 @@ def execute_notebook(path: Path, profile: str, timeout: int | None) -> tuple[boo
     out_dir.mkdir(parents=True, exist_ok=True)
     html_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
-    body, _ = HTMLExporter().from_notebook_node(notebook)
+    body, _ = html_exporter(install_mathjax(html_dir)).from_notebook_node(notebook)
     (html_dir / f"{path.stem}.html").write_text(body, encoding="utf-8")
     return not error, seconds, error
 
@@ -116,18 +153,37 @@ def timings_path() -> Path:
 
 
 def write_timings(profile: str, timings: dict[str, dict]) -> Path:
-    """Merge this run's per-notebook timings into ``timings.json`` (entries of another profile are replaced)."""
+    """Merge this run's per-notebook timings into ``timings.json``.
+
+    ``profile``/``notebooks`` hold the latest profile's runs (entries of another profile are
+    replaced); ``by_profile`` keeps the last run of each notebook under every profile, so the README
+    and the course page can quote a runtime per profile.
+    """
     path = timings_path()
     with _locked(path.parent):
         try:
             old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         except json.JSONDecodeError:
             old = {}
-        notebooks = old.get("notebooks", {}) if isinstance(old, dict) and old.get("profile") == profile else {}
+        old = old if isinstance(old, dict) else {}
+        notebooks = old.get("notebooks", {}) if old.get("profile") == profile else {}
         notebooks.update(timings)
-        ordered = dict(sorted(notebooks.items()))
-        _atomic_write(path, json.dumps({"profile": profile, "notebooks": ordered}, indent=1))
+        by_profile = old.get("by_profile", {}) if isinstance(old.get("by_profile"), dict) else {}
+        if old.get("profile") in PROFILES and isinstance(old.get("notebooks"), dict):
+            by_profile.setdefault(old["profile"], {}).update(old["notebooks"])  # files written before by_profile
+        by_profile.setdefault(profile, {}).update(timings)
+        text = json.dumps({"profile": profile, "notebooks": dict(sorted(notebooks.items())),
+                           "by_profile": {p: dict(sorted(t.items())) for p, t in sorted(by_profile.items())}},
+                          indent=1)  # fmt: skip
+        _atomic_write(path, text)
     return path
+
+
+def write_index(notebooks: list[Path]) -> Path:
+    """``build/index.html``: the course page (``lecturekit.course_site``)."""
+    from lecturekit.course_site import write_index as write_course_page
+
+    return write_course_page(notebooks, build_dir())
 
 
 def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None) -> int:
@@ -137,10 +193,11 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
         raise SystemExit(f"lecturekit run: no notebooks found in {directory or notebooks_dir()}")
     timings: dict[str, dict] = {}
     failed = []
+    kernel = course_kernel()
     bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb")
     for path in bar:
         bar.set_postfix_str(path.stem)
-        ok, seconds, error = execute_notebook(path, profile, timeout)
+        ok, seconds, error = execute_notebook(path, profile, timeout, kernel)
         timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok,
                               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
         write_timings(profile, {path.stem: timings[path.stem]})
@@ -148,13 +205,33 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
             failed.append(path.stem)
         tqdm.write(f"{'ok  ' if ok else 'FAIL'} {path.stem:<28} {seconds:8.1f} s  {error}")
     summary, errors = write_summary()
+    page = write_index(list_notebooks(directory))
     print(f"\nexecuted notebooks: {build_dir() / 'notebooks'}\nHTML: {build_dir() / 'html'}\n"
-          f"summary: {summary}\ntimings: {timings_path()}")  # fmt: skip
+          f"summary: {summary}\ntimings: {timings_path()}\ncourse page: {page}")  # fmt: skip
     for error in errors:
         print(f"ERROR: {error}", file=sys.stderr)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed or errors else 0
+
+
+def student(names: list[str], out_dir: Path | None, directory: Path | None = None) -> int:
+    """Write student versions of the chosen notebooks (all by default) into ``out_dir``."""
+    from lecturekit.classroom import SolutionMarkerError, solution_regions, write_student_versions
+
+    notebooks = resolve(names, directory)
+    target = out_dir or build_dir() / "student"
+    try:
+        written = write_student_versions(notebooks, target)
+    except SolutionMarkerError as error:
+        print(f"lecturekit student: {error}", file=sys.stderr)
+        return 1
+    import nbformat
+
+    for source, path in zip(notebooks, written, strict=True):
+        exercises = solution_regions(nbformat.read(source, as_version=4))
+        print(f"{path}  ({exercises} exercise{'s' if exercises != 1 else ''} stubbed)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,14 +243,20 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--profile", choices=PROFILES, default=None, help="default: LECTUREKIT_PROFILE or course")
     run_parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds (default none)")
     commands.add_parser("summary", help="rebuild build/results/SUMMARY.md")
+    student_parser = commands.add_parser("student", help="write student notebooks (solutions replaced by stubs)")
+    student_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
+    student_parser.add_argument("--out", type=Path, default=None, help="output folder (default: build/student)")
     args = parser.parse_args(argv)
     if args.command == "list":
         for path in list_notebooks():
             print(path.stem)
         return 0
+    if args.command == "student":
+        return student(args.notebooks, args.out)
     if args.command == "summary":
         summary, errors = write_summary()
         print(summary)
+        print(write_index(list_notebooks()))
         for error in errors:
             print(f"ERROR: {error}", file=sys.stderr)
         return 1 if errors else 0

@@ -1,0 +1,175 @@
+"""Student versions of the course notebooks: solutions out, stubs and checks in.
+
+The instructor notebooks mark each exercise the way nbgrader does: the code between
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` in a cell whose metadata says
+``{"nbgrader": {"solution": true, ...}}``. :func:`student_notebook` applies nbgrader's
+``ClearSolutions`` rules to a copy of a notebook, so ``lecturekit student`` (no nbgrader needed) and
+``nbgrader generate_assignment`` give students the same code:
+
+- each solution region becomes the stub ``# YOUR CODE HERE`` / ``raise NotImplementedError()``,
+  indented like its ``BEGIN`` marker (the function's signature and docstring above it stay);
+- a solution cell without markers is replaced whole (code: the stub; Markdown: ``YOUR ANSWER HERE``);
+- hidden tests (``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``) and mark schemes are dropped;
+- outputs are cleared.
+
+A region outside a solution cell, a nested or an unclosed region is refused, naming the notebook,
+the cell and the line: nbgrader would refuse it too, later and less clearly.
+
+Check cells (nbgrader test cells, ``grade: true`` without ``solution``, and cells calling
+``lecturekit.checks.<name>(...)``) get the ``raises-exception`` tag in the student version. In a
+student's notebook a check *fails* until the exercise is written; with the tag, "Run All" in
+JupyterLab, nbclient and nbval carry on past it, and the rest of the notebook (which uses the
+package's implementation) still runs. The instructor notebooks stay untagged, so a failing check
+there fails the tests. :class:`TagCheckCells` does the same inside ``nbgrader generate_assignment``
+(add it to ``c.GenerateAssignment.preprocessors``, as ``README.md`` shows).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+BEGIN_MARK_SCHEME, END_MARK_SCHEME = "### BEGIN MARK SCHEME", "### END MARK SCHEME"
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's default python stub, verbatim
+TEXT_STUB = "YOUR ANSWER HERE"
+CHECK_TAG = "raises-exception"
+_CHECK_CALL = re.compile(r"\bchecks\.[A-Za-z_]\w*\(")
+
+
+class SolutionMarkerError(ValueError):
+    """A solution or hidden-test region that nbgrader could not process; the message names where."""
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_solution_cell(cell) -> bool:
+    return bool(_nbgrader(cell).get("solution"))
+
+
+def is_check_cell(cell) -> bool:
+    """An exercise check: an nbgrader test cell, or a code cell calling ``lecturekit.checks.<name>(...)``."""
+    if cell.get("cell_type") != "code":
+        return False
+    meta = _nbgrader(cell)
+    return bool(meta.get("grade") and not meta.get("solution")) or bool(_CHECK_CALL.search(cell.get("source", "")))
+
+
+def _replace_regions(source: str, begin: str, end: str, stub: str | None, where: str) -> tuple[str, bool]:
+    """``source`` with each ``begin``...``end`` region replaced by ``stub`` (dropped when None)."""
+    kept: list[str] = []
+    inside_since: int | None = None
+    replaced = False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if begin in line:
+            if inside_since is not None:
+                raise SolutionMarkerError(f"{where}, line {number}: {begin!r} inside the region opened at "
+                                          f"line {inside_since} (regions cannot nest)")  # fmt: skip
+            inside_since, replaced = number, True
+            if stub is not None:
+                indent = re.match(r"\s*", line).group(0)
+                kept.extend(indent + stub_line for stub_line in stub.split("\n"))
+        elif end in line:
+            if inside_since is None:
+                raise SolutionMarkerError(f"{where}, line {number}: {end!r} without a {begin!r} before it")
+            inside_since = None
+        elif inside_since is None:
+            kept.append(line)
+    if inside_since is not None:
+        raise SolutionMarkerError(f"{where}, line {inside_since}: {begin!r} is never closed by {end!r}")
+    return "\n".join(kept), replaced
+
+
+def _cell_name(notebook_name: str, index: int, cell) -> str:
+    cell_id = cell.get("id")
+    return f"{notebook_name}: cell {index}" + (f" (id {cell_id})" if cell_id else "")
+
+
+def student_notebook(notebook, name: str = "notebook"):
+    """A student copy of ``notebook`` (an nbformat node, unchanged): solutions stubbed, checks tagged.
+
+    ``name`` (e.g. the file name) only appears in error messages.
+    """
+    student = copy.deepcopy(notebook)
+    for index, cell in enumerate(student.cells):
+        where = _cell_name(name, index, cell)
+        source = cell.get("source", "")
+        stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        source, replaced = _replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, stub, where)
+        if replaced and not is_solution_cell(cell):
+            raise SolutionMarkerError(
+                f"{where}: a {BEGIN_SOLUTION!r} region in a cell whose metadata lacks "
+                '{"nbgrader": {"solution": true, ...}}; nbgrader refuses such cells'
+            )
+        if is_solution_cell(cell) and not replaced:
+            source = stub
+        source, _ = _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, None, where)
+        if cell.cell_type == "markdown":
+            source, _ = _replace_regions(source, BEGIN_MARK_SCHEME, END_MARK_SCHEME, None, where)
+        cell.source = source
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            if is_check_cell(cell):
+                tags = cell.metadata.setdefault("tags", [])
+                if CHECK_TAG not in tags:
+                    tags.append(CHECK_TAG)
+    return student
+
+
+def write_student_versions(paths: Iterable[Path], out_dir: Path) -> list[Path]:
+    """Write the student version of each notebook into ``out_dir`` (same file names); return the paths."""
+    import nbformat
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        target = out_dir / path.name
+        nbformat.write(student_notebook(notebook, path.name), target)
+        written.append(target)
+    return written
+
+
+def solution_regions(notebook) -> int:
+    """How many solution regions (and whole solution cells) a notebook has: its exercise count."""
+    count = 0
+    for cell in notebook.cells:
+        regions = cell.get("source", "").count(BEGIN_SOLUTION)
+        count += regions or int(is_solution_cell(cell))
+    return count
+
+
+class TagCheckCells(Preprocessor):
+    """nbgrader/nbconvert preprocessor: tag check cells ``raises-exception`` (see the module docstring).
+
+    In ``nbgrader_config.py``::
+
+        from lecturekit.classroom import release_preprocessors
+        c.GenerateAssignment.preprocessors = release_preprocessors()
+
+    Tags are not part of nbgrader's cell checksums, so autograding is unaffected.
+    """
+
+    enabled = Bool(True)  # nbconvert preprocessors are off unless enabled; nbgrader lists only wanted ones
+
+    def preprocess_cell(self, cell, resources, index):
+        if is_check_cell(cell):
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            if CHECK_TAG not in tags:
+                tags.append(CHECK_TAG)
+        return cell, resources
+
+
+def release_preprocessors() -> list:
+    """nbgrader's ``generate_assignment`` preprocessors followed by :class:`TagCheckCells` (needs nbgrader)."""
+    from nbgrader.converters import GenerateAssignment
+
+    return [*GenerateAssignment.class_traits()["preprocessors"].default(), TagCheckCells]

@@ -1,0 +1,257 @@
+"""The executed course as students read it: settled progress bars, offline formulas, a course page.
+
+``lecturekit run`` uses three things from here:
+
+- :class:`ExecutingClient` runs a notebook like nbclient's ``NotebookClient`` and also notes which
+  widgets the kernel closed. :func:`settle_progress_bars` then turns each tqdm widget in the saved
+  outputs into one text line showing its *final* state (``epochs: 100%|██████████| 50/50 [...]``)
+  and drops the bars that closed themselves (``leave=False``). Without it a saved copy shows every
+  bar at "0%": the widget's text fallback is written when the bar is created, and the widget
+  itself needs a live Jupyter (or JavaScript from a CDN) to draw.
+- :func:`install_mathjax` copies the MathJax 2.7 files shipped by ``jupyter-server-mathjax`` (a
+  pinned requirement) into ``build/html/mathjax/`` and :func:`html_exporter` points nbconvert at
+  them, so formulas render from the environment with no network (nbconvert's default is a CDN).
+- :func:`write_index` writes ``build/index.html``: the notebooks in lecture order, each with its
+  rendered HTML, its runtime from ``timings.json``, its headline results, then the summary table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from nbclient import NotebookClient
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the combined config jupyter-server-mathjax ships
+HEADLINE_ROWS = 6  # per notebook on the course page; the summary table below has every row
+_BAR_WIDTH = 10  # characters, as tqdm's own text bar in a narrow column
+
+
+class ExecutingClient(NotebookClient):
+    """``NotebookClient`` that also records the ids of widgets closed during execution."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.closed_widgets: set[str] = set()
+
+    def handle_comm_msg(self, outs, msg, cell_index):  # noqa: D102 - nbclient's hook
+        if msg["msg_type"] == "comm_close":
+            self.closed_widgets.add(msg["content"]["comm_id"])
+        return super().handle_comm_msg(outs, msg, cell_index)
+
+
+def _text(html_value: str) -> str:
+    """An HTML widget's text as plain text (tqdm pads with figure spaces and escapes ``<``)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_value)).replace("\u2007", " ").strip()
+
+
+def _progress_line(model_id: str, state: dict[str, dict]) -> str | None:
+    """The text line of a tqdm widget (HBox of HTML, progress, HTML) from its saved state, else None."""
+    box = state.get(model_id, {})
+    if box.get("model_name") != "HBoxModel":
+        return None
+    children = [c.removeprefix("IPY_MODEL_") for c in box.get("state", {}).get("children", [])]
+    models = [state.get(c, {}) for c in children]
+    names = [m.get("model_name") for m in models]
+    if len(models) != 3 or names[0] != "HTMLModel" or names[2] != "HTMLModel":
+        return None
+    if names[1] not in ("FloatProgressModel", "IntProgressModel"):
+        return None
+    left, bar, right = (m.get("state", {}) for m in models)
+    left_text, right_text = _text(left.get("value", "")), _text(right.get("value", ""))
+    if not right_text:
+        return left_text
+    if re.match(r"\S+/\?", right_text):  # no total known ("3/?"): tqdm's full widget bar means nothing
+        return f"{left_text} {right_text}"
+    maximum, value = float(bar.get("max", 0) or 0), float(bar.get("value", 0) or 0)
+    filled = round(_BAR_WIDTH * min(max(value / maximum, 0.0), 1.0)) if maximum > 0 else 0
+    return f"{left_text}|{'█' * filled}{' ' * (_BAR_WIDTH - filled)}| {right_text}"
+
+
+def settle_progress_bars(notebook, closed_widgets: set[str] | frozenset[str] = frozenset()) -> int:
+    """Replace each saved tqdm widget output by its final text line; drop bars closed during the run.
+
+    Returns how many outputs were changed. Other widgets are left alone. When no widget output is
+    left, the notebook's saved widget state (which only fed those bars) is removed too.
+    """
+    widgets = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    state = widgets.get("state", {})
+    changed, remaining = 0, 0
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW) if output.get("output_type") == "display_data" else None
+            if view is None:
+                kept.append(output)
+                continue
+            model_id = view.get("model_id", "")
+            line = _progress_line(model_id, state)
+            if line is None:
+                kept.append(output)
+                remaining += 1
+                continue
+            changed += 1
+            if model_id in closed_widgets:
+                continue  # tqdm(leave=False): the bar removed itself when done, so it is not kept
+            output["data"] = {"text/plain": line}
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    if changed and not remaining:
+        notebook.metadata.pop("widgets", None)
+    return changed
+
+
+def mathjax_source() -> Path:
+    """The MathJax files in this environment (from ``jupyter-server-mathjax``); clear error if absent."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError as error:  # pragma: no cover - a pinned requirement
+        raise RuntimeError("MathJax for the offline HTML comes from the 'jupyter-server-mathjax' package, "
+                           "which is not installed: run `make setup`") from error  # fmt: skip
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (static / "MathJax.js").is_file():
+        raise RuntimeError(f"MathJax.js is missing from {static}: reinstall jupyter-server-mathjax")
+    return static
+
+
+def install_mathjax(html_dir: Path) -> str:
+    """Copy MathJax into ``html_dir/mathjax`` (once per version); return the URL for the HTML files there."""
+    source = mathjax_source()
+    target = html_dir / "mathjax"
+    stamp = target / ".source"
+    marker = f"{source} {(source / 'MathJax.js').stat().st_size}"
+    if not (stamp.is_file() and stamp.read_text() == marker):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+        stamp.write_text(marker)
+    return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+
+
+def html_exporter(mathjax_url: str):
+    """nbconvert's HTML exporter with formulas rendered by the given (local) MathJax."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(mathjax_url=mathjax_url)
+
+
+# ----------------------------------------------------------------------------------------------
+# The course page
+
+
+def notebook_title(path: Path) -> str:
+    """The first Markdown heading of a notebook, else its file stem."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - a broken notebook still gets a line on the page
+        return path.stem
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^#+\s+(.+)$", cell.source, re.M)
+            if match:
+                return match.group(1).strip()
+    return path.stem
+
+
+def _runtime(entry: dict | None, profile: str | None) -> str:
+    if not entry:
+        return "not run yet"
+    seconds = float(entry.get("seconds", 0))
+    span = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    status = "" if entry.get("ok", False) else " — <strong>failed</strong>"
+    return f"{span} ({html.escape(str(profile))} profile){status}"
+
+
+def _runtimes(stem: str, timings: dict) -> str:
+    """This run's runtime, then the last one of every other profile (``by_profile``)."""
+    profile = timings.get("profile")
+    parts = [_runtime(timings.get("notebooks", {}).get(stem), profile)]
+    for other, entries in sorted(timings.get("by_profile", {}).items()):
+        if other != profile and isinstance(entries, dict) and stem in entries:
+            parts.append(_runtime(entries[stem], other))
+    return "; ".join(parts)
+
+
+def _headline_rows(rows: list[dict], profile: str | None) -> list[dict]:
+    """The rows shown on the page: this profile's, those with a paper number first."""
+    mine = [r for r in rows if profile is None or r.get("profile") == profile] or rows
+    return sorted(mine, key=lambda r: (r.get("paper") is None, not r.get("comparable", False)))
+
+
+def _rows_table(rows: list[dict]) -> str:
+    from lecturekit.results import _fmt
+
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            r["dataset"], r["method"], r["metric"], _fmt(r),
+            "" if r.get("paper") is None else f"{r['paper']:.4g}",
+        )) + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    head = "".join(f"<th>{h}</th>" for h in ("dataset", "method", "metric", "ours", "paper"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def index_html(notebooks: list[Path], build: Path) -> str:
+    """The course page's HTML (see :func:`write_index`)."""
+    import mistune
+
+    from lecturekit.results import TIMINGS_FILE, ResultsFileError, _read, summary_markdown
+
+    results = build / "results"
+    try:
+        timings = json.loads((results / TIMINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        timings = {}
+    timings = timings if isinstance(timings, dict) else {}
+    profile = timings.get("profile")
+    sections = []
+    for path in notebooks:
+        rendered = build / "html" / f"{path.stem}.html"
+        title = html.escape(notebook_title(path))
+        heading = f'<a href="html/{path.stem}.html">{title}</a>' if rendered.exists() else title
+        try:
+            rows = _read(results / f"{path.stem}.json")
+        except ResultsFileError as error:
+            rows, table = [], f"<p><strong>Unreadable results:</strong> {html.escape(str(error))}</p>"
+        else:
+            shown = _headline_rows(rows, profile)
+            more = len(shown) - HEADLINE_ROWS
+            table = _rows_table(shown[:HEADLINE_ROWS]) if shown else "<p>No results recorded yet.</p>"
+            if more > 0:
+                table += f'<p class="more">{more} more in the <a href="#summary">summary table</a>.</p>'
+        sections.append(
+            f'<section><h2>{heading}</h2><p class="runtime">Runtime: {_runtimes(path.stem, timings)}'
+            f"</p>{table}</section>"
+        )
+    summary, _ = summary_markdown(results)
+    summary_html = mistune.html(summary.replace("# Course results", "", 1))
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+        "table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
+        "th{background:#f3f3f3}.runtime{color:#555}.more{font-size:.85rem}"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>GNN applications: the course</title>'
+        f"<style>{style}</style></head><body><h1>GNN applications: the course</h1>"
+        "<p>The notebooks in lecture order, as executed by <code>lecturekit run</code>: open one to read it with "
+        "its outputs. Runtimes come from <code>results/timings.json</code>.</p>"
+        + "".join(sections)
+        + f'<h2 id="summary">Summary table</h2>{summary_html}</body></html>\n'
+    )
+
+
+def write_index(notebooks: list[Path], build: Path) -> Path:
+    """Write ``build/index.html`` for ``notebooks`` (in lecture order); returns its path."""
+    build.mkdir(parents=True, exist_ok=True)
+    path = build / "index.html"
+    path.write_text(index_html(notebooks, build), encoding="utf-8")
+    return path
