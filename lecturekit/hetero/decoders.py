@@ -79,6 +79,18 @@ class BilinearDecoder(nn.Module):
         return (table[src * num_rel + rel] * z_dst[dst]).sum(-1)
 
 
+def dedicom_logits(
+    z_i: torch.Tensor, z_j: torch.Tensor, local: torch.Tensor, global_interaction: torch.Tensor
+) -> torch.Tensor:
+    """``z_i^T D_r R D_r z_j`` per pair: ``z_i, z_j, local`` are ``(E, d)`` (``local`` holds each pair's
+    diagonal of ``D_r``), ``global_interaction`` is ``R (d, d)``; returns ``(E,)`` logits.
+
+    ``R`` need not be symmetric, so the order matters: ``z_i`` is on the left. Notebook 04's exercise.
+    """
+    left = (z_i * local) @ global_interaction
+    return (left * local * z_j).sum(-1)
+
+
 class DEDICOMDecoder(nn.Module):
     """``z_i^T D_r R D_r z_j``: shared ``R (d, d)``, diagonal ``D_r`` stored as ``(num_relations, d)``."""
 
@@ -96,9 +108,7 @@ class DEDICOMDecoder(nn.Module):
     def forward(
         self, z_src: torch.Tensor, z_dst: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, rel: torch.Tensor
     ) -> torch.Tensor:
-        d_r = self.local[rel]
-        left = (z_src[src] * d_r) @ self.global_interaction
-        return (left * d_r * z_dst[dst]).sum(-1)
+        return dedicom_logits(z_src[src], z_dst[dst], self.local[rel], self.global_interaction)
 
 
 DECODERS: dict[str, type[nn.Module]] = {

@@ -142,6 +142,40 @@ def degree_matched_negatives(
     return sampler.corrupt(positives, generator)
 
 
+def relation_degree(train: Triples, relation: int, num_nodes: int) -> torch.Tensor:
+    """``(num_nodes,)`` each node's number of training edges of ``relation`` (as a source: both directions
+    of a pair are stored, so this is its degree in that relation)."""
+    sources = train.src[train.rel == relation]
+    if sources.numel() and (int(sources.min()) < 0 or int(sources.max()) >= num_nodes):
+        raise ValueError(f"argument 'train' has node ids outside [0, {num_nodes}) in relation {relation}")
+    return torch.bincount(sources, minlength=num_nodes)
+
+
+def degree_matched_candidates(
+    train_degree: torch.Tensor, source: int, target: int, known: torch.Tensor
+) -> torch.Tensor:
+    """The nodes a degree-matched negative of the positive ``(source, target)`` is drawn from, uniformly.
+
+    ``train_degree``: ``(N,)`` training degrees in the positive's relation (:func:`relation_degree`);
+    ``known``: the nodes linked to ``source`` in that relation by any known edge (train, validation or
+    test). Returns the sorted ids ``j'`` with ``train_degree[j'] == train_degree[target]``, ``j' != source``
+    and ``j'`` not in ``known`` -- the set :func:`training_degree_matched_negatives` samples from
+    (when it is empty that sampler falls back to ``deg_r``-weighted draws). Notebook 04's exercise.
+    """
+    train_degree = torch.as_tensor(train_degree)
+    known = torch.as_tensor(known, dtype=torch.long).reshape(-1)
+    num_nodes = len(train_degree)
+    for name, node in (("source", source), ("target", target)):
+        if not 0 <= int(node) < num_nodes:
+            raise ValueError(f"argument {name!r} = {node} is outside [0, {num_nodes})")
+    if known.numel() and (int(known.min()) < 0 or int(known.max()) >= num_nodes):
+        raise ValueError(f"argument 'known' has node ids outside [0, {num_nodes})")
+    same = train_degree == train_degree[int(target)]
+    same[int(source)] = False
+    same[known] = False
+    return same.nonzero().squeeze(1)
+
+
 def training_degree_matched_negatives(
     positives: Triples, exclude: Triples, train: Triples, num_nodes: int, num_relations: int,
     generator: torch.Generator | None = None, max_rounds: int = 50,
