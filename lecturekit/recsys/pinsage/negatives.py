@@ -179,6 +179,22 @@ def check_relative_band(band: object, where: str = "argument 'relative_band'") -
     return float(a), float(b)
 
 
+def relative_band_ranks(relevance: Tensor, relative_band: tuple[float, float], num_items: int) -> tuple[Tensor, Tensor]:
+    """1-based inclusive ranks ``(lo, hi)`` of the bands ``ceil(a R)..floor(b R)`` for relevance sizes ``R``.
+
+    ``relevance``: ``(B,)`` relevance-set sizes (:func:`relevance_sizes`); ``relative_band``: ``(a, b)``
+    with ``1 <= a <= b``. A pin alone on its boards (``R = 0``) counts as ``R = 1``; both ends are clipped
+    to the ``num_items - 1`` rankable items and ``hi >= lo``, so every band holds at least one rank.
+    Used by :meth:`HardNegativeSampler.band_limits` and notebook 03's exercise.
+    """
+    a, b = check_relative_band(relative_band)
+    size = torch.as_tensor(relevance).long().clamp_min(1).double()  # a pin alone on its boards: R = 1
+    top = num_items - 1
+    lo = torch.ceil(a * size).long().clamp(1, top)
+    hi = torch.maximum(torch.floor(b * size).long().clamp(1, top), lo)
+    return lo, hi
+
+
 def num_hard_negatives(epoch: int, schedule: str = "curriculum", max_hard: int = 6, per_epoch: int = 1) -> int:
     """Hard negatives per query in 0-based ``epoch``.
 
@@ -440,12 +456,7 @@ class HardNegativeSampler:
         queries = self._check_queries(queries)
         if self.config.relative_band is None:
             return torch.full_like(queries, self.lo), torch.full_like(queries, self.hi)
-        a, b = self.config.relative_band
-        size = self.relevance[queries].clamp_min(1).double()  # a pin alone on its boards: R = 1
-        top = self.num_items - 1
-        lo = torch.ceil(a * size).long().clamp(1, top)
-        hi = torch.maximum(torch.floor(b * size).long().clamp(1, top), lo)
-        return lo, hi
+        return relative_band_ranks(self.relevance[queries], self.config.relative_band, self.num_items)
 
     def bands(self, queries: Tensor) -> Tensor:
         """``(B, W)`` items at ranks ``lo..hi`` of each query (cached), padded with ``-1`` to the widest band."""

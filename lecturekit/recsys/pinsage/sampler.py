@@ -35,6 +35,31 @@ def _csr(src: Tensor, dst: Tensor, num_src: int) -> tuple[Tensor, Tensor]:
     return ptr, dst[order].contiguous()
 
 
+def importance_neighborhood(counts: Tensor, top_t: int) -> tuple[Tensor, Tensor]:
+    """Importance neighbourhoods from a dense ``(B, N)`` visit-count matrix (notebook 02's exercise).
+
+    The rule :meth:`RandomWalkSampler.sample` applies to its walks' counts, written for counts given
+    directly: each row's ``top_t`` most visited items (most visited first, equal counts by smaller item
+    id) and their counts divided by the row's total over those ``top_t`` (PinSage's ``alpha_u``).
+    Rows with fewer than ``top_t`` visited items are padded with ``-1`` / ``0``; a row with no visit is
+    all padding (weights 0, not NaN). Returns ``(neighbors, weights)``, both ``(B, top_t)``.
+    """
+    counts = torch.as_tensor(counts)
+    if counts.ndim != 2:
+        raise ValueError(f"argument 'counts' must be (B, N), got shape {tuple(counts.shape)}")
+    if not isinstance(top_t, int) or isinstance(top_t, bool) or top_t < 1:
+        raise ValueError(f"argument 'top_t' must be an int >= 1, got {top_t!r}")
+    kept = min(top_t, counts.shape[1])
+    ordered = torch.sort(counts, dim=1, descending=True, stable=True)  # stable: equal counts keep id order
+    values, ids = ordered.values[:, :kept], ordered.indices[:, :kept]
+    visited = values > 0
+    neighbors = torch.full((counts.shape[0], top_t), -1, dtype=torch.long)
+    weights = torch.zeros(counts.shape[0], top_t)
+    neighbors[:, :kept] = torch.where(visited, ids, -1)
+    weights[:, :kept] = torch.where(visited, values.float(), 0.0)
+    return neighbors, weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+
+
 class RandomWalkSampler:
     """Random walks with restart over a ``(2, E)`` item-user edge index.
 
