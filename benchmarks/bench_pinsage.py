@@ -7,6 +7,10 @@
   (:class:`EagerRandomWalkSampler`, kept here as the frozen reference) on the 100k-pin world, one
   thread, interleaved repeats: ns per walk step of each, their ratio (median of the per-repeat
   ratios; the issue asks for >= 1.5x) and whether both give bit-identical neighbourhoods for a seed.
+* ``hotspots``: a training step and layer-wise inference at 100k pins, profiled (cProfile, top
+  functions by own time), timed with the importance pooling of before (a sparse COO product that
+  sorted its indices on every call, frozen here as :func:`coo_combine`) and of now (one
+  ``embedding_bag``), interleaved: the before/after ratios.
 * ``sampler_scaling``: seconds per sampled target on pinboard worlds of 10k / 100k pins (1M with
   ``--full``); about constant per target means the cost of sampling every node grows linearly.
 * ``inference``: layer-wise with each node's message computed once per layer and gathered, vs
@@ -24,9 +28,14 @@ Writes ``build/bench/pinsage.json``. Run: ``python -m benchmarks.bench_pinsage [
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
+import functools
 import platform
+import pstats
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,9 +48,12 @@ from lecturekit.recsys.pinsage import (
     NeighborTable,
     PinSage,
     PinSageConfig,
+    PinSageConv,
     RandomWalkSampler,
+    TrainConfig,
     layerwise_embeddings,
     pernode_embeddings,
+    train_pinsage,
 )
 
 WALKS = dict(num_walks=100, walk_length=2, restart_prob=0.5, top_t=20)
@@ -203,6 +215,74 @@ def bench_walker(num_pins: int, targets: int, repeats: int) -> dict[str, Any]:
             "bit_identical": identical, "first_call_seconds": first_call_s}  # fmt: skip
 
 
+def coo_combine(self: PinSageConv, h_dst, messages, nbr, weight):
+    """:meth:`PinSageConv.combine` before the hot-spot fix (importance / mean pooling only)."""
+    n_dst, n_src = nbr.shape[0], messages.shape[0]
+    valid = nbr >= 0
+    dst = torch.arange(n_dst).unsqueeze(1).expand_as(nbr)[valid]
+    adj = torch.sparse_coo_tensor(torch.stack([dst, nbr[valid]]), weight[valid], (n_dst, n_src), check_invariants=False)
+    z = F.relu(self.W(torch.cat([h_dst, torch.sparse.mm(adj.coalesce(), messages)], dim=1)))
+    return F.normalize(z, dim=1) if self.normalize else z
+
+
+@contextlib.contextmanager
+def pooling(kind: str):
+    """``"before"``: :func:`coo_combine` patched in; ``"after"``: the current code."""
+    current = PinSageConv.combine
+    if kind == "before":
+        PinSageConv.combine = coo_combine
+    try:
+        yield
+    finally:
+        PinSageConv.combine = current
+
+
+def _top_functions(profile: cProfile.Profile, n: int = 6) -> list[dict[str, Any]]:
+    stats = pstats.Stats(profile)
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:n]  # by own ("tot") time
+    return [{"function": f"{Path(k[0]).name}:{k[1]}({k[2]})", "own_seconds": v[2], "calls": v[1]} for k, v in rows]
+
+
+def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
+    """Training steps and inference, before vs after, same model, data and table."""
+    world = make_pinboard(num_pins, seed=0)
+    x = world.features("combined")
+    sampler = RandomWalkSampler(world.edge_index(), world.num_pins, world.num_boards, seed=0, **WALKS)
+    table = NeighborTable(functools.partial(sampler.sample, generator=torch.Generator().manual_seed(0)), world.num_pins)
+    pairs = world.positive_pairs()
+    config = TrainConfig(epochs=1, max_steps_per_epoch=steps)
+
+    def train() -> None:
+        torch.manual_seed(0)
+        model = PinSage(PinSageConfig(in_dim=x.shape[1]))
+        train_pinsage(model, x, sampler, pairs, config, progress=False, neighbor_tables=[table])
+
+    torch.manual_seed(0)
+    model = PinSage(PinSageConfig(in_dim=x.shape[1]))
+    infer = functools.partial(layerwise_embeddings, model, x, table)
+    out: dict[str, Any] = {"num_pins": num_pins, "train_steps": steps, "repeats": repeats}
+    for name, fn in (("train", train), ("inference", infer)):
+        for kind in ("before", "after"):
+            profile = cProfile.Profile()
+            with pooling(kind):
+                profile.runcall(fn)
+            out[f"{name}_profile_{kind}"] = _top_functions(profile)
+        seconds: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(repeats):
+            for kind in ("before", "after"):
+                with pooling(kind):
+                    t0 = time.perf_counter()
+                    fn()
+                    seconds[kind].append(time.perf_counter() - t0)
+        ratios = sorted(b / a for b, a in zip(seconds["before"], seconds["after"], strict=True))
+        out[f"{name}_seconds_before"], out[f"{name}_seconds_after"] = seconds["before"], seconds["after"]
+        out[f"{name}_speedup_median"] = ratios[len(ratios) // 2]
+    with pooling("before"):
+        before = infer().embeddings
+    out["inference_max_abs_difference"] = float((before - infer().embeddings).abs().max())
+    return out
+
+
 def _floor_ns(num_items: int, n: int = 200_000) -> dict[str, float]:
     """What one walk step cannot go below in eager PyTorch on this machine: the per-element cost of
     the random word, one CSR gather and the counting sort (ns per element, cache-resident sizes)."""
@@ -313,16 +393,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         scale, inf_sizes, ret_sizes = [500], [500], [1000]
         sampler_cfg = dict(num_pins=500, naive_targets=10, fast_targets=100)
         walker_cfg = dict(num_pins=500, targets=100, repeats=1)
+        hotspot_cfg = dict(num_pins=500, steps=2, repeats=1)
         targets, subset, queries = 100, 50, 50
     else:
         scale = [10_000, 100_000] + ([1_000_000] if args.full else [])
         inf_sizes, ret_sizes = [10_000, 100_000], [100_000] + ([1_000_000] if args.full else [])
         sampler_cfg = dict(num_pins=10_000, naive_targets=200, fast_targets=10_000)
         walker_cfg = dict(num_pins=100_000, targets=10_000, repeats=7)
+        hotspot_cfg = dict(num_pins=100_000, steps=10, repeats=3)
         targets, subset, queries = 10_000, 2_000, 1_000
     sections = {
         "sampler": lambda: bench_sampler(**sampler_cfg),
         "walker": lambda: bench_walker(**walker_cfg),
+        "hotspots": lambda: bench_hotspots(**hotspot_cfg),
         "sampler_scaling": lambda: bench_scaling(scale, targets),
         "inference": lambda: bench_inference(inf_sizes, subset),
         "retrieval": lambda: bench_retrieval(ret_sizes, queries),
