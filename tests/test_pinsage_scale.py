@@ -31,14 +31,14 @@ def test_plot_draws_one_log_log_line_per_stage() -> None:
     assert all(list(line.get_xdata()) == [10_000] for line in quick.axes[0].get_lines())
 
 
-def test_growth_and_extrapolation_follow_the_log_log_slope() -> None:
+def test_growth_is_the_log_log_slope_and_extrapolation_is_affine() -> None:
     points = load_scale(FIXTURE)
     slopes = growth_exponents(points)
     assert slopes["walks"] == pytest.approx(1.0) and slopes["training"] == pytest.approx(0.0)
     assert slopes["peak_rss_gib"] == pytest.approx(0.30103, abs=1e-4)  # x2 per x10
     est = extrapolate(points, 1_000_000)
     assert est["walks"] == pytest.approx(200.0) and est["training"] == pytest.approx(3.0)
-    assert est["peak_rss_gib"] == pytest.approx(2.4)
+    assert est["peak_rss_gib"] == pytest.approx(0.6 + 0.6 / 90_000 * 990_000)  # fixed + per-pin, not the slope
     assert growth_exponents(points[:1]) is None and extrapolate(points[:1], 10**6) is None
     table = scale_table(points)
     assert table.count("\n") == 3 and "100,000" in table
@@ -81,6 +81,13 @@ def test_scale_report_computes_its_claims() -> None:
     points = load_scale(FIXTURE)
     text = scale_report(points)
     assert "walks: slope 1.00, grows about linearly" in text and "training: slope 0.00, barely grows" in text
-    assert "Not measured at 1,000,000 pins" in text and "2.4 GiB" in text
+    assert "Not measured at 1,000,000 pins" in text and "7.2 GiB" in text
     assert "Not measured" not in scale_report(points, target=100_000)
     assert "Only 10,000 pins were measured" in scale_report(points[:1])
+
+
+def test_scale_section_reads_an_existing_report_without_measuring() -> None:
+    from lecturekit.recsys.pinsage.scale import scale_section
+
+    fig, text = scale_section(FIXTURE, max_pins=10_000, measure=())
+    assert len(fig.axes[0].get_lines()) == len(STAGES) and "Only 10,000 pins were measured" in text

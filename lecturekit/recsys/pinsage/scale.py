@@ -2,8 +2,8 @@
 
 Notebook 02 plots the measured curve (:func:`plot_scale`) and states how each stage grows with N
 from the measurements themselves (:func:`growth_exponents`, the slope of log seconds vs log pins
-between the two largest sizes: 1 is linear). :func:`extrapolate` carries that slope one size further,
-an estimate to be read as such and replaced by the measured point once it exists.
+between the two largest sizes: 1 is linear). :func:`extrapolate` carries the two largest sizes one size
+further (fixed + per-pin cost), an estimate to be read as such and replaced by the measured point once it exists.
 """
 
 from __future__ import annotations
@@ -50,15 +50,21 @@ def growth_exponents(points: list[dict[str, Any]]) -> dict[str, float] | None:
 
 
 def extrapolate(points: list[dict[str, Any]], num_pins: int) -> dict[str, float] | None:
-    """Seconds per stage and peak memory at ``num_pins`` by the slopes of :func:`growth_exponents`
-    from the largest measured size (an estimate; ``None`` with fewer than two sizes)."""
-    slopes = growth_exponents(points)
-    if slopes is None:
+    """Seconds per stage and peak memory at ``num_pins``, each as ``fixed + per_pin * N`` through the two
+    largest measured sizes (an estimate; ``None`` with fewer than two sizes). Affine rather than the
+    log-log slope: the fixed parts (imports, kernels, the fixed training steps) would otherwise bend a
+    linear per-pin cost into a too-low estimate; for a super-linear stage (HNSW build, ~N log N) it is
+    a lower bound."""
+    if len(points) < 2:
         return None
-    last = points[-1]
-    factor = num_pins / last["num_pins"]
-    out = {s: last["stages"][s]["seconds"] * factor ** slopes[s] for s in STAGES}
-    out["peak_rss_gib"] = last["peak_rss_gib"] * factor ** slopes["peak_rss_gib"]
+    a, b = points[-2], points[-1]
+    span = b["num_pins"] - a["num_pins"]
+
+    def line(ya: float, yb: float) -> float:
+        return yb + (yb - ya) / span * (num_pins - b["num_pins"])
+
+    out = {s: line(a["stages"][s]["seconds"], b["stages"][s]["seconds"]) for s in STAGES}
+    out["peak_rss_gib"] = line(a["peak_rss_gib"], b["peak_rss_gib"])
     return out
 
 
@@ -117,6 +123,25 @@ def scale_report(points: list[dict[str, Any]], target: int = 1_000_000) -> str:
     if all(p["num_pins"] != target for p in points):
         est = extrapolate(points, target)
         total = sum(est[s] for s in STAGES)
-        lines.append(f"\nNot measured at {target:,} pins; the slopes carried on estimate about {total:,.0f} s in all "
+        lines.append(f"\nNot measured at {target:,} pins; fixed + per-pin costs carried on estimate about {total:,.0f} s in all "
                      f"and {est['peak_rss_gib']:.1f} GiB peak memory (an estimate, not a measurement).")  # fmt: skip
     return "\n".join(lines)
+
+
+def scale_section(path: str | Path | None = None, max_pins: int | None = None,
+                  measure: tuple[int, ...] = (10_000,)) -> tuple[Any, str]:  # fmt: skip
+    """Notebook 02's scale section: ``(figure, markdown)`` from ``path`` (default
+    ``build/bench/scale.json``). When that file is missing, the ``measure`` sizes are benchmarked
+    first (``benchmarks.bench_scale`` in a subprocess: the 10k point takes seconds); the larger sizes
+    come from running the benchmark outside the notebook. ``max_pins`` limits what is read
+    (the quick profile reads the 10k point only)."""
+    import subprocess
+    import sys
+
+    from lecturekit.paths import build_dir, project_root
+
+    path = Path(path) if path is not None else build_dir() / "bench" / "scale.json"
+    if not path.is_file() and measure:
+        cmd = [sys.executable, "-m", "benchmarks.bench_scale", "--sizes", ",".join(map(str, measure))]
+        subprocess.run(cmd, cwd=project_root(), check=True, capture_output=True)
+    return plot_scale(path, max_pins), scale_report(load_scale(path, max_pins))
