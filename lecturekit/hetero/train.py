@@ -23,10 +23,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from lecturekit.devices import resolve_device
 from lecturekit.hetero.evaluate import mean_auroc, model_scorer
 from lecturekit.hetero.model import binary_cross_entropy, max_margin
 from lecturekit.hetero.negatives import DegreeNegativeSampler
 from lecturekit.hetero.split import Triples
+
+CPU_ONLY = ("the graph blocks, negative sampler and decoders build their tensors on the CPU; "
+            "train_link_predictor has no GPU path yet")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ def train_link_predictor(
     val: Triples | None = None,
     val_negatives: Triples | None = None,
     watch: Triples | None = None,
+    *,
+    device: str | torch.device = "cpu",
 ) -> TrainLog:
     """Train ``model`` (``embed``/``score``[/``auxiliary_loss``]) on ``train``; returns its :class:`TrainLog`.
 
@@ -99,7 +105,10 @@ def train_link_predictor(
     positive; held-out labels are not consulted). ``val``/``val_negatives``: early stopping (module
     docstring). ``watch``: held-out triples to *monitor* (never used for training): ``TrainLog.drawn`` says
     which were drawn as training negatives. Used by ``notebooks/04_decagon.ipynb``.
+
+    ``device``: ``"cpu"`` or ``"auto"`` (which is the CPU here); ``"cuda"`` is refused with the reason.
     """
+    resolve_device(device, cpu_only=CPU_ONLY)
     if config.loss not in ("xent", "margin"):
         raise ValueError(f"TrainConfig.loss must be 'xent' or 'margin', got {config.loss!r}")
     if config.batch_mode not in ("full", "edge-type"):

@@ -37,12 +37,16 @@ import torch
 from tqdm.auto import tqdm
 
 from lecturekit import checkpoints
+from lecturekit.devices import resolve_device
 from lecturekit.generation.gcpn.data import canonical
 from lecturekit.generation.gcpn.discriminator import Discriminator, discriminator_loss
 from lecturekit.generation.gcpn.env import EnvConfig, VecMoleculeEnv, check_starts
 from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import Episodes, gae, ppo_loss, rollout, states_at
 from lecturekit.generation.gcpn.rewards import TaskReward
+
+CPU_ONLY = ("the molecule environment, the state encoding and PPO build their tensors on the CPU "
+            "(RDKit-bound rollouts); GCPN has no GPU path yet")
 
 RewardFn = Callable[[list[str]], np.ndarray]
 
@@ -87,8 +91,10 @@ def bc_loss(policy: GCPNPolicy, expert: Episodes, idx: torch.Tensor) -> torch.Te
 
 
 def pretrain(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int = 256, lr: float = 1e-3,
-             seed: int = 0, progress: bool = True) -> list[float]:
-    """Behaviour cloning on expert trajectories; returns the loss per step (notebook 06)."""
+             seed: int = 0, progress: bool = True, *, device: str | torch.device = "cpu") -> list[float]:
+    """Behaviour cloning on expert trajectories; returns the loss per step (notebook 06).
+    ``device``: ``"cpu"`` or ``"auto"`` (the CPU: see :data:`CPU_ONLY`); ``"cuda"`` is refused."""
+    resolve_device(device, cpu_only=CPU_ONLY)
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
     losses = []
@@ -104,7 +110,7 @@ def pretrain(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int =
 
 def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int = 256, lr: float = 1e-3,
                      seed: int = 0, checkpoint: str | Path | None = None, overwrite: bool = False,
-                     progress: bool = True) -> list[float]:
+                     progress: bool = True, *, device: str | torch.device = "cpu") -> list[float]:
     """:func:`pretrain` ``policy`` in place, or load the result of the identical earlier run (notebook 06).
 
     With ``checkpoint`` the pretrained weights and losses are cached there. The cache is reused
@@ -113,6 +119,7 @@ def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_siz
     cache is refused (:class:`~lecturekit.checkpoints.CheckpointMismatch`, naming the fields) unless
     ``overwrite`` asks to pretrain afresh and replace it. Returns the loss per step.
     """
+    resolve_device(device, cpu_only=CPU_ONLY)
     if checkpoint is None:
         return pretrain(policy, expert, steps, batch_size, lr, seed, progress)
     sig = checkpoints.signature(
@@ -345,10 +352,12 @@ class Trainer:
 
 @torch.no_grad()
 def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
-           starts: list[str] | None = None, env_config: EnvConfig | None = None) -> list[str]:
+           starts: list[str] | None = None, env_config: EnvConfig | None = None, *,
+           device: str | torch.device = "cpu") -> list[str]:
     """``n`` molecules from ``policy`` (canonical SMILES, ``""`` when invalid); ``starts`` gives
     start molecules (cycled) for constrained optimisation; ``env_config`` overrides the policy's
-    environment limits (same vocabulary and ``max_atoms``). Used by notebook 06."""
+    environment limits (same vocabulary and ``max_atoms``); ``device`` as in :func:`pretrain`. Used by notebook 06."""
+    resolve_device(device, cpu_only=CPU_ONLY)
     env_config = env_config or policy.env_config
     if starts is not None:
         check_starts(list(starts), env_config)
@@ -366,7 +375,8 @@ def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
 
 def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, config: TrainConfig,
              starts: list[str] | None = None, checkpoint: str | Path | None = None,
-             checkpoint_every: int = 5, progress: bool = True, overwrite: bool = False) -> Trainer:
+             checkpoint_every: int = 5, progress: bool = True, overwrite: bool = False, *,
+             device: str | torch.device = "cpu") -> Trainer:
     """RL fine-tuning of a copy of ``pretrained`` (notebook 06).
 
     With ``checkpoint``: a checkpoint of the identical run (see :meth:`Trainer.signature`; any
@@ -377,6 +387,7 @@ def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, conf
     :class:`~lecturekit.checkpoints.CheckpointMismatch` naming the fields, unless ``overwrite``
     asks to train afresh and replace it.
     """
+    resolve_device(device, cpu_only=CPU_ONLY)
     trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts)
     if checkpoint is not None and Path(checkpoint).is_file():
         trainer.load(checkpoint, overwrite=overwrite)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from lecturekit.devices import resolve_device
 from lecturekit.generation.graphrnn.encoding import graph_to_seq
 from lecturekit.generation.graphrnn.model import GraphRNN
 from lecturekit.threads import torch_threads
@@ -64,7 +65,7 @@ def sequence_loss(model: GraphRNN, x: Tensor, y: Tensor, mask: Tensor, row_mask:
     logits, eos_logits = model(x, y, edge_rows)
     lengths = row_mask.sum(1)
     eos_target = torch.zeros_like(eos_logits)
-    eos_target[torch.arange(len(lengths)), lengths - 1] = 1.0
+    eos_target[torch.arange(len(lengths), device=lengths.device), lengths - 1] = 1.0
     edge_loss = F.binary_cross_entropy_with_logits(logits[mask], y[mask]) if mask.any() else logits.sum() * 0
     return edge_loss + F.binary_cross_entropy_with_logits(eos_logits[row_mask], eos_target[row_mask])
 
@@ -94,9 +95,13 @@ class TrainHistory:
 
 
 def train_graphrnn(
-    model: GraphRNN, graphs: list[nx.Graph], config: TrainConfig, progress: bool = True
+    model: GraphRNN, graphs: list[nx.Graph], config: TrainConfig, progress: bool = True,
+    *, device: str | torch.device = "cpu",
 ) -> TrainHistory:
     """Train ``model`` on ``graphs`` for ``config.steps`` steps; returns the (smoothed) loss history.
+
+    ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when available); the model is moved
+    there and each batch (encoded on the CPU) is copied over.
 
     Batches and orderings come from ``numpy.random.default_rng(config.seed)``; training draws nothing
     from torch's global generator and does not reseed it (initialise ``model`` under the seed you want).
@@ -106,6 +111,8 @@ def train_graphrnn(
     too_big = [g.number_of_nodes() for g in graphs if g.number_of_nodes() > model.config.max_nodes]
     if too_big:
         raise ValueError(f"training graph with {max(too_big)} nodes exceeds model max_nodes={model.config.max_nodes}")
+    dev = resolve_device(device)
+    model.to(dev)
     rng = np.random.default_rng(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     milestones = sorted({max(1, int(f * config.steps)) for f in config.milestones})
@@ -116,7 +123,7 @@ def train_graphrnn(
     with torch_threads(config.num_threads):
         for step in tqdm(range(1, config.steps + 1), desc=f"train {model.config.variant}", disable=not progress):
             idx = rng.integers(0, len(graphs), size=config.batch_size)
-            x, y, mask, row_mask = make_batch([graphs[i] for i in idx], model.config.max_prev, rng)
+            x, y, mask, row_mask = (t.to(dev) for t in make_batch([graphs[i] for i in idx], model.config.max_prev, rng))
             loss = sequence_loss(model, x, y, mask, row_mask)
             optimiser.zero_grad()
             loss.backward()

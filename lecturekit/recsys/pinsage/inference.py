@@ -21,8 +21,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from lecturekit.devices import resolve_device
 from lecturekit.recsys.pinsage.batching import MiniBatch, NeighborFn, graph_degree, tree_batch
-from lecturekit.recsys.pinsage.model import PinSage
+from lecturekit.recsys.pinsage.mapreduce import LocalExecutor, partitions, run_layerwise
+from lecturekit.recsys.pinsage.model import PinSage, batch_to
 
 
 @dataclass
@@ -66,47 +68,54 @@ def layerwise_embeddings(
     *,
     degree: Tensor | None = None,
     share_messages: bool = True,
+    device: str | torch.device = "cpu",
 ) -> InferenceResult:
     """Embeddings of every item, each layer computed exactly once per node.
 
     Args:
-        model: a trained :class:`PinSage` (put in eval mode here).
+        model: a trained :class:`PinSage` (put in eval mode, and moved to ``device``, here).
         features: ``(num_items, in_dim)``.
         neighbors: a FIXED neighbourhood lookup, normally a
             :class:`~lecturekit.recsys.pinsage.batching.NeighborTable` (new items: build the table on
             the grown graph; no retraining needed).
+        chunk_size: nodes per partition (bounds the memory of one step).
         degree: ``(num_items,)`` degrees for the log-degree input; default: those of ``neighbors``' graph.
-        share_messages: compute each node's message once per layer and gather it (default); ``False``
+        share_messages: compute each node's message once per layer and gather it (default: the map and
+            reduce steps of :mod:`~lecturekit.recsys.pinsage.mapreduce`, run in this process); ``False``
             recomputes it for every neighbourhood it appears in (the earlier scheme, for comparison).
+        device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when available); the embeddings
+            come back on the CPU (for the ANN index).
     """
     model.eval()
+    dev = resolve_device(device)
+    model.to(dev)
     num_items = features.shape[0]
-    chunks = torch.arange(num_items).split(chunk_size)
-    x = torch.cat([model.inputs(features, c, _degree(model, neighbors, degree)) for c in chunks])
-    h, computed, matmul, pooling = x, 0, 0, 0
-    for layer in range(model.config.num_layers):
-        conv = model.convs[layer]
-        if share_messages:
-            messages = torch.cat([conv.neighbor_messages(h[c]) for c in chunks])
-            matmul += _linear_work(conv.Q, num_items)
+    degree = _degree(model, neighbors, degree)
+    chunks = partitions(num_items, chunk_size)
+    valid_neighbors = sum(int((neighbors(c)[0] >= 0).sum()) for c in chunks)
+    layers = model.config.num_layers
+    pooling = layers * valid_neighbors * model.config.hidden_dim
+    matmul = _head_work(model, num_items) + sum(_linear_work(conv.W, num_items) for conv in model.convs)
+    if share_messages:
+        emb = run_layerwise(LocalExecutor(), model, features, neighbors, chunks, degree, dev)
+        matmul += sum(_linear_work(conv.Q, num_items) for conv in model.convs)
+        return InferenceResult(emb, layers * num_items, matmul, pooling)
+    x = torch.cat([model.inputs(features[c].to(dev), torch.arange(c.numel(), device=dev),
+                                None if degree is None else degree[c].to(dev)) for c in chunks])  # fmt: skip
+    h = x
+    for layer in range(layers):
         out = []
         for chunk in chunks:
-            nbr, weight = neighbors(chunk)
+            nbr, weight = (t.to(dev) for t in neighbors(chunk))
             n, t = nbr.shape
             valid = nbr >= 0
-            if share_messages:
-                out.append(conv.combine(h[chunk], messages, torch.where(valid, nbr, -1), weight * valid))
-            else:
-                local = torch.where(valid, n + torch.arange(n * t).view(n, t), torch.full_like(nbr, -1))
-                out.append(model.conv(layer, torch.cat([h[chunk], h[nbr.clamp_min(0).reshape(-1)]]), local,
-                                      weight * valid))  # fmt: skip
-                matmul += _linear_work(conv.Q, n * (1 + t))
-            matmul += _linear_work(conv.W, n)
-            pooling += int(valid.sum()) * conv.Q.out_features
-            computed += n
+            local = torch.where(valid, n + torch.arange(n * t, device=dev).view(n, t), torch.full_like(nbr, -1))
+            out.append(model.conv(layer, torch.cat([h[chunk.to(dev)], h[nbr.clamp_min(0).reshape(-1)]]), local,
+                                  weight * valid))  # fmt: skip
+            matmul += _linear_work(model.convs[layer].Q, n * (1 + t))
         h = torch.cat(out)
-    emb = torch.cat([model.head(h[c], x[c]) for c in chunks])
-    return InferenceResult(emb, computed, matmul + _head_work(model, num_items), pooling)
+    emb = torch.cat([model.head(h[c.to(dev)], x[c.to(dev)]) for c in chunks])
+    return InferenceResult(emb.cpu(), layers * num_items, matmul, pooling)
 
 
 def _tree_work(model: PinSage, batch: MiniBatch) -> tuple[int, int]:
@@ -127,15 +136,21 @@ def pernode_embeddings(
     batch_size: int = 256,
     *,
     degree: Tensor | None = None,
+    device: str | torch.device = "cpu",
 ) -> InferenceResult:
-    """Embeddings of ``items`` (default all) by recomputing each item's own K-hop tree (the naive way)."""
+    """Embeddings of ``items`` (default all) by recomputing each item's own K-hop tree (the naive way);
+    ``device`` as in :func:`layerwise_embeddings` (the trees are built on the CPU, then moved)."""
     model.eval()
+    dev = resolve_device(device)
+    model.to(dev)
     items = torch.arange(features.shape[0]) if items is None else torch.as_tensor(items).long()
     degree = _degree(model, neighbors, degree)
+    features = features.to(dev)
+    degree = None if degree is None else degree.to(dev)
     out, computed, matmul, pooling = [], 0, 0, 0
     for chunk in items.split(batch_size):
         batch = tree_batch(chunk, neighbors, model.config.num_layers)
-        out.append(model(batch, features, degree))
+        out.append(model(batch_to(batch, dev), features, degree).cpu())
         computed += batch.computed_embeddings
         work = _tree_work(model, batch)
         matmul, pooling = matmul + work[0], pooling + work[1]

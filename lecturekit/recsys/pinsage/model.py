@@ -13,7 +13,7 @@ Both are on by default (:class:`PinSageConfig`); switched off, the model is the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -129,3 +129,14 @@ class PinSage(nn.Module):
     def embed_targets(self, batch: MiniBatch, features: Tensor, degree: Tensor | None = None) -> Tensor:
         """Embeddings of the requested targets, in request order."""
         return self(batch, features, degree)[batch.target_index]
+
+
+def batch_to(batch: MiniBatch, device: torch.device) -> MiniBatch:
+    """``batch`` with its tensors on ``device`` (the same object when they are there already): the
+    computation graphs are built on the CPU next to the sampler, the model may run on a GPU."""
+    if batch.nodes.device == device:
+        return batch
+    blocks = [replace(b, nbr=b.nbr.to(device), weight=b.weight.to(device)) for b in batch.blocks]
+    isolated = None if batch.isolated is None else batch.isolated.to(device)
+    return replace(batch, nodes=batch.nodes.to(device), blocks=blocks, output_nodes=batch.output_nodes.to(device),
+                   target_index=batch.target_index.to(device), isolated=isolated)  # fmt: skip

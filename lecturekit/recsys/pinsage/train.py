@@ -45,6 +45,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm.auto import tqdm
 
 from lecturekit import checkpoints
+from lecturekit.devices import resolve_device
 from lecturekit.recsys.pinsage import batching as _batching
 from lecturekit.recsys.pinsage import layers as _layers
 from lecturekit.recsys.pinsage import loss as _loss_module
@@ -52,7 +53,7 @@ from lecturekit.recsys.pinsage import model as _model_module
 from lecturekit.recsys.pinsage import sampler as _sampler_module
 from lecturekit.recsys.pinsage.batching import BlockBuilder, MiniBatch, NeighborFn, NeighborTable
 from lecturekit.recsys.pinsage.loss import max_margin_loss
-from lecturekit.recsys.pinsage.model import PinSage
+from lecturekit.recsys.pinsage.model import PinSage, batch_to
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 
 NegativeSampler = Callable[[Tensor, Tensor, int], Tensor]
@@ -355,6 +356,7 @@ def train_pinsage(
     *,
     data_identity: Mapping[str, Any] | None = None,
     overwrite_checkpoint: bool = False,
+    device: str | torch.device = "cpu",
 ) -> TrainHistory:
     """Train ``model`` on positive pairs with shared random negatives (+ optional hard negatives).
 
@@ -379,6 +381,9 @@ def train_pinsage(
         overwrite_checkpoint: a checkpoint of another run (see :func:`run_signature`) is refused
             with :class:`~lecturekit.checkpoints.CheckpointMismatch` naming the differing fields;
             with ``True`` training starts afresh and replaces it.
+        device: where the model trains: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when
+            available). The model is moved there; walks and computation graphs stay on the CPU (the
+            DataLoader workers build them) and each step's graph is copied over.
 
     Returns: :class:`TrainHistory`.
     """
@@ -390,6 +395,7 @@ def train_pinsage(
         raise ValueError(f"argument 'train_pairs' has ids outside [0, {num_items})")
     if sampler.num_items != num_items:
         raise ValueError(f"sampler has {sampler.num_items} items but features has {num_items} rows")
+    dev = resolve_device(device)
     ckpt = Path(config.checkpoint) if config.checkpoint else None
     sig = None
     if ckpt is not None:
@@ -399,6 +405,7 @@ def train_pinsage(
     # config; fork_rng gives the caller its generator back untouched afterwards.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
+        model.to(dev)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         history, start_epoch = TrainHistory(), 0
         state = _resume(ckpt, sig, config, overwrite_checkpoint) if ckpt is not None and sig is not None else None
@@ -408,7 +415,8 @@ def train_pinsage(
             torch.set_rng_state(state["rng"])
             history, start_epoch = TrainHistory.from_dict(state["history"]), int(state["epoch"]) + 1
         sample = neighbor_fn(sampler, model.config.pooling)
-        degree = sampler.item_degree  # the log-degree input always reads the TRAINING graph
+        degree = sampler.item_degree.to(dev)  # the log-degree input always reads the TRAINING graph
+        features = features.to(dev)
         began = time.perf_counter()
         for epoch in range(start_epoch, config.epochs):
             fresh = config.neighborhoods == "step" and not neighbor_tables
@@ -433,6 +441,8 @@ def train_pinsage(
             model.train()
             losses = []
             for item in loader:
+                if dev.type != "cpu":
+                    item = dataclasses.replace(item, graph=batch_to(item.graph, dev))
                 loss = _loss(model, features, item, config, loss_fn, degree)
                 optimizer.zero_grad()
                 loss.backward()

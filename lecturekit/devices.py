@@ -1,0 +1,52 @@
+"""The ``device`` argument of every training and inference entry point: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+
+The course and CI run on CPU (the default everywhere). ``"auto"`` picks CUDA when this PyTorch build
+sees a GPU and the CPU otherwise, so the same notebook runs unchanged on a laptop and on a GPU box;
+``"cuda"`` (or ``"cuda:N"``) asked for on a machine without one is refused up front with the reason,
+instead of failing deep inside the first matrix product.
+"""
+
+from __future__ import annotations
+
+import torch
+
+DEVICES = ("cpu", "cuda", "cuda:N", "auto")
+
+
+def resolve_device(device: str | torch.device = "cpu", cpu_only: str | None = None) -> torch.device:
+    """The ``torch.device`` that ``device`` names (``"auto"``: CUDA when available, else CPU).
+
+    ``cpu_only``: for an entry point whose internals build their tensors on the CPU (so far), the
+    reason; ``"auto"`` then means the CPU and an explicit ``"cuda"`` is refused with that reason.
+    Raises ``ValueError`` naming the argument for an unknown name, or for CUDA when this machine or
+    this PyTorch build has none (or fewer GPUs than the index asks for).
+    """
+    if isinstance(device, torch.device):
+        name = str(device)
+    elif isinstance(device, str):
+        name = device.strip().lower()
+    else:
+        raise ValueError(f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() and cpu_only is None else "cpu")
+    try:
+        resolved = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}") from None
+    if resolved.type == "cpu":
+        return torch.device("cpu")
+    if resolved.type != "cuda":
+        raise ValueError(f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}")
+    if cpu_only is not None:
+        raise ValueError(f"argument 'device' is {device!r} but this runs on the CPU only: {cpu_only}")
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        raise ValueError(
+            f"argument 'device' is {device!r} but CUDA is not available here (torch {torch.__version__}, {build}, "
+            "no usable GPU); pass device='cpu', or device='auto' to use a GPU only where there is one"
+        )
+    if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"argument 'device' is {device!r} but this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
+    return resolved
