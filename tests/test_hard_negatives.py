@@ -465,3 +465,26 @@ def test_compare_pairs_by_seed_and_query() -> None:
 def test_schedule_methods_are_the_three_pinsage_schedules() -> None:
     assert {METHODS[m]["schedule"] for m in SCHEDULE_METHODS} == {"curriculum", "no-curriculum", "random-only"}
     assert {METHODS[m]["pooling"] for m in SCHEDULE_METHODS} == {"importance"}
+
+
+def test_is_positive_matches_the_known_pairs_for_hubs_padding_and_neighbouring_queries() -> None:
+    num_items, num_users = 50, 30
+    edges = _chain_graph(num_items, num_users)
+    rng = np.random.default_rng(0)
+    pairs = [(0, i) for i in range(1, 40)]  # a hub query with many positives
+    pairs += [(int(q), int(i)) for q, i in rng.integers(0, num_items, size=(200, 2)) if q != i]
+    pairs += [(7, num_items - 1)]  # item N-1 of query 7: the key a padded -1 of query 8 would alias
+    pairs = [(q, i) for q, i in pairs if {q, i} != {8, num_items - 1}]
+    config = HardNegativeConfig(band=(3, 8), num_walks=50, walk_length=2, schedule="no-curriculum")
+    sampler = HardNegativeSampler(edges, num_items, num_users, torch.tensor(pairs), config)
+    known = {}
+    for q, i in pairs:  # positives count in both directions (positive_sets)
+        known.setdefault(q, set()).add(i)
+        known.setdefault(i, set()).add(q)
+    queries = torch.arange(num_items)
+    items = torch.from_numpy(rng.integers(-1, num_items, size=(num_items, 60)))
+    items[8, 0] = -1
+    expected = torch.tensor([[int(i) == q or (i >= 0 and int(i) in known.get(q, ())) for i in row.tolist()]
+                             for q, row in zip(queries.tolist(), items, strict=True)])  # fmt: skip
+    assert torch.equal(sampler.is_positive(queries, items), expected)
+    assert not bool(sampler.is_positive(torch.tensor([8]), torch.tensor([[-1]])).any())

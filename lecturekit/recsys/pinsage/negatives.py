@@ -392,6 +392,9 @@ class HardNegativeSampler:
                                                walk_length=c.walk_length, restart_prob=c.restart_prob, seed=c.seed)  # fmt: skip
         self.relevance = relevance_sizes(edge_index, num_items, num_users, c.max_board_degree)
         self.pos_ptr, self.pos_items = positive_sets(train_pairs, num_items)
+        # (query, positive) as one sorted int64 key each: membership is one binary search per item
+        owner = torch.repeat_interleave(torch.arange(num_items), self.pos_ptr[1:] - self.pos_ptr[:-1])
+        self._pos_keys = torch.sort(owner * num_items + self.pos_items).values
         tie = torch.Generator().manual_seed(derive_seed(c.seed, "ppr-ties"))
         self._tie_item, self._tie_query = torch.rand(num_items, generator=tie), torch.rand(num_items, generator=tie)
         self._bands: list[Tensor | None] = [None] * num_items
@@ -480,15 +483,14 @@ class HardNegativeSampler:
         self.bands(torch.arange(self.num_items) if items is None else torch.as_tensor(items).long())
 
     def is_positive(self, queries: Tensor, items: Tensor) -> Tensor:
-        """``(B, M)`` bool: ``items[b, m]`` is the query itself or a known positive of ``queries[b]``."""
+        """``(B, M)`` bool: ``items[b, m]`` is the query itself or a known positive of ``queries[b]``
+        (padding ``-1`` never is). One binary search per item, however many positives a hub query has."""
         out = items == queries.unsqueeze(1)
-        start, end = self.pos_ptr[queries], self.pos_ptr[queries + 1]
-        longest = int((end - start).max()) if queries.numel() else 0
-        for j in range(longest):
-            has = (start + j) < end
-            known = self.pos_items[(start + j).clamp_max(max(self.pos_items.numel() - 1, 0))]
-            out |= has.unsqueeze(1) & (items == known.unsqueeze(1))
-        return out
+        if self._pos_keys.numel() == 0:
+            return out
+        keys = queries.unsqueeze(1) * self.num_items + items
+        at = torch.searchsorted(self._pos_keys, keys).clamp_max(self._pos_keys.numel() - 1)
+        return out | ((self._pos_keys[at] == keys) & (items >= 0))
 
     def sample(self, queries: Tensor, positives: Tensor | None, num: int) -> Tensor:
         """``(B, num)`` hard negatives drawn uniformly from each query's band, excluding the query,
