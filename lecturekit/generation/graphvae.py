@@ -30,7 +30,6 @@ What differs from Simonovsky & Komodakis, and why:
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import networkx as nx
@@ -40,6 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lecturekit.generation.graph_metrics import check_graphs
+from lecturekit.generation.graphrnn.encoding import ordered_bfs
 from lecturekit.threads import torch_threads
 
 MAX_NODES = 40  # k^2 / 2 edge slots: a one-shot decoder is meant for small graphs (the paper: <= 20 nodes)
@@ -53,21 +53,7 @@ def fixed_bfs_order(graph: nx.Graph) -> list:
     def key(v: object) -> tuple[int, str]:
         return (-graph.degree(v), str(v))
 
-    order: list = []
-    seen: set = set()
-    for root in sorted(graph.nodes(), key=key):
-        if root in seen:
-            continue
-        seen.add(root)
-        queue = deque([root])
-        while queue:
-            v = queue.popleft()
-            order.append(v)
-            for w in sorted(graph.neighbors(v), key=key):
-                if w not in seen:
-                    seen.add(w)
-                    queue.append(w)
-    return order
+    return ordered_bfs(graph, sorted(graph.nodes(), key=key), key)
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,16 @@ def bfs_order(graph: nx.Graph, rng: np.random.Generator | None = None, start: in
         start = perm[0]
     elif start not in rank:
         raise KeyError(f"argument 'start' = {start!r} is not a node of the graph")
+    return ordered_bfs(graph, [start, *perm], rank.__getitem__)
+
+
+def ordered_bfs(graph: nx.Graph, roots: list, key) -> list:
+    """Breadth-first visit of every node: from each not yet visited node of ``roots`` in turn (so a
+    disconnected graph continues from the next root), neighbours visited in increasing ``key``.
+    Used by :func:`bfs_order` (random keys) and GraphVAE's fixed order (degree keys)."""
     order: list = []
     seen: set = set()
-    for root in [start, *perm]:
+    for root in roots:
         if root in seen:
             continue
         seen.add(root)
@@ -48,11 +55,11 @@ def bfs_order(graph: nx.Graph, rng: np.random.Generator | None = None, start: in
         while queue:
             v = queue.popleft()
             order.append(v)
-            for w in sorted(graph.neighbors(v), key=rank.__getitem__):
+            for w in sorted(graph.neighbors(v), key=key):
                 if w not in seen:
                     seen.add(w)
                     queue.append(w)
-        if len(order) == len(nodes):
+        if len(order) == graph.number_of_nodes():
             break
     return order
 
