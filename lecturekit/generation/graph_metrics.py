@@ -224,6 +224,11 @@ class KernelParts:
     yy: float
     yy_unbiased: float
 
+    def terms(self) -> MMDTerms:
+        """The kernel means over all reference graphs (what :func:`mmd_terms` returns)."""
+        return MMDTerms(xx=float(self.ref_gram.mean()), yy=self.yy, xy=float(self.cross.mean()),
+                        xx_unbiased=_off_diagonal_mean(self.ref_gram), yy_unbiased=self.yy_unbiased)
+
     def mmd2(self, index: np.ndarray | None = None, unbiased: bool = False) -> float:
         """MMD^2 with the reference graphs ``index`` (default: all, once each); see :func:`resampled_mmd2`."""
         return resampled_mmd2(self.ref_gram, self.cross, self.yy_unbiased if unbiased else self.yy, index, unbiased)
@@ -278,15 +283,7 @@ def mmd_terms(
     is_hist: bool = True,
 ) -> MMDTerms:
     """The kernel means behind :func:`mmd_squared` (same arguments)."""
-    _check_kernel(kernel, (*KERNELS, "gaussian"))
-    sigma, scale = _positive("sigma", sigma), _positive("scale", scale)
-    xs, ys = _descriptors(x, "x", is_hist), _descriptors(y, "y", is_hist)
-    a, b = _matrices(xs, ys, is_hist)
-    kxx, kyy = _kernel_matrix(a, a, kernel, sigma, scale), _kernel_matrix(b, b, kernel, sigma, scale)
-    return MMDTerms(
-        xx=float(kxx.mean()), yy=float(kyy.mean()), xy=float(_kernel_matrix(a, b, kernel, sigma, scale).mean()),
-        xx_unbiased=_off_diagonal_mean(kxx), yy_unbiased=_off_diagonal_mean(kyy),
-    )
+    return kernel_parts(x, y, kernel, sigma, scale, is_hist).terms()
 
 
 def _matrices(xs: list[np.ndarray], ys: list[np.ndarray], is_hist: bool) -> tuple[np.ndarray, np.ndarray]:
