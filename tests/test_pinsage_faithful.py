@@ -141,7 +141,8 @@ def test_neighbourhood_dropout_shows_queries_as_new_pins(task, sampler) -> None:
 
 def test_log_degree_input_and_residual_path(task, sampler) -> None:
     x = task.features["combined"]
-    model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8))
+    # PyTorch's init: the isometry init starts G2 at 0, so neither R's scale nor the degree would show yet
+    model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8, feature_isometry_init=False))
     nodes = torch.arange(10)
     inputs = model.inputs(x, nodes, sampler.item_degree)
     assert inputs.shape == (10, x.shape[1] + 1)

@@ -150,3 +150,26 @@ def test_evaluation_ranks_against_all_items_but_the_query() -> None:
     assert ranking_cutoffs(20000) == (20, 4.0) and ranking_cutoffs(1682) == (10, 2.0)
     with pytest.raises(ValueError, match="pairs"):
         evaluate_related(lambda q: emb[q] @ emb.T, torch.tensor([[0, 9]]), 5)
+
+
+def test_untrained_pinsage_ranks_items_as_their_features_do() -> None:
+    # The residual path starts as an isometry of the features and G2 at zero: whatever the
+    # neighbourhoods, the first embeddings rank like nearest neighbours on the features.
+    from lecturekit.recsys.pinsage.batching import NeighborTable
+    from lecturekit.recsys.pinsage.inference import layerwise_embeddings
+    from lecturekit.recsys.pinsage.model import PinSage, PinSageConfig
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 8, generator=g)
+    nbr = torch.randint(0, 40, (40, 3), generator=g)
+
+    def neighbours(nodes):
+        return nbr[nodes], torch.ones(len(nodes), 3)
+
+    model = PinSage(PinSageConfig(in_dim=8, hidden_dim=16, out_dim=16))
+    z = layerwise_embeddings(model, x, NeighborTable(neighbours, 40, degree=torch.arange(40))).embeddings
+    xn = torch.nn.functional.normalize(x, dim=1)
+    assert torch.allclose(z @ z.T, xn @ xn.T, atol=1e-5)
+    plain = PinSage(PinSageConfig(in_dim=8, hidden_dim=16, out_dim=16, feature_isometry_init=False))
+    z = layerwise_embeddings(plain, x, NeighborTable(neighbours, 40, degree=torch.arange(40))).embeddings
+    assert not torch.allclose(z @ z.T, xn @ xn.T, atol=1e-2)

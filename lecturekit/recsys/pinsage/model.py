@@ -9,6 +9,13 @@ training; a grown graph at inference, where a new pin has its new saves). ``R x`
 feature path: an item without neighbours (a new pin) still gets an embedding that is a learned
 projection of its own features, instead of whatever the head makes of an empty neighbourhood.
 Both are on by default (:class:`PinSageConfig`); switched off, the model is the plain one above.
+
+Initialisation (``feature_isometry_init``, on by default): ``R`` starts as an isometry of the
+content features (orthonormal columns; the degree column at 0) and ``G2`` at zero, so the untrained
+model embeds every item exactly as nearest neighbours on its features rank them, and training
+learns what the graph adds (the zero-initialised residual branch of ReZero / Fixup). With a
+random start, a few hundred training steps on noisy pairs learned a geometry worse than the raw
+features' (notebook 02, session 4): the budget went into relearning the input, not the graph.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ class PinSageConfig:
             the degree must then be passed to :meth:`PinSage.forward`.
         residual: add ``R x`` (a projection of the item's own inputs) to the embedding before the
             normalisation, so an empty neighbourhood still gives a feature-based embedding.
+        feature_isometry_init: with ``residual``, start ``R`` as an isometry of the features and ``G2``
+            at zero (the untrained model ranks as feature kNN does); ``False``: PyTorch's default init.
     """
 
     in_dim: int
@@ -46,6 +55,7 @@ class PinSageConfig:
     pooling: str = "importance"
     log_degree_input: bool = True
     residual: bool = True
+    feature_isometry_init: bool = True
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -58,6 +68,22 @@ class PinSageConfig:
     def input_dim(self) -> int:
         """Width of the model's input ``x`` (features plus the degree column when it is on)."""
         return self.in_dim + int(self.log_degree_input)
+
+
+def init_feature_isometry(residual: nn.Linear, feature_dim: int, branch_out: nn.Linear) -> None:
+    """Start ``residual`` as an isometry of the first ``feature_dim`` input columns (orthonormal
+    columns when it is at least as wide as them, else orthonormal rows; other columns 0) and the
+    branch's last layer ``branch_out`` at zero: the model's first embeddings are its features, up
+    to a rotation, so their cosine ranking is the features' (notebook 02's ``pinsage`` and
+    ``combined`` models)."""
+    weight = torch.empty(residual.out_features, feature_dim)
+    nn.init.orthogonal_(weight)
+    with torch.no_grad():
+        residual.weight.zero_()
+        residual.weight[:, :feature_dim].copy_(weight)
+        branch_out.weight.zero_()
+        if branch_out.bias is not None:
+            branch_out.bias.zero_()
 
 
 class PinSage(nn.Module):
@@ -82,6 +108,8 @@ class PinSage(nn.Module):
         self.G2.reset_parameters()
         if self.R is not None:
             self.R.reset_parameters()
+            if self.config.feature_isometry_init:
+                init_feature_isometry(self.R, self.config.in_dim, self.G2)
 
     def inputs(self, features: Tensor, nodes: Tensor, degree: Tensor | None = None,
                isolated: Tensor | None = None) -> Tensor:  # fmt: skip
