@@ -1,0 +1,141 @@
+"""At what RL budget does GCPN beat its own pretrained policy on penalized logP? (notebook 06)
+
+The course run gives penalized-logP RL a handful of PPO iterations; at that budget the
+expert-pretrained policy's samples are as good. This study extends the same run (the notebook's
+seed, reward and settings) to larger budgets and compares, at each budget ``B``, the best distinct
+molecules GCPN generated (``num_envs * B`` training episodes plus ``eval_samples`` final samples)
+with the best of *as many* samples of the pretrained policy without RL (the matched-sample-count
+baseline of the notebook). One run per seed is extended budget by budget: the checkpoint of one
+budget is copied to the next budget's and resumed (a finished run extends exactly as an
+uninterrupted longer one would), so every budget keeps its own checkpoint and a rerun loads them.
+Beside the scores: the share of GCPN's top-3 molecules that pass the paper's steric-strain and
+ZINC substructure filters, and the share that are pure hydrocarbons (penalized logP rewards
+hydrophobic bulk: an agent can win it with long alkane chains).
+
+    python -m experiments.seeds gcpn-plogp-budget --seeds 0-2 --profile course
+
+writes ``build/experiments/gcpn-plogp-budget-<profile>.json``, which notebook 06 reads
+(:func:`lecturekit.generation.gcpn.discussion.budget_study`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+
+from lecturekit.experiment import Profiles, RunResult, derive_seed, numpy_stream, seeded
+from lecturekit.generation.gcpn import evaluate, rewards
+from lecturekit.generation.gcpn.experiment import PROFILES as GCPN_PROFILES
+from lecturekit.generation.gcpn.experiment import (
+    GCPNExperiment,
+    checkpoint_path,
+    load_molecules,
+    pretrained_policy,
+    with_env,
+)
+from lecturekit.generation.gcpn.ppo import expert_episodes
+from lecturekit.generation.gcpn.train import finetune, sample
+from lecturekit.results import Row
+
+
+@dataclass(frozen=True)
+class BudgetExperiment:
+    """The notebook's GCPN settings and the PPO budgets (iterations) to compare at."""
+
+    gcpn: GCPNExperiment
+    budgets: tuple[int, ...] = (6, 24, 60)  # the course run's 6, then 4x and 10x (about 4.5 s per iteration)
+
+    def __post_init__(self) -> None:
+        if not self.budgets or any(b < 1 for b in self.budgets) or list(self.budgets) != sorted(set(self.budgets)):
+            raise ValueError(f"BudgetExperiment.budgets must be increasing positive integers, got {self.budgets!r}")
+
+
+PROFILES = Profiles(
+    quick=BudgetExperiment(GCPN_PROFILES.get("quick"), budgets=(1, 2)),
+    course=BudgetExperiment(GCPN_PROFILES.get("course")),
+    full=BudgetExperiment(GCPN_PROFILES.get("full"), budgets=(100, 300, 1000)),
+)
+
+
+@dataclass(frozen=True)
+class BudgetResult(RunResult):
+    """One seed: penalized-logP top-3 of GCPN and of the pretrained policy at each budget."""
+
+    dataset: str
+    num_envs: int
+    eval_samples: int
+    gcpn: dict[int, tuple[float, ...]]  # budget -> plogp of the best three distinct molecules
+    pretrained: dict[int, tuple[float, ...]]  # budget -> the same for as many pretrained samples
+    best_smiles: dict[int, tuple[str, ...]]  # budget -> GCPN's best three molecules
+    top_filter_pass: dict[int, float]  # budget -> share of GCPN's top-3 passing both filters
+    top_hydrocarbon: dict[int, float]  # budget -> share of GCPN's top-3 made of carbon (and hydrogen) only
+
+    def pool_size(self, budget: int) -> int:
+        return self.num_envs * budget + self.eval_samples
+
+    def rows(self) -> list[Row]:
+        rows = []
+        for budget in self.gcpn:
+            note = (f"{self.dataset} molecules, the notebook's penalized-logP agent (adversarial reward, paper's terms) "
+                    f"after {budget} PPO iterations x {self.num_envs} episodes plus {self.eval_samples} final samples "
+                    f"= {self.pool_size(budget)} molecules; pretrained = as many samples of the pretrained policy "
+                    "without RL; not the paper's ZINC250k or budget")  # fmt: skip
+            for method, tops in (("gcpn", self.gcpn[budget]), ("pretrained", self.pretrained[budget])):
+                for k, value in enumerate(tops, start=1):
+                    rows.append(Row(self.dataset, method, f"plogp-top{k}/iterations={budget}", value,
+                                    comparable=False, note=note))  # fmt: skip
+            rows.append(Row(self.dataset, "gcpn", f"top3-filter-pass/iterations={budget}", self.top_filter_pass[budget],
+                            comparable=False, note="share of GCPN's top-3 penalized-logP molecules passing the "
+                            "steric-strain and ZINC substructure filters; " + note))  # fmt: skip
+            rows.append(Row(self.dataset, "gcpn", f"top3-hydrocarbon/iterations={budget}", self.top_hydrocarbon[budget],
+                            comparable=False, note="share of GCPN's top-3 penalized-logP molecules with carbon atoms "
+                            "only; " + note))  # fmt: skip
+        return rows
+
+
+def is_hydrocarbon(smiles: str) -> bool:
+    """Carbon atoms only (hydrogens implicit), e.g. an alkane chain."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    return mol is not None and all(atom.GetSymbol() == "C" for atom in mol.GetAtoms())
+
+
+def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> BudgetResult:
+    """The budget study for one seed (the notebook's pretrained policy and PPO seed)."""
+    began = time.perf_counter()
+    base = config.gcpn
+    with seeded(seed):
+        mols = load_molecules(base)
+        train = mols.train.smiles
+        env, rl_env = base.env(mols.vocab), base.rl_env(mols.vocab)
+        expert = expert_episodes(train[: base.expert_molecules], env, numpy_stream(seed, "expert"))
+        _, policy, _ = pretrained_policy(base, seed, env, expert, progress)
+        rl_policy = with_env(policy, rl_env)
+        reward = rewards.TaskReward("plogp", paper_terms=base.paper_terms, target_form=base.target_form)
+        largest = base.num_envs * config.budgets[-1] + base.eval_samples
+        pretrained_pool = sample(rl_policy, largest, seed=derive_seed(seed, "sample/budget-pretrained"))
+        gcpn, pretrained, best, passing, hydrocarbon = {}, {}, {}, {}, {}
+        previous = None
+        for budget in config.budgets:
+            # the notebook's plogp/gcpn run (same PPO seed), extended from the previous budget's checkpoint
+            path = checkpoint_path(base, seed, f"budget/plogp-gcpn-{budget}")
+            if path is not None and not path.is_file() and previous is not None and previous.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(previous, path)
+            trainer = finetune(rl_policy, expert, reward,
+                               base.train(budget, True, derive_seed(seed, "ppo/plogp-gcpn")),
+                               checkpoint=path, overwrite=base.overwrite_checkpoints, progress=progress)  # fmt: skip
+            previous = path
+            final = sample(trainer.policy, base.eval_samples, seed=derive_seed(seed, f"sample/budget/{budget}"))
+            tops = evaluate.top_k(list(trainer.seen) + final, rewards.penalized_logp, k=3)
+            gcpn[budget] = tuple(v for _, v in tops)
+            best[budget] = tuple(smi for smi, _ in tops)
+            passing[budget] = sum(all(evaluate.filter_verdicts(smi)) for smi, _ in tops) / max(len(tops), 1)
+            hydrocarbon[budget] = sum(is_hydrocarbon(smi) for smi, _ in tops) / max(len(tops), 1)
+            n = base.num_envs * budget + base.eval_samples
+            pretrained[budget] = tuple(v for _, v in evaluate.top_k(pretrained_pool[:n], rewards.penalized_logp, k=3))
+    return BudgetResult(seed=seed, seconds=time.perf_counter() - began, dataset=mols.dataset,
+                        num_envs=base.num_envs, eval_samples=base.eval_samples, gcpn=gcpn, pretrained=pretrained,
+                        best_smiles=best, top_filter_pass=passing, top_hydrocarbon=hydrocarbon)  # fmt: skip

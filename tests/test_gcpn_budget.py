@@ -1,0 +1,74 @@
+"""The penalized-logP RL budget study of notebook 06 (lecturekit.generation.gcpn.budget)."""
+
+import dataclasses
+import json
+
+import pytest
+
+from lecturekit.experiment import check_frozen
+from lecturekit.generation.gcpn import budget
+from lecturekit.generation.gcpn.discussion import budget_study
+from lecturekit.results import METRIC_NAME
+
+TINY = dataclasses.replace(budget.PROFILES.quick,
+                           gcpn=dataclasses.replace(budget.PROFILES.quick.gcpn, checkpoint_dir=None))  # fmt: skip
+
+
+def _values(result: budget.BudgetResult) -> list:
+    return [(r.method, r.metric, r.value) for r in result.rows()]
+
+
+def test_profiles_are_frozen_and_budgets_are_checked():
+    for name in ("quick", "course", "full"):
+        check_frozen(budget.PROFILES.get(name), name)
+    assert budget.PROFILES.course.budgets[0] == budget.PROFILES.course.gcpn.plogp_iterations  # starts at the notebook's
+    for bad in ((), (0, 2), (4, 2), (2, 2)):
+        with pytest.raises(ValueError, match="budgets"):
+            budget.BudgetExperiment(budget.PROFILES.course.gcpn, budgets=bad)
+
+
+def test_extending_one_run_through_its_checkpoint_equals_fresh_runs(tmp_path):
+    fresh = budget.run_seed(TINY, 0, progress=False)  # no checkpoints: every budget trains from scratch
+    cached = dataclasses.replace(TINY, gcpn=dataclasses.replace(TINY.gcpn, checkpoint_dir=str(tmp_path / "ckpt")))
+    extended = budget.run_seed(cached, 0, progress=False)
+    for b in TINY.budgets:
+        assert (tmp_path / "ckpt" / "seed0" / "budget" / f"plogp-gcpn-{b}.pt").is_file()
+    assert _values(fresh) == _values(extended)
+    assert _values(budget.run_seed(cached, 0, progress=False)) == _values(fresh)  # a rerun loads every budget
+    rows = fresh.rows()
+    assert {r.method for r in rows} == {"gcpn", "pretrained"}
+    assert all(METRIC_NAME.fullmatch(r.metric) and not r.comparable for r in rows)
+    assert {r.metric for r in rows if r.method == "pretrained"} == {
+        f"plogp-top{k}/iterations={b}" for k in (1, 2, 3) for b in TINY.budgets}
+    assert {r.metric for r in rows if r.method == "gcpn"} >= {f"top3-filter-pass/iterations={b}" for b in TINY.budgets}
+    assert fresh.pool_size(2) == TINY.gcpn.num_envs * 2 + TINY.gcpn.eval_samples
+
+
+def test_hydrocarbon_check():
+    assert budget.is_hydrocarbon("CCCCCC") and budget.is_hydrocarbon("c1ccccc1")
+    assert not budget.is_hydrocarbon("CCO") and not budget.is_hydrocarbon("not a molecule")
+
+
+def _payload(gcpn: dict[int, list[float]], pretrained: dict[int, list[float]]) -> dict:
+    metrics = []
+    for method, values in (("gcpn", gcpn), ("pretrained", pretrained)):
+        for b, v in values.items():
+            for k in (1, 3):
+                metrics.append({"method": method, "metric": f"plogp-top{k}/iterations={b}", "values": v})
+    return {"seeds": [0, 1, 2], "profile": "course", "metrics": metrics}
+
+
+def test_budget_study_verdicts_follow_the_numbers(tmp_path):
+    assert "No budget study yet" in budget_study(tmp_path / "missing.json")
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9], 60: [3.0, 3.2, 3.1]},
+                                        {6: [2.2, 2.2, 2.1], 60: [2.3, 2.4, 2.3]})))  # fmt: skip
+    text = budget_study(path)
+    assert "from 60 PPO iterations on" in text
+    payload = json.loads(path.read_text())
+    payload["metrics"] += [{"method": "gcpn", "metric": "top3-filter-pass/iterations=60", "values": [0.0, 1 / 3, 0.0]},
+                           {"method": "gcpn", "metric": "top3-hydrocarbon/iterations=60", "values": [1.0, 1.0, 2 / 3]}]
+    path.write_text(json.dumps(payload))
+    assert "89% are pure hydrocarbons and 11% pass" in budget_study(path)
+    path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9]}, {6: [2.2, 2.2, 2.1]})))
+    assert "does not beat the pretrained-only policy on both top-1 and top-3 at any budget up to 6" in budget_study(path)
