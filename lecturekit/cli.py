@@ -1,7 +1,7 @@
 """``lecturekit`` command line: run the course's notebooks in order and summarise their results.
 
     lecturekit list                         # the notebooks, in course order
-    lecturekit run [NOTEBOOK ...] [--profile quick|course|full]
+    lecturekit run [NOTEBOOK ...] [--profile quick|course|full] [--jobs N]
     lecturekit summary                      # rebuild build/results/SUMMARY.md and build/index.html
     lecturekit student [NOTEBOOK ...] [--out DIR]   # student versions (default build/student/)
 
@@ -186,24 +186,47 @@ def write_index(notebooks: list[Path]) -> Path:
     return write_course_page(notebooks, build_dir())
 
 
-def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None) -> int:
-    """Execute the chosen notebooks (``directory`` overrides the course folder, for tests)."""
+def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None, jobs: int = 1) -> int:
+    """Execute the chosen notebooks (``directory`` overrides the course folder, for tests).
+
+    ``jobs`` > 1 runs that many notebooks at once, each in its own process and kernel, in course
+    order as workers free up (the notebooks are independent: each builds its own data, records
+    under a lock and checkpoints into its own folder). Each kernel computes on one thread
+    (``OMP_NUM_THREADS``), so on a 2-core laptop ``jobs=2`` uses both cores (``make run`` does).
+    """
+    if jobs < 1:
+        raise SystemExit(f"lecturekit run: --jobs must be >= 1, got {jobs}")
     notebooks = resolve(names, directory)
     if not notebooks:
         raise SystemExit(f"lecturekit run: no notebooks found in {directory or notebooks_dir()}")
     timings: dict[str, dict] = {}
     failed = []
     kernel = course_kernel()
-    bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb")
-    for path in bar:
-        bar.set_postfix_str(path.stem)
-        ok, seconds, error = execute_notebook(path, profile, timeout, kernel)
-        timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok,
+    bar = tqdm(total=len(notebooks), desc=f"notebooks ({profile}, {jobs} at once)", unit="nb")
+
+    def finished(path: Path, ok: bool, seconds: float, error: str) -> None:
+        timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok, "jobs": jobs,
                               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
         write_timings(profile, {path.stem: timings[path.stem]})
         if not ok:
             failed.append(path.stem)
         tqdm.write(f"{'ok  ' if ok else 'FAIL'} {path.stem:<28} {seconds:8.1f} s  {error}")
+        bar.update(1)
+
+    if jobs == 1:
+        for path in notebooks:
+            bar.set_postfix_str(path.stem)
+            finished(path, *execute_notebook(path, profile, timeout, kernel))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(notebooks)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:  # fmt: skip
+            futures = {pool.submit(execute_notebook, path, profile, timeout, kernel): path for path in notebooks}
+            for future in as_completed(futures):
+                finished(futures[future], *future.result())
+    bar.close()
     summary, errors = write_summary()
     page = write_index(list_notebooks(directory))
     print(f"\nexecuted notebooks: {build_dir() / 'notebooks'}\nHTML: {build_dir() / 'html'}\n"
@@ -242,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
     run_parser.add_argument("--profile", choices=PROFILES, default=None, help="default: LECTUREKIT_PROFILE or course")
     run_parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds (default none)")
+    run_parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once, one process each (default 1)")
     commands.add_parser("summary", help="rebuild build/results/SUMMARY.md")
     student_parser = commands.add_parser("student", help="write student notebooks (solutions replaced by stubs)")
     student_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
@@ -260,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         for error in errors:
             print(f"ERROR: {error}", file=sys.stderr)
         return 1 if errors else 0
-    return run(args.notebooks, get_profile(args.profile), args.timeout)
+    return run(args.notebooks, get_profile(args.profile), args.timeout, jobs=args.jobs)
 
 
 if __name__ == "__main__":

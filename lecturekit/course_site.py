@@ -26,6 +26,8 @@ from typing import Any
 
 from nbclient import NotebookClient
 
+from lecturekit.results import locked
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the combined config jupyter-server-mathjax ships
@@ -127,10 +129,11 @@ def install_mathjax(html_dir: Path) -> str:
     target = html_dir / "mathjax"
     stamp = target / ".source"
     marker = f"{source} {(source / 'MathJax.js').stat().st_size}"
-    if not (stamp.is_file() and stamp.read_text() == marker):
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target)
-        stamp.write_text(marker)
+    with locked(html_dir):  # `lecturekit run --jobs N`: notebooks finishing together must not copy at once
+        if not (stamp.is_file() and stamp.read_text() == marker):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target)
+            stamp.write_text(marker)
     return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
 
 
