@@ -6,7 +6,7 @@ import json
 import pytest
 
 from lecturekit.experiment import check_frozen
-from lecturekit.generation.gcpn import budget
+from lecturekit.generation.gcpn import budget, evaluate
 from lecturekit.generation.gcpn.discussion import budget_study
 from lecturekit.results import METRIC_NAME
 
@@ -45,8 +45,9 @@ def test_extending_one_run_through_its_checkpoint_equals_fresh_runs(tmp_path):
 
 
 def test_hydrocarbon_check():
-    assert budget.is_hydrocarbon("CCCCCC") and budget.is_hydrocarbon("c1ccccc1")
-    assert not budget.is_hydrocarbon("CCO") and not budget.is_hydrocarbon("not a molecule")
+    assert evaluate.is_hydrocarbon("CCCCCC") and evaluate.is_hydrocarbon("c1ccccc1")
+    assert not evaluate.is_hydrocarbon("CCO") and not evaluate.is_hydrocarbon("not a molecule")
+    assert not evaluate.is_hydrocarbon("")
 
 
 def _payload(gcpn: dict[int, list[float]], pretrained: dict[int, list[float]]) -> dict:

@@ -94,14 +94,6 @@ class BudgetResult(RunResult):
         return rows
 
 
-def is_hydrocarbon(smiles: str) -> bool:
-    """Carbon atoms only (hydrogens implicit), e.g. an alkane chain."""
-    from rdkit import Chem
-
-    mol = Chem.MolFromSmiles(smiles)
-    return mol is not None and all(atom.GetSymbol() == "C" for atom in mol.GetAtoms())
-
-
 def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> BudgetResult:
     """The budget study for one seed (the notebook's pretrained policy and PPO seed)."""
     began = time.perf_counter()
@@ -133,7 +125,7 @@ def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> Budg
             gcpn[budget] = tuple(v for _, v in tops)
             best[budget] = tuple(smi for smi, _ in tops)
             passing[budget] = sum(all(evaluate.filter_verdicts(smi)) for smi, _ in tops) / max(len(tops), 1)
-            hydrocarbon[budget] = sum(is_hydrocarbon(smi) for smi, _ in tops) / max(len(tops), 1)
+            hydrocarbon[budget] = sum(evaluate.is_hydrocarbon(smi) for smi, _ in tops) / max(len(tops), 1)
             n = base.num_envs * budget + base.eval_samples
             pretrained[budget] = tuple(v for _, v in evaluate.top_k(pretrained_pool[:n], rewards.penalized_logp, k=3))
     return BudgetResult(seed=seed, seconds=time.perf_counter() - began, dataset=mols.dataset,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from rdkit import Chem
 
 from lecturekit import report
+from lecturekit.generation.gcpn.evaluate import is_hydrocarbon
 from lecturekit.generation.gcpn.experiment import (
     PAPER_CONSTRAINED,
     PAPER_TARGETING,
@@ -61,11 +61,6 @@ def _mean_claim(a: Sequence[float], b: Sequence[float], higher: str, lower: str)
     if ia.high < ib.low:
         return lower
     return "not clearly different from"
-
-
-def _hydrocarbon(smiles: str) -> bool:
-    mol = Chem.MolFromSmiles(smiles)
-    return mol is not None and all(a.GetSymbol() == "C" for a in mol.GetAtoms())
 
 
 def discussion(results: Sequence[GCPNResult]) -> str:
@@ -162,7 +157,7 @@ def discussion(results: Sequence[GCPNResult]) -> str:
     gcpn, noadv = top1("plogp/gcpn"), top1("plogp/gcpn-no-adversarial")
     pre, best = top1("plogp/pretrained"), top1("plogp/dataset-best")
     tops = [s for r in results for s, _ in r.tops["plogp/gcpn"]]
-    hydro = sum(_hydrocarbon(s) for s in tops)
+    hydro = sum(is_hydrocarbon(s) for s in tops)
     hacked = hydro * 2 > len(tops)
     lines.append(
         f"* **Penalized logP top-1: {_fmt(gcpn, 2)} with the adversarial reward, {_fmt(noadv, 2)} without** "

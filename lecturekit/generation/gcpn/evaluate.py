@@ -36,6 +36,13 @@ def is_valid(smiles: str) -> bool:
     return mol is not None and mol.GetNumAtoms() > 0
 
 
+def is_hydrocarbon(smiles: str) -> bool:
+    """Carbon atoms only (hydrogens implicit), e.g. an alkane chain: how an agent can win penalized
+    logP without chemistry (notebook 06's discussion and budget study)."""
+    mol = Chem.MolFromSmiles(smiles) if smiles else None
+    return mol is not None and all(atom.GetSymbol() == "C" for atom in mol.GetAtoms())
+
+
 def generation_metrics(smiles: Sequence[str], training: Iterable[str]) -> dict[str, float]:
     """Validity, uniqueness and novelty of generated SMILES against the training SMILES."""
     if not smiles:
