@@ -173,3 +173,16 @@ def test_untrained_pinsage_ranks_items_as_their_features_do() -> None:
     plain = PinSage(PinSageConfig(in_dim=8, hidden_dim=16, out_dim=16, feature_isometry_init=False))
     z = layerwise_embeddings(plain, x, NeighborTable(neighbours, 40, degree=torch.arange(40))).embeddings
     assert not torch.allclose(z @ z.T, xn @ xn.T, atol=1e-2)
+
+
+@pytest.mark.parametrize("k", [1, 3, 20])
+def test_hits_at_k_equals_ranks_within_k_also_with_ties(k: int) -> None:
+    from lecturekit.recsys.pinsage.evaluation import fast_ranks, hits_at_k
+
+    g = torch.Generator().manual_seed(k)
+    scores = torch.randint(0, 6, (200, 50), generator=g).float()  # coarse scores: many ties, also at the k-th
+    scores[:, 0] = -float("inf")  # the query's own column
+    targets = torch.randint(1, 50, (200,), generator=g)
+    assert torch.equal(hits_at_k(scores, targets, k), fast_ranks(scores, targets) <= k)
+    with pytest.raises(ValueError, match="'k'"):
+        hits_at_k(scores, targets, 0)

@@ -43,7 +43,7 @@ calibration):
   the *same-interest oracle*'s hit-rate@K on random same-interest pin pairs (the oracle ranks all
   pins of the query's interest first, in random order). The calibration reads features only, never
   the graph or a model, and ranks with the evaluation's tie-breaking
-  (:func:`~lecturekit.recsys.pinsage.evaluation.fast_ranks`): sparse annotations tie many pins at
+  (:func:`~lecturekit.recsys.pinsage.evaluation.hits_at_k`): sparse annotations tie many pins at
   the same score, and counting a tied target as a hit would credit annotations with hits that no
   ranking gives (session 3's calibration did, and so over-rated them).
 
@@ -353,7 +353,7 @@ def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: i
     (:func:`lecturekit.recsys.pinsage.evaluation.ranking_cutoffs`).
     """
     from lecturekit.recsys.pinsage.evaluation import (  # lazy: that package imports this module
-        fast_ranks,
+        hits_at_k,
         ranking_cutoffs,
     )
 
@@ -375,7 +375,7 @@ def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: i
     q = torch.from_numpy(queries)
     scores = x[q] @ x.T
     scores[torch.arange(len(q)), q] = -float("inf")
-    knn = float((fast_ranks(scores, torch.from_numpy(targets)) <= k).double().mean())
+    knn = float(hits_at_k(scores, torch.from_numpy(targets), k).double().mean())
     oracle = float(np.mean(np.minimum(1.0, k / (size[c] - 1))))
     return knn / oracle
 

@@ -72,6 +72,22 @@ def fast_ranks(scores: Tensor, targets: Tensor) -> Tensor:
     return 1 + greater + wins_tie
 
 
+def hits_at_k(scores: Tensor, targets: Tensor, k: int) -> Tensor:
+    """``fast_ranks(scores, targets) <= k`` from one ``topk`` pass (about 4x faster than the two
+    comparison passes of a full rank): a target above the k-th best score is a hit, one below it a
+    miss, and only rows whose target ties the k-th score are ranked exactly (same tie-breaking).
+    Used by the pinboard world's feature calibration (notebook 02)."""
+    if not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"argument 'k' must be in [1, {scores.shape[1]}], got {k!r}")
+    kth = scores.topk(k, dim=1).values[:, -1]
+    target_scores = scores.gather(1, targets[:, None]).squeeze(1)
+    hit = target_scores > kth
+    tied = torch.nonzero(target_scores == kth).flatten()
+    if tied.numel():
+        hit[tied] = fast_ranks(scores[tied], targets[tied]) <= k
+    return hit
+
+
 def embedding_scorer(embeddings: Tensor) -> ScoreFn:
     """Dot-product scores against every item's embedding."""
     return lambda queries: embeddings[queries] @ embeddings.T
