@@ -18,6 +18,10 @@
   item's K-hop tree, same model and neighbourhood table: wall time (per-node extrapolated from a
   subset), computed-embedding counts and the matrix-multiply work (multiplications of the dense
   products) of each scheme, at 10k and 100k pins.
+* ``calibration``: the pinboard world's feature-calibration step (1000 queries scored against all
+  pins, hit@K decisions) by :func:`~lecturekit.recsys.pinsage.evaluation.hits_at_k` (one ``topk``)
+  vs the full tie-broken ranks of ``fast_ranks``, interleaved repeats at 100k pins: the ratio and
+  whether the decisions agree.
 * ``retrieval``: faiss HNSW vs exact ``IndexFlatIP`` over 100k (and 1M with ``--full``) clustered
   64-d unit vectors: query speed ratio and recall@10.
 
@@ -382,6 +386,29 @@ def bench_retrieval(sizes: list[int], num_queries: int) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
+    from lecturekit.recsys.pinsage.evaluation import fast_ranks, hits_at_k, ranking_cutoffs
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.nn.functional.normalize(torch.randn(num_pins, 64, generator=g), dim=1)
+    q = torch.randperm(num_pins, generator=g)[:queries]
+    targets = torch.randint(0, num_pins, (queries,), generator=g)
+    k = ranking_cutoffs(num_pins)[0]
+    scores = x[q] @ x.T
+    scores[torch.arange(queries), q] = -float("inf")
+    times: dict[str, list[float]] = {"topk": [], "full_ranks": []}
+    for _ in range(repeats):  # interleaved: both see the same machine state
+        t0 = time.perf_counter()
+        fast = hits_at_k(scores, targets, k)
+        times["topk"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        full = fast_ranks(scores, targets) <= k
+        times["full_ranks"].append(time.perf_counter() - t0)
+    ratios = sorted(b / a for a, b in zip(times["topk"], times["full_ranks"], strict=True))
+    return {"num_pins": num_pins, "queries": queries, "k": k, "seconds": {n: min(v) for n, v in times.items()},
+            "speedup_median": ratios[len(ratios) // 2], "same_decisions": bool(torch.equal(fast, full))}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="add the 1M-pin / 1M-vector sizes")
@@ -394,6 +421,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sampler_cfg = dict(num_pins=500, naive_targets=10, fast_targets=100)
         walker_cfg = dict(num_pins=500, targets=100, repeats=1)
         hotspot_cfg = dict(num_pins=500, steps=2, repeats=1)
+        calibration_cfg = dict(num_pins=2000, queries=100, repeats=1)
         targets, subset, queries = 100, 50, 50
     else:
         scale = [10_000, 100_000] + ([1_000_000] if args.full else [])
@@ -401,6 +429,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sampler_cfg = dict(num_pins=10_000, naive_targets=200, fast_targets=10_000)
         walker_cfg = dict(num_pins=100_000, targets=10_000, repeats=7)
         hotspot_cfg = dict(num_pins=100_000, steps=10, repeats=3)
+        calibration_cfg = dict(num_pins=100_000, queries=1000, repeats=5)
         targets, subset, queries = 10_000, 2_000, 1_000
     sections = {
         "sampler": lambda: bench_sampler(**sampler_cfg),
@@ -408,6 +437,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "hotspots": lambda: bench_hotspots(**hotspot_cfg),
         "sampler_scaling": lambda: bench_scaling(scale, targets),
         "inference": lambda: bench_inference(inf_sizes, subset),
+        "calibration": lambda: bench_calibration(**calibration_cfg),
         "retrieval": lambda: bench_retrieval(ret_sizes, queries),
     }
     only = [name for name in args.only.split(",") if name] if args.only else list(sections)

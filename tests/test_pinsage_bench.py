@@ -28,6 +28,7 @@ def test_bench_smoke(tmp_path, monkeypatch) -> None:
         inference["layerwise_recompute_matmul_multiplies"] / inference["layerwise_matmul_multiplies"])
     assert saved["inference"][0]["layerwise_matmul_multiplies"] == inference["layerwise_matmul_multiplies"]
     assert result["retrieval"][0]["exact_recall_at_10"] == 1.0
+    assert result["calibration"]["same_decisions"] and result["calibration"]["speedup_median"] > 0
 
 
 def test_naive_baseline_counts_and_normalises() -> None:
