@@ -115,12 +115,15 @@ def test_exclusion_keeps_weights_normalised_and_untouched_rows_identical(task, s
         BlockBuilder(task.num_items, 2).build(torch.tensor([q]), table, torch.tensor([[q, task.num_items]]))
 
 
-def test_neighbourhood_dropout_shows_queries_as_new_pins(task, sampler) -> None:
+def test_neighbourhood_dropout_shows_queries_and_positives_as_new_pins(task, sampler) -> None:
     table = NeighborTable(sampler.sample, task.num_items)
     item, _ = _training_batch(task, sampler, table, neighborhood_dropout=0.5)
     isolated = item.graph.isolated
-    assert isolated is not None and 0 < isolated.numel() < item.queries.numel()
-    assert torch.isin(isolated, item.queries).all()
+    pair_pins = torch.cat([item.queries, item.positives])
+    assert isolated is not None and 0 < isolated.numel() < torch.unique(pair_pins).numel()
+    assert torch.isin(isolated, pair_pins).all()
+    # both sides: new pins are test queries and test targets
+    assert torch.isin(isolated, item.queries).any() and torch.isin(isolated, item.positives).any()
     graph = item.graph
     local = {int(v): i for i, v in enumerate(graph.nodes)}
     for node in isolated.tolist():
