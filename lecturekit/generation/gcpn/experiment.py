@@ -270,7 +270,8 @@ class GCPNResult(RunResult):
                     f"targeting reward (exact mass for MW); {where}")
             rows.append(Row(ds, "gcpn", f"success/{window}", out.success, p_success, note=note))
             rows.append(Row(ds, "gcpn", f"diversity/{window}", out.diversity, p_diversity,
-                            note=f"mean pairwise Tanimoto distance over all {out.hits} hits; {note}"))
+                            note=f"mean pairwise Tanimoto distance over all hits (success x {c.target_samples} "
+                            f"molecules); {note}"))  # the count varies by seed: a note must not
             rows.append(Row(ds, "pretrained", f"success/{window}", out.pretrained_success,
                             note=f"{c.target_samples} samples of the pretrained policy, no RL; {where}"))
         note = (f"{self.constrained_source} (paper: the 800 lowest-pLogP ZINC250k test molecules), "
