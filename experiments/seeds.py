@@ -37,7 +37,8 @@ APPS: dict[str, tuple[str, str, str]] = {
     "decagon-leak": ("lecturekit.hetero.experiment", "PROFILES", "run_leak_seed"),
     "graphrnn": ("lecturekit.generation.graphrnn.experiment", "PROFILES", "run_seed"),  # notebook 05
     "gcpn": ("lecturekit.generation.gcpn.experiment", "PROFILES", "run_seed"),  # notebook 06
-    "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget study
+    "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget studies
+    "gcpn-qed-budget": ("lecturekit.generation.gcpn.budget", "QED_PROFILES", "run_seed"),
 }
 
 

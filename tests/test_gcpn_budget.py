@@ -22,6 +22,10 @@ def test_profiles_are_frozen_and_budgets_are_checked():
     for name in ("quick", "course", "full"):
         check_frozen(budget.PROFILES.get(name), name)
     assert budget.PROFILES.course.budgets[0] == budget.PROFILES.course.gcpn.plogp_iterations  # starts at the notebook's
+    assert budget.QED_PROFILES.course.budgets[0] == budget.QED_PROFILES.course.gcpn.qed_iterations
+    assert budget.QED_PROFILES.course.task == "qed" and budget.PROFILES.course.task == "plogp"
+    with pytest.raises(ValueError, match="task"):
+        budget.BudgetExperiment(budget.PROFILES.course.gcpn, task="logp")
     for bad in ((), (0, 2), (4, 2), (2, 2)):
         with pytest.raises(ValueError, match="budgets"):
             budget.BudgetExperiment(budget.PROFILES.course.gcpn, budgets=bad)
@@ -59,8 +63,18 @@ def _payload(gcpn: dict[int, list[float]], pretrained: dict[int, list[float]]) -
     return {"seeds": [0, 1, 2], "profile": "course", "metrics": metrics}
 
 
+def test_qed_study_names_its_metrics_by_task(tmp_path):
+    tiny = dataclasses.replace(budget.QED_PROFILES.quick,
+                               gcpn=dataclasses.replace(budget.QED_PROFILES.quick.gcpn, checkpoint_dir=None))  # fmt: skip
+    rows = budget.run_seed(tiny, 0, progress=False).rows()
+    assert {r.metric for r in rows if r.method == "pretrained"} == {
+        f"qed-top{k}/iterations={b}" for k in (1, 2, 3) for b in tiny.budgets}
+    assert all(0 <= r.value <= 1 for r in rows)
+    assert "No QED budget study yet" in budget_study(tmp_path / "gcpn-qed-budget-course.json")
+
+
 def test_budget_study_verdicts_follow_the_numbers(tmp_path):
-    assert "No budget study yet" in budget_study(tmp_path / "missing.json")
+    assert "No Penalized logP budget study yet" in budget_study(tmp_path / "missing.json")
     path = tmp_path / "study.json"
     path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9], 60: [3.0, 3.2, 3.1]},
                                         {6: [2.2, 2.2, 2.1], 60: [2.3, 2.4, 2.3]})))  # fmt: skip

@@ -1,8 +1,8 @@
-"""At what RL budget does GCPN beat its own pretrained policy on penalized logP? (notebook 06)
+"""At what RL budget does GCPN beat its own pretrained policy, on penalized logP or QED? (notebook 06)
 
-The course run gives penalized-logP RL a handful of PPO iterations; at that budget the
-expert-pretrained policy's samples are as good. This study extends the same run (the notebook's
-seed, reward and settings) to larger budgets and compares, at each budget ``B``, the best distinct
+The course run gives RL a handful of PPO iterations per task; at that budget the expert-pretrained
+policy's samples are about as good. This study extends the notebook's run of one task (its seed,
+reward and settings) to larger budgets and compares, at each budget ``B``, the best distinct
 molecules GCPN generated (``num_envs * B`` training episodes plus ``eval_samples`` final samples)
 with the best of *as many* samples of the pretrained policy without RL (the matched-sample-count
 baseline of the notebook). One run per seed is extended budget by budget: the checkpoint of one
@@ -13,8 +13,9 @@ ZINC substructure filters, and the share that are pure hydrocarbons (penalized l
 hydrophobic bulk: an agent can win it with long alkane chains).
 
     python -m experiments.seeds gcpn-plogp-budget --seeds 0-2 --profile course
+    python -m experiments.seeds gcpn-qed-budget --seeds 0-2 --profile course
 
-writes ``build/experiments/gcpn-plogp-budget-<profile>.json``, which notebook 06 reads
+write ``build/experiments/gcpn-<task>-budget-<profile>.json``, which notebook 06 reads
 (:func:`lecturekit.generation.gcpn.discussion.budget_study`).
 """
 
@@ -28,6 +29,8 @@ from lecturekit.experiment import Profiles, RunResult, derive_seed, numpy_stream
 from lecturekit.generation.gcpn import evaluate, rewards
 from lecturekit.generation.gcpn.experiment import PROFILES as GCPN_PROFILES
 from lecturekit.generation.gcpn.experiment import (
+    SCORES,
+    TASKS,
     GCPNExperiment,
     checkpoint_path,
     load_molecules,
@@ -41,12 +44,15 @@ from lecturekit.results import Row
 
 @dataclass(frozen=True)
 class BudgetExperiment:
-    """The notebook's GCPN settings and the PPO budgets (iterations) to compare at."""
+    """The notebook's GCPN settings, the task and the PPO budgets (iterations) to compare at."""
 
     gcpn: GCPNExperiment
-    budgets: tuple[int, ...] = (6, 24, 60)  # the course run's 6, then 4x and 10x (about 4.5 s per iteration)
+    budgets: tuple[int, ...] = (6, 24, 60)  # plogp: the course run's 6, then 4x and 10x (about 2.5-4.5 s per iteration)
+    task: str = "plogp"  # or "qed"
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"BudgetExperiment.task must be one of {TASKS}, got {self.task!r}")
         if not self.budgets or any(b < 1 for b in self.budgets) or list(self.budgets) != sorted(set(self.budgets)):
             raise ValueError(f"BudgetExperiment.budgets must be increasing positive integers, got {self.budgets!r}")
 
@@ -56,16 +62,22 @@ PROFILES = Profiles(
     course=BudgetExperiment(GCPN_PROFILES.get("course")),
     full=BudgetExperiment(GCPN_PROFILES.get("full"), budgets=(100, 300, 1000)),
 )
+QED_PROFILES = Profiles(
+    quick=BudgetExperiment(GCPN_PROFILES.get("quick"), budgets=(2, 3), task="qed"),
+    course=BudgetExperiment(GCPN_PROFILES.get("course"), budgets=(10, 30, 60), task="qed"),  # from the course's 10
+    full=BudgetExperiment(GCPN_PROFILES.get("full"), budgets=(100, 300, 1000), task="qed"),
+)
 
 
 @dataclass(frozen=True)
 class BudgetResult(RunResult):
-    """One seed: penalized-logP top-3 of GCPN and of the pretrained policy at each budget."""
+    """One seed: the task's top-3 of GCPN and of the pretrained policy at each budget."""
 
+    task: str
     dataset: str
     num_envs: int
     eval_samples: int
-    gcpn: dict[int, tuple[float, ...]]  # budget -> plogp of the best three distinct molecules
+    gcpn: dict[int, tuple[float, ...]]  # budget -> scores of the best three distinct molecules
     pretrained: dict[int, tuple[float, ...]]  # budget -> the same for as many pretrained samples
     best_smiles: dict[int, tuple[str, ...]]  # budget -> GCPN's best three molecules
     top_filter_pass: dict[int, float]  # budget -> share of GCPN's top-3 passing both filters
@@ -77,19 +89,19 @@ class BudgetResult(RunResult):
     def rows(self) -> list[Row]:
         rows = []
         for budget in self.gcpn:
-            note = (f"{self.dataset} molecules, the notebook's penalized-logP agent (adversarial reward, paper's terms) "
+            note = (f"{self.dataset} molecules, the notebook's {self.task} agent (adversarial reward, paper's terms) "
                     f"after {budget} PPO iterations x {self.num_envs} episodes plus {self.eval_samples} final samples "
                     f"= {self.pool_size(budget)} molecules; pretrained = as many samples of the pretrained policy "
                     "without RL; not the paper's ZINC250k or budget")  # fmt: skip
             for method, tops in (("gcpn", self.gcpn[budget]), ("pretrained", self.pretrained[budget])):
                 for k, value in enumerate(tops, start=1):
-                    rows.append(Row(self.dataset, method, f"plogp-top{k}/iterations={budget}", value,
+                    rows.append(Row(self.dataset, method, f"{self.task}-top{k}/iterations={budget}", value,
                                     comparable=False, note=note))  # fmt: skip
             rows.append(Row(self.dataset, "gcpn", f"top3-filter-pass/iterations={budget}", self.top_filter_pass[budget],
-                            comparable=False, note="share of GCPN's top-3 penalized-logP molecules passing the "
+                            comparable=False, note=f"share of GCPN's top-3 {self.task} molecules passing the "
                             "steric-strain and ZINC substructure filters; " + note))  # fmt: skip
             rows.append(Row(self.dataset, "gcpn", f"top3-hydrocarbon/iterations={budget}", self.top_hydrocarbon[budget],
-                            comparable=False, note="share of GCPN's top-3 penalized-logP molecules with carbon atoms "
+                            comparable=False, note=f"share of GCPN's top-3 {self.task} molecules with carbon atoms "
                             "only; " + note))  # fmt: skip
         return rows
 
@@ -105,29 +117,31 @@ def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> Budg
         expert = expert_episodes(train[: base.expert_molecules], env, numpy_stream(seed, "expert"))
         _, policy, _ = pretrained_policy(base, seed, env, expert, progress)
         rl_policy = with_env(policy, rl_env)
-        reward = rewards.TaskReward("plogp", paper_terms=base.paper_terms, target_form=base.target_form)
+        task, score = config.task, SCORES[config.task]
+        reward = rewards.TaskReward(task, scale=base.qed_scale if task == "qed" else 1.0, paper_terms=base.paper_terms,
+                                    target_form=base.target_form)  # the notebook's reward for the task
         largest = base.num_envs * config.budgets[-1] + base.eval_samples
         pretrained_pool = sample(rl_policy, largest, seed=derive_seed(seed, "sample/budget-pretrained"))
         gcpn, pretrained, best, passing, hydrocarbon = {}, {}, {}, {}, {}
         previous = None
         for budget in config.budgets:
             # the notebook's plogp/gcpn run (same PPO seed), extended from the previous budget's checkpoint
-            path = checkpoint_path(base, seed, f"budget/plogp-gcpn-{budget}")
+            path = checkpoint_path(base, seed, f"budget/{task}-gcpn-{budget}")
             if path is not None and not path.is_file() and previous is not None and previous.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(previous, path)
             trainer = finetune(rl_policy, expert, reward,
-                               base.train(budget, True, derive_seed(seed, "ppo/plogp-gcpn")),
+                               base.train(budget, True, derive_seed(seed, f"ppo/{task}-gcpn")),
                                checkpoint=path, overwrite=base.overwrite_checkpoints, progress=progress)  # fmt: skip
             previous = path
             final = sample(trainer.policy, base.eval_samples, seed=derive_seed(seed, f"sample/budget/{budget}"))
-            tops = evaluate.top_k(list(trainer.seen) + final, rewards.penalized_logp, k=3)
+            tops = evaluate.top_k(list(trainer.seen) + final, score, k=3)
             gcpn[budget] = tuple(v for _, v in tops)
             best[budget] = tuple(smi for smi, _ in tops)
             passing[budget] = sum(all(evaluate.filter_verdicts(smi)) for smi, _ in tops) / max(len(tops), 1)
             hydrocarbon[budget] = sum(evaluate.is_hydrocarbon(smi) for smi, _ in tops) / max(len(tops), 1)
             n = base.num_envs * budget + base.eval_samples
-            pretrained[budget] = tuple(v for _, v in evaluate.top_k(pretrained_pool[:n], rewards.penalized_logp, k=3))
-    return BudgetResult(seed=seed, seconds=time.perf_counter() - began, dataset=mols.dataset,
+            pretrained[budget] = tuple(v for _, v in evaluate.top_k(pretrained_pool[:n], score, k=3))
+    return BudgetResult(seed=seed, seconds=time.perf_counter() - began, task=task, dataset=mols.dataset,
                         num_envs=base.num_envs, eval_samples=base.eval_samples, gcpn=gcpn, pretrained=pretrained,
                         best_smiles=best, top_filter_pass=passing, top_hydrocarbon=hydrocarbon)  # fmt: skip

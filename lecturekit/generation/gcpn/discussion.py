@@ -269,36 +269,38 @@ def seed_sweep(path) -> str:
 
 
 def budget_study(path) -> str:
-    """Markdown of the output of ``python -m experiments.seeds gcpn-plogp-budget`` at ``path``: GCPN vs the
-    pretrained-only policy on penalized logP at each PPO budget (mean and interval over seeds, computed
-    verdicts), or how to produce it when the file is missing (notebook 06)."""
+    """Markdown of the output of ``python -m experiments.seeds gcpn-<task>-budget`` at ``path``: GCPN vs the
+    pretrained-only policy on the task (penalized logP or QED) at each PPO budget (mean and interval over
+    seeds, computed verdicts), or how to produce it when the file is missing (notebook 06)."""
     import json
     import re
     from pathlib import Path
 
     path = Path(path)
+    task = "qed" if "-qed-" in path.name else "plogp"
+    name, digits = ("QED", 3) if task == "qed" else ("Penalized logP", 2)
     if not path.is_file():
-        return (f"No budget study yet for this profile (`{path}` is missing). Run "
-                "`python -m experiments.seeds gcpn-plogp-budget --seeds 0-2 --profile <profile>`: it extends the "
-                "penalized-logP agent to larger PPO budgets and compares it at each with as many samples of the "
+        return (f"No {name} budget study yet for this profile (`{path}` is missing). Run "
+                f"`python -m experiments.seeds gcpn-{task}-budget --seeds 0-2 --profile <profile>`: it extends the "
+                f"notebook's {name} agent to larger PPO budgets and compares it at each with as many samples of the "
                 "pretrained policy; this notebook then shows it here.")
     payload = json.loads(path.read_text())
     by_key = {(m["method"], m["metric"]): m for m in payload["metrics"]}
     budgets = sorted({int(match.group(1)) for _, metric in by_key
-                      if (match := re.fullmatch(r"plogp-top1/iterations=(\d+)", metric))})
-    lines = [f"**Penalized logP against the RL budget** ({len(payload['seeds'])} seeds, profile "
+                      if (match := re.fullmatch(rf"{task}-top1/iterations=(\d+)", metric))})
+    lines = [f"**{name} against the RL budget** ({len(payload['seeds'])} seeds, profile "
              f"`{payload['profile']}`, from `{path.name}`; top-1 of the best distinct molecules, GCPN's training "
              "episodes plus final samples against as many samples of the pretrained policy):", "",
              "| PPO iterations | GCPN top-1 | pretrained top-1 | GCPN vs pretrained (top-1) | GCPN vs pretrained (top-3) |",
              "|---|---|---|---|---|"]
     first_win = None
     for budget in budgets:
-        g1, p1 = by_key[("gcpn", f"plogp-top1/iterations={budget}")], by_key[("pretrained", f"plogp-top1/iterations={budget}")]
-        g3, p3 = by_key[("gcpn", f"plogp-top3/iterations={budget}")], by_key[("pretrained", f"plogp-top3/iterations={budget}")]
-        top1, top3 = versus(g1["values"], p1["values"], 2), versus(g3["values"], p3["values"], 2)
+        g1, p1 = by_key[("gcpn", f"{task}-top1/iterations={budget}")], by_key[("pretrained", f"{task}-top1/iterations={budget}")]
+        g3, p3 = by_key[("gcpn", f"{task}-top3/iterations={budget}")], by_key[("pretrained", f"{task}-top3/iterations={budget}")]
+        top1, top3 = versus(g1["values"], p1["values"], digits), versus(g3["values"], p3["values"], digits)
         if first_win is None and top1.startswith("beats") and top3.startswith("beats"):
             first_win = budget
-        lines.append(f"| {budget} | {_fmt(g1['values'], 2)} | {_fmt(p1['values'], 2)} | {top1} | {top3} |")
+        lines.append(f"| {budget} | {_fmt(g1['values'], digits)} | {_fmt(p1['values'], digits)} | {top1} | {top3} |")
     lines.append("")
     last = budgets[-1]
     passing = by_key.get(("gcpn", f"top3-filter-pass/iterations={last}"))
@@ -306,12 +308,13 @@ def budget_study(path) -> str:
     if passing and carbon:
         lines.append(f"* What the agent found at {last} iterations: of GCPN's top-3 molecules "
                      f"{np.mean(carbon['values']):.0%} are pure hydrocarbons and {np.mean(passing['values']):.0%} pass "
-                     "both of the paper's filters (steric strain, ZINC substructures), mean over seeds. Penalized logP "
-                     "rewards hydrophobic bulk, and long alkane chains are the known way to win it; the paper's "
-                     "filter penalties make that costlier but do not forbid it. A higher score is not a better drug.")
+                     "both of the paper's filters (steric strain, ZINC substructures), mean over seeds."
+                     + (" Penalized logP rewards hydrophobic bulk, and long alkane chains are the known way to win it; "
+                        "the paper's filter penalties make that costlier but do not forbid it. A higher score is not a "
+                        "better drug." if task == "plogp" else ""))
     lines.append(f"* GCPN beats the pretrained-only policy on both top-1 and top-3 from {first_win} PPO iterations on."
                  if first_win is not None else
                  f"* GCPN does not beat the pretrained-only policy on both top-1 and top-3 at any budget up to "
-                 f"{budgets[-1]} PPO iterations in this study: RL on penalized logP needs a larger budget here than a "
-                 "laptop gives (the paper trains for hours on many cores).")
+                 f"{last} PPO iterations in this study: RL on {name} needs a larger budget here than a laptop gives "
+                 "(the paper trains for hours on many cores).")
     return "\n".join(lines)
