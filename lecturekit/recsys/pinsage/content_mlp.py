@@ -115,9 +115,7 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
             loss.backward()
             opt.step()
         if validate is not None:
-            model.eval()
-            with torch.no_grad():
-                score = float(validate(model(features)))
+            score = float(validate(content_embeddings(model, features)))
             scores.append(score)
             if score > best:
                 best, best_state = score, copy.deepcopy(model.state_dict())
