@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lecturekit.generation.gcpn.env import EnvConfig
-from lecturekit.generation.gcpn.policy import Batch, DenseRGCN, graph_readout
+from lecturekit.generation.gcpn.policy import Batch, DenseRGCN, graph_readout, module_device
 
 
 class Discriminator(nn.Module):
@@ -33,7 +33,8 @@ class Discriminator(nn.Module):
                 layer.reset_parameters()
 
     def forward(self, batch: Batch) -> Tensor:
-        """Logits (B,) of "looks like the data set"."""
+        """Logits (B,) of "looks like the data set" (on the device of the parameters; ``batch`` is moved there)."""
+        batch = batch.to(module_device(self))
         h = self.encoder(batch.x, batch.adj, batch.node)
         return self.head(graph_readout(h, batch, self.env_config.max_atoms)).squeeze(-1)
 

@@ -58,6 +58,12 @@ class Batch(NamedTuple):
         """Index in this batch -> environment node index."""
         return torch.where(index >= self.slots, index - self.slots + self.max_atoms, index)
 
+    def to(self, device: torch.device) -> Batch:
+        """This batch with every tensor on ``device`` (itself when they already are there)."""
+        if self.adj.device == device:
+            return self
+        return Batch(*(v.to(device) if isinstance(v, Tensor) else v for v in self))
+
 
 def make_batch(bonds: np.ndarray | Tensor, types: np.ndarray | Tensor, n_atoms: np.ndarray | Tensor,
                config: EnvConfig) -> Batch:
@@ -167,7 +173,11 @@ class ActionOutput(NamedTuple):
 
     def actions(self) -> list[Action]:
         return [Action(int(f), int(s), int(b), bool(t)) for f, s, b, t in
-                zip(self.first, self.second, self.bond, self.stop, strict=True)]
+                zip(self.first.tolist(), self.second.tolist(), self.bond.tolist(), self.stop.tolist(), strict=True)]
+
+    def cpu(self) -> ActionOutput:
+        """These outputs on the CPU (the environment and the episode buffers live there)."""
+        return ActionOutput(*(t.cpu() for t in self))
 
 
 def _masked_log_softmax(logits: Tensor, mask: Tensor) -> Tensor:
@@ -191,6 +201,11 @@ def bond_order_log_probs(logits: Tensor, free_first: Tensor, free_second: Tensor
 
 def _entropy(logp: Tensor, mask: Tensor) -> Tensor:
     return -(logp.exp() * logp).masked_fill(~mask, 0.0).sum(-1)
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where ``module``'s parameters live (the device its forward pass runs on)."""
+    return next(module.parameters()).device
 
 
 class GCPNPolicy(nn.Module):
@@ -223,11 +238,19 @@ class GCPNPolicy(nn.Module):
 
     def forward(self, batch: Batch, actions: ActionOutput | None = None,
                 generator: torch.Generator | None = None, greedy: bool = False) -> ActionOutput:
-        """Sample actions (``actions=None``) or score given ones; returns an :class:`ActionOutput`."""
+        """Sample actions (``actions=None``) or score given ones; returns an :class:`ActionOutput`.
+
+        Runs on the device of the parameters (``batch`` and ``actions`` are moved there; the outputs stay
+        there). Random draws use ``generator`` on the CPU and are moved over, so a policy samples the
+        same random words on every device."""
+        device = module_device(self)
+        batch = batch.to(device)
+        if actions is not None:
+            actions = ActionOutput(*(None if t is None else t.to(device) for t in actions))
         h = self.encoder(batch.x, batch.adj, batch.node)
         g = graph_readout(h, batch, self.env_config.max_atoms)
         b, n, _ = h.shape
-        rows = torch.arange(b)
+        rows = torch.arange(b, device=device)
 
         stop_logit = self.stop_head(g).squeeze(-1)
         stop_logit = torch.where(batch.must_stop, torch.full_like(stop_logit, 30.0), stop_logit)
@@ -245,12 +268,12 @@ class GCPNPolicy(nn.Module):
             if greedy:
                 return logp.argmax(-1)
             probs = (logp.exp() * mask).clamp(min=0)
-            return torch.multinomial(probs + (probs.sum(-1, keepdim=True) == 0) * mask.float(), 1,
-                                     generator=generator).squeeze(-1)
+            weights = (probs + (probs.sum(-1, keepdim=True) == 0) * mask.float()).cpu()  # the generator is on the CPU
+            return torch.multinomial(weights, 1, generator=generator).squeeze(-1).to(device)
 
         if actions is None:
             p_stop = logp_stop.exp()
-            u = torch.rand(b, generator=generator)
+            u = torch.rand(b, generator=generator).to(device)
             stop = (p_stop > 0.5) if greedy else (u < p_stop)
         else:
             stop = actions.stop.bool()

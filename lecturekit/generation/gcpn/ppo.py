@@ -136,7 +136,7 @@ def rollout(policy: GCPNPolicy, venv: VecMoleculeEnv, generator: torch.Generator
         if not active:
             break
         bonds, types, n_atoms = venv.observe(active)
-        out = policy(make_batch(bonds, types, n_atoms, config), generator=generator, greedy=greedy)
+        out = policy(make_batch(bonds, types, n_atoms, config), generator=generator, greedy=greedy).cpu()
         actions = out.actions()
         ts = [venv.envs[i].steps for i in active]
         rewards, dones, valid = venv.step(active, actions)
@@ -186,7 +186,9 @@ def clipped_policy_loss(log_prob: Tensor, old_log_prob: Tensor, advantages: Tens
 
 def ppo_loss(new: ActionOutput, old_log_prob: Tensor, advantages: Tensor, returns: Tensor,
              clip: float = 0.2, value_coef: float = 0.5, entropy_coef: float = 0.01) -> tuple[Tensor, dict]:
-    """Clipped PPO loss of one minibatch; returns ``(loss, parts)`` with the three terms."""
+    """Clipped PPO loss of one minibatch; returns ``(loss, parts)`` with the three terms (on ``new``'s device:
+    the stored log-probabilities, advantages and returns are moved there)."""
+    old_log_prob, advantages, returns = (t.to(new.log_prob.device) for t in (old_log_prob, advantages, returns))
     policy_loss = clipped_policy_loss(new.log_prob, old_log_prob, advantages, clip)
     value_loss = (new.value - returns).pow(2).mean()
     entropy = new.entropy.mean()

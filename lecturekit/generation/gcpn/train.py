@@ -41,12 +41,10 @@ from lecturekit.devices import resolve_device
 from lecturekit.generation.gcpn.data import canonical
 from lecturekit.generation.gcpn.discriminator import Discriminator, discriminator_loss
 from lecturekit.generation.gcpn.env import EnvConfig, VecMoleculeEnv, check_starts
-from lecturekit.generation.gcpn.policy import GCPNPolicy
+from lecturekit.generation.gcpn.policy import GCPNPolicy, module_device
 from lecturekit.generation.gcpn.ppo import Episodes, gae, ppo_loss, rollout, states_at
 from lecturekit.generation.gcpn.rewards import TaskReward
 
-CPU_ONLY = ("the molecule environment, the state encoding and PPO build their tensors on the CPU "
-            "(RDKit-bound rollouts); GCPN has no GPU path yet")
 
 RewardFn = Callable[[list[str]], np.ndarray]
 
@@ -93,8 +91,13 @@ def bc_loss(policy: GCPNPolicy, expert: Episodes, idx: torch.Tensor) -> torch.Te
 def pretrain(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int = 256, lr: float = 1e-3,
              seed: int = 0, progress: bool = True, *, device: str | torch.device = "cpu") -> list[float]:
     """Behaviour cloning on expert trajectories; returns the loss per step (notebook 06).
-    ``device``: ``"cpu"`` or ``"auto"`` (the CPU: see :data:`CPU_ONLY`); ``"cuda"`` is refused."""
-    resolve_device(device, cpu_only=CPU_ONLY)
+
+    ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when available). The networks run
+    there; the molecule environments, episode buffers and state encodings stay on the CPU (RDKit), and
+    every random draw comes from a CPU generator, so a GPU run draws what the CPU run draws. ``policy``
+    is trained in place and left on ``device``."""
+    dev = resolve_device(device)  # first: a bad device is refused before any work
+    policy.to(dev)
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
     losses = []
@@ -119,20 +122,20 @@ def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_siz
     cache is refused (:class:`~lecturekit.checkpoints.CheckpointMismatch`, naming the fields) unless
     ``overwrite`` asks to pretrain afresh and replace it. Returns the loss per step.
     """
-    resolve_device(device, cpu_only=CPU_ONLY)
+    dev = resolve_device(device)
     if checkpoint is None:
-        return pretrain(policy, expert, steps, batch_size, lr, seed, progress)
+        return pretrain(policy, expert, steps, batch_size, lr, seed, progress, device=dev)
     sig = checkpoints.signature(
         {"stage": "behaviour-cloning", "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed,
-         "env": asdict(policy.env_config), "policy": asdict(policy.config)},
+         "env": asdict(policy.env_config), "policy": asdict(policy.config), "device": dev.type},
         {"expert": episodes_hash(expert), "initial_weights": checkpoints.content_hash(policy.state_dict())},
         PRETRAIN_SOURCES,
     )
     state = checkpoints.load(checkpoint, sig, overwrite=overwrite)
     if state is not None:
-        policy.load_state_dict(state["policy"])
+        policy.to(dev).load_state_dict(state["policy"])
         return [float(x) for x in state["losses"]]
-    losses = pretrain(policy, expert, steps, batch_size, lr, seed, progress)
+    losses = pretrain(policy, expert, steps, batch_size, lr, seed, progress, device=dev)
     checkpoints.save(checkpoint, {"policy": policy.state_dict(), "losses": losses}, sig)
     return losses
 
@@ -171,11 +174,14 @@ class Trainer:
     SMILES (``""`` for an invalid one) to rewards; ``starts`` (optional) gives start molecules for
     constrained optimisation, drawn per episode (each is checked up front: a molecule the
     environment cannot hold exactly is a ``ValueError`` naming it). Every generated molecule and
-    its reward is kept in ``seen``.
+    its reward is kept in ``seen``. ``device``: where the policy and the discriminator run (the policy is
+    moved there in place; see :func:`pretrain` for what stays on the CPU).
     """
 
     def __init__(self, policy: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, config: TrainConfig,
-                 starts: list[str] | None = None) -> None:
+                 starts: list[str] | None = None, device: str | torch.device = "cpu") -> None:
+        self.device = resolve_device(device)
+        policy.to(self.device)
         self.policy, self.expert, self.reward_fn, self.config = policy, expert, reward_fn, config
         self.env_config: EnvConfig = policy.env_config
         if starts is not None:
@@ -190,7 +196,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
         with torch.random.fork_rng():  # the discriminator's initialisation depends on the seed only
             torch.manual_seed(config.seed)
-            self.disc = Discriminator(self.env_config)
+            self.disc = Discriminator(self.env_config).to(self.device)
         self.disc_optimizer = torch.optim.Adam(self.disc.parameters(), lr=config.disc_lr)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.iteration = 0
@@ -216,7 +222,7 @@ class Trainer:
         """
         train = {k: v for k, v in asdict(self.config).items() if k != "iterations"}
         config = {"stage": "ppo", "train": train, "env": asdict(self.env_config), "policy": asdict(self.policy.config),
-                  "reward": reward_identity(self.reward_fn)}
+                  "reward": reward_identity(self.reward_fn), "device": self.device.type}
         data = {"expert": self._expert_hash, "starts": checkpoints.content_hash(self.starts or []),
                 "pretrained": self.start_weights}
         return checkpoints.signature(config, data, FINETUNE_SOURCES)
@@ -270,7 +276,7 @@ class Trainer:
             reward[last] += torch.from_numpy(np.asarray(terminal(smiles), dtype=np.float32)[ep.episode[last].numpy()])
         if cfg.adversarial:
             with torch.no_grad():
-                d_next = self.disc.reward(states_at(ep, ep.episode, ep.t + 1, self.env_config))
+                d_next = self.disc.reward(states_at(ep, ep.episode, ep.t + 1, self.env_config)).cpu()
             reward += cfg.w_step * d_next
             reward[last] += cfg.w_final * d_next[last]
         return reward, final
@@ -356,8 +362,11 @@ def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
            device: str | torch.device = "cpu") -> list[str]:
     """``n`` molecules from ``policy`` (canonical SMILES, ``""`` when invalid); ``starts`` gives
     start molecules (cycled) for constrained optimisation; ``env_config`` overrides the policy's
-    environment limits (same vocabulary and ``max_atoms``); ``device`` as in :func:`pretrain`. Used by notebook 06."""
-    resolve_device(device, cpu_only=CPU_ONLY)
+    environment limits (same vocabulary and ``max_atoms``); ``device`` as in :func:`pretrain` (a policy that
+    lives elsewhere is copied there; ``policy`` itself is not moved). Used by notebook 06."""
+    dev = resolve_device(device)
+    if module_device(policy) != dev:
+        policy = copy.deepcopy(policy).to(dev)
     env_config = env_config or policy.env_config
     if starts is not None:
         check_starts(list(starts), env_config)
@@ -385,16 +394,17 @@ def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, conf
     at the end. A checkpoint of another run (another reward, settings, data, start weights or code,
     or one already past ``config.iterations``) is refused with
     :class:`~lecturekit.checkpoints.CheckpointMismatch` naming the fields, unless ``overwrite``
-    asks to train afresh and replace it.
+    asks to train afresh and replace it. ``device`` as in :func:`pretrain`: the trainer's copy of the
+    policy lives there (``pretrained`` is not moved).
     """
-    resolve_device(device, cpu_only=CPU_ONLY)
-    trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts)
+    dev = resolve_device(device)
+    trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts, device=dev)
     if checkpoint is not None and Path(checkpoint).is_file():
         trainer.load(checkpoint, overwrite=overwrite)
         if trainer.iteration > config.iterations:
             if not overwrite:
                 raise checkpoints.CheckpointMismatch(
                     Path(checkpoint), {"train.iterations (done)": (trainer.iteration, config.iterations)})
-            trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts)
+            trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts, device=dev)
     trainer.train(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
     return trainer
