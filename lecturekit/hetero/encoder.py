@@ -109,8 +109,12 @@ class RelationalGraphConv(nn.Module):
                 message = nn.functional.normalize(message, dim=1)
             out[block.dst] = message if block.dst not in out else out[block.dst] + message
         for t, n in graph.num_nodes.items():
-            if t not in out:
-                out[t] = torch.zeros(n, self.out_dim)
+            if t not in out:  # no block into t: zeros where (and as) the layer's weights are
+                ref = next(iter(self.weights.values()), None)
+                if ref is None:
+                    ref = next((x for x in h.values() if x is not None), None)
+                out[t] = torch.zeros(n, self.out_dim, device=None if ref is None else ref.device,
+                                     dtype=None if ref is None else ref.dtype)
         return out
 
 
@@ -121,7 +125,10 @@ class DecagonEncoder(nn.Module):
     Args:
         graph: the training graph (:func:`lecturekit.hetero.graph.build_graph`).
         features: optional dense input features per node type (e.g. mono side effects for drugs).
-    ``forward(graph)`` returns ``{node type: (N_t, out_dim)}``. Used by ``notebooks/04_decagon.ipynb``.
+    ``forward(graph)`` returns ``{node type: (N_t, out_dim)}``; ``graph`` must be on the device of the
+    weights (:meth:`lecturekit.hetero.model.Decagon.embed` passes a copy there). The features are
+    non-persistent buffers: ``.to(device)`` moves them with the weights, ``state_dict`` leaves them out.
+    Used by ``notebooks/04_decagon.ipynb``.
     """
 
     def __init__(
@@ -129,13 +136,20 @@ class DecagonEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.config = config
-        self.features = dict(features or {})
+        self._feature_types = tuple(features or {})
+        for k, t in enumerate(self._feature_types):
+            self.register_buffer(f"feature_{k}", features[t], persistent=False)  # type: ignore[index]
         in_dims: dict[str, int | None] = {t: None for t in graph.num_nodes}
         for t, x in self.features.items():
             in_dims[t] = int(x.size(1))
         self.layer1 = RelationalGraphConv(graph, in_dims, config.hidden_dim)
         self.layer2 = RelationalGraphConv(graph, {t: config.hidden_dim for t in graph.num_nodes}, config.out_dim)
         self.dropout = nn.Dropout(config.dropout)
+
+    @property
+    def features(self) -> dict[str, torch.Tensor]:
+        """The input features per node type (on the device of the weights once the module is moved)."""
+        return {t: getattr(self, f"feature_{k}") for k, t in enumerate(self._feature_types)}
 
     def reset_parameters(self) -> None:
         self.layer1.reset_parameters()

@@ -118,20 +118,28 @@ def mean_auroc(pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarr
 
 @torch.no_grad()
 def evaluate(scorer: Scorer, positives: Triples, negatives: Triples, num_relations: int) -> EvalResult:
-    """Score ``positives`` and ``negatives`` with ``scorer`` and compute :func:`evaluate_scores`."""
-    pos = scorer(positives).detach().double().numpy()
-    neg = scorer(negatives).detach().double().numpy()
+    """Score ``positives`` and ``negatives`` with ``scorer`` and compute :func:`evaluate_scores`.
+
+    ``positives``/``negatives`` on the CPU; the scores may come back on any device (they are copied back).
+    """
+    pos = scorer(positives).detach().cpu().double().numpy()
+    neg = scorer(negatives).detach().cpu().double().numpy()
     return evaluate_scores(pos, neg, positives.rel.numpy(), negatives.rel.numpy(), num_relations)
 
 
 def model_scorer(model: torch.nn.Module) -> Scorer:
-    """A scorer from a trained model: embeds once (eval mode), then scores any triples."""
+    """A scorer from a trained model: embeds once (eval mode), then scores any triples.
+
+    The model may live on any device (e.g. CUDA after ``train_link_predictor(..., device="cuda")``): the
+    triples are copied to the device of its embeddings and the scores come back on the CPU.
+    """
     model.eval()
     with torch.no_grad():
         z = model.embed()
+    device = next(iter(z.values())).device
 
     def score(edges: Triples) -> torch.Tensor:
         with torch.no_grad():
-            return model.score(z, edges)
+            return model.score(z, edges.to(device)).cpu()
 
     return score

@@ -530,7 +530,7 @@ def de_novo_lists(data: HeteroData, scorer: Scorer, top: int) -> tuple[DeNovoLis
         known = ddi.edge_index[:, ddi.edge_type == r]
         is_known = torch.zeros(n, n, dtype=torch.bool)
         is_known[known[0], known[1]] = True
-        scores = scorer(Triples(iu, ju, torch.full_like(iu, r))).double()
+        scores = scorer(Triples(iu, ju, torch.full_like(iu, r))).cpu().double()  # any scorer's device
         scores[is_known[iu, ju]] = -math.inf
         best = torch.argsort(scores, descending=True, stable=True)[:top]
         best = best[torch.isfinite(scores[best])]

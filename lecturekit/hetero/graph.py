@@ -13,6 +13,7 @@ normalised entry of relation ``r`` from source node ``j``. A layer is then one d
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 
@@ -52,6 +53,23 @@ class Block:
     def name(self) -> str:
         return f"{self.src}->{self.dst}"
 
+    @property
+    def device(self) -> torch.device:
+        return self.matrix.device
+
+    def to(self, device: str | torch.device) -> Block:
+        """A copy of this block on ``device`` (``self`` when it is there already); ``self`` is unchanged.
+
+        The CSR copies are moved as they are (not rebuilt there), so both devices hold the same matrices.
+        """
+        device = torch.device(device)
+        if all(t.device == device for t in (self.matrix, self.csr, self.csr_t, self.edges.src)):
+            return self
+        out = copy.copy(self)  # no __post_init__: the CSR conversion is not redone
+        out.matrix, out.csr, out.csr_t = (t.to(device) for t in (self.matrix, self.csr, self.csr_t))
+        out.edges = self.edges.to(device)
+        return out
+
 
 class _SparseMatmul(torch.autograd.Function):
     @staticmethod
@@ -70,6 +88,18 @@ class RelationalGraph:
 
     num_nodes: dict[str, int]
     blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the blocks live (the CPU for a graph without blocks)."""
+        return self.blocks[0].device if self.blocks else torch.device("cpu")
+
+    def to(self, device: str | torch.device) -> RelationalGraph:
+        """A copy of this graph with every block on ``device`` (``self`` when all are there); ``self`` is unchanged."""
+        blocks = [b.to(device) for b in self.blocks]
+        if all(new is old for new, old in zip(blocks, self.blocks, strict=True)):
+            return self
+        return RelationalGraph(dict(self.num_nodes), blocks)
 
     def block(self, src: str, dst: str) -> Block:
         for b in self.blocks:

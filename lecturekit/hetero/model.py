@@ -4,6 +4,9 @@ Every model has ``embed() -> {node type: Z}`` and ``score(z, edges) -> logits (E
 ``auxiliary_loss(z, generator)`` for reconstructing the protein-protein and drug-target edges (the paper trains
 all edge types). The shared training loop is :mod:`lecturekit.hetero.train`. Used by
 ``notebooks/04_decagon.ipynb``.
+
+Devices: ``Z`` is on the device of the model's parameters (``model.to(device)`` moves them); ``score``
+wants ``edges`` there too (the training loop and :func:`lecturekit.hetero.evaluate.model_scorer` move them).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class Decagon(nn.Module):
         graph: training graph (must not contain validation/test drug-drug edges).
         num_relations: number of side effects R.
         drug_features: ``(N_drug, F)`` inputs when ``config.use_drug_features`` (else one-hot).
+
+    ``self.graph`` stays where it was built (the CPU) and is never modified: :meth:`embed` runs the encoder on
+    a copy on the parameters' device (made on first use there and kept; none on the graph's own device).
     """
 
     def __init__(
@@ -50,6 +56,7 @@ class Decagon(nn.Module):
         super().__init__()
         self.config = config or DecagonConfig()
         self.graph = graph
+        self._graph_copy: RelationalGraph | None = None  # self.graph on another device (see embed)
         features = {"drug": drug_features} if self.config.use_drug_features and drug_features is not None else None
         self.encoder = DecagonEncoder(graph, self.config.encoder, features)
         dim = self.config.encoder.out_dim
@@ -65,15 +72,34 @@ class Decagon(nn.Module):
         for dec in self.aux_decoders.values():
             dec.reset_parameters()
 
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters are (the graph's device for a model without any)."""
+        param = next(self.parameters(), None)
+        return param.device if param is not None else self.graph.device
+
+    def graph_on(self, device: torch.device) -> RelationalGraph:
+        """``self.graph`` on ``device``: itself there, else a copy (kept for the next call on that device)."""
+        if self.graph.device == device:
+            return self.graph
+        if self._graph_copy is None or self._graph_copy.device != device:
+            self._graph_copy = self.graph.to(device)
+        return self._graph_copy
+
     def embed(self) -> dict[str, torch.Tensor]:
-        return self.encoder(self.graph)
+        return self.encoder(self.graph_on(self.device))
 
     def score(self, z: dict[str, torch.Tensor], edges: Triples) -> torch.Tensor:
         return self.decoder(z["drug"], z["drug"], edges.src, edges.dst, edges.rel)
 
     def auxiliary_loss(self, z: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
-        """Cross-entropy on a sample of PPI / drug-target edges vs. uniformly corrupted targets, weighted."""
-        total = torch.zeros(())
+        """Cross-entropy on a sample of PPI / drug-target edges vs. uniformly corrupted targets, weighted.
+
+        The edges are drawn on the CPU (``generator`` is a CPU generator, as in the training loop) from the
+        CPU graph, then moved to the device of ``z``: a GPU run draws the same edges as a CPU run.
+        """
+        device = z["drug"].device
+        total = torch.zeros((), device=device)
         if self.config.aux_weight == 0 or not len(self.aux_decoders):
             return total
         for block in self.graph.blocks:
@@ -82,8 +108,9 @@ class Decagon(nn.Module):
                 continue
             n = len(block.edges)
             idx = torch.randint(0, n, (min(n, self.config.aux_batch),), generator=generator)
-            pos = block.edges.subset(idx)
-            neg_dst = torch.randint(0, self.graph.num_nodes[block.dst], pos.dst.shape, generator=generator)
+            neg_dst = torch.randint(0, self.graph.num_nodes[block.dst], idx.shape, generator=generator)
+            pos = block.edges.subset(idx.to(block.edges.device)).to(device)
+            neg_dst = neg_dst.to(device)
             dec = self.aux_decoders[key]
             s_pos = dec(z[block.src], z[block.dst], pos.src, pos.dst, pos.rel)
             s_neg = dec(z[block.src], z[block.dst], pos.src, neg_dst, pos.rel)

@@ -28,7 +28,9 @@ class DegreeNegativeSampler:
         exclude: triples never returned (defaults to ``positives``); pass all known edges for evaluation.
         num_nodes, num_relations: sizes; power: 0.75 (training) or 1.0 (degree-matched evaluation).
     Relations without edges, and queries whose source is linked to every node of the degree support (after
-    ``max_rounds // 5`` rejections), fall back to uniform. Used by ``notebooks/04_decagon.ipynb``.
+    ``max_rounds // 5`` rejections), fall back to uniform. Its tables live on the CPU and it draws from CPU
+    generators: pass CPU triples (the training loop draws here, then copies each batch to its device).
+    Used by ``notebooks/04_decagon.ipynb``.
     """
 
     def __init__(

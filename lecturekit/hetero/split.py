@@ -72,6 +72,17 @@ class Triples:
     def subset(self, index: torch.Tensor) -> Triples:
         return Triples(self.src[index], self.dst[index], self.rel[index])
 
+    @property
+    def device(self) -> torch.device:
+        return self.src.device
+
+    def to(self, device: str | torch.device) -> Triples:
+        """These triples on ``device`` (``self`` when they are there already: no copy)."""
+        device = torch.device(device)
+        if all(t.device == device for t in (self.src, self.dst, self.rel)):
+            return self
+        return Triples(self.src.to(device), self.dst.to(device), self.rel.to(device))
+
     @staticmethod
     def cat(parts: list[Triples]) -> Triples:
         return Triples(*(torch.cat([getattr(p, f) for p in parts]) for f in ("src", "dst", "rel")))

@@ -11,6 +11,10 @@ plus the model's auxiliary loss if it has one. Two batch modes:
 Early stopping (every model of notebook 04 alike): every ``eval_every`` epochs the model scores the validation
 triples against fixed validation negatives; the parameters of the best mean validation AUROC are restored at
 the end, and training stops after ``patience`` evaluations without improvement. ``epochs`` is the budget.
+
+Devices: the model trains on ``device``; the triples, the negative sampler and every random draw stay on the
+CPU (one CPU ``torch.Generator``), and each batch's positives and negatives are copied to the device after
+they are drawn, so a GPU run draws the same batches and negatives as a CPU run.
 """
 
 from __future__ import annotations
@@ -28,9 +32,6 @@ from lecturekit.hetero.evaluate import mean_auroc, model_scorer
 from lecturekit.hetero.model import binary_cross_entropy, max_margin
 from lecturekit.hetero.negatives import DegreeNegativeSampler
 from lecturekit.hetero.split import Triples
-
-CPU_ONLY = ("the graph blocks, negative sampler and decoders build their tensors on the CPU; "
-            "train_link_predictor has no GPU path yet")
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,15 @@ def train_link_predictor(
     docstring). ``watch``: held-out triples to *monitor* (never used for training): ``TrainLog.drawn`` says
     which were drawn as training negatives. Used by ``notebooks/04_decagon.ipynb``.
 
-    ``device``: ``"cpu"`` or ``"auto"`` (which is the CPU here); ``"cuda"`` is refused with the reason.
+    ``device``: ``"cpu"`` (default), ``"cuda"`` (``"cuda:N"``) or ``"auto"`` (CUDA when available, else the
+    CPU); a CUDA device this machine lacks is refused before any work. The model is moved there and *stays
+    there* (the restored best parameters included): score it with
+    :func:`~lecturekit.hetero.evaluate.model_scorer`, which moves the triples to the model's device and
+    returns scores on the CPU. The inputs (``train``, ``val``, ...), the negative sampler and all draws of
+    ``generator`` (a CPU generator) stay on the CPU; each batch is copied to the device once drawn, so the
+    draws do not depend on the device. ``TrainLog.drawn`` is on the CPU.
     """
-    resolve_device(device, cpu_only=CPU_ONLY)
+    dev = resolve_device(device)
     if config.loss not in ("xent", "margin"):
         raise ValueError(f"TrainConfig.loss must be 'xent' or 'margin', got {config.loss!r}")
     if config.batch_mode not in ("full", "edge-type"):
@@ -123,7 +130,14 @@ def train_link_predictor(
         raise ValueError("arguments 'val' and 'val_negatives' go together: pass both or neither")
     if not isinstance(config.eval_every, int) or config.eval_every < 1 or config.patience < 1:
         raise ValueError(f"TrainConfig.eval_every ({config.eval_every}) and .patience ({config.patience}) must be >= 1")
+    if generator.device.type != "cpu":
+        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
+                         f"{generator.device}")
+    cpu = torch.device("cpu")  # the sampler's tables and the draws live here (no copy for CPU inputs)
+    train = train.to(cpu)
+    val, val_negatives, watch = (t.to(cpu) if t is not None else None for t in (val, val_negatives, watch))
     train.check_range(num_drugs, num_relations, "train")
+    model.to(dev)
     sampler = DegreeNegativeSampler(train, num_drugs, num_relations, power=config.neg_power)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
@@ -147,6 +161,7 @@ def train_link_predictor(
                 keys = neg.keys(num_drugs)
                 at = torch.searchsorted(watch_keys, keys).clamp(max=len(watch_keys) - 1)
                 drawn[at[watch_keys[at] == keys]] = True
+            pos, neg = pos.to(dev), neg.to(dev)  # drawn on the CPU; no copy when dev is the CPU
             optimizer.zero_grad()
             z = model.embed()
             if config.chunk_size is None or len(pos) <= config.chunk_size:
@@ -161,7 +176,7 @@ def train_link_predictor(
         log.loss.append(total / max(len(train), 1))
         log.epochs_run = epoch + 1
         if val is not None and ((epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs):
-            scorer = model_scorer(model)
+            scorer = model_scorer(model)  # scores come back on the CPU
             auroc = mean_auroc(scorer(val).double().numpy(), scorer(val_negatives).double().numpy(),
                                val.rel.numpy(), val_negatives.rel.numpy(), num_relations)
             model.train()
@@ -201,10 +216,10 @@ def _chunked_backward(
     auxiliary loss) is backpropagated once through the encoder. Peak memory: one chunk of decoder activations.
     """
     leaves = {t: v.detach().requires_grad_() for t, v in z.items()}
-    total = torch.zeros(())
+    total = torch.zeros((), device=pos.device)
     n, chunk = len(pos), int(config.chunk_size or len(pos))
     for start in range(0, n, chunk):
-        index = torch.arange(start, min(start + chunk, n))
+        index = torch.arange(start, min(start + chunk, n), device=pos.device)
         part = _pair_loss(model, leaves, pos.subset(index), neg.subset(index), config) * (len(index) / n)
         part.backward()
         total = total + part.detach()
