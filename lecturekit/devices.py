@@ -13,11 +13,9 @@ import torch
 DEVICES = ("cpu", "cuda", "cuda:N", "auto")
 
 
-def resolve_device(device: str | torch.device = "cpu", cpu_only: str | None = None) -> torch.device:
+def resolve_device(device: str | torch.device = "cpu") -> torch.device:
     """The ``torch.device`` that ``device`` names (``"auto"``: CUDA when available, else CPU).
 
-    ``cpu_only``: for an entry point whose internals build their tensors on the CPU (so far), the
-    reason; ``"auto"`` then means the CPU and an explicit ``"cuda"`` is refused with that reason.
     Raises ``ValueError`` naming the argument for an unknown name, or for CUDA when this machine or
     this PyTorch build has none (or fewer GPUs than the index asks for).
     """
@@ -28,7 +26,7 @@ def resolve_device(device: str | torch.device = "cpu", cpu_only: str | None = No
     else:
         raise ValueError(f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}")
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() and cpu_only is None else "cpu")
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(name)
     except RuntimeError:
@@ -37,8 +35,6 @@ def resolve_device(device: str | torch.device = "cpu", cpu_only: str | None = No
         return torch.device("cpu")
     if resolved.type != "cuda":
         raise ValueError(f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}")
-    if cpu_only is not None:
-        raise ValueError(f"argument 'device' is {device!r} but this runs on the CPU only: {cpu_only}")
     if not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
         raise ValueError(
