@@ -7,10 +7,13 @@
   (:class:`EagerRandomWalkSampler`, kept here as the frozen reference) on the 100k-pin world, one
   thread, interleaved repeats: ns per walk step of each, their ratio (median of the per-repeat
   ratios; the issue asks for >= 1.5x) and whether both give bit-identical neighbourhoods for a seed.
-* ``hotspots``: a training step and layer-wise inference at 100k pins, profiled (cProfile, top
-  functions by own time), timed with the importance pooling of before (a sparse COO product that
-  sorted its indices on every call, frozen here as :func:`coo_combine`) and of now (one
-  ``embedding_bag``), interleaved: the before/after ratios.
+* ``hotspots``: training steps and layer-wise inference at 100k pins (and 1M with ``--full``, issue
+  #16's size), profiled (cProfile, top functions by own time) and timed, interleaved, in three code
+  versions (:data:`VERSIONS`, frozen here): ``coo`` (session 3: importance pooling as a sparse COO
+  product that sorted its indices on every call), ``concat`` (session 4: one ``embedding_bag``, but
+  every step gathered features and degrees, concatenated them, and concatenated ``[h || n]`` before
+  ``W``), and ``now`` (one input table per run, ``W`` applied as two products on its column blocks,
+  ReLU in place): the before/after ratios and the largest embedding difference.
 * ``sampler_scaling``: seconds per sampled target on pinboard worlds of 10k / 100k pins (1M with
   ``--full``); about constant per target means the cost of sampling every node grows linearly.
 * ``inference``: layer-wise with each node's message computed once per layer and gathered, vs
@@ -40,7 +43,7 @@ import pstats
 import random
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -220,7 +223,7 @@ def bench_walker(num_pins: int, targets: int, repeats: int) -> dict[str, Any]:
 
 
 def coo_combine(self: PinSageConv, h_dst, messages, nbr, weight):
-    """:meth:`PinSageConv.combine` before the hot-spot fix (importance / mean pooling only)."""
+    """:meth:`PinSageConv.combine` of session 3 before its first hot-spot fix (importance / mean pooling only)."""
     n_dst, n_src = nbr.shape[0], messages.shape[0]
     valid = nbr >= 0
     dst = torch.arange(n_dst).unsqueeze(1).expand_as(nbr)[valid]
@@ -229,27 +232,77 @@ def coo_combine(self: PinSageConv, h_dst, messages, nbr, weight):
     return F.normalize(z, dim=1) if self.normalize else z
 
 
+def cat_combine(self: PinSageConv, h_dst, messages, nbr, weight):
+    """:meth:`PinSageConv.combine` of session 4: one ``embedding_bag``, then ``W`` on the concatenation."""
+    valid = nbr >= 0
+    n = F.embedding_bag(nbr.clamp_min(0), messages, per_sample_weights=torch.where(valid, weight, 0.0), mode="sum")
+    z = F.relu(self.W(torch.cat([h_dst, n], dim=1)))
+    return F.normalize(z, dim=1) if self.normalize else z
+
+
+def copied_messages(self: PinSageConv, h):
+    """:meth:`PinSageConv.neighbor_messages` before session 5 (ReLU into a new tensor)."""
+    return F.relu(self.Q(h))
+
+
+class _RawInputs(NamedTuple):
+    features: torch.Tensor
+    degree: torch.Tensor | None
+
+
+def raw_input_table(self: PinSage, features, degree=None):
+    """Session 4 built no input table: every step gathered features and degrees and concatenated them."""
+    return _RawInputs(features, degree)
+
+
+def gathered_inputs(self: PinSage, features, nodes, degree=None, isolated=None):
+    """:meth:`PinSage.inputs` before session 5: two advanced-indexing gathers and a concatenation per call."""
+    if isinstance(features, _RawInputs):
+        features, degree = features
+    x = features[nodes]
+    if not self.config.log_degree_input:
+        return x
+    d = degree[nodes].to(x.dtype)
+    if isolated is not None and isolated.numel():
+        d = torch.where(torch.isin(nodes, isolated), torch.zeros_like(d), d)
+    return torch.cat([x, torch.log1p(d).unsqueeze(1)], dim=1)
+
+
+#: What each version of the code patches in (``now``: nothing). ``coo``: session 3 before the pooling fix;
+#: ``concat``: session 4 (pooling fixed; per-step input gathers and the concatenation before ``W``).
+VERSIONS: dict[str, dict[tuple[type, str], Any]] = {
+    "coo": {(PinSageConv, "combine"): coo_combine, (PinSageConv, "neighbor_messages"): copied_messages,
+            (PinSage, "input_table"): raw_input_table, (PinSage, "inputs"): gathered_inputs},
+    "concat": {(PinSageConv, "combine"): cat_combine, (PinSageConv, "neighbor_messages"): copied_messages,
+               (PinSage, "input_table"): raw_input_table, (PinSage, "inputs"): gathered_inputs},
+    "now": {},
+}  # fmt: skip
+
+
 @contextlib.contextmanager
-def pooling(kind: str):
-    """``"before"``: :func:`coo_combine` patched in; ``"after"``: the current code."""
-    current = PinSageConv.combine
-    if kind == "before":
-        PinSageConv.combine = coo_combine
+def code_version(kind: str):
+    """The code of version ``kind`` (:data:`VERSIONS`) patched in for the duration."""
+    saved = {key: getattr(*key) for key in VERSIONS[kind]}
+    for (owner, name), fn in VERSIONS[kind].items():
+        setattr(owner, name, fn)
     try:
         yield
     finally:
-        PinSageConv.combine = current
+        for (owner, name), fn in saved.items():
+            setattr(owner, name, fn)
 
 
-def _top_functions(profile: cProfile.Profile, n: int = 6) -> list[dict[str, Any]]:
+def _top_functions(profile: cProfile.Profile, n: int = 8) -> list[dict[str, Any]]:
     stats = pstats.Stats(profile)
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:n]  # by own ("tot") time
     return [{"function": f"{Path(k[0]).name}:{k[1]}({k[2]})", "own_seconds": v[2], "calls": v[1]} for k, v in rows]
 
 
 def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
-    """Training steps and inference, before vs after, same model, data and table."""
-    world = make_pinboard(num_pins, seed=0)
+    """Training steps and inference at ``num_pins``: each code version of :data:`VERSIONS` profiled once
+    (top functions by own time) and timed in interleaved repeats, same model, data and table; the
+    speedups are medians of the per-repeat ratios against ``now``."""
+    world = make_pinboard(num_pins, seed=0, saves_per_pin=10.5 if num_pins >= 1_000_000 else 5.0)
     x = world.features("combined")
     sampler = RandomWalkSampler(world.edge_index(), world.num_pins, world.num_boards, seed=0, **WALKS)
     table = NeighborTable(functools.partial(sampler.sample, generator=torch.Generator().manual_seed(0)), world.num_pins)
@@ -264,26 +317,30 @@ def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
     torch.manual_seed(0)
     model = PinSage(PinSageConfig(in_dim=x.shape[1]))
     infer = functools.partial(layerwise_embeddings, model, x, table)
-    out: dict[str, Any] = {"num_pins": num_pins, "train_steps": steps, "repeats": repeats}
+    out: dict[str, Any] = {"num_pins": num_pins, "num_saves": len(world.save_pin), "train_steps": steps,
+                           "repeats": repeats, "versions": list(VERSIONS)}  # fmt: skip
     for name, fn in (("train", train), ("inference", infer)):
-        for kind in ("before", "after"):
+        for kind in VERSIONS:
             profile = cProfile.Profile()
-            with pooling(kind):
+            with code_version(kind):
                 profile.runcall(fn)
             out[f"{name}_profile_{kind}"] = _top_functions(profile)
-        seconds: dict[str, list[float]] = {"before": [], "after": []}
+        seconds: dict[str, list[float]] = {kind: [] for kind in VERSIONS}
         for _ in range(repeats):
-            for kind in ("before", "after"):
-                with pooling(kind):
+            for kind in VERSIONS:
+                with code_version(kind):
                     t0 = time.perf_counter()
                     fn()
                     seconds[kind].append(time.perf_counter() - t0)
-        ratios = sorted(b / a for b, a in zip(seconds["before"], seconds["after"], strict=True))
-        out[f"{name}_seconds_before"], out[f"{name}_seconds_after"] = seconds["before"], seconds["after"]
-        out[f"{name}_speedup_median"] = ratios[len(ratios) // 2]
-    with pooling("before"):
-        before = infer().embeddings
-    out["inference_max_abs_difference"] = float((before - infer().embeddings).abs().max())
+        for kind in VERSIONS:
+            out[f"{name}_seconds_{kind}"] = seconds[kind]
+            if kind != "now":
+                ratios = sorted(b / a for b, a in zip(seconds[kind], seconds["now"], strict=True))
+                out[f"{name}_speedup_vs_{kind}_median"] = ratios[len(ratios) // 2]
+    now = infer().embeddings
+    for kind in VERSIONS:
+        with code_version(kind):
+            out[f"inference_max_abs_difference_vs_{kind}"] = float((infer().embeddings - now).abs().max())
     return out
 
 
@@ -420,7 +477,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         scale, inf_sizes, ret_sizes = [500], [500], [1000]
         sampler_cfg = dict(num_pins=500, naive_targets=10, fast_targets=100)
         walker_cfg = dict(num_pins=500, targets=100, repeats=1)
-        hotspot_cfg = dict(num_pins=500, steps=2, repeats=1)
+        hotspot_sizes = [500]
         calibration_cfg = dict(num_pins=2000, queries=100, repeats=1)
         targets, subset, queries = 100, 50, 50
     else:
@@ -428,13 +485,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         inf_sizes, ret_sizes = [10_000, 100_000], [100_000] + ([1_000_000] if args.full else [])
         sampler_cfg = dict(num_pins=10_000, naive_targets=200, fast_targets=10_000)
         walker_cfg = dict(num_pins=100_000, targets=10_000, repeats=7)
-        hotspot_cfg = dict(num_pins=100_000, steps=10, repeats=3)
+        hotspot_sizes = [100_000] + ([1_000_000] if args.full else [])
         calibration_cfg = dict(num_pins=100_000, queries=1000, repeats=5)
         targets, subset, queries = 10_000, 2_000, 1_000
     sections = {
         "sampler": lambda: bench_sampler(**sampler_cfg),
         "walker": lambda: bench_walker(**walker_cfg),
-        "hotspots": lambda: bench_hotspots(**hotspot_cfg),
+        "hotspots": lambda: [bench_hotspots(n, steps=2 if args.smoke else 20, repeats=1 if args.smoke else 3)
+                             for n in hotspot_sizes],
         "sampler_scaling": lambda: bench_scaling(scale, targets),
         "inference": lambda: bench_inference(inf_sizes, subset),
         "calibration": lambda: bench_calibration(**calibration_cfg),

@@ -87,3 +87,6 @@ def test_budget_study_verdicts_follow_the_numbers(tmp_path):
     assert "89% are pure hydrocarbons and 11% pass" in budget_study(path)
     path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9]}, {6: [2.2, 2.2, 2.1]})))
     assert "does not beat the pretrained-only policy on both top-1 and top-3 at any budget up to 6" in budget_study(path)
+    path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9], 24: [3.0, 3.2, 3.1], 60: [2.0, 2.1, 1.9]},
+                                        {6: [2.2, 2.2, 2.1], 24: [2.3, 2.4, 2.3], 60: [2.2, 2.2, 2.1]})))  # fmt: skip
+    assert "at 24 PPO iterations, but not at every larger budget" in budget_study(path)

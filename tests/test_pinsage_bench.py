@@ -29,6 +29,14 @@ def test_bench_smoke(tmp_path, monkeypatch) -> None:
     assert saved["inference"][0]["layerwise_matmul_multiplies"] == inference["layerwise_matmul_multiplies"]
     assert result["retrieval"][0]["exact_recall_at_10"] == 1.0
     assert result["calibration"]["same_decisions"] and result["calibration"]["speedup_median"] > 0
+    hot = result["hotspots"][0]
+    assert hot["versions"] == ["coo", "concat", "now"]
+    for name in ("train", "inference"):
+        assert hot[f"{name}_speedup_vs_coo_median"] > 0 and hot[f"{name}_speedup_vs_concat_median"] > 0
+        assert all(hot[f"{name}_profile_{kind}"] for kind in hot["versions"])
+    # the older code versions compute the same embeddings (up to float rounding): only the speed differs
+    assert hot["inference_max_abs_difference_vs_coo"] < 1e-5 and hot["inference_max_abs_difference_vs_concat"] < 1e-5
+    assert hot["inference_max_abs_difference_vs_now"] == 0.0
 
 
 def test_naive_baseline_counts_and_normalises() -> None:

@@ -21,6 +21,7 @@ features' (notebook 02, session 4): the budget went into relearning the input, n
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -86,6 +87,14 @@ def init_feature_isometry(residual: nn.Linear, feature_dim: int, branch_out: nn.
             branch_out.bias.zero_()
 
 
+class InputTable(NamedTuple):
+    """Every item's input row ``x = [features || log(1 + degree)]`` (:meth:`PinSage.input_table`), built once
+    per run so that a step gathers one table instead of gathering two and concatenating them (at 1M pins
+    that gather-and-copy was a top hot spot of a training step). Pass it wherever ``features`` goes."""
+
+    rows: Tensor
+
+
 class PinSage(nn.Module):
     """K :class:`PinSageConv` layers and the dense head ``G2 ReLU(G1 z + g)`` (+ ``R x``)."""
 
@@ -111,13 +120,30 @@ class PinSage(nn.Module):
             if self.config.feature_isometry_init:
                 init_feature_isometry(self.R, self.config.in_dim, self.G2)
 
-    def inputs(self, features: Tensor, nodes: Tensor, degree: Tensor | None = None,
-               isolated: Tensor | None = None) -> Tensor:  # fmt: skip
-        """The input rows ``x`` of ``nodes``: ``features[nodes]``, with ``log(1 + degree)`` appended when
-        :attr:`PinSageConfig.log_degree_input` is on (``isolated`` ids count as degree 0: new pins)."""
+    def input_table(self, features: Tensor, degree: Tensor | None = None) -> InputTable:
+        """:class:`InputTable` of every item (``degree`` as in :meth:`forward`; not copied without the degree input)."""
         if features.ndim != 2 or features.shape[1] != self.config.in_dim:
             raise ValueError(f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}")
-        x = features[nodes]
+        if not self.config.log_degree_input:
+            return InputTable(features)
+        return InputTable(self.inputs(features, torch.arange(features.shape[0], device=features.device), degree))
+
+    def inputs(self, features: Tensor | InputTable, nodes: Tensor, degree: Tensor | None = None,
+               isolated: Tensor | None = None) -> Tensor:  # fmt: skip
+        """The input rows ``x`` of ``nodes``: ``features[nodes]``, with ``log(1 + degree)`` appended when
+        :attr:`PinSageConfig.log_degree_input` is on (``isolated`` ids count as degree 0: new pins).
+        ``features`` may be an :class:`InputTable` (``degree`` is then in it already)."""
+        if isinstance(features, InputTable):
+            if features.rows.ndim != 2 or features.rows.shape[1] != self.config.input_dim:
+                raise ValueError(f"argument 'features' is an InputTable of shape {tuple(features.rows.shape)}, "
+                                 f"expected (num_items, {self.config.input_dim})")  # fmt: skip
+            x = features.rows.index_select(0, nodes)
+            if self.config.log_degree_input and isolated is not None and isolated.numel():
+                x[:, -1] = torch.where(torch.isin(nodes, isolated), 0.0, x[:, -1])
+            return x
+        if features.ndim != 2 or features.shape[1] != self.config.in_dim:
+            raise ValueError(f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}")
+        x = features.index_select(0, nodes)
         if not self.config.log_degree_input:
             return x
         if degree is None:
@@ -127,7 +153,7 @@ class PinSage(nn.Module):
             )
         if degree.shape != (features.shape[0],):
             raise ValueError(f"argument 'degree' must have shape ({features.shape[0]},), got {tuple(degree.shape)}")
-        d = degree[nodes].to(x.dtype)
+        d = degree.index_select(0, nodes).to(x.dtype)
         if isolated is not None and isolated.numel():
             d = torch.where(torch.isin(nodes, isolated), torch.zeros_like(d), d)
         return torch.cat([x, torch.log1p(d).unsqueeze(1)], dim=1)
@@ -144,9 +170,10 @@ class PinSage(nn.Module):
     def conv(self, layer: int, h_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
         return self.convs[layer](h_src, nbr, weight)
 
-    def forward(self, batch: MiniBatch, features: Tensor, degree: Tensor | None = None) -> Tensor:
+    def forward(self, batch: MiniBatch, features: Tensor | InputTable, degree: Tensor | None = None) -> Tensor:
         """Embeddings ``(n_out, out_dim)`` of ``batch.output_nodes`` from ``features[batch.nodes]``
-        (and ``degree[batch.nodes]``, required when :attr:`PinSageConfig.log_degree_input` is on)."""
+        (and ``degree[batch.nodes]``, required when :attr:`PinSageConfig.log_degree_input` is on, unless
+        ``features`` is an :class:`InputTable`)."""
         x = self.inputs(features, batch.nodes, degree, batch.isolated)
         h = x
         for layer, block in enumerate(batch.blocks):

@@ -57,7 +57,7 @@ from lecturekit.recsys.pinsage import model as _model_module
 from lecturekit.recsys.pinsage import sampler as _sampler_module
 from lecturekit.recsys.pinsage.batching import BlockBuilder, MiniBatch, NeighborFn, NeighborTable
 from lecturekit.recsys.pinsage.loss import max_margin_loss
-from lecturekit.recsys.pinsage.model import PinSage, batch_to
+from lecturekit.recsys.pinsage.model import InputTable, PinSage, batch_to
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 
 NegativeSampler = Callable[[Tensor, Tensor, int], Tensor]
@@ -205,9 +205,9 @@ def _unbatched(item: PairBatch) -> PairBatch:
     return item
 
 
-def _loss(model: PinSage, features: Tensor, item: PairBatch, config: TrainConfig, loss_fn: Callable | None = None,
-          degree: Tensor | None = None) -> Tensor:  # fmt: skip
-    z = model(item.graph, features, degree)[item.graph.target_index]
+def _loss(model: PinSage, inputs: InputTable, item: PairBatch, config: TrainConfig,
+          loss_fn: Callable | None = None) -> Tensor:  # fmt: skip
+    z = model(item.graph, inputs)[item.graph.target_index]
     b = item.queries.numel()
     zq, zp = z[:b], z[b : 2 * b]
     zn = z[2 * b : 2 * b + item.num_negatives]
@@ -422,6 +422,7 @@ def train_pinsage(
         sample = neighbor_fn(sampler, model.config.pooling)
         degree = sampler.item_degree.to(dev)  # the log-degree input always reads the TRAINING graph
         features = features.to(dev)
+        inputs = model.input_table(features, degree)  # once per run, gathered per step
         began = time.perf_counter()
         for epoch in range(start_epoch, config.epochs):
             fresh = config.neighborhoods == "step" and not neighbor_tables
@@ -448,7 +449,7 @@ def train_pinsage(
             for item in loader:
                 if dev.type != "cpu":
                     item = dataclasses.replace(item, graph=batch_to(item.graph, dev))
-                loss = _loss(model, features, item, config, loss_fn, degree)
+                loss = _loss(model, inputs, item, config, loss_fn)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
