@@ -315,7 +315,9 @@ def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
         train_pinsage(model, x, sampler, pairs, config, progress=False, neighbor_tables=[table])
 
     torch.manual_seed(0)
-    model = PinSage(PinSageConfig(in_dim=x.shape[1]))
+    # PyTorch's init, not the isometry start: an untrained isometric model has G2 = 0 and embeds by its
+    # residual path alone, so the convolutions (what the versions differ in) would not reach the output
+    model = PinSage(PinSageConfig(in_dim=x.shape[1], feature_isometry_init=False))
     infer = functools.partial(layerwise_embeddings, model, x, table)
     out: dict[str, Any] = {"num_pins": num_pins, "num_saves": len(world.save_pin), "train_steps": steps,
                            "repeats": repeats, "versions": list(VERSIONS)}  # fmt: skip
