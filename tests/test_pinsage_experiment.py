@@ -88,6 +88,20 @@ def test_selection_reads_validation_only_and_picks_the_best_curve_point(selectio
     assert (chosen.walks.top_t, chosen.gnn.lr, chosen.gnn.epochs) == (selection.top_t, selection.lr, selection.epochs)
     for row in selection.rows():
         assert METRIC_NAME.fullmatch(row.metric) and not row.comparable
+    assert any(row.method == "pinsage-untrained" and row.value == selection.untrained for row in selection.rows())
+
+
+def test_the_untrained_reference_is_combined_feature_knn_on_the_validation_pairs() -> None:
+    from lecturekit.recsys.pinsage import feature_scorer, pinboard_task
+    from lecturekit.recsys.pinsage.evaluation import evaluate_related
+    from lecturekit.recsys.pinsage.experiment import make_world, untrained_validation_hit, validation_subsample
+
+    task = pinboard_task(make_world(TINY, 0), seed=0)
+    val = validation_subsample(task, 200, 0)
+    knn = evaluate_related(feature_scorer(task.features["combined"]), val, task.num_items).hit_rate
+    wide = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, hidden_dim=task.features["combined"].shape[1]))
+    assert untrained_validation_hit(task, wide, 0, 5, val) == pytest.approx(knn, abs=2 / len(val))  # float ties
+    assert 0 <= untrained_validation_hit(task, TINY, 0, 5, val) <= 1  # narrower: a projection of the features
 
 
 def _fingerprint(result) -> dict:
