@@ -3,6 +3,11 @@
 Score ``x_ui = p_u · q_i + b_i``. BPR maximises ``ln σ(x_ui − x_uj)`` for observed item i and an
 unobserved item j of the same user, i.e. it learns to *rank*, not to regress ratings. Used by
 notebook 01 as the learned-embedding baseline.
+
+Devices: :func:`train_bpr` trains on ``device`` (``"cpu"`` default, ``"cuda"``, ``"auto"``) and returns
+the model there (as :func:`~lecturekit.recsys.pinsage.train.train_pinsage` does); all random draws stay
+on the caller's CPU generator, so a CUDA run draws the same. :meth:`MatrixFactorization.score_users`
+takes user ids on any device and returns CPU scores, so evaluation code is the same for both.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
+
+from lecturekit.devices import resolve_device
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,10 @@ class MatrixFactorization(nn.Module):
 
     @torch.no_grad()
     def score_users(self, users: Tensor) -> Tensor:
-        """``[len(users), num_items]`` scores for every item."""
-        return self.user(users) @ self.item.weight.T + self.item_bias.weight.T
+        """``[len(users), num_items]`` scores for every item, on the CPU (computed on the model's device;
+        ``users`` may sit anywhere)."""
+        users = torch.as_tensor(users).to(self.user.weight.device)
+        return (self.user(users) @ self.item.weight.T + self.item_bias.weight.T).cpu()
 
 
 def bpr_loss(positive_scores: Tensor, negative_scores: Tensor) -> Tensor:
@@ -94,18 +103,27 @@ def train_bpr(
     config: BPRConfig,
     generator: torch.Generator,
     progress: bool = True,
+    *,
+    device: str | torch.device = "cpu",
 ) -> tuple[MatrixFactorization, list[float]]:
     """Train BPR-MF on the observed (user, item) pairs; returns the model and the loss per epoch.
 
     Args:
-        users, items: ``[E]`` training interactions.
-        interactions: ``[U, N]`` binary matrix of the same interactions (for negative sampling).
-        generator: the run's own random stream; initialisation, batch order and negatives all
-            draw from it, so the result depends on it alone (it is used, never reseeded).
+        users, items: ``[E]`` training interactions (CPU tensors).
+        interactions: ``[U, N]`` binary matrix of the same interactions (for negative sampling; CPU).
+        generator: the run's own random stream (a CPU ``torch.Generator``); initialisation, batch
+            order and negatives all draw from it, so the result depends on it alone (it is used,
+            never reseeded).
+        device: where the model trains: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when
+            available). The weights are initialised on the CPU and moved there; each step's batch
+            order and negatives are drawn on the CPU (negative sampling reads ``interactions``) and
+            the step's ids copied over. The model is returned on ``device``
+            (:meth:`MatrixFactorization.score_users` returns CPU scores wherever it is).
     """
+    dev = resolve_device(device)
     if len(users) == 0 or len(users) != len(items):
         raise ValueError(f"arguments 'users' and 'items' must be non-empty and of one length, got {len(users)}, {len(items)}")
-    model = MatrixFactorization(interactions.shape[0], interactions.shape[1], config.dim, generator)
+    model = MatrixFactorization(interactions.shape[0], interactions.shape[1], config.dim, generator).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[float] = []
     for _ in tqdm(range(config.epochs), desc="BPR-MF epochs", disable=not progress):
@@ -115,6 +133,7 @@ def train_bpr(
             batch = order[start : start + config.batch_size]
             u, i = users[batch], items[batch]
             j = sample_negatives(u, interactions, generator)
+            u, i, j = u.to(dev), i.to(dev), j.to(dev)
             loss = bpr_loss(model(u, i), model(u, j))
             regulariser = config.weight_decay * (
                 model.user(u).pow(2).sum() + model.item(i).pow(2).sum() + model.item(j).pow(2).sum()

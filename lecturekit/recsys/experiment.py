@@ -189,7 +189,7 @@ def run_seed(config: RecsysExperiment, seed: int) -> RecsysResult:
         evaluations=evaluations,
         random_hit=random_hit_rate(split, config.k),
         bpr_loss=tuple(loss),
-        bpr_item_embeddings=model.item.weight.detach().numpy().copy(),
+        bpr_item_embeddings=model.item.weight.detach().cpu().numpy().copy(),
     )
 
 

@@ -13,6 +13,11 @@ both start as nearest neighbours on the features:
 trained with :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` on the training pairs with
 shared uniform random negatives (as PinSage's random-negative training), for the same number of
 steps, batch size, negatives and learning rate, and stopped at the best validation epoch.
+
+Devices: :func:`train_content_mlp` and :func:`content_embeddings` take ``device`` (``"cpu"`` default,
+``"cuda"``, ``"auto"``). The weights are initialised and every random draw made on the CPU, so a CUDA
+run draws the same; the model is left on ``device`` (as PinSage's trainer leaves it) and the
+embeddings come back on the CPU.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lecturekit.devices import resolve_device
 from lecturekit.recsys.pinsage.loss import max_margin_loss
 from lecturekit.recsys.pinsage.model import init_feature_isometry
 
@@ -79,7 +85,8 @@ class ContentMLPTraining:
 
 
 def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentMLPTraining, seed: int,
-                      validate: Callable[[Tensor], float] | None = None) -> tuple[ContentMLP, list[float]]:  # fmt: skip
+                      validate: Callable[[Tensor], float] | None = None, *,
+                      device: str | torch.device = "cpu") -> tuple[ContentMLP, list[float]]:  # fmt: skip
     """Train the combined baseline (notebook 02); returns the model and the validation score per epoch.
 
     Args:
@@ -89,7 +96,13 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
         seed: weights, pair order and negatives depend on it alone.
         validate: ``embeddings (num_items, out_dim) -> score`` on the validation split; with it the
             weights of the best epoch are returned (early stopping, as the GNN budget is chosen).
+            It is given CPU embeddings (:func:`content_embeddings`), whatever ``device``.
+        device: where the model trains: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when
+            available). Weights are initialised on the CPU and moved there, the features copied there
+            once; pairs and negatives are drawn on the CPU and each step's ids copied over. The model
+            is returned on ``device``.
     """
+    dev = resolve_device(device)
     if features.ndim != 2:
         raise ValueError(f"argument 'features' must be (num_items, d), got {tuple(features.shape)}")
     if train_pairs.ndim != 2 or train_pairs.shape[1] != 2 or len(train_pairs) == 0:
@@ -97,6 +110,8 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = ContentMLP(features.shape[1], training.hidden_dim, training.hidden_dim)
+    model.to(dev)
+    x = features.to(dev)
     gen = torch.Generator().manual_seed(seed * 1_000_003 + 17)
     opt = torch.optim.Adam(model.parameters(), lr=training.lr)
     scores: list[float] = []
@@ -108,14 +123,14 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
             pick = torch.randint(0, len(train_pairs), (training.batch_size,), generator=gen)
             neg = torch.randint(0, num_items, (training.num_negatives,), generator=gen)
             q, p = train_pairs[pick, 0], train_pairs[pick, 1]
-            z = model(features[torch.cat([q, p, neg])])
+            z = model(x[torch.cat([q, p, neg]).to(dev)])
             b = len(q)
             loss = max_margin_loss(z[:b], z[b : 2 * b], z[2 * b :], margin=training.margin)
             opt.zero_grad()
             loss.backward()
             opt.step()
         if validate is not None:
-            score = float(validate(content_embeddings(model, features)))
+            score = float(validate(content_embeddings(model, x, device=dev)))
             scores.append(score)
             if score > best:
                 best, best_state = score, copy.deepcopy(model.state_dict())
@@ -126,7 +141,14 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
 
 
 @torch.no_grad()
-def content_embeddings(model: ContentMLP, features: Tensor) -> Tensor:
-    """``(num_items, out_dim)`` embeddings of every item (no graph: new pins need nothing else)."""
+def content_embeddings(model: ContentMLP, features: Tensor, *, device: str | torch.device = "cpu") -> Tensor:
+    """``(num_items, out_dim)`` embeddings of every item (no graph: new pins need nothing else), on the CPU.
+
+    ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when available); the model is put in
+    eval mode and moved there (as :func:`~lecturekit.recsys.pinsage.inference.layerwise_embeddings` does),
+    the features copied there.
+    """
+    dev = resolve_device(device)
     model.eval()
-    return model(features)
+    model.to(dev)
+    return model(features.to(dev)).cpu()

@@ -124,6 +124,26 @@ class DaskExecutor:
             self.client.close()
 
 
+def worker_device(device: str | torch.device) -> str:
+    """The device name the cluster's workers resolve (:func:`_on_device`), checked here first.
+
+    An unknown name is refused at once with :func:`~lecturekit.devices.resolve_device`'s message;
+    ``"cuda"``/``"cuda:N"`` and ``"auto"`` are *not* checked against this machine's GPUs (a worker may
+    have one where the client has none): each worker resolves the name itself.
+    """
+    name = str(device).strip().lower() if isinstance(device, (str, torch.device)) else None
+    if name is not None:
+        if name == "auto":
+            return name
+        try:
+            if torch.device(name).type in ("cpu", "cuda"):
+                return name
+        except RuntimeError:
+            pass
+    resolve_device(device)  # raises ValueError naming the argument for anything else
+    return str(device)
+
+
 # ------------------------------------------------------------------ the dataflow
 def partitions(num_items: int, partition_size: int) -> list[Tensor]:
     """Contiguous id ranges of at most ``partition_size`` nodes."""
@@ -178,22 +198,28 @@ def mapreduce_embeddings(
     ``scheduler`` is given (its address, e.g. ``"tcp://host:8786"``, or a ``distributed.Client``).
 
     ``neighbors`` is a FIXED lookup (a :class:`~lecturekit.recsys.pinsage.batching.NeighborTable`); it
-    is read here and each partition's rows are shipped with its tasks. ``device``: where the maps run
-    (``"auto"``: a GPU where there is one; on a cluster each worker resolves it itself). The result is
-    on the CPU, equal to :func:`~lecturekit.recsys.pinsage.inference.layerwise_embeddings` for the same
-    ``partition_size`` (its ``chunk_size``).
+    is read here and each partition's rows are shipped with its tasks. The result is on the CPU, equal
+    to :func:`~lecturekit.recsys.pinsage.inference.layerwise_embeddings` for the same ``partition_size``
+    (its ``chunk_size``).
+
+    ``device``: where the maps run, ``"cpu"`` (default), ``"cuda"``/``"cuda:N"`` or ``"auto"`` (a GPU
+    where there is one). In this process (no ``scheduler``) it is resolved here before any work (an
+    unavailable CUDA is refused), the model is moved there (as ``layerwise_embeddings`` does) and each
+    partition's inputs are copied over. On a cluster only the name is checked here (an unknown one is
+    refused, see :func:`worker_device`); each worker resolves it itself, so ``"auto"`` uses the GPU of
+    whichever worker has one and ``"cuda"`` is refused by a worker without one (the ``ValueError``
+    reaches the caller). The model is moved to the CPU to be shipped; results travel between workers on
+    the CPU.
     """
     from lecturekit.recsys.pinsage.inference import _degree  # the one rule for the degree input
 
+    dev = resolve_device(device) if scheduler is None else worker_device(device)
     model.eval()
     degree = _degree(model, neighbors, degree)
     parts = partitions(features.shape[0], partition_size)
     if scheduler is None:
-        dev = resolve_device(device)
         return run_layerwise(LocalExecutor(), model.to(dev), features, neighbors, parts, degree, dev)
-    if not isinstance(device, str):
-        device = str(device)
-    executor = DaskExecutor(scheduler, device)
+    executor = DaskExecutor(scheduler, dev)
     try:
         return run_layerwise(executor, model.cpu(), features.cpu(), neighbors, parts, degree)
     finally:
