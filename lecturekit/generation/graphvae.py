@@ -26,6 +26,13 @@ What differs from Simonovsky & Komodakis, and why:
 * **Unlabelled graphs:** no node or edge types (their molecules have both); node features are one-hot
   degrees, the encoder a two-layer dense GCN with sum pooling (theirs: edge-conditioned convolutions).
 * **Node existence** has its own ``k`` logits (theirs: the adjacency's diagonal).
+
+Devices: :func:`train_graphvae` and :meth:`GraphVAE.sample` take ``device`` (``"cpu"`` by default,
+``"cuda"`` or ``"auto"``). Training moves the model there and leaves it there (as ``train_graphrnn``);
+sampling runs a model that lives elsewhere from a copy moved there (the caller's model is not moved).
+Every random draw (batches, reparameterisation noise, ``z`` and the Bernoulli bits) is made on the CPU
+from CPU generators and copied over, so a CUDA run consumes the same random words as a CPU run; the
+sampled graphs are built on the CPU.
 """
 
 from __future__ import annotations
@@ -38,8 +45,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lecturekit.devices import resolve_device
 from lecturekit.generation.graph_metrics import check_graphs
 from lecturekit.generation.graphrnn.encoding import ordered_bfs
+from lecturekit.generation.graphrnn.sampling import cpu_bernoulli, on_device
 from lecturekit.threads import torch_threads
 
 MAX_NODES = 40  # k^2 / 2 edge slots: a one-shot decoder is meant for small graphs (the paper: <= 20 nodes)
@@ -126,9 +135,13 @@ class GraphVAE(nn.Module):
         return out[:, : self.config.max_nodes], out[:, self.config.max_nodes :]
 
     def loss(self, adj: Tensor, mask: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """Negative ELBO per slot (see the module docstring), with one reparameterised sample of ``z``."""
+        """Negative ELBO per slot (see the module docstring), with one reparameterised sample of ``z``.
+
+        The noise is drawn on the CPU (``generator``: a CPU generator, or ``None`` for torch's global one)
+        and copied to the device of ``adj``.
+        """
         mu, logvar = self.encode(adj, mask)
-        noise = torch.randn(mu.shape, generator=generator)
+        noise = torch.randn(mu.shape, generator=generator).to(mu.device)
         z = mu + (0.5 * logvar).exp() * noise
         node_logits, edge_logits = self.decode(z)
         edges = adj[:, self.rows, self.cols]
@@ -139,20 +152,24 @@ class GraphVAE(nn.Module):
         return (recon + kl) / slots
 
     @torch.no_grad()
-    def sample(self, num_graphs: int, seed: int = 0) -> list[nx.Graph]:
+    def sample(self, num_graphs: int, seed: int = 0, *, device: str | torch.device = "cpu") -> list[nx.Graph]:
         """``num_graphs`` graphs from the prior: ``z ~ N(0, I)``, then every node and edge independently.
 
         A sample in which no node exists keeps its most probable node (the MMD statistics need one node).
+        ``device``: where the decoder runs (a model living elsewhere is copied there, not moved); ``z`` and
+        the bits are drawn on the CPU from a generator seeded with ``seed``, on every device.
         """
+        dev = resolve_device(device)  # first: a bad device is refused before any work
         if isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 1:
             raise ValueError(f"argument 'num_graphs' must be an int >= 1, got {num_graphs!r}")
         generator = torch.Generator().manual_seed(seed)
         self.eval()
+        model = on_device(self, dev)
         with torch_threads(1):
             z = torch.randn(num_graphs, self.config.latent_dim, generator=generator)
-            node_logits, edge_logits = self.decode(z)
-            nodes = torch.bernoulli(torch.sigmoid(node_logits), generator=generator).bool()
-            edges = torch.bernoulli(torch.sigmoid(edge_logits), generator=generator).bool()
+            node_logits, edge_logits = (t.cpu() for t in model.decode(z.to(dev)))
+            nodes = cpu_bernoulli(torch.sigmoid(node_logits), generator).bool()
+            edges = cpu_bernoulli(torch.sigmoid(edge_logits), generator).bool()
         rows, cols = self.rows.tolist(), self.cols.tolist()
         graphs = []
         for b in range(num_graphs):
@@ -180,13 +197,20 @@ class GraphVAETrainConfig:
             raise ValueError(f"GraphVAETrainConfig needs steps >= 1, batch_size >= 1 and lr > 0, got {self}")
 
 
-def train_graphvae(model: GraphVAE, graphs: list[nx.Graph], config: GraphVAETrainConfig) -> list[float]:
+def train_graphvae(model: GraphVAE, graphs: list[nx.Graph], config: GraphVAETrainConfig, *,
+                   device: str | torch.device = "cpu") -> list[float]:
     """Train ``model`` on ``graphs``; returns the loss per step.
 
     Batches and the reparameterisation noise come from generators seeded with ``config.seed``; nothing is
     drawn from torch's global generator (initialise ``model`` under the seed you want).
+
+    ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when available); the model is moved
+    there and left there, the encoded graphs are copied over once, and the batch indices and the noise
+    are drawn on the CPU and copied over (the same draws on every device).
     """
-    adj, mask = encode_graphs(graphs, model.config.max_nodes)
+    dev = resolve_device(device)  # first: a bad device is refused before any work
+    adj, mask = (t.to(dev) for t in encode_graphs(graphs, model.config.max_nodes))
+    model.to(dev)
     rng = np.random.default_rng(config.seed)
     noise = torch.Generator().manual_seed(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -194,7 +218,7 @@ def train_graphvae(model: GraphVAE, graphs: list[nx.Graph], config: GraphVAETrai
     model.train()
     with torch_threads(1):
         for _ in range(config.steps):
-            idx = torch.from_numpy(rng.integers(0, len(graphs), size=config.batch_size))
+            idx = torch.from_numpy(rng.integers(0, len(graphs), size=config.batch_size)).to(dev)
             loss = model.loss(adj[idx], mask[idx], noise)
             optimiser.zero_grad()
             loss.backward()

@@ -5,6 +5,13 @@ The paper's "DeepWalk neural embeddings" baseline: embed every node of the multi
 per-pair classifier on the concatenated drug embeddings (:class:`lecturekit.hetero.baselines.PairMLP`; the
 paper used logistic regression, which is additive in the two drugs). Validation and test pairs are never
 walked. Used by ``notebooks/04_decagon.ipynb``.
+
+Devices: :func:`skipgram_embeddings` (and :func:`deepwalk_drug_features`) take ``device`` (``"cpu"`` by
+default, ``"cuda"`` or ``"auto"``): the skip-gram's embedding tables, the (centre, context) pairs and the
+optimiser live there. The walks, the tables' initialisation (torch's global CPU generator, before the
+move), the epoch permutations and the negative samples (the given CPU ``generator``) are drawn on the CPU
+and copied over, so a CUDA run consumes the same random words as a CPU run. The embeddings come back on
+the CPU.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from torch import nn
 from torch_geometric.data import HeteroData
 
 from lecturekit.data.polypharmacy import PPI_EDGE, TARGET_EDGE
+from lecturekit.devices import resolve_device
 from lecturekit.hetero.split import Triples
 
 
@@ -76,38 +84,52 @@ def random_walks(edge_index: torch.Tensor, num_nodes: int, config: DeepWalkConfi
 
 
 def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkConfig,
-                        generator: torch.Generator) -> torch.Tensor:
-    """Skip-gram with negative sampling (word2vec) over ``walks``; returns the ``(num_nodes, dim)`` input vectors."""
+                        generator: torch.Generator, *, device: str | torch.device = "cpu") -> torch.Tensor:
+    """Skip-gram with negative sampling (word2vec) over ``walks``; returns the ``(num_nodes, dim)`` input vectors.
+
+    ``device``: where the embeddings train (see the module docstring); ``generator`` is a CPU generator
+    and ``walks`` are read on the CPU; the result is on the CPU.
+    """
+    dev = resolve_device(device)  # first: a bad device is refused before any work
+    if generator is not None and generator.device.type != "cpu":
+        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
+                         f"{generator.device}")
+    walks = walks.cpu()
     centre, context = [], []
     for offset in range(1, config.window + 1):
         centre += [walks[:, :-offset].reshape(-1), walks[:, offset:].reshape(-1)]
         context += [walks[:, offset:].reshape(-1), walks[:, :-offset].reshape(-1)]
-    centre_t, context_t = torch.cat(centre), torch.cat(context)
+    centre_t, context_t = torch.cat(centre).to(dev), torch.cat(context).to(dev)
     noise = torch.bincount(walks.reshape(-1), minlength=num_nodes).double().pow(0.75)
-    noise = noise / noise.sum()
+    noise = noise / noise.sum()  # stays on the CPU: the negatives are drawn there
     inputs, outputs = nn.Embedding(num_nodes, config.dim), nn.Embedding(num_nodes, config.dim)
     nn.init.uniform_(inputs.weight, -0.5 / config.dim, 0.5 / config.dim)
     nn.init.zeros_(outputs.weight)
+    inputs, outputs = inputs.to(dev), outputs.to(dev)
     optimizer = torch.optim.Adam([inputs.weight, outputs.weight], lr=config.lr)
     for _ in range(config.epochs):
         perm = torch.randperm(len(centre_t), generator=generator)
         for b in range(0, len(perm), config.batch_size):
-            idx = perm[b : b + config.batch_size]
+            idx = perm[b : b + config.batch_size].to(dev)
             c, o = inputs(centre_t[idx]), outputs(context_t[idx])
             neg = outputs(torch.multinomial(noise, len(idx) * config.negatives, True, generator=generator)
-                          .view(len(idx), config.negatives))
+                          .view(len(idx), config.negatives).to(dev))
             loss = (nn.functional.softplus(-(c * o).sum(-1)).mean()
                     + nn.functional.softplus(torch.einsum("bd,bkd->bk", c, neg)).sum(-1).mean())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    return inputs.weight.detach()
+    return inputs.weight.detach().cpu()
 
 
 def deepwalk_drug_features(data: HeteroData, ddi_train: Triples, config: DeepWalkConfig,
-                           generator: torch.Generator) -> torch.Tensor:
-    """Standardised DeepWalk embeddings of the drugs, ``(N_drug, dim)``, from the training graph only."""
+                           generator: torch.Generator, *, device: str | torch.device = "cpu") -> torch.Tensor:
+    """Standardised DeepWalk embeddings of the drugs, ``(N_drug, dim)`` on the CPU, from the training graph only.
+
+    The walks are drawn on the CPU; ``device``: where the skip-gram trains (:func:`skipgram_embeddings`).
+    """
+    dev = resolve_device(device)  # first: a bad device is refused before any work
     edges, num_nodes = training_graph_edges(data, ddi_train)
     walks = random_walks(edges, num_nodes, config, generator)
-    z = skipgram_embeddings(walks, num_nodes, config, generator)[: int(data["drug"].num_nodes)]
+    z = skipgram_embeddings(walks, num_nodes, config, generator, device=dev)[: int(data["drug"].num_nodes)]
     return (z - z.mean(0)) / z.std(0).clamp_min(1e-8)

@@ -106,12 +106,12 @@ def train_graphrnn(
     Batches and orderings come from ``numpy.random.default_rng(config.seed)``; training draws nothing
     from torch's global generator and does not reseed it (initialise ``model`` under the seed you want).
     """
+    dev = resolve_device(device)  # first: a bad device is refused before any work
     if not graphs:
         raise ValueError("argument 'graphs' is empty")
     too_big = [g.number_of_nodes() for g in graphs if g.number_of_nodes() > model.config.max_nodes]
     if too_big:
         raise ValueError(f"training graph with {max(too_big)} nodes exceeds model max_nodes={model.config.max_nodes}")
-    dev = resolve_device(device)
     model.to(dev)
     rng = np.random.default_rng(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
