@@ -94,7 +94,11 @@ def test_selection_reads_validation_only_and_picks_the_best_curve_point(selectio
 def test_the_untrained_reference_is_combined_feature_knn_on_the_validation_pairs() -> None:
     from lecturekit.recsys.pinsage import feature_scorer, pinboard_task
     from lecturekit.recsys.pinsage.evaluation import evaluate_related
-    from lecturekit.recsys.pinsage.experiment import make_world, untrained_validation_hit, validation_subsample
+    from lecturekit.recsys.pinsage.experiment import (
+        make_world,
+        untrained_validation_hit,
+        validation_subsample,
+    )
 
     task = pinboard_task(make_world(TINY, 0), seed=0)
     val = validation_subsample(task, 200, 0)
