@@ -7,6 +7,7 @@ import functools
 import networkx as nx
 import pytest
 import torch
+from tiny_worlds import tiny_pinsage_graph
 
 from lecturekit.devices import resolve_device
 from lecturekit.generation.gcpn import train as gcpn_train
@@ -18,7 +19,6 @@ from lecturekit.recsys.pinsage import (
     NeighborTable,
     PinSage,
     PinSageConfig,
-    RandomWalkSampler,
     TrainConfig,
     layerwise_embeddings,
     pernode_embeddings,
@@ -60,10 +60,7 @@ def test_auto_picks_cuda_where_there_is_one(monkeypatch) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_pinsage():
-    gen = torch.Generator().manual_seed(0)
-    edges = torch.stack([torch.randint(0, 60, (300,), generator=gen), torch.randint(0, 20, (300,), generator=gen)])
-    sampler = RandomWalkSampler(edges, 60, 20, num_walks=20, top_t=5, seed=0)
-    features = torch.randn(60, 8, generator=gen)
+    sampler, features, gen = tiny_pinsage_graph(0)
     pairs = torch.randint(0, 60, (64, 2), generator=gen)
     return sampler, features, pairs
 

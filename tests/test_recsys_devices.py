@@ -10,6 +10,7 @@ import functools
 
 import pytest
 import torch
+from tiny_worlds import tiny_pinsage_graph
 from torch import Tensor
 from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
@@ -20,7 +21,6 @@ from lecturekit.recsys.pinsage import (
     NeighborTable,
     PinSage,
     PinSageConfig,
-    RandomWalkSampler,
     content_mlp,
     layerwise_embeddings,
     mapreduce,
@@ -60,10 +60,7 @@ def content():
 
 @pytest.fixture(scope="module")
 def pinsage_world():
-    gen = torch.Generator().manual_seed(2)
-    edges = torch.stack([torch.randint(0, 60, (300,), generator=gen), torch.randint(0, 20, (300,), generator=gen)])
-    sampler = RandomWalkSampler(edges, 60, 20, num_walks=20, top_t=5, seed=0)
-    features = torch.randn(60, 8, generator=gen)
+    sampler, features, _ = tiny_pinsage_graph(2)
     table = NeighborTable(functools.partial(sampler.sample, generator=torch.Generator().manual_seed(1)), 60)
     return features, table
 
