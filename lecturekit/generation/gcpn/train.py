@@ -45,7 +45,6 @@ from lecturekit.generation.gcpn.policy import GCPNPolicy, module_device
 from lecturekit.generation.gcpn.ppo import Episodes, gae, ppo_loss, rollout, states_at
 from lecturekit.generation.gcpn.rewards import TaskReward
 
-
 RewardFn = Callable[[list[str]], np.ndarray]
 
 _HERE = Path(__file__).parent
