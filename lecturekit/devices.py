@@ -8,6 +8,8 @@ instead of failing deep inside the first matrix product.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 DEVICES = ("cpu", "cuda", "cuda:N", "auto")
@@ -46,3 +48,23 @@ def resolve_device(device: str | torch.device = "cpu") -> torch.device:
             f"argument 'device' is {device!r} but this machine has {torch.cuda.device_count()} CUDA device(s)"
         )
     return resolved
+
+
+def module_device(module: torch.nn.Module) -> torch.device:
+    """Where ``module``'s parameters live (the device its forward pass runs on)."""
+    return next(module.parameters()).device
+
+
+def on_device(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``module`` itself when its parameters live on ``device``, else a copy moved there (``module`` stays put):
+    for sampling and inference entry points that must not move the caller's model. ``"cuda"`` means the current
+    CUDA device, so it is compared as such (a model on ``cuda:0`` is not copied)."""
+    target = torch.empty(0, device=device).device  # "cuda" -> "cuda:<current>"
+    return module if module_device(module) == target else copy.deepcopy(module).to(target)
+
+
+def check_cpu_generator(generator: torch.Generator | None) -> None:
+    """Random draws stay on the CPU (so a GPU run draws what a CPU run draws): refuse a generator of another device."""
+    if generator is not None and generator.device.type != "cpu":
+        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
+                         f"{generator.device}")

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from lecturekit.devices import module_device
 from lecturekit.generation.gcpn import EnvConfig, data
 from lecturekit.generation.gcpn.discriminator import Discriminator, discriminator_loss
-from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig, module_device
+from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
 from lecturekit.generation.gcpn.ppo import expert_episodes, ppo_loss, states_at
 from lecturekit.generation.gcpn.rewards import TaskReward
 from lecturekit.generation.gcpn.train import TrainConfig, finetune, pretrain, sample

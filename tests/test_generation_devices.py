@@ -21,8 +21,8 @@ import lecturekit.generation.graphrnn.training as graphrnn_training
 import lecturekit.generation.graphvae as graphvae_module
 import lecturekit.hetero.deepwalk as deepwalk_module
 from lecturekit.data.polypharmacy import make_planted
+from lecturekit.devices import on_device
 from lecturekit.generation.graphrnn import GraphRNN, GraphRNNConfig, sample_graphs, sample_sequences
-from lecturekit.generation.graphrnn.sampling import on_device
 from lecturekit.generation.graphrnn.training import TrainConfig, train_graphrnn
 from lecturekit.generation.graphvae import GraphVAE, GraphVAEConfig, GraphVAETrainConfig, train_graphvae
 from lecturekit.hetero.deepwalk import (

@@ -23,7 +23,7 @@ from torch import nn
 from torch_geometric.data import HeteroData
 
 from lecturekit.data.polypharmacy import PPI_EDGE, TARGET_EDGE
-from lecturekit.devices import resolve_device
+from lecturekit.devices import check_cpu_generator, resolve_device
 from lecturekit.hetero.split import Triples
 
 
@@ -91,9 +91,7 @@ def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkCon
     and ``walks`` are read on the CPU; the result is on the CPU.
     """
     dev = resolve_device(device)  # first: a bad device is refused before any work
-    if generator is not None and generator.device.type != "cpu":
-        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
-                         f"{generator.device}")
+    check_cpu_generator(generator)
     walks = walks.cpu()
     centre, context = [], []
     for offset in range(1, config.window + 1):

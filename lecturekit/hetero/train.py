@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from lecturekit.devices import resolve_device
+from lecturekit.devices import check_cpu_generator, resolve_device
 from lecturekit.hetero.evaluate import mean_auroc, model_scorer
 from lecturekit.hetero.model import binary_cross_entropy, max_margin
 from lecturekit.hetero.negatives import DegreeNegativeSampler
@@ -130,9 +130,7 @@ def train_link_predictor(
         raise ValueError("arguments 'val' and 'val_negatives' go together: pass both or neither")
     if not isinstance(config.eval_every, int) or config.eval_every < 1 or config.patience < 1:
         raise ValueError(f"TrainConfig.eval_every ({config.eval_every}) and .patience ({config.patience}) must be >= 1")
-    if generator.device.type != "cpu":
-        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
-                         f"{generator.device}")
+    check_cpu_generator(generator)
     cpu = torch.device("cpu")  # the sampler's tables and the draws live here (no copy for CPU inputs)
     train = train.to(cpu)
     val, val_negatives, watch = (t.to(cpu) if t is not None else None for t in (val, val_negatives, watch))

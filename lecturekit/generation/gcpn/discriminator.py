@@ -12,8 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lecturekit.devices import module_device
 from lecturekit.generation.gcpn.env import EnvConfig
-from lecturekit.generation.gcpn.policy import Batch, DenseRGCN, graph_readout, module_device
+from lecturekit.generation.gcpn.policy import Batch, DenseRGCN, graph_readout
 
 
 class Discriminator(nn.Module):

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lecturekit.devices import module_device
 from lecturekit.generation.gcpn.env import Action, EnvConfig
 
 NEG = -1e9
@@ -201,11 +202,6 @@ def bond_order_log_probs(logits: Tensor, free_first: Tensor, free_second: Tensor
 
 def _entropy(logp: Tensor, mask: Tensor) -> Tensor:
     return -(logp.exp() * logp).masked_fill(~mask, 0.0).sum(-1)
-
-
-def module_device(module: nn.Module) -> torch.device:
-    """Where ``module``'s parameters live (the device its forward pass runs on)."""
-    return next(module.parameters()).device
 
 
 class GCPNPolicy(nn.Module):

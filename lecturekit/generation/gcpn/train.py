@@ -37,11 +37,11 @@ import torch
 from tqdm.auto import tqdm
 
 from lecturekit import checkpoints
-from lecturekit.devices import resolve_device
+from lecturekit.devices import on_device, resolve_device
 from lecturekit.generation.gcpn.data import canonical
 from lecturekit.generation.gcpn.discriminator import Discriminator, discriminator_loss
 from lecturekit.generation.gcpn.env import EnvConfig, VecMoleculeEnv, check_starts
-from lecturekit.generation.gcpn.policy import GCPNPolicy, module_device
+from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import Episodes, gae, ppo_loss, rollout, states_at
 from lecturekit.generation.gcpn.rewards import TaskReward
 
@@ -363,9 +363,7 @@ def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
     start molecules (cycled) for constrained optimisation; ``env_config`` overrides the policy's
     environment limits (same vocabulary and ``max_atoms``); ``device`` as in :func:`pretrain` (a policy that
     lives elsewhere is copied there; ``policy`` itself is not moved). Used by notebook 06."""
-    dev = resolve_device(device)
-    if module_device(policy) != dev:
-        policy = copy.deepcopy(policy).to(dev)
+    policy = on_device(policy, resolve_device(device))
     env_config = env_config or policy.env_config
     if starts is not None:
         check_starts(list(starts), env_config)

@@ -20,33 +20,15 @@ sequences and graphs come back on the CPU.
 
 from __future__ import annotations
 
-import copy
-
 import networkx as nx
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from lecturekit.devices import resolve_device
+from lecturekit.devices import check_cpu_generator, on_device, resolve_device
 from lecturekit.generation.graphrnn.encoding import seq_to_graph
 from lecturekit.generation.graphrnn.model import GraphRNN
 from lecturekit.threads import torch_threads
-
-
-def on_device(model: nn.Module, device: torch.device) -> nn.Module:
-    """``model`` itself when its parameters live on ``device``, else a copy moved there (``model`` stays put).
-
-    ``"cuda"`` means the current CUDA device, so it is compared as such (a model on ``cuda:0`` is not copied).
-    """
-    target = torch.empty(0, device=device).device  # "cuda" -> "cuda:<current>"
-    return model if next(model.parameters()).device == target else copy.deepcopy(model).to(target)
-
-
-def check_cpu_generator(generator: torch.Generator | None) -> None:
-    """Draws are made on the CPU (see the module docstring): refuse a generator of another device."""
-    if generator is not None and generator.device.type != "cpu":
-        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
-                         f"{generator.device}")
 
 
 def cpu_bernoulli(probs: Tensor, generator: torch.Generator | None) -> Tensor:
