@@ -68,3 +68,8 @@ def check_cpu_generator(generator: torch.Generator | None) -> None:
     if generator is not None and generator.device.type != "cpu":
         raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
                          f"{generator.device}")
+
+
+def cpu_bernoulli(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """``Bernoulli(probs)`` drawn on the CPU (the same random words on any device), returned on ``probs``' device."""
+    return torch.bernoulli(probs.cpu(), generator=generator).to(probs.device)

@@ -45,10 +45,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lecturekit.devices import on_device, resolve_device
+from lecturekit.devices import cpu_bernoulli, on_device, resolve_device
 from lecturekit.generation.graph_metrics import check_graphs
 from lecturekit.generation.graphrnn.encoding import ordered_bfs
-from lecturekit.generation.graphrnn.sampling import cpu_bernoulli
 from lecturekit.threads import torch_threads
 
 MAX_NODES = 40  # k^2 / 2 edge slots: a one-shot decoder is meant for small graphs (the paper: <= 20 nodes)

@@ -25,15 +25,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lecturekit.devices import check_cpu_generator, on_device, resolve_device
+from lecturekit.devices import check_cpu_generator, cpu_bernoulli, on_device, resolve_device
 from lecturekit.generation.graphrnn.encoding import seq_to_graph
 from lecturekit.generation.graphrnn.model import GraphRNN
 from lecturekit.threads import torch_threads
-
-
-def cpu_bernoulli(probs: Tensor, generator: torch.Generator | None) -> Tensor:
-    """``Bernoulli(probs)`` drawn on the CPU (the same random words on any device), returned on ``probs``' device."""
-    return torch.bernoulli(probs.cpu(), generator=generator).to(probs.device)
 
 
 def _sample_rows(model: GraphRNN, h: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
