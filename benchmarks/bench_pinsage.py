@@ -25,6 +25,13 @@
   pins, hit@K decisions) by :func:`~lecturekit.recsys.pinsage.evaluation.hits_at_k` (one ``topk``)
   vs the full tie-broken ranks of ``fast_ranks``, interleaved repeats at 100k pins: the ratio and
   whether the decisions agree.
+* ``ranking``: notebook 02's two ranking hot spots at its 20k pins, each against its frozen eager
+  version (:func:`eager_fast_ranks`, :func:`topk_top_ranked`), interleaved repeats: the rank of each
+  test target among all pins (one compiled pass per row vs five tensor passes with two boolean
+  copies; 512 queries) and the hard-negative ranking to each band's depth (a compiled partition and a
+  sort of what lies above it vs one ``torch.topk`` per chunk; the PPR scores of 512 training queries).
+  Both report the ratio and whether the results agree; for the bands also how many rows of the
+  ``topk`` version change with the depth asked for (its order of equal keys is ``topk``'s).
 * ``retrieval``: faiss HNSW vs exact ``IndexFlatIP`` over 100k (and 1M with ``--full``) clustered
   64-d unit vectors: query speed ratio and recall@10.
 
@@ -468,6 +475,81 @@ def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, An
             "speedup_median": ratios[len(ratios) // 2], "same_decisions": bool(torch.equal(fast, full))}
 
 
+def eager_fast_ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``fast_ranks`` as of session 5 (frozen): tensor passes for the NaN check, the greater and equal
+    counts, and the tie-break of the tied rows."""
+    from lecturekit.recsys.metrics import tie_break_priority
+
+    target_scores = scores.gather(1, targets[:, None])
+    greater = (scores > target_scores).sum(1)
+    equal = scores == target_scores
+    rows = torch.nonzero(equal.sum(1) > 1).flatten()
+    wins_tie = torch.zeros_like(greater)
+    if rows.numel():
+        priority = tie_break_priority(scores.shape[1])
+        wins_tie[rows] = (equal[rows] & (priority[None, :] > priority[targets[rows]][:, None])).sum(1)
+    return 1 + greater + wins_tie
+
+
+def topk_top_ranked(scores, queries: torch.Tensor, depth: int, ties: torch.Tensor) -> torch.Tensor:
+    """``top_ranked`` as of session 5 (frozen): the nudged keys as tensors, then one ``torch.topk``."""
+    rows = torch.arange(queries.numel())
+    key = torch.as_tensor(scores, dtype=torch.float32) * (1.0 + 2.0**-20 * ties)
+    key = torch.where(key > 0, key, -1.0 - ties)
+    key[rows, queries] = -3.0
+    return key.topk(depth, dim=1).indices
+
+
+def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
+    from lecturekit.recsys.pinsage.datasets import pinboard_task
+    from lecturekit.recsys.pinsage.evaluation import fast_ranks
+    from lecturekit.recsys.pinsage.experiment import COURSE
+    from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, top_ranked
+
+    g = torch.Generator().manual_seed(0)
+    x = F.normalize(torch.randn(num_pins, 64, generator=g), dim=1)
+    q = torch.randperm(num_pins, generator=g)[:queries]
+    targets = torch.randint(0, num_pins, (queries,), generator=g)
+    scores = x[q] @ x.T
+    scores[torch.arange(queries), q] = -float("inf")
+    task = pinboard_task(make_pinboard(num_pins, seed=0), seed=0)
+    sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,
+                                  COURSE.hard.sampler_config("curriculum", 0))  # fmt: skip
+    band_queries = torch.unique(task.train_pairs[:, 0])[:queries]
+    ppr = sampler.scores(band_queries)
+    ties = sampler.tie_keys(band_queries)
+    depth = int(sampler.band_limits(band_queries)[1].max())
+    times: dict[str, list[float]] = {"ranks_eager": [], "ranks_kernel": [], "bands_topk": [], "bands_kernel": []}
+    for _ in range(repeats):  # interleaved: both versions see the same machine state
+        for name, fn in (("ranks_eager", lambda: eager_fast_ranks(scores, targets)),
+                         ("ranks_kernel", lambda: fast_ranks(scores, targets)),
+                         ("bands_topk", lambda: topk_top_ranked(ppr, band_queries, depth, ties)),
+                         ("bands_kernel", lambda: top_ranked(ppr, band_queries, depth, lambda rows: ties[rows]))):  # fmt: skip
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    ranks_equal = torch.equal(eager_fast_ranks(scores, targets), fast_ranks(scores, targets))
+    old, new = topk_top_ranked(ppr, band_queries, depth, ties), top_ranked(ppr, band_queries, depth, lambda r: ties[r])
+    half = max(1, depth // 2)
+    shallow = topk_top_ranked(ppr, band_queries, half, ties)
+
+    def ratio(slow: str, fast: str) -> float:
+        values = sorted(a / b for a, b in zip(times[slow], times[fast], strict=True))
+        return values[len(values) // 2]
+
+    return {
+        "num_pins": num_pins, "queries": queries, "band_depth": depth,
+        "seconds": {n: min(v) for n, v in times.items()},
+        "ranks_speedup_median": ratio("ranks_eager", "ranks_kernel"), "ranks_identical": bool(ranks_equal),
+        "bands_speedup_median": ratio("bands_topk", "bands_kernel"),
+        "bands_rows_identical_to_topk": int((old == new).all(1).sum()),
+        "bands_rows_same_set_as_topk": sum(set(a.tolist()) == set(b.tolist()) for a, b in zip(old, new, strict=True)),
+        "topk_rows_depending_on_depth": int((shallow != old[:, :half]).any(1).sum()),
+        "kernel_rows_depending_on_depth": int((top_ranked(ppr, band_queries, half, lambda r: ties[r]) != new[:, :half])
+                                              .any(1).sum()),
+    }  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="add the 1M-pin / 1M-vector sizes")
@@ -481,6 +563,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         walker_cfg = dict(num_pins=500, targets=100, repeats=1)
         hotspot_sizes = [500]
         calibration_cfg = dict(num_pins=2000, queries=100, repeats=1)
+        ranking_cfg = dict(num_pins=1000, queries=64, repeats=1)
         targets, subset, queries = 100, 50, 50
     else:
         scale = [10_000, 100_000] + ([1_000_000] if args.full else [])
@@ -489,6 +572,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         walker_cfg = dict(num_pins=100_000, targets=10_000, repeats=7)
         hotspot_sizes = [100_000] + ([1_000_000] if args.full else [])
         calibration_cfg = dict(num_pins=100_000, queries=1000, repeats=5)
+        ranking_cfg = dict(num_pins=20_000, queries=512, repeats=5)  # notebook 02's world, one chunk of queries
         targets, subset, queries = 10_000, 2_000, 1_000
     sections = {
         "sampler": lambda: bench_sampler(**sampler_cfg),
@@ -498,6 +582,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sampler_scaling": lambda: bench_scaling(scale, targets),
         "inference": lambda: bench_inference(inf_sizes, subset),
         "calibration": lambda: bench_calibration(**calibration_cfg),
+        "ranking": lambda: bench_ranking(**ranking_cfg),
         "retrieval": lambda: bench_retrieval(ret_sizes, queries),
     }
     only = [name for name in args.only.split(",") if name] if args.only else list(sections)

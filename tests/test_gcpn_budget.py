@@ -90,3 +90,15 @@ def test_budget_study_verdicts_follow_the_numbers(tmp_path):
     path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9], 24: [3.0, 3.2, 3.1], 60: [2.0, 2.1, 1.9]},
                                         {6: [2.2, 2.2, 2.1], 24: [2.3, 2.4, 2.3], 60: [2.2, 2.2, 2.1]})))  # fmt: skip
     assert "at 24 PPO iterations, but not at every larger budget" in budget_study(path)
+
+
+def test_qed_study_states_the_room_left_at_the_top(tmp_path):
+    path = tmp_path / "gcpn-qed-budget-course.json"
+    payload = _payload({10: [0.93, 0.93, 0.93], 300: [0.946, 0.947, 0.946]},
+                       {10: [0.92, 0.93, 0.94], 300: [0.944, 0.945, 0.946]})  # fmt: skip
+    for m in payload["metrics"]:
+        m["metric"] = m["metric"].replace("plogp", "qed")
+    path.write_text(json.dumps(payload))
+    text = budget_study(path)
+    assert "The pretrained policy's top-1 leaves 0.018 at 10, 0.003 at 300 PPO iterations" in text
+    assert "does not beat the pretrained-only policy on both top-1 and top-3 at any budget up to 300" in text

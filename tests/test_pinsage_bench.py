@@ -29,6 +29,10 @@ def test_bench_smoke(tmp_path, monkeypatch) -> None:
     assert saved["inference"][0]["layerwise_matmul_multiplies"] == inference["layerwise_matmul_multiplies"]
     assert result["retrieval"][0]["exact_recall_at_10"] == 1.0
     assert result["calibration"]["same_decisions"] and result["calibration"]["speedup_median"] > 0
+    ranking = result["ranking"]
+    assert ranking["ranks_identical"] and ranking["ranks_speedup_median"] > 0 and ranking["bands_speedup_median"] > 0
+    assert ranking["kernel_rows_depending_on_depth"] == 0  # the kernel's order never depends on the depth asked for
+    assert 0 <= ranking["bands_rows_identical_to_topk"] <= ranking["bands_rows_same_set_as_topk"] <= ranking["queries"]
     hot = result["hotspots"][0]
     assert hot["versions"] == ["coo", "concat", "now"]
     for name in ("train", "inference"):

@@ -27,6 +27,7 @@ from lecturekit.recsys.pinsage.experiment import (
     REGIME_METHODS,
     MovieLensResult,
     PinSageExperiment,
+    RegimeResult,
     pooled_hits,
     run_regime_seed,
     run_seed,
@@ -156,6 +157,28 @@ def test_regime_map_rows() -> None:
     assert "pinboard-regime/features=weak,density=sparse" in datasets and len(datasets) == 9
     assert {r.method for r in regime.rows()} == set(REGIME_METHODS)
     assert all(METRIC_NAME.fullmatch(r.metric) and not r.comparable for r in regime.rows())
+
+
+def test_regime_margins_name_the_winner_and_call_a_tie_a_tie() -> None:
+    gen = torch.Generator().manual_seed(0)
+    hit, miss = torch.ones(400, dtype=torch.long), torch.full((400,), 50)
+    coin = torch.where(torch.rand(400, generator=gen) < 0.5, 1, 50)
+
+    def cell(**hits):
+        return {m: RankingResult(hits.get(m, miss), k=10, scale=2.0) for m in REGIME_METHODS}
+
+    clear = cell(pixie=hit, pinsage=coin)  # pixie hits every pair, pinsage half of them
+    first_miss = int(torch.nonzero(coin != 1)[0])
+    close = cell(pixie=coin, pinsage=torch.where(torch.arange(400) == first_miss, 1, coin))  # one pair apart
+    regime = RegimeResult(seed=0, seconds=0.0, k=10, num_pins=100, cells={("weak", "sparse"): clear,
+                          ("weak", "dense"): close}, feature_strength={}, epochs=1, steps_per_epoch=1)  # fmt: skip
+    margins = regime.margins()
+    won = margins[("weak", "sparse")]
+    assert (won.best, won.runner_up, won.decided) == ("pixie", "pinsage", True)
+    assert won.difference.estimate == pytest.approx(1 - float((coin == 1).double().mean()))
+    tied = margins[("weak", "dense")]
+    assert (tied.best, tied.runner_up) == ("pinsage", "pixie") and not tied.decided
+    assert tied.difference.low <= 0 <= tied.difference.high
 
 
 def test_movielens_rows() -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
+import numpy as np
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -54,22 +56,59 @@ class RankingResult:
         return {"hit-rate": self.hit_rate, "mrr-scaled": self.mrr_scaled}
 
 
-def fast_ranks(scores: Tensor, targets: Tensor) -> Tensor:
-    """:func:`lecturekit.recsys.metrics.rank_of_targets` (same ranks, same tie-breaking) without its
-    double copy, and with the tie-break pass only for rows whose target score is tied: a third of the
-    memory passes over the ``(Q, N)`` scores, which dominate the evaluation on all test pairs."""
-    if bool(torch.isnan(scores.amax(1)).any()):  # amax propagates NaN: one pass finds any
-        row = int(torch.isnan(scores.amax(1)).nonzero()[0])
-        raise ValueError(f"scores hold NaN (first in query row {row}); check the model's output")
-    target_scores = scores.gather(1, targets[:, None])
-    greater = (scores > target_scores).sum(1)
-    equal = scores == target_scores
-    rows = torch.nonzero(equal.sum(1) > 1).flatten()
-    wins_tie = torch.zeros_like(greater)
-    if rows.numel():
-        priority = tie_break_priority(scores.shape[1])
-        wins_tie[rows] = (equal[rows] & (priority[None, :] > priority[targets[rows]][:, None])).sum(1)
-    return 1 + greater + wins_tie
+@numba.njit(cache=True, nogil=True)
+def _rank_kernel(scores, targets, excluded, priority, ranks):
+    """One pass over each row: count the items above the target and the tied ones that win the
+    tie-break; ``excluded[r]`` (or -1) scores -inf. Returns the first row holding a NaN, or -1."""
+    for r in range(scores.shape[0]):
+        t, q = targets[r], excluded[r]
+        ts = -np.inf if t == q else scores[r, t]
+        if ts != ts:
+            return r
+        pt = priority[t]
+        greater = 0
+        wins = 0
+        for j in range(scores.shape[1]):
+            s = scores[r, j]
+            if s > ts:
+                greater += 1
+            elif s == ts:
+                if priority[j] > pt:
+                    wins += 1
+            elif s != s and j != q:
+                return r
+        if q >= 0:  # the excluded item was counted with its own score: count it at -inf instead
+            s = scores[r, q]
+            if s > ts:
+                greater -= 1
+            elif s == ts and priority[q] > pt:
+                wins -= 1
+            if ts == -np.inf and priority[q] > pt:
+                wins += 1
+        ranks[r] = 1 + greater + wins
+    return -1
+
+
+def fast_ranks(scores: Tensor, targets: Tensor, excluded: Tensor | None = None) -> Tensor:
+    """:func:`lecturekit.recsys.metrics.rank_of_targets` (same ranks, same tie-breaking) in one
+    compiled pass over each row, with no temporaries: the ``(Q, N)`` scores dominate the evaluation on
+    all test pairs, and the earlier eager version made five passes with two boolean copies.
+
+    ``excluded``: ``(Q,)`` one item per row scored -inf (the query itself; ``-1`` for none) without
+    copying the scores. A NaN anywhere but there is an error naming its row."""
+    if scores.ndim != 2:
+        raise ValueError(f"argument 'scores' must be 2-D, got shape {tuple(scores.shape)}")
+    if not scores.is_floating_point():
+        scores = scores.float()
+    values = scores.detach().cpu().contiguous().numpy()
+    targets = torch.as_tensor(targets).long().contiguous()
+    excluded = torch.full_like(targets, -1) if excluded is None else torch.as_tensor(excluded).long().contiguous()
+    ranks = torch.empty(len(targets), dtype=torch.long)
+    priority = tie_break_priority(scores.shape[1])
+    bad = _rank_kernel(values, targets.numpy(), excluded.numpy(), priority.numpy(), ranks.numpy())
+    if bad >= 0:
+        raise ValueError(f"scores hold NaN (first in query row {bad}); check the model's output")
+    return ranks
 
 
 def hits_at_k(scores: Tensor, targets: Tensor, k: int) -> Tensor:
@@ -121,9 +160,7 @@ def evaluate_related(
         scores = score_fn(chunk[:, 0])
         if scores.shape != (chunk.shape[0], num_items):
             raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected ({chunk.shape[0]}, {num_items})")
-        scores = scores.float().clone() if not scores.is_floating_point() else scores.clone()
-        scores[torch.arange(chunk.shape[0]), chunk[:, 0]] = float("-inf")  # never recommend the query
-        ranks.append(fast_ranks(scores, chunk[:, 1]))
+        ranks.append(fast_ranks(scores, chunk[:, 1], excluded=chunk[:, 0]))  # never recommend the query
     return RankingResult(torch.cat(ranks), k or default_k, scale or default_scale)
 
 

@@ -63,6 +63,7 @@ from lecturekit.recsys.pinsage.train import (
     train_pinsage,
 )
 from lecturekit.results import Row
+from lecturekit.stats import Interval, paired_bootstrap
 
 POOLING_OF = {"pinsage": "importance", "pinsage-random-negatives": "importance", "mean-pooling": "mean",
               "max-pooling": "max"}  # fmt: skip
@@ -523,6 +524,19 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
 
 # ---------------------------------------------------------------------- the regime map
 @dataclass(frozen=True)
+class RegimeMargin:
+    """A regime-map cell's best method, its runner-up and ``best - runner_up`` in hit-rate (interval)."""
+
+    best: str
+    runner_up: str
+    difference: Interval
+
+    @property
+    def decided(self) -> bool:
+        return self.difference.low > 0
+
+
+@dataclass(frozen=True)
 class RegimeResult(RunResult):
     """One seed of the regime map: ``cells[(features, density)][method]`` -> test ranking."""
 
@@ -532,6 +546,17 @@ class RegimeResult(RunResult):
     feature_strength: dict[tuple[str, str], float]
     epochs: int
     steps_per_epoch: int
+
+    def margins(self) -> dict[tuple[str, str], RegimeMargin]:
+        """Each cell's best method by hit-rate, the runner-up, and the hit-rate difference between them
+        with its 95 % paired-bootstrap interval over the cell's test pairs (every method ranks the same
+        pairs). A cell whose interval holds 0 has no winner that its test pairs can tell apart."""
+        out = {}
+        for cell, rankings in self.cells.items():
+            best, second = sorted(REGIME_METHODS, key=lambda m: -rankings[m].hit_rate)[:2]
+            hits = {m: (rankings[m].ranks <= self.k).double().numpy() for m in (best, second)}
+            out[cell] = RegimeMargin(best, second, paired_bootstrap(hits[best], hits[second]))
+        return out
 
     def rows(self) -> list[Row]:
         rows = []

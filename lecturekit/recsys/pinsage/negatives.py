@@ -14,7 +14,8 @@ queries: the expectation of the walks with restart that give PinSage its neighbo
 their Monte-Carlo noise. Walk visit counts (``estimator="walks"``) stay available as the baseline:
 at the depth of the band most pins are visited once or never, so their order there is mostly noise
 (notebook 03 measures both against a second estimate). Only the top ``hi`` ranks are needed, so
-:func:`top_ranked` takes a ``torch.topk`` of depth ``hi`` instead of sorting all ``N`` pins per query.
+:func:`top_ranked` partitions each query's scores at rank ``hi`` and sorts only what lies above, instead
+of sorting all ``N`` pins per query.
 
 Bands. Either fixed ranks (:func:`resolve_band`: explicit ranks, catalogue fractions, or the
 :func:`default_band` rule ``[4K, 10K]`` with ``K`` the hit-rate cut-off: the paper's 2000-5000 at
@@ -42,6 +43,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -331,22 +333,53 @@ def relevance_sizes(edge_index: Tensor, num_items: int, num_users: int, max_boar
     return torch.from_numpy(np.diff(shared.indptr).astype(np.int64) - self_loops)
 
 
+@numba.njit(cache=True, nogil=True)
+def _top_ranked_kernel(scores, ties, queries, out):
+    """Row ``b`` of ``out`` (``(B, depth)``): items by ``(key, tie, -id)`` descending, ``key`` as in
+    :func:`top_ranked`. A partition finds the ``depth``-th key; only the items at or above it are sorted."""
+    num_items, depth = scores.shape[1], out.shape[1]
+    nudge, one = np.float32(2.0**-20), np.float32(1.0)
+    keys = np.empty(num_items, np.float32)
+    for b in range(scores.shape[0]):
+        for j in range(num_items):
+            s, t = np.float32(scores[b, j]), ties[b, j]
+            key = s * (one + nudge * t)
+            keys[j] = key if key > 0 else -one - t
+        keys[queries[b]] = np.float32(-3.0)
+        threshold = np.partition(keys, num_items - depth)[num_items - depth]
+        candidates = np.nonzero(keys >= threshold)[0]  # ascending ids
+        by_tie = candidates[np.argsort(-ties[b, candidates], kind="mergesort")]
+        ranked = by_tie[np.argsort(-keys[by_tie], kind="mergesort")]
+        out[b, :] = ranked[:depth]
+
+
 def top_ranked(scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key: Callable[[Tensor], Tensor]) -> Tensor:
     """``(B, depth)`` items with the highest ``scores`` per query, best first, the query excluded.
 
-    Sparse top-k (``torch.topk`` on ``depth`` of ``N``) instead of sorting all ``N`` items per query.
-    Items scoring 0 (never reached) are ordered by tie keys in ``[0, 1)`` below every reached
-    item, so a band beyond the reachable set degrades into random negatives. ``tie_key(rows)`` gives
-    the ``(len(rows), N)`` keys of those rows.
+    The order is that of ``key = score * (1 + 2**-20 * tie)`` (float32) for reached items and
+    ``-1 - tie`` for items scoring 0 (never reached), which puts them below every reached item in tie
+    order, so a band beyond the reachable set degrades into random negatives. The relative nudge of a
+    few float32 ulps orders exactly equal scores (symmetric boards) by the tie keys in ``[0, 1)``;
+    ``tie_key(rows)`` gives the ``(len(rows), N)`` keys of those rows. Keys the nudge leaves equal (it
+    has only a few float32 steps) are ordered by the tie key, then by item id, so the result depends on
+    nothing but the scores and keys: never on the depth asked for or on the other rows.
+
+    A compiled partition per row to the ``depth``-th key, then a sort of the items above it (``depth``
+    of ``N``), instead of sorting all ``N`` items per query. Used by notebook 03.
     """
-    rows = torch.arange(queries.numel())
-    ties = tie_key(rows)
-    # Exactly equal scores (symmetric boards) are ordered by the tie key too: a relative nudge of a
-    # few float32 ulps, so the order never depends on how deep topk looks.
-    key = torch.as_tensor(scores, dtype=torch.float32) * (1.0 + 2.0**-20 * ties)
-    key = torch.where(key > 0, key, -1.0 - ties)  # unreached: below every reached item, in tie order
-    key[rows, queries] = -3.0
-    return key.topk(depth, dim=1).indices
+    queries = torch.as_tensor(queries).long().contiguous()
+    values = torch.as_tensor(scores).detach().cpu().contiguous().numpy()
+    if values.ndim != 2 or values.shape[0] != queries.numel():
+        raise ValueError(f"argument 'scores' must be ({queries.numel()}, N), got shape {tuple(values.shape)}")
+    num_items = values.shape[1]
+    if not 1 <= depth <= num_items - 1:
+        raise ValueError(f"argument 'depth' must be in [1, {num_items - 1}], got {depth!r}")
+    ties = torch.as_tensor(tie_key(torch.arange(queries.numel())), dtype=torch.float32).contiguous()
+    if ties.shape != values.shape:
+        raise ValueError(f"tie_key returned shape {tuple(ties.shape)}, expected {tuple(values.shape)}")
+    out = torch.empty(queries.numel(), depth, dtype=torch.long)
+    _top_ranked_kernel(values, ties.numpy(), queries.numpy(), out.numpy())
+    return out
 
 
 class HardNegativeSampler:
@@ -465,6 +498,10 @@ class HardNegativeSampler:
         """``(B, W)`` items at ranks ``lo..hi`` of each query (cached), padded with ``-1`` to the widest band."""
         queries = self._check_queries(queries)
         missing = torch.unique(queries[torch.tensor([self._bands[int(q)] is None for q in queries], dtype=torch.bool)])
+        if missing.numel():
+            # Chunks of similar band depth: the top-k of a chunk goes as deep as its deepest band, so a
+            # hub among 511 ordinary queries would make the whole chunk pay for its depth.
+            missing = missing[torch.argsort(self.band_limits(missing)[1], stable=True)]
         for chunk in missing.split(512) if missing.numel() else ():
             lo, hi = self.band_limits(chunk)
             ranked = self.ranking(chunk, int(hi.max()))
