@@ -334,9 +334,19 @@ def relevance_sizes(edge_index: Tensor, num_items: int, num_users: int, max_boar
 
 
 @numba.njit(cache=True, nogil=True)
+def _descending_bits(values):
+    """``uint64`` codes of float32 ``values`` whose ascending order is the values' descending order."""
+    bits = values.view(np.uint32).astype(np.uint64)
+    sign = np.uint64(0x80000000)
+    ascending = np.where(bits & sign, ~bits & np.uint64(0xFFFFFFFF), bits | sign)  # IEEE order as unsigned ints
+    return np.uint64(0xFFFFFFFF) - ascending
+
+
+@numba.njit(cache=True, nogil=True)
 def _top_ranked_kernel(scores, ties, queries, out):
-    """Row ``b`` of ``out`` (``(B, depth)``): items by ``(key, tie, -id)`` descending, ``key`` as in
-    :func:`top_ranked`. A partition finds the ``depth``-th key; only the items at or above it are sorted."""
+    """Row ``b`` of ``out`` (``(B, depth)``): items by ``(key, tie)`` descending, then by id, ``key`` as
+    in :func:`top_ranked`. A partition finds the ``depth``-th key; only the items at or above it are
+    sorted, once, on one 64-bit code per item (key bits, then tie bits): a stable sort keeps ids ascending."""
     num_items, depth = scores.shape[1], out.shape[1]
     nudge, one = np.float32(2.0**-20), np.float32(1.0)
     keys = np.empty(num_items, np.float32)
@@ -348,9 +358,8 @@ def _top_ranked_kernel(scores, ties, queries, out):
         keys[queries[b]] = np.float32(-3.0)
         threshold = np.partition(keys, num_items - depth)[num_items - depth]
         candidates = np.nonzero(keys >= threshold)[0]  # ascending ids
-        by_tie = candidates[np.argsort(-ties[b, candidates], kind="mergesort")]
-        ranked = by_tie[np.argsort(-keys[by_tie], kind="mergesort")]
-        out[b, :] = ranked[:depth]
+        code = (_descending_bits(keys[candidates]) << np.uint64(32)) | _descending_bits(ties[b, candidates])
+        out[b, :] = candidates[np.argsort(code, kind="mergesort")[:depth]]
 
 
 def top_ranked(scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key: Callable[[Tensor], Tensor]) -> Tensor:
