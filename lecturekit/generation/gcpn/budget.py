@@ -13,7 +13,7 @@ ZINC substructure filters, and the share that are pure hydrocarbons (penalized l
 hydrophobic bulk: an agent can win it with long alkane chains).
 
     python -m experiments.seeds gcpn-plogp-budget --seeds 0-2 --profile course
-    python -m experiments.seeds gcpn-qed-budget --seeds 0-2 --profile course
+    python -m experiments.seeds gcpn-qed-budget --seeds 0-4 --profile course
 
 write ``build/experiments/gcpn-<task>-budget-<profile>.json``, which notebook 06 reads
 (:func:`lecturekit.generation.gcpn.discussion.budget_study`).
