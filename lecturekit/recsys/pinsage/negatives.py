@@ -508,14 +508,14 @@ class HardNegativeSampler:
         queries = self._check_queries(queries)
         missing = torch.unique(queries[torch.tensor([self._bands[int(q)] is None for q in queries], dtype=torch.bool)])
         if missing.numel():
-            # Chunks of similar band depth: the top-k of a chunk goes as deep as its deepest band, so a
-            # hub among 511 ordinary queries would make the whole chunk pay for its depth.
-            missing = missing[torch.argsort(self.band_limits(missing)[1], stable=True)]
-        for chunk in missing.split(512) if missing.numel() else ():
-            lo, hi = self.band_limits(chunk)
-            ranked = self.ranking(chunk, int(hi.max()))
-            for row, q in enumerate(chunk.tolist()):
-                self._bands[q] = ranked[row, int(lo[row]) - 1 : int(hi[row])].clone()
+            # Chunks of similar band depth: a chunk is ranked as deep as its deepest band, so a hub among
+            # 511 ordinary queries would make the whole chunk pay for its depth.
+            lo, hi = self.band_limits(missing)
+            order = torch.argsort(hi, stable=True)
+            for chunk, chunk_lo, chunk_hi in zip(*(x[order].split(512) for x in (missing, lo, hi)), strict=True):
+                ranked = self.ranking(chunk, int(chunk_hi.max()))
+                for row, q in enumerate(chunk.tolist()):
+                    self._bands[q] = ranked[row, int(chunk_lo[row]) - 1 : int(chunk_hi[row])].clone()
         rows = [self._bands[int(q)] for q in queries]
         width = max((r.numel() for r in rows), default=0)
         out = torch.full((queries.numel(), width), -1, dtype=torch.long)
