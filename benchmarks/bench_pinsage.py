@@ -223,9 +223,9 @@ def bench_walker(num_pins: int, targets: int, repeats: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             sampler.sample(batch, generator=torch.Generator().manual_seed(3))
             out.append((time.perf_counter() - t0) / steps * 1e9)
-    ratios = sorted(o / n for o, n in zip(old_ns, new_ns, strict=True))
     return {"num_pins": num_pins, "targets": targets, "repeats": repeats, "eager_ns_per_step": old_ns,
-            "kernel_ns_per_step": new_ns, "speedup_median": ratios[len(ratios) // 2], "speedup_min": ratios[0],
+            "kernel_ns_per_step": new_ns, "speedup_median": _median_ratio(old_ns, new_ns),
+            "speedup_min": min(o / n for o, n in zip(old_ns, new_ns, strict=True)),
             "bit_identical": identical, "first_call_seconds": first_call_s}  # fmt: skip
 
 
@@ -344,8 +344,7 @@ def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
         for kind in VERSIONS:
             out[f"{name}_seconds_{kind}"] = seconds[kind]
             if kind != "now":
-                ratios = sorted(b / a for b, a in zip(seconds[kind], seconds["now"], strict=True))
-                out[f"{name}_speedup_vs_{kind}_median"] = ratios[len(ratios) // 2]
+                out[f"{name}_speedup_vs_{kind}_median"] = _median_ratio(seconds[kind], seconds["now"])
     now = infer().embeddings
     for kind in VERSIONS:
         with code_version(kind):
@@ -452,16 +451,29 @@ def bench_retrieval(sizes: list[int], num_queries: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _median_ratio(slow: list[float], fast: list[float]) -> float:
+    """Median over interleaved repeats of ``slow / fast`` (a noisy machine slows both alike within a repeat)."""
+    ratios = sorted(s / f for s, f in zip(slow, fast, strict=True))
+    return ratios[len(ratios) // 2]
+
+
+def _random_scores(num_pins: int, queries: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosine scores of ``queries`` random pins against ``num_pins`` random 64-d unit vectors (each query's
+    own score -inf) and a random target per query: the shape of one chunk of notebook 02's evaluation."""
+    g = torch.Generator().manual_seed(0)
+    x = F.normalize(torch.randn(num_pins, 64, generator=g), dim=1)
+    q = torch.randperm(num_pins, generator=g)[:queries]
+    targets = torch.randint(0, num_pins, (queries,), generator=g)
+    scores = x[q] @ x.T
+    scores[torch.arange(queries), q] = -float("inf")
+    return scores, targets
+
+
 def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
     from lecturekit.recsys.pinsage.evaluation import fast_ranks, hits_at_k, ranking_cutoffs
 
-    g = torch.Generator().manual_seed(0)
-    x = torch.nn.functional.normalize(torch.randn(num_pins, 64, generator=g), dim=1)
-    q = torch.randperm(num_pins, generator=g)[:queries]
-    targets = torch.randint(0, num_pins, (queries,), generator=g)
+    scores, targets = _random_scores(num_pins, queries)
     k = ranking_cutoffs(num_pins)[0]
-    scores = x[q] @ x.T
-    scores[torch.arange(queries), q] = -float("inf")
     times: dict[str, list[float]] = {"topk": [], "full_ranks": []}
     for _ in range(repeats):  # interleaved: both see the same machine state
         t0 = time.perf_counter()
@@ -470,9 +482,9 @@ def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, An
         t0 = time.perf_counter()
         full = fast_ranks(scores, targets) <= k
         times["full_ranks"].append(time.perf_counter() - t0)
-    ratios = sorted(b / a for a, b in zip(times["topk"], times["full_ranks"], strict=True))
     return {"num_pins": num_pins, "queries": queries, "k": k, "seconds": {n: min(v) for n, v in times.items()},
-            "speedup_median": ratios[len(ratios) // 2], "same_decisions": bool(torch.equal(fast, full))}
+            "speedup_median": _median_ratio(times["full_ranks"], times["topk"]),
+            "same_decisions": bool(torch.equal(fast, full))}
 
 
 def eager_fast_ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -506,12 +518,7 @@ def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
     from lecturekit.recsys.pinsage.experiment import COURSE
     from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, top_ranked
 
-    g = torch.Generator().manual_seed(0)
-    x = F.normalize(torch.randn(num_pins, 64, generator=g), dim=1)
-    q = torch.randperm(num_pins, generator=g)[:queries]
-    targets = torch.randint(0, num_pins, (queries,), generator=g)
-    scores = x[q] @ x.T
-    scores[torch.arange(queries), q] = -float("inf")
+    scores, targets = _random_scores(num_pins, queries)
     task = pinboard_task(make_pinboard(num_pins, seed=0), seed=0)
     sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,
                                   COURSE.hard.sampler_config("curriculum", 0))  # fmt: skip
@@ -533,15 +540,11 @@ def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
     half = max(1, depth // 2)
     shallow = topk_top_ranked(ppr, band_queries, half, ties)
 
-    def ratio(slow: str, fast: str) -> float:
-        values = sorted(a / b for a, b in zip(times[slow], times[fast], strict=True))
-        return values[len(values) // 2]
-
     return {
         "num_pins": num_pins, "queries": queries, "band_depth": depth,
         "seconds": {n: min(v) for n, v in times.items()},
-        "ranks_speedup_median": ratio("ranks_eager", "ranks_kernel"), "ranks_identical": bool(ranks_equal),
-        "bands_speedup_median": ratio("bands_topk", "bands_kernel"),
+        "ranks_speedup_median": _median_ratio(times["ranks_eager"], times["ranks_kernel"]), "ranks_identical": bool(ranks_equal),
+        "bands_speedup_median": _median_ratio(times["bands_topk"], times["bands_kernel"]),
         "bands_rows_identical_to_topk": int((old == new).all(1).sum()),
         "bands_rows_same_set_as_topk": sum(set(a.tolist()) == set(b.tolist()) for a, b in zip(old, new, strict=True)),
         "topk_rows_depending_on_depth": int((shallow != old[:, :half]).any(1).sum()),
