@@ -20,9 +20,9 @@ from pathlib import Path
 
 from lecturekit.checkpoints import plain_data
 from lecturekit.config import PROFILES as PROFILE_NAMES
-from lecturekit.experiment import collect_rows, run_seeds
 from lecturekit.paths import build_dir
 from lecturekit.stats import seed_interval
+from lecturekit.studies.contract import collect_rows, run_seeds
 
 # application -> (module, Profiles attribute, run_seed attribute)
 APPS: dict[str, tuple[str, str, str]] = {

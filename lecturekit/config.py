@@ -9,7 +9,7 @@ otherwise the default is ``course``.
 * ``full``   -- paper-scale settings (hours; a GPU helps but is never required).
 
 The sizes themselves live in each application's frozen config (``PROFILES`` in its
-``experiment`` module, see :mod:`lecturekit.experiment`); ``PROFILES.get()`` calls
+``experiment`` module, see :mod:`lecturekit.studies.contract`); ``PROFILES.get()`` calls
 :func:`get_profile`. Used by every notebook.
 """
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.hetero.experiment import (
     COURSE,
     METHODS,
@@ -22,6 +21,7 @@ from lecturekit.hetero.experiment import (
     run_seed,
 )
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
 
 torch.set_num_threads(1)
 FIXTURES = Path(__file__).parent / "fixtures" / "biosnap"

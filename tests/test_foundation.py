@@ -5,10 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
 from lecturekit import config, results
-from lecturekit.seed import seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +56,7 @@ def test_every_application_has_frozen_profiles_and_a_run_seed(notebook, clean_en
     import importlib
     import inspect
 
-    from lecturekit.experiment import Profiles, RunResult
+    from lecturekit.studies.contract import Profiles, RunResult
 
     module = importlib.import_module(APPLICATIONS[notebook])
     assert isinstance(module.PROFILES, Profiles), notebook  # built and checked frozen in Profiles.__post_init__
@@ -105,15 +103,6 @@ def test_record_rejects_bad_values(tmp_path, clean_env):
         results.record("01_demo", "toy", "", "hit@10", 0.1)
     with pytest.raises(ValueError, match="empty sequence"):
         results.record("01_demo", "toy", "pop", "hit@10", [])
-
-
-def test_seed_everything_reproduces_torch_draws():
-    seed_everything(3)
-    first = torch.randn(4)
-    seed_everything(3)
-    assert torch.equal(first, torch.randn(4))
-    with pytest.raises(ValueError, match="'seed'"):
-        seed_everything(-1)
 
 
 def _requirements() -> dict[str, str]:

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from lecturekit.experiment import check_frozen
 from lecturekit.generation.gcpn import budget, evaluate
 from lecturekit.generation.gcpn.discussion import budget_study
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen
 
 TINY = dataclasses.replace(budget.PROFILES.quick,
                            gcpn=dataclasses.replace(budget.PROFILES.quick.gcpn, checkpoint_dir=None))  # fmt: skip

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.generation.gcpn import discussion
 from lecturekit.generation.gcpn.experiment import COURSE, PROFILES, GCPNExperiment, GCPNResult, run_seed
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
 
 torch.set_num_threads(1)
 # The quick profile with two targeting windows: every stage runs, in seconds.

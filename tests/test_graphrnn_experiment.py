@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.generation.graphrnn.discussion import (
     bootstrap_difference,
     bootstrap_interval,
@@ -31,6 +30,7 @@ from lecturekit.generation.graphrnn.experiment import (
     run_seed,
 )
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
 
 torch.set_num_threads(1)
 

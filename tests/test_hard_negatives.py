@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.recsys.pinsage.hard_negative_experiment import (
     COURSE,
     METHODS,
@@ -46,6 +45,7 @@ from lecturekit.recsys.pinsage.negatives import (
 )
 from lecturekit.recsys.pinsage.xent import xent_loss
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
 
 torch.set_num_threads(1)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.recsys.metrics import rank_of_targets
 from lecturekit.recsys.pinsage.evaluation import (
     STRATA,
@@ -34,6 +33,7 @@ from lecturekit.recsys.pinsage.experiment import (
     run_selection,
 )
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
 
 torch.set_num_threads(1)
 

@@ -10,7 +10,6 @@ import torch
 from lecturekit.data.errors import DataFormatError
 from lecturekit.data.interactions import from_frame
 from lecturekit.data.movielens import GENRES
-from lecturekit.experiment import check_frozen, collect_rows
 from lecturekit.recsys.bpr import BPRConfig, bpr_loss, sample_negatives, train_bpr
 from lecturekit.recsys.evaluate import evaluate_recommender
 from lecturekit.recsys.experiment import (
@@ -27,6 +26,7 @@ from lecturekit.recsys.experiment import (
 from lecturekit.recsys.item_similarity import PopularityRecommender, content_knn, interaction_matrix, item_cf
 from lecturekit.recsys.split import leave_last_out
 from lecturekit.results import METRIC_NAME, make_row
+from lecturekit.studies.contract import check_frozen, collect_rows
 
 
 def test_leave_last_out_holds_out_the_latest_interaction():

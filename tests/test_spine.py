@@ -15,18 +15,10 @@ import pytest
 import torch
 
 from lecturekit import checkpoints, cli, results
-from lecturekit.experiment import (
-    Profiles,
-    RunResult,
-    check_frozen,
-    collect_rows,
-    numpy_stream,
-    record_runs,
-    seeded,
-    torch_stream,
-)
 from lecturekit.results import Row
+from lecturekit.seed import numpy_stream, seeded, torch_stream
 from lecturekit.stats import bootstrap_mean, paired_bootstrap, seed_interval
+from lecturekit.studies.contract import Profiles, RunResult, check_frozen, collect_rows, record_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 

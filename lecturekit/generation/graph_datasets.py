@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from lecturekit.experiment import derive_seed
+from lecturekit.seed import derive_seed
 
 DATASETS: tuple[str, ...] = ("community-small", "grid", "ego-small")
 

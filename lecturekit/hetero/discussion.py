@@ -30,8 +30,8 @@ from lecturekit.hetero.experiment import (
     Scores,
     per_seed,
 )
-from lecturekit.report import compare, interval, mean_pm
 from lecturekit.stats import Interval, paired_bootstrap, seed_interval
+from lecturekit.studies.report import compare, interval, mean_pm
 
 LABELS = {
     "decagon": "Decagon",
@@ -108,7 +108,7 @@ def _below(iv: Interval, level: float = 0.0) -> bool:
 
 
 def _compare(a: str, b: str, diff: Interval) -> str:
-    """:func:`lecturekit.report.compare`, except that one seed gives a number, not a verdict."""
+    """:func:`lecturekit.studies.report.compare`, except that one seed gives a number, not a verdict."""
     if diff.n < 2:
         return f"{a} minus {b} is {diff.estimate:+.3f} on the one seed (no interval, no verdict)"
     return compare(a, b, diff)

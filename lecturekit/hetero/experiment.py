@@ -8,7 +8,7 @@
 * :func:`run_leak_seed` -> :class:`LeakResult`: ``config.leak_methods`` retrained on the original code's
   leaky split (the reverse of a test edge stays in training), paired with :func:`run_seed` by seed.
 
-Each run owns its random streams (:func:`lecturekit.experiment.derive_seed` per purpose: split, evaluation
+Each run owns its random streams (:func:`lecturekit.seed.derive_seed` per purpose: split, evaluation
 negatives, each method's initialisation and training draws), so a method's numbers do not depend on which
 other methods ran, nor on anything run before. Used by ``notebooks/04_decagon.ipynb``.
 """
@@ -27,7 +27,6 @@ import torch
 from torch_geometric.data import HeteroData
 
 from lecturekit.data.polypharmacy import DDI, TARGETS, load_biosnap, make_planted
-from lecturekit.experiment import Profiles, RunResult, derive_seed, seeded, torch_stream
 from lecturekit.hetero.baselines import PairMLP, degree_scorer, drug_pair_features, shuffled_targets
 from lecturekit.hetero.deepwalk import DeepWalkConfig, deepwalk_drug_features
 from lecturekit.hetero.encoder import EncoderConfig
@@ -38,6 +37,8 @@ from lecturekit.hetero.negatives import evaluation_negatives, negative_collision
 from lecturekit.hetero.split import DDISplit, Triples, split_pairs
 from lecturekit.hetero.train import TrainConfig, TrainLog, train_link_predictor
 from lecturekit.results import Row
+from lecturekit.seed import derive_seed, seeded, torch_stream
+from lecturekit.studies.contract import Profiles, RunResult
 
 # Record names (issue #13).
 METHODS = ("decagon", "decagon-summed-normalisation", "degree", "rescal", "dedicom", "deepwalk", "concat-mlp",
@@ -414,7 +415,7 @@ def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, s
                  val_negatives: Triples | None = None) -> Fitted:
     """Train ``method`` on ``split.train`` with run ``seed``'s streams for it; returns its :class:`Fitted`.
 
-    Must run inside :func:`lecturekit.experiment.seeded`: the global generator is reseeded here per method
+    Must run inside :func:`lecturekit.seed.seeded`: the global generator is reseeded here per method
     (layer initialisation and dropout), so a method's result does not depend on which methods ran first.
     """
     if val_negatives is None:

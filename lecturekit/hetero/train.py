@@ -102,7 +102,7 @@ def train_link_predictor(
 
     ``generator`` drives every draw of the loop (negatives, batch order, auxiliary edges); dropout draws
     from torch's global generator, which the caller seeds (``run_seed`` runs inside
-    :func:`lecturekit.experiment.seeded`). Training negatives are drawn from ``train`` alone (never a training
+    :func:`lecturekit.seed.seeded`). Training negatives are drawn from ``train`` alone (never a training
     positive; held-out labels are not consulted). ``val``/``val_negatives``: early stopping (module
     docstring). ``watch``: held-out triples to *monitor* (never used for training): ``TrainLog.drawn`` says
     which were drawn as training negatives. Used by ``notebooks/04_decagon.ipynb``.

@@ -21,7 +21,6 @@ import torch
 from torch import Tensor
 
 from lecturekit.data.movielens import MovieLens, load_movielens_100k
-from lecturekit.experiment import Profiles, RunResult, seeded, torch_stream
 from lecturekit.recsys.bpr import BPRConfig, train_bpr
 from lecturekit.recsys.evaluate import Evaluation, evaluate_recommender
 from lecturekit.recsys.item_similarity import (
@@ -33,7 +32,9 @@ from lecturekit.recsys.item_similarity import (
 )
 from lecturekit.recsys.split import LeaveLastOutSplit, leave_last_out
 from lecturekit.results import Row
+from lecturekit.seed import seeded, torch_stream
 from lecturekit.stats import Interval, paired_bootstrap
+from lecturekit.studies.contract import Profiles, RunResult
 
 DATASET = "movielens-100k"
 METHODS = ("popularity", "item-cf", "content-knn", "bpr-mf")

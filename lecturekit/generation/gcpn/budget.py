@@ -25,7 +25,6 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from lecturekit.experiment import Profiles, RunResult, derive_seed, numpy_stream, seeded
 from lecturekit.generation.gcpn import evaluate, rewards
 from lecturekit.generation.gcpn.experiment import PROFILES as GCPN_PROFILES
 from lecturekit.generation.gcpn.experiment import (
@@ -40,6 +39,8 @@ from lecturekit.generation.gcpn.experiment import (
 from lecturekit.generation.gcpn.ppo import expert_episodes
 from lecturekit.generation.gcpn.train import finetune, sample
 from lecturekit.results import Row
+from lecturekit.seed import derive_seed, numpy_stream, seeded
+from lecturekit.studies.contract import Profiles, RunResult
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from rdkit import Chem
 
-from lecturekit.experiment import Profiles, RunResult, derive_seed, numpy_stream, seeded
 from lecturekit.generation.gcpn import data, evaluate, rewards
 from lecturekit.generation.gcpn.env import EnvConfig
 from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
@@ -32,6 +31,8 @@ from lecturekit.generation.gcpn.ppo import Episodes, expert_episodes
 from lecturekit.generation.gcpn.train import TrainConfig, Trainer, finetune, pretrain_or_load, sample
 from lecturekit.paths import build_dir
 from lecturekit.results import Row
+from lecturekit.seed import derive_seed, numpy_stream, seeded
+from lecturekit.studies.contract import Profiles, RunResult
 
 TASKS = ("qed", "plogp")
 #: RL methods: ``(adversarial reward, reward shaping)``: GCPN and its two ablations.

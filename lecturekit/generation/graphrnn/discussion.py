@@ -26,8 +26,8 @@ from lecturekit.generation.graphrnn.experiment import (
     GraphRNNResult,
     split_metric,
 )
-from lecturekit.report import interval
 from lecturekit.stats import Interval, bootstrap_mean, seed_interval
+from lecturekit.studies.report import interval
 
 LABELS = {
     "graphrnn": "GraphRNN",

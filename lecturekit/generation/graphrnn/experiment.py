@@ -27,7 +27,6 @@ import networkx as nx
 import numpy as np
 import torch
 
-from lecturekit.experiment import Profiles, RunResult, check_frozen, derive_seed, numpy_stream, seeded
 from lecturekit.generation.baselines import GENERATORS, fit_baseline
 from lecturekit.generation.graph_datasets import DATASETS, GraphSplit, count_isomorphic_copies, load_dataset
 from lecturekit.generation.graph_metrics import (
@@ -44,6 +43,8 @@ from lecturekit.generation.graphrnn.sampling import sample_graphs
 from lecturekit.generation.graphrnn.training import TrainConfig, train_graphrnn
 from lecturekit.generation.graphvae import GraphVAE, GraphVAEConfig, GraphVAETrainConfig, train_graphvae
 from lecturekit.results import Row
+from lecturekit.seed import derive_seed, numpy_stream, seeded
+from lecturekit.studies.contract import Profiles, RunResult, check_frozen
 
 FLOOR = "train-vs-test"  # the training graphs scored as if generated: what memorising the training set reaches
 GRAPHVAE = "graphvae"

@@ -19,7 +19,7 @@ test are ranked on the graph of their window (the training graph grown by every 
 except the held-out ones: :func:`lecturekit.data.pinboard.temporal_split`), with the same trained
 weights, no retraining. Each run owns its randomness: the world, split, samplers and model
 initialisations are seeded from the run's seed and the body runs under
-:func:`lecturekit.experiment.seeded`. Used by ``notebooks/02_pinsage.ipynb``.
+:func:`lecturekit.seed.seeded`. Used by ``notebooks/02_pinsage.ipynb``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from torch import Tensor
 
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import make_pinboard
-from lecturekit.experiment import Profiles, RunResult, seeded, torch_stream
 from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
 from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.content_mlp import ContentMLPTraining, content_embeddings, train_content_mlp
@@ -63,7 +62,9 @@ from lecturekit.recsys.pinsage.train import (
     train_pinsage,
 )
 from lecturekit.results import Row
+from lecturekit.seed import seeded, torch_stream
 from lecturekit.stats import Interval, paired_bootstrap
+from lecturekit.studies.contract import Profiles, RunResult
 
 POOLING_OF = {"pinsage": "importance", "pinsage-random-negatives": "importance", "mean-pooling": "mean",
               "max-pooling": "max"}  # fmt: skip

@@ -37,7 +37,6 @@ from torch import Tensor
 from lecturekit import checkpoints
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import Pinboard, make_pinboard
-from lecturekit.experiment import Profiles, RunResult, derive_seed, seeded
 from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import embedding_scorer, evaluate_related, ranking_cutoffs
@@ -58,9 +57,11 @@ from lecturekit.recsys.pinsage.negatives import (
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.recsys.pinsage.train import TrainConfig, neighbor_fn, train_pinsage
 from lecturekit.recsys.pinsage.xent import xent_loss
-from lecturekit.report import interval
 from lecturekit.results import Row
+from lecturekit.seed import derive_seed, seeded
 from lecturekit.stats import Interval, paired_bootstrap, seed_interval
+from lecturekit.studies.contract import Profiles, RunResult
+from lecturekit.studies.report import interval
 from lecturekit.threads import torch_threads
 
 NOTEBOOK = "03_hard_negatives"

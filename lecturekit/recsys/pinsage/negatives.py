@@ -49,10 +49,10 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from lecturekit.experiment import derive_seed
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask
 from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
+from lecturekit.seed import derive_seed
 
 SCHEDULES = ("curriculum", "no-curriculum", "random-only")
 

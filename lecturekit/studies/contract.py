@@ -1,6 +1,6 @@
 """One shape for every application: config -> ``run_seed`` -> typed result -> ``record``.
 
-Each notebook's application module defines
+Each notebook's study module (``lecturekit/studies/nbNN_*.py``) defines
 
 * a **frozen dataclass config** (one per application) whose defaults are the ``course`` profile,
   with a one-line reason beside each non-obvious size, and a :class:`Profiles` built from it by
@@ -12,8 +12,8 @@ Each notebook's application module defines
       config = PROFILES.get()            # follows LECTUREKIT_PROFILE
 
 * ``run_seed(config, seed) -> <App>Result``: one seed, end to end (world, split, training,
-  evaluation). It owns its random streams -- it runs inside :func:`seeded` and draws from
-  :func:`torch_stream` / :func:`numpy_stream` -- so its result never depends on which notebook
+  evaluation). It owns its random streams -- it runs inside :func:`lecturekit.seed.seeded` and draws from
+  :func:`lecturekit.seed.torch_stream` / :func:`lecturekit.seed.numpy_stream` -- so its result never depends on which notebook
   cells ran before, and it never reseeds an object passed in;
 * ``<App>Result``: a frozen dataclass subclassing :class:`RunResult` with typed fields, whose
   :meth:`RunResult.rows` lists its headline metrics as :class:`~lecturekit.results.Row` objects
@@ -25,17 +25,12 @@ Used by every notebook.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from lecturekit.config import get_profile
@@ -86,43 +81,6 @@ class Profiles(Generic[C]):
     def get(self, profile: str | None = None) -> C:
         """The config of ``profile`` (default: the active profile, see :func:`lecturekit.get_profile`)."""
         return getattr(self, get_profile(profile))
-
-
-def derive_seed(seed: int, stream: str) -> int:
-    """A 63-bit seed for the named random ``stream`` of run ``seed`` (independent across names)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"argument 'seed' must be a non-negative int, got {seed!r}")
-    digest = hashlib.sha256(f"{seed}/{stream}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
-
-
-def torch_stream(seed: int, stream: str) -> torch.Generator:
-    """A fresh ``torch.Generator`` for ``stream`` of run ``seed``."""
-    return torch.Generator().manual_seed(derive_seed(seed, stream))
-
-
-def numpy_stream(seed: int, stream: str) -> np.random.Generator:
-    """A fresh ``numpy`` generator for ``stream`` of run ``seed``."""
-    return np.random.default_rng(derive_seed(seed, stream))
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed Python, NumPy and torch's global generators for one run, and restore them afterwards.
-
-    Code that still draws from the global generators (``torch.randn``, layer initialisation) then
-    gives the same result whichever cells ran before, and leaves no trace for the cells after.
-    """
-    py_state, np_state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        random.seed(derive_seed(seed, "python"))
-        np.random.seed(derive_seed(seed, "numpy") % 2**32)
-        torch.manual_seed(derive_seed(seed, "torch"))
-        try:
-            yield
-        finally:
-            random.setstate(py_state)
-            np.random.set_state(np_state)
 
 
 @dataclass(frozen=True)
