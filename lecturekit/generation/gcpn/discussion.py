@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lecturekit import report
+from lecturekit.studies import report
 from lecturekit.generation.gcpn.evaluate import is_hydrocarbon
 from lecturekit.generation.gcpn.experiment import (
     PAPER_CONSTRAINED,
