@@ -61,7 +61,7 @@ def random_graph(drugs: int, proteins: int, ppi: int, targets: int, relations: i
 
 
 def _graph_and_split(stats: dict[str, int]):
-    from lecturekit.hetero.experiment import COURSE, make_split
+    from lecturekit.studies.nb04_decagon import COURSE, make_split
     from lecturekit.hetero.graph import build_graph
 
     data = random_graph(**stats)

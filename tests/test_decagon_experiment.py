@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.hetero.experiment import (
+from lecturekit.studies.nb04_decagon import (
     COURSE,
     METHODS,
     PAPER_TABLE2,
@@ -183,7 +183,7 @@ def test_each_run_seed_draws_its_own_world_and_reports_the_collision_rate():
 
 def test_course_world_keeps_test_positives_out_of_training_negatives():
     # The calibration target, checked on the course world of two run seeds (no model is trained).
-    from lecturekit.hetero.experiment import collision_rate, make_split, world_seed
+    from lecturekit.studies.nb04_decagon import collision_rate, make_split, world_seed
     for seed in (0, 1):
         data = COURSE.data.build(world_seed(seed))
         split = make_split(data, COURSE, seed)

@@ -133,8 +133,8 @@ def test_pair_mlp_scores_a_pair_the_same_in_both_orders():
 def test_calibration_picks_the_largest_grid_value_under_the_limit():
     import pandas as pd
 
-    from lecturekit.hetero.calibrate import calibrated_pairs, calibration_table
-    from lecturekit.hetero.experiment import PROFILES
+    from lecturekit.studies.nb04_decagon import calibrated_pairs, calibration_table
+    from lecturekit.studies.nb04_decagon import PROFILES
 
     table = pd.DataFrame({0: [0.01, 0.03, 0.06], 1: [0.0, 0.049, 0.02]}, index=[8, 12, 16])
     assert calibrated_pairs(table) == 12  # 16 fails on seed 0

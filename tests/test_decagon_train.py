@@ -8,7 +8,7 @@ import torch
 from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import evaluate
-from lecturekit.hetero.experiment import (
+from lecturekit.studies.nb04_decagon import (
     COURSE,
     METHODS,
     PlantedWorld,

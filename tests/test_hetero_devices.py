@@ -13,7 +13,7 @@ from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.baselines import PairMLP, drug_pair_features
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import evaluate, model_scorer
-from lecturekit.hetero.experiment import de_novo_lists
+from lecturekit.studies.nb04_decagon import de_novo_lists
 from lecturekit.hetero.graph import build_graph
 from lecturekit.hetero.model import Decagon, DecagonConfig, FactorizationModel
 from lecturekit.hetero.negatives import evaluation_negatives

@@ -41,6 +41,18 @@ def ap_at_k(scores: np.ndarray, labels: np.ndarray, k: int = 50, ties: str = "pe
     return float((precision * hits).sum() / min(num_pos, k))
 
 
+def chance_ap(num_pos: int, num_neg: int, k: int | None = None, draws: int = 4000, seed: int = 0) -> float:
+    """Expected average precision (AP@``k``; all of the list when ``k`` is None) of a random ranking of
+    ``num_pos`` positives and ``num_neg`` negatives, by simulation (the AUPRC a scorer without signal gets)."""
+    if num_pos < 1 or num_neg < 0:
+        raise ValueError(f"need num_pos >= 1 and num_neg >= 0, got {num_pos}, {num_neg}")
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(num_pos), np.zeros(num_neg)]
+    k = len(labels) if k is None else k
+    values = [ap_at_k(rng.random(len(labels)), labels, k) for _ in range(draws)]
+    return float(np.mean(values))
+
+
 @dataclass
 class EvalResult:
     """Mean metrics over side effects and the per-side-effect arrays (NaN where undefined)."""

@@ -1,16 +1,20 @@
-"""Notebook 04's experiments: one frozen config, one seed end to end, typed results.
+"""Notebook 04's study: one frozen config, one seed end to end, the world's calibration.
 
-* :class:`DecagonExperiment` -- the config (defaults = the ``course`` profile) and :data:`PROFILES`;
-* :func:`run_seed` -> :class:`DecagonResult`: the planted world of the run seed, every method of
-  ``config.methods`` trained on one split (weight decay chosen and training stopped on the validation split,
-  the same epoch budget for all), evaluated once on the test split under both :data:`PROTOCOLS` and, under
-  degree-matched negatives, per :data:`DEGREE_BINS` stratum (all methods share split and negatives);
-* :func:`run_leak_seed` -> :class:`LeakResult`: ``config.leak_methods`` retrained on the original code's
-  leaky split (the reverse of a test edge stays in training), paired with :func:`run_seed` by seed.
+* :class:`PlantedWorld` / :class:`BioSNAP` and :class:`DecagonExperiment` (defaults = the ``course``
+  profile) with :data:`PROFILES`;
+* :func:`calibration_table` / :func:`calibrated_pairs`: the world sized from its assumptions and the
+  collision rate alone (worlds and splits only, no model trained);
+* :func:`run_seed` -> :class:`~lecturekit.studies.nb04_decagon_results.DecagonResult`: the planted world of
+  the run seed, every method of ``config.methods`` trained on one split (weight decay chosen and training
+  stopped on the validation split, the same epoch budget for all), evaluated once on the test split under
+  both protocols and, under the main (degree-matched) protocol, per degree stratum;
+* :func:`run_leak_seed` -> :class:`~lecturekit.studies.nb04_decagon_results.LeakResult`:
+  ``config.leak_methods`` retrained on the original code's leaky split, paired with :func:`run_seed` by seed.
 
-Each run owns its random streams (:func:`lecturekit.seed.derive_seed` per purpose: split, evaluation
-negatives, each method's initialisation and training draws), so a method's numbers do not depend on which
-other methods ran, nor on anything run before. Used by ``notebooks/04_decagon.ipynb``.
+Each run owns its random streams (:func:`lecturekit.seed.derive_seed` per purpose: world, split, evaluation
+negatives, each method's initialisation and training draws, DeepWalk's walks and initialisation), so a
+method's numbers do not depend on which other methods ran, nor on anything run before.
+Typed results and tables: :mod:`lecturekit.studies.nb04_decagon_results`. Used by ``notebooks/04_decagon.ipynb``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,9 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from types import MappingProxyType
 from typing import ClassVar
 
-import numpy as np
+import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
@@ -36,44 +39,38 @@ from lecturekit.hetero.baselines import (
 )
 from lecturekit.hetero.deepwalk import DeepWalkConfig, deepwalk_drug_features
 from lecturekit.hetero.encoder import EncoderConfig
-from lecturekit.hetero.evaluate import EvalResult, Scorer, evaluate, model_scorer
+from lecturekit.hetero.evaluate import Scorer, chance_ap, evaluate, model_scorer
 from lecturekit.hetero.graph import build_graph, drug_only
 from lecturekit.hetero.model import Decagon, DecagonConfig, FactorizationModel
 from lecturekit.hetero.negatives import evaluation_negatives, negative_collision_rate
 from lecturekit.hetero.split import DDISplit, Triples, split_pairs
 from lecturekit.hetero.train import TrainConfig, TrainLog, train_link_predictor
-from lecturekit.results import Row
 from lecturekit.seed import derive_seed, seeded, torch_stream
-from lecturekit.studies.contract import Profiles, RunResult
-
-# Record names (issue #13).
-METHODS = ("decagon", "decagon-summed-normalisation", "degree", "popularity", "rescal", "dedicom", "deepwalk", "concat-mlp",
-           "ddi-gcn", "decagon-shuffled-targets")
-PROTOCOLS = ("uniform", "degree-matched")
-METRICS = ("auroc", "auprc", "ap@50")
-# Strata of test pairs by the pair's training degree: the smaller of its two drugs' numbers of training
-# drug-drug triples (any side effect). Bounds are inclusive; "cold" pairs hold a drug the model never saw
-# in a training pair, so only its targets (or features) can place it.
-DEGREE_BINS = MappingProxyType({"cold": (0, 0), "low": (1, 4), "high": (5, 10**9)})
-STRATA = tuple(DEGREE_BINS)
-
-# Table 2 of Zitnik et al. 2018 (BioSNAP, uniform negatives, the authors' split): AUROC, AUPRC, AP@50.
-# Their concatenated-features baseline used gradient-boosted trees, their DeepWalk baseline logistic regression.
-PAPER_TABLE2 = MappingProxyType({
-    "decagon": (0.872, 0.832, 0.803),
-    "concat-mlp": (0.793, 0.764, 0.712),
-    "deepwalk": (0.761, 0.737, 0.658),
-    "dedicom": (0.705, 0.637, 0.567),
-    "rescal": (0.693, 0.613, 0.476),
-})
-COLLISION_LIMIT = 0.05  # issue #13: under 5 % of test positives may ever be drawn as training negatives
+from lecturekit.studies.contract import Profiles
+from lecturekit.studies.nb04_decagon_results import (
+    COLLISION_LIMIT,
+    DEGREE_BINS,
+    MAIN_PROTOCOL,
+    METHODS,
+    METRICS,
+    PAPER_TABLE2,
+    PROTOCOLS,
+    STRATA,
+    BothActive,
+    DecagonResult,
+    DeNovoList,
+    LeakResult,
+    MethodResult,
+    Scores,
+    per_seed,
+)
 
 
 @dataclass(frozen=True)
 class PlantedWorld:
     """The :func:`~lecturekit.data.polypharmacy.make_planted` world (its other arguments keep their defaults).
 
-    Sized by :mod:`lecturekit.hetero.calibrate` from its assumptions and the collision rate alone (no model
+    Sized by :func:`calibration_table` from its assumptions and the collision rate alone (no model
     trained): ``pairs_per_side_effect`` is the largest of a grid whose expected share of test positives drawn
     as training negatives, over the whole epoch budget, stays below :data:`COLLISION_LIMIT` on the world of
     every course run seed. Assumptions: about BioSNAP's drug count, drugs hitting one or two of ten modules,
@@ -130,7 +127,7 @@ class DecagonExperiment:
     methods: tuple[str, ...] = METHODS
     seeds: tuple[int, ...] = (0, 1, 2)  # run seeds: split, evaluation negatives, initialisation
     leak_methods: tuple[str, ...] = ("decagon", "dedicom", "rescal")  # the graph model and the two memorisers
-    leak_seeds: tuple[int, ...] = (0, 1)  # a subset of ``seeds``: each leaky run is paired with a clean one
+    leak_seeds: tuple[int, ...] = (0, 1, 2)  # a subset of ``seeds``: each leaky run is paired with a clean one
     de_novo_top: int = 10  # new pairs listed per side effect
 
     def __post_init__(self) -> None:
@@ -178,194 +175,6 @@ def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
 COURSE = DecagonExperiment()
 QUICK, FULL = _quick_and_full()
 PROFILES = Profiles(quick=QUICK, course=COURSE, full=FULL)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Typed results
-
-
-@dataclass(frozen=True)
-class Scores:
-    """One method under one protocol: means over side effects, and per side effect (NaN: not evaluated)."""
-
-    auroc: float
-    auprc: float
-    ap50: float
-    auroc_per_side_effect: tuple[float, ...]
-    auprc_per_side_effect: tuple[float, ...]
-    ap50_per_side_effect: tuple[float, ...]
-
-    @classmethod
-    def empty(cls, num_relations: int) -> Scores:
-        """Nothing to evaluate (an empty stratum): every value NaN."""
-        nan = (math.nan,) * num_relations
-        return cls(math.nan, math.nan, math.nan, nan, nan, nan)
-
-    @classmethod
-    def from_eval(cls, result: EvalResult) -> Scores:
-        per = result.per_relation
-        return cls(result.auroc, result.auprc, result.ap50,
-                   *(tuple(float(v) for v in per[m]) for m in METRICS))
-
-    def metric(self, name: str) -> float:
-        """The mean of ``name`` in :data:`METRICS` (``auroc``, ``auprc``, ``ap@50``)."""
-        if name not in METRICS:
-            raise ValueError(f"argument 'name' must be one of {METRICS}, got {name!r}")
-        return {"auroc": self.auroc, "auprc": self.auprc, "ap@50": self.ap50}[name]
-
-
-@dataclass(frozen=True)
-class MethodResult:
-    """One method of one seed: its scores under both protocols and its training time."""
-
-    method: str
-    uniform: Scores
-    degree_matched: Scores
-    train_seconds: float
-    strata: tuple[Scores, ...] = ()  # degree-matched, per :data:`STRATA` (cold, low, high)
-    weight_decay: float = math.nan  # chosen on the validation split (NaN: nothing learned)
-    best_epoch: int = -1  # the epoch kept by early stopping (-1: nothing learned)
-    val_auroc: float = math.nan  # its validation AUROC (degree-matched validation negatives)
-
-    def protocol(self, name: str) -> Scores:
-        if name not in PROTOCOLS:
-            raise ValueError(f"argument 'name' must be one of {PROTOCOLS}, got {name!r}")
-        return self.uniform if name == "uniform" else self.degree_matched
-
-    def stratum(self, name: str) -> Scores:
-        """Degree-matched scores of the test pairs in stratum ``name`` of :data:`DEGREE_BINS`."""
-        if name not in STRATA:
-            raise ValueError(f"argument 'name' must be one of {STRATA}, got {name!r}")
-        return self.strata[STRATA.index(name)]
-
-
-@dataclass(frozen=True)
-class DeNovoList:
-    """Decagon's top-scored drug pairs that are no known pair of one planted molecular side effect."""
-
-    side_effect: int
-    modules: tuple[int, int]  # the planted module pair (a, b) of the side effect
-    pairs: tuple[tuple[int, int], ...]  # (drug i, drug j), best first
-    scores: tuple[float, ...]
-    explained: tuple[bool, ...]  # does the pair fit the planted rule (one drug hits a, the other b)?
-    base_rate: float  # the fraction of all drug pairs that fit the rule
-    popularity_percentile: float  # mean popularity percentile (0-100) of the drugs in the list
-
-    @property
-    def explained_fraction(self) -> float:
-        return sum(self.explained) / len(self.explained) if self.explained else math.nan
-
-    @property
-    def distinct_drugs(self) -> int:
-        return len({d for pair in self.pairs for d in pair})
-
-
-@dataclass(frozen=True)
-class BothActive:
-    """Share of test positives / evaluation negatives whose two drugs both have a training edge of the
-    side effect: what the degree score can see."""
-
-    positives: float
-    uniform: float
-    degree_matched: float
-
-
-def _method_result(results: Sequence[MethodResult], name: str) -> MethodResult:
-    for result in results:
-        if result.method == name:
-            return result
-    raise KeyError(f"method {name!r} was not run; have {[r.method for r in results]}")
-
-
-@dataclass(frozen=True)
-class DecagonResult(RunResult):
-    """One seed of the comparison (:func:`run_seed`)."""
-
-    dataset: str  # "planted" or "biosnap"
-    methods: tuple[MethodResult, ...]
-    side_effect_kinds: tuple[str, ...]  # "molecular" / "popularity" per side effect (planted); () for real data
-    test_pairs_per_side_effect: tuple[int, ...]  # unordered test pairs (0: side effect not evaluated)
-    both_active: BothActive
-    de_novo: tuple[DeNovoList, ...]  # per planted molecular side effect (needs "decagon"); () otherwise
-    epochs: int  # the epoch budget of every learned model (said in the notes)
-    test_share: float  # the test fraction of each side effect's pairs (said in the notes)
-    world_seed: int = 0  # the planted world's seed, derived from the run seed
-    collision_rate_budget: float = math.nan  # expected share of test positives drawn as training negatives
-    collision_rate_decagon: float = math.nan  # share actually drawn in Decagon's run (early stopped)
-    stratum_positives: tuple[int, ...] = ()  # directed test positives per :data:`STRATA` stratum
-
-    def method(self, name: str) -> MethodResult:
-        return _method_result(self.methods, name)
-
-    @property
-    def method_names(self) -> tuple[str, ...]:
-        return tuple(m.method for m in self.methods)
-
-    def note(self, method: str, protocol: str, stratum: str | None = None) -> str:
-        """What a recorded number of ``method`` under ``protocol`` (and ``stratum``) is (the same for every seed)."""
-        strata = ""
-        if stratum is not None:
-            lo, hi = DEGREE_BINS[stratum]
-            bound = f"{lo}" if lo == hi else f"{lo}-{hi}" if hi < 10**9 else f">={lo}"
-            strata = (f"; only test pairs whose less-connected drug has {bound} training drug-drug triples "
-                      f"({stratum}), with their own matched negatives")
-        if self.dataset == "planted":
-            base = (f"planted world of this run seed (known biology), pair-preserving split per side effect "
-                    f"({self.test_share:.0%} test); early stopping and weight decay on the validation split, "
-                    f"budget {self.epochs} epochs; test pairs vs one {protocol} negative each; mean over side "
-                    f"effects{strata}")
-            if protocol == "uniform" and method in PAPER_TABLE2:
-                classifier = {"concat-mlp": " (the paper: gradient-boosted trees, here an MLP)",
-                              "deepwalk": " (the paper: logistic regression, here an MLP)"}.get(method, "")
-                return base + f"; paper: real BioSNAP data, the authors' leaky split{classifier} (orientation only)"
-            return base
-        base = (f"BioSNAP, {len(self.test_pairs_per_side_effect)} side effects; test pairs vs one {protocol} "
-                "negative each; mean over side effects")
-        if protocol == "uniform" and method in PAPER_TABLE2:
-            return base + ("; the paper's data, negatives and metrics; differs from the paper: pair-preserving "
-                           "split (the authors' split leaks reverse edges, which inflates scores), "
-                           f"{self.epochs} full-batch epochs instead of edge-type minibatches")
-        return base + strata + ("; not a protocol of the paper" if protocol == "degree-matched" else "")
-
-    def rows(self) -> list[Row]:
-        """Every method x metric under both protocols, and per degree stratum (empty strata are left out)."""
-        out = []
-        for result in self.methods:
-            for protocol in PROTOCOLS:
-                scores = result.protocol(protocol)
-                for k, metric in enumerate(METRICS):
-                    paper = PAPER_TABLE2[result.method][k] if (protocol == "uniform"
-                                                              and result.method in PAPER_TABLE2) else None
-                    comparable = self.dataset == "biosnap" and paper is not None
-                    out.append(Row(self.dataset, result.method, f"{metric}/{protocol}", scores.metric(metric),
-                                   paper=paper, comparable=comparable, note=self.note(result.method, protocol)))
-            for stratum, scores in zip(STRATA, result.strata, strict=True):
-                for metric in METRICS:
-                    value = scores.metric(metric)
-                    if math.isfinite(value):
-                        out.append(Row(self.dataset, result.method, f"{metric}/degree-matched/{stratum}", value,
-                                       note=self.note(result.method, "degree-matched", stratum)))
-        return out
-
-
-@dataclass(frozen=True)
-class LeakResult(RunResult):
-    """One seed of ``config.leak_methods`` trained and evaluated on the leaky split (:func:`run_leak_seed`)."""
-
-    dataset: str
-    methods: tuple[MethodResult, ...]
-
-    def method(self, name: str) -> MethodResult:
-        return _method_result(self.methods, name)
-
-    def rows(self) -> list[Row]:
-        note = ("the original code's split: directed entries split independently, so the reverse of a test "
-                f"edge stays in training ({self.dataset}); compare with the same method's clean row")
-        return [
-            Row(self.dataset, f"{r.method}-leaky-split", f"auroc/{protocol}", r.protocol(protocol).auroc, note=note)
-            for r in self.methods
-            for protocol in PROTOCOLS
-        ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -601,6 +410,7 @@ def run_seed(config: DecagonExperiment, seed: int) -> DecagonResult:
         collision_rate_budget=collision_rate(split, config.train.epochs, config.train.neg_power),
         collision_rate_decagon=float(drawn.double().mean()) if drawn is not None and len(drawn) else math.nan,
         stratum_positives=tuple(int(m.sum()) for m in stratum_masks(split).values()),
+        side_effect_names=tuple(data.side_effect_names),
     )
 
 
@@ -614,42 +424,70 @@ def run_leak_seed(config: DecagonExperiment, seed: int) -> LeakResult:
     return LeakResult(seed=seed, seconds=time.perf_counter() - start, dataset=config.data.name, methods=methods)
 
 
-def per_seed(results: Sequence[DecagonResult | LeakResult], method: str, protocol: str,
-             metric: str = "auroc") -> np.ndarray:
-    """``metric`` of ``method`` under ``protocol``, one value per result (in the given order)."""
-    return np.array([r.method(method).protocol(protocol).metric(metric) for r in results])
+def calibration_table(config: DecagonExperiment, pairs_grid: Sequence[int], seeds: Sequence[int]) -> pd.DataFrame:
+    """Expected collision rate per (``pairs_per_side_effect``, run seed) over ``config.train.epochs`` epochs.
+
+    A test positive the training sampler draws as a negative is a pair the model is *taught* to call a
+    non-edge; the sampler knows only training edges, so only the world's shape keeps the rate low. Only
+    worlds and splits are built (the run seeds' own, as :func:`run_seed` builds them); no model is trained.
+    Rows: grid values; columns: seeds.
+    """
+    if not isinstance(config.data, PlantedWorld):
+        raise TypeError(f"calibration needs a PlantedWorld config, got {type(config.data).__name__}")
+    if not pairs_grid or not seeds:
+        raise ValueError("arguments 'pairs_grid' and 'seeds' must be non-empty")
+    rows = {}
+    for pairs in pairs_grid:
+        variant = replace(config, data=replace(config.data, pairs_per_side_effect=int(pairs)))
+        rows[int(pairs)] = {
+            seed: collision_rate(make_split(variant.data.build(world_seed(seed)), variant, seed),
+                                 config.train.epochs, config.train.neg_power)
+            for seed in seeds
+        }
+    table = pd.DataFrame(rows).T
+    table.index.name, table.columns.name = "pairs per side effect", "run seed"
+    return table
 
 
-__all__ = [
-    "COLLISION_LIMIT",
-    "COURSE",
-    "DEGREE_BINS",
-    "METHODS",
-    "METRICS",
-    "PAPER_TABLE2",
-    "PROFILES",
-    "PROTOCOLS",
-    "STRATA",
-    "BioSNAP",
-    "BothActive",
-    "DeNovoList",
-    "DecagonExperiment",
-    "DecagonResult",
-    "LeakResult",
-    "MethodResult",
-    "PlantedWorld",
-    "Scores",
-    "de_novo_lists",
-    "make_split",
-    "pairs_of",
-    "per_seed",
-    "run_leak_seed",
-    "collision_rate",
-    "fit_with_validation",
-    "pair_training_degree",
-    "run_seed",
-    "stratum_masks",
-    "train_method",
-    "validation_negatives",
-    "world_seed",
+def world_statistics(config: DecagonExperiment, seeds: Sequence[int]) -> pd.DataFrame:
+    """What each run seed's world and split offer, from data alone (no model): per seed, the share of test
+    positives (and of each protocol's negatives) whose drug pair is a training pair of another side effect
+    -- the drug-drug history a baseline can use -- the share of test positives holding a cold drug, and
+    the AP a random ranking gets on the per-side-effect lists (AUPRC = AP@50 here: lists are short)."""
+    rows = {}
+    for seed in seeds:
+        data = config.data.build(world_seed(seed))
+        split = make_split(data, config, seed)
+        n = split.num_drugs
+        seen = torch.zeros(n * n, dtype=torch.bool)
+        seen[split.train.src * n + split.train.dst] = True
+        negatives = _negatives(split, seed)
+        sizes = split.test_pairs_per_relation()
+        row = {"test positives with pair history": float(seen[split.test.src * n + split.test.dst].double().mean())}
+        for protocol, neg in negatives.items():
+            row[f"{protocol} negatives with pair history"] = float(seen[neg.src * n + neg.dst].double().mean())
+        row["test positives with a cold drug"] = float((pair_training_degree(split, split.test) == 0).double().mean())
+        evaluated = [int(p) for p in sizes if p]
+        level = {p: chance_ap(p, p) for p in set(evaluated)}  # one positive list vs as many negatives
+        row["chance AP of the lists"] = sum(level[p] for p in evaluated) / max(len(evaluated), 1)
+        rows[seed] = row
+    table = pd.DataFrame(rows)
+    table.columns.name = "run seed"
+    return table.round(3)
+
+
+def calibrated_pairs(table: pd.DataFrame, margin: float = COLLISION_LIMIT) -> int:
+    """The largest ``pairs_per_side_effect`` whose rate stays below ``margin`` on every seed of ``table``."""
+    fits = [int(p) for p, row in table.iterrows() if float(row.max()) < margin]
+    if not fits:
+        raise ValueError(f"no grid value keeps the collision rate below {margin:.0%}: shrink the grid")
+    return max(fits)
+
+
+__all__ = [  # the study's config and runs, and (re-exported) its record names and result types
+    "COLLISION_LIMIT", "COURSE", "DEGREE_BINS", "MAIN_PROTOCOL", "METHODS", "METRICS", "PAPER_TABLE2", "PROFILES",
+    "PROTOCOLS", "STRATA", "BioSNAP", "BothActive", "DeNovoList", "DecagonExperiment", "DecagonResult",
+    "LeakResult", "MethodResult", "PlantedWorld", "Scores", "calibrated_pairs", "calibration_table",
+    "collision_rate", "de_novo_lists", "world_statistics", "fit_with_validation", "make_split", "pair_training_degree", "pairs_of",
+    "per_seed", "run_leak_seed", "run_seed", "stratum_masks", "train_method", "validation_negatives", "world_seed",
 ]
