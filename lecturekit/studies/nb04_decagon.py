@@ -152,7 +152,8 @@ def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
     quick = replace(
         COURSE,
         data=PlantedWorld(num_drugs=40, num_proteins=80, num_modules=4, num_side_effects=4,
-                          num_popularity_side_effects=1, pairs_per_side_effect=20, ppi_degree=6.0),
+                          num_popularity_side_effects=1, pairs_per_side_effect=20, ppi_degree=6.0,
+                          num_drug_classes=8, num_mechanisms=2),
         decagon=tiny_encoder,
         train=replace(COURSE.train, epochs=3, eval_every=1),  # CI: checks that everything runs, measures nothing
         factorization_dim=4,
@@ -165,8 +166,10 @@ def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
         COURSE,
         # BioSNAP's node and side-effect counts, PPI mean degree 75 (715,612 edges over 19,085 proteins);
         # pairs per side effect stay calibrated (BioSNAP's 500+ would memorise most test pairs as non-edges).
+        # Families stay mechanisms of one module pair: all 45 pairs of 10 modules, about 21 side effects each.
         data=PlantedWorld(num_drugs=645, num_proteins=19085, num_modules=10, num_side_effects=964,
-                          num_popularity_side_effects=20, pairs_per_side_effect=16, ppi_degree=75.0),
+                          num_popularity_side_effects=20, pairs_per_side_effect=12, ppi_degree=75.0,
+                          num_mechanisms=45),
         seeds=(0, 1, 2, 3, 4),
     )
     return quick, full
