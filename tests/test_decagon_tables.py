@@ -81,6 +81,8 @@ def test_comparisons_feed_the_verdict_table_and_pair_leaks_by_seed():
                         methods=(MethodResult("decagon", _scores(0.9), _scores(0.9), 1.0),)) for r in results]
     leak = comparisons(results, [("decagon", "decagon")], "degree-matched", b_runs=leaks)[0]
     assert leak.diff.estimate > 0 and "leaky - clean" in leak.metric
+    cold = comparisons(results, [("decagon", "rescal")], "degree-matched/cold")[0]  # a stratum's units
+    assert cold.diff.estimate == pytest.approx(0.2) and "degree-matched/cold" in cold.metric
     with pytest.raises(ValueError, match="no partner"):
         paired_units(leaks, "decagon", results[:1], "decagon", "degree-matched")
 

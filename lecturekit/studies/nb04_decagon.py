@@ -117,7 +117,9 @@ class DecagonExperiment:
     data: PlantedWorld | BioSNAP = PlantedWorld()
     decagon: DecagonConfig = DecagonConfig()
     train: TrainConfig = TrainConfig()  # every learned model: the same epoch budget and early stopping
-    weight_decays: tuple[float, ...] = (0.0, 1e-4)  # each learned model picks one on the validation split
+    # each learned model picks one on the validation split; 1e-3 because RESCAL (d^2 parameters per side effect,
+    # about 20 training triples each) chose the edge of (0, 1e-4) and rose from 0.62 to 0.80 validation AUROC with it
+    weight_decays: tuple[float, ...] = (0.0, 1e-4, 1e-3)
     factorization_lr: float = 0.01
     factorization_dim: int = 32  # = Decagon's embedding size
     mlp_hidden: int = 64  # concat-mlp and deepwalk's classifier
