@@ -8,6 +8,9 @@ import torch
 from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import evaluate
+from lecturekit.hetero.model import DecagonConfig
+from lecturekit.hetero.negatives import evaluation_negatives
+from lecturekit.hetero.train import TrainConfig
 from lecturekit.studies.nb04_decagon import (
     COURSE,
     METHODS,
@@ -17,9 +20,6 @@ from lecturekit.studies.nb04_decagon import (
     run_seed,
     train_method,
 )
-from lecturekit.hetero.model import DecagonConfig
-from lecturekit.hetero.negatives import evaluation_negatives
-from lecturekit.hetero.train import TrainConfig
 
 torch.set_num_threads(1)
 
