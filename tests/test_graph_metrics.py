@@ -117,7 +117,7 @@ def test_mmd_bad_input():
 
 
 def test_mmd_report_matches_public_functions(graph_sets):
-    from lecturekit.generation.graph_metrics import mmd_report
+    from lecturekit.generation.graph_mmd_tables import mmd_report
 
     a, b, far = graph_sets
     report = mmd_report(a, {"b": b, "far": far})
@@ -209,7 +209,7 @@ def test_descriptors_refuse_what_they_cannot_count():
 
 
 def test_mmd_report_checks_every_generated_set():
-    from lecturekit.generation.graph_metrics import mmd_report
+    from lecturekit.generation.graph_mmd_tables import mmd_report
 
     with pytest.raises(ValueError, match=r"argument 'generated'\['b'\]\[0\].*directed"):
         mmd_report(GOOD, {"a": GOOD, "b": [nx.DiGraph([(0, 1)])]})
@@ -286,7 +286,7 @@ def test_kernel_parts_rebuild_the_mmd_and_bootstrap_around_it():
 def test_kernel_table_matches_mmd_report_and_shares_the_test_gram():
     import networkx as nx
 
-    from lecturekit.generation.graph_metrics import kernel_table, mmd_report
+    from lecturekit.generation.graph_mmd_tables import kernel_table, mmd_report
 
     ref = [nx.cycle_graph(n) for n in range(4, 9)]
     gen = {"a": [nx.path_graph(n) for n in range(4, 10)], "b": [nx.star_graph(n) for n in range(3, 7)]}

@@ -32,7 +32,8 @@ import torch
 from lecturekit.generation.baselines import GENERATORS, fit_baseline, perturbed_copies
 from lecturekit.generation.graph_datasets import DATASETS, GraphSplit, count_isomorphic_copies, load_dataset
 from lecturekit.generation.graph_descriptors import degree_histogram
-from lecturekit.generation.graph_metrics import kernel_table, mmd_sigma_sweep
+from lecturekit.generation.graph_metrics import mmd_sigma_sweep
+from lecturekit.generation.graph_mmd_tables import kernel_table
 from lecturekit.generation.graphrnn.encoding import estimate_max_prev
 from lecturekit.generation.graphrnn.model import VARIANTS, GraphRNN, GraphRNNConfig
 from lecturekit.generation.graphrnn.sampling import sample_graphs
