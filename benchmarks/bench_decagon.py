@@ -7,10 +7,16 @@ statistics (645 drugs, 19,085 proteins, 715,612 PPI edges, 18,690 drug-target ed
 * ``ours_layer``: forward + backward of one :class:`RelationalGraphConv` (64 -> 32, dense input);
 * ``pyg_rgcn_layer``: the same with ``torch_geometric.nn.RGCNConv(64, 32, num_relations)`` over the graph
   as one homogeneous multi-relational graph (it loops over relations);
-* ``ours_epoch``: one full-batch Decagon training epoch (encoder with one-hot inputs + DEDICOM + negatives).
+* ``ours_epoch``: one full-batch Decagon training epoch (encoder with one-hot inputs + DEDICOM + negatives);
+* ``biosnap_files`` (``--full`` and ``--smoke``): the real-data path of notebook 04's section 8 -- synthetic
+  files in BioSNAP's CSV format and size, written at run time to a temporary folder, read by
+  :func:`~lecturekit.data.polypharmacy.load_biosnap`, then one full-batch Decagon epoch on the loaded graph;
+  its load seconds, epoch seconds and peak memory are also the report's ``load_seconds``,
+  ``epoch_seconds`` and ``peak_rss_gb`` (what the notebook quotes).
 
 ``--full`` skips the warm-up runs and times one step each (minutes); a measurement that exceeds
-``--timeout`` is reported as such. Writes ``build/bench/decagon.json`` (``--full``: ``decagon_full.json``). Run: ``python -m benchmarks.bench_decagon [--full] [--smoke]``.
+``--timeout`` is reported as such. Writes ``build/bench/decagon.json`` (``--full``: ``decagon_full.json``). Run: ``python -m benchmarks.bench_decagon [--full] [--smoke]
+[--only biosnap_files ...]``.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ import torch
 from torch_geometric.data import HeteroData
 
 from benchmarks import write_report
-from lecturekit.data.polypharmacy import DDI, PPI_EDGE, TARGET_EDGE, TARGETED_BY
+from lecturekit.data.polypharmacy import COMBO, DDI, MONO, PPI, PPI_EDGE, TARGET_EDGE, TARGETED_BY, TARGETS
 
 REAL = dict(drugs=645, proteins=19085, ppi=715612, targets=18690, relations=964, ddi=4651131)
 SCALED = dict(drugs=400, proteins=4000, ppi=60000, targets=4000, relations=200, ddi=200000)
 CHUNK = 500_000  # decoder chunk (triples) for the full-batch epoch: bounds peak memory
 SMOKE = dict(drugs=30, proteins=50, ppi=200, targets=60, relations=5, ddi=300)
+KINDS = ("ours_layer", "pyg_rgcn_layer", "ours_epoch", "biosnap_files")
 
 
 def random_graph(drugs: int, proteins: int, ppi: int, targets: int, relations: int, ddi: int, seed: int = 0):
@@ -60,9 +67,64 @@ def random_graph(drugs: int, proteins: int, ppi: int, targets: int, relations: i
     return data
 
 
-def _graph_and_split(stats: dict[str, int]):
-    from lecturekit.hetero.experiment import COURSE, make_split
+def write_biosnap_files(folder, stats: dict[str, int], mono_per_drug: int = 20, seed: int = 0) -> None:
+    """Write :func:`random_graph`'s graph as the four BioSNAP CSV files (their headers and id formats)."""
+    import pandas as pd
+
+    data = random_graph(**stats, seed=seed)
+    drug = np.array([f"CID{i:09d}" for i in range(stats["drugs"])])
+    gene = np.array([str(100000 + k) for k in range(stats["proteins"])])
+    side = np.array([f"C{r:07d}" for r in range(stats["relations"])])
+    ei, rel = data[DDI].edge_index.numpy(), data[DDI].edge_type.numpy()
+    pd.DataFrame({"STITCH 1": drug[ei[0]], "STITCH 2": drug[ei[1]], "Polypharmacy Side Effect": side[rel],
+                  "Side Effect Name": "synthetic"}).to_csv(folder / COMBO, index=False)
+    pe = data[PPI_EDGE].edge_index.numpy()[:, : data[PPI_EDGE].edge_index.size(1) // 2]
+    pd.DataFrame({"Gene 1": gene[pe[0]], "Gene 2": gene[pe[1]]}).to_csv(folder / PPI, index=False)
+    dt = data[TARGET_EDGE].edge_index.numpy()
+    pd.DataFrame({"STITCH": drug[dt[0]], "Gene": gene[dt[1]]}).to_csv(folder / TARGETS, index=False)
+    rng = np.random.default_rng(seed)
+    mono = rng.integers(0, 10_000, size=(stats["drugs"], mono_per_drug))
+    pd.DataFrame({"STITCH": np.repeat(drug, mono_per_drug), "Individual Side Effect": [f"C{m:07d}" for m in mono.ravel()],
+                  "Side Effect Name": "synthetic"}).to_csv(folder / MONO, index=False)
+
+
+def _biosnap_files(stats: dict[str, int], min_pairs: int) -> dict[str, Any]:
+    """Write the files, load them with ``load_biosnap``, run one full-batch epoch; seconds and peak memory."""
+    import tempfile
+    from pathlib import Path
+
+    from lecturekit.data.polypharmacy import load_biosnap
     from lecturekit.hetero.graph import build_graph
+    from lecturekit.hetero.model import Decagon
+    from lecturekit.hetero.train import TrainConfig, train_link_predictor
+    from lecturekit.studies.nb04_decagon import COURSE, make_split
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        write_biosnap_files(folder, stats)
+        out["write_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        data = load_biosnap(folder, min_pairs=min_pairs)
+        out["load_seconds"] = time.perf_counter() - start
+        out["peak_rss_after_load_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    start = time.perf_counter()
+    split = make_split(data, COURSE, seed=0)
+    graph = build_graph(data, split.train)
+    model = Decagon(graph, split.num_relations)
+    out["setup_seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    train_link_predictor(model, split.train, split.num_drugs, split.num_relations,
+                         TrainConfig(epochs=1, chunk_size=CHUNK), torch.Generator().manual_seed(0))
+    out["seconds"] = out["epoch_seconds"] = time.perf_counter() - start
+    out["side_effects"], out["train_triples"] = split.num_relations, len(split.train)
+    return out
+
+
+def _graph_and_split(stats: dict[str, int]):
+    from lecturekit.hetero.graph import build_graph
+    from lecturekit.studies.nb04_decagon import COURSE, make_split
 
     data = random_graph(**stats)
     split = make_split(data, COURSE, seed=0)  # the course profile's split shares
@@ -80,10 +142,15 @@ def _time(fn, repeats: int, warmup: bool = True) -> float:
 
 def _measure(kind: str, stats: dict[str, int], repeats: int, queue=None, warmup: bool = True) -> dict[str, Any]:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    setup = time.perf_counter()
-    data, split, graph = _graph_and_split(stats)
-    out: dict[str, Any] = {"setup_s": time.perf_counter() - setup}
-    if kind == "ours_layer":
+    if kind == "biosnap_files":  # its own graph: written to files and read back
+        out: dict[str, Any] = _biosnap_files(stats, min_pairs=500 if stats["ddi"] >= 100_000 else 1)
+    else:
+        setup = time.perf_counter()
+        data, split, graph = _graph_and_split(stats)
+        out = {"setup_s": time.perf_counter() - setup}
+    if kind == "biosnap_files":
+        pass  # measured above
+    elif kind == "ours_layer":
         from lecturekit.hetero.encoder import RelationalGraphConv
 
         conv = RelationalGraphConv(graph, {t: 64 for t in graph.num_nodes}, 32)
@@ -160,6 +227,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--smoke", action="store_true", help="tiny graph, in-process (for tests)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement")
+    parser.add_argument("--only", choices=KINDS, nargs="+", help="run only these measurements")
     args = parser.parse_args(argv)
     stats = SMOKE if args.smoke else REAL if args.full else SCALED
     repeats = args.repeats or (3 if stats is SCALED else 1)
@@ -170,15 +238,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": platform.platform(),
         "results": {},
     }
-    for kind in ("ours_layer", "pyg_rgcn_layer", "ours_epoch"):
+    kinds = KINDS if args.full or args.smoke else KINDS[:3]
+    for kind in args.only or kinds:
         if args.smoke:
             report["results"][kind] = _measure(kind, stats, repeats)
         else:
             report["results"][kind] = _in_subprocess(kind, stats, repeats, args.timeout, warmup=not args.full)
         print(kind, report["results"][kind], flush=True)
     res = report["results"]
-    if "seconds" in res["ours_layer"] and "seconds" in res["pyg_rgcn_layer"]:
+    if "seconds" in res.get("ours_layer", {}) and "seconds" in res.get("pyg_rgcn_layer", {}):
         report["rgcn_over_ours_layer_time"] = res["pyg_rgcn_layer"]["seconds"] / res["ours_layer"]["seconds"]
+    files = res.get("biosnap_files", {})
+    if "epoch_seconds" in files:  # what notebook 04's section 8 quotes
+        report["load_seconds"], report["epoch_seconds"] = files["load_seconds"], files["epoch_seconds"]
+        report["peak_rss_gb"] = files["peak_rss_mib"] / 1024
     path = write_report("decagon_full" if args.full else "decagon", report, echo=False)
     print(f"wrote {path}")
     return report

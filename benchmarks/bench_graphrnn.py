@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from benchmarks import write_report
-from lecturekit.generation.graph_metrics import orbit_counts, orbit_counts_naive
+from lecturekit.generation.graph_descriptors import orbit_counts, orbit_counts_naive
 from lecturekit.generation.graphrnn import GraphRNN, GraphRNNConfig, sample_graphs
 
 

@@ -33,9 +33,9 @@ APPS: dict[str, tuple[str, str, str]] = {
     "hard-negatives-band-sweep": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_band_sweep_seed"),
     "hard-negatives-siblings": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_sibling_seed"),
     "hard-negatives-movielens": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_movielens_seed"),
-    "decagon": ("lecturekit.hetero.experiment", "PROFILES", "run_seed"),  # notebook 04
-    "decagon-leak": ("lecturekit.hetero.experiment", "PROFILES", "run_leak_seed"),
-    "graphrnn": ("lecturekit.generation.graphrnn.experiment", "PROFILES", "run_seed"),  # notebook 05
+    "decagon": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_seed"),  # notebook 04
+    "decagon-leak": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_leak_seed"),
+    "graphrnn": ("lecturekit.studies.nb05_graphrnn", "PROFILES", "run_seed"),  # notebook 05
     "gcpn": ("lecturekit.generation.gcpn.experiment", "PROFILES", "run_seed"),  # notebook 06
     "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget studies
     "gcpn-qed-budget": ("lecturekit.generation.gcpn.budget", "QED_PROFILES", "run_seed"),

@@ -107,11 +107,15 @@ def test_the_package_sampler_draws_only_candidates():
     checked = 0
     for k in range(len(positives)):
         i, j, r = int(positives.src[k]), int(positives.dst[k]), int(positives.rel[k])
-        known = train.dst[(train.src == i) & (train.rel == r)]
-        candidates = degree_matched_candidates(relation_degree(train, r, num_drugs), i, j, known)
-        if len(candidates):
-            assert int(negatives.dst[k]) in candidates.tolist(), (k, i, j, r)
-            checked += 1
+        degree = relation_degree(train, r, num_drugs)
+        if int(negatives.src[k]) == i:  # the target replaced: among the per-side-effect candidates
+            known = train.dst[(train.src == i) & (train.rel == r)]
+            candidates = degree_matched_candidates(degree, i, j, known)
+            if len(candidates):
+                assert int(negatives.dst[k]) in candidates.tolist(), (k, i, j, r)
+                checked += 1
+        else:  # the source replaced (no target matched both degrees): the target kept, the source's degree matched
+            assert int(negatives.dst[k]) == j and int(degree[int(negatives.src[k])]) == int(degree[i])
     assert checked > 10
 
 

@@ -24,3 +24,12 @@ def test_random_graph_statistics():
     data = random_graph(drugs=20, proteins=30, ppi=100, targets=40, relations=4, ddi=200)
     ei = data[DDI].edge_index
     assert bool((ei[0] < ei[1]).all()) and int(data[DDI].edge_type.max()) < 4
+
+
+def test_bench_smoke_reads_biosnap_files_and_records_the_epoch(tmp_path, monkeypatch):
+    """The real-data path: files in BioSNAP's format are written, loaded by load_biosnap, trained one epoch."""
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
+    report = main(["--smoke"])
+    files = report["results"]["biosnap_files"]
+    assert files["load_seconds"] > 0 and files["epoch_seconds"] > 0 and files["side_effects"] == 5
+    assert report["peak_rss_gb"] > 0 and report["epoch_seconds"] == files["epoch_seconds"]

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.hetero.experiment import (
+from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb04_decagon import (
     COURSE,
     METHODS,
     PAPER_TABLE2,
@@ -20,8 +22,6 @@ from lecturekit.hetero.experiment import (
     run_leak_seed,
     run_seed,
 )
-from lecturekit.results import METRIC_NAME
-from lecturekit.studies.contract import check_frozen, collect_rows
 
 torch.set_num_threads(1)
 FIXTURES = Path(__file__).parent / "fixtures" / "biosnap"
@@ -57,7 +57,8 @@ def _flat(config, prefix=""):
 
 def test_profiles_share_the_calibrated_world_shape_and_one_budget():
     # Issue #13 resized the world (calibrated on the collision rate); every learned model shares one budget.
-    assert COURSE.data.pairs_per_side_effect == PROFILES.full.data.pairs_per_side_effect == 16
+    # each profile calibrated on its own seeds (issue #25's world): course 12, full 8
+    assert (COURSE.data.pairs_per_side_effect, PROFILES.full.data.pairs_per_side_effect) == (12, 8)
     for config in (PROFILES.quick, COURSE, PROFILES.full):
         assert config.decagon.encoder.out_dim == config.factorization_dim
         assert config.leak_seeds == config.seeds[: len(config.leak_seeds)]
@@ -104,9 +105,12 @@ def test_run_seed_is_reproducible_and_ignores_global_random_state():
 
 
 def test_a_methods_numbers_do_not_depend_on_which_methods_ran():
-    alone = run_seed(replace(TINY, methods=("rescal",)), 3).method("rescal")
-    together = run_seed(TINY, 3).method("rescal")
-    assert (alone.uniform, alone.degree_matched) == (together.uniform, together.degree_matched)
+    # Every method (issue #25): run alone, and after all the others in reverse order, it gives the same numbers.
+    everything = run_seed(replace(PROFILES.quick, methods=tuple(reversed(METHODS)), leak_methods=("decagon",)), 3)
+    for method in METHODS:
+        alone = run_seed(replace(PROFILES.quick, methods=(method,), leak_methods=(method,)), 3).method(method)
+        together = everything.method(method)
+        assert (alone.uniform, alone.degree_matched) == (together.uniform, together.degree_matched), method
 
 
 def test_rows_follow_the_naming_rule_and_merge_over_seeds():
@@ -166,9 +170,9 @@ def test_biosnap_rows_are_comparable_only_where_the_protocol_is_the_papers():
             assert "differs from the paper" in row.note and "split" in row.note and "epochs" in row.note
 
 
-def test_methods_constant_uses_issue_13_names():
-    assert METHODS == ("decagon", "decagon-summed-normalisation", "degree", "rescal", "dedicom", "deepwalk",
-                       "concat-mlp", "ddi-gcn", "decagon-shuffled-targets")
+def test_methods_constant_uses_issue_13_and_25_names():
+    assert METHODS == ("decagon", "decagon-summed-normalisation", "degree", "popularity", "rescal", "dedicom",
+                       "deepwalk", "concat-mlp", "ddi-gcn", "decagon-shuffled-targets")
 
 
 def test_each_run_seed_draws_its_own_world_and_reports_the_collision_rate():
@@ -183,7 +187,7 @@ def test_each_run_seed_draws_its_own_world_and_reports_the_collision_rate():
 
 def test_course_world_keeps_test_positives_out_of_training_negatives():
     # The calibration target, checked on the course world of two run seeds (no model is trained).
-    from lecturekit.hetero.experiment import collision_rate, make_split, world_seed
+    from lecturekit.studies.nb04_decagon import collision_rate, make_split, world_seed
     for seed in (0, 1):
         data = COURSE.data.build(world_seed(seed))
         split = make_split(data, COURSE, seed)

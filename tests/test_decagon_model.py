@@ -197,3 +197,13 @@ def test_ap_at_k():
     assert ap_at_k(scores, labels, k=50) == pytest.approx((1 + 2 / 3) / 2)
     assert ap_at_k(scores, labels, k=1) == pytest.approx(1.0)
     assert math.isnan(ap_at_k(scores, np.zeros(4), 50))
+
+
+def test_ap_at_k_breaks_ties_pessimistically():
+    labels = np.array([1, 1, 0, 0])
+    constant = np.zeros(4)
+    assert ap_at_k(constant, labels, 50, ties="authors") == pytest.approx(1.0)  # the authors' rule, positives first
+    # pessimistic: negatives first -> hits at ranks 3 and 4: (1/3 + 2/4) / 2
+    assert ap_at_k(constant, labels, 50) == pytest.approx((1 / 3 + 2 / 4) / 2)
+    with pytest.raises(ValueError, match="ties"):
+        ap_at_k(constant, labels, 50, ties="random")

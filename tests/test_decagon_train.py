@@ -8,7 +8,10 @@ import torch
 from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import evaluate
-from lecturekit.hetero.experiment import (
+from lecturekit.hetero.model import DecagonConfig
+from lecturekit.hetero.negatives import evaluation_negatives
+from lecturekit.hetero.train import TrainConfig
+from lecturekit.studies.nb04_decagon import (
     COURSE,
     METHODS,
     PlantedWorld,
@@ -17,9 +20,6 @@ from lecturekit.hetero.experiment import (
     run_seed,
     train_method,
 )
-from lecturekit.hetero.model import DecagonConfig
-from lecturekit.hetero.negatives import evaluation_negatives
-from lecturekit.hetero.train import TrainConfig
 
 torch.set_num_threads(1)
 
@@ -47,7 +47,7 @@ def test_planted_trains_above_chance_under_degree_matched_negatives():
 
 def test_run_seed_all_methods_smoke():
     world = PlantedWorld(num_drugs=40, num_proteins=60, num_modules=6, num_side_effects=6,
-                         num_popularity_side_effects=0, pairs_per_side_effect=20)
+                         num_popularity_side_effects=0, pairs_per_side_effect=20, num_drug_classes=8, num_mechanisms=3)
     config = replace(
         COURSE,
         data=world,

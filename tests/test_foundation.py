@@ -45,8 +45,8 @@ APPLICATIONS = {  # notebook -> the module holding its frozen config and run_see
     "01_recsys_basics": "lecturekit.recsys.experiment",
     "02_pinsage": "lecturekit.recsys.pinsage.experiment",
     "03_hard_negatives": "lecturekit.recsys.pinsage.hard_negative_experiment",
-    "04_decagon": "lecturekit.hetero.experiment",
-    "05_graphrnn": "lecturekit.generation.graphrnn.experiment",
+    "04_decagon": "lecturekit.studies.nb04_decagon",
+    "05_graphrnn": "lecturekit.studies.nb05_graphrnn",
     "06_gcpn": "lecturekit.generation.gcpn.experiment",
 }
 

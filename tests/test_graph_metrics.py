@@ -5,16 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.generation.graph_metrics import (
+from lecturekit.generation.graph_descriptors import (
     clustering_histogram,
     degree_histogram,
     mean_orbit_vector,
+    orbit_counts,
+    orbit_counts_naive,
+)
+from lecturekit.generation.graph_metrics import (
     mmd_clustering,
     mmd_degree,
     mmd_orbit,
     mmd_squared,
-    orbit_counts,
-    orbit_counts_naive,
 )
 
 torch.set_num_threads(1)
@@ -115,7 +117,7 @@ def test_mmd_bad_input():
 
 
 def test_mmd_report_matches_public_functions(graph_sets):
-    from lecturekit.generation.graph_metrics import mmd_report
+    from lecturekit.generation.graph_mmd_tables import mmd_report
 
     a, b, far = graph_sets
     report = mmd_report(a, {"b": b, "far": far})
@@ -207,7 +209,7 @@ def test_descriptors_refuse_what_they_cannot_count():
 
 
 def test_mmd_report_checks_every_generated_set():
-    from lecturekit.generation.graph_metrics import mmd_report
+    from lecturekit.generation.graph_mmd_tables import mmd_report
 
     with pytest.raises(ValueError, match=r"argument 'generated'\['b'\]\[0\].*directed"):
         mmd_report(GOOD, {"a": GOOD, "b": [nx.DiGraph([(0, 1)])]})
@@ -238,7 +240,7 @@ def test_mmd_terms_expose_saturation():
 def _sets():
     import networkx as nx
 
-    from lecturekit.generation.graph_metrics import degree_histogram
+    from lecturekit.generation.graph_descriptors import degree_histogram
 
     x = [degree_histogram(nx.gnp_random_graph(12, 0.3, seed=s)) for s in range(15)]
     y = [degree_histogram(nx.barabasi_albert_graph(12, 2, seed=s)) for s in range(10)]
@@ -284,7 +286,7 @@ def test_kernel_parts_rebuild_the_mmd_and_bootstrap_around_it():
 def test_kernel_table_matches_mmd_report_and_shares_the_test_gram():
     import networkx as nx
 
-    from lecturekit.generation.graph_metrics import kernel_table, mmd_report
+    from lecturekit.generation.graph_mmd_tables import kernel_table, mmd_report
 
     ref = [nx.cycle_graph(n) for n in range(4, 9)]
     gen = {"a": [nx.path_graph(n) for n in range(4, 10)], "b": [nx.star_graph(n) for n in range(3, 7)]}

@@ -1,4 +1,4 @@
-"""Notebook 05's experiment shape: frozen config and profiles, run_seed, rows and the generated discussion."""
+"""Notebook 05's study shape: frozen config and profiles, run_seed, rows, and the tables the notebook shows."""
 
 import dataclasses
 from dataclasses import replace
@@ -7,18 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.generation.graphrnn.discussion import (
-    bootstrap_difference,
-    bootstrap_interval,
-    difference,
-    discussion_markdown,
-    verdict,
-)
-from lecturekit.generation.graphrnn.experiment import (
+from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb05_graphrnn import (
     COURSE,
     FLOOR,
     METHODS,
-    METRIC_NAMES,
+    PERTURBED,
     PROFILES,
     RECORDED_METRICS,
     DatasetResult,
@@ -29,8 +24,14 @@ from lecturekit.generation.graphrnn.experiment import (
     count_isomorphic_copies,
     run_seed,
 )
-from lecturekit.results import METRIC_NAME
-from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb05_graphrnn_results import (
+    METRIC_NAMES,
+    bootstrap_interval,
+    grid_comparisons,
+    orderings_table,
+    paired_test_graphs,
+    seed_difference,
+)
 
 torch.set_num_threads(1)
 
@@ -148,7 +149,7 @@ def test_per_test_graph_terms_rebuild_the_mmd_and_its_differences(tiny_run):
             scores = data.method(method)
             rebuilt = xx + scores.per_test_graph(metric).mean()
             assert np.isclose(rebuilt, scores.mean(metric), atol=1e-9), (method, metric)
-        diff = bootstrap_difference([tiny_run], "grid", "graphrnn", "erdos-renyi", metric)
+        diff = paired_test_graphs([tiny_run], "grid", "graphrnn", "erdos-renyi", metric)
         assert np.isclose(diff.estimate, data.method("graphrnn").mean(metric) - data.method("erdos-renyi").mean(metric))
         assert diff.low <= diff.estimate <= diff.high
         single = bootstrap_interval([tiny_run], "grid", "graphvae", metric, num_resamples=200)
@@ -160,7 +161,7 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable(tiny_run):
     rows = tiny_run.rows()
     assert len(rows) == len(METHODS) * len(RECORDED_METRICS) == len(METHODS) * 2 * len(METRIC_NAMES)
     assert {r.method for r in rows} == {"graphrnn", "graphrnn-s", "graphvae", "erdos-renyi", "barabasi-albert",
-                                        "train-vs-test"}
+                                        "train-vs-test", "perturbed-copies"}
     assert {"mmd-degree/unbiased", "mmd-clustering/tv/unbiased"} <= {r.metric for r in rows}
     for row in rows:
         assert METRIC_NAME.fullmatch(row.metric), row.metric
@@ -188,81 +189,66 @@ def test_isomorphic_copies_are_counted():
     assert count_isomorphic_copies(test, train) == 1
 
 
-# ---- generated discussion -----------------------------------------------------------------------
-def _fake_result(seed, values, cross=1.0, num_draws=4, num_test=20):
-    """A result on community-small whose MMDs (biased and unbiased) are ``values[method]`` per draw.
+# ---- tables -------------------------------------------------------------------------------------
+def _fake_result(seed, values, cross=1.0, num_draws=4, num_test=20, name="community-small"):
+    """A result on ``name`` whose MMDs (biased and unbiased) are ``values[method]`` per draw.
 
-    The kernel terms are consistent with those values: a zero test Gram matrix and ``yy = value`` with a
-    cross term ``(1 - cross) / 2``-free constant, so per-test-graph differences equal the value differences.
+    The kernel terms are consistent with those values: a zero test Gram matrix and ``yy = value + 2 cross``,
+    so per-test-graph differences equal the value differences.
     """
     metrics = len(METRIC_NAMES)
     scores = []
-    for m in METHODS:
+    for k, m in enumerate(METHODS):
         v = np.array([values[m]] * metrics, dtype=float)  # (metric, draw)
-        c = cross[m] if isinstance(cross, dict) else cross
-        cross_terms = np.full((metrics, num_draws, num_test), c)
+        wobble = 0.001 * np.random.default_rng(k).standard_normal(num_test)  # per test graph, mean removed
+        cross_terms = np.broadcast_to(cross + wobble - wobble.mean(), (metrics, num_draws, num_test)).copy()
         scores.append(MethodScores(
-            m, biased=v, unbiased=v, cross=cross_terms, yy=v + 2 * c, yy_unbiased=v + 2 * c,
+            m, biased=v, unbiased=v, cross=cross_terms, yy=v + 2 * cross, yy_unbiased=v + 2 * cross,
             sweep=np.repeat(v[:1], 6, axis=0), sweep_unbiased=np.repeat(v[:1], 6, axis=0),
         ))
-    data = DatasetResult("community-small", 80, num_test, 20, 15, (1, 2), (5, 9), 0, tuple(scores), (), (),
+    data = DatasetResult(name, 80, num_test, 20, 15, (1, 2), (5, 9), 0, tuple(scores), (), (),
                          test_gram=np.zeros((metrics, num_test, num_test)), sigmas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0))
     return GraphRNNResult(seed=seed, seconds=1.0, datasets=(data,), num_draws=num_draws)
 
 
-BASE = {"graphrnn": [0.10, 0.11, 0.09, 0.10], "graphrnn-s": [0.2, 0.05, 0.3, 0.1], "graphvae": [0.4, 0.41, 0.39, 0.4],
-        "erdos-renyi": [0.30, 0.31, 0.29, 0.30], "barabasi-albert": [0.12, 0.05, 0.2, 0.02], FLOOR: [0.05] * 4}
+BASE = {"graphrnn": [0.10, 0.11, 0.09, 0.10], "graphrnn-s": [0.2, 0.25, 0.3, 0.2], "graphvae": [0.4, 0.41, 0.39, 0.4],
+        "erdos-renyi": [0.30, 0.31, 0.29, 0.30], "barabasi-albert": [0.12, 0.05, 0.2, 0.02], FLOOR: [0.05] * 4,
+        PERTURBED: [0.2] * 4}
 
 
-def test_verdicts_need_an_interval_that_excludes_zero():
-    result = _fake_result(0, BASE)
-    assert verdict(difference([result], "community-small", "graphrnn", "erdos-renyi", "mmd-degree")) == "lower"
-    assert verdict(difference([result], "community-small", "graphrnn", "barabasi-albert", "mmd-degree")) == "indistinguishable"
-    assert verdict(difference([result], "community-small", "erdos-renyi", "graphrnn", "mmd-degree")) == "higher"
-    text = discussion_markdown([result])
-    assert "lower MMD than GraphVAE on 1 of 1 datasets (community-small)" in text
-    assert "Erdős–Rényi on 1 of 1 datasets (community-small)" in text
-    assert "Barabási–Albert on 0 of 1 datasets" in text
-    assert "sampling noise only" in text
-    assert "saturated" not in text.split("**Saturation.**")[0]  # no cell is marked saturated
-
-
-def test_both_intervals_must_agree_for_a_verdict():
-    from lecturekit.stats import Interval
-
-    below, straddles = Interval(-0.2, -0.3, -0.1, n=3), Interval(-0.2, -0.4, 0.1, n=20)
-    assert verdict(below, below) == "lower"
-    assert verdict(below, straddles) == "indistinguishable"
-    assert verdict(straddles, below) == "indistinguishable"
-    assert verdict(Interval(0.2, 0.1, 0.3, n=3), Interval(0.2, 0.1, 0.3, n=20)) == "higher"
-
-
-def test_a_single_draw_is_never_called_a_win():
-    values = {m: [v] for m, v in zip(METHODS, (0.1, 0.2, 0.15, 0.3, 0.4, 0.05), strict=True)}
-    result = _fake_result(0, values, num_draws=1)
-    assert verdict(difference([result], "community-small", "graphrnn", "erdos-renyi", "mmd-degree")) == "untested"
-    text = discussion_markdown([result])
-    assert "on 0 of 1 datasets" in text and "untested" in text and "no seed interval" in text
-
-
-def test_saturation_is_reported_when_every_method_saturates():
-    values = {m: [0.062] * 4 for m in METHODS}
-    text = discussion_markdown([_fake_result(0, values, cross=1e-9)])
-    assert "saturated for every method, the train-vs-test row included" in text and "no method wins it" in text
-    partial = {m: (1e-9 if m == "erdos-renyi" else 0.5) for m in METHODS}
-    text = discussion_markdown([_fake_result(0, values, cross=partial)])
-    assert "saturated for every method" not in text and "saturated for Erdős–Rényi" in text
-    text = discussion_markdown([_fake_result(0, values, cross=0.5)])
-    assert "No MMD saturated" in text
-
-
-def test_several_seeds_use_intervals_over_seeds():
+def test_seed_differences_use_seeds_or_draws():
+    one = [_fake_result(0, BASE)]
+    assert seed_difference(one, "community-small", "graphrnn", "erdos-renyi", "mmd-degree").n == 4  # draws
     shifted = {m: [v + 0.01 for v in vs] for m, vs in BASE.items()}
-    results = [_fake_result(0, BASE), _fake_result(1, shifted), _fake_result(2, BASE)]
-    diff = difference(results, "community-small", "graphrnn", "erdos-renyi", "mmd-degree")
+    three = [_fake_result(0, BASE), _fake_result(1, shifted), _fake_result(2, BASE)]
+    diff = seed_difference(three, "community-small", "graphrnn", "erdos-renyi", "mmd-degree")
     assert diff.n == 3 and diff.high < 0
-    text = discussion_markdown(results)
-    assert "over 3 training seeds" in text and "No memorised test graphs (community-small)" in text
-    assert "lower at σ = 0.25, 0.5, 1, 2, 4, 8" in text  # the fake sweep repeats the degree values
-    with pytest.raises(ValueError, match="empty"):
-        discussion_markdown([])
+
+
+def _seeds(values, name="community-small"):
+    """Three seeds whose GraphRNN values move a little from seed to seed (differences then have a spread)."""
+    return [_fake_result(s, {**values, "graphrnn": [v + 0.01 * s for v in values["graphrnn"]]}, name=name)
+            for s in range(3)]
+
+
+def test_orderings_table_says_which_paper_orderings_reproduce():
+    three = _seeds(BASE)
+    table = orderings_table(three)
+    assert len(table) == 4  # community-small only: GraphRNN vs GraphVAE on 3 statistics, vs GraphRNN-S on clustering
+    assert table["reproduced"].all() and set(table["verdict"]) == {"behind"}
+    flipped = {**BASE, "graphrnn-s": [0.01] * 4}  # GraphRNN-S lower than GraphRNN: the ordering fails
+    table = orderings_table(_seeds(flipped))
+    assert not table.set_index("b").loc["graphrnn-s", "reproduced"]
+    assert table.set_index("b").loc["graphrnn-s", "paper a, b"] == "0.03, 0.15"
+
+
+def test_grid_verdict_needs_the_control_and_the_copies():
+    results = _seeds(BASE, name="grid")
+    table = grid_comparisons(results)
+    assert len(table) == 3 * 5  # per statistic: the control vs 0, GraphRNN vs copies and vs control, two intervals
+    vs_control = table[(table["b"] == PERTURBED)]
+    assert set(vs_control["verdict"]) == {"behind"}  # 0.10 below the control's 0.2 on seeds and test graphs
+    vs_copies = table[(table["b"] == FLOOR) & (table["over"] == "training seeds")]
+    assert set(vs_copies["verdict"]) == {"ahead"}  # 0.10 above the exact copies' 0.05: not a generalisation win
+    control = table[table["a"] == PERTURBED]
+    assert len(control) == 3 and (control["over"] == "test graphs").all()

@@ -10,7 +10,7 @@ from lecturekit.generation.graph_datasets import (
     held_out_grid_shapes,
     load_dataset,
 )
-from lecturekit.generation.graphrnn.experiment import COURSE, load_datasets
+from lecturekit.studies.nb05_graphrnn import COURSE, load_datasets
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ from lecturekit.data.polypharmacy import make_planted
 from lecturekit.hetero.baselines import PairMLP, drug_pair_features
 from lecturekit.hetero.encoder import EncoderConfig
 from lecturekit.hetero.evaluate import evaluate, model_scorer
-from lecturekit.hetero.experiment import de_novo_lists
 from lecturekit.hetero.graph import build_graph
 from lecturekit.hetero.model import Decagon, DecagonConfig, FactorizationModel
 from lecturekit.hetero.negatives import evaluation_negatives
 from lecturekit.hetero.split import Triples, split_pairs
 from lecturekit.hetero.train import TrainConfig, _chunked_backward, train_link_predictor
+from lecturekit.studies.nb04_decagon import de_novo_lists
 
 torch.set_num_threads(1)
 NO_CUDA = not torch.cuda.is_available()

@@ -180,3 +180,36 @@ def test_make_planted_refuses_impossible_sizes():
         make_planted(target_noise=1.5)
     with pytest.raises(ValueError, match="ppi_degree"):
         make_planted(ppi_degree=-1.0)
+
+
+def test_planted_classes_share_targets_and_families_share_pairs():
+    """Issue #25's assumptions: classmates share core targets and modules; a mechanism's side effects
+    draw from one pool of interacting pairs, so pairs recur across a family."""
+    kw = dict(num_drugs=120, num_proteins=150, num_modules=5, num_side_effects=12, num_popularity_side_effects=2,
+              pairs_per_side_effect=10, num_drug_classes=10, class_core_targets=2, num_mechanisms=2,
+              pair_pool_factor=2.0, seed=1)
+    data = make_planted(**kw)
+    cls = data["drug"].drug_class
+    assert int(cls.min()) >= 0 and int(cls.max()) < 10
+    dt = data[TARGET_EDGE].edge_index
+    for c in range(10):
+        members = (cls == c).nonzero().squeeze(1).tolist()
+        if len(members) < 2:
+            continue
+        assert len({data["drug"].modules[i] for i in members}) == 1  # one class, one set of modules
+        shared = set.intersection(*({int(p) for p in dt[1][dt[0] == i]} for i in members))
+        assert len(shared) >= 2  # the class's core targets
+    mechanisms = {m for m in data.side_effect_modules if m is not None}
+    assert len(mechanisms) == 2
+    ei, rel = data[DDI].edge_index, data[DDI].edge_type
+    for mechanism in mechanisms:
+        family = [r for r, m in enumerate(data.side_effect_modules) if m == mechanism]
+        pairs = {(int(a), int(b)) for a, b, t in zip(ei[0], ei[1], rel, strict=True) if int(t) in family}
+        triples = int(sum(int((rel == r).sum()) for r in family))
+        assert len(pairs) < triples  # pairs recur across the family's side effects
+    without = make_planted(**{**kw, "num_drug_classes": None, "num_mechanisms": None, "pair_pool_factor": None})
+    assert bool((without["drug"].drug_class == -1).all())
+    with pytest.raises(ValueError, match="num_mechanisms"):
+        make_planted(**{**kw, "num_mechanisms": 11})  # 5 modules have 10 pairs
+    with pytest.raises(ValueError, match="pair_pool_factor"):
+        make_planted(**{**kw, "pair_pool_factor": 0.5})

@@ -230,6 +230,10 @@ def make_planted(
     side_effect_noise: float = 0.1,
     num_mono: int = 40,
     mono_signal: float = 0.3,
+    num_drug_classes: int | None = None,
+    class_core_targets: int = 2,
+    num_mechanisms: int | None = None,
+    pair_pool_factor: float | None = None,
     seed: int = 0,
 ) -> HeteroData:
     """A seeded synthetic polypharmacy world with planted biology (layout: module docstring).
@@ -250,6 +254,19 @@ def make_planted(
       to popularity alone.
     * Drug features ``x``: ``num_mono`` mono side effects, each tied to a module; drug i has it with
       probability ``mono_signal`` if it hits that module, else ``0.05``.
+
+    Three optional assumptions make the drug-drug history carry part of the signal, as in BioSNAP
+    (``None`` keeps the world without them):
+
+    * ``num_drug_classes``: drugs fall into this many classes (uniformly); a class hits one module (two with
+      ``two_module_prob``) and has ``class_core_targets`` core proteins in them, which every drug of the class
+      targets (a pharmacological class shares its primary targets); a drug's other targets are its own.
+    * ``num_mechanisms``: the molecular side effects share this many distinct module pairs (side effect r
+      uses mechanism ``r % num_mechanisms``), so side effects come in families with one mechanism.
+    * ``pair_pool_factor``: each mechanism has a pool of ``round(pair_pool_factor * pairs_per_side_effect)``
+      interacting drug pairs (popularity-weighted among its candidates); each of its side effects draws its
+      signal pairs from that pool, so an interacting pair shows several side effects of its family (in
+      BioSNAP a drug pair shows about 73 side effects on average).
 
     Ground truth for the notebook: ``data["protein"].module``, ``data["drug"].modules`` (list of module
     tuples), ``data["drug"].popularity``, ``data.side_effect_modules`` ((a, b) or None),
@@ -280,6 +297,16 @@ def make_planted(
     for name, value in (("ppi_degree", ppi_degree), ("popularity_sigma", popularity_sigma), ("num_mono", num_mono)):
         if value < 0:
             raise ValueError(f"argument {name!r} must be >= 0, got {value!r}")
+    for name, value in (("num_drug_classes", num_drug_classes), ("num_mechanisms", num_mechanisms)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"argument {name!r} must be None or a positive int, got {value!r}")
+    if num_mechanisms is not None and num_mechanisms > num_modules * (num_modules - 1) // 2:
+        raise ValueError(f"argument 'num_mechanisms' ({num_mechanisms}) exceeds the {num_modules * (num_modules - 1) // 2} "
+                         f"module pairs of {num_modules} modules")
+    if pair_pool_factor is not None and not pair_pool_factor >= 1.0:
+        raise ValueError(f"argument 'pair_pool_factor' must be None or >= 1, got {pair_pool_factor!r}")
+    if not isinstance(class_core_targets, int) or class_core_targets < 0:
+        raise ValueError(f"argument 'class_core_targets' must be an int >= 0, got {class_core_targets!r}")
     lo, hi = targets_per_drug
     if not 1 <= lo <= hi:
         raise ValueError(f"argument 'targets_per_drug' must be (lo, hi) with 1 <= lo <= hi, got {targets_per_drug}")
@@ -303,10 +330,18 @@ def make_planted(
     # Drugs: modules, targets, popularity.
     drug_modules: list[tuple[int, ...]] = []
     targets: set[tuple[int, int]] = set()
+    classes = _drug_classes(rng, num_drugs, num_drug_classes, num_modules, two_module_prob, members,
+                            class_core_targets)
+    drug_class = np.full(num_drugs, -1) if classes is None else classes[0]
     for i in range(num_drugs):
-        mods = rng.choice(num_modules, size=2 if rng.random() < two_module_prob else 1, replace=False)
+        if classes is None:
+            mods = rng.choice(num_modules, size=2 if rng.random() < two_module_prob else 1, replace=False)
+            core: tuple[int, ...] = ()
+        else:
+            mods, core = classes[1][drug_class[i]], classes[2][drug_class[i]]
         drug_modules.append(tuple(int(m) for m in mods))
-        for _ in range(int(rng.integers(lo, hi + 1))):
+        targets |= {(i, int(p)) for p in core}
+        for _ in range(max(int(rng.integers(lo, hi + 1)) - len(core), 0)):
             if rng.random() < target_noise:
                 p = int(rng.integers(0, num_proteins))
             else:
@@ -326,9 +361,16 @@ def make_planted(
     se_modules: list[tuple[int, int] | None] = []
     kinds: list[str] = []
     num_molecular = num_side_effects - num_popularity_side_effects
+    module_pairs = [(a, b) for a in range(num_modules) for b in range(a + 1, num_modules)]
+    mechanisms = [module_pairs[k] for k in rng.permutation(len(module_pairs))[: num_mechanisms]] if (
+        num_mechanisms) else []  # distinct module pairs
+    pools: dict[int, np.ndarray] = {}
     for r in range(num_side_effects):
         if r < num_molecular:
-            ma, mb = (int(m) for m in rng.choice(num_modules, size=2, replace=False))
+            if mechanisms:
+                ma, mb = mechanisms[r % len(mechanisms)]
+            else:
+                ma, mb = (int(m) for m in rng.choice(num_modules, size=2, replace=False))
             candidate = (hits[iu, ma] & hits[ju, mb]) | (hits[iu, mb] & hits[ju, ma])
             se_modules.append((ma, mb))
             kinds.append("molecular")
@@ -339,6 +381,14 @@ def make_planted(
         n_noise = int(round(pairs_per_side_effect * side_effect_noise)) if r < num_molecular else 0
         cand = np.flatnonzero(candidate)
         n_signal = min(pairs_per_side_effect - n_noise, max(len(cand) // 2, 1)) if len(cand) else 0
+        if r < num_molecular and pair_pool_factor is not None and len(cand):
+            key = r % len(mechanisms) if mechanisms else r
+            if key not in pools:  # the mechanism's interacting pairs, drawn once
+                size = min(int(round(pair_pool_factor * pairs_per_side_effect)), max(len(cand) // 2, 1))
+                w = pair_weight[cand] / pair_weight[cand].sum()
+                pools[key] = rng.choice(cand, size=size, replace=False, p=w)
+            cand = pools[key]
+            n_signal = min(n_signal, len(cand))
         chosen: set[int] = set()
         if n_signal:
             w = pair_weight[cand] / pair_weight[cand].sum()
@@ -362,6 +412,7 @@ def make_planted(
     data["drug"].x = x
     data["drug"].modules = drug_modules
     data["drug"].popularity = torch.from_numpy(popularity).float()
+    data["drug"].drug_class = torch.from_numpy(drug_class).long()  # -1: no classes in this world
     data["protein"].num_nodes = num_proteins
     data["protein"].names = [f"protein{i}" for i in range(num_proteins)]
     data["protein"].module = torch.from_numpy(module).long()
@@ -378,6 +429,22 @@ def make_planted(
     data.side_effect_kind = kinds
     data.num_side_effects = num_side_effects
     return data
+
+
+def _drug_classes(
+    rng: np.random.Generator, num_drugs: int, num_classes: int | None, num_modules: int, two_module_prob: float,
+    members: list[np.ndarray], core_size: int,
+) -> tuple[np.ndarray, list[np.ndarray], list[tuple[int, ...]]] | None:
+    """``(class of each drug, modules of each class, core targets of each class)``, or None without classes."""
+    if num_classes is None:
+        return None
+    modules, cores = [], []
+    for _ in range(num_classes):
+        mods = rng.choice(num_modules, size=2 if rng.random() < two_module_prob else 1, replace=False)
+        pool = np.concatenate([members[int(m)] for m in mods])
+        modules.append(mods)
+        cores.append(tuple(int(p) for p in rng.choice(pool, size=min(core_size, len(pool)), replace=False)))
+    return rng.integers(0, num_classes, size=num_drugs), modules, cores
 
 
 def side_effect_counts(data: HeteroData) -> Counter:

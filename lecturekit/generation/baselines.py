@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from lecturekit.generation.graph_metrics import check_graphs
+from lecturekit.generation.graph_descriptors import check_graphs
 
 GENERATORS = ("erdos-renyi", "barabasi-albert")
 
@@ -71,3 +71,29 @@ def fit_baseline(graphs: list[nx.Graph], generator: str) -> FittedBaseline:
             per_size[n].append((n - math.sqrt(max(n * n - 4 * e, 0))) / 2)
     params = {n: float(np.mean(values)) for n, values in per_size.items()}
     return FittedBaseline(generator, params, [g.number_of_nodes() for g in graphs])
+
+
+def perturbed_copies(graphs: list[nx.Graph], rng: np.random.Generator, edits: int = 1) -> list[nx.Graph]:
+    """A control, not a generator: each training graph copied with ``edits`` random edge moves.
+
+    One move removes a uniformly random edge and adds a uniformly random non-edge (the edge count is kept),
+    so every copy is a near-duplicate of a training graph that is (usually) no longer of its family -- a grid
+    loses its grid shape. A model that "generalises" must beat this control, not only the exact copies (the
+    train-vs-test row), on a statistic that tells the control from the test graphs themselves.
+    """
+    if not isinstance(edits, int) or edits < 0:
+        raise ValueError(f"argument 'edits' must be an int >= 0, got {edits!r}")
+    check_graphs(graphs, "graphs")
+    out = []
+    for graph in graphs:
+        copy = nx.Graph(graph)
+        nodes = list(copy.nodes)
+        for _ in range(edits):
+            edges = list(copy.edges)
+            non_edges = [(u, v) for i, u in enumerate(nodes) for v in nodes[i + 1:] if not copy.has_edge(u, v)]
+            if not edges or not non_edges:
+                break
+            copy.remove_edge(*edges[int(rng.integers(len(edges)))])
+            copy.add_edge(*non_edges[int(rng.integers(len(non_edges)))])
+        out.append(copy)
+    return out

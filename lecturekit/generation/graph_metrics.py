@@ -4,7 +4,7 @@ Used by ``notebooks/05_graphrnn.ipynb`` (and available to notebook 06).
 
 Each graph ``G`` is summarised by a descriptor ``phi(G)``: its degree histogram, its histogram of local
 clustering coefficients (100 bins on [0, 1]) or its mean 4-node orbit-count vector (15 orbits, ORCA's
-numbering). Two sets ``X`` (reference) and ``Y`` (generated) are compared by the (biased, V-statistic)
+numbering), computed by :mod:`lecturekit.generation.graph_descriptors` (which also holds the input checks). Two sets ``X`` (reference) and ``Y`` (generated) are compared by the (biased, V-statistic)
 squared maximum mean discrepancy, as in both papers' code::
 
     MMD^2(X, Y) = mean_{x,x'} k(x,x') + mean_{y,y'} k(y,y') - 2 mean_{x,y} k(x,y).
@@ -14,7 +14,8 @@ score about ``(1 - kbar_X) / N + (1 - kbar_Y) / M`` above zero: its floor depend
 The **unbiased** (U-statistic) estimate drops those pairs, ``mean_{x != x'}`` and ``mean_{y != y'}``
 (Gretton et al. 2012); its expectation is the population MMD^2, so it can be slightly negative.
 :class:`KernelParts` keeps the per-reference-graph terms, so the reference (test) set can be
-bootstrapped without recomputing kernels (:func:`bootstrap_mmd`).
+bootstrapped without recomputing kernels (:func:`bootstrap_mmd`). Scoring several generated sets on every
+statistic and kernel at once is :mod:`lecturekit.generation.graph_mmd_tables`.
 
 Kernels (histograms are normalised to sum 1 first, padded to a common length):
 
@@ -42,63 +43,20 @@ positive; graph sets must be non-empty lists of graphs (a single graph is refuse
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import combinations
 
 import networkx as nx
 import numpy as np
 
+from lecturekit.generation.graph_descriptors import (
+    check_graphs,
+    clustering_histogram,
+    degree_histogram,
+    mean_orbit_vector,
+)
+
 KERNELS = ("emd", "tv")
-NUM_ORBITS = 15
-
-
-# ---- input checks ---------------------------------------------------------------------------------
-def check_graph(graph: object, where: str = "argument 'graph'", allow_empty: bool = False) -> nx.Graph:
-    """Refuse anything but a simple undirected graph (see the module docstring); returns ``graph``.
-
-    ``where`` names the argument (and index) in the error. ``allow_empty`` admits 0-node graphs (for
-    descriptors that are well defined on them, e.g. orbit counts of shape ``(0, 15)``).
-    """
-    if not isinstance(graph, nx.Graph):
-        raise TypeError(f"{where} must be a networkx graph, got {type(graph).__name__}")
-    if graph.is_directed():
-        raise ValueError(
-            f"{where} is a directed graph; the graph statistics are defined on undirected graphs "
-            "(convert explicitly, e.g. nx.Graph(g.to_undirected()))"
-        )
-    if graph.is_multigraph():
-        raise ValueError(
-            f"{where} is a multigraph; parallel edges would be counted once by some statistics and "
-            "several times by others (convert explicitly with nx.Graph(g))"
-        )
-    if graph.number_of_nodes() == 0 and not allow_empty:
-        raise ValueError(f"{where} has 0 nodes; its degree/clustering/orbit statistics are undefined")
-    loops = nx.number_of_selfloops(graph)
-    if loops:
-        raise ValueError(
-            f"{where} has {loops} self-loop(s); the statistics are defined on simple graphs "
-            "(remove them explicitly with g.remove_edges_from(nx.selfloop_edges(g)))"
-        )
-    return graph
-
-
-def check_graphs(graphs: object, arg: str, where: str | None = None) -> list[nx.Graph]:
-    """A non-empty list (or tuple) of simple undirected graphs; errors name ``arg`` and the index.
-
-    ``where`` replaces ``argument '<arg>'`` in the messages (e.g. ``argument 'generated'['graphrnn']``).
-    """
-    where = where or f"argument {arg!r}"
-    if isinstance(graphs, nx.Graph):
-        raise TypeError(f"{where} is a single graph; pass a list of graphs")
-    if isinstance(graphs, str | bytes) or not isinstance(graphs, Sequence):
-        raise TypeError(f"{where} must be a list of networkx graphs, got {type(graphs).__name__}")
-    if len(graphs) == 0:
-        raise ValueError(f"{where} is empty")
-    for i, graph in enumerate(graphs):
-        check_graph(graph, f"{where}[{i}]")
-    return list(graphs)
 
 
 def _positive(name: str, value: object) -> float:
@@ -369,132 +327,6 @@ def _check(reference: Sequence[nx.Graph], generated: Sequence[nx.Graph], kernel:
     check_graphs(generated, "generated_graphs")
 
 
-# ---- descriptors ----------------------------------------------------------------------------------
-def degree_histogram(graph: nx.Graph) -> np.ndarray:
-    """Counts of nodes with degree 0, 1, 2, ... (``nx.degree_histogram``); simple graphs only."""
-    check_graph(graph)
-    return np.asarray(nx.degree_histogram(graph), dtype=np.float64)
-
-
-def clustering_histogram(graph: nx.Graph, bins: int = 100) -> np.ndarray:
-    """Histogram of local clustering coefficients, ``bins`` equal bins on [0, 1]; simple graphs only."""
-    check_graph(graph)
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ValueError(f"argument 'bins' must be an int >= 1, got {bins!r}")
-    coeffs = list(nx.clustering(graph).values())
-    hist, _ = np.histogram(coeffs, bins=bins, range=(0.0, 1.0))
-    return hist.astype(np.float64)
-
-
-@lru_cache(maxsize=64)
-def _subsets(n: int, k: int) -> np.ndarray:
-    if n < k:
-        return np.zeros((0, k), dtype=np.int64)
-    flat = np.fromiter((i for combo in combinations(range(n), k) for i in combo), dtype=np.int64)
-    return flat.reshape(-1, k)
-
-
-def orbit_counts(graph: nx.Graph, chunk: int = 200_000) -> np.ndarray:
-    """Per-node counts of the 15 node orbits of 2-4-node graphlets, ORCA numbering, ``(n, 15)`` int.
-
-    Vectorised over all 3- and 4-node subsets (numpy): each subset's induced sub-adjacency gives its
-    graphlet and each member's orbit from its degree inside the subset:
-
-    * 0 edge (degree); 1/2 path P3 end/middle; 3 triangle;
-    * 4/5 path P4 end/inner; 6/7 star leaf/centre; 8 4-cycle; 9/10/11 paw tail/degree-2/degree-3;
-      12/13 diamond degree-2/degree-3; 14 K4.
-
-    Meant for the small graphs of notebook 05 (``O(n^4)`` subsets; fine up to ~60 nodes). Simple
-    undirected graphs only (directed graphs, multigraphs and self-loops are refused, see the module
-    docstring); a 0-node graph gives a ``(0, 15)`` array.
-    """
-    check_graph(graph, allow_empty=True)
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"argument 'chunk' must be an int >= 1, got {chunk!r}")
-    nodes = list(graph.nodes())
-    n = len(nodes)
-    counts = np.zeros((n, NUM_ORBITS), dtype=np.int64)
-    if n == 0:
-        return counts
-    adj = nx.to_numpy_array(graph, nodelist=nodes, dtype=np.int8)
-    counts[:, 0] = adj.sum(1)
-    # 3-node subsets: path (2 edges) and triangle (3 edges)
-    for k, table in ((3, _ORBIT3), (4, _ORBIT4)):
-        subsets = _subsets(n, k)
-        for start in range(0, len(subsets), chunk):
-            sub = subsets[start : start + chunk]
-            induced = adj[sub[:, :, None], sub[:, None, :]]  # (C, k, k)
-            deg = induced.sum(2)  # (C, k)
-            edges = deg.sum(1) // 2
-            shape = edges * 16 + deg.max(1) * 4 + deg.min(1)  # graphlet key
-            orbit = table[shape[:, None], deg]  # (C, k), -1 = not a connected graphlet
-            keep = orbit >= 0
-            np.add.at(counts, (sub[keep], orbit[keep]), 1)
-    return counts
-
-
-def _orbit_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Lookup ``[edges*16 + maxdeg*4 + mindeg, node degree] -> orbit`` for 3- and 4-node subsets."""
-    t3 = np.full((16 * 7, 4), -1, dtype=np.int64)
-    t3[2 * 16 + 2 * 4 + 1, [1, 2]] = [1, 2]  # path: ends orbit 1, middle orbit 2
-    t3[3 * 16 + 2 * 4 + 2, 2] = 3  # triangle
-    t4 = np.full((16 * 7, 4), -1, dtype=np.int64)
-    t4[3 * 16 + 2 * 4 + 1, [1, 2]] = [4, 5]  # P4
-    t4[3 * 16 + 3 * 4 + 1, [1, 3]] = [6, 7]  # star
-    t4[4 * 16 + 2 * 4 + 2, 2] = 8  # C4
-    t4[4 * 16 + 3 * 4 + 1, [1, 2, 3]] = [9, 10, 11]  # paw
-    t4[5 * 16 + 3 * 4 + 2, [2, 3]] = [12, 13]  # diamond
-    t4[6 * 16 + 3 * 4 + 3, 3] = 14  # K4
-    return t3, t4
-
-
-_ORBIT3, _ORBIT4 = _orbit_tables()
-
-
-def orbit_counts_naive(graph: nx.Graph) -> np.ndarray:
-    """Reference implementation of :func:`orbit_counts`: a plain Python loop over connected subsets.
-
-    Classifies each connected induced 3/4-node subgraph by ``nx.is_isomorphic`` against the graphlets.
-    Slow; used by the tests and the benchmark. Same input contract as :func:`orbit_counts`.
-    """
-    check_graph(graph, allow_empty=True)
-    nodes = list(graph.nodes())
-    index = {v: i for i, v in enumerate(nodes)}
-    counts = np.zeros((len(nodes), NUM_ORBITS), dtype=np.int64)
-    for v in nodes:
-        counts[index[v], 0] = graph.degree(v)
-    patterns = [
-        (nx.path_graph(3), {1: 1, 2: 2}),
-        (nx.complete_graph(3), {2: 3}),
-        (nx.path_graph(4), {1: 4, 2: 5}),
-        (nx.star_graph(3), {1: 6, 3: 7}),
-        (nx.cycle_graph(4), {2: 8}),
-        (nx.Graph([(0, 1), (1, 2), (2, 0), (2, 3)]), {1: 9, 2: 10, 3: 11}),
-        (nx.Graph([(0, 1), (1, 2), (2, 0), (1, 3), (2, 3)]), {2: 12, 3: 13}),
-        (nx.complete_graph(4), {3: 14}),
-    ]
-    for k in (3, 4):
-        for subset in combinations(nodes, k):
-            sub = graph.subgraph(subset)
-            if not nx.is_connected(sub):
-                continue
-            for pattern, orbit_of_degree in patterns:
-                if pattern.number_of_nodes() == k and nx.is_isomorphic(sub, pattern):
-                    for v in subset:
-                        counts[index[v], orbit_of_degree[sub.degree(v)]] += 1
-                    break
-    return counts
-
-
-def mean_orbit_vector(graph: nx.Graph) -> np.ndarray:
-    """GraphRNN's orbit descriptor: orbit counts summed over nodes / number of nodes, shape ``(15,)``.
-
-    A 0-node graph is refused (the mean over no nodes is undefined).
-    """
-    check_graph(graph)
-    return orbit_counts(graph).sum(0) / graph.number_of_nodes()
-
-
 # ---- public API -----------------------------------------------------------------------------------
 def mmd_degree(
     reference_graphs: Sequence[nx.Graph], generated_graphs: Sequence[nx.Graph], kernel: str = "emd", sigma: float = 1.0
@@ -550,91 +382,3 @@ _SETTINGS = {
 def metric_name(metric: str, kernel: str) -> str:
     """``mmd-degree`` for the paper's ``emd`` protocol, ``mmd-degree/tv`` for GRAN's ``tv``."""
     return metric if kernel == "emd" else f"{metric}/{kernel}"
-
-
-def describe_graphs(graphs: Sequence[nx.Graph]) -> dict[str, list[np.ndarray]]:
-    """Each graph's descriptor per statistic of :data:`METRICS` (orbit counting dominates the cost)."""
-    return {
-        "mmd-degree": [degree_histogram(g) for g in graphs],
-        "mmd-clustering": [clustering_histogram(g) for g in graphs],
-        "mmd-orbit": [mean_orbit_vector(g) for g in graphs],
-    }
-
-
-def _check_table_input(reference_graphs: object, generated: object, kernels: object) -> None:
-    if not isinstance(generated, Mapping):
-        raise TypeError(f"argument 'generated' must map method names to lists of graphs, got {type(generated).__name__}")
-    if not generated:
-        raise ValueError("argument 'generated' is empty")
-    if isinstance(kernels, str) or len(kernels) == 0:
-        raise ValueError(f"argument 'kernels' must be a non-empty sequence of {KERNELS}, got {kernels!r}")
-    for kernel in kernels:
-        _check_kernel(kernel)
-    check_graphs(reference_graphs, "reference_graphs")
-    for method, graphs in generated.items():
-        check_graphs(graphs, "generated", f"argument 'generated'[{method!r}]")
-
-
-def kernel_table(
-    reference_graphs: Sequence[nx.Graph],
-    generated: Mapping[str, Sequence[nx.Graph]],
-    kernels: Sequence[str] = KERNELS,
-) -> dict[str, dict[str, KernelParts]]:
-    """``{method: {metric: KernelParts}}`` for every statistic and kernel, against one reference set.
-
-    Descriptors are computed once per set and the reference Gram matrix once per metric (every method's
-    :class:`KernelParts` shares it). Used by notebook 05, which bootstraps over the test graphs.
-    """
-    _check_table_input(reference_graphs, generated, kernels)
-    ref = describe_graphs(reference_graphs)
-    gram: dict[str, np.ndarray] = {}
-    table: dict[str, dict[str, KernelParts]] = {}
-    for method, graphs in generated.items():
-        gen = describe_graphs(graphs)
-        row = {}
-        for metric, (k_emd, k_tv, sigma, scale, is_hist) in _SETTINGS.items():
-            for kernel in kernels:
-                name, k = metric_name(metric, kernel), k_emd if kernel == "emd" else k_tv
-                a, b = _matrices(_descriptors(ref[metric], "x", is_hist), _descriptors(gen[metric], "y", is_hist), is_hist)
-                if name not in gram:
-                    gram[name] = _kernel_matrix(a, a, k, sigma, scale)
-                kyy = _kernel_matrix(b, b, k, sigma, scale)
-                row[name] = KernelParts(gram[name], _kernel_matrix(a, b, k, sigma, scale).mean(1),
-                                        float(kyy.mean()), _off_diagonal_mean(kyy))
-        table[method] = row
-    return table
-
-
-def mmd_table(
-    reference_graphs: Sequence[nx.Graph],
-    generated: Mapping[str, Sequence[nx.Graph]],
-    kernels: Sequence[str] = KERNELS,
-) -> dict[str, dict[str, MMDTerms]]:
-    """Like :func:`mmd_report` but keeps the kernel means of each MMD (``{method: {metric: MMDTerms}}``).
-
-    The cross term ``xy`` tells whether an MMD saturated (see :class:`MMDTerms`).
-    """
-    parts = kernel_table(reference_graphs, generated, kernels)
-    return {
-        method: {
-            metric: MMDTerms(float(p.ref_gram.mean()), p.yy, float(p.cross.mean()), _off_diagonal_mean(p.ref_gram),
-                             p.yy_unbiased)
-            for metric, p in row.items()
-        }
-        for method, row in parts.items()
-    }
-
-
-def mmd_report(
-    reference_graphs: Sequence[nx.Graph],
-    generated: Mapping[str, Sequence[nx.Graph]],
-    kernels: Sequence[str] = KERNELS,
-) -> dict[str, dict[str, float]]:
-    """All three MMDs under each kernel for several generated sets against one reference set.
-
-    Returns ``{method: {metric: value}}`` with metric names ``mmd-degree`` ... for ``emd`` (the paper's
-    protocol) and ``mmd-degree/tv`` ... for ``tv``. Descriptors are computed once per set (orbit counting
-    dominates the cost). Every set is checked (simple undirected graphs, non-empty).
-    """
-    table = mmd_table(reference_graphs, generated, kernels)
-    return {method: {metric: terms.mmd2 for metric, terms in row.items()} for method, row in table.items()}

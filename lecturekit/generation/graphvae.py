@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lecturekit.devices import cpu_bernoulli, on_device, resolve_device
-from lecturekit.generation.graph_metrics import check_graphs
+from lecturekit.generation.graph_descriptors import check_graphs
 from lecturekit.generation.graphrnn.encoding import ordered_bfs
 from lecturekit.threads import torch_threads
 

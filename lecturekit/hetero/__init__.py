@@ -3,9 +3,9 @@
 Modules: :mod:`.split` (triples, pair-preserving split), :mod:`.graph` (normalised relation blocks),
 :mod:`.encoder` (batched relational graph convolution), :mod:`.decoders` (inner/DistMult/bilinear/DEDICOM),
 :mod:`.negatives` (degree^0.75 sampling, evaluation protocols), :mod:`.model`, :mod:`.train`,
-:mod:`.evaluate` (AUROC/AUPRC/AP@50), :mod:`.baselines` (degree score, PairMLP), :mod:`.deepwalk`,
-:mod:`.calibrate` (sizing the planted world by the collision rate), :mod:`.experiment` (the frozen config and its profiles,
-``run_seed`` / ``run_leak_seed`` with typed results), :mod:`.discussion` (the notebook's text, built from results).
+:mod:`.evaluate` (AUROC/AUPRC/AP@50, the chance AP), :mod:`.baselines` (degree and popularity scores, PairMLP),
+:mod:`.deepwalk`. Methods only: notebook 04's study (world sizing, runs, typed results, tables) is
+:mod:`lecturekit.studies.nb04_decagon`.
 """
 
 from lecturekit.hetero.decoders import (

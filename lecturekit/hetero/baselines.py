@@ -1,4 +1,4 @@
-"""Baselines for notebook 04: degree score, concatenated features + an MLP, shuffled targets.
+"""Baselines for notebook 04: degree and popularity scores, concatenated features + an MLP, shuffled targets.
 
 (DeepWalk embeddings are :mod:`lecturekit.hetero.deepwalk`; the no-graph factorisations RESCAL / DEDICOM are :class:`lecturekit.hetero.model.FactorizationModel`; the
 drug-drug-only GCN is Decagon on :func:`lecturekit.hetero.graph.drug_only` data.)
@@ -27,6 +27,22 @@ def degree_scorer(train: Triples, num_drugs: int, num_relations: int) -> Scorer:
     def score(edges: Triples) -> torch.Tensor:
         edges.check_range(num_drugs, num_relations, "edges")
         return logdeg[edges.rel * num_drugs + edges.src] + logdeg[edges.rel * num_drugs + edges.dst]
+
+    return score
+
+
+def popularity_scorer(train: Triples, num_drugs: int, num_relations: int) -> Scorer:
+    """No learning, one count for every side effect: ``log(1 + G_i) + log(1 + G_j)``.
+
+    ``G`` counts a drug's training triples of any side effect (its global training degree): who is popular
+    overall, whatever the side effect. Used by ``notebooks/04_decagon.ipynb``.
+    """
+    train.check_range(num_drugs, num_relations, "train")
+    logdeg = torch.log1p(torch.bincount(train.src, minlength=num_drugs).double())
+
+    def score(edges: Triples) -> torch.Tensor:
+        edges.check_range(num_drugs, num_relations, "edges")
+        return logdeg[edges.src] + logdeg[edges.dst]
 
     return score
 

@@ -8,7 +8,7 @@ walked. Used by ``notebooks/04_decagon.ipynb``.
 
 Devices: :func:`skipgram_embeddings` (and :func:`deepwalk_drug_features`) take ``device`` (``"cpu"`` by
 default, ``"cuda"`` or ``"auto"``): the skip-gram's embedding tables, the (centre, context) pairs and the
-optimiser live there. The walks, the tables' initialisation (torch's global CPU generator, before the
+optimiser live there. The walks, the tables' initialisation (its own CPU generator, before the
 move), the epoch permutations and the negative samples (the given CPU ``generator``) are drawn on the CPU
 and copied over, so a CUDA run consumes the same random words as a CPU run. The embeddings come back on
 the CPU.
@@ -84,14 +84,19 @@ def random_walks(edge_index: torch.Tensor, num_nodes: int, config: DeepWalkConfi
 
 
 def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkConfig,
-                        generator: torch.Generator, *, device: str | torch.device = "cpu") -> torch.Tensor:
+                        generator: torch.Generator, *, device: str | torch.device = "cpu",
+                        init_generator: torch.Generator | None = None) -> torch.Tensor:
     """Skip-gram with negative sampling (word2vec) over ``walks``; returns the ``(num_nodes, dim)`` input vectors.
 
     ``device``: where the embeddings train (see the module docstring); ``generator`` is a CPU generator
-    and ``walks`` are read on the CPU; the result is on the CPU.
+    and ``walks`` are read on the CPU; the result is on the CPU. The input vectors start uniform in
+    ``+-0.5 / dim`` drawn from ``init_generator`` (a CPU generator; default ``generator``), never from torch's
+    global generator, so the embeddings do not depend on what ran before.
     """
     dev = resolve_device(device)  # first: a bad device is refused before any work
     check_cpu_generator(generator)
+    init_generator = generator if init_generator is None else init_generator
+    check_cpu_generator(init_generator)
     walks = walks.cpu()
     centre, context = [], []
     for offset in range(1, config.window + 1):
@@ -101,7 +106,8 @@ def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkCon
     noise = torch.bincount(walks.reshape(-1), minlength=num_nodes).double().pow(0.75)
     noise = noise / noise.sum()  # stays on the CPU: the negatives are drawn there
     inputs, outputs = nn.Embedding(num_nodes, config.dim), nn.Embedding(num_nodes, config.dim)
-    nn.init.uniform_(inputs.weight, -0.5 / config.dim, 0.5 / config.dim)
+    with torch.no_grad():
+        inputs.weight.copy_((torch.rand(num_nodes, config.dim, generator=init_generator) - 0.5) / config.dim)
     nn.init.zeros_(outputs.weight)
     inputs, outputs = inputs.to(dev), outputs.to(dev)
     optimizer = torch.optim.Adam([inputs.weight, outputs.weight], lr=config.lr)
@@ -121,7 +127,8 @@ def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkCon
 
 
 def deepwalk_drug_features(data: HeteroData, ddi_train: Triples, config: DeepWalkConfig,
-                           generator: torch.Generator, *, device: str | torch.device = "cpu") -> torch.Tensor:
+                           generator: torch.Generator, *, device: str | torch.device = "cpu",
+                           init_generator: torch.Generator | None = None) -> torch.Tensor:
     """Standardised DeepWalk embeddings of the drugs, ``(N_drug, dim)`` on the CPU, from the training graph only.
 
     The walks are drawn on the CPU; ``device``: where the skip-gram trains (:func:`skipgram_embeddings`).
@@ -129,5 +136,5 @@ def deepwalk_drug_features(data: HeteroData, ddi_train: Triples, config: DeepWal
     dev = resolve_device(device)  # first: a bad device is refused before any work
     edges, num_nodes = training_graph_edges(data, ddi_train)
     walks = random_walks(edges, num_nodes, config, generator)
-    z = skipgram_embeddings(walks, num_nodes, config, generator, device=dev)[: int(data["drug"].num_nodes)]
+    z = skipgram_embeddings(walks, num_nodes, config, generator, device=dev, init_generator=init_generator)[: int(data["drug"].num_nodes)]
     return (z - z.mean(0)) / z.std(0).clamp_min(1e-8)

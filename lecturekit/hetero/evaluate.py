@@ -2,7 +2,8 @@
 
 Each side effect r is ranked on its own: its test positives against the same number of negatives from one
 protocol (:func:`lecturekit.hetero.negatives.evaluation_negatives`). AP@50 follows the authors' ``apk``:
-rank all candidates by score, ``AP@k = sum_{i<=k, hit} precision@i / min(#positives, k)``.
+rank all candidates by score, ``AP@k = sum_{i<=k, hit} precision@i / min(#positives, k)``; tied scores
+rank negatives first (the authors' code ranks positives first: :func:`ap_at_k`'s ``ties="authors"``).
 Used by ``notebooks/04_decagon.ipynb``.
 """
 
@@ -19,15 +20,37 @@ from lecturekit.hetero.split import Triples
 Scorer = Callable[[Triples], torch.Tensor]
 
 
-def ap_at_k(scores: np.ndarray, labels: np.ndarray, k: int = 50) -> float:
-    """Average precision of the top ``k`` by score; ``labels`` 1 for positives. Ties broken stably."""
+def ap_at_k(scores: np.ndarray, labels: np.ndarray, k: int = 50, ties: str = "pessimistic") -> float:
+    """Average precision of the top ``k`` by score; ``labels`` 1 for positives.
+
+    ``ties="pessimistic"`` (the course's rule) ranks negatives first among equal scores, so a constant
+    scorer gets the AP of the worst order, not 1.0. ``ties="authors"`` keeps the input order among ties, as
+    the authors' ``apk`` does on a list with the positives first (a constant scorer then gets 1.0).
+    """
+    if ties not in ("pessimistic", "authors"):
+        raise ValueError(f"argument 'ties' must be 'pessimistic' or 'authors', got {ties!r}")
     num_pos = int(labels.sum())
     if num_pos == 0:
         return float("nan")
-    order = np.argsort(-scores, kind="stable")[:k]
+    if ties == "pessimistic":
+        order = np.lexsort((labels, -scores))[:k]  # by score, then negatives (label 0) first
+    else:
+        order = np.argsort(-scores, kind="stable")[:k]
     hits = labels[order].astype(float)
     precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
     return float((precision * hits).sum() / min(num_pos, k))
+
+
+def chance_ap(num_pos: int, num_neg: int, k: int | None = None, draws: int = 4000, seed: int = 0) -> float:
+    """Expected average precision (AP@``k``; all of the list when ``k`` is None) of a random ranking of
+    ``num_pos`` positives and ``num_neg`` negatives, by simulation (the AUPRC a scorer without signal gets)."""
+    if num_pos < 1 or num_neg < 0:
+        raise ValueError(f"need num_pos >= 1 and num_neg >= 0, got {num_pos}, {num_neg}")
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(num_pos), np.zeros(num_neg)]
+    k = len(labels) if k is None else k
+    values = [ap_at_k(rng.random(len(labels)), labels, k) for _ in range(draws)]
+    return float(np.mean(values))
 
 
 @dataclass

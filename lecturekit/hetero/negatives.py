@@ -5,8 +5,9 @@
 * Evaluation, protocol "uniform" (the paper's): a drug pair drawn uniformly at random that is not a known
   positive of r. Most such pairs involve drugs that never have side effect r, so a degree count wins.
 * Evaluation, protocol "degree-matched": keep ``i``; given the training triples, draw ``j'`` uniformly among
-  the drugs whose *training* degree in ``r`` equals that of the positive's ``j`` (zero included), so the degree
-  score cannot tell a negative from its positive (its AUROC is exactly chance: the chance reference).
+  the drugs whose *training* degree in ``r`` equals that of the positive's ``j`` (zero included), taking
+  among them the global training degree (any relation) nearest ``j``'s, so neither the per-relation degree score nor the global
+  popularity count can tell a negative from its positive (their AUROC is chance: the chance reference).
   Without training triples (or where no such drug is free) ``j' ~ deg_r(j')`` over all known edges.
 
 All sampling is vectorised over relations: one ``searchsorted`` on the concatenated per-relation CDFs
@@ -178,43 +179,103 @@ def degree_matched_candidates(
     return same.nonzero().squeeze(1)
 
 
+def _exact_draw(
+    positives: Triples, key: torch.Tensor, num_nodes: int, checker: DegreeNegativeSampler,
+    generator: torch.Generator | None, max_rounds: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per positive, a node ``n`` with ``key[r * N + n] == key[r * N + dst]`` (the key encodes the relation),
+    uniformly, never an excluded triple. Returns ``(dst, still unmatched)``."""
+    order = torch.argsort(key, stable=True)
+    ordered = key[order]
+    query = key[positives.rel * num_nodes + positives.dst]
+    first = torch.searchsorted(ordered, query)
+    count = torch.searchsorted(ordered, query, right=True) - first
+    dst = positives.dst.clone()
+    bad = count > 1  # a key held by the target alone has no other node
+    unmatched = ~bad
+    for _ in range(max_rounds):
+        if not bool(bad.any()):
+            break
+        pick = first[bad] + (torch.rand(int(bad.sum()), dtype=torch.float64, generator=generator) * count[bad]).long()
+        dst[bad] = order[pick.clamp(max=len(order) - 1)] % num_nodes
+        bad = bad & checker.is_excluded(Triples(positives.src, dst, positives.rel))
+    return dst, bad | unmatched
+
+
+def _signed_nearest(
+    i: int, j: int, r: int, deg_r: torch.Tensor, overall: torch.Tensor, checker: DegreeNegativeSampler,
+    generator: torch.Generator | None,
+) -> tuple[int, int] | None:
+    """A negative for ``(i, j, r)`` with one endpoint replaced by a node of the same relation degree whose
+    global degree is the nearest *above* or *below* (the direction drawn at random, so the popularity count
+    ranks the negative above its positive as often as below); ``None`` when no such node is free."""
+    up = bool(torch.rand(1, generator=generator).item() < 0.5)
+    nodes = torch.arange(len(deg_r))
+    for direction in (up, not up):
+        for keep, vary, target_side in ((i, j, True), (j, i, False)):
+            gap = overall - overall[vary]
+            ok = (deg_r == deg_r[vary]) & ((gap > 0) if direction else (gap < 0)) & (nodes != keep)
+            cand = ok.nonzero().squeeze(1)
+            if not len(cand):
+                continue
+            pairs = Triples(torch.full_like(cand, keep), cand, torch.full_like(cand, r))
+            cand = cand[~checker.is_excluded(pairs)]
+            if not len(cand):
+                continue
+            best = cand[gap[cand].abs() == gap[cand].abs().min()]
+            n = int(best[torch.randint(len(best), (1,), generator=generator)])
+            return (i, n) if target_side else (n, j)
+    return None
+
+
 def training_degree_matched_negatives(
     positives: Triples, exclude: Triples, train: Triples, num_nodes: int, num_relations: int,
-    generator: torch.Generator | None = None, max_rounds: int = 50,
+    generator: torch.Generator | None = None, max_rounds: int = 60,
 ) -> Triples:
-    """Keep each positive's source; the target is uniform among nodes with the positive target's training
-    degree in its relation (``train`` counts), never a triple of ``exclude`` nor the source itself.
+    """One negative per positive with the same two training degrees (``train`` counts): its relation's and
+    the global one (triples of any relation), so neither the per-relation degree score nor the global
+    popularity count can tell it from its positive; never a triple of ``exclude`` nor a self-pair.
 
-    Queries without a free node of that degree after ``max_rounds`` draws fall back to
-    :func:`degree_matched_negatives` (count them with the degree score: its ties then break).
+    In order, for each positive: (1) keep the source, replace the target by a node with the target's two
+    degrees; (2) else keep the target and replace the source likewise (pairs are unordered); (3) else
+    replace one endpoint by a node of the same relation degree whose global degree is the nearest above or
+    below, the direction drawn at random (the popularity count's ties break, but as often each way); (4) else
+    :func:`degree_matched_negatives`. Only (3) and (4) can break the no-learning scores' ties.
     """
     train.check_range(num_nodes, num_relations, "train")
     positives.check_range(num_nodes, num_relations, "positives")
     deg = torch.bincount(train.rel * num_nodes + train.src, minlength=num_relations * num_nodes)
+    overall = torch.bincount(train.src, minlength=num_nodes)  # both directions stored: once per triple
     levels = int(deg.max()) + 1 if len(deg) else 1
-    key = torch.arange(num_relations).repeat_interleave(num_nodes) * levels + deg
-    order = torch.argsort(key, stable=True)
-    counts = torch.bincount(key, minlength=num_relations * levels)
-    start = torch.cumsum(counts, 0) - counts
-    query = positives.rel * levels + deg[positives.rel * num_nodes + positives.dst]
+    group = torch.arange(num_relations).repeat_interleave(num_nodes) * levels + deg
     checker = DegreeNegativeSampler(Triples(*(torch.zeros(0, dtype=torch.long),) * 3), num_nodes, num_relations,
                                     exclude=exclude)
-    dst = positives.dst.clone()
-    bad = torch.ones(len(positives), dtype=torch.bool)
-    for _ in range(max_rounds):
-        if not bool(bad.any()):
-            break
-        q = query[bad]
-        pick = start[q] + (torch.rand(q.shape, dtype=torch.float64, generator=generator) * counts[q]).long()
-        dst[bad] = order[pick.clamp(max=len(order) - 1)] % num_nodes
-        bad = checker.is_excluded(Triples(positives.src, dst, positives.rel))
-    out = Triples(positives.src, dst, positives.rel)
+    span = int(overall.max()) + 1
+    exact = group * span + overall.repeat(num_relations)
+    src, dst = positives.src.clone(), positives.dst.clone()
+    # 1. the target replaced by a node with the same two degrees (both scores tie exactly);
+    new_dst, bad = _exact_draw(positives, exact, num_nodes, checker, generator, max_rounds)
+    dst[~bad] = new_dst[~bad]
+    # 2. else the source replaced likewise (the pair is unordered: ties again);
+    if bool(bad.any()):
+        idx = bad.nonzero().squeeze(1)
+        flipped = Triples(positives.dst[idx], positives.src[idx], positives.rel[idx])
+        new_src, still = _exact_draw(flipped, exact, num_nodes, checker, generator, max_rounds)
+        src[idx[~still]], dst[idx[~still]] = new_src[~still], positives.dst[idx[~still]]
+        bad[idx[~still]] = False
+    # 3. else one endpoint with the same relation degree and the nearest global degree above or below;
+    for k in bad.nonzero().squeeze(1).tolist():
+        r = int(positives.rel[k])
+        found = _signed_nearest(int(positives.src[k]), int(positives.dst[k]), r,
+                                deg[r * num_nodes : (r + 1) * num_nodes], overall, checker, generator)
+        if found is not None:
+            (src[k], dst[k]), bad[k] = found, False
+    # 4. else a target drawn in proportion to its degree.
     if bool(bad.any()):
         rest = degree_matched_negatives(positives.subset(bad.nonzero().squeeze(1)), exclude, num_nodes,
                                         num_relations, generator)
         dst[bad] = rest.dst
-        out = Triples(positives.src, dst, positives.rel)
-    return out
+    return Triples(src, dst, positives.rel)
 
 
 def evaluation_negatives(

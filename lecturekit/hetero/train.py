@@ -36,7 +36,7 @@ from lecturekit.hetero.split import Triples
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and loop settings (the notebook's sizes live in :mod:`lecturekit.hetero.experiment`).
+    """Optimiser and loop settings (the notebook's sizes live in :mod:`lecturekit.studies.nb04_decagon`).
 
     The random stream (negatives, edge-type batches, auxiliary samples) is not a setting: the caller passes
     a ``torch.Generator`` to :func:`train_link_predictor`, so one config serves every seed.

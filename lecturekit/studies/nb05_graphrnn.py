@@ -1,8 +1,9 @@
-"""Notebook 05's experiment in the course's one shape: frozen config -> ``run_seed`` -> typed result -> rows.
+"""Notebook 05's study in the course's one shape: frozen config -> ``run_seed`` -> typed result -> rows.
 
 One seed is one **training seed**: per dataset it estimates ``M`` from random BFS orderings, trains
 GraphRNN, GraphRNN-S and the GraphVAE baseline once, fits Erdős–Rényi and Barabási–Albert to the
-training graphs, then draws ``num_sample_draws`` generated sets from every method and scores each set
+training graphs, builds the perturbed-copies control (each training graph with one random edge moved),
+then draws ``num_sample_draws`` generated sets from every method and scores each set
 against the test graphs by MMD (three statistics, two kernels, biased and unbiased estimates), plus a
 bandwidth sweep of the degree MMD. The datasets are fixed (``data_seed``) across seeds; their test
 graphs are drawn independently of the training graphs (see :mod:`lecturekit.generation.graph_datasets`).
@@ -11,7 +12,8 @@ Three kinds of spread, kept apart: sampling draws of one trained model (sampling
 (``num_train_seeds``: what another training run would change) and a bootstrap over the test graphs
 (what another draw of test graphs would change; the per-test-graph kernel terms are kept for it).
 
-Used by ``notebooks/05_graphrnn.ipynb``::
+Typed results and tables: :mod:`lecturekit.studies.nb05_graphrnn_results`. Used by
+``notebooks/05_graphrnn.ipynb``::
 
     config = PROFILES.get()
     results = run_seeds(run_seed, config, range(config.num_train_seeds))
@@ -27,44 +29,31 @@ import networkx as nx
 import numpy as np
 import torch
 
-from lecturekit.generation.baselines import GENERATORS, fit_baseline
+from lecturekit.generation.baselines import GENERATORS, fit_baseline, perturbed_copies
 from lecturekit.generation.graph_datasets import DATASETS, GraphSplit, count_isomorphic_copies, load_dataset
-from lecturekit.generation.graph_metrics import (
-    KERNELS,
-    METRICS,
-    degree_histogram,
-    kernel_table,
-    metric_name,
-    mmd_sigma_sweep,
-)
+from lecturekit.generation.graph_descriptors import degree_histogram
+from lecturekit.generation.graph_metrics import mmd_sigma_sweep
+from lecturekit.generation.graph_mmd_tables import kernel_table
 from lecturekit.generation.graphrnn.encoding import estimate_max_prev
 from lecturekit.generation.graphrnn.model import VARIANTS, GraphRNN, GraphRNNConfig
 from lecturekit.generation.graphrnn.sampling import sample_graphs
 from lecturekit.generation.graphrnn.training import TrainConfig, train_graphrnn
 from lecturekit.generation.graphvae import GraphVAE, GraphVAEConfig, GraphVAETrainConfig, train_graphvae
-from lecturekit.results import Row
 from lecturekit.seed import derive_seed, numpy_stream, seeded
-from lecturekit.studies.contract import Profiles, RunResult, check_frozen
-
-FLOOR = "train-vs-test"  # the training graphs scored as if generated: what memorising the training set reaches
-GRAPHVAE = "graphvae"
-METHODS: tuple[str, ...] = (*VARIANTS, GRAPHVAE, *GENERATORS, FLOOR)
-METRIC_NAMES: tuple[str, ...] = tuple(metric_name(m, k) for k in KERNELS for m in METRICS)
-UNBIASED = "unbiased"  # suffix of the unbiased estimate's metric name, e.g. ``mmd-degree/unbiased``
-RECORDED_METRICS: tuple[str, ...] = tuple(name for m in METRIC_NAMES for name in (m, f"{m}/{UNBIASED}"))
-
-# A cross-kernel mean k(test, generated) below this means no test graph is kernel-close to any generated
-# one: the MMD is then the within-set terms alone (it "saturates") and cannot rank methods.
-SATURATION = 1e-3
-
-# You et al. 2018, Table 2 (Gaussian-EMD protocol): degree, clustering, orbit. For orientation only.
-PAPER: dict[tuple[str, str], tuple[float, float, float]] = {
-    ("community-small", "graphrnn"): (0.03, 0.03, 0.01),
-    ("community-small", "graphrnn-s"): (0.02, 0.15, 0.01),
-    ("community-small", "graphvae"): (0.35, 0.98, 0.54),
-    ("ego-small", "graphrnn"): (0.0003, 0.05, 0.0009),
-    ("ego-small", "graphvae"): (0.13, 0.17, 0.05),
-}
+from lecturekit.studies.contract import Profiles, check_frozen
+from lecturekit.studies.nb05_graphrnn_results import (
+    FLOOR,
+    GRAPHVAE,
+    METHODS,
+    METRIC_NAMES,
+    PAPER,
+    PERTURBED,
+    RECORDED_METRICS,
+    DatasetResult,
+    GraphRNNResult,
+    LossCurve,
+    MethodScores,
+)
 
 
 # ---- config -------------------------------------------------------------------------------------
@@ -156,178 +145,6 @@ PROFILES = Profiles(
 )
 
 
-# ---- result -------------------------------------------------------------------------------------
-def split_metric(metric: str) -> tuple[int, bool]:
-    """``"mmd-degree/tv/unbiased"`` -> (index in :data:`METRIC_NAMES`, unbiased?)."""
-    unbiased = metric.endswith(f"/{UNBIASED}")
-    base = metric[: -len(UNBIASED) - 1] if unbiased else metric
-    if base not in METRIC_NAMES:
-        raise KeyError(f"unknown metric {metric!r}; known: {', '.join(RECORDED_METRICS)}")
-    return METRIC_NAMES.index(base), unbiased
-
-
-@dataclass(frozen=True)
-class MethodScores:
-    """One method's MMDs on one dataset, per metric of :data:`METRIC_NAMES` and sampling draw.
-
-    ``cross`` holds the per-test-graph cross-kernel means ``k(test_i, generated)`` ``(metric, draw, test)``
-    and ``yy`` / ``yy_unbiased`` the within-generated means ``(metric, draw)``: with the dataset's test Gram
-    matrix they give the MMD for any resample of the test graphs. ``sweep`` / ``sweep_unbiased`` hold the
-    degree MMD at each bandwidth of the config's ``degree_sigmas`` ``(sigma, draw)``.
-    """
-
-    method: str
-    biased: np.ndarray  # (metric, draw)
-    unbiased: np.ndarray  # (metric, draw)
-    cross: np.ndarray  # (metric, draw, test)
-    yy: np.ndarray  # (metric, draw)
-    yy_unbiased: np.ndarray  # (metric, draw)
-    sweep: np.ndarray  # (sigma, draw)
-    sweep_unbiased: np.ndarray  # (sigma, draw)
-
-    def values(self, metric: str) -> tuple[float, ...]:
-        """Per-draw MMD^2 values of ``metric`` (e.g. ``"mmd-degree/tv"``, ``"mmd-degree/unbiased"``)."""
-        index, unbiased = split_metric(metric)
-        return tuple(float(v) for v in (self.unbiased if unbiased else self.biased)[index])
-
-    def mean(self, metric: str) -> float:
-        return float(np.mean(self.values(metric)))
-
-    def cross_mean(self, metric: str) -> float:
-        """The mean cross-kernel term over test graphs and draws."""
-        return float(self.cross[split_metric(metric)[0]].mean())
-
-    def saturated(self, metric: str) -> bool:
-        """True when in every draw no test graph was kernel-close to any generated graph."""
-        return float(self.cross[split_metric(metric)[0]].mean(-1).max()) < SATURATION
-
-    def per_test_graph(self, metric: str) -> np.ndarray:
-        """``(test,)``: this method's part of the MMD per test graph, ``yy - 2 k(test_i, generated)``.
-
-        Averaged over draws. The test-vs-test term is the same for every method, so the difference of two
-        methods' MMDs is exactly the mean of the difference of these vectors: a paired comparison over test graphs.
-        """
-        index, unbiased = split_metric(metric)
-        yy = (self.yy_unbiased if unbiased else self.yy)[index]
-        return (yy[:, None] - 2 * self.cross[index]).mean(0)
-
-
-@dataclass(frozen=True)
-class LossCurve:
-    """Smoothed training loss of one GraphRNN variant (what the loss figure plots)."""
-
-    variant: str
-    steps: tuple[int, ...]
-    loss: tuple[float, ...]
-    seconds: float
-
-
-@dataclass(frozen=True)
-class DatasetResult:
-    """Everything one seed produced on one dataset."""
-
-    name: str
-    num_train: int
-    num_test: int
-    max_nodes: int  # largest training graph
-    max_prev: int  # the bandwidth M estimated from BFS orderings
-    bfs_spans: tuple[int, ...]  # required M of each sampled BFS ordering (histogram)
-    random_spans: tuple[int, ...]  # ... and of each uniformly random ordering
-    test_in_train: int  # test graphs with an isomorphic copy among the training graphs
-    scores: tuple[MethodScores, ...]
-    curves: tuple[LossCurve, ...]
-    first_draw: tuple[tuple[str, tuple[nx.Graph, ...]], ...]  # method -> its first generated set (figures)
-    test_gram: np.ndarray | None = None  # (metric, test, test): k(test_i, test_j), for bootstraps
-    sigmas: tuple[float, ...] = ()  # bandwidths of the degree sweep
-    graphvae_seconds: float = 0.0
-
-    def method(self, name: str) -> MethodScores:
-        for scores in self.scores:
-            if scores.method == name:
-                return scores
-        raise KeyError(f"method {name!r} was not run on {self.name}; known: {[s.method for s in self.scores]}")
-
-    def samples(self, method: str) -> tuple[nx.Graph, ...]:
-        for name, graphs in self.first_draw:
-            if name == method:
-                return graphs
-        raise KeyError(f"no samples of method {method!r} on {self.name}")
-
-
-@dataclass(frozen=True)
-class GraphRNNResult(RunResult):
-    """One training seed of notebook 05: per dataset and method the MMDs per metric and draw."""
-
-    datasets: tuple[DatasetResult, ...]
-    num_draws: int
-
-    def dataset(self, name: str) -> DatasetResult:
-        for result in self.datasets:
-            if result.name == name:
-                return result
-        raise KeyError(f"dataset {name!r} was not run; known: {[d.name for d in self.datasets]}")
-
-    def rows(self) -> list[Row]:
-        out = []
-        for data in self.datasets:
-            for scores in data.scores:
-                for metric in RECORDED_METRICS:
-                    paper = None
-                    if (data.name, scores.method) in PAPER and "/" not in metric:
-                        paper = PAPER[data.name, scores.method][METRICS.index(metric)]
-                    out.append(Row(
-                        data.name, scores.method, metric, scores.mean(metric), paper, comparable=False,
-                        note=row_note(data, scores.method, metric, self.num_draws),
-                    ))
-        return out
-
-
-_DATA_NOTES = {
-    "community-small": (
-        "community-small regenerated offline with the paper's recipe (two G(n, 0.7) communities of 6-10 nodes, "
-        "cross edges p = 0.05): the same kind of graphs, not the paper's graphs; test graphs drawn from their own "
-        "random stream, none isomorphic to a training graph"
-    ),
-    "grid": (
-        "small grids r, c in 2..5 (4-25 nodes) with held-out shapes (r + c even for training, odd for testing; "
-        "r x c = c x r), so no test grid has a training copy; the paper's grid dataset has 100-400 nodes, so no "
-        "paper number applies"
-    ),
-    "ego-small": (
-        "ego-small STAND-IN: egos of 4-20 nodes cut from a generated power-law graph with triadic closure (train "
-        "and test egos have distinct centres, but many small egos are isomorphic to training ones); the paper's "
-        "ego-small egos are cut from Citeseer, so these numbers are NOT comparable to the paper's"
-    ),
-}
-
-
-def row_note(data: DatasetResult, method: str, metric: str, num_draws: int) -> str:
-    """What a recorded number is: data, protocol, method, and why it is not the paper's number."""
-    estimate = "Unbiased (U-statistic) MMD^2" if metric.endswith(f"/{UNBIASED}") else "Biased MMD^2 (the papers' estimate)"
-    if "/tv" in metric:
-        protocol = "GRAN's Gaussian-TV kernel (a re-evaluation protocol; the paper used Gaussian-EMD)"
-        if metric.startswith("mmd-clustering"):
-            protocol += "; with 100 bins and sigma 0.1 it usually saturates (no test graph kernel-close to any generated one)"
-    else:
-        protocol = (
-            "the paper's Gaussian-EMD kernel (orbits: Gaussian on mean orbit counts), but not its protocol: "
-            "our sample sizes, training length and model size differ, and the biased MMD's floor depends on them"
-        )
-    if method == FLOOR:
-        what = "The training graphs scored against the test graphs: what memorising the training set reaches"
-    elif method in GENERATORS:
-        what = f"Fitted per size to the training graphs; mean over {num_draws} sampling draw(s)"
-    elif method == GRAPHVAE:
-        what = (f"One-shot adjacency VAE trained on a fixed BFS order instead of graph matching; one model per seed, "
-                f"mean over {num_draws} sampling draw(s)")
-    else:
-        what = f"One trained model per seed; mean over {num_draws} sampling draw(s), whose spread is sampling noise only"
-    return (
-        f"{estimate} vs {data.num_test} test graphs, {data.num_train} generated per draw; {protocol}. "
-        f"{_DATA_NOTES[data.name]}. {what}."
-    )
-
-
 # ---- one seed -----------------------------------------------------------------------------------
 def load_datasets(config: GraphRNNExperiment) -> dict[str, GraphSplit]:
     """The datasets of ``config``, drawn with ``config.data_seed`` (the same for every training seed)."""
@@ -399,6 +216,8 @@ def run_seed(config: GraphRNNExperiment, seed: int, progress: bool = False) -> G
             vae_seconds = time.perf_counter() - started
             generated[GRAPHVAE] = [vae.sample(num_generated, seed=derive_seed(seed, f"{name}/{GRAPHVAE}/draw-{d}"))
                                    for d in range(draws)]
+            generated[PERTURBED] = [perturbed_copies(split.train, numpy_stream(seed, f"{name}/{PERTURBED}/draw-{d}"))
+                                    for d in range(draws)]
             for generator in GENERATORS:
                 fitted = fit_baseline(split.train, generator)
                 generated[generator] = [
@@ -429,3 +248,10 @@ def run_seed(config: GraphRNNExperiment, seed: int, progress: bool = False) -> G
                 sigmas=tuple(config.degree_sigmas), graphvae_seconds=vae_seconds,
             ))
     return GraphRNNResult(seed=seed, seconds=time.perf_counter() - start, datasets=tuple(datasets), num_draws=draws)
+
+
+__all__ = [  # the study's config and runs, and (re-exported) its record names and result types
+    "COURSE", "FLOOR", "GRAPHVAE", "METHODS", "PAPER", "PERTURBED", "PROFILES", "RECORDED_METRICS",
+    "DatasetResult", "DatasetSettings", "GraphRNNExperiment", "GraphRNNResult", "GraphVAESettings", "LossCurve",
+    "MethodScores", "count_isomorphic_copies", "load_datasets", "run_seed",
+]
