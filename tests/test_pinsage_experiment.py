@@ -39,7 +39,7 @@ torch.set_num_threads(1)
 
 TINY = dataclasses.replace(
     PROFILES.quick, num_pins=800,
-    gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8),
+    gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8, lr=3e-3),
     hard=dataclasses.replace(PROFILES.quick.hard, max_hard=1, num_walks=30),
     selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2), val_pairs=50),
     regime=dataclasses.replace(PROFILES.quick.regime, num_pins=600, epochs=1, steps_per_epoch=2, hidden_dim=8),
@@ -92,10 +92,13 @@ def test_selection_reads_validation_only_and_picks_the_best_curve_point(selectio
     assert any(row.method == "pinsage-untrained" and row.value == selection.untrained for row in selection.rows())
 
 
-def test_the_untrained_reference_is_combined_feature_knn_on_the_validation_pairs() -> None:
+def test_the_untrained_reference_is_importance_smoothed_or_feature_knn_on_the_validation_pairs() -> None:
     from lecturekit.recsys.pinsage import feature_scorer, pinboard_task
-    from lecturekit.recsys.pinsage.evaluation import evaluate_related
+    from lecturekit.recsys.pinsage.baselines import smoothed_embeddings
+    from lecturekit.recsys.pinsage.batching import NeighborTable
+    from lecturekit.recsys.pinsage.evaluation import embedding_scorer, evaluate_related
     from lecturekit.recsys.pinsage.experiment import (
+        make_sampler,
         make_world,
         untrained_validation_hit,
         validation_subsample,
@@ -103,10 +106,16 @@ def test_the_untrained_reference_is_combined_feature_knn_on_the_validation_pairs
 
     task = pinboard_task(make_world(TINY, 0), seed=0)
     val = validation_subsample(task, 200, 0)
-    knn = evaluate_related(feature_scorer(task.features["combined"]), val, task.num_items).hit_rate
-    wide = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, hidden_dim=task.features["combined"].shape[1]))
-    assert untrained_validation_hit(task, wide, 0, 5, val) == pytest.approx(knn, abs=2 / len(val))  # float ties
-    assert 0 <= untrained_validation_hit(task, TINY, 0, 5, val) <= 1  # narrower: a projection of the features
+    x = task.features["combined"]
+    knn = evaluate_related(feature_scorer(x), val, task.num_items).hit_rate
+    wide = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, hidden_dim=x.shape[1] + 1))
+    assert untrained_validation_hit(task, wide, 0, 5, val, 0.0) == pytest.approx(knn, abs=2 / len(val))  # float ties
+    table = NeighborTable(make_sampler(task, dataclasses.replace(TINY.walks, top_t=5), 0, split="val").sample,
+                          task.num_items)  # fmt: skip
+    smoothed = smoothed_embeddings(x, table.neighbors, table.weights, 2.0)
+    reference = evaluate_related(embedding_scorer(smoothed), val, task.num_items).hit_rate
+    assert untrained_validation_hit(task, wide, 0, 5, val, 2.0) == pytest.approx(reference, abs=2 / len(val))
+    assert 0 <= untrained_validation_hit(task, TINY, 0, 5, val, 2.0) <= 1  # narrower: a projection
 
 
 def _fingerprint(result) -> dict:

@@ -642,8 +642,9 @@ class PinboardSplit:
         val_pairs, test_pairs: ``(Q, 2)`` (query, target) pairs whose later save falls in the
             validation / test window, on a regular (non-spam) board, every such pair (unique).
         val_edge_index, test_edge_index: the graph each window is evaluated on: the training graph
-            plus every save of the new pins up to the window's end, except the window's held-out
-            saves (a new pin keeps its own other saves; old pins keep their training graph).
+            plus every save of the new pins made before the window begins (old pins keep their training
+            graph). Nothing from inside or after the window: the validation graph is the training graph,
+            and the test graph grows by the new pins' validation-window saves.
     """
 
     cutoffs: tuple[float, float]
@@ -675,9 +676,9 @@ def temporal_split(
 
     An evaluation pair is a positive pair (:meth:`Pinboard.positive_pairs` over all saves) whose
     later save falls in the window, on a non-spam board (the paper's evaluation pairs are curated;
-    training keeps the spam). Its later save is held out of the window's graph, and a pair whose
-    target already sits on that board in the graph (a repeated save) is dropped: the answer would
-    be an edge. ``max_test_pairs`` (default ``None``: every pair) subsamples both windows, seeded.
+    training keeps the spam). The window's graph holds only saves made before the window begins,
+    so its pairs' saves (and anything later) are never in it; a pair whose target already sits on
+    that board in the graph (a repeated save) is dropped: the answer would be an edge. ``max_test_pairs`` (default ``None``: every pair) subsamples both windows, seeded.
     Used by notebooks 02 and 03.
     """
     for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
@@ -701,8 +702,9 @@ def temporal_split(
     def window(lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
         held = regular & (time[later_save] > lo) & (time[later_save] <= hi)
         pairs, held_key = all_pairs[held], save_key[later_save[held]]
-        in_graph = train_mask | (new_pin_save & (time <= hi))
-        in_graph &= train_mask | ~np.isin(save_key, held_key)  # training saves stay; repeats are dropped below
+        # Leak-free: the graph a window is ranked on holds only saves made before the window begins (the
+        # training graph plus the new pins' saves up to ``lo``), so no pair sees a save made after its own.
+        in_graph = train_mask | (new_pin_save & (time <= lo))
         graph = world.edge_index(in_graph)
         graph_key = (graph[0] * world.num_boards + graph[1]).numpy()
         pairs = pairs[~np.isin(held_key, graph_key)]  # a repeated save: the pair is an edge already

@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -34,7 +35,14 @@ from torch import Tensor
 
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import make_pinboard
-from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
+from lecturekit.recsys.pinsage.baselines import (
+    feature_scorer,
+    item_cf_scorer,
+    knn_popularity_scorer,
+    oracle_scorer,
+    popularity_scorer,
+    smoothed_embeddings,
+)
 from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.content_mlp import ContentMLPTraining, content_embeddings, train_content_mlp
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
@@ -66,12 +74,32 @@ from lecturekit.seed import seeded, torch_stream
 from lecturekit.stats import Interval, paired_bootstrap
 from lecturekit.studies.contract import Profiles, RunResult
 
-POOLING_OF = {"pinsage": "importance", "pinsage-random-negatives": "importance", "mean-pooling": "mean",
-              "max-pooling": "max"}  # fmt: skip
-PINBOARD_METHODS = ("visual", "annotation", "combined-knn", "combined", "pixie", "item-cf", "mean-pooling",
-                    "max-pooling", "pinsage", "pinsage-random-negatives")  # fmt: skip
-MOVIELENS_METHODS = ("annotation", "combined-knn", "combined", "pixie", "item-cf", "mean-pooling", "max-pooling",
-                     "pinsage", "pinsage-random-negatives")  # fmt: skip
+
+@dataclass(frozen=True)
+class Variant:
+    """One GNN row of Table 1: its neighbourhoods, negatives, loss and start (everything else is shared)."""
+
+    pooling: str = "importance"
+    hard_negatives: bool = False  # notebook 03's curriculum on top of the batch's negatives
+    loss: str | None = None  # None: GNNSettings.loss; "margin": the paper's max-margin with uniform negatives
+    smoothing_start: bool = True  # start at the importance-smoothed reference (False: at feature kNN)
+
+
+VARIANTS = {
+    "pinsage": Variant(hard_negatives=True),
+    "pinsage-random-negatives": Variant(),
+    "mean-pooling": Variant(pooling="mean"),
+    "max-pooling": Variant(pooling="max"),
+    # ablations: each undoes one change that made training learn (notebook 02, section 3)
+    "pinsage-margin-uniform": Variant(loss="margin"),  # the old loss: max-margin, uniform random negatives
+    "pinsage-feature-start": Variant(smoothing_start=False),  # the old start: ranks as combined-feature kNN
+}
+REFERENCES = ("popularity", "knn-popularity", "importance-smoothed", "oracle")
+PINBOARD_METHODS = ("popularity", "importance-smoothed", "knn-popularity", "oracle", "visual", "annotation",
+                    "combined-knn", "combined", "pixie", "item-cf", *VARIANTS)  # fmt: skip
+MOVIELENS_METHODS = ("popularity", "annotation", "combined-knn", "combined", "pixie", "item-cf", "mean-pooling",
+                     "max-pooling", "pinsage", "pinsage-random-negatives")  # fmt: skip
+MOVIELENS_VARIANTS = ("pinsage", "pinsage-random-negatives", "mean-pooling", "max-pooling")
 REGIME_METHODS = ("pixie", "combined-knn", "combined", "pinsage")
 # ``combined`` is the paper's baseline (a 2-layer MLP on the concatenated features, trained with
 # PinSage's data and loss: lecturekit.recsys.pinsage.content_mlp); ``combined-knn`` is plain nearest
@@ -106,13 +134,18 @@ class GNNSettings:
     """Architecture and training of the GNNs (all trained with the same budget)."""
 
     hidden_dim: int = 64  # width of convolutions and embeddings (the paper: far wider, 3B pins)
-    epochs: int = 10  # upper bound; run_selection picks the best validated epoch count <= this
-    steps_per_epoch: int = 40  # 10 x 40 = 400 steps of 128 pairs per GNN: minutes on 2 cores
-    batch_size: int = 128
-    num_negatives: int = 128  # shared by the batch (the paper: 500 for 512-4096 pairs)
-    margin: float = 0.1  # the max-margin Delta
-    lr: float = 3e-3  # run_selection chooses it on the validation split
+    # An epoch is a third of a pass over the ~46k training pairs (30 steps of 512): validation picks the
+    # stopping point at that grain, and the hard-negative curriculum (epoch n adds n - 1) ramps within it.
+    epochs: int = 9  # upper bound (3 passes); run_selection picks the best validated epoch count <= this
+    steps_per_epoch: int | None = 30
+    batch_size: int = 512  # the paper's smallest batch; its positives are the other queries' negatives
+    num_negatives: int = 128  # shared uniform negatives beside the batch's (the paper: 500)
+    margin: float = 0.1  # the max-margin Delta (the margin-uniform ablation)
+    lr: float = 1e-3  # run_selection chooses it on the validation split
+    loss: str = "softmax"  # in-batch sampled softmax (lecturekit.recsys.pinsage.loss.in_batch_softmax_loss)
+    temperature: float = 0.1  # cosine logits / 0.1: the usual contrastive scale, not tuned
     num_workers: int = 1  # one producer process builds the next batch while the main process trains
+    default_gain: float = 2.0  # the smoothing start's g where there is no validation split (MovieLens)
 
 
 @dataclass(frozen=True)
@@ -120,16 +153,18 @@ class SelectionSettings:
     """The validation sweep of :func:`run_selection` (on the first seed's world)."""
 
     t_values: tuple[int, ...] = (10, 20, 50)  # Table 4's neighbourhood sizes
-    lr_values: tuple[float, ...] = (1e-3, 3e-3, 1e-2)  # swept at the best T (a coordinate search)
+    lr_values: tuple[float, ...] = (1e-3, 3e-3)  # swept at the best T (a coordinate search)
     val_pairs: int = 1000  # validation pairs per check (seeded subsample): cheap, decides the budget only
+    gains: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)  # importance-smoothed's g, chosen on validation
+    prior_weights: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)  # knn-popularity's log-degree weight
 
 
 @dataclass(frozen=True)
 class MovieLensSettings:
     """The GNN budget on MovieLens-100K (same model settings as :class:`GNNSettings`)."""
 
-    epochs: int = 4
-    steps_per_epoch: int = 30  # 120 steps: the catalogue is 1,682 movies, not 20k pins
+    epochs: int = 2
+    steps_per_epoch: int = 30  # 30 x 512 pairs: a sixth of the consecutive-movie pairs per epoch
 
 
 @dataclass(frozen=True)
@@ -139,8 +174,8 @@ class RegimeSettings:
     num_pins: int = 4000  # small worlds: nine of them must fit in the notebook's budget
     feature_fractions: tuple[tuple[str, float], ...] = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
     densities: tuple[tuple[str, float], ...] = (("sparse", 2.5), ("medium", 5.0), ("dense", 10.0))  # saves per pin
-    epochs: int = 4
-    steps_per_epoch: int = 20  # 80 steps per cell: the map's PinSage is under-trained, and says so
+    epochs: int = 3
+    steps_per_epoch: int | None = None  # one pass over a small world's pairs per epoch
     hidden_dim: int = 32
 
 
@@ -217,12 +252,66 @@ def run_baselines(task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int,
     """Feature nearest neighbours (every feature set of the task), Pixie and item-CF, on ``split``'s
     pairs and graph (Pixie walks and item-CF read the grown graph, as PinSage's inference does)."""
     pairs, graph = task.pairs(split), task.graph(split)
-    results = {name: evaluate_related(feature_scorer(x), pairs, task.num_items) for name, x in task.features.items()}
+    results = {"popularity": evaluate_related(popularity_scorer(graph_degree_of(task, split)), pairs, task.num_items)}
+    results.update({name: evaluate_related(feature_scorer(x), pairs, task.num_items) for name, x in task.features.items()})
     results["combined-knn"] = results.pop("combined")
     sampler = make_sampler(task, walks, seed, split=split)
     results["pixie"] = evaluate_related(pixie_scorer(sampler, max_rounds=pixie_rounds), pairs, task.num_items)
     results["item-cf"] = evaluate_related(item_cf_scorer(graph, task.num_items, task.num_users), pairs, task.num_items)
     return results
+
+
+def graph_degree_of(task: RelatedItemTask, split: str) -> Tensor:
+    """``(num_items,)`` distinct boards (users) of each item in the graph ``split`` is ranked on."""
+    edges = torch.unique(task.graph(split), dim=1)
+    return torch.bincount(edges[0], minlength=task.num_items)
+
+
+@dataclass(frozen=True)
+class ReferenceChoice:
+    """The two settings of the parameter-free references, chosen on the validation pairs.
+
+    Attributes:
+        gain: importance-smoothed's ``g`` (also the GNNs' smoothing start).
+        prior_weight: knn-popularity's log-degree weight.
+        validation: method -> validation hit-rate at the chosen setting.
+    """
+
+    gain: float
+    prior_weight: float
+    validation: dict[str, float]
+
+
+def choose_references(task: RelatedItemTask, config: PinSageExperiment, seed: int) -> ReferenceChoice:
+    """``g`` and the prior weight with the best validation hit-rate (validation graph, ``config.walks.top_t``)."""
+    val = validation_subsample(task, config.selection.val_pairs, seed)
+    x = task.features["combined"]
+    table = NeighborTable(make_sampler(task, config.walks, seed, split="val").sample, task.num_items)
+    degree = graph_degree_of(task, "val")
+
+    def hit(score_fn: Callable[[Tensor], Tensor]) -> float:
+        return evaluate_related(score_fn, val, task.num_items).hit_rate
+
+    smoothed = {g: hit(embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, g)))
+                for g in config.selection.gains}  # fmt: skip
+    prior = {w: hit(knn_popularity_scorer(x, degree, w)) for w in config.selection.prior_weights}
+    gain, weight = max(smoothed, key=smoothed.get), max(prior, key=prior.get)
+    return ReferenceChoice(gain, weight, {"importance-smoothed": smoothed[gain], "knn-popularity": prior[weight]})
+
+
+def run_references(task: RelatedItemTask, config: PinSageExperiment, seed: int, choice: ReferenceChoice,
+                   split: str = "test") -> dict[str, RankingResult]:  # fmt: skip
+    """knn-popularity, importance-smoothed (``choice``'s settings, ``split``'s graph) and the same-interest
+    oracle on ``split``'s pairs (popularity is among :func:`run_baselines`, MovieLens has it too)."""
+    pairs, x = task.pairs(split), task.features["combined"]
+    table = NeighborTable(make_sampler(task, config.walks, seed, split=split).sample, task.num_items)
+    interest = torch.from_numpy(task.extra["world"].pin_cluster)
+    scorers = {
+        "knn-popularity": knn_popularity_scorer(x, graph_degree_of(task, split), choice.prior_weight),
+        "importance-smoothed": embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, choice.gain)),
+        "oracle": oracle_scorer(interest),
+    }
+    return {name: evaluate_related(score, pairs, task.num_items) for name, score in scorers.items()}
 
 
 @dataclass
@@ -235,11 +324,14 @@ class GNNRun:
     history: TrainHistory
 
 
-def new_model(in_dim: int, hidden_dim: int, pooling: str, seed: int) -> PinSage:
-    """A freshly initialised GNN whose weights depend on ``seed`` alone (the global RNG is left as it was)."""
+def new_model(in_dim: int, hidden_dim: int, pooling: str, seed: int, gain: float = 0.0) -> PinSage:
+    """A freshly initialised GNN whose weights depend on ``seed`` alone (the global RNG is left as it was).
+    ``gain > 0``: the smoothing start (:attr:`PinSageConfig.neighbor_skip`): untrained, it ranks as the
+    importance-smoothed reference with that ``g``; 0: as combined-feature kNN."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return PinSage(PinSageConfig(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=hidden_dim, pooling=pooling))
+        return PinSage(PinSageConfig(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=hidden_dim, pooling=pooling,
+                                     neighbor_skip=gain))  # fmt: skip
 
 
 def embed(model: PinSage, task: RelatedItemTask, walks: WalkSettings, seed: int, split: str) -> Tensor:
@@ -250,24 +342,26 @@ def embed(model: PinSage, task: RelatedItemTask, walks: WalkSettings, seed: int,
 
 
 def train_gnn(
-    task: RelatedItemTask, pooling: str, config: PinSageExperiment, seed: int, *,
+    task: RelatedItemTask, variant: Variant, config: PinSageExperiment, seed: int, gain: float, *,
     negative_sampler: HardNegativeSampler | None = None, epochs: int | None = None, steps_per_epoch: int | None = None,
     val_pairs: Tensor | None = None, tables: EpochNeighborhoods | None = None, progress: bool = True,
 ) -> tuple[PinSage, TrainHistory]:  # fmt: skip
-    """Train one variant on ``task.features["combined"]`` over the training graph.
+    """Train one variant on ``task.features["combined"]`` over the training graph (``gain``: the
+    smoothing start's ``g``, used when ``variant.smoothing_start``).
 
     ``tables``: training neighbourhoods for ``pooling``, resampled every epoch and shared by the
     models of one seed (:class:`EpochNeighborhoods` of the same seed; default: fresh ones).
     With ``val_pairs`` the validation hit-rate and scaled MRR (validation graph) are stored after
     every epoch in ``history.evaluations``; the test pairs are never looked at here.
     """
-    gnn, walks = config.gnn, config.walks
+    gnn, walks, pooling = config.gnn, config.walks, variant.pooling
     x = task.features["combined"]
-    model = new_model(x.shape[1], gnn.hidden_dim, pooling, seed)
+    model = new_model(x.shape[1], gnn.hidden_dim, pooling, seed, gain if variant.smoothing_start else 0.0)
     sampler = make_sampler(task, walks, seed)
     train = TrainConfig(
         epochs=epochs or gnn.epochs, batch_size=gnn.batch_size, num_negatives=gnn.num_negatives, margin=gnn.margin,
         lr=gnn.lr, max_steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch, num_workers=gnn.num_workers, seed=seed,
+        loss=variant.loss or gnn.loss, temperature=gnn.temperature,
     )  # fmt: skip
     eval_fn = None
     if val_pairs is not None:
@@ -290,10 +384,11 @@ def train_combined(task: RelatedItemTask, config: PinSageExperiment, seed: int, 
     trained on the training pairs with the GNNs' loss, steps, batch, negatives and learning rate,
     stopped at its best validation epoch when the task has validation pairs (no graph anywhere)."""
     gnn = config.gnn
+    one_pass = -(-len(task.train_pairs) // gnn.batch_size)
     training = ContentMLPTraining(
-        epochs=epochs or gnn.epochs, steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch,
+        epochs=epochs or gnn.epochs, steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch or one_pass,
         batch_size=gnn.batch_size, num_negatives=gnn.num_negatives, margin=gnn.margin, lr=gnn.lr,
-        hidden_dim=hidden_dim or gnn.hidden_dim,
+        hidden_dim=hidden_dim or gnn.hidden_dim, loss=gnn.loss, temperature=gnn.temperature,
     )  # fmt: skip
     validate = None
     if task.val_pairs is not None:
@@ -326,10 +421,12 @@ def validation_subsample(task: RelatedItemTask, size: int, seed: int) -> Tensor:
     return pairs[torch.randperm(len(pairs), generator=torch_stream(seed, "validation"))[:size].sort().values]
 
 
-def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, *, epochs: int | None = None,
+def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, gain: float, *,
+               methods: tuple[str, ...] = tuple(VARIANTS), epochs: int | None = None,
                steps_per_epoch: int | None = None, progress: bool = True) -> dict[str, GNNRun]:  # fmt: skip
-    """The four GNNs of Table 1, trained identically (same features, steps, random negatives, budget);
-    only the neighbourhood, the pooling and (``pinsage``) the hard-negative curriculum differ.
+    """The GNNs of Table 1 (``methods`` of :data:`VARIANTS`), trained identically (same features, steps,
+    negatives, budget); only what the variant names differs: the neighbourhood and pooling,
+    (``pinsage``) the hard-negative curriculum, and in the ablations the loss or the start.
     Max-pooling reads the same direct neighbourhoods as mean-pooling. Each is then embedded on the
     test graph and ranked on every test pair."""
     sampler = make_sampler(task, config.walks, seed)
@@ -338,10 +435,11 @@ def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, *, e
     tables["max"] = tables["mean"]
     hard = hard_negative_sampler(task, config.hard, seed)
     runs = {}
-    for method, pooling in POOLING_OF.items():
-        model, history = train_gnn(task, pooling, config, seed, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                   negative_sampler=hard if method == "pinsage" else None, tables=tables[pooling],
-                                   progress=progress)  # fmt: skip
+    for method in methods:
+        variant = VARIANTS[method]
+        model, history = train_gnn(task, variant, config, seed, gain, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                                   negative_sampler=hard if variant.hard_negatives else None,
+                                   tables=tables[variant.pooling], progress=progress)  # fmt: skip
         emb = embed(model, task, config.walks, seed, "test")
         runs[method] = GNNRun(evaluate_related(embedding_scorer(emb), task.test_pairs, task.num_items), emb, model,
                               history)  # fmt: skip
@@ -376,8 +474,9 @@ class SelectionResult(RunResult):
         curves: ``(T, lr)`` -> validation hit-rate after each epoch (PinSage, random negatives).
         top_t, lr, epochs: the chosen setting: the best validation hit-rate over all ``(T, lr)`` and epochs.
         k: the hit-rate cut-off.
-        untrained: validation hit-rate of the same PinSage before any training (with the isometry start it
-            ranks exactly as combined-feature kNN): what training has to beat.
+        untrained: validation hit-rate of the same PinSage before any training at the chosen ``T`` (the
+            smoothing start: it ranks as importance-smoothed with that ``T``'s ``g``): what training has to beat.
+        gains: ``T`` -> the smoothing start's ``g`` chosen on validation (:func:`choose_references`).
     """
 
     curves: dict[tuple[int, float], list[float]]
@@ -386,6 +485,12 @@ class SelectionResult(RunResult):
     epochs: int
     k: int
     untrained: float
+    gains: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> float:
+        """The chosen setting's best validation hit-rate."""
+        return max(self.curves[(self.top_t, self.lr)])
 
     def apply(self, config: PinSageExperiment) -> PinSageExperiment:
         """``config`` with the chosen ``T``, learning rate and number of epochs."""
@@ -399,16 +504,18 @@ class SelectionResult(RunResult):
         rows = [Row("pinboard-validation", "pinsage-random-negatives", f"hit-rate/t={t},lr={lr:g}", max(curve),
                     comparable=False, note=note) for (t, lr), curve in self.curves.items()]  # fmt: skip
         rows.append(Row("pinboard-validation", "pinsage-untrained", "hit-rate", self.untrained, comparable=False,
-                        note=note + "; the untrained model (isometry start: ranks as combined-feature kNN)"))
+                        note=note + "; the untrained model (smoothing start: ranks as importance-smoothed)"))
+        rows.append(Row("pinboard-validation", "pinsage", "hit-rate", self.best, comparable=False,
+                        note=note + f"; the chosen setting T={self.top_t}, lr={self.lr:g}, {self.epochs} epochs"))
         return rows
 
 
 def untrained_validation_hit(task: RelatedItemTask, config: PinSageExperiment, seed: int, top_t: int,
-                             val: Tensor) -> float:  # fmt: skip
-    """Validation hit-rate of seed ``seed``'s PinSage before any training (``T = top_t``): with the isometry
-    start and an embedding at least as wide as the features it ranks exactly as combined-feature kNN
-    (narrower, the start is an orthogonal projection of them). Notebook 02's reference for training."""
-    model = new_model(task.features["combined"].shape[1], config.gnn.hidden_dim, "importance", seed)
+                             val: Tensor, gain: float) -> float:  # fmt: skip
+    """Validation hit-rate of seed ``seed``'s PinSage before any training (``T = top_t``, smoothing start
+    ``gain``): with an embedding at least as wide as the inputs it ranks exactly as importance-smoothed
+    with that ``g`` (narrower, the start is an orthogonal projection). Notebook 02's reference for training."""
+    model = new_model(task.features["combined"].shape[1], config.gnn.hidden_dim, "importance", seed, gain)
     emb = embed(model, task, replace(config.walks, top_t=top_t), seed, "val")
     return evaluate_related(embedding_scorer(emb), val, task.num_items).hit_rate
 
@@ -428,12 +535,14 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
         task = pinboard_task(world, seed=seed)
         val = validation_subsample(task, config.selection.val_pairs, seed)
         curves: dict[tuple[int, float], list[float]] = {}
+        gains = {t: choose_references(task, replace(config, walks=replace(config.walks, top_t=t)), seed).gain
+                 for t in config.selection.t_values}  # fmt: skip
 
         def sweep(top_t: int, lr: float) -> None:
             if (top_t, lr) in curves:
                 return
             trial = replace(config, walks=replace(config.walks, top_t=top_t), gnn=replace(config.gnn, lr=lr))
-            _, history = train_gnn(task, "importance", trial, seed, val_pairs=val, progress=progress)
+            _, history = train_gnn(task, Variant(), trial, seed, gains[top_t], val_pairs=val, progress=progress)
             curves[(top_t, lr)] = [e["hit-rate"] for e in history.evaluations]
 
         for top_t in config.selection.t_values:
@@ -441,11 +550,12 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
         best_t = max(config.selection.t_values, key=lambda t: max(curves[(t, config.gnn.lr)]))
         for lr in config.selection.lr_values:
             sweep(best_t, lr)
-        untrained = untrained_validation_hit(task, config, seed, best_t, val)
     (top_t, lr), curve = max(curves.items(), key=lambda item: max(item[1]))
+    untrained = untrained_validation_hit(task, config, seed, top_t, val, gains[top_t])
     epochs = 1 + max(range(len(curve)), key=lambda e: curve[e])
     return SelectionResult(seed=seed, seconds=time.perf_counter() - began, curves=curves, top_t=top_t, lr=lr,
-                           epochs=epochs, k=ranking_cutoffs(config.num_pins)[0], untrained=untrained)  # fmt: skip
+                           epochs=epochs, k=ranking_cutoffs(config.num_pins)[0], untrained=untrained,
+                           gains=gains)  # fmt: skip
 
 
 # ---------------------------------------------------------------------- Table 1 on the pinboard world
@@ -475,10 +585,12 @@ class PinboardResult(RunResult):
     task: RelatedItemTask
     pinsage: PinSage
     embeddings: Tensor
+    references: ReferenceChoice
 
     def rows(self) -> list[Row]:
         note = (f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
-                f"graph methods on the training graph grown by the new pins' saves): hit@{self.k} and scaled MRR "
+                "graph methods on the training graph grown by the new pins' saves made before the test window; "
+                f"references' settings chosen on validation): hit@{self.k} and scaled MRR "
                 f"(scale {self.scale:g}) among all {self.num_pins} pins; budget chosen on validation; the paper's "
                 "numbers are on Pinterest's data with 5M candidates, hit@500 and scale 100, shown for orientation "
                 "only" + _STRATA_NOTE)  # fmt: skip
@@ -501,9 +613,11 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
     with seeded(seed):
         world = make_world(config, seed)
         task = pinboard_task(world, seed=seed)
+        choice = choose_references(task, config, seed)
         rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
+        rankings.update(run_references(task, config, seed, choice))
         rankings["combined"] = train_combined(task, config, seed)
-        runs = train_gnns(task, config, seed, progress=progress)
+        runs = train_gnns(task, config, seed, choice.gain, progress=progress)
         rankings.update({method: run.result for method, run in runs.items()})
         degree = task.degree()
         by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in PINBOARD_METHODS}
@@ -519,7 +633,7 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_pins=task.num_items,
         rankings={m: rankings[m] for m in PINBOARD_METHODS}, strata=by_stratum, lookalike=mix,
         histories={m: r.history for m, r in runs.items()}, feature_strength=world.feature_strength, task=task,
-        pinsage=pinsage.model, embeddings=pinsage.embeddings,
+        pinsage=pinsage.model, embeddings=pinsage.embeddings, references=choice,
     )  # fmt: skip
 
 
@@ -593,7 +707,8 @@ def run_regime_seed(config: PinSageExperiment, seed: int, progress: bool = True)
                 task = pinboard_task(world, seed=seed)
                 pairs = task.test_pairs
                 sampler = make_sampler(task, config.walks, seed, split="test")
-                model, _ = train_gnn(task, "importance", small, seed, progress=progress)
+                gain = choose_references(task, small, seed).gain
+                model, _ = train_gnn(task, Variant(), small, seed, gain, progress=progress)
                 emb = embed(model, task, config.walks, seed, "test")
                 cells[(features, density)] = {
                     "pixie": evaluate_related(pixie_scorer(sampler, config.pixie_rounds), pairs, task.num_items),
@@ -639,7 +754,8 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
         rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
         rankings["combined"] = train_combined(task, config, seed, epochs=config.movielens.epochs,
                                               steps_per_epoch=config.movielens.steps_per_epoch)  # fmt: skip
-        runs = train_gnns(task, config, seed, epochs=config.movielens.epochs,
+        runs = train_gnns(task, config, seed, config.gnn.default_gain, methods=MOVIELENS_VARIANTS,
+                          epochs=config.movielens.epochs,
                           steps_per_epoch=config.movielens.steps_per_epoch, progress=progress)  # fmt: skip
         rankings.update({method: run.result for method, run in runs.items()})
         degree = task.degree()

@@ -44,7 +44,8 @@ def _linear_work(linear: nn.Linear | None, rows: int) -> int:
 
 
 def _head_work(model: PinSage, rows: int) -> int:
-    return _linear_work(model.G1, rows) + _linear_work(model.G2, rows) + _linear_work(model.R, rows)
+    return (_linear_work(model.G1, rows) + _linear_work(model.G2, rows) + _linear_work(model.R, rows)
+            + _linear_work(model.S, rows))
 
 
 def _degree(model: PinSage, neighbors: NeighborFn, degree: Tensor | None) -> Tensor | None:
@@ -114,7 +115,10 @@ def layerwise_embeddings(
                                   weight * valid))  # fmt: skip
             matmul += _linear_work(model.convs[layer].Q, n * (1 + t))
         h = torch.cat(out)
-    emb = torch.cat([model.head(h[c.to(dev)], x[c.to(dev)]) for c in chunks])
+    def smoothed(c: Tensor) -> Tensor | None:
+        return None if model.S is None else model.smooth(x, *(t.to(dev) for t in neighbors(c)))
+
+    emb = torch.cat([model.head(h[c.to(dev)], x[c.to(dev)], smoothed(c)) for c in chunks])
     return InferenceResult(emb.cpu(), layers * num_items, matmul, pooling)
 
 

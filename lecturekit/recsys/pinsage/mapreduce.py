@@ -48,9 +48,11 @@ def combine_map(model: PinSage, layer: int, h: Tensor, messages: Tensor, nbr: Te
     return model.convs[layer].combine(h, messages, torch.where(valid, nbr, -1), weight * valid)
 
 
-def head_map(model: PinSage, h: Tensor, x: Tensor) -> Tensor:
-    """The final dense layers (and residual) of one partition: its embeddings."""
-    return model.head(h, x)
+def head_map(model: PinSage, h: Tensor, x: Tensor, x_all: Tensor | None, nbr: Tensor, weight: Tensor) -> Tensor:
+    """The final dense layers (and residual, and the smoothing path over the table ``x_all`` of every
+    item's inputs when the model has one) of one partition: its embeddings."""
+    smoothed = None if x_all is None else model.smooth(x_all, nbr, weight)
+    return model.head(h, x, smoothed)
 
 
 def assemble(*parts: Tensor) -> Tensor:
@@ -179,7 +181,9 @@ def run_layerwise(
         messages = executor.submit(assemble, *[executor.submit(message_map, shared_model, layer, hp) for hp in h])
         h = [executor.submit(combine_map, shared_model, layer, hp, messages, nbr, weight)
              for hp, (nbr, weight) in zip(h, tables, strict=True)]  # fmt: skip
-    out = [executor.submit(head_map, shared_model, hp, xp) for hp, xp in zip(h, inputs, strict=True)]
+    x_all = executor.submit(assemble, *inputs) if model.S is not None else None
+    out = [executor.submit(head_map, shared_model, hp, xp, x_all, nbr, weight)
+           for hp, xp, (nbr, weight) in zip(h, inputs, tables, strict=True)]  # fmt: skip
     return torch.cat([part.cpu() for part in executor.gather(out)])
 
 

@@ -56,9 +56,11 @@ from lecturekit.recsys.pinsage import loss as _loss_module
 from lecturekit.recsys.pinsage import model as _model_module
 from lecturekit.recsys.pinsage import sampler as _sampler_module
 from lecturekit.recsys.pinsage.batching import BlockBuilder, MiniBatch, NeighborFn, NeighborTable
-from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.loss import in_batch_softmax_loss, max_margin_loss
 from lecturekit.recsys.pinsage.model import InputTable, PinSage, batch_to
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
+
+LOSSES = ("margin", "softmax")
 
 NegativeSampler = Callable[[Tensor, Tensor, int], Tensor]
 """``(queries (B,), positives (B,), epoch) -> (B, H)`` extra hard-negative item ids per query.
@@ -90,8 +92,15 @@ class TrainConfig:
     # nobody's neighbourhood): isolated pins then also occur as queries with positives, not only as random
     # negatives, so "no neighbours => unrelated" is no shortcut; about the share of new pins a model serves.
     neighborhood_dropout: float = 0.15
+    # "margin": the paper's max-margin loss against the shared uniform negatives (+ hard ones);
+    # "softmax": :func:`~lecturekit.recsys.pinsage.loss.in_batch_softmax_loss` (the batch's positives
+    # are negatives too, drawn as positives are), at temperature ``temperature``.
+    loss: str = "margin"
+    temperature: float = 0.1  # cosines in [-1, 1]: logits in [-10, 10], the usual contrastive scale
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"TrainConfig.loss must be one of {LOSSES}, got {self.loss!r}")
         if self.neighborhoods not in ("epoch", "step"):
             raise ValueError(f"TrainConfig.neighborhoods must be 'epoch' or 'step', got {self.neighborhoods!r}")
         if not 0.0 <= float(self.neighborhood_dropout) < 1.0:
@@ -243,8 +252,11 @@ def _loss(model: PinSage, inputs: InputTable, item: PairBatch, config: TrainConf
     zq, zp = z[:b], z[b : 2 * b]
     zn = z[2 * b : 2 * b + item.num_negatives]
     zh = z[2 * b + item.num_negatives :].view(b, item.num_hard, -1) if item.num_hard else None
-    loss_fn = max_margin_loss if loss_fn is None else loss_fn
-    return loss_fn(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
+    if loss_fn is not None:
+        return loss_fn(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
+    if config.loss == "softmax":
+        return in_batch_softmax_loss(zq, zp, zn, zh, temperature=config.temperature)
+    return max_margin_loss(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
 
 
 def epoch_walks(config: TrainConfig, epoch: int) -> torch.Generator:
