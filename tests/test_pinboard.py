@@ -71,6 +71,11 @@ def test_boards_mix_one_to_three_interests_and_spam_boards_stay_in_the_training_
     spam_saves = world.is_spam_board[world.save_board] & split.train_mask
     spam = np.unique(world.save_board[spam_saves])
     assert len(spam) > 0 and np.isin(spam, split.edge_index[1].numpy()).all()
+    # ... but no training pair comes from a spam board (its consecutive saves are random pins)
+    regular = split.train_mask & ~world.is_spam_board[world.save_board]
+    expected = world.positive_pairs(save_mask=regular)
+    assert torch.equal(split.train_pairs, expected)
+    assert len(world.positive_pairs(save_mask=split.train_mask)) > len(expected)
 
 
 def test_same_interest_pins_co_occur_on_boards_far_more_than_chance(world) -> None:

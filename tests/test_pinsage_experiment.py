@@ -18,7 +18,9 @@ from lecturekit.recsys.pinsage.evaluation import (
     lookalike_mix,
     strata,
 )
-from lecturekit.recsys.pinsage.experiment import (
+from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb02_pinsage import (
     COURSE,
     MOVIELENS_METHODS,
     PINBOARD_METHODS,
@@ -26,14 +28,11 @@ from lecturekit.recsys.pinsage.experiment import (
     REGIME_METHODS,
     MovieLensResult,
     PinSageExperiment,
-    RegimeResult,
     pooled_hits,
-    run_regime_seed,
     run_seed,
     run_selection,
 )
-from lecturekit.results import METRIC_NAME
-from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb02_regime import RegimeResult, run_regime_seed
 
 torch.set_num_threads(1)
 
@@ -41,7 +40,8 @@ TINY = dataclasses.replace(
     PROFILES.quick, num_pins=800,
     gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8, lr=3e-3),
     hard=dataclasses.replace(PROFILES.quick.hard, max_hard=1, num_walks=30),
-    selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2), val_pairs=50),
+    references=dataclasses.replace(PROFILES.quick.references, val_pairs=50),
+    selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2)),
     regime=dataclasses.replace(PROFILES.quick.regime, num_pins=600, epochs=1, steps_per_epoch=2, hidden_dim=8),
 )  # fmt: skip
 
@@ -97,12 +97,8 @@ def test_the_untrained_reference_is_importance_smoothed_or_feature_knn_on_the_va
     from lecturekit.recsys.pinsage.baselines import smoothed_embeddings
     from lecturekit.recsys.pinsage.batching import NeighborTable
     from lecturekit.recsys.pinsage.evaluation import embedding_scorer, evaluate_related
-    from lecturekit.recsys.pinsage.experiment import (
-        make_sampler,
-        make_world,
-        untrained_validation_hit,
-        validation_subsample,
-    )
+    from lecturekit.studies.nb02_pinsage import make_world, untrained_validation_hit
+    from lecturekit.studies.pinsage_runner import make_sampler, validation_subsample
 
     task = pinboard_task(make_world(TINY, 0), seed=0)
     val = validation_subsample(task, 200, 0)

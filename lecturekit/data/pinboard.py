@@ -637,7 +637,8 @@ class PinboardSplit:
         cutoffs: ``(train_end, validation_end)`` save times (seconds).
         train_mask: ``[num_saves]`` saves up to ``train_end``: the training graph.
         edge_index: ``(2, E)`` training pin-board edges.
-        train_pairs: ``(P, 2)`` positive pairs among training saves.
+        train_pairs: ``(P, 2)`` positive pairs among training saves on regular boards (a spam board's
+            consecutive saves are random pins, a quarter of all pairs if kept; the spam stays in the graph).
         train_degree: ``[num_pins]`` distinct training boards of each pin (0 = a *new* pin).
         val_pairs, test_pairs: ``(Q, 2)`` (query, target) pairs whose later save falls in the
             validation / test window, on a regular (non-spam) board, every such pair (unique).
@@ -676,7 +677,7 @@ def temporal_split(
 
     An evaluation pair is a positive pair (:meth:`Pinboard.positive_pairs` over all saves) whose
     later save falls in the window, on a non-spam board (the paper's evaluation pairs are curated;
-    training keeps the spam). The window's graph holds only saves made before the window begins,
+    training pairs drop the spam boards too, the training graph keeps them). The window's graph holds only saves made before the window begins,
     so its pairs' saves (and anything later) are never in it; a pair whose target already sits on
     that board in the graph (a repeated save) is dropped: the answer would be an edge. ``max_test_pairs`` (default ``None``: every pair) subsamples both windows, seeded.
     Used by notebooks 02 and 03.
@@ -717,6 +718,7 @@ def temporal_split(
     test_pairs, test_graph = window(val_end, np.inf)
     return PinboardSplit(
         cutoffs=(float(train_end), float(val_end)), train_mask=train_mask, edge_index=edge_index,
-        train_pairs=world.positive_pairs(max_gap, train_mask), train_degree=train_degree, val_pairs=val_pairs,
+        train_pairs=world.positive_pairs(max_gap, train_mask & ~world.is_spam_board[world.save_board]),
+        train_degree=train_degree, val_pairs=val_pairs,
         test_pairs=test_pairs, val_edge_index=val_graph, test_edge_index=test_graph,
     )  # fmt: skip

@@ -10,7 +10,6 @@
 * :mod:`.retrieval`   -- :class:`EmbeddingIndex` (faiss exact / HNSW, torch fallback).
 * :mod:`.evaluation`  -- :func:`evaluate_related`: rank the true related item among all items.
 * :mod:`.baselines`, :mod:`.pixie` -- feature kNN, item-CF, Pixie.
-* :mod:`.experiment`  -- notebook 02's config (:data:`PROFILES`) and ``run_seed`` / ``run_movielens_seed``.
 * :mod:`.datasets`    -- :class:`RelatedItemTask` for the pinboard world and MovieLens-100K.
 """
 
@@ -32,17 +31,6 @@ from lecturekit.recsys.pinsage.evaluation import (
     lookalike_mix,
     ranking_cutoffs,
 )
-from lecturekit.recsys.pinsage.experiment import (
-    GNNRun,
-    MovieLensResult,
-    PinboardResult,
-    PinSageExperiment,
-    make_sampler,
-    run_baselines,
-    run_movielens_seed,
-    run_seed,
-    train_gnn,
-)
 from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
 from lecturekit.recsys.pinsage.layers import PinSageConv
 from lecturekit.recsys.pinsage.loss import max_margin_loss
@@ -57,7 +45,6 @@ from lecturekit.recsys.pinsage.train import (
     TrainHistory,
     epoch_walks,
     neighbor_fn,
-    run_signature,
     train_pinsage,
 )
 
@@ -66,18 +53,14 @@ __all__ = [
     "BlockBuilder",
     "EmbeddingIndex",
     "EpochNeighborhoods",
-    "GNNRun",
     "InferenceResult",
     "LookalikeMix",
     "MiniBatch",
-    "MovieLensResult",
     "NegativeSampler",
     "NeighborTable",
     "PinSage",
     "PinSageConfig",
     "PinSageConv",
-    "PinSageExperiment",
-    "PinboardResult",
     "RandomWalkSampler",
     "RankingResult",
     "RelatedItemTask",
@@ -91,7 +74,6 @@ __all__ = [
     "item_cf_scorer",
     "layerwise_embeddings",
     "lookalike_mix",
-    "make_sampler",
     "max_margin_loss",
     "movielens_task",
     "neighbor_fn",
@@ -100,11 +82,6 @@ __all__ = [
     "pixie_scorer",
     "pixie_scores",
     "ranking_cutoffs",
-    "run_baselines",
-    "run_movielens_seed",
-    "run_seed",
-    "run_signature",
     "tree_batch",
-    "train_gnn",
     "train_pinsage",
 ]

@@ -34,7 +34,7 @@ query (``per_epoch`` per epoch, capped at ``max_hard``): 0, 1, 2, ... Variants: 
 ``"random-only"`` (never any hard negative).
 
 The experiments of notebook 03 (configs, ``run_seed`` functions, typed results) live in
-:mod:`lecturekit.recsys.pinsage.hard_negative_experiment`.
+:mod:`lecturekit.studies.nb03_hard_negatives`.
 """
 
 from __future__ import annotations
@@ -602,21 +602,27 @@ def band_overlap(first: Tensor, second: Tensor) -> float:
 
 
 # ---------------------------------------------------------------------- what the negatives look like
-RELATIONS = ("same category", "same topic", "look-alike", "unrelated")
-"""Relation of an item to a query in the pinboard world (codes 0..3 of :func:`relation_to_query`)."""
+RELATIONS = ("same interest", "same category", "same topic", "look-alike", "unrelated")
+"""Relation of an item to a query in the pinboard world (codes 0..4 of :func:`relation_to_query`)."""
 
 
 def relation_to_query(pin_category: Tensor, category_topic: Tensor, lookalike: Tensor, queries: Tensor,
-                      items: Tensor) -> Tensor:  # fmt: skip
-    """``items.shape`` codes: 0 same category as the query, 1 same topic (other category), 2 the
-    visual look-alike category, 3 unrelated. Arrays from a :class:`~lecturekit.data.pinboard.Pinboard`
-    (``pin_category``, ``category_topic``, ``category_lookalike``). Used by notebook 03."""
-    qc = pin_category[queries].unsqueeze(-1) if items.ndim > queries.ndim else pin_category[queries]
+                      items: Tensor, pin_interest: Tensor | None = None) -> Tensor:  # fmt: skip
+    """``items.shape`` codes: 0 same interest as the query (only with ``pin_interest``), 1 same category
+    (another interest), 2 same topic (other category), 3 the visual look-alike category, 4 unrelated.
+    Arrays from a :class:`~lecturekit.data.pinboard.Pinboard` (``pin_category``, ``category_topic``,
+    ``category_lookalike``, ``pin_cluster``). Used by notebook 03."""
+    expand = items.ndim > queries.ndim
+    qc = pin_category[queries].unsqueeze(-1) if expand else pin_category[queries]
     ic = pin_category[items]
-    code = torch.full(items.shape, 3, dtype=torch.long)
-    code = torch.where(ic == lookalike[qc], torch.full_like(code, 2), code)
-    code = torch.where(category_topic[ic] == category_topic[qc], torch.full_like(code, 1), code)
-    return torch.where(ic == qc, torch.zeros_like(code), code)
+    code = torch.full(items.shape, 4, dtype=torch.long)
+    code = torch.where(ic == lookalike[qc], torch.full_like(code, 3), code)
+    code = torch.where(category_topic[ic] == category_topic[qc], torch.full_like(code, 2), code)
+    code = torch.where(ic == qc, torch.ones_like(code), code)
+    if pin_interest is not None:
+        qi = pin_interest[queries].unsqueeze(-1) if expand else pin_interest[queries]
+        code = torch.where(pin_interest[items] == qi, torch.zeros_like(code), code)
+    return code
 
 
 def score_distributions(
