@@ -237,3 +237,18 @@ def test_pooled_hits_pair_queries_across_seeds_and_strata(result) -> None:
         pooled_hits([result], "pinsage", "old")
     with pytest.raises(ValueError, match="empty"):
         pooled_hits([], "pinsage")
+
+
+def test_the_pinsage_row_trains_with_the_hard_negative_curriculum() -> None:
+    """02's ``pinsage`` row is PinSage *with* the paper's curriculum (epoch n adds n - 1 hard negatives);
+    ``pinsage-random-negatives`` never draws one. Fails if the row silently loses its hard negatives."""
+    from lecturekit.recsys.pinsage import pinboard_task
+    from lecturekit.studies.nb02_pinsage import VARIANTS, make_world, train_gnns
+
+    assert VARIANTS["pinsage"].hard == "curriculum" and VARIANTS["pinsage-random-negatives"].hard == "random-only"
+    task = pinboard_task(make_world(TINY, 0), seed=0)
+    config = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, epochs=3))
+    runs = train_gnns(task, config, 0, 2.0, methods=("pinsage", "pinsage-random-negatives"), progress=False)
+    assert runs["pinsage"].history.num_hard == [0, 1, 1]  # epoch n adds n - 1, capped at TINY.hard.max_hard = 1
+    assert runs["pinsage-random-negatives"].history.num_hard == [0, 0, 0]
+    assert not torch.equal(runs["pinsage"].embeddings, runs["pinsage-random-negatives"].embeddings)
