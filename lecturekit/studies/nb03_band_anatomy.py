@@ -76,6 +76,7 @@ class BandAnatomy:
     category: Tensor  # the world's arrays, for labelling the examples
     category_topic: Tensor
     lookalike: Tensor
+    interest: Tensor
 
 
 def band_anatomy(world: Pinboard, task: RelatedItemTask, settings: HardNegativeSettings, *, hist_queries: int,
@@ -132,5 +133,5 @@ def band_anatomy(world: Pinboard, task: RelatedItemTask, settings: HardNegativeS
         relevance=tuple(float(v) for v in torch.quantile(sizes, torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64))),
         median_band=(int(lo.median()), int(hi.median())), accuracy=accuracy, band_visits=float(visits.median()),
         num_walk_steps=settings.num_walks * settings.walk_length, queries=q, positives=pairs[:, 1], hard=drawn,
-        random=rand, category=category, category_topic=topic, lookalike=lookalike,
+        random=rand, category=category, category_topic=topic, lookalike=lookalike, interest=interest,
     )  # fmt: skip
