@@ -470,7 +470,7 @@ def _random_scores(num_pins: int, queries: int) -> tuple[torch.Tensor, torch.Ten
 
 
 def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
-    from lecturekit.recsys.pinsage.evaluation import fast_ranks, hits_at_k, ranking_cutoffs
+    from lecturekit.ranking import fast_ranks, hits_at_k, ranking_cutoffs
 
     scores, targets = _random_scores(num_pins, queries)
     k = ranking_cutoffs(num_pins)[0]
@@ -513,8 +513,8 @@ def topk_top_ranked(scores, queries: torch.Tensor, depth: int, ties: torch.Tenso
 
 
 def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
+    from lecturekit.ranking import fast_ranks
     from lecturekit.recsys.pinsage.datasets import pinboard_task
-    from lecturekit.recsys.pinsage.evaluation import fast_ranks
     from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, top_ranked
     from lecturekit.studies.nb02_pinsage import COURSE
 

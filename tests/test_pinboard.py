@@ -7,15 +7,14 @@ import pytest
 import torch
 
 from lecturekit.data.pinboard import (
-    DEGREE_STRATA,
     HOUR,
     calibrate_feature_strength,
-    degree_stratum,
     make_pinboard,
     modality_fractions,
     same_interest_fraction,
     temporal_split,
 )
+from lecturekit.ranking import DEGREE_STRATA, degree_stratum
 
 torch.set_num_threads(1)
 

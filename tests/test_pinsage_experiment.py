@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from lecturekit.ranking import fast_ranks
 from lecturekit.recsys.metrics import rank_of_targets
 from lecturekit.recsys.pinsage.evaluation import (
     STRATA,
     RankingResult,
     evaluate_related,
-    fast_ranks,
     lookalike_mix,
     strata,
 )

@@ -43,7 +43,7 @@ calibration):
   the *same-interest oracle*'s hit-rate@K on random same-interest pin pairs (the oracle ranks all
   pins of the query's interest first, in random order). The calibration reads features only, never
   the graph or a model, and ranks with the evaluation's tie-breaking
-  (:func:`~lecturekit.recsys.pinsage.evaluation.hits_at_k`): sparse annotations tie many pins at
+  (:func:`~lecturekit.ranking.hits_at_k`): sparse annotations tie many pins at
   the same score, and counting a tied target as a hit would credit annotations with hits that no
   ranking gives (session 3's calibration did, and so over-rated them).
 
@@ -60,6 +60,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+from lecturekit.ranking import hits_at_k, ranking_cutoffs
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -350,13 +352,8 @@ def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: i
     Reads the content features ``kind`` only (no graph, no model; ``combined`` is the calibration
     target of :func:`calibrate_feature_strength`). Ranks break ties as the evaluation does, so a
     target tied with many pins is not a free hit. ``k`` defaults to the evaluation cut-off
-    (:func:`lecturekit.recsys.pinsage.evaluation.ranking_cutoffs`).
+    (:func:`lecturekit.ranking.ranking_cutoffs`).
     """
-    from lecturekit.recsys.pinsage.evaluation import (  # lazy: that package imports this module
-        hits_at_k,
-        ranking_cutoffs,
-    )
-
     if k is None:
         k = ranking_cutoffs(world.num_pins)[0]
     size = np.bincount(world.pin_cluster, minlength=world.num_clusters)
@@ -617,16 +614,6 @@ def make_pinboard(
     if feature_strength is None:
         feature_strength = calibrate_feature_strength(world, feature_fraction, **content)
     return _with_strength(world, feature_strength, **content)
-
-
-DEGREE_STRATA = (("new", 0, 0), ("tail", 1, 2), ("torso", 3, 7), ("head", 8, None))
-"""Query strata by the number of distinct training boards of the query pin: (name, lowest, highest)."""
-
-
-def degree_stratum(degree: np.ndarray) -> np.ndarray:
-    """Index into :data:`DEGREE_STRATA` for each training degree (new 0, tail 1-2, torso 3-7, head >= 8)."""
-    degree = np.asarray(degree)
-    return np.select([degree == 0, degree <= 2, degree <= 7], [0, 1, 2], 3)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from torch import Tensor
 
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import Pinboard
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer, popularity_scorer
 from lecturekit.recsys.pinsage.content_mlp import ContentMLPTraining, content_embeddings, train_content_mlp
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
@@ -37,7 +38,6 @@ from lecturekit.recsys.pinsage.evaluation import (
     embedding_scorer,
     evaluate_related,
     lookalike_mix,
-    ranking_cutoffs,
     strata,
 )
 from lecturekit.recsys.pinsage.model import PinSage

@@ -7,13 +7,13 @@ import time
 from dataclasses import dataclass, replace
 
 from lecturekit.data.pinboard import make_pinboard
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.baselines import feature_scorer
 from lecturekit.recsys.pinsage.datasets import pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
     RankingResult,
     embedding_scorer,
     evaluate_related,
-    ranking_cutoffs,
 )
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
 from lecturekit.results import Row

@@ -30,8 +30,8 @@ from torch import Tensor
 
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import Pinboard
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
-from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs
 from lecturekit.recsys.pinsage.loss import WEIGHTINGS
 from lecturekit.recsys.pinsage.negatives import (
     HardNegativeSampler,

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from lecturekit.data.pinboard import Pinboard, make_pinboard
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.baselines import (
     knn_popularity_scorer,
     oracle_scorer,
@@ -34,7 +35,6 @@ from lecturekit.recsys.pinsage.evaluation import (
     RankingResult,
     embedding_scorer,
     evaluate_related,
-    ranking_cutoffs,
 )
 from lecturekit.recsys.pinsage.inference import layerwise_embeddings
 from lecturekit.recsys.pinsage.loss import WEIGHTINGS, max_margin_loss

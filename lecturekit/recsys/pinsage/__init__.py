@@ -13,6 +13,7 @@
 * :mod:`.datasets`    -- :class:`RelatedItemTask` for the pinboard world and MovieLens-100K.
 """
 
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
 from lecturekit.recsys.pinsage.batching import (
     Block,
@@ -29,7 +30,6 @@ from lecturekit.recsys.pinsage.evaluation import (
     embedding_scorer,
     evaluate_related,
     lookalike_mix,
-    ranking_cutoffs,
 )
 from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
 from lecturekit.recsys.pinsage.layers import PinSageConv

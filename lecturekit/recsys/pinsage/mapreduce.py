@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from lecturekit.devices import resolve_device
-from lecturekit.recsys.pinsage.batching import NeighborFn
+from lecturekit.recsys.pinsage.batching import NeighborFn, graph_degree
 from lecturekit.recsys.pinsage.model import PinSage
 
 
@@ -154,6 +154,18 @@ def partitions(num_items: int, partition_size: int) -> list[Tensor]:
     return list(torch.arange(num_items).split(partition_size))
 
 
+def input_degree(model: PinSage, neighbors: NeighborFn, degree: Tensor | None) -> Tensor | None:
+    """The degree input: the argument, else the table's/sampler's own (:func:`graph_degree`)."""
+    if degree is None and model.config.log_degree_input:
+        degree = graph_degree(neighbors)
+        if degree is None:
+            raise ValueError(
+                "argument 'degree' is required: the model has log_degree_input=True and 'neighbors' does not "
+                "carry degrees (pass degree=sampler.item_degree, or a NeighborTable built from a sampler)"
+            )
+    return degree
+
+
 def run_layerwise(
     executor: LocalExecutor | DaskExecutor,
     model: PinSage,
@@ -215,11 +227,9 @@ def mapreduce_embeddings(
     reaches the caller). The model is moved to the CPU to be shipped; results travel between workers on
     the CPU.
     """
-    from lecturekit.recsys.pinsage.inference import _degree  # the one rule for the degree input
-
     dev = resolve_device(device) if scheduler is None else worker_device(device)
     model.eval()
-    degree = _degree(model, neighbors, degree)
+    degree = input_degree(model, neighbors, degree)
     parts = partitions(features.shape[0], partition_size)
     if scheduler is None:
         return run_layerwise(LocalExecutor(), model.to(dev), features, neighbors, parts, degree, dev)

@@ -49,8 +49,8 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask
-from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.seed import derive_seed
 
