@@ -25,7 +25,8 @@ import torch
 from benchmarks import write_report
 from lecturekit.data.pinboard import make_pinboard
 from lecturekit.recsys.pinsage.datasets import pinboard_task
-from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, band_overlap
+from lecturekit.recsys.pinsage.negative_diagnostics import band_overlap
+from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
 from lecturekit.studies.nb03_hard_negatives import COURSE
 
 

@@ -515,7 +515,8 @@ def topk_top_ranked(scores, queries: torch.Tensor, depth: int, ties: torch.Tenso
 def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
     from lecturekit.ranking import fast_ranks
     from lecturekit.recsys.pinsage.datasets import pinboard_task
-    from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, top_ranked
+    from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
+    from lecturekit.recsys.pinsage.ppr import top_ranked
     from lecturekit.studies.nb02_pinsage import COURSE
 
     scores, targets = _random_scores(num_pins, queries)

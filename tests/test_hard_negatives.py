@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.negative_diagnostics import score_distributions, sibling_task
 from lecturekit.recsys.pinsage.negatives import (
     HardNegativeConfig,
     HardNegativeSampler,
@@ -17,8 +18,6 @@ from lecturekit.recsys.pinsage.negatives import (
     num_hard_negatives,
     positive_sets,
     resolve_band,
-    score_distributions,
-    sibling_task,
 )
 from lecturekit.recsys.pinsage.xent import xent_loss
 from lecturekit.results import METRIC_NAME

@@ -12,12 +12,8 @@ from torch import Tensor
 
 from lecturekit.data.pinboard import Pinboard
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask
-from lecturekit.recsys.pinsage.negatives import (
-    RELATIONS,
-    HardNegativeSampler,
-    band_overlap,
-    relation_to_query,
-)
+from lecturekit.recsys.pinsage.negative_diagnostics import RELATIONS, band_overlap, relation_to_query
+from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
 from lecturekit.seed import derive_seed, seeded
 from lecturekit.studies.pinsage_runner import HardNegativeSettings, hard_negative_sampler
 from lecturekit.threads import torch_threads

@@ -33,13 +33,12 @@ from lecturekit.data.pinboard import Pinboard
 from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.loss import WEIGHTINGS
-from lecturekit.recsys.pinsage.negatives import (
-    HardNegativeSampler,
+from lecturekit.recsys.pinsage.negative_diagnostics import (
     relation_to_query,
-    resolve_band,
     score_distributions,
     sibling_task,
 )
+from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, resolve_band
 from lecturekit.recsys.pinsage.train import TrainHistory
 from lecturekit.results import Row
 from lecturekit.seed import derive_seed, seeded
