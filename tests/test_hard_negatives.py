@@ -351,7 +351,7 @@ def test_config_is_frozen_nested_and_profiles_derive_from_course() -> None:
 
 
 def test_world_is_notebook_02s_generator_with_all_test_pairs() -> None:
-    from lecturekit.data.pinboard import temporal_split
+    from lecturekit.data.pinboard_split import temporal_split
     from lecturekit.studies.nb02_pinsage import COURSE as NB02
     from lecturekit.studies.nb02_pinsage import make_world
 

@@ -8,12 +8,14 @@ import torch
 
 from lecturekit.data.pinboard import (
     HOUR,
-    calibrate_feature_strength,
     make_pinboard,
+)
+from lecturekit.data.pinboard_features import (
+    calibrate_feature_strength,
     modality_fractions,
     same_interest_fraction,
-    temporal_split,
 )
+from lecturekit.data.pinboard_split import temporal_split
 from lecturekit.ranking import DEGREE_STRATA, degree_stratum
 
 torch.set_num_threads(1)

@@ -11,7 +11,7 @@
 
 Evaluation protocol (all methods alike): models train on the training graph; validation and test are
 ranked on the graph of their window (the training graph grown by the new pins' saves made before the
-window: :func:`lecturekit.data.pinboard.temporal_split`), same weights, no retraining. Each run owns its
+window: :func:`lecturekit.data.pinboard_split.temporal_split`), same weights, no retraining. Each run owns its
 randomness (seeded from the run's seed, body under :func:`lecturekit.seed.seeded`). Used by notebook 02.
 """
 
