@@ -31,7 +31,7 @@ APPS: dict[str, tuple[str, str, str]] = {
     "pinsage-movielens": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_movielens_seed"),
     "hard-negatives": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_pinboard_seed"),  # 03
     "hard-negatives-band-sweep": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_band_sweep_seed"),
-    "hard-negatives-siblings": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_sibling_seed"),
+    "hard-negatives-siblings": ("lecturekit.studies.nb03_siblings", "PROFILES", "run_sibling_seed"),
     "hard-negatives-movielens": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_movielens_seed"),
     "decagon": ("lecturekit.hetero.experiment", "PROFILES", "run_seed"),  # notebook 04
     "decagon-leak": ("lecturekit.hetero.experiment", "PROFILES", "run_leak_seed"),

@@ -27,6 +27,7 @@ from lecturekit.studies.nb03_hard_negatives import (
     METHODS,
     PROFILES,
     SCHEDULE_METHODS,
+    VISUAL_NEGATIVES,
     HardNegativesConfig,
     HardNegativeSettings,
     MovieLensConfig,
@@ -39,10 +40,10 @@ from lecturekit.studies.nb03_hard_negatives import (
     pinboard_world,
     run_band_sweep_seed,
     run_pinboard_seed,
-    run_sibling_seed,
     train_method,
     weighting_key,
 )
+from lecturekit.studies.nb03_siblings import run_sibling_seed
 from lecturekit.studies.report import verdict  # noqa: E402
 
 torch.set_num_threads(1)
@@ -372,10 +373,12 @@ def test_run_pinboard_seed_reproducible_and_independent_of_global_rng() -> None:
     torch.randn(1000), np.random.rand(10)  # another cell drew from the global generators
     torch.manual_seed(12345)
     second = run_pinboard_seed(TINY, 3)
-    assert set(first.ranks) == set(METHODS)
-    for method in METHODS:
+    assert set(first.ranks) == {*METHODS, VISUAL_NEGATIVES}
+    for method in first.ranks:
         assert np.array_equal(first.ranks[method], second.ranks[method]), method
-    assert first.curves == second.curves and first.top10_relations == second.top10_relations
+    assert first.curves == second.curves and first.top10 == second.top10 and first.content == second.content
+    # the visual sampler's band holds look-alikes the PPR band does not (shares of RELATIONS, look-alike at 3)
+    assert first.content["visual band"][3] > first.content["PPR band"][3]
     other = run_pinboard_seed(TINY, 4)
     assert any(not np.array_equal(first.ranks[m], other.ranks[m]) for m in METHODS)  # seeds do differ
     state = torch.get_rng_state()
@@ -401,7 +404,8 @@ def test_band_sweep_with_the_default_band_pairs_with_the_main_run() -> None:
 def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
     results = [run_pinboard_seed(TINY, s) for s in (0, 1)]
     rows = collect_rows(results)  # notes and paper numbers identical across seeds
-    assert {(r.method, r.metric) for r in rows} == {(m, k) for m in METHODS for k in ("hit-rate", "mrr-scaled")}
+    names = {*METHODS, VISUAL_NEGATIVES}
+    assert {(r.method, r.metric) for r in rows} == {(m, k) for m in names for k in ("hit-rate", "mrr-scaled")}
     sweep_rows = run_band_sweep_seed(TINY, 0).rows()
     sib_rows = run_sibling_seed(dataclasses.replace(TINY, siblings=dataclasses.replace(TINY.siblings, epochs=1)), 0).rows()
     for row in rows + sweep_rows + sib_rows:
@@ -492,3 +496,21 @@ def test_is_positive_matches_the_known_pairs_for_hubs_padding_and_neighbouring_q
                              for q, row in zip(queries.tolist(), items, strict=True)])  # fmt: skip
     assert torch.equal(sampler.is_positive(queries, items), expected)
     assert not bool(sampler.is_positive(torch.tensor([8]), torch.tensor([[-1]])).any())
+
+
+def test_feature_band_ranks_by_feature_cosine_and_keeps_the_exclusions() -> None:
+    edges = _chain_graph()
+    pairs = torch.tensor([[0, 1], [0, 2]])
+    base = HardNegativeSampler(edges, 60, 40, pairs, HardNegativeConfig(band=(1, 3), max_hard=3, num_walks=100))
+    features = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))
+    visual = base.with_features(features)
+    q = torch.tensor([0, 5])
+    normed = torch.nn.functional.normalize(features, dim=1)
+    cosine = normed[q] @ normed.T
+    cosine[torch.arange(2), q] = -float("inf")
+    assert torch.equal(visual.ranking(q, 3), cosine.topk(3, dim=1).indices)  # ranks by feature cosine
+    drawn = visual.view("no-curriculum", 1).sample(q, None, 20)
+    assert not torch.isin(drawn[0], torch.tensor([0, 1, 2])).any()  # never the query or a known positive
+    assert torch.equal(base.bands(q), base.bands(q)) and base._features is None  # the base sampler is untouched
+    with pytest.raises(ValueError, match="features"):
+        base.with_features(torch.zeros(3, 2))

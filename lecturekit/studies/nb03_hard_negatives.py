@@ -8,7 +8,7 @@ four experiments, each with its own ``run_*_seed`` and result type:
   and top-10 diagnostics of the random-only and curriculum models);
 * :func:`run_band_sweep_seed` -> :class:`BandSweepResult`: PinSage with the curriculum under other
   bands (in units of the cut-off K) and the max-margin ``separate`` weighting, with what each band holds;
-* :func:`run_sibling_seed` -> :class:`SiblingResult`: the small planted sibling world;
+* ``nb03_siblings.run_sibling_seed`` -> ``SiblingResult``: the small planted sibling world;
 * :func:`run_movielens_seed` -> :class:`MovieLensResult`: MovieLens-100K.
 :func:`~lecturekit.studies.nb03_band_anatomy.band_anatomy` describes what the PPR ranking holds (no training); :func:`compare` gives the
 paired differences as :class:`~lecturekit.studies.report.Comparison` rows for ``verdict_table``.
@@ -36,7 +36,6 @@ from lecturekit.recsys.pinsage.loss import WEIGHTINGS
 from lecturekit.recsys.pinsage.negative_diagnostics import (
     relation_to_query,
     score_distributions,
-    sibling_task,
 )
 from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, resolve_band
 from lecturekit.recsys.pinsage.train import TrainHistory
@@ -77,6 +76,7 @@ METHODS: Mapping[str, Variant] = {
 }
 """The record names of notebook 03 -> the runner's variant (pooling, negative schedule, loss)."""
 
+VISUAL_NEGATIVES = "pinsage-visual-negatives"  # the curriculum from the same K band of the VISUAL kNN ranking
 SCHEDULE_METHODS = ("pinsage-random-only", "pinsage", "pinsage-no-curriculum")
 """The three PinSage schedules whose per-epoch validation curves the notebook plots."""
 
@@ -263,6 +263,8 @@ class PinboardResult(RankedRun):
     top10_relations: tuple[float, ...] = ()  # random-only model's top 10, shares of RELATIONS
     target_relations: tuple[float, ...] = ()  # the true targets, shares of RELATIONS
     num_hard: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # method -> hard negatives per epoch
+    top10: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # pinsage models' top 10, shares of RELATIONS
+    content: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # sampler -> drawn hard negatives' shares
 
     @property
     def note(self) -> str:
@@ -272,7 +274,7 @@ class PinboardResult(RankedRun):
         )
 
     def rows(self) -> list[Row]:
-        return self._rows("pinboard", list(METHODS), self.note)
+        return self._rows("pinboard", [m for m in (*METHODS, VISUAL_NEGATIVES) if m in self.ranks], self.note)
 
 
 @dataclass(frozen=True)
@@ -295,20 +297,6 @@ class BandSweepResult(RankedRun):
                 rows.append(Row("pinboard", "pinsage", f"{metric}/{key}", self.value(key, metric),
                                 comparable=False, note=note))  # fmt: skip
         return rows
-
-
-@dataclass(frozen=True)
-class SiblingResult(RankedRun):
-    """One seed of the sibling world (:func:`run_sibling_seed`)."""
-
-    num_items: int = 0
-    sibling_share: float = 0.0  # share of drawn hard negatives from the sibling group
-    random_sibling_share: float = 0.0  # the same for a uniformly random item (chance level)
-
-    def rows(self) -> list[Row]:
-        note = (f"planted sibling world ({self.num_items} items, groups with a near-identical sibling group), "
-                f"hit@{self.cutoff} and MRR scale {self.mrr_scale:g}; a mechanism check with no paper number")  # fmt: skip
-        return self._rows("pinboard-siblings", SCHEDULE_METHODS, note)
 
 
 @dataclass(frozen=True)
@@ -364,6 +352,10 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
         gain = choose_references(task, config.walks, config.references, config.world_seed).gain
         hard = hard_negative_sampler(task, config.hard, config.world_seed)
         trained = {m: train_method(task, m, config, seed, gain, hard, track=m in SCHEDULE_METHODS) for m in METHODS}
+        visual = hard.with_features(task.features["visual"])  # look-alikes: a band a graph ranking cannot hold
+        trained[VISUAL_NEGATIVES] = train_method(task, "pinsage", config, seed, gain, visual)
+        content = {"PPR band": drawn_content(world, task, hard, config.hist_queries, seed),
+                   "visual band": drawn_content(world, task, visual, config.hist_queries, seed)}  # fmt: skip
 
         # Where the scores fall: held-out queries against their target, random pins and band pins.
         pairs = task.test_pairs[: config.hist_queries]
@@ -376,12 +368,14 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
 
         # What the random-only model ranks above the target: relation of its top 10 to the query.
         category, topic, lookalike, interest = relations_of(world)
-        emb = trained["pinsage-random-only"].embeddings
         q, p = task.test_pairs[:, 0], task.test_pairs[:, 1]
-        s = emb[q] @ emb.T
-        s[torch.arange(q.numel()), q] = -float("inf")
-        top10 = s.topk(min(10, task.num_items - 1), dim=1).indices
-        top_codes = relation_to_query(category, topic, lookalike, q.unsqueeze(1).expand_as(top10), top10, interest)
+        top10 = {}
+        for method in ("pinsage-random-only", "pinsage", VISUAL_NEGATIVES):
+            s = trained[method].embeddings[q] @ trained[method].embeddings.T
+            s[torch.arange(q.numel()), q] = -float("inf")
+            top = s.topk(min(10, task.num_items - 1), dim=1).indices
+            top10[method] = shares_of(relation_to_query(category, topic, lookalike, q.unsqueeze(1).expand_as(top), top,
+                                                        interest))  # fmt: skip
         target_codes = relation_to_query(category, topic, lookalike, q, p, interest)
     k, scale = ranking_cutoffs(task.num_items)
     curves = {m: {metric: tuple(e[metric] for e in trained[m].history.evaluations) for metric in METRICS}
@@ -390,14 +384,13 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
         seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale,
         ranks={m: t.ranks for m, t in trained.items()}, num_items=task.num_items,
         num_test_pairs=int(task.test_pairs.shape[0]), band=config.hard.label(), curves=curves, scores=scores,
-        top10_relations=shares_of(top_codes), target_relations=shares_of(target_codes),
-        num_hard={m: tuple(t.history.num_hard) for m, t in trained.items()},
+        top10_relations=top10["pinsage-random-only"], target_relations=shares_of(target_codes),
+        num_hard={m: tuple(t.history.num_hard) for m, t in trained.items()}, top10=top10, content=content,
     )  # fmt: skip
 
 
 def band_key(band: tuple[float, float]) -> str:
-    """The result key (and metric suffix) of a band ``(a, b)`` in units of K: ``band=<a>k-<b>k``."""
-    return f"band={band[0]:g}k-{band[1]:g}k"
+    return f"band={band[0]:g}k-{band[1]:g}k"  # the result key (metric suffix) of a band (a, b) in units of K
 
 
 def weighting_key(weighting: str) -> str:
@@ -426,33 +419,6 @@ def run_band_sweep_seed(config: HardNegativesConfig, seed: int) -> BandSweepResu
     k, scale = ranking_cutoffs(task.num_items)
     return BandSweepResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
                            num_items=task.num_items, bands=tuple(config.band_sweep), content=content)  # fmt: skip
-
-
-def run_sibling_seed(config: HardNegativesConfig, seed: int) -> SiblingResult:
-    """The three PinSage schedules on the sibling world, and how many drawn hard negatives are siblings."""
-    start = time.perf_counter()
-    sib = config.siblings
-    gnn = replace(config.gnn, epochs=sib.epochs, steps_per_epoch=sib.steps_per_epoch, batch_size=sib.batch_size,
-                  num_negatives=sib.num_negatives, hidden_dim=sib.hidden_dim)  # fmt: skip
-    walks = replace(config.walks, top_t=sib.top_t, num_walks=sib.num_walks)
-    settings = HardNegativeSettings(max_hard=sib.max_hard, band=sib.band, k_band=None, max_board_degree=None,
-                                    num_walks=sib.hard_num_walks, walk_length=sib.hard_walk_length)  # fmt: skip
-    with seeded(seed), torch_threads(config.num_threads):
-        task = sibling_task(seed=sib.world_seed)
-        resolve_band(task.num_items, sib.band)  # a bad band is an error before any training
-        hard = hard_negative_sampler(task, settings, sib.world_seed)
-        probe = task.train_pairs[: sib.diagnosis_queries]
-        drawn = hard.view("no-curriculum", derive_seed(seed, "diagnosis-draws")).sample(probe[:, 0], probe[:, 1],
-                                                                                       sib.max_hard)  # fmt: skip
-        sibling_group = (task.labels[probe[:, 0]] ^ 1).unsqueeze(1)
-        siblings = task.labels[drawn] == sibling_group
-        chance = float((task.labels.unsqueeze(0) == sibling_group).float().mean())
-        ranks = {m: train_method(task, m, config, seed, sib.gain, hard, gnn=gnn, walks=walks,
-                                 variant=replace(METHODS[m], loss=sib.loss)).ranks for m in SCHEDULE_METHODS}  # fmt: skip
-    k, scale = ranking_cutoffs(task.num_items)
-    return SiblingResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
-                         num_items=task.num_items, sibling_share=float(siblings.float().mean()),
-                         random_sibling_share=chance)  # fmt: skip
 
 
 def run_movielens_seed(config: HardNegativesConfig, seed: int) -> MovieLensResult:

@@ -278,6 +278,7 @@ class HardNegativeSampler:
         tie = torch.Generator().manual_seed(derive_seed(c.seed, "ppr-ties"))
         self._tie_item, self._tie_query = torch.rand(num_items, generator=tie), torch.rand(num_items, generator=tie)
         self._bands: list[Tensor | None] = [None] * num_items
+        self._features: Tensor | None = None  # with_features: rank by feature cosine instead
         self._gen = torch.Generator().manual_seed(c.seed + 1)
 
     # ------------------------------------------------------------------ derived samplers
@@ -304,6 +305,18 @@ class HardNegativeSampler:
         other._bands = [None] * self.num_items
         return other
 
+    def with_features(self, features: Tensor) -> HardNegativeSampler:
+        """A sampler that ranks by cosine similarity of ``features`` (e.g. the visual vectors) instead of
+        personalised PageRank: its band holds the query's feature look-alikes, which a graph band cannot
+        contain. Same band ranks, schedule, exclusions and views; an empty band cache."""
+        features = torch.as_tensor(features)
+        if features.ndim != 2 or features.shape[0] != self.num_items:
+            raise ValueError(f"argument 'features' must be ({self.num_items}, d), got {tuple(features.shape)}")
+        other = copy.copy(self)
+        other._features = torch.nn.functional.normalize(features.float(), dim=1)
+        other._bands = [None] * self.num_items
+        return other
+
     # ------------------------------------------------------------------ bands
     def _check_queries(self, queries: Tensor) -> Tensor:
         queries = torch.as_tensor(queries)
@@ -317,8 +330,11 @@ class HardNegativeSampler:
         return queries
 
     def scores(self, queries: Tensor) -> np.ndarray:
-        """``(B, N)`` estimated personalised-PageRank scores (visit counts with ``estimator="walks"``)."""
+        """``(B, N)`` estimated personalised-PageRank scores (visit counts with ``estimator="walks"``; feature
+        cosines after :meth:`with_features`)."""
         queries = self._check_queries(queries)
+        if self._features is not None:  # with_features: cosine of the feature vectors
+            return (self._features[queries] @ self._features.T).numpy()
         if isinstance(self.estimator, PersonalizedPageRank):
             return self.estimator.scores(queries)
         return self.estimator.visit_counts(queries).float().numpy()
