@@ -67,7 +67,7 @@ class ContentMLP(nn.Module):
 
 @dataclass(frozen=True)
 class ContentMLPTraining:
-    """The budget, matched to the GNNs' (:class:`~lecturekit.recsys.pinsage.experiment.GNNSettings`)."""
+    """The budget, matched to the GNNs' (:class:`~lecturekit.studies.pinsage_runner.GNNSettings`)."""
 
     epochs: int
     steps_per_epoch: int
