@@ -128,6 +128,8 @@ def test_run_seed_is_reproducible_and_independent_of_global_rng(result, selectio
 
 
 def test_every_test_pair_is_ranked_and_strata_partition_the_queries(result) -> None:
+    assert set(result.validation) == {"pinsage-untrained", "pinsage"}
+    assert all(0 <= v <= 1 for v in result.validation.values())
     task = result.task
     assert all(len(r.ranks) == len(task.test_pairs) for r in result.rankings.values())
     for method in PINBOARD_METHODS:

@@ -376,6 +376,7 @@ class PinboardResult(RunResult):
         feature_strength: the world's calibrated feature strength.
         task: the seed's world and split (``task.extra["world"]``, ``task.extra["split"]``).
         pinsage: the trained PinSage model; embeddings: its layer-wise embeddings on the test graph.
+        validation: ``pinsage-untrained`` (the smoothing start) and ``pinsage`` hit-rate on the validation pairs.
     """
 
     k: int
@@ -390,6 +391,7 @@ class PinboardResult(RunResult):
     pinsage: PinSage
     embeddings: Tensor
     references: ReferenceChoice
+    validation: dict[str, float]
 
     def rows(self) -> list[Row]:
         note = (f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
@@ -402,16 +404,12 @@ class PinboardResult(RunResult):
 
 
 def make_world(config: PinSageExperiment, seed: int) -> Pinboard:
-    """The seed's world with the config's assumptions (feature calibration and density)."""
-    return runner.make_world(config.num_pins, config.world, seed)
+    return runner.make_world(config.num_pins, config.world, seed)  # the seed's world with the config's assumptions
 
 
 def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:
-    """One seed of notebook 02's pinboard comparison, end to end (world, split, baselines, GNNs, strata).
-
-    ``config`` carries the budget (``walks.top_t``, ``gnn.lr``, ``gnn.epochs``); pass
-    ``run_selection(...).apply(config)`` so that it was chosen on validation.
-    """
+    """One seed of notebook 02's pinboard comparison, end to end (world, split, references, baselines, GNNs,
+    strata); ``config`` carries the budget: pass ``run_selection(...).apply(config)`` (chosen on validation)."""
     began = time.perf_counter()
     with seeded(seed):
         world = make_world(config, seed)
@@ -424,7 +422,10 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         rankings.update({method: run.result for method, run in runs.items()})
         degree = task.degree()
         by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in PINBOARD_METHODS}
-        pinsage = runs["pinsage"]
+        pinsage, val = runs["pinsage"], validation_subsample(task, config.references.val_pairs, seed)
+        trained = evaluate_related(embedding_scorer(embed(pinsage.model, task, config.walks, seed, "val")), val, task.num_items)
+        validation = {"pinsage-untrained": untrained_validation_hit(task, config, seed, config.walks.top_t, val, choice.gain),
+                      "pinsage": trained.hit_rate}  # fmt: skip
         queries = torch.arange(0, task.num_items, max(1, task.num_items // 1000))
         category, lookalike = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_lookalike)
         mix = {
@@ -436,7 +437,7 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_pins=task.num_items,
         rankings={m: rankings[m] for m in PINBOARD_METHODS}, strata=by_stratum, lookalike=mix,
         histories={m: r.history for m, r in runs.items()}, feature_strength=world.feature_strength, task=task,
-        pinsage=pinsage.model, embeddings=pinsage.embeddings, references=choice,
+        pinsage=pinsage.model, embeddings=pinsage.embeddings, references=choice, validation=validation,
     )  # fmt: skip
 
 
