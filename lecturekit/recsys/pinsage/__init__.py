@@ -4,13 +4,17 @@
 * :mod:`.layers`      -- :class:`PinSageConv`: importance / mean / max pooling convolution.
 * :mod:`.model`       -- :class:`PinSage`, :class:`PinSageConfig`.
 * :mod:`.batching`    -- K-hop computation graphs of a batch (:class:`BlockBuilder`, :class:`NeighborTable`).
-* :mod:`.loss`        -- :func:`max_margin_loss` (shared + optional per-query hard negatives).
+* :mod:`.loss`        -- :func:`max_margin_loss` (the paper's) and the in-batch sampled softmax (the course's).
 * :mod:`.train`       -- :func:`train_pinsage` (producer-consumer DataLoader, ``negative_sampler`` hook).
 * :mod:`.inference`   -- layer-wise vs per-node inference.
 * :mod:`.retrieval`   -- :class:`EmbeddingIndex` (faiss exact / HNSW, torch fallback).
 * :mod:`.evaluation`  -- :func:`evaluate_related`: rank the true related item among all items.
-* :mod:`.baselines`, :mod:`.pixie` -- feature kNN, item-CF, Pixie.
+* :mod:`.baselines`, :mod:`.pixie` -- references (popularity, kNN + log-degree prior, the oracle, the
+  parameter-free importance smoothing), feature kNN, item-CF, Pixie.
+* :mod:`.negatives`, :mod:`.ppr`, :mod:`.negative_diagnostics` -- hard negatives (notebook 03).
 * :mod:`.datasets`    -- :class:`RelatedItemTask` for the pinboard world and MovieLens-100K.
+
+The studies of notebooks 02 and 03 (and their shared runner) live in :mod:`lecturekit.studies`.
 """
 
 from lecturekit.ranking import ranking_cutoffs
