@@ -25,8 +25,9 @@ import torch
 from benchmarks import write_report
 from lecturekit.data.pinboard import make_pinboard
 from lecturekit.recsys.pinsage.datasets import pinboard_task
-from lecturekit.recsys.pinsage.hard_negative_experiment import COURSE
-from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, band_overlap
+from lecturekit.recsys.pinsage.negative_diagnostics import band_overlap
+from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
+from lecturekit.studies.nb03_hard_negatives import COURSE
 
 
 def _old_bands(sampler: HardNegativeSampler, queries: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
     world = make_pinboard(num_pins, seed=0)
     task = pinboard_task(world, max_test_pairs=None)
     settings = COURSE.hard if not args.smoke else replace(COURSE.hard, num_walks=100)
-    config = settings.sampler_config("no-curriculum", 0)
+    config = settings.sampler_config("no-curriculum", 0, num_items=task.num_items)
     gen = torch.Generator().manual_seed(0)
     queries = torch.unique(task.train_pairs[:, 0])
     queries = queries[torch.randperm(queries.numel(), generator=gen)[:num_queries]]
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     old_again = _old_bands(walks[1], queries, lo, hi)
     converged = make(num_iterations=2 * config.num_iterations).bands(queries)
     result = {
-        "num_pins": num_pins, "num_queries": int(queries.numel()), "band": f"{settings.relative_band} x R",
+        "num_pins": num_pins, "num_queries": int(queries.numel()), "band": settings.label(),
         "median_band_ranks": [int(lo.median()), int(hi.median())],
         "old": f"{config.num_walks} walks x {config.walk_length} + dense argsort",
         "new": f"power iteration ({config.num_iterations} steps, boards > {config.max_board_degree} pruned) + topk",

@@ -470,7 +470,7 @@ def _random_scores(num_pins: int, queries: int) -> tuple[torch.Tensor, torch.Ten
 
 
 def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
-    from lecturekit.recsys.pinsage.evaluation import fast_ranks, hits_at_k, ranking_cutoffs
+    from lecturekit.ranking import fast_ranks, hits_at_k, ranking_cutoffs
 
     scores, targets = _random_scores(num_pins, queries)
     k = ranking_cutoffs(num_pins)[0]
@@ -513,15 +513,16 @@ def topk_top_ranked(scores, queries: torch.Tensor, depth: int, ties: torch.Tenso
 
 
 def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
+    from lecturekit.ranking import fast_ranks
     from lecturekit.recsys.pinsage.datasets import pinboard_task
-    from lecturekit.recsys.pinsage.evaluation import fast_ranks
-    from lecturekit.recsys.pinsage.experiment import COURSE
-    from lecturekit.recsys.pinsage.negatives import HardNegativeSampler, top_ranked
+    from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
+    from lecturekit.recsys.pinsage.ppr import top_ranked
+    from lecturekit.studies.nb02_pinsage import COURSE
 
     scores, targets = _random_scores(num_pins, queries)
     task = pinboard_task(make_pinboard(num_pins, seed=0), seed=0)
     sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,
-                                  COURSE.hard.sampler_config("curriculum", 0))  # fmt: skip
+                                  COURSE.hard.sampler_config("curriculum", 0, num_items=num_pins))  # fmt: skip
     band_queries = torch.unique(task.train_pairs[:, 0])[:queries]
     ppr = sampler.scores(band_queries)
     ties = sampler.tie_keys(band_queries)

@@ -27,12 +27,12 @@ from lecturekit.studies.contract import collect_rows, run_seeds
 # application -> (module, Profiles attribute, run_seed attribute)
 APPS: dict[str, tuple[str, str, str]] = {
     "recsys": ("lecturekit.recsys.experiment", "PROFILES", "run_seed"),  # notebook 01
-    "pinsage": ("lecturekit.recsys.pinsage.experiment", "PROFILES", "run_seed"),  # notebook 02
-    "pinsage-movielens": ("lecturekit.recsys.pinsage.experiment", "PROFILES", "run_movielens_seed"),
-    "hard-negatives": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_pinboard_seed"),  # 03
-    "hard-negatives-band-sweep": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_band_sweep_seed"),
-    "hard-negatives-siblings": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_sibling_seed"),
-    "hard-negatives-movielens": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_movielens_seed"),
+    "pinsage": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_seed"),  # notebook 02
+    "pinsage-movielens": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_movielens_seed"),
+    "hard-negatives": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_pinboard_seed"),  # 03
+    "hard-negatives-band-sweep": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_band_sweep_seed"),
+    "hard-negatives-siblings": ("lecturekit.studies.nb03_siblings", "PROFILES", "run_sibling_seed"),
+    "hard-negatives-movielens": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_movielens_seed"),
     "decagon": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_seed"),  # notebook 04
     "decagon-leak": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_leak_seed"),
     "graphrnn": ("lecturekit.studies.nb05_graphrnn", "PROFILES", "run_seed"),  # notebook 05

@@ -13,14 +13,14 @@ from exercise_cells import assert_exercise, failure
 from lecturekit import checks
 from lecturekit.recsys.pinsage.layers import PinSageConv
 from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.negative_diagnostics import sibling_task
 from lecturekit.recsys.pinsage.negatives import (
     HardNegativeConfig,
     HardNegativeSampler,
     num_hard_negatives,
     relative_band_ranks,
-    sibling_task,
-    top_ranked,
 )
+from lecturekit.recsys.pinsage.ppr import top_ranked
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler, importance_neighborhood
 
 NB02, NB03 = "02_pinsage", "03_hard_negatives"

@@ -43,8 +43,8 @@ def test_unknown_profile_names_its_source(clean_env):
 
 APPLICATIONS = {  # notebook -> the module holding its frozen config and run_seed
     "01_recsys_basics": "lecturekit.recsys.experiment",
-    "02_pinsage": "lecturekit.recsys.pinsage.experiment",
-    "03_hard_negatives": "lecturekit.recsys.pinsage.hard_negative_experiment",
+    "02_pinsage": "lecturekit.studies.nb02_pinsage",
+    "03_hard_negatives": "lecturekit.studies.nb03_hard_negatives",
     "04_decagon": "lecturekit.studies.nb04_decagon",
     "05_graphrnn": "lecturekit.studies.nb05_graphrnn",
     "06_gcpn": "lecturekit.generation.gcpn.experiment",

@@ -8,15 +8,9 @@ import pytest
 import torch
 
 from lecturekit.recsys.pinsage.loss import max_margin_loss
-from lecturekit.recsys.pinsage.negatives import (
-    HardNegativeConfig,
-    HardNegativeSampler,
-    PersonalizedPageRank,
-    band_overlap,
-    check_relative_band,
-    relevance_sizes,
-    top_ranked,
-)
+from lecturekit.recsys.pinsage.negative_diagnostics import band_overlap
+from lecturekit.recsys.pinsage.negatives import HardNegativeConfig, HardNegativeSampler, check_relative_band
+from lecturekit.recsys.pinsage.ppr import PersonalizedPageRank, relevance_sizes, top_ranked
 
 torch.set_num_threads(1)
 

@@ -7,15 +7,16 @@ import pytest
 import torch
 
 from lecturekit.data.pinboard import (
-    DEGREE_STRATA,
     HOUR,
-    calibrate_feature_strength,
-    degree_stratum,
     make_pinboard,
+)
+from lecturekit.data.pinboard_features import (
+    calibrate_feature_strength,
     modality_fractions,
     same_interest_fraction,
-    temporal_split,
 )
+from lecturekit.data.pinboard_split import temporal_split
+from lecturekit.ranking import DEGREE_STRATA, degree_stratum
 
 torch.set_num_threads(1)
 
@@ -71,6 +72,11 @@ def test_boards_mix_one_to_three_interests_and_spam_boards_stay_in_the_training_
     spam_saves = world.is_spam_board[world.save_board] & split.train_mask
     spam = np.unique(world.save_board[spam_saves])
     assert len(spam) > 0 and np.isin(spam, split.edge_index[1].numpy()).all()
+    # ... but no training pair comes from a spam board (its consecutive saves are random pins)
+    regular = split.train_mask & ~world.is_spam_board[world.save_board]
+    expected = world.positive_pairs(save_mask=regular)
+    assert torch.equal(split.train_pairs, expected)
+    assert len(world.positive_pairs(save_mask=split.train_mask)) > len(expected)
 
 
 def test_same_interest_pins_co_occur_on_boards_far_more_than_chance(world) -> None:
@@ -153,27 +159,32 @@ def test_ten_to_twenty_percent_of_test_pairs_involve_pins_created_after_the_cuto
     assert 0.10 <= after[pairs[:, 1]].mean() <= 0.20
 
 
-def test_evaluation_graphs_hold_out_the_pairs_and_keep_the_new_pins_other_saves(world, split) -> None:
+def test_evaluation_graphs_hold_only_saves_made_before_their_window(world, split) -> None:
     all_pairs, later = world._consecutive(HOUR, None)
     regular = ~world.is_spam_board[world.save_board[later]]
     train = set(map(tuple, split.edge_index.T.tolist()))
+    key = world.save_pin.astype(np.int64) * world.num_boards + world.save_board
+    first_saved = {}
+    for k, t in zip(key.tolist(), world.save_time.tolist(), strict=True):
+        first_saved[k] = min(t, first_saved.get(k, np.inf))
     windows = ((split.val_pairs, split.val_edge_index, split.cutoffs[0], split.cutoffs[1]),
                (split.test_pairs, split.test_edge_index, split.cutoffs[1], np.inf))  # fmt: skip
     for pairs, graph, start, end in windows:
         edges = set(map(tuple, graph.T.tolist()))
         assert train <= edges  # old pins keep their training graph
-        extra = np.array(sorted(edges - train)).reshape(-1, 2)
-        assert len(extra) > 0 and np.all(split.train_degree[extra[:, 0]] == 0)  # only new pins grow
-        in_window = regular & (world.save_time[later] > start) & (world.save_time[later] <= end)
-        held = set(zip(world.save_pin[later[in_window]].tolist(), world.save_board[later[in_window]].tolist(),
-                       strict=True))  # fmt: skip
-        assert not (held & (edges - train))  # a held-out save is never an edge
-        # Every other save of a new pin up to the window's end is there.
-        new = (split.train_degree[world.save_pin] == 0) & (world.save_time <= end)
-        wanted = set(zip(world.save_pin[new].tolist(), world.save_board[new].tolist(), strict=True))
-        assert wanted - edges == wanted & held
+        # Every edge, one by one: first saved at or before the window begins (no save from the future).
+        late = [e for e in edges if first_saved[e[0] * world.num_boards + e[1]] > start]
+        assert late == []
+        extra = np.array(sorted(edges - train), dtype=np.int64).reshape(-1, 2)
+        assert np.all(split.train_degree[extra[:, 0]] == 0)  # only new pins grow
+        # Every save of a new pin made before the window is there.
+        new = (split.train_degree[world.save_pin] == 0) & (world.save_time <= start)
+        assert set(zip(world.save_pin[new].tolist(), world.save_board[new].tolist(), strict=True)) <= edges
         # The evaluated pairs are the window's pairs: none is answerable by one of the graph's edges.
+        in_window = regular & (world.save_time[later] > start) & (world.save_time[later] <= end)
         assert len(pairs) > 0 and set(map(tuple, pairs.tolist())) <= set(map(tuple, all_pairs[in_window].tolist()))
+    # The test graph does grow (by the new pins' validation-window saves); the validation graph cannot.
+    assert split.test_edge_index.shape[1] > split.edge_index.shape[1]
 
 
 def test_degree_strata() -> None:

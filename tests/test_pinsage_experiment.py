@@ -9,16 +9,18 @@ import numpy as np
 import pytest
 import torch
 
+from lecturekit.ranking import fast_ranks
 from lecturekit.recsys.metrics import rank_of_targets
 from lecturekit.recsys.pinsage.evaluation import (
     STRATA,
     RankingResult,
     evaluate_related,
-    fast_ranks,
     lookalike_mix,
     strata,
 )
-from lecturekit.recsys.pinsage.experiment import (
+from lecturekit.results import METRIC_NAME
+from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb02_pinsage import (
     COURSE,
     MOVIELENS_METHODS,
     PINBOARD_METHODS,
@@ -26,22 +28,20 @@ from lecturekit.recsys.pinsage.experiment import (
     REGIME_METHODS,
     MovieLensResult,
     PinSageExperiment,
-    RegimeResult,
     pooled_hits,
-    run_regime_seed,
     run_seed,
     run_selection,
 )
-from lecturekit.results import METRIC_NAME
-from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb02_regime import RegimeResult, run_regime_seed
 
 torch.set_num_threads(1)
 
 TINY = dataclasses.replace(
     PROFILES.quick, num_pins=800,
-    gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8),
+    gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8, lr=3e-3),
     hard=dataclasses.replace(PROFILES.quick.hard, max_hard=1, num_walks=30),
-    selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2), val_pairs=50),
+    references=dataclasses.replace(PROFILES.quick.references, val_pairs=50),
+    selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2)),
     regime=dataclasses.replace(PROFILES.quick.regime, num_pins=600, epochs=1, steps_per_epoch=2, hidden_dim=8),
 )  # fmt: skip
 
@@ -92,21 +92,26 @@ def test_selection_reads_validation_only_and_picks_the_best_curve_point(selectio
     assert any(row.method == "pinsage-untrained" and row.value == selection.untrained for row in selection.rows())
 
 
-def test_the_untrained_reference_is_combined_feature_knn_on_the_validation_pairs() -> None:
+def test_the_untrained_reference_is_importance_smoothed_or_feature_knn_on_the_validation_pairs() -> None:
     from lecturekit.recsys.pinsage import feature_scorer, pinboard_task
-    from lecturekit.recsys.pinsage.evaluation import evaluate_related
-    from lecturekit.recsys.pinsage.experiment import (
-        make_world,
-        untrained_validation_hit,
-        validation_subsample,
-    )
+    from lecturekit.recsys.pinsage.baselines import smoothed_embeddings
+    from lecturekit.recsys.pinsage.batching import NeighborTable
+    from lecturekit.recsys.pinsage.evaluation import embedding_scorer, evaluate_related
+    from lecturekit.studies.nb02_pinsage import make_world, untrained_validation_hit
+    from lecturekit.studies.pinsage_runner import make_sampler, validation_subsample
 
     task = pinboard_task(make_world(TINY, 0), seed=0)
     val = validation_subsample(task, 200, 0)
-    knn = evaluate_related(feature_scorer(task.features["combined"]), val, task.num_items).hit_rate
-    wide = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, hidden_dim=task.features["combined"].shape[1]))
-    assert untrained_validation_hit(task, wide, 0, 5, val) == pytest.approx(knn, abs=2 / len(val))  # float ties
-    assert 0 <= untrained_validation_hit(task, TINY, 0, 5, val) <= 1  # narrower: a projection of the features
+    x = task.features["combined"]
+    knn = evaluate_related(feature_scorer(x), val, task.num_items).hit_rate
+    wide = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, hidden_dim=x.shape[1] + 1))
+    assert untrained_validation_hit(task, wide, 0, 5, val, 0.0) == pytest.approx(knn, abs=2 / len(val))  # float ties
+    table = NeighborTable(make_sampler(task, dataclasses.replace(TINY.walks, top_t=5), 0, split="val").sample,
+                          task.num_items)  # fmt: skip
+    smoothed = smoothed_embeddings(x, table.neighbors, table.weights, 2.0)
+    reference = evaluate_related(embedding_scorer(smoothed), val, task.num_items).hit_rate
+    assert untrained_validation_hit(task, wide, 0, 5, val, 2.0) == pytest.approx(reference, abs=2 / len(val))
+    assert 0 <= untrained_validation_hit(task, TINY, 0, 5, val, 2.0) <= 1  # narrower: a projection
 
 
 def _fingerprint(result) -> dict:
@@ -123,6 +128,8 @@ def test_run_seed_is_reproducible_and_independent_of_global_rng(result, selectio
 
 
 def test_every_test_pair_is_ranked_and_strata_partition_the_queries(result) -> None:
+    assert set(result.validation) == {"pinsage-untrained", "pinsage"}
+    assert all(0 <= v <= 1 for v in result.validation.values())
     task = result.task
     assert all(len(r.ranks) == len(task.test_pairs) for r in result.rankings.values())
     for method in PINBOARD_METHODS:
@@ -232,3 +239,18 @@ def test_pooled_hits_pair_queries_across_seeds_and_strata(result) -> None:
         pooled_hits([result], "pinsage", "old")
     with pytest.raises(ValueError, match="empty"):
         pooled_hits([], "pinsage")
+
+
+def test_the_pinsage_row_trains_with_the_hard_negative_curriculum() -> None:
+    """02's ``pinsage`` row is PinSage *with* the paper's curriculum (epoch n adds n - 1 hard negatives);
+    ``pinsage-random-negatives`` never draws one. Fails if the row silently loses its hard negatives."""
+    from lecturekit.recsys.pinsage import pinboard_task
+    from lecturekit.studies.nb02_pinsage import VARIANTS, make_world, train_gnns
+
+    assert VARIANTS["pinsage"].hard == "curriculum" and VARIANTS["pinsage-random-negatives"].hard == "random-only"
+    task = pinboard_task(make_world(TINY, 0), seed=0)
+    config = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, epochs=3))
+    runs = train_gnns(task, config, 0, 2.0, methods=("pinsage", "pinsage-random-negatives"), progress=False)
+    assert runs["pinsage"].history.num_hard == [0, 1, 1]  # epoch n adds n - 1, capped at TINY.hard.max_hard = 1
+    assert runs["pinsage-random-negatives"].history.num_hard == [0, 0, 0]
+    assert not torch.equal(runs["pinsage"].embeddings, runs["pinsage-random-negatives"].embeddings)

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -215,23 +213,6 @@ def test_epoch_neighbourhoods_are_resampled_and_shared(task, sampler) -> None:
     for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert TrainConfig().neighborhoods == "epoch"
-
-
-def test_checkpoint_signature_names_epoch_neighbourhoods(task, sampler, tmp_path) -> None:
-    from lecturekit.checkpoints import CheckpointMismatch
-
-    x = task.features["combined"]
-    path = tmp_path / "run.pt"
-    config = TrainConfig(epochs=1, batch_size=16, num_negatives=8, max_steps_per_epoch=1, seed=0, checkpoint=path)
-    model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8))
-    train_pinsage(model, x, sampler, task.train_pairs, config, progress=False,
-                  neighbor_tables=EpochNeighborhoods(sampler, "importance", seed=0))  # fmt: skip
-    with pytest.raises(CheckpointMismatch, match="neighbor_tables"):
-        train_pinsage(model, x, sampler, task.train_pairs, config, progress=False,
-                      neighbor_tables=EpochNeighborhoods(sampler, "importance", seed=1))  # fmt: skip
-    with pytest.raises(CheckpointMismatch, match="neighborhood_dropout"):
-        train_pinsage(model, x, sampler, task.train_pairs, dataclasses.replace(config, neighborhood_dropout=0.3),
-                      progress=False, neighbor_tables=EpochNeighborhoods(sampler, "importance", seed=0))  # fmt: skip
 
 
 # ---------------------------------------------------------------------- inductive by design

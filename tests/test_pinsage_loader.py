@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lecturekit.recsys.pinsage.experiment import PROFILES
+from lecturekit.studies.nb02_pinsage import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,7 @@ from tqdm.notebook import tqdm as notebook_tqdm
 import lecturekit.recsys.pinsage.train as train
 from lecturekit.data.pinboard import make_pinboard
 from lecturekit.recsys.pinsage import PinSage, PinSageConfig, RandomWalkSampler, TrainConfig, pinboard_task
-from lecturekit.recsys.pinsage.experiment import PROFILES
+from lecturekit.studies.nb02_pinsage import PROFILES
 
 
 class JupyterBar(notebook_tqdm, tqdm_asyncio):

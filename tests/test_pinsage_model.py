@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage import (
     BlockBuilder,
     EmbeddingIndex,
@@ -18,7 +19,6 @@ from lecturekit.recsys.pinsage import (
     layerwise_embeddings,
     max_margin_loss,
     pernode_embeddings,
-    ranking_cutoffs,
     tree_batch,
 )
 
@@ -177,7 +177,7 @@ def test_untrained_pinsage_ranks_items_as_their_features_do() -> None:
 
 @pytest.mark.parametrize("k", [1, 3, 20])
 def test_hits_at_k_equals_ranks_within_k_also_with_ties(k: int) -> None:
-    from lecturekit.recsys.pinsage.evaluation import fast_ranks, hits_at_k
+    from lecturekit.ranking import fast_ranks, hits_at_k
 
     g = torch.Generator().manual_seed(k)
     scores = torch.randint(0, 6, (200, 50), generator=g).float()  # coarse scores: many ties, also at the k-th

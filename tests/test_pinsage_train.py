@@ -1,4 +1,4 @@
-"""Training learns on a small planted world; hooks for hard negatives, workers, checkpoints; baselines."""
+"""Training learns on a small planted world; hooks for hard negatives and workers; baselines."""
 
 from __future__ import annotations
 
@@ -68,19 +68,6 @@ def test_negative_sampler_hook_workers_and_fresh_neighbourhoods(task, sampler) -
     config = TrainConfig(epochs=1, batch_size=32, num_negatives=16, max_steps_per_epoch=4, num_workers=1)
     history = train_pinsage(model, x, sampler, task.train_pairs, config, progress=False)
     assert len(history.step_loss) == 4 and all(torch.isfinite(torch.tensor(history.step_loss)))
-
-
-def test_checkpoint_resume(task, sampler, tmp_path) -> None:
-    x = task.features["combined"]
-    path = tmp_path / "ckpt.pt"
-    model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=16, out_dim=16))
-    config = TrainConfig(epochs=1, batch_size=32, num_negatives=16, max_steps_per_epoch=2, checkpoint=path)
-    train_pinsage(model, x, sampler, task.train_pairs, config, progress=False)
-    assert path.exists()
-    resumed = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=16, out_dim=16))
-    config = TrainConfig(epochs=2, batch_size=32, num_negatives=16, max_steps_per_epoch=2, checkpoint=path)
-    history = train_pinsage(resumed, x, sampler, task.train_pairs, config, progress=False)
-    assert len(history.epoch_loss) == 2 and len(history.step_loss) == 4
 
 
 def test_bad_training_input(task, sampler) -> None:

@@ -43,23 +43,25 @@ calibration):
   the *same-interest oracle*'s hit-rate@K on random same-interest pin pairs (the oracle ranks all
   pins of the query's interest first, in random order). The calibration reads features only, never
   the graph or a model, and ranks with the evaluation's tie-breaking
-  (:func:`~lecturekit.recsys.pinsage.evaluation.hits_at_k`): sparse annotations tie many pins at
+  (:func:`~lecturekit.ranking.hits_at_k`): sparse annotations tie many pins at
   the same score, and counting a tied target as a hit would credit annotations with hits that no
   ranking gives (session 3's calibration did, and so over-rated them).
 
 Positive pairs (the lecture's rule): two pins saved consecutively to the same board within one hour
-(:meth:`Pinboard.positive_pairs`). :func:`temporal_split` splits the saves by time into train,
-validation and test.
+(:meth:`Pinboard.positive_pairs`). :func:`lecturekit.data.pinboard_split.temporal_split` splits the saves by
+time into train, validation and test; the content features and their calibration live in
+:mod:`lecturekit.data.pinboard_features`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+from lecturekit.data.pinboard_features import _with_strength, calibrate_feature_strength
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -216,14 +218,6 @@ class Pinboard:
         return pairs, order[1:][keep]
 
 
-def _grouped(group: np.ndarray, num_groups: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Members of each group in random order, concatenated, and each group's start offset."""
-    order = rng.permutation(len(group))
-    order = order[np.argsort(group[order], kind="stable")]
-    size = np.bincount(group, minlength=num_groups)
-    return order, np.concatenate([[0], np.cumsum(size)[:-1]])
-
-
 class _EligibleDraw:
     """Draw pins of a group by popularity among those created by a given time, vectorised.
 
@@ -273,150 +267,6 @@ def _check_positive(name: str, value: object, allow_zero: bool = False) -> float
         kind = "a non-negative" if allow_zero else "a positive"
         raise ValueError(f"argument {name!r} must be {kind} number, got {value!r}")
     return float(value)
-
-
-@dataclass(frozen=True)
-class _Content:
-    """The random draws behind the content features, fixed per world so the strength can vary alone."""
-
-    prototypes: np.ndarray
-    category_offsets: np.ndarray
-    interest_offsets: np.ndarray
-    noise: np.ndarray
-    word_counts: np.ndarray
-    word_informative: np.ndarray  # uniform per word: informative when below 1 - exp(-strength)
-    word_kind: np.ndarray  # uniform per word: which informative kind
-    word_pick: np.ndarray  # uniform per word: which word of that kind
-    cluster_style: np.ndarray
-
-
-def _content_draws(pin_cluster: np.ndarray, num_categories: int, num_clusters: int, visual_dim: int,
-                   words_per_pin: float, unannotated: float, style_words: int, seed: int) -> _Content:  # fmt: skip
-    rng = np.random.default_rng([seed, 31_337])
-    counts = rng.poisson(words_per_pin, len(pin_cluster))
-    counts[rng.random(len(pin_cluster)) < unannotated] = 0
-    m = int(counts.sum())
-    return _Content(
-        prototypes=rng.standard_normal((num_categories, visual_dim)).astype(np.float32),
-        category_offsets=rng.standard_normal((num_categories, visual_dim)).astype(np.float32),
-        interest_offsets=rng.standard_normal((num_clusters, visual_dim)).astype(np.float32),
-        noise=rng.standard_normal((len(pin_cluster), visual_dim)).astype(np.float32),
-        word_counts=counts, word_informative=rng.random(m), word_kind=rng.random(m), word_pick=rng.random(m),
-        cluster_style=rng.integers(0, style_words, (num_clusters, 2)),
-    )  # fmt: skip
-
-
-def _content_features(
-    draws: _Content, strength: float, pin_category: np.ndarray, pin_cluster: np.ndarray, category_topic: np.ndarray,
-    visual_group: np.ndarray, visual_noise: float, words_per_category: int, words_per_topic: int,
-    style_words: int, noise_words: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """``(visual, annotation_ptr, annotation_words, word_kind)`` at ``strength`` (monotone in it)."""
-    visual = (
-        draws.prototypes[visual_group[pin_category]]
-        + strength * (0.5 * draws.category_offsets[pin_category] + draws.interest_offsets[pin_cluster])
-        + visual_noise * draws.noise
-    ).astype(np.float32)
-    num_categories, num_topics = len(category_topic), int(category_topic.max()) + 1
-    num_cat_w, num_top_w = num_categories * words_per_category, num_topics * words_per_topic
-    word_kind = np.concatenate(
-        [np.zeros(num_cat_w), np.ones(num_top_w), np.full(style_words, 2), np.full(noise_words, 3)]
-    ).astype(np.int64)
-    counts = draws.word_counts
-    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    word_pin = np.repeat(np.arange(len(pin_category)), counts)
-    cat = pin_category[word_pin]
-
-    def pick(n: int) -> np.ndarray:
-        return np.minimum((draws.word_pick * n).astype(np.int64), n - 1)
-
-    style_w = num_cat_w + num_top_w + draws.cluster_style[pin_cluster[word_pin], pick(2)]
-    cat_w = cat * words_per_category + pick(words_per_category)
-    top_w = num_cat_w + category_topic[cat] * words_per_topic + pick(words_per_topic)
-    noise_w = num_cat_w + num_top_w + style_words + pick(noise_words)
-    informative = draws.word_informative < 1.0 - np.exp(-strength)
-    # Of the informative words: half name the interest's style (ambiguous alone: the style pool is
-    # shared), a third the category, the rest the topic.
-    chosen = np.select([draws.word_kind < 0.5, draws.word_kind < 0.85], [style_w, cat_w], top_w)
-    words = np.where(informative, chosen, noise_w).astype(np.int64)
-    return visual, ptr, words, word_kind
-
-
-def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: int = 1000, seed: int = 0,
-                           kind: str = "combined") -> float:  # fmt: skip
-    """Feature kNN hit-rate@``k`` on random same-interest pairs, as a fraction of the same-interest
-    oracle's (which ranks the query's interest first, in random order).
-
-    Reads the content features ``kind`` only (no graph, no model; ``combined`` is the calibration
-    target of :func:`calibrate_feature_strength`). Ranks break ties as the evaluation does, so a
-    target tied with many pins is not a free hit. ``k`` defaults to the evaluation cut-off
-    (:func:`lecturekit.recsys.pinsage.evaluation.ranking_cutoffs`).
-    """
-    from lecturekit.recsys.pinsage.evaluation import (  # lazy: that package imports this module
-        hits_at_k,
-        ranking_cutoffs,
-    )
-
-    if k is None:
-        k = ranking_cutoffs(world.num_pins)[0]
-    size = np.bincount(world.pin_cluster, minlength=world.num_clusters)
-    rng = np.random.default_rng([seed, 4_242])
-    candidates = np.flatnonzero(size[world.pin_cluster] >= 2)
-    if len(candidates) == 0:
-        raise ValueError("no interest has two pins: the same-interest calibration needs pairs")
-    queries = rng.choice(candidates, size=min(num_queries, len(candidates)), replace=False)
-    members, start = _grouped(world.pin_cluster, world.num_clusters, rng)
-    c = world.pin_cluster[queries]
-    # A random other member of the query's interest: draw among size - 1 slots, skip the query.
-    slot = (rng.random(len(queries)) * (size[c] - 1)).astype(np.int64)
-    targets = members[start[c] + slot]
-    targets = np.where(targets == queries, members[start[c] + size[c] - 1], targets)
-    x = torch.nn.functional.normalize(world.features(kind), dim=1)
-    q = torch.from_numpy(queries)
-    scores = x[q] @ x.T
-    scores[torch.arange(len(q)), q] = -float("inf")
-    knn = float(hits_at_k(scores, torch.from_numpy(targets), k).double().mean())
-    oracle = float(np.mean(np.minimum(1.0, k / (size[c] - 1))))
-    return knn / oracle
-
-
-def modality_fractions(world: Pinboard, **kwargs: object) -> dict[str, float]:
-    """:func:`same_interest_fraction` of the ``visual``, ``annotation`` and ``combined`` features
-    (notebook 02 shows them: the two modalities should be of the same order and their
-    concatenation better than either, as in the paper's Table 1)."""
-    return {kind: same_interest_fraction(world, kind=kind, **kwargs) for kind in ("visual", "annotation", "combined")}
-
-
-def calibrate_feature_strength(world: Pinboard, fraction: float, tolerance: float = 0.01, max_strength: float = 8.0,
-                               **content: object) -> float:  # fmt: skip
-    """The ``feature_strength`` at which :func:`same_interest_fraction` reaches ``fraction`` (bisection).
-
-    ``content`` are the feature arguments of :func:`make_pinboard` the world was made with; the
-    strength is searched in ``[0, max_strength]`` with the world's fixed feature draws.
-    """
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"argument 'fraction' must be in (0, 1), got {fraction!r}")
-    lo, hi = 0.0, max_strength
-    for _ in range(20):
-        mid = 0.5 * (lo + hi)
-        got = same_interest_fraction(_with_strength(world, mid, **content))
-        if abs(got - fraction) <= tolerance:
-            return mid
-        lo, hi = (mid, hi) if got < fraction else (lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def _with_strength(world: Pinboard, strength: float, *, visual_dim: int, visual_noise: float, words_per_pin: float,
-                   unannotated: float, words_per_category: int, words_per_topic: int, style_words: int, noise_words: int) -> Pinboard:  # fmt: skip
-    draws = _content_draws(world.pin_cluster, world.num_categories, world.num_clusters, visual_dim, words_per_pin,
-                           unannotated, style_words, world.seed)  # fmt: skip
-    visual_group = np.minimum(np.arange(world.num_categories), world.category_lookalike)
-    visual, ptr, words, kinds = _content_features(
-        draws, strength, world.pin_category, world.pin_cluster, world.category_topic, visual_group, visual_noise,
-        words_per_category, words_per_topic, style_words, noise_words,
-    )  # fmt: skip
-    return dataclasses.replace(world, visual=visual, annotation_ptr=ptr, annotation_words=words, word_kind=kinds,
-                               feature_strength=float(strength))  # fmt: skip
 
 
 def make_pinboard(
@@ -617,104 +467,3 @@ def make_pinboard(
     if feature_strength is None:
         feature_strength = calibrate_feature_strength(world, feature_fraction, **content)
     return _with_strength(world, feature_strength, **content)
-
-
-DEGREE_STRATA = (("new", 0, 0), ("tail", 1, 2), ("torso", 3, 7), ("head", 8, None))
-"""Query strata by the number of distinct training boards of the query pin: (name, lowest, highest)."""
-
-
-def degree_stratum(degree: np.ndarray) -> np.ndarray:
-    """Index into :data:`DEGREE_STRATA` for each training degree (new 0, tail 1-2, torso 3-7, head >= 8)."""
-    degree = np.asarray(degree)
-    return np.select([degree == 0, degree <= 2, degree <= 7], [0, 1, 2], 3)
-
-
-@dataclass
-class PinboardSplit:
-    """Temporal split of a :class:`Pinboard` into train / validation / test by save time (:func:`temporal_split`).
-
-    Attributes:
-        cutoffs: ``(train_end, validation_end)`` save times (seconds).
-        train_mask: ``[num_saves]`` saves up to ``train_end``: the training graph.
-        edge_index: ``(2, E)`` training pin-board edges.
-        train_pairs: ``(P, 2)`` positive pairs among training saves.
-        train_degree: ``[num_pins]`` distinct training boards of each pin (0 = a *new* pin).
-        val_pairs, test_pairs: ``(Q, 2)`` (query, target) pairs whose later save falls in the
-            validation / test window, on a regular (non-spam) board, every such pair (unique).
-        val_edge_index, test_edge_index: the graph each window is evaluated on: the training graph
-            plus every save of the new pins up to the window's end, except the window's held-out
-            saves (a new pin keeps its own other saves; old pins keep their training graph).
-    """
-
-    cutoffs: tuple[float, float]
-    train_mask: np.ndarray
-    edge_index: torch.Tensor
-    train_pairs: torch.Tensor
-    train_degree: np.ndarray
-    val_pairs: torch.Tensor
-    test_pairs: torch.Tensor
-    val_edge_index: torch.Tensor
-    test_edge_index: torch.Tensor
-
-    @property
-    def grown_edge_index(self) -> torch.Tensor:
-        """The test graph (the training graph grown by the new pins' saves)."""
-        return self.test_edge_index
-
-    @property
-    def cold_pairs(self) -> torch.Tensor:
-        """Test pairs whose query is a new pin (no training save)."""
-        return self.test_pairs[torch.from_numpy(self.train_degree[self.test_pairs[:, 0].numpy()] == 0)]
-
-
-def temporal_split(
-    world: Pinboard, test_fraction: float = 0.1, max_gap: float = HOUR, max_test_pairs: int | None = None,
-    seed: int = 0, *, val_fraction: float = 0.1,
-) -> PinboardSplit:  # fmt: skip
-    """Split the saves by time: the first ``1 - val_fraction - test_fraction`` train, then validation, then test.
-
-    An evaluation pair is a positive pair (:meth:`Pinboard.positive_pairs` over all saves) whose
-    later save falls in the window, on a non-spam board (the paper's evaluation pairs are curated;
-    training keeps the spam). Its later save is held out of the window's graph, and a pair whose
-    target already sits on that board in the graph (a repeated save) is dropped: the answer would
-    be an edge. ``max_test_pairs`` (default ``None``: every pair) subsamples both windows, seeded.
-    Used by notebooks 02 and 03.
-    """
-    for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
-        if not isinstance(value, (int, float)) or not 0 < value < 1:
-            raise ValueError(f"argument {name!r} must be in (0, 1), got {value!r}")
-    if val_fraction + test_fraction >= 1:
-        raise ValueError("arguments 'val_fraction' + 'test_fraction' must be below 1 (something must be left to train on)")
-    if max_test_pairs is not None:
-        _check_int("max_test_pairs", max_test_pairs, 1)
-    train_end, val_end = np.quantile(world.save_time, [1 - val_fraction - test_fraction, 1 - test_fraction])
-    time = world.save_time
-    train_mask = time <= train_end
-    edge_index = world.edge_index(train_mask)
-    train_degree = np.bincount(edge_index[0].numpy(), minlength=world.num_pins)
-    all_pairs, later_save = world._consecutive(max_gap, None)
-    regular = ~world.is_spam_board[world.save_board[later_save]]
-    save_key = world.save_pin * world.num_boards + world.save_board
-    new_pin_save = train_degree[world.save_pin] == 0
-    rng = np.random.default_rng([seed, 9_001])
-
-    def window(lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
-        held = regular & (time[later_save] > lo) & (time[later_save] <= hi)
-        pairs, held_key = all_pairs[held], save_key[later_save[held]]
-        in_graph = train_mask | (new_pin_save & (time <= hi))
-        in_graph &= train_mask | ~np.isin(save_key, held_key)  # training saves stay; repeats are dropped below
-        graph = world.edge_index(in_graph)
-        graph_key = (graph[0] * world.num_boards + graph[1]).numpy()
-        pairs = pairs[~np.isin(held_key, graph_key)]  # a repeated save: the pair is an edge already
-        pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
-        if max_test_pairs is not None and len(pairs) > max_test_pairs:
-            pairs = pairs[np.sort(rng.choice(len(pairs), max_test_pairs, replace=False))]
-        return torch.from_numpy(pairs.astype(np.int64)).reshape(-1, 2), graph
-
-    val_pairs, val_graph = window(train_end, val_end)
-    test_pairs, test_graph = window(val_end, np.inf)
-    return PinboardSplit(
-        cutoffs=(float(train_end), float(val_end)), train_mask=train_mask, edge_index=edge_index,
-        train_pairs=world.positive_pairs(max_gap, train_mask), train_degree=train_degree, val_pairs=val_pairs,
-        test_pairs=test_pairs, val_edge_index=val_graph, test_edge_index=test_graph,
-    )  # fmt: skip

@@ -4,16 +4,20 @@
 * :mod:`.layers`      -- :class:`PinSageConv`: importance / mean / max pooling convolution.
 * :mod:`.model`       -- :class:`PinSage`, :class:`PinSageConfig`.
 * :mod:`.batching`    -- K-hop computation graphs of a batch (:class:`BlockBuilder`, :class:`NeighborTable`).
-* :mod:`.loss`        -- :func:`max_margin_loss` (shared + optional per-query hard negatives).
+* :mod:`.loss`        -- :func:`max_margin_loss` (the paper's) and the in-batch sampled softmax (the course's).
 * :mod:`.train`       -- :func:`train_pinsage` (producer-consumer DataLoader, ``negative_sampler`` hook).
 * :mod:`.inference`   -- layer-wise vs per-node inference.
 * :mod:`.retrieval`   -- :class:`EmbeddingIndex` (faiss exact / HNSW, torch fallback).
 * :mod:`.evaluation`  -- :func:`evaluate_related`: rank the true related item among all items.
-* :mod:`.baselines`, :mod:`.pixie` -- feature kNN, item-CF, Pixie.
-* :mod:`.experiment`  -- notebook 02's config (:data:`PROFILES`) and ``run_seed`` / ``run_movielens_seed``.
+* :mod:`.baselines`, :mod:`.pixie` -- references (popularity, kNN + log-degree prior, the oracle, the
+  parameter-free importance smoothing), feature kNN, item-CF, Pixie.
+* :mod:`.negatives`, :mod:`.ppr`, :mod:`.negative_diagnostics` -- hard negatives (notebook 03).
 * :mod:`.datasets`    -- :class:`RelatedItemTask` for the pinboard world and MovieLens-100K.
+
+The studies of notebooks 02 and 03 (and their shared runner) live in :mod:`lecturekit.studies`.
 """
 
+from lecturekit.ranking import ranking_cutoffs
 from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer
 from lecturekit.recsys.pinsage.batching import (
     Block,
@@ -30,18 +34,6 @@ from lecturekit.recsys.pinsage.evaluation import (
     embedding_scorer,
     evaluate_related,
     lookalike_mix,
-    ranking_cutoffs,
-)
-from lecturekit.recsys.pinsage.experiment import (
-    GNNRun,
-    MovieLensResult,
-    PinboardResult,
-    PinSageExperiment,
-    make_sampler,
-    run_baselines,
-    run_movielens_seed,
-    run_seed,
-    train_gnn,
 )
 from lecturekit.recsys.pinsage.inference import InferenceResult, layerwise_embeddings, pernode_embeddings
 from lecturekit.recsys.pinsage.layers import PinSageConv
@@ -57,7 +49,6 @@ from lecturekit.recsys.pinsage.train import (
     TrainHistory,
     epoch_walks,
     neighbor_fn,
-    run_signature,
     train_pinsage,
 )
 
@@ -66,18 +57,14 @@ __all__ = [
     "BlockBuilder",
     "EmbeddingIndex",
     "EpochNeighborhoods",
-    "GNNRun",
     "InferenceResult",
     "LookalikeMix",
     "MiniBatch",
-    "MovieLensResult",
     "NegativeSampler",
     "NeighborTable",
     "PinSage",
     "PinSageConfig",
     "PinSageConv",
-    "PinSageExperiment",
-    "PinboardResult",
     "RandomWalkSampler",
     "RankingResult",
     "RelatedItemTask",
@@ -91,7 +78,6 @@ __all__ = [
     "item_cf_scorer",
     "layerwise_embeddings",
     "lookalike_mix",
-    "make_sampler",
     "max_margin_loss",
     "movielens_task",
     "neighbor_fn",
@@ -100,11 +86,6 @@ __all__ = [
     "pixie_scorer",
     "pixie_scores",
     "ranking_cutoffs",
-    "run_baselines",
-    "run_movielens_seed",
-    "run_seed",
-    "run_signature",
     "tree_batch",
-    "train_gnn",
     "train_pinsage",
 ]

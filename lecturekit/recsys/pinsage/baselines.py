@@ -2,7 +2,8 @@
 
 * Visual / Annotation / Combined: cosine similarity of item features.
 * Item-CF: cosine similarity of items' user (board) incidence vectors (sparse, scales to 1M).
-Pixie lives in :mod:`lecturekit.recsys.pinsage.pixie`. Used by notebook 02.
+Popularity, kNN plus a log-degree prior, the same-interest oracle and the parameter-free
+importance smoothing are the references below them. Pixie lives in :mod:`lecturekit.recsys.pinsage.pixie`. Used by notebook 02.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lecturekit.recsys.pinsage.evaluation import ScoreFn
+from lecturekit.recsys.pinsage.model import PinSage
 
 
 def feature_scorer(features: Tensor) -> ScoreFn:
@@ -37,3 +39,35 @@ def item_cf_scorer(edge_index: Tensor, num_items: int, num_users: int) -> ScoreF
         return torch.from_numpy((normed[queries.numpy()] @ transposed).toarray())
 
     return score
+
+
+def popularity_scorer(degree: Tensor) -> ScoreFn:
+    """Every query gets the same list: items by their number of saves (``degree``), most saved first."""
+    score = torch.as_tensor(degree).float()
+    return lambda queries: score.expand(queries.numel(), -1).clone()
+
+
+def knn_popularity_scorer(features: Tensor, degree: Tensor, weight: float) -> ScoreFn:
+    """Feature cosine plus a log-degree prior: ``cos(x_q, x_i) + weight * log(1 + degree_i)``."""
+    if not weight >= 0:
+        raise ValueError(f"argument 'weight' must be >= 0, got {weight!r}")
+    normed = F.normalize(features.float(), dim=1)
+    prior = weight * torch.log1p(torch.as_tensor(degree).float())
+    return lambda queries: normed[queries] @ normed.T + prior
+
+
+def oracle_scorer(interest: Tensor) -> ScoreFn:
+    """The ceiling: the query's own interest first (every member tied at 1, so the evaluation's tie-break
+    orders them at random), every other item at 0."""
+    interest = torch.as_tensor(interest).long()
+    return lambda queries: (interest[queries].unsqueeze(1) == interest.unsqueeze(0)).float()
+
+
+def smoothed_embeddings(features: Tensor, neighbors: Tensor, weights: Tensor, gain: float) -> Tensor:
+    """The parameter-free importance smoothing: one PinSage convolution with identity weights,
+    ``z_v = normalize(x_v + gain * sum_u alpha_u x_u)`` over each item's neighbourhood (``neighbors``:
+    ``(N, T)`` ids, -1 pad; ``weights``: ``alpha``). An item without neighbours keeps its features."""
+    if not gain >= 0:
+        raise ValueError(f"argument 'gain' must be >= 0, got {gain!r}")
+    x = features.float()
+    return F.normalize(x + gain * PinSage.smooth(x, neighbors, weights), dim=1)

@@ -10,9 +10,10 @@ both start as nearest neighbours on the features:
 
     z = normalise(W2 ReLU(W1 x + b1) + b2 + R x)
 
-trained with :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` on the training pairs with
-shared uniform random negatives (as PinSage's random-negative training), for the same number of
-steps, batch size, negatives and learning rate, and stopped at the best validation epoch.
+trained with PinSage's loss (``ContentMLPTraining.loss``: the in-batch sampled softmax of notebook 02,
+or :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` with shared uniform random negatives) on the
+training pairs, for the same number of steps, batch size, negatives and learning rate, and stopped at
+the best validation epoch.
 
 Devices: :func:`train_content_mlp` and :func:`content_embeddings` take ``device`` (``"cpu"`` default,
 ``"cuda"``, ``"auto"``). The weights are initialised and every random draw made on the CPU, so a CUDA
@@ -31,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lecturekit.devices import resolve_device
-from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.loss import in_batch_softmax_loss, max_margin_loss
 from lecturekit.recsys.pinsage.model import init_feature_isometry
 
 
@@ -66,7 +67,7 @@ class ContentMLP(nn.Module):
 
 @dataclass(frozen=True)
 class ContentMLPTraining:
-    """The budget, matched to the GNNs' (:class:`~lecturekit.recsys.pinsage.experiment.GNNSettings`)."""
+    """The budget, matched to the GNNs' (:class:`~lecturekit.studies.pinsage_runner.GNNSettings`)."""
 
     epochs: int
     steps_per_epoch: int
@@ -75,6 +76,8 @@ class ContentMLPTraining:
     margin: float
     lr: float
     hidden_dim: int
+    loss: str = "margin"  # or "softmax": the GNNs' in-batch sampled softmax (same loss as PinSage)
+    temperature: float = 0.1
 
     def __post_init__(self) -> None:
         for name in ("epochs", "steps_per_epoch", "batch_size", "num_negatives", "hidden_dim"):
@@ -82,6 +85,8 @@ class ContentMLPTraining:
                 raise ValueError(f"ContentMLPTraining.{name} must be >= 1, got {getattr(self, name)!r}")
         if not self.lr > 0:
             raise ValueError(f"ContentMLPTraining.lr must be > 0, got {self.lr!r}")
+        if self.loss not in ("margin", "softmax"):
+            raise ValueError(f"ContentMLPTraining.loss must be 'margin' or 'softmax', got {self.loss!r}")
 
 
 def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentMLPTraining, seed: int,
@@ -125,7 +130,10 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
             q, p = train_pairs[pick, 0], train_pairs[pick, 1]
             z = model(x[torch.cat([q, p, neg]).to(dev)])
             b = len(q)
-            loss = max_margin_loss(z[:b], z[b : 2 * b], z[2 * b :], margin=training.margin)
+            if training.loss == "softmax":
+                loss = in_batch_softmax_loss(z[:b], z[b : 2 * b], z[2 * b :], temperature=training.temperature)
+            else:
+                loss = max_margin_loss(z[:b], z[b : 2 * b], z[2 * b :], margin=training.margin)
             opt.zero_grad()
             loss.backward()
             opt.step()

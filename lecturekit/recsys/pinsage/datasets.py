@@ -13,7 +13,8 @@ import torch
 from torch import Tensor
 
 from lecturekit.data.movielens import MovieLens
-from lecturekit.data.pinboard import Pinboard, temporal_split
+from lecturekit.data.pinboard import Pinboard
+from lecturekit.data.pinboard_split import temporal_split
 
 
 @dataclass
@@ -27,7 +28,7 @@ class RelatedItemTask:
     val_pairs: ``(V, 2)`` validation pairs (chosen budgets are read off them), or ``None``.
     val_edge_index, test_edge_index: the graph validation / test is evaluated on (``None``: the
         training graph); the pinboard's grows by the new pins' saves (see
-        :func:`lecturekit.data.pinboard.temporal_split`).
+        :func:`lecturekit.data.pinboard_split.temporal_split`).
     train_degree: ``(num_items,)`` distinct training users (boards) of each item: the strata.
     """
 

@@ -22,8 +22,8 @@ import torch
 from torch import Tensor, nn
 
 from lecturekit.devices import resolve_device
-from lecturekit.recsys.pinsage.batching import MiniBatch, NeighborFn, graph_degree, tree_batch
-from lecturekit.recsys.pinsage.mapreduce import LocalExecutor, partitions, run_layerwise
+from lecturekit.recsys.pinsage.batching import MiniBatch, NeighborFn, tree_batch
+from lecturekit.recsys.pinsage.mapreduce import LocalExecutor, input_degree, partitions, run_layerwise
 from lecturekit.recsys.pinsage.model import PinSage, batch_to
 
 
@@ -44,19 +44,8 @@ def _linear_work(linear: nn.Linear | None, rows: int) -> int:
 
 
 def _head_work(model: PinSage, rows: int) -> int:
-    return _linear_work(model.G1, rows) + _linear_work(model.G2, rows) + _linear_work(model.R, rows)
-
-
-def _degree(model: PinSage, neighbors: NeighborFn, degree: Tensor | None) -> Tensor | None:
-    """The degree input: the argument, else the table's/sampler's own (:func:`graph_degree`)."""
-    if degree is None and model.config.log_degree_input:
-        degree = graph_degree(neighbors)
-        if degree is None:
-            raise ValueError(
-                "argument 'degree' is required: the model has log_degree_input=True and 'neighbors' does not "
-                "carry degrees (pass degree=sampler.item_degree, or a NeighborTable built from a sampler)"
-            )
-    return degree
+    return (_linear_work(model.G1, rows) + _linear_work(model.G2, rows) + _linear_work(model.R, rows)
+            + _linear_work(model.S, rows))
 
 
 @torch.no_grad()
@@ -90,7 +79,7 @@ def layerwise_embeddings(
     dev = resolve_device(device)
     model.to(dev)
     num_items = features.shape[0]
-    degree = _degree(model, neighbors, degree)
+    degree = input_degree(model, neighbors, degree)
     chunks = partitions(num_items, chunk_size)
     valid_neighbors = sum(int((neighbors(c)[0] >= 0).sum()) for c in chunks)
     layers = model.config.num_layers
@@ -114,7 +103,10 @@ def layerwise_embeddings(
                                   weight * valid))  # fmt: skip
             matmul += _linear_work(model.convs[layer].Q, n * (1 + t))
         h = torch.cat(out)
-    emb = torch.cat([model.head(h[c.to(dev)], x[c.to(dev)]) for c in chunks])
+    def smoothed(c: Tensor) -> Tensor | None:
+        return None if model.S is None else model.smooth(x, *(t.to(dev) for t in neighbors(c)))
+
+    emb = torch.cat([model.head(h[c.to(dev)], x[c.to(dev)], smoothed(c)) for c in chunks])
     return InferenceResult(emb.cpu(), layers * num_items, matmul, pooling)
 
 
@@ -144,7 +136,7 @@ def pernode_embeddings(
     dev = resolve_device(device)
     model.to(dev)
     items = torch.arange(features.shape[0]) if items is None else torch.as_tensor(items).long()
-    degree = _degree(model, neighbors, degree)
+    degree = input_degree(model, neighbors, degree)
     features = features.to(dev)
     degree = None if degree is None else degree.to(dev)
     out, computed, matmul, pooling = [], 0, 0, 0

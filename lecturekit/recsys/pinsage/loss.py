@@ -79,3 +79,42 @@ def _check_hard(query: Tensor, hard_negatives: Tensor) -> None:
         raise ValueError(
             f"hard_negatives must be (B, H, d) = ({query.shape[0]}, H, {query.shape[1]}), got {tuple(hard_negatives.shape)}"
         )
+
+
+def in_batch_softmax_loss(
+    query: Tensor,
+    positive: Tensor,
+    negatives: Tensor,
+    hard_negatives: Tensor | None = None,
+    margin: float = 0.1,
+    hard_weight: float = 1.0,
+    temperature: float = 0.1,
+) -> Tensor:
+    """Sampled softmax over the batch's positives, the shared random negatives and the hard negatives.
+
+    Query ``b``'s candidates are every positive of the batch (its own is the answer; the others are
+    negatives *drawn as positives are*, so by popularity: a pin with a neighbourhood is no longer a
+    giveaway), the ``N`` shared random negatives and its own ``H`` hard negatives:
+
+        J_b = -log exp(s_bb / tau) / (sum_j exp(s_bj / tau) + sum_n exp(s_bn / tau) + sum_h exp(s_bh / tau))
+
+    with ``s = z_q . z`` (cosines) and temperature ``tau``. Same signature as :func:`max_margin_loss`
+    (``margin`` and ``hard_weight`` are accepted and ignored). Returns the mean over the batch.
+    """
+    return softmax_loss(query, positive, negatives, hard_negatives, temperature, in_batch=True)
+
+
+def softmax_loss(query: Tensor, positive: Tensor, negatives: Tensor, hard_negatives: Tensor | None,
+                 temperature: float, *, in_batch: bool) -> Tensor:  # fmt: skip
+    """Cross-entropy of each query's own positive against its candidates: the batch's positives
+    (``in_batch``; else only its own), the shared negatives and its hard negatives, at ``temperature``."""
+    check_pair_shapes(query, positive, negatives)
+    if not temperature > 0:
+        raise ValueError(f"argument 'temperature' must be positive, got {temperature!r}")
+    own = query @ positive.T if in_batch else (query * positive).sum(1, keepdim=True)
+    logits = [own, query @ negatives.T]
+    if hard_negatives is not None and hard_negatives.shape[1]:
+        _check_hard(query, hard_negatives)
+        logits.append(torch.einsum("bd,bhd->bh", query, hard_negatives))
+    target = torch.arange(query.shape[0], device=query.device) if in_batch else query.new_zeros(query.shape[0]).long()
+    return F.cross_entropy(torch.cat(logits, dim=1) / temperature, target)

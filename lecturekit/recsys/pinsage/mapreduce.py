@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from lecturekit.devices import resolve_device
-from lecturekit.recsys.pinsage.batching import NeighborFn
+from lecturekit.recsys.pinsage.batching import NeighborFn, graph_degree
 from lecturekit.recsys.pinsage.model import PinSage
 
 
@@ -48,9 +48,11 @@ def combine_map(model: PinSage, layer: int, h: Tensor, messages: Tensor, nbr: Te
     return model.convs[layer].combine(h, messages, torch.where(valid, nbr, -1), weight * valid)
 
 
-def head_map(model: PinSage, h: Tensor, x: Tensor) -> Tensor:
-    """The final dense layers (and residual) of one partition: its embeddings."""
-    return model.head(h, x)
+def head_map(model: PinSage, h: Tensor, x: Tensor, x_all: Tensor | None, nbr: Tensor, weight: Tensor) -> Tensor:
+    """The final dense layers (and residual, and the smoothing path over the table ``x_all`` of every
+    item's inputs when the model has one) of one partition: its embeddings."""
+    smoothed = None if x_all is None else model.smooth(x_all, nbr, weight)
+    return model.head(h, x, smoothed)
 
 
 def assemble(*parts: Tensor) -> Tensor:
@@ -152,6 +154,18 @@ def partitions(num_items: int, partition_size: int) -> list[Tensor]:
     return list(torch.arange(num_items).split(partition_size))
 
 
+def input_degree(model: PinSage, neighbors: NeighborFn, degree: Tensor | None) -> Tensor | None:
+    """The degree input: the argument, else the table's/sampler's own (:func:`graph_degree`)."""
+    if degree is None and model.config.log_degree_input:
+        degree = graph_degree(neighbors)
+        if degree is None:
+            raise ValueError(
+                "argument 'degree' is required: the model has log_degree_input=True and 'neighbors' does not "
+                "carry degrees (pass degree=sampler.item_degree, or a NeighborTable built from a sampler)"
+            )
+    return degree
+
+
 def run_layerwise(
     executor: LocalExecutor | DaskExecutor,
     model: PinSage,
@@ -179,7 +193,9 @@ def run_layerwise(
         messages = executor.submit(assemble, *[executor.submit(message_map, shared_model, layer, hp) for hp in h])
         h = [executor.submit(combine_map, shared_model, layer, hp, messages, nbr, weight)
              for hp, (nbr, weight) in zip(h, tables, strict=True)]  # fmt: skip
-    out = [executor.submit(head_map, shared_model, hp, xp) for hp, xp in zip(h, inputs, strict=True)]
+    x_all = executor.submit(assemble, *inputs) if model.S is not None else None
+    out = [executor.submit(head_map, shared_model, hp, xp, x_all, nbr, weight)
+           for hp, xp, (nbr, weight) in zip(h, inputs, tables, strict=True)]  # fmt: skip
     return torch.cat([part.cpu() for part in executor.gather(out)])
 
 
@@ -211,11 +227,9 @@ def mapreduce_embeddings(
     reaches the caller). The model is moved to the CPU to be shipped; results travel between workers on
     the CPU.
     """
-    from lecturekit.recsys.pinsage.inference import _degree  # the one rule for the degree input
-
     dev = resolve_device(device) if scheduler is None else worker_device(device)
     model.eval()
-    degree = _degree(model, neighbors, degree)
+    degree = input_degree(model, neighbors, degree)
     parts = partitions(features.shape[0], partition_size)
     if scheduler is None:
         return run_layerwise(LocalExecutor(), model.to(dev), features, neighbors, parts, degree, dev)

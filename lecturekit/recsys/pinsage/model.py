@@ -47,6 +47,11 @@ class PinSageConfig:
             normalisation, so an empty neighbourhood still gives a feature-based embedding.
         feature_isometry_init: with ``residual``, start ``R`` as an isometry of the features and ``G2``
             at zero (the untrained model ranks as feature kNN does); ``False``: PyTorch's default init.
+        neighbor_skip: ``g > 0`` adds the smoothing path ``S sum_u alpha_u x_u`` (the last layer's
+            neighbourhood of the item's raw inputs, with its pooling weights) to the embedding; with the
+            isometry start ``S = g R``, so the untrained model embeds ``R (x_v + g sum_u alpha_u x_u)``:
+            the parameter-free importance smoothing (DGL's PinSAGE adds the projected input to the
+            convolution output in the same spirit). ``S`` is then trained like every other weight.
     """
 
     in_dim: int
@@ -57,10 +62,17 @@ class PinSageConfig:
     log_degree_input: bool = True
     residual: bool = True
     feature_isometry_init: bool = True
+    # 0 turns the path off (the plain model). The study starts it at the importance-smoothed reference's
+    # validated g, so the untrained model ranks as that parameter-free reference does (notebook 02).
+    neighbor_skip: float = 0.0
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
             raise ValueError(f"PinSageConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if not self.neighbor_skip >= 0:
+            raise ValueError(f"PinSageConfig.neighbor_skip must be >= 0, got {self.neighbor_skip!r}")
+        if self.neighbor_skip and not self.residual:
+            raise ValueError("PinSageConfig.neighbor_skip needs residual=True (S starts as g R)")
         for name in ("in_dim", "hidden_dim", "out_dim", "num_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"PinSageConfig.{name} must be >= 1, got {getattr(self, name)!r}")
@@ -108,6 +120,7 @@ class PinSage(nn.Module):
         self.G1 = nn.Linear(config.hidden_dim, config.hidden_dim)
         self.G2 = nn.Linear(config.hidden_dim, config.out_dim)
         self.R = nn.Linear(config.input_dim, config.out_dim, bias=False) if config.residual else None
+        self.S = nn.Linear(config.input_dim, config.out_dim, bias=False) if config.neighbor_skip else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -119,6 +132,11 @@ class PinSage(nn.Module):
             self.R.reset_parameters()
             if self.config.feature_isometry_init:
                 init_feature_isometry(self.R, self.config.in_dim, self.G2)
+        if self.S is not None:
+            self.S.reset_parameters()
+            if self.config.feature_isometry_init:
+                with torch.no_grad():
+                    self.S.weight.copy_(self.config.neighbor_skip * self.R.weight)
 
     def input_table(self, features: Tensor, degree: Tensor | None = None) -> InputTable:
         """:class:`InputTable` of every item (``degree`` as in :meth:`forward`; not copied without the degree input)."""
@@ -158,14 +176,27 @@ class PinSage(nn.Module):
             d = torch.where(torch.isin(nodes, isolated), torch.zeros_like(d), d)
         return torch.cat([x, torch.log1p(d).unsqueeze(1)], dim=1)
 
-    def head(self, h: Tensor, x: Tensor | None = None) -> Tensor:
-        """The final dense layers (plus the residual ``R x`` of the same rows' inputs), L2-normalised."""
+    def head(self, h: Tensor, x: Tensor | None = None, smoothed: Tensor | None = None) -> Tensor:
+        """The final dense layers (plus the residual ``R x`` of the same rows' inputs and, with
+        :attr:`PinSageConfig.neighbor_skip`, ``S smoothed``), L2-normalised."""
         z = self.G2(F.relu(self.G1(h)))
         if self.R is not None:
             if x is None:
                 raise ValueError("argument 'x' is required: the model has residual=True (pass the rows' inputs)")
             z = z + self.R(x)
+        if self.S is not None:
+            if smoothed is None:
+                raise ValueError("argument 'smoothed' is required: the model has neighbor_skip > 0 "
+                                 "(pass PinSage.smooth of the rows' last-layer neighbourhoods)")  # fmt: skip
+            z = z + self.S(smoothed)
         return F.normalize(z, dim=1)
+
+    @staticmethod
+    def smooth(x_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
+        """``sum_u alpha_u x_u`` over each row's neighbourhood (``nbr``: rows of ``x_src``, -1 pad)."""
+        valid = nbr >= 0
+        return F.embedding_bag(nbr.clamp_min(0), x_src, per_sample_weights=torch.where(valid, weight, 0.0),
+                               mode="sum")  # fmt: skip
 
     def conv(self, layer: int, h_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
         return self.convs[layer](h_src, nbr, weight)
@@ -178,7 +209,9 @@ class PinSage(nn.Module):
         h = x
         for layer, block in enumerate(batch.blocks):
             h = self.conv(layer, h, block.nbr, block.weight)
-        return self.head(h, x[: h.shape[0]])
+        last = batch.blocks[-1]
+        smoothed = self.smooth(x[: last.n_src], last.nbr, last.weight) if self.S is not None else None
+        return self.head(h, x[: h.shape[0]], smoothed)
 
     @torch.no_grad()
     def embed_targets(self, batch: MiniBatch, features: Tensor, degree: Tensor | None = None) -> Tensor:

@@ -33,24 +33,23 @@ query (``per_epoch`` per epoch, capped at ``max_hard``): 0, 1, 2, ... Variants: 
 (``max_hard`` from the first epoch; the paper reports it needs about twice the epochs) and
 ``"random-only"`` (never any hard negative).
 
-The experiments of notebook 03 (configs, ``run_seed`` functions, typed results) live in
-:mod:`lecturekit.recsys.pinsage.hard_negative_experiment`.
+The scores and the partial ranking live in :mod:`~lecturekit.recsys.pinsage.ppr`; the diagnostics (band
+accuracy, relations to the query, score distributions, the sibling world) in
+:mod:`~lecturekit.recsys.pinsage.negative_diagnostics`. The experiments of notebook 03 (configs, ``run_seed`` functions, typed results) live in
+:mod:`lecturekit.studies.nb03_hard_negatives`.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import numba
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from lecturekit.recsys.pinsage.datasets import RelatedItemTask
-from lecturekit.recsys.pinsage.evaluation import ranking_cutoffs
+from lecturekit.ranking import ranking_cutoffs
+from lecturekit.recsys.pinsage.ppr import PersonalizedPageRank, _is_int, relevance_sizes, top_ranked
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 from lecturekit.seed import derive_seed
 
@@ -68,10 +67,6 @@ def default_band(num_items: int) -> tuple[int, int]:
     hi = min(10 * k, top)
     lo = min(4 * k, hi)
     return lo, hi
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def resolve_band(num_items: int, band: tuple[float, float] | None = None) -> tuple[int, int]:
@@ -234,163 +229,6 @@ def positive_sets(pairs: Tensor, num_items: int) -> tuple[Tensor, Tensor]:
 
 
 # ---------------------------------------------------------------------- personalised PageRank
-def _check_edges(edge_index: Tensor, num_items: int, num_users: int) -> np.ndarray:
-    edge_index = torch.as_tensor(edge_index)
-    if edge_index.ndim != 2 or edge_index.shape[0] != 2:
-        raise ValueError(f"argument 'edge_index' must have shape (2, E), got {tuple(edge_index.shape)}")
-    if edge_index.dtype not in (torch.int32, torch.int64):
-        raise ValueError(f"argument 'edge_index' must hold integer ids, got dtype {edge_index.dtype}")
-    for name, value in (("num_items", num_items), ("num_users", num_users)):
-        if not _is_int(value) or value < 1:
-            raise ValueError(f"argument {name!r} must be an int >= 1, got {value!r}")
-    edges = edge_index.long().numpy()
-    for row, what, limit in ((0, "items", num_items), (1, "users", num_users)):
-        if edges.shape[1] and (edges[row].min() < 0 or edges[row].max() >= limit):
-            raise ValueError(f"argument 'edge_index' row {row} ({what}) has ids outside [0, {limit})")
-    return edges
-
-
-class PersonalizedPageRank:
-    """Personalised PageRank on the item-board bipartite graph by sparse power iteration (notebook 03).
-
-    The walk of :class:`~lecturekit.recsys.pinsage.sampler.RandomWalkSampler` in expectation: from an
-    item go to one of its boards, then to one of the board's items (one traversal, the transition
-    ``P = D_item^-1 A D_board^-1 A^T``); after each traversal return to the query with probability
-    ``r``. The score of item ``i`` for query ``q`` is the stationary visit share
-
-        pi_q = r sum_{t >= 0} (1 - r)^t e_q P^t,
-
-    truncated after ``num_iterations`` traversals (the missing mass is ``(1 - r)^(num_iterations + 1)``).
-    Queries are processed in column batches: one iteration is two sparse-times-dense products
-    (``scipy.sparse``, cost ``2 E`` per query), against the millions of walk steps a Monte-Carlo
-    estimate needs before the visit counts at the depth of the band stop being mostly noise.
-
-    Boards with more than ``max_board_degree`` saves are dropped first (Pixie prunes hub boards: a
-    spam board links everything to everything). An item whose boards are all dropped keeps only its
-    restart mass (every other item scores 0 for it).
-    """
-
-    def __init__(self, edge_index: Tensor, num_items: int, num_users: int, *, restart_prob: float = 0.5,
-                 num_iterations: int = 8, max_board_degree: int | None = None, batch: int = 512) -> None:  # fmt: skip
-        edges = _check_edges(edge_index, num_items, num_users)
-        if not 0.0 < float(restart_prob) < 1.0:
-            raise ValueError(f"argument 'restart_prob' must be in (0, 1), got {restart_prob!r}")
-        for name, value in (("num_iterations", num_iterations), ("batch", batch)):
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"argument {name!r} must be an int >= 1, got {value!r}")
-        if max_board_degree is not None and (not _is_int(max_board_degree) or max_board_degree < 1):
-            raise ValueError(f"argument 'max_board_degree' must be None or an int >= 1, got {max_board_degree!r}")
-        self.num_items, self.num_users = num_items, num_users
-        self.restart_prob, self.num_iterations, self.batch = float(restart_prob), num_iterations, batch
-        adjacency = sp.csr_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users))
-        if max_board_degree is not None:
-            keep = np.asarray(adjacency.sum(0)).ravel() <= max_board_degree
-            adjacency = (adjacency @ sp.diags(keep.astype(np.float32))).tocsr()
-            adjacency.eliminate_zeros()
-        self.adjacency = adjacency  # duplicate saves count twice, as in the walks
-        item_degree = np.asarray(adjacency.sum(1)).ravel()
-        board_degree = np.asarray(adjacency.sum(0)).ravel()
-        # Column-stochastic transposes: mass (items x queries) -> boards -> items, one product each.
-        self._to_boards = (sp.diags(1.0 / np.maximum(item_degree, 1)).astype(np.float32) @ adjacency).T.tocsr()
-        # The (1 - r) of every traversal is folded into the second matrix: one product less per step.
-        to_items = adjacency @ sp.diags((1.0 - self.restart_prob) / np.maximum(board_degree, 1)).astype(np.float32)
-        self._to_items = to_items.astype(np.float32).tocsr()
-
-    def scores(self, queries: Tensor | np.ndarray, num_iterations: int | None = None) -> np.ndarray:
-        """``(B, N)`` float32 personalised-PageRank scores of every item for each query (the query included)."""
-        q = np.asarray(torch.as_tensor(queries).long())
-        iterations = self.num_iterations if num_iterations is None else num_iterations
-        out = np.empty((q.size, self.num_items), np.float32)
-        for start in range(0, q.size, self.batch):
-            chunk = q[start : start + self.batch]
-            term = np.zeros((self.num_items, chunk.size), np.float32)
-            term[chunk, np.arange(chunk.size)] = self.restart_prob
-            total = term.copy()
-            for _ in range(iterations):
-                term = self._to_items @ (self._to_boards @ term)
-                total += term
-            out[start : start + chunk.size] = total.T
-        return out
-
-
-def relevance_sizes(edge_index: Tensor, num_items: int, num_users: int, max_board_degree: int | None = None) -> Tensor:
-    """``(N,)`` size ``R(q)`` of each item's relevance set: the distinct other pins sharing a board with it.
-
-    Why this set: the query's known positives (pins saved next to it) are on its boards, and so is
-    everything one traversal of the walk reaches, the top of its PageRank ranking. A band that
-    starts at rank ``a R(q)`` with ``a >= 1`` starts after them. Boards with more than
-    ``max_board_degree`` saves are ignored, as in :class:`PersonalizedPageRank`. Used by notebook 03.
-    """
-    edges = _check_edges(edge_index, num_items, num_users)
-    adjacency = sp.csr_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users))
-    adjacency.data[:] = 1.0  # sp sums duplicates: co-membership only
-    if max_board_degree is not None:
-        keep = np.asarray(adjacency.sum(0)).ravel() <= max_board_degree
-        adjacency = (adjacency @ sp.diags(keep.astype(np.float32))).tocsr()
-        adjacency.eliminate_zeros()
-    shared = (adjacency @ adjacency.T).tocsr()
-    self_loops = (shared.diagonal() > 0).astype(np.int64)
-    return torch.from_numpy(np.diff(shared.indptr).astype(np.int64) - self_loops)
-
-
-@numba.njit(cache=True, nogil=True)
-def _descending_bits(values):
-    """``uint64`` codes of float32 ``values`` whose ascending order is the values' descending order."""
-    bits = values.view(np.uint32).astype(np.uint64)
-    sign = np.uint64(0x80000000)
-    ascending = np.where(bits & sign, ~bits & np.uint64(0xFFFFFFFF), bits | sign)  # IEEE order as unsigned ints
-    return np.uint64(0xFFFFFFFF) - ascending
-
-
-@numba.njit(cache=True, nogil=True)
-def _top_ranked_kernel(scores, ties, queries, out):
-    """Row ``b`` of ``out`` (``(B, depth)``): items by ``(key, tie)`` descending, then by id, ``key`` as
-    in :func:`top_ranked`. A partition finds the ``depth``-th key; only the items at or above it are
-    sorted, once, on one 64-bit code per item (key bits, then tie bits): a stable sort keeps ids ascending."""
-    num_items, depth = scores.shape[1], out.shape[1]
-    nudge, one = np.float32(2.0**-20), np.float32(1.0)
-    keys = np.empty(num_items, np.float32)
-    for b in range(scores.shape[0]):
-        for j in range(num_items):
-            s, t = np.float32(scores[b, j]), ties[b, j]
-            key = s * (one + nudge * t)
-            keys[j] = key if key > 0 else -one - t
-        keys[queries[b]] = np.float32(-3.0)
-        threshold = np.partition(keys, num_items - depth)[num_items - depth]
-        candidates = np.nonzero(keys >= threshold)[0]  # ascending ids
-        code = (_descending_bits(keys[candidates]) << np.uint64(32)) | _descending_bits(ties[b, candidates])
-        out[b, :] = candidates[np.argsort(code, kind="mergesort")[:depth]]
-
-
-def top_ranked(scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key: Callable[[Tensor], Tensor]) -> Tensor:
-    """``(B, depth)`` items with the highest ``scores`` per query, best first, the query excluded.
-
-    The order is that of ``key = score * (1 + 2**-20 * tie)`` (float32) for reached items and
-    ``-1 - tie`` for items scoring 0 (never reached), which puts them below every reached item in tie
-    order, so a band beyond the reachable set degrades into random negatives. The relative nudge of a
-    few float32 ulps orders exactly equal scores (symmetric boards) by the tie keys in ``[0, 1)``;
-    ``tie_key(rows)`` gives the ``(len(rows), N)`` keys of those rows. Keys the nudge leaves equal (it
-    has only a few float32 steps) are ordered by the tie key, then by item id, so the result depends on
-    nothing but the scores and keys: never on the depth asked for or on the other rows.
-
-    A compiled partition per row to the ``depth``-th key, then a sort of the items above it (``depth``
-    of ``N``), instead of sorting all ``N`` items per query. Used by notebook 03.
-    """
-    queries = torch.as_tensor(queries).long().contiguous()
-    values = torch.as_tensor(scores).detach().cpu().contiguous().numpy()
-    if values.ndim != 2 or values.shape[0] != queries.numel():
-        raise ValueError(f"argument 'scores' must be ({queries.numel()}, N), got shape {tuple(values.shape)}")
-    num_items = values.shape[1]
-    if not 1 <= depth <= num_items - 1:
-        raise ValueError(f"argument 'depth' must be in [1, {num_items - 1}], got {depth!r}")
-    ties = torch.as_tensor(tie_key(torch.arange(queries.numel())), dtype=torch.float32).contiguous()
-    if ties.shape != values.shape:
-        raise ValueError(f"tie_key returned shape {tuple(ties.shape)}, expected {tuple(values.shape)}")
-    out = torch.empty(queries.numel(), depth, dtype=torch.long)
-    _top_ranked_kernel(values, ties.numpy(), queries.numpy(), out.numpy())
-    return out
-
-
 class HardNegativeSampler:
     """Per-query hard negatives from a rank band of personalised PageRank.
 
@@ -440,6 +278,7 @@ class HardNegativeSampler:
         tie = torch.Generator().manual_seed(derive_seed(c.seed, "ppr-ties"))
         self._tie_item, self._tie_query = torch.rand(num_items, generator=tie), torch.rand(num_items, generator=tie)
         self._bands: list[Tensor | None] = [None] * num_items
+        self._features: Tensor | None = None  # with_features: rank by feature cosine instead
         self._gen = torch.Generator().manual_seed(c.seed + 1)
 
     # ------------------------------------------------------------------ derived samplers
@@ -466,6 +305,18 @@ class HardNegativeSampler:
         other._bands = [None] * self.num_items
         return other
 
+    def with_features(self, features: Tensor) -> HardNegativeSampler:
+        """A sampler that ranks by cosine similarity of ``features`` (e.g. the visual vectors) instead of
+        personalised PageRank: its band holds the query's feature look-alikes, which a graph band cannot
+        contain. Same band ranks, schedule, exclusions and views; an empty band cache."""
+        features = torch.as_tensor(features)
+        if features.ndim != 2 or features.shape[0] != self.num_items:
+            raise ValueError(f"argument 'features' must be ({self.num_items}, d), got {tuple(features.shape)}")
+        other = copy.copy(self)
+        other._features = torch.nn.functional.normalize(features.float(), dim=1)
+        other._bands = [None] * self.num_items
+        return other
+
     # ------------------------------------------------------------------ bands
     def _check_queries(self, queries: Tensor) -> Tensor:
         queries = torch.as_tensor(queries)
@@ -479,8 +330,11 @@ class HardNegativeSampler:
         return queries
 
     def scores(self, queries: Tensor) -> np.ndarray:
-        """``(B, N)`` estimated personalised-PageRank scores (visit counts with ``estimator="walks"``)."""
+        """``(B, N)`` estimated personalised-PageRank scores (visit counts with ``estimator="walks"``; feature
+        cosines after :meth:`with_features`)."""
         queries = self._check_queries(queries)
+        if self._features is not None:  # with_features: cosine of the feature vectors
+            return (self._features[queries] @ self._features.T).numpy()
         if isinstance(self.estimator, PersonalizedPageRank):
             return self.estimator.scores(queries)
         return self.estimator.visit_counts(queries).float().numpy()
@@ -584,117 +438,3 @@ class HardNegativeSampler:
     def __call__(self, queries: Tensor, positives: Tensor, epoch: int) -> Tensor:
         """The :data:`~lecturekit.recsys.pinsage.train.NegativeSampler` hook: ``(B, num_hard(epoch))``."""
         return self.sample(queries, positives, self.num_hard(epoch))
-
-
-def band_overlap(first: Tensor, second: Tensor) -> float:
-    """Mean over queries of the share of ``first``'s band items (``-1`` = padding) also in ``second``'s band.
-
-    How accurate a band is: two estimates of the same ranking should put the same pins in the band.
-    """
-    if first.shape[0] != second.shape[0]:
-        raise ValueError(f"arguments 'first' and 'second' must hold the same queries, got {first.shape[0]} and {second.shape[0]} rows")
-    shares = []
-    for a, b in zip(first, second, strict=True):
-        a = a[a >= 0]
-        if a.numel():
-            shares.append(float(torch.isin(a, b[b >= 0]).float().mean()))
-    return float(np.mean(shares)) if shares else float("nan")
-
-
-# ---------------------------------------------------------------------- what the negatives look like
-RELATIONS = ("same category", "same topic", "look-alike", "unrelated")
-"""Relation of an item to a query in the pinboard world (codes 0..3 of :func:`relation_to_query`)."""
-
-
-def relation_to_query(pin_category: Tensor, category_topic: Tensor, lookalike: Tensor, queries: Tensor,
-                      items: Tensor) -> Tensor:  # fmt: skip
-    """``items.shape`` codes: 0 same category as the query, 1 same topic (other category), 2 the
-    visual look-alike category, 3 unrelated. Arrays from a :class:`~lecturekit.data.pinboard.Pinboard`
-    (``pin_category``, ``category_topic``, ``category_lookalike``). Used by notebook 03."""
-    qc = pin_category[queries].unsqueeze(-1) if items.ndim > queries.ndim else pin_category[queries]
-    ic = pin_category[items]
-    code = torch.full(items.shape, 3, dtype=torch.long)
-    code = torch.where(ic == lookalike[qc], torch.full_like(code, 2), code)
-    code = torch.where(category_topic[ic] == category_topic[qc], torch.full_like(code, 1), code)
-    return torch.where(ic == qc, torch.zeros_like(code), code)
-
-
-def score_distributions(
-    embeddings: Tensor, pairs: Tensor, hard: Tensor, num_random: int = 20, seed: int = 0
-) -> dict[str, Tensor]:
-    """Dot-product scores of each query with its positive, ``num_random`` uniform random items and
-    its hard negatives ``hard`` (``(Q, H)``): the histogram that explains the gain (notebook 03)."""
-    pairs = torch.as_tensor(pairs).long()
-    if pairs.ndim != 2 or pairs.shape[1] != 2:
-        raise ValueError(f"argument 'pairs' must be (Q, 2), got shape {tuple(pairs.shape)}")
-    if hard.ndim != 2 or hard.shape[0] != pairs.shape[0]:
-        raise ValueError(f"argument 'hard' must be ({pairs.shape[0]}, H), got shape {tuple(hard.shape)}")
-    if not _is_int(num_random) or num_random < 1:
-        raise ValueError(f"argument 'num_random' must be an int >= 1, got {num_random!r}")
-    q, p = pairs[:, 0], pairs[:, 1]
-    gen = torch.Generator().manual_seed(seed)
-    rnd = torch.randint(0, embeddings.shape[0], (q.numel(), num_random), generator=gen)
-    zq = embeddings[q]
-    return {
-        "positive": (zq * embeddings[p]).sum(1),
-        "random negative": torch.einsum("qd,qkd->qk", zq, embeddings[rnd]).reshape(-1),
-        "hard negative": torch.einsum("qd,qkd->qk", zq, embeddings[hard]).reshape(-1),
-    }
-
-
-def sibling_task(
-    num_pairs: int = 10,
-    group_size: int = 20,
-    boards_per_group: int = 12,
-    board_size: int = 6,
-    cross_boards: int = 6,
-    subtle: float = 0.25,
-    seed: int = 0,
-) -> RelatedItemTask:
-    """A small planted world built so that hard negatives matter (unit test and notebook 03).
-
-    Items come in ``2 * num_pairs`` groups of ``group_size``; groups ``2s`` and ``2s + 1`` are
-    *siblings*. Features (16-d): ``prototype[sibling pair] + subtle * offset[group] + 0.3 noise``, so a
-    sibling looks almost the same as a group-mate and only a subtle direction tells them apart.
-    Boards: ``boards_per_group`` boards of ``board_size`` items of one group and ``cross_boards``
-    boards mixing a group with its sibling, so personalised PageRank ranks siblings just below the
-    group (the middle band). Positive pairs: consecutive items of a one-group board; the first board
-    of every group is held out (its saves leave the graph) and gives the test pairs.
-    Random negatives are almost never siblings (``1 / (2 num_pairs)`` of them), hard negatives mostly are.
-    Bad sizes are a ``ValueError`` naming the argument.
-    """
-    for name, value, minimum in (("num_pairs", num_pairs, 1), ("group_size", group_size, 2),
-                                 ("boards_per_group", boards_per_group, 2), ("board_size", board_size, 2),
-                                 ("cross_boards", cross_boards, 0), ("seed", seed, 0)):  # fmt: skip
-        if not _is_int(value) or value < minimum:
-            raise ValueError(f"argument {name!r} must be an int >= {minimum}, got {value!r}")
-    if board_size > group_size:
-        raise ValueError(f"argument 'board_size' ({board_size}) must not exceed 'group_size' ({group_size})")
-    if not subtle >= 0:
-        raise ValueError(f"argument 'subtle' must be >= 0, got {subtle!r}")
-    g = torch.Generator().manual_seed(seed)
-    groups, n = 2 * num_pairs, 2 * num_pairs * group_size
-    group = torch.arange(n) // group_size
-    prototype = torch.randn(num_pairs, 16, generator=g)
-    offset = torch.randn(groups, 16, generator=g)
-    features = prototype[group // 2] + subtle * offset[group] + 0.3 * torch.randn(n, 16, generator=g)
-    items, boards, train, test, held_out = [], [], [], [], []
-    board = 0
-    for gr in range(groups):
-        for j in range(boards_per_group + cross_boards):
-            pool = group_size * gr + torch.randperm(group_size, generator=g)[:board_size]
-            if j >= boards_per_group:
-                half = board_size // 2
-                pool[half:] = group_size * (gr ^ 1) + torch.randperm(group_size, generator=g)[: board_size - half]
-            else:
-                seq = pool.tolist()
-                (test if j == 0 else train).extend(zip(seq[:-1], seq[1:], strict=True))
-            items.append(pool)
-            boards.append(torch.full((board_size,), board))
-            held_out.append(torch.full((board_size,), j == 0))
-            board += 1
-    edge_index = torch.stack([torch.cat(items), torch.cat(boards)])[:, ~torch.cat(held_out)]
-    return RelatedItemTask(
-        name="siblings", num_items=n, num_users=board, edge_index=edge_index, train_pairs=torch.tensor(train),
-        test_pairs=torch.tensor(test), features={"combined": features}, labels=group,
-    )  # fmt: skip

@@ -25,22 +25,15 @@ Randomness: training owns its streams. Each epoch's walks come from a generator 
 or advanced), the pair order and negatives from per-(epoch, worker) generators, and global draws
 (if a custom ``loss_fn`` makes any) from torch's global generator seeded with ``config.seed`` and
 restored afterwards. So a run is a function of its inputs and ``config``, whatever ran before.
-
-Resume: with ``config.checkpoint`` the state after every epoch is saved through
-:mod:`lecturekit.checkpoints` (atomic, plain data, ``weights_only`` load) with a signature of the
-run; only the identical run resumes (see :func:`run_signature`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
-import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -48,17 +41,13 @@ from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm.auto import tqdm
 
-from lecturekit import checkpoints
 from lecturekit.devices import resolve_device
-from lecturekit.recsys.pinsage import batching as _batching
-from lecturekit.recsys.pinsage import layers as _layers
-from lecturekit.recsys.pinsage import loss as _loss_module
-from lecturekit.recsys.pinsage import model as _model_module
-from lecturekit.recsys.pinsage import sampler as _sampler_module
 from lecturekit.recsys.pinsage.batching import BlockBuilder, MiniBatch, NeighborFn, NeighborTable
-from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.loss import in_batch_softmax_loss, max_margin_loss
 from lecturekit.recsys.pinsage.model import InputTable, PinSage, batch_to
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
+
+LOSSES = ("margin", "softmax")
 
 NegativeSampler = Callable[[Tensor, Tensor, int], Tensor]
 """``(queries (B,), positives (B,), epoch) -> (B, H)`` extra hard-negative item ids per query.
@@ -85,13 +74,19 @@ class TrainConfig:
     num_workers: int = 0
     hard_weight: float = 1.0
     seed: int = 0
-    checkpoint: str | Path | None = None
     # Share of each step's queries shown as new pins (empty neighbourhood at every layer, degree 0, in
     # nobody's neighbourhood): isolated pins then also occur as queries with positives, not only as random
     # negatives, so "no neighbours => unrelated" is no shortcut; about the share of new pins a model serves.
     neighborhood_dropout: float = 0.15
+    # "margin": the paper's max-margin loss against the shared uniform negatives (+ hard ones);
+    # "softmax": :func:`~lecturekit.recsys.pinsage.loss.in_batch_softmax_loss` (the batch's positives
+    # are negatives too, drawn as positives are), at temperature ``temperature``.
+    loss: str = "margin"
+    temperature: float = 0.1  # cosines in [-1, 1]: logits in [-10, 10], the usual contrastive scale
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"TrainConfig.loss must be one of {LOSSES}, got {self.loss!r}")
         if self.neighborhoods not in ("epoch", "step"):
             raise ValueError(f"TrainConfig.neighborhoods must be 'epoch' or 'step', got {self.neighborhoods!r}")
         if not 0.0 <= float(self.neighborhood_dropout) < 1.0:
@@ -109,19 +104,8 @@ class TrainHistory:
     epoch_loss: list[float] = field(default_factory=list)
     evaluations: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
+    num_hard: list[int] = field(default_factory=list)  # hard negatives per query in each epoch (the curriculum)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data (lists, floats) for a checkpoint."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, state: Mapping[str, Any]) -> TrainHistory:
-        return cls(
-            step_loss=[float(v) for v in state["step_loss"]],
-            epoch_loss=[float(v) for v in state["epoch_loss"]],
-            evaluations=[{str(k): float(v) for k, v in e.items()} for e in state["evaluations"]],
-            seconds=float(state["seconds"]),
-        )
 
 
 def neighbor_fn(sampler: RandomWalkSampler, pooling: str) -> NeighborFn:
@@ -243,8 +227,11 @@ def _loss(model: PinSage, inputs: InputTable, item: PairBatch, config: TrainConf
     zq, zp = z[:b], z[b : 2 * b]
     zn = z[2 * b : 2 * b + item.num_negatives]
     zh = z[2 * b + item.num_negatives :].view(b, item.num_hard, -1) if item.num_hard else None
-    loss_fn = max_margin_loss if loss_fn is None else loss_fn
-    return loss_fn(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
+    if loss_fn is not None:
+        return loss_fn(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
+    if config.loss == "softmax":
+        return in_batch_softmax_loss(zq, zp, zn, zh, temperature=config.temperature)
+    return max_margin_loss(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
 
 
 def epoch_walks(config: TrainConfig, epoch: int) -> torch.Generator:
@@ -277,105 +264,6 @@ class EpochNeighborhoods:
     def __getitem__(self, epoch: int) -> NeighborTable:
         return self.for_epoch(epoch)
 
-    def identity(self) -> dict[str, Any]:
-        """What the tables are a function of (for a checkpoint signature)."""
-        walks = {k: getattr(self.sampler, k) for k in ("num_walks", "walk_length", "restart_prob", "top_t")}
-        graph = checkpoints.content_hash(self.sampler.item_ptr, self.sampler.item_users)
-        return {"epoch_neighborhoods": {"pooling": self.pooling, "seed": self.seed, "walks": walks, "graph": graph}}
-
-
-# The model and training code whose bytes a checkpoint's signature hashes (a code change refuses resume).
-TRAINING_SOURCES = (_model_module, _layers, _batching, _loss_module, _sampler_module, sys.modules[__name__])
-
-
-def _callable_identity(fn: Callable | None, sources: list[Any]) -> Any:
-    """How a hook (``loss_fn``, ``negative_sampler``) enters the signature: its qualified name, its
-    frozen/plain ``config`` if it has one, and its module's source file (hashed with the others)."""
-    if fn is None:
-        return None
-    target = fn.func if isinstance(fn, functools.partial) else fn
-    module = inspect.getmodule(target if inspect.isfunction(target) or inspect.ismethod(target) else type(target))
-    if module is not None and getattr(module, "__file__", None) and module not in sources:
-        sources.append(module)
-    name = getattr(target, "__qualname__", type(target).__qualname__)
-    config = getattr(target, "config", None)
-    plain_config = dataclasses.asdict(config) if dataclasses.is_dataclass(config) and not isinstance(config, type) else None
-    return {"name": f"{getattr(module, '__name__', '?')}.{name}", "config": plain_config}
-
-
-def _tables_identity(tables: Sequence[NeighborFn] | EpochNeighborhoods | None) -> Any:
-    if isinstance(tables, EpochNeighborhoods):
-        return tables.identity()
-    if not tables:
-        return None
-    out = []
-    for i, table in enumerate(tables):
-        if not isinstance(table, NeighborTable):
-            raise ValueError(
-                f"argument 'neighbor_tables'[{i}] is a {type(table).__name__}; a checkpointed run needs "
-                "NeighborTable objects (their content identifies the run)"
-            )
-        out.append(checkpoints.content_hash(table.neighbors, table.weights))
-    return out
-
-
-def run_signature(
-    model: PinSage,
-    features: Tensor,
-    sampler: RandomWalkSampler,
-    train_pairs: Tensor,
-    config: TrainConfig,
-    *,
-    negative_sampler: NegativeSampler | None = None,
-    neighbor_tables: Sequence[NeighborFn] | EpochNeighborhoods | None = None,
-    loss_fn: Callable[..., Tensor] | None = None,
-    data_identity: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """What must match for :func:`train_pinsage` to resume a checkpoint.
-
-    * ``config``: every :class:`TrainConfig` field except ``checkpoint`` (where the file lives, not
-      what it holds) and ``epochs`` (epoch ``e`` depends only on the seed and ``e``, so the first
-      ``E`` epochs of a longer run *are* the ``E``-epoch run: a finished run can be extended, and a
-      checkpoint with more epochs than asked is refused separately), plus the model's
-      :class:`~lecturekit.recsys.pinsage.model.PinSageConfig`, the sampler's walk settings and the hooks;
-    * ``data``: number of items, content hashes of the features, the training pairs, the sampler's
-      training graph and any precomputed neighbourhood tables, plus the caller's ``data_identity``
-      (e.g. ``{"name": "pinboard", "world_seed": 0}``);
-    * ``source``: a hash of the model and training source files (and of the hooks' modules).
-    """
-    sources: list[Any] = list(TRAINING_SOURCES)
-    train = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in ("checkpoint", "epochs")}
-    walks = {k: getattr(sampler, k) for k in ("num_walks", "walk_length", "restart_prob", "top_t")}
-    run = {
-        "train": train,
-        "model": dataclasses.asdict(model.config),
-        "walks": walks,
-        "loss_fn": _callable_identity(loss_fn, sources),
-        "negative_sampler": _callable_identity(negative_sampler, sources),
-    }
-    data = {
-        "num_items": int(features.shape[0]),
-        "features": checkpoints.content_hash(features),
-        "train_pairs": checkpoints.content_hash(train_pairs),
-        "graph": checkpoints.content_hash(sampler.item_ptr, sampler.item_users),
-        "neighbor_tables": _tables_identity(neighbor_tables),
-        **dict(data_identity or {}),
-    }
-    return checkpoints.signature(run, data, sources)
-
-
-def _resume(
-    path: Path, sig: Mapping[str, Any], config: TrainConfig, overwrite: bool
-) -> dict[str, Any] | None:
-    """The saved state of this run at ``path`` (``None``: start afresh), refusing another run's."""
-    state = checkpoints.load(path, sig, overwrite=overwrite)
-    if state is not None and int(state["epoch"]) + 1 > config.epochs:
-        if overwrite:
-            return None
-        raise checkpoints.CheckpointMismatch(
-            path, {"epochs": (f"{int(state['epoch']) + 1} done", f"{config.epochs} asked")}
-        )
-    return state
 
 
 def train_pinsage(
@@ -390,8 +278,6 @@ def train_pinsage(
     neighbor_tables: Sequence[NeighborFn] | EpochNeighborhoods | None = None,
     loss_fn: Callable[..., Tensor] | None = None,
     *,
-    data_identity: Mapping[str, Any] | None = None,
-    overwrite_checkpoint: bool = False,
     device: str | torch.device = "cpu",
 ) -> TrainHistory:
     """Train ``model`` on positive pairs with shared random negatives (+ optional hard negatives).
@@ -402,8 +288,7 @@ def train_pinsage(
         sampler: random walks over the TRAINING graph. Only read: the walks draw from
             :func:`epoch_walks` streams, so the sampler's own stream is left as it was.
         train_pairs: ``(P, 2)`` (query, positive) item ids.
-        config: :class:`TrainConfig`. With ``config.checkpoint`` set, model + optimiser + RNG state
-            + history are saved after every epoch and the identical run resumes from the file.
+        config: :class:`TrainConfig`.
         negative_sampler: optional :data:`NegativeSampler` (notebook 03's hard negatives).
         eval_fn: called as ``eval_fn(model, epoch)`` after each epoch; its dict is stored.
         neighbor_tables: optional precomputed neighbourhood tables (e.g. shared by several models
@@ -412,11 +297,6 @@ def train_pinsage(
             epoch, as without tables). They must match the model's pooling (:func:`neighbor_fn`).
         loss_fn: replaces :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` (same signature:
             ``(query, positive, negatives, hard_negatives, margin=, hard_weight=)``).
-        data_identity: extra fields naming the data in the checkpoint signature (e.g. the world's
-            seed), beside the content hashes :func:`run_signature` computes.
-        overwrite_checkpoint: a checkpoint of another run (see :func:`run_signature`) is refused
-            with :class:`~lecturekit.checkpoints.CheckpointMismatch` naming the differing fields;
-            with ``True`` training starts afresh and replaces it.
         device: where the model trains: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when
             available). The model is moved there; walks and computation graphs stay on the CPU (the
             DataLoader workers build them) and each step's graph is copied over.
@@ -432,30 +312,19 @@ def train_pinsage(
     if sampler.num_items != num_items:
         raise ValueError(f"sampler has {sampler.num_items} items but features has {num_items} rows")
     dev = resolve_device(device)
-    ckpt = Path(config.checkpoint) if config.checkpoint else None
-    sig = None
-    if ckpt is not None:
-        sig = run_signature(model, features, sampler, train_pairs, config, negative_sampler=negative_sampler,
-                            neighbor_tables=neighbor_tables, loss_fn=loss_fn, data_identity=data_identity)  # fmt: skip
     # Global draws during training (only a custom loss_fn could make any) are seeded from the
     # config; fork_rng gives the caller its generator back untouched afterwards.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model.to(dev)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        history, start_epoch = TrainHistory(), 0
-        state = _resume(ckpt, sig, config, overwrite_checkpoint) if ckpt is not None and sig is not None else None
-        if state is not None:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            torch.set_rng_state(state["rng"])
-            history, start_epoch = TrainHistory.from_dict(state["history"]), int(state["epoch"]) + 1
+        history = TrainHistory()
         sample = neighbor_fn(sampler, model.config.pooling)
         degree = sampler.item_degree.to(dev)  # the log-degree input always reads the TRAINING graph
         features = features.to(dev)
         inputs = model.input_table(features, degree)  # once per run, gathered per step
         began = time.perf_counter()
-        for epoch in range(start_epoch, config.epochs):
+        for epoch in range(config.epochs):
             fresh = config.neighborhoods == "step" and not neighbor_tables
             if isinstance(neighbor_tables, EpochNeighborhoods):
                 neighbors = neighbor_tables.for_epoch(epoch)
@@ -476,8 +345,9 @@ def train_pinsage(
                                 generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))  # fmt: skip
             bar = tqdm(total=len(data), disable=not progress, desc=f"epoch {epoch + 1}", leave=False)
             model.train()
-            losses = []
+            losses, hard = [], 0
             for item in loader:
+                hard = max(hard, item.num_hard)
                 if dev.type != "cpu":
                     item = dataclasses.replace(item, graph=batch_to(item.graph, dev))
                 loss = _loss(model, inputs, item, config, loss_fn)
@@ -489,14 +359,9 @@ def train_pinsage(
             bar.close()
             history.step_loss += losses
             history.epoch_loss.append(sum(losses) / max(len(losses), 1))
+            history.num_hard.append(hard)
             if eval_fn is not None:
                 model.eval()
                 history.evaluations.append(eval_fn(model, epoch))
-            if ckpt is not None and sig is not None:
-                history.seconds += time.perf_counter() - began
-                began = time.perf_counter()
-                state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                         "rng": torch.get_rng_state(), "history": history.as_dict(), "epoch": epoch}  # fmt: skip
-                checkpoints.save(ckpt, state, sig)
         history.seconds += time.perf_counter() - began
     return history

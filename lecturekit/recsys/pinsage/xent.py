@@ -8,11 +8,9 @@ reports a large drop (hit-rate 29% vs 41%). :func:`xent_loss` has the signature 
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from lecturekit.recsys.pinsage.loss import check_pair_shapes
+from lecturekit.recsys.pinsage.loss import softmax_loss
 
 
 def xent_loss(
@@ -36,11 +34,4 @@ def xent_loss(
 
     Returns: scalar mean over the batch.
     """
-    check_pair_shapes(query, positive, negatives)
-    if not temperature > 0:
-        raise ValueError(f"argument 'temperature' must be positive, got {temperature!r}")
-    logits = [(query * positive).sum(1, keepdim=True), query @ negatives.T]
-    if hard_negatives is not None and hard_negatives.shape[1]:
-        logits.append(torch.einsum("bd,bhd->bh", query, hard_negatives))
-    logits_t = torch.cat(logits, dim=1) / temperature
-    return F.cross_entropy(logits_t, torch.zeros(query.shape[0], dtype=torch.long))
+    return softmax_loss(query, positive, negatives, hard_negatives, temperature, in_batch=False)
