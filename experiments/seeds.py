@@ -26,7 +26,8 @@ from lecturekit.studies.contract import collect_rows, run_seeds
 
 # application -> (module, Profiles attribute, run_seed attribute)
 APPS: dict[str, tuple[str, str, str]] = {
-    "recsys": ("lecturekit.recsys.experiment", "PROFILES", "run_seed"),  # notebook 01
+    "recsys": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_seed"),  # notebook 01 (validates LightGCN per seed)
+    "recsys-validation": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_validation_seed"),  # 01: LightGCN search
     "pinsage": ("lecturekit.recsys.pinsage.experiment", "PROFILES", "run_seed"),  # notebook 02
     "pinsage-movielens": ("lecturekit.recsys.pinsage.experiment", "PROFILES", "run_movielens_seed"),
     "hard-negatives": ("lecturekit.recsys.pinsage.hard_negative_experiment", "PROFILES", "run_pinboard_seed"),  # 03

@@ -42,7 +42,7 @@ def test_unknown_profile_names_its_source(clean_env):
 
 
 APPLICATIONS = {  # notebook -> the module holding its frozen config and run_seed
-    "01_recsys_basics": "lecturekit.recsys.experiment",
+    "01_recsys_basics": "lecturekit.studies.nb01_recsys",
     "02_pinsage": "lecturekit.recsys.pinsage.experiment",
     "03_hard_negatives": "lecturekit.recsys.pinsage.hard_negative_experiment",
     "04_decagon": "lecturekit.hetero.experiment",
