@@ -26,7 +26,7 @@ from lecturekit.studies.contract import collect_rows, run_seeds
 
 # application -> (module, Profiles attribute, run_seed attribute)
 APPS: dict[str, tuple[str, str, str]] = {
-    "recsys": ("lecturekit.recsys.experiment", "PROFILES", "run_seed"),  # notebook 01
+    "recsys": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_seed"),  # notebook 01 (validates LightGCN per seed)
     "pinsage": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_seed"),  # notebook 02
     "pinsage-movielens": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_movielens_seed"),
     "hard-negatives": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_pinboard_seed"),  # 03
@@ -36,6 +36,7 @@ APPS: dict[str, tuple[str, str, str]] = {
     "decagon": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_seed"),  # notebook 04
     "decagon-leak": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_leak_seed"),
     "graphrnn": ("lecturekit.studies.nb05_graphrnn", "PROFILES", "run_seed"),  # notebook 05
+    "recsys-validation": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_validation_seed"),  # 01: LightGCN search
     "gcpn": ("lecturekit.generation.gcpn.experiment", "PROFILES", "run_seed"),  # notebook 06
     "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget studies
     "gcpn-qed-budget": ("lecturekit.generation.gcpn.budget", "QED_PROFILES", "run_seed"),

@@ -42,7 +42,7 @@ def test_unknown_profile_names_its_source(clean_env):
 
 
 APPLICATIONS = {  # notebook -> the module holding its frozen config and run_seed
-    "01_recsys_basics": "lecturekit.recsys.experiment",
+    "01_recsys_basics": "lecturekit.studies.nb01_recsys",
     "02_pinsage": "lecturekit.studies.nb02_pinsage",
     "03_hard_negatives": "lecturekit.studies.nb03_hard_negatives",
     "04_decagon": "lecturekit.studies.nb04_decagon",

@@ -12,21 +12,30 @@ from lecturekit.data.interactions import from_frame
 from lecturekit.data.movielens import GENRES
 from lecturekit.recsys.bpr import BPRConfig, bpr_loss, sample_negatives, train_bpr
 from lecturekit.recsys.evaluate import evaluate_recommender
-from lecturekit.recsys.experiment import (
+from lecturekit.recsys.item_similarity import PopularityRecommender, content_knn, interaction_matrix, item_cf
+from lecturekit.recsys.lightgcn import (
+    LightGCNConfig,
+    bipartite_edge_index,
+    normalized_adjacency,
+    train_lightgcn,
+)
+from lecturekit.recsys.split import leave_last_out
+from lecturekit.results import METRIC_NAME, make_row
+from lecturekit.studies.contract import check_frozen, collect_rows
+from lecturekit.studies.nb01_recsys import (
     COURSE,
     METHODS,
     PROFILES,
+    LightGCNSearch,
     RecsysExperiment,
     hit_difference,
+    layer_hits,
     mean_metrics,
     prepare_data,
     related_items,
     run_seed,
+    run_validation_seed,
 )
-from lecturekit.recsys.item_similarity import PopularityRecommender, content_knn, interaction_matrix, item_cf
-from lecturekit.recsys.split import leave_last_out
-from lecturekit.results import METRIC_NAME, make_row
-from lecturekit.studies.contract import check_frozen, collect_rows
 
 
 def test_leave_last_out_holds_out_the_latest_interaction():
@@ -130,8 +139,10 @@ def test_config_is_frozen_and_profiles_keep_todays_sizes():
         for p, c in (("quick", PROFILES.quick), ("course", PROFILES.course), ("full", PROFILES.full))
     }
     assert sizes == {"quick": (3, 32, 4096, 1), "course": (30, 64, 2048, 3), "full": (200, 64, 2048, 5)}
-    assert _changed_fields(COURSE, PROFILES.quick) == {"bpr.dim", "bpr.epochs", "bpr.batch_size", "num_seeds"}
-    assert _changed_fields(COURSE, PROFILES.full) == {"bpr.epochs", "num_seeds"}
+    search = {"search.layers", "search.dims", "search.lrs", "search.epochs", "sweep_layers"}
+    assert _changed_fields(COURSE, PROFILES.quick) == {"bpr.dim", "bpr.epochs", "bpr.batch_size", "num_seeds"} | search
+    assert _changed_fields(COURSE, PROFILES.full) == {"bpr.epochs", "num_seeds"} | search
+    assert COURSE.lightgcn is None  # chosen on validation, never fixed in the config
     assert (COURSE.k, COURSE.content.neighbours, COURSE.bpr.lr) == (10, 20, 5e-3)
 
 
@@ -160,7 +171,9 @@ def small_config(tmp_path):
     folder = _write_grouplens(tmp_path / "ml")
     return dataclasses.replace(
         COURSE, bpr=BPRConfig(dim=8, epochs=20, batch_size=64, lr=0.05), k=5, num_seeds=2, data_path=str(folder),
-        content=dataclasses.replace(COURSE.content, neighbours=5),
+        content=dataclasses.replace(COURSE.content, neighbours=5), sweep_layers=(0, 1),
+        lightgcn=LightGCNConfig(layers=1, dim=8, epochs=20, batch_size=64, lr=0.05),
+        search=LightGCNSearch(layers=(1, 2), dims=(8,), lrs=(0.05,), epochs=(5, 10)),
     )
 
 
@@ -301,3 +314,84 @@ def test_evaluate_refuses_scores_of_the_wrong_shape():
 
     with pytest.raises(ValueError, match=r"score_users returned shape \(2, 2\), expected \(2, 3\)"):
         evaluate_recommender(Short(), split, k=1)
+
+
+# --- LightGCN ---
+
+
+def test_lightgcn_adjacency_is_pygs_symmetric_normalisation():
+    from torch_geometric.nn.conv import LGConv
+
+    users, items = torch.tensor([0, 0, 1, 2, 2]), torch.tensor([0, 1, 1, 2, 2])  # (2, 2) repeated: counts once
+    edges = bipartite_edge_index(users, items, 3, 3)
+    assert edges.shape == (2, 8)
+    x = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(normalized_adjacency(edges, 6) @ x, LGConv()(x, edges))
+    with pytest.raises(ValueError, match=r"argument 'items' has ids outside \[0, 3\)"):
+        bipartite_edge_index(users, items + 1, 3, 3)
+    with pytest.raises(ValueError, match="LightGCNConfig.layers"):
+        LightGCNConfig(layers=-1)
+
+
+def test_lightgcn_beats_popularity_on_planted_clusters():
+    generator = torch.Generator().manual_seed(0)
+    rows = []
+    for user in range(200):
+        chosen = torch.randperm(20, generator=generator)[:6] + 20 * (user % 2)
+        rows += [(user, int(item), t) for t, item in enumerate(chosen)]
+    split = leave_last_out(pd.DataFrame(rows, columns=["user", "item", "timestamp"]), 200, 40)
+    users, items = torch.tensor(split.train["user"].to_numpy()), torch.tensor(split.train["item"].to_numpy())
+    R = interaction_matrix(users, items, 200, 40)
+    config = LightGCNConfig(layers=2, dim=8, epochs=60, batch_size=256, lr=0.05)
+    model, history = train_lightgcn(users, items, R, config, torch.Generator().manual_seed(0), progress=False)
+    assert history[-1] < history[0]
+    lightgcn = evaluate_recommender(model, split, k=5)
+    pop = evaluate_recommender(PopularityRecommender(R), split, k=5)
+    assert lightgcn.hit > 0.28 and pop.hit < lightgcn.hit - 0.1
+
+
+def test_validation_never_sees_test_items_and_picks_the_best_grid_point(small_config):
+    validation = run_validation_seed(small_config, 0)
+    data = prepare_data(small_config)
+    assert len(validation.grid) == 4 and validation.chosen.epochs in (5, 10)
+    assert validation.evaluation.hit == validation.grid["hit@5"].max()
+    # the validation split trains without the test items and holds out each user's second-to-last rating
+    from lecturekit.studies.nb01_recsys import validation_data
+
+    carved = validation_data(data, small_config)
+    test_pairs = set(zip(data.split.test_users.tolist(), data.split.test_items.tolist(), strict=True))
+    train_pairs = set(zip(carved.train_users.tolist(), carved.train_items.tolist(), strict=True))
+    assert not test_pairs & train_pairs
+    names = {(r.method, r.metric) for r in validation.rows()}
+    assert ("lightgcn-validation", "hit@5") in names and ("lightgcn-validation", "layers") in names
+    tuned = validation.tuned(small_config)
+    assert tuned.lightgcn == validation.chosen
+
+
+def test_layer_sweep_and_untuned_config_validates_itself(small_config):
+    result = run_seed(dataclasses.replace(small_config, lightgcn=None), 0)
+    assert result.validation is not None and set(result.layer_evaluations) == {0, 1, result.config.lightgcn.layers}
+    assert {r.method for r in result.rows()} == {*METHODS, "lightgcn-validation"}
+    table = layer_hits([result])
+    assert list(table.columns) == ["seed 0"] and 0 in table.index
+
+
+def test_ranking_metrics_equal_pyg_link_prediction_metrics():
+    from torch_geometric.metrics import LinkPredHitRatio, LinkPredMRR, LinkPredNDCG, LinkPredRecall
+
+    from lecturekit.recsys.metrics import hit_rate, mrr, ndcg_at_k, rank_of_targets, recall_at_k, top_k_items
+
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.rand(300, 120, generator=generator)  # continuous: no ties, so both rank the same
+    targets = torch.randint(0, 120, (300,), generator=generator)
+    label_index = torch.stack([torch.arange(300), targets])
+    ranks = rank_of_targets(scores, targets)
+    for k in (1, 5, 10, 50):
+        top = top_k_items(scores, k)
+        for metric, ours in ((LinkPredHitRatio(k), hit_rate(ranks, k)), (LinkPredNDCG(k), ndcg_at_k(ranks, k)),
+                             (LinkPredRecall(k), recall_at_k(top, [t.reshape(1) for t in targets]))):  # fmt: skip
+            metric.update(top, label_index)
+            assert float(metric.compute()) == pytest.approx(ours, abs=1e-6), (type(metric).__name__, k)
+    full = LinkPredMRR(120)  # PyG's MRR@K is 0 beyond K; over the whole catalogue it is plain MRR
+    full.update(top_k_items(scores, 120), label_index)
+    assert float(full.compute()) == pytest.approx(mrr(ranks), abs=1e-6)

@@ -2,15 +2,23 @@
 
 * ``item_cosine_similarity(interactions) -> [N, N]``: the item-item CF similarity (the package's
   ``cosine_similarity_matrix(interactions.T)``).
-* ``hit_at_k(scores, targets, seen, k) -> float``: hit@K with each user's seen items masked (the
-  package's ``hit_rate(rank_of_targets(scores, targets, exclude=seen), k)``).
+* ``hit_at_k(scores, targets, seen, k) -> float``: hit@K with each user's seen items masked and ties
+  broken by ``tie_break_priority`` (the package's ``hit_rate(rank_of_targets(scores, targets, exclude=seen), k)``).
+* ``lightgcn_propagate(user_emb, item_emb, users, items) -> (user_out, item_out)``: one LightGCN
+  propagation on the bipartite graph (PyG's ``LGConv`` on the stacked user+item graph).
 
-Every expected value below was worked out by hand; the comments show the arithmetic.
+Every expected value of a hand case was worked out by hand; the comments show the arithmetic. The
+LightGCN check also runs hidden seeded random cases against PyG's ``LGConv``. While a check runs, the
+package's and PyG's implementations of the same step are switched off (:func:`switched_off`), so
+calling them fails with "call your own code"; messages say what is wrong, never the expected values
+of the hidden cases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -18,7 +26,7 @@ import torch
 from lecturekit.checks.base import ANY, Case, run_check
 from lecturekit.checks.hints import as_numpy, equals, explained
 
-__all__ = ["hit_at_k", "item_cosine_similarity"]
+__all__ = ["hit_at_k", "item_cosine_similarity", "lightgcn_propagate"]
 
 _R2 = 2**-0.5  # 1 / sqrt(2): the cosine of the columns (1, 1) and (1, 0)
 
@@ -78,7 +86,7 @@ def item_cosine_similarity(function: Callable) -> None:
 
 
 def hit_at_k(function: Callable) -> None:
-    """Check ``hit_at_k(scores, targets, seen, k)`` on five small ranking problems (no tied scores)."""
+    """Check ``hit_at_k(scores, targets, seen, k)`` on five small ranking problems and two with tied scores."""
 
     def case(scores, targets, seen, k, expected, label, unmasked=None, masked_to_zero=None, strict=None):
         def masked_item_ranked(got):
@@ -120,5 +128,230 @@ def hit_at_k(function: Callable) -> None:
              unmasked=0.5),
         # all scores negative: masked items 0 and 3 must fall below the target (-2.0), which then beats item 2.
         case([[-1.0, -2.0, -3.0, -0.5]], [1], [[3, 0]], 1, 1.0, "negative scores", masked_to_zero=0.0),
+        _tied_case(torch.zeros(6, 40), "a constant score for every item"),
+        _tied_case(torch.randint(0, 3, (8, 30), generator=torch.Generator().manual_seed(1)).float(),
+                   "scores with many ties"),
     ]
-    run_check("hit_at_k", function, cases)
+    with switched_off(*_RANKING):
+        run_check("hit_at_k", function, cases)
+
+
+def _tied_case(scores: torch.Tensor, label: str) -> Case:
+    """Tied scores: the answer must follow ``tie_break_priority``, as the package's ``rank_of_targets`` does."""
+    from lecturekit.recsys.metrics import hit_rate, rank_of_targets
+
+    num_users, num_items = scores.shape
+    targets = torch.arange(num_users) * 3 % num_items
+    seen = [torch.tensor([(t + 1) % num_items, (t + 2) % num_items]) for t in targets.tolist()]
+    k = 10
+    expected = hit_rate(rank_of_targets(scores, targets, exclude=seen), k)  # computed before it is switched off
+
+    def check(got) -> str | None:
+        if equals(expected, got):
+            return None
+        if equals(1.0, got):
+            return ("every target counted as a hit on tied scores: a tie must not go the target's way -- order "
+                    "equal scores by `tie_break_priority(num_items)` (the higher priority ranks first)")
+        return ("differs on tied scores: order equal scores by `tie_break_priority(num_items)` "
+                "(the higher priority ranks first), as the package's ranking does")
+
+    return Case(args=(scores, targets, seen, k), expected=ANY, label=label, check=check)
+
+
+# ---- switching the library's version of an exercise off while its check runs ----------------------------
+
+
+def _switched_off_stand_in(*args, **kwargs):
+    raise RuntimeError(
+        "call your own code: the library's version of this step is switched off while the check runs "
+        "(write the computation with torch operations)"
+    )
+
+
+@contextlib.contextmanager
+def switched_off(*paths: str) -> Iterator[None]:
+    """Make each ``"module:name"`` or ``"module:Class.method"`` raise "call your own code" inside the block.
+
+    A function's code object is replaced (so every name a notebook bound to it is switched off too);
+    a method is replaced on its class. Everything is restored when the block ends, even on failure.
+    """
+    stand_in = _switched_off_stand_in.__code__
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            module_name, _, qualname = path.partition(":")
+            owner = importlib.import_module(module_name)
+            *parents, attribute = qualname.split(".")
+            for part in parents:
+                owner = getattr(owner, part)
+            original = owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
+            if isinstance(owner, type):
+                setattr(owner, attribute, _switched_off_stand_in)
+                stack.callback(setattr, owner, attribute, original)
+            else:
+                code = original.__code__
+                original.__code__ = stand_in
+                stack.callback(setattr, original, "__code__", code)
+        yield
+
+
+_RANKING = (
+    "lecturekit.recsys.metrics:rank_of_targets",
+    "lecturekit.recsys.metrics:hit_rate",
+    "lecturekit.recsys.metrics:top_k_items",
+    "lecturekit.recsys.evaluate:evaluate_recommender",
+)
+_PROPAGATION = (
+    "torch_geometric.nn.conv.lg_conv:LGConv.forward",
+    "torch_geometric.nn.conv.gcn_conv:GCNConv.forward",
+    "torch_geometric.nn.conv.gcn_conv:gcn_norm",
+    "torch_geometric.nn.models.lightgcn:LightGCN.forward",
+    "torch_geometric.nn.models.lightgcn:LightGCN.get_embedding",
+    "lecturekit.recsys.lightgcn:normalized_adjacency",
+    "lecturekit.recsys.lightgcn:LightGCNRecommender.embeddings",
+)
+
+
+# ---- lightgcn_propagate ------------------------------------------------------------------------------------
+def lgconv_reference(user_emb: torch.Tensor, item_emb: torch.Tensor, users: torch.Tensor, items: torch.Tensor):
+    """PyG's ``LGConv`` on the user+item graph (users first, then items), split back into (users, items)."""
+    from torch_geometric.nn.conv import LGConv
+
+    num_users = user_emb.shape[0]
+    edge_index = torch.stack([torch.cat([users, items + num_users]), torch.cat([items + num_users, users])])
+    out = LGConv()(torch.cat([user_emb, item_emb]), edge_index)
+    return out[:num_users], out[num_users:]
+
+
+def _wrong_variants(user_emb, item_emb, users, items) -> dict[str, torch.Tensor]:
+    """Stacked ``[users + items, dim]`` results of the known wrong propagations, each with what is wrong."""
+    num_users = user_emb.shape[0]
+    x = torch.cat([user_emb, item_emb]).double()
+    size = x.shape[0]
+    adjacency = torch.zeros(size, size, dtype=torch.float64)
+    adjacency[users, items + num_users] = 1.0
+    adjacency[items + num_users, users] = 1.0
+    degree = adjacency.sum(1)
+    inverse = torch.where(degree > 0, 1.0 / degree.clamp_min(1), 0.0)
+    root = inverse.sqrt()
+    symmetric = root[:, None] * adjacency * root[None, :]
+    looped = adjacency + torch.eye(size, dtype=torch.float64)
+    looped_root = looped.sum(1).rsqrt()
+    return {
+        "each node divides by its own degree only (a mean over its neighbours); LightGCN divides every edge "
+        "by the square root of the degrees of BOTH its ends": inverse[:, None] * (adjacency @ x),
+        "each message is divided by its sender's degree only; LightGCN divides every edge by the square "
+        "root of the degrees of BOTH its ends": adjacency @ (inverse[:, None] * x),
+        "the neighbours are summed without normalisation: divide each edge by sqrt(deg(u) * deg(i))": adjacency @ x,
+        "each edge is divided by the product of the two degrees; LightGCN divides by its square root": (
+            inverse[:, None] * adjacency * inverse[None, :]) @ x,
+        "the result includes each node's own embedding (a self loop, as in GCN); LightGCN's propagation sums "
+        "over the neighbours only": (looped_root[:, None] * looped * looped_root[None, :]) @ x,
+        "the result adds each node's own embedding; one propagation sums over the neighbours only": symmetric @ x + x,
+    }
+
+
+def _judge_propagation(user_emb, item_emb, users, items, expected):
+    """A ``Case.check`` for one propagation case: says what is wrong without showing any expected value."""
+    want_users, want_items = (e.detach().double() for e in expected)
+    variants = _wrong_variants(user_emb, item_emb, users, items)
+    isolated = torch.cat([torch.bincount(users, minlength=len(user_emb)) == 0,
+                          torch.bincount(items, minlength=len(item_emb)) == 0])  # fmt: skip
+
+    def check(got) -> str | None:
+        if not isinstance(got, tuple | list) or len(got) != 2 or not all(isinstance(t, torch.Tensor) for t in got):
+            return "wrong type: return a pair of tensors `(user_out, item_out)`"
+        for name, have, source in (("user_out", got[0], user_emb), ("item_out", got[1], item_emb)):
+            if tuple(have.shape) != tuple(source.shape):
+                what = "user" if name == "user_out" else "item"
+                return (f"wrong shape: {name} has shape {tuple(have.shape)}; it needs one row per {what} "
+                        f"and the embeddings' width, {tuple(source.shape)}")  # fmt: skip
+        have = torch.cat([got[0].detach(), got[1].detach()]).double()
+        if not bool(torch.isfinite(have).all()):
+            return ("the result contains NaN or inf: a node without interactions has degree 0 -- guard the "
+                    "division (its output row is simply 0)")  # fmt: skip
+        want = torch.cat([want_users, want_items])
+        if torch.allclose(have, want, rtol=1e-4, atol=1e-5):
+            return None
+        for message, variant in variants.items():
+            if torch.allclose(have, variant, rtol=1e-4, atol=1e-5):
+                return message
+        if bool((have[isolated].abs() > 1e-5).any()):
+            return "a node without interactions got a non-zero row: it has no neighbours, so its output is 0"
+        bad = ~torch.isclose(have, want, rtol=1e-4, atol=1e-5).all(1)
+        wrong_users, wrong_items = int(bad[: len(user_emb)].sum()), int(bad[len(user_emb) :].sum())
+        return (f"differs: {wrong_users} of {len(user_emb)} user rows and {wrong_items} of {len(item_emb)} item rows "
+                "are wrong (x'_u = sum over the user's items i of x_i / sqrt(deg(u) deg(i)), and the same for items)")
+
+    return check
+
+
+def _propagation_case(user_emb, item_emb, users, items, label, expected=None) -> Case:
+    user_emb, item_emb = torch.as_tensor(user_emb, dtype=torch.float32), torch.as_tensor(item_emb, dtype=torch.float32)
+    users, items = torch.as_tensor(users, dtype=torch.long), torch.as_tensor(items, dtype=torch.long)
+    if expected is None:
+        expected = lgconv_reference(user_emb, item_emb, users, items)
+    else:
+        expected = tuple(torch.as_tensor(e, dtype=torch.float64) for e in expected)
+    return Case(args=(user_emb, item_emb, users, items), expected=ANY, label=label,
+                check=_judge_propagation(user_emb, item_emb, users, items, expected))  # fmt: skip
+
+
+def _hand_propagation_cases() -> list[Case]:
+    r2, r3, r6 = 2**-0.5, 3**-0.5, 6**-0.5
+    return [
+        # edges (u0,i0), (u0,i1), (u1,i1): deg u0 = 2, u1 = 1, i0 = 1, i1 = 2.
+        # u0' = 3/sqrt(2*1) + 4/sqrt(2*2); u1' = 4/sqrt(1*2); i0' = 1/sqrt(1*2); i1' = 1/sqrt(2*2) + 2/sqrt(1*2).
+        _propagation_case([[1.0], [2.0]], [[3.0], [4.0]], [0, 0, 1], [0, 1, 1], "two users, two items",
+                          expected=([[3 * r2 + 2], [4 * r2]], [[r2], [0.5 + 2 * r2]])),
+        # user 2 and item 1 have no interactions: their rows are 0. deg u0 = u1 = 1, i0 = 2.
+        # u0' = u1' = i0 / sqrt(1*2); i0' = (u0 + u1) / sqrt(2*1).
+        _propagation_case([[1.0, 0.0], [0.0, 2.0], [5.0, 5.0]], [[2.0, -2.0], [7.0, 7.0]], [1, 0], [0, 0],
+                          "a user and an item without interactions",
+                          expected=([[2 * r2, -2 * r2], [2 * r2, -2 * r2], [0, 0]], [[r2, 2 * r2], [0, 0]])),
+        # a hub: u0 watched i0, i1, i2 (deg 3); u1 only i2 (deg 1); deg i0 = i1 = 1, i2 = 2.
+        # u0' = (i0 + i1)/sqrt(3) + i2/sqrt(6); u1' = i2/sqrt(2); i0' = i1' = u0/sqrt(3); i2' = u0/sqrt(6) + u1/sqrt(2).
+        _propagation_case([[6.0], [1.0]], [[1.0], [2.0], [3.0]], [0, 1, 0, 0], [2, 2, 0, 1],
+                          "one user with three items, one with one",
+                          expected=([[3 * r3 + 3 * r6], [3 * r2]], [[6 * r3], [6 * r3], [6 * r6 + r2]])),
+    ]  # fmt: skip
+
+
+def _hidden_propagation_cases(count: int = 30, seed: int = 2020) -> list[Case]:
+    """Seeded random bipartite graphs: shapes varied, isolated nodes, a hub user, edges in random order."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(low: int, high: int) -> int:
+        return int(torch.randint(low, high + 1, (1,), generator=generator))
+
+    cases = []
+    for number in range(1, count + 1):
+        num_users, num_items, dim = draw(1, 9), draw(1, 12), draw(1, 5)
+        mask = torch.rand(num_users, num_items, generator=generator) < 0.15 + 0.5 * float(torch.rand(1, generator=generator))
+        if number % 3 == 0:
+            mask[0] = True  # a hub user next to users with one or two items
+        if number % 4 == 1 and num_items > 1:
+            mask[:, -1] = False  # an item nobody interacted with
+        if number % 5 == 2 and num_users > 1:
+            mask[-1] = False  # a user without interactions
+        mask[0, 0] = mask[0, 0] or not bool(mask.any())
+        users, items = mask.nonzero(as_tuple=True)
+        order = torch.randperm(len(users), generator=generator)
+        lonely_users = int((~mask.any(1)).sum())
+        lonely_items = int((~mask.any(0)).sum())
+        label = (f"hidden random case {number}: {num_users} users, {num_items} items, {len(users)} edges, "
+                 f"{lonely_users} users and {lonely_items} items without interactions")  # fmt: skip
+        cases.append(_propagation_case(torch.randn(num_users, dim, generator=generator),
+                                       torch.randn(num_items, dim, generator=generator),
+                                       users[order], items[order], label))  # fmt: skip
+    return cases
+
+
+def lightgcn_propagate(function: Callable) -> None:
+    """Check ``lightgcn_propagate(user_emb, item_emb, users, items)`` on 3 hand cases and 30 hidden random ones.
+
+    The hidden cases are compared with PyG's ``LGConv`` (computed before the library is switched off).
+    """
+    hand, hidden = _hand_propagation_cases(), _hidden_propagation_cases()
+    with switched_off(*_PROPAGATION):
+        run_check("lightgcn_propagate", function, hand + hidden,
+                  success=f"all {len(hand)} hand cases and {len(hidden)} hidden random cases pass.")  # fmt: skip

@@ -85,7 +85,7 @@ def sample_negatives(users: Tensor, interactions: Tensor, generator: torch.Gener
     (rejection sampling would otherwise loop forever).
     """
     num_items = interactions.shape[1]
-    full = interactions[users].gt(0).all(1)
+    full = interactions.gt(0).sum(1)[users] == num_items  # counts per user first: no [B, N] gather
     if bool(full.any()):
         raise ValueError(f"user {int(users[full][0])} interacted with all {num_items} items: no negative to sample")
     negatives = torch.randint(num_items, users.shape, generator=generator)
