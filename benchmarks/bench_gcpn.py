@@ -26,10 +26,10 @@ from rdkit import Chem
 
 from benchmarks import write_report
 from lecturekit.generation.gcpn import EnvConfig, MoleculeEnv, data, expert, rewards
-from lecturekit.generation.gcpn.experiment import PROFILES
 from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import expert_episodes, states_at
 from lecturekit.generation.gcpn.train import Trainer, sample
+from lecturekit.studies.nb06_gcpn import PROFILES
 
 
 class NaiveEnv(MoleculeEnv):

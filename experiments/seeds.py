@@ -36,9 +36,9 @@ APPS: dict[str, tuple[str, str, str]] = {
     "decagon": ("lecturekit.hetero.experiment", "PROFILES", "run_seed"),  # notebook 04
     "decagon-leak": ("lecturekit.hetero.experiment", "PROFILES", "run_leak_seed"),
     "graphrnn": ("lecturekit.generation.graphrnn.experiment", "PROFILES", "run_seed"),  # notebook 05
-    "gcpn": ("lecturekit.generation.gcpn.experiment", "PROFILES", "run_seed"),  # notebook 06
-    "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget studies
-    "gcpn-qed-budget": ("lecturekit.generation.gcpn.budget", "QED_PROFILES", "run_seed"),
+    "gcpn": ("lecturekit.studies.nb06_gcpn", "PROFILES", "run_seed"),  # notebook 06
+    "gcpn-plogp-budget": ("lecturekit.studies.nb06_gcpn_budget", "PROFILES", "run_seed"),  # 06: RL budget studies
+    "gcpn-qed-budget": ("lecturekit.studies.nb06_gcpn_budget", "QED_PROFILES", "run_seed"),
 }
 
 

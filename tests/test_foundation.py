@@ -47,7 +47,7 @@ APPLICATIONS = {  # notebook -> the module holding its frozen config and run_see
     "03_hard_negatives": "lecturekit.recsys.pinsage.hard_negative_experiment",
     "04_decagon": "lecturekit.hetero.experiment",
     "05_graphrnn": "lecturekit.generation.graphrnn.experiment",
-    "06_gcpn": "lecturekit.generation.gcpn.experiment",
+    "06_gcpn": "lecturekit.studies.nb06_gcpn",
 }
 
 
