@@ -26,10 +26,10 @@ from rdkit import Chem
 
 from benchmarks import write_report
 from lecturekit.generation.gcpn import EnvConfig, MoleculeEnv, data, expert, rewards
-from lecturekit.generation.gcpn.experiment import PROFILES
 from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import expert_episodes, states_at
 from lecturekit.generation.gcpn.train import Trainer, sample
+from lecturekit.studies.nb06_gcpn import PROFILES
 
 
 class NaiveEnv(MoleculeEnv):
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(1)
     S = PROFILES.get("full" if args.full else "course")
     n_mols, n_batch, n_sample, ppo_iters = (30, 8, 8, 1) if args.smoke else (500, 64, 128, 2)
-    config = S.env(data.MOSES_VOCAB)
+    config = S.env(data.GCPN_VOCAB)
     molecules = data.load_moses("train", limit=n_mols).smiles
     trajectories = [expert.trajectory(s, config, rng=i) for i, s in enumerate(molecules)]
     result: dict = {"smoke": args.smoke, "full": args.full, "molecules": n_mols}
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
         cfg = replace(cfg, num_envs=8)
     # as the notebook's runs: the minimum number of actions and the paper's terminal terms (filters)
     rl_policy = copy.deepcopy(policy)
-    rl_policy.env_config = S.rl_env(data.MOSES_VOCAB)
+    rl_policy.env_config = S.rl_env(data.GCPN_VOCAB)
     trainer = Trainer(rl_policy, ep, rewards.TaskReward("qed", scale=S.qed_scale, paper_terms=S.paper_terms), cfg)
     start = time.perf_counter()
     trainer.train(progress=False)

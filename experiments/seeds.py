@@ -37,9 +37,9 @@ APPS: dict[str, tuple[str, str, str]] = {
     "decagon-leak": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_leak_seed"),
     "graphrnn": ("lecturekit.studies.nb05_graphrnn", "PROFILES", "run_seed"),  # notebook 05
     "recsys-validation": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_validation_seed"),  # 01: LightGCN search
-    "gcpn": ("lecturekit.generation.gcpn.experiment", "PROFILES", "run_seed"),  # notebook 06
+    "gcpn": ("lecturekit.studies.nb06_gcpn", "PROFILES", "run_seed"),  # notebook 06
     "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget studies
-    "gcpn-qed-budget": ("lecturekit.generation.gcpn.budget", "QED_PROFILES", "run_seed"),
+    "gcpn-qed-budget": ("lecturekit.studies.nb06_gcpn_budget", "QED_PROFILES", "run_seed"),
 }
 
 

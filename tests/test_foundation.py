@@ -47,7 +47,7 @@ APPLICATIONS = {  # notebook -> the module holding its frozen config and run_see
     "03_hard_negatives": "lecturekit.studies.nb03_hard_negatives",
     "04_decagon": "lecturekit.studies.nb04_decagon",
     "05_graphrnn": "lecturekit.studies.nb05_graphrnn",
-    "06_gcpn": "lecturekit.generation.gcpn.experiment",
+    "06_gcpn": "lecturekit.studies.nb06_gcpn",
 }
 
 

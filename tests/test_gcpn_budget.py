@@ -1,13 +1,12 @@
-"""The penalized-logP RL budget study of notebook 06 (lecturekit.generation.gcpn.budget)."""
+"""The RL budget study of notebook 06 (lecturekit.studies.nb06_gcpn_budget)."""
 
 import dataclasses
-import json
 
 import pytest
 
-from lecturekit.generation.gcpn import budget, evaluate
-from lecturekit.generation.gcpn.discussion import budget_study
+from lecturekit.generation.gcpn import evaluate
 from lecturekit.results import METRIC_NAME
+from lecturekit.studies import nb06_gcpn_budget as budget
 from lecturekit.studies.contract import check_frozen
 
 TINY = dataclasses.replace(budget.PROFILES.quick,
@@ -54,51 +53,10 @@ def test_hydrocarbon_check():
     assert not evaluate.is_hydrocarbon("")
 
 
-def _payload(gcpn: dict[int, list[float]], pretrained: dict[int, list[float]]) -> dict:
-    metrics = []
-    for method, values in (("gcpn", gcpn), ("pretrained", pretrained)):
-        for b, v in values.items():
-            for k in (1, 3):
-                metrics.append({"method": method, "metric": f"plogp-top{k}/iterations={b}", "values": v})
-    return {"seeds": [0, 1, 2], "profile": "course", "metrics": metrics}
-
-
-def test_qed_study_names_its_metrics_by_task(tmp_path):
+def test_qed_study_names_its_metrics_by_task():
     tiny = dataclasses.replace(budget.QED_PROFILES.quick,
                                gcpn=dataclasses.replace(budget.QED_PROFILES.quick.gcpn, checkpoint_dir=None))  # fmt: skip
     rows = budget.run_seed(tiny, 0, progress=False).rows()
     assert {r.metric for r in rows if r.method == "pretrained"} == {
         f"qed-top{k}/iterations={b}" for k in (1, 2, 3) for b in tiny.budgets}
     assert all(0 <= r.value <= 1 for r in rows)
-    assert "No QED budget study yet" in budget_study(tmp_path / "gcpn-qed-budget-course.json")
-
-
-def test_budget_study_verdicts_follow_the_numbers(tmp_path):
-    assert "No Penalized logP budget study yet" in budget_study(tmp_path / "missing.json")
-    path = tmp_path / "study.json"
-    path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9], 60: [3.0, 3.2, 3.1]},
-                                        {6: [2.2, 2.2, 2.1], 60: [2.3, 2.4, 2.3]})))  # fmt: skip
-    text = budget_study(path)
-    assert "from 60 PPO iterations on" in text
-    payload = json.loads(path.read_text())
-    payload["metrics"] += [{"method": "gcpn", "metric": "top3-filter-pass/iterations=60", "values": [0.0, 1 / 3, 0.0]},
-                           {"method": "gcpn", "metric": "top3-hydrocarbon/iterations=60", "values": [1.0, 1.0, 2 / 3]}]
-    path.write_text(json.dumps(payload))
-    assert "89% are pure hydrocarbons and 11% pass" in budget_study(path)
-    path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9]}, {6: [2.2, 2.2, 2.1]})))
-    assert "does not beat the pretrained-only policy on both top-1 and top-3 at any budget up to 6" in budget_study(path)
-    path.write_text(json.dumps(_payload({6: [2.0, 2.1, 1.9], 24: [3.0, 3.2, 3.1], 60: [2.0, 2.1, 1.9]},
-                                        {6: [2.2, 2.2, 2.1], 24: [2.3, 2.4, 2.3], 60: [2.2, 2.2, 2.1]})))  # fmt: skip
-    assert "at 24 PPO iterations, but not at every larger budget" in budget_study(path)
-
-
-def test_qed_study_states_the_room_left_at_the_top(tmp_path):
-    path = tmp_path / "gcpn-qed-budget-course.json"
-    payload = _payload({10: [0.93, 0.93, 0.93], 300: [0.946, 0.947, 0.946]},
-                       {10: [0.92, 0.93, 0.94], 300: [0.944, 0.945, 0.946]})  # fmt: skip
-    for m in payload["metrics"]:
-        m["metric"] = m["metric"].replace("plogp", "qed")
-    path.write_text(json.dumps(payload))
-    text = budget_study(path)
-    assert "The pretrained policy's top-1 leaves 0.018 at 10, 0.003 at 300 PPO iterations" in text
-    assert "does not beat the pretrained-only policy on both top-1 and top-3 at any budget up to 300" in text

@@ -166,18 +166,34 @@ def test_bad_starts_are_refused_before_any_training_or_sampling():
 
 
 def test_stop_is_not_honoured_before_min_steps():
-    config = EnvConfig(vocab=data.MOSES_VOCAB, min_steps=2, max_steps=10)
+    """The reference's min_action: at least min_steps attempted actions; an early stop is a penalised no-op."""
+    config = EnvConfig(vocab=data.MOSES_VOCAB, min_steps=3, max_steps=10)
     env = MoleculeEnv(config)
     env.reset()
     c = config.scaffold(("C", 0))
-    _, done, valid = env.step(Action(0, c, 0, True))  # an early stop: its edge is applied instead
-    assert valid and not done and env.smiles() == "CC"
-    env.step(Action(1, c, 0, True))
-    assert not env.done and env.smiles() == "CCC"
-    _, done, valid = env.step(STOP)  # after two actions the stop ends the episode
-    assert valid and done and env.smiles() == "CCC"
+    reward, done, valid = env.step(Action(0, c, 0, True))  # an early stop: nothing is added
+    assert not valid and not done and reward == -config.invalid_penalty and env.smiles() == "C"
+    _, done, valid = env.step(Action(0, 0, 0))  # an invalid attempt (self bond) counts too
+    assert not valid and not done and env.steps == 2
+    env.step(Action(0, c, 0))
+    assert not env.done and env.smiles() == "CC"
+    _, done, valid = env.step(STOP)  # after three attempted actions the stop ends the episode
+    assert valid and done and env.smiles() == "CC"
     with pytest.raises(ValueError, match="min_steps"):
         EnvConfig(min_steps=5, max_steps=5)
+
+
+def test_a_small_molecule_is_reachable_under_the_minimum():
+    """Stopping early again and again keeps methane-sized molecules reachable (MW [150, 200] needs it)."""
+    config = EnvConfig(vocab=data.MOSES_VOCAB, min_steps=20, max_steps=30)
+    env = MoleculeEnv(config)
+    env.reset()
+    env.step(Action(0, config.scaffold(("O", 0)), 0))
+    for _ in range(19):
+        env.step(STOP)
+    assert env.steps == 20 and not env.done
+    env.step(STOP)
+    assert env.done and env.smiles() == "CO"
 
 
 def test_without_the_valence_mask_invalid_actions_are_offered_and_rejected():

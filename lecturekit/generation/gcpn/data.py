@@ -47,6 +47,10 @@ AtomType = tuple[str, int]  # (element symbol, formal charge)
 MOSES_VOCAB: tuple[AtomType, ...] = (
     ("C", 0), ("N", 0), ("O", 0), ("S", 0), ("F", 0), ("Cl", 0), ("Br", 0),
 )
+#: Notebook 06's vocabulary: MOSES's seven elements plus the charged forms ZINC's molecules carry
+#: (``[NH3+]``, ``[nH+]``, ``[O-]``, ``[n-]``, ``[S-]``), so the paper's 800 constrained-optimisation starts load
+#: (798 of 800 kept; one iodine and one ``[O+]`` are not). MOSES itself has no charges.
+GCPN_VOCAB: tuple[AtomType, ...] = (*MOSES_VOCAB, ("N", 1), ("O", -1), ("N", -1), ("S", -1))
 #: The ZINC250k vocabulary GCPN uses (nine elements plus the charged forms present in ZINC/NCI).
 ZINC_VOCAB: tuple[AtomType, ...] = (
     ("C", 0), ("N", 0), ("O", 0), ("S", 0), ("P", 0), ("F", 0), ("Cl", 0), ("Br", 0), ("I", 0),

@@ -7,9 +7,12 @@ were added), positions ``max_atoms + k`` are the scaffold nodes of vocabulary ty
 
 Action ``(first, second, bond, stop)``:
 
-* ``stop`` -- end the episode (rejected while fewer than ``min_atoms`` atoms exist). Before
-  ``min_steps`` actions have been taken a stop is not honoured: its edge part ``(first, second,
-  bond)`` is applied instead, as the reference code's minimum number of actions does;
+* ``stop`` -- end the episode (rejected while fewer than ``min_atoms`` atoms exist). The reference
+  code's ``min_action`` is ``min_steps`` here: an episode lasts at least ``min_steps`` *attempted*
+  actions, invalid ones included, and at most ``max_steps`` (the reference's ``max_action``). A stop
+  before ``min_steps`` is a no-op that earns ``-invalid_penalty`` (the reference applies the stop's
+  edge part instead; our policy's log-probability of a stop does not include an edge, so applying one
+  would act off-policy). A molecule with few bonds is therefore reachable: stop early, repeatedly;
 * otherwise connect atom ``first`` with ``second`` by a bond of order ``bond + 1``. ``second`` is
   either another existing atom (a new bond, e.g. a ring closure) or a scaffold node (a new atom of
   that type is added and bonded to ``first``).
@@ -63,7 +66,7 @@ class EnvConfig:
     max_atoms: int = 38
     min_atoms: int = 1
     max_steps: int = 100
-    min_steps: int = 0  # actions before a stop is honoured (reference code: 20)
+    min_steps: int = 0  # attempted actions before a stop is honoured (reference code's min_action: 20)
     mask_valence: bool = True  # the policy sees only actions within the valences
     start_atom: AtomType = ("C", 0)
     step_reward: float = 0.005
@@ -324,10 +327,10 @@ class MoleculeEnv:
         if self.done:
             raise RuntimeError("step() called on a finished episode; call reset() first")
         cfg = self.config
-        early = self.steps < cfg.min_steps  # a stop now is not honoured: its edge is applied instead
+        early = self.steps < cfg.min_steps  # a stop now is not honoured: a no-op with the step penalty
         self.steps += 1
-        if action.stop and not early:
-            valid = self.n_atoms >= cfg.min_atoms
+        if action.stop:
+            valid = not early and self.n_atoms >= cfg.min_atoms
             self.done = valid
         else:
             valid = self._apply(Action(action.first, action.second, action.bond))

@@ -9,7 +9,11 @@ Heads (all masked so that only legal choices get probability):
 
 * ``stop``  ~ Bernoulli(sigmoid(MLP(g)))  with ``g`` = [mean of atom embeddings, n_atoms/max_atoms];
 * ``first`` ~ softmax_i MLP([h_i, g])       over atoms with free valence and a possible partner;
-* ``second``~ softmax_j MLP([h_first, h_j, g]) over open atoms not bonded to ``first`` and scaffolds;
+* ``second``~ softmax_j MLP([h_first, h_j, g] + e(d(first, j))) over open atoms not bonded to ``first`` and
+  scaffolds, where ``e(d)`` embeds the shortest-path distance from ``first`` to ``j`` (bucketed, see
+  :data:`MAX_DISTANCE`). The paper's head has no distance: its normalised GCN embeddings cannot tell a
+  5-bond-away partner (a 6-ring) from a 7-bond-away one (an 8-ring), and a policy pretrained without it
+  closes many rings of 8 or more atoms;
 * ``bond``  ~ softmax_t MLP([h_first, h_second, g]) over orders ``t + 1 <= min(free_first, free_second)``;
 * ``value`` = MLP(g).
 
@@ -31,13 +35,18 @@ from lecturekit.devices import module_device
 from lecturekit.generation.gcpn.env import Action, EnvConfig
 
 NEG = -1e9
+#: Distances 1 .. MAX_DISTANCE - 1 are told apart; bucket MAX_DISTANCE holds longer paths and atoms in
+#: another fragment, MAX_DISTANCE + 1 the scaffold nodes and ``first`` itself. Eight: a ring closure
+#: between atoms 7 bonds apart makes an 8-ring, the first size the metrics count as large.
+MAX_DISTANCE = 8
 
 
 class Batch(NamedTuple):
     """Tensors of B states. ``adj`` (B, 3, N, N) float; ``x`` (B, N, K+1) one-hot types plus a
     scaffold flag; ``node`` (B, N) bool real nodes; ``atom`` (B, N) bool existing atoms; ``free``
     (B, N) long free valence; ``bonded`` (B, N, N) bool; ``n_atoms`` (B,) long; ``stop_ok`` (B,) bool;
-    ``must_stop`` (B,) bool; ``pair_ok`` (B, N, N) bool legal (first, second) pairs."""
+    ``must_stop`` (B,) bool; ``pair_ok`` (B, N, N) bool legal (first, second) pairs; ``distance`` (B, N, N)
+    long bucketed shortest-path distances (:func:`distance_buckets`)."""
 
     adj: Tensor
     x: Tensor
@@ -48,6 +57,7 @@ class Batch(NamedTuple):
     pair_ok: Tensor
     stop_ok: Tensor
     must_stop: Tensor
+    distance: Tensor
     slots: int
     max_atoms: int
 
@@ -108,7 +118,29 @@ def make_batch(bonds: np.ndarray | Tensor, types: np.ndarray | Tensor, n_atoms: 
     pair_ok &= ~torch.eye(n, dtype=torch.bool)
     must_stop = ~pair_ok.flatten(1).any(1)
     stop_ok = (n_atoms >= config.min_atoms) | must_stop
-    return Batch(adj, x, node, atom, free, n_atoms, pair_ok, stop_ok, must_stop, slots, config.max_atoms)
+    distance = distance_buckets(full[:, :a, :a] > 0, k)
+    return Batch(adj, x, node, atom, free, n_atoms, pair_ok, stop_ok, must_stop, distance, slots, config.max_atoms)
+
+
+def distance_buckets(bonded: Tensor, scaffolds: int) -> Tensor:
+    """``(B, a + scaffolds, a + scaffolds)`` long: the shortest-path distance between atoms ``i`` and ``j`` of
+    the bond graph ``bonded`` (B, a, a) bool, capped at :data:`MAX_DISTANCE` (longer paths and other
+    fragments), and ``MAX_DISTANCE + 1`` on the diagonal and for every scaffold node. Breadth-first search by
+    ``MAX_DISTANCE - 1`` boolean matrix products."""
+    b, a, _ = bonded.shape
+    dist = torch.full((b, a, a), MAX_DISTANCE, dtype=torch.long)
+    step = bonded.float()
+    reach = torch.eye(a).expand(b, a, a).clone()
+    seen = reach > 0
+    for d in range(1, MAX_DISTANCE):
+        reach = (torch.matmul(reach, step) > 0).float()
+        new = (reach > 0) & ~seen
+        dist[new] = d
+        seen |= new
+    out = torch.full((b, a + scaffolds, a + scaffolds), MAX_DISTANCE + 1, dtype=torch.long)
+    out[:, :a, :a] = dist
+    out[:, torch.arange(a), torch.arange(a)] = MAX_DISTANCE + 1
+    return out
 
 
 @dataclass
@@ -219,6 +251,7 @@ class GCPNPolicy(nn.Module):
         self.second_node = nn.Linear(h, m)
         self.second_ctx = nn.Linear(2 * h + 1, m)
         self.second_out = nn.Linear(m, 1)
+        self.second_distance = nn.Embedding(MAX_DISTANCE + 2, m)
         self.bond_head = _mlp(3 * h + 1, m, 3)
         self.value_head = _mlp(h + 1, m, 1)
         self.reset_parameters()
@@ -229,7 +262,7 @@ class GCPNPolicy(nn.Module):
             for layer in head:
                 if isinstance(layer, nn.Linear):
                     layer.reset_parameters()
-        for layer in (self.second_node, self.second_ctx, self.second_out):
+        for layer in (self.second_node, self.second_ctx, self.second_out, self.second_distance):
             layer.reset_parameters()
 
     def forward(self, batch: Batch, actions: ActionOutput | None = None,
@@ -280,7 +313,8 @@ class GCPNPolicy(nn.Module):
         second_mask = second_mask | (~second_mask.any(-1, keepdim=True) & batch.node)
         h_first = h[rows, first]
         ctx = self.second_ctx(torch.cat([h_first, g], -1)).unsqueeze(1)
-        second_logit = self.second_out(torch.relu(self.second_node(h) + ctx)).squeeze(-1)
+        near = self.second_distance(batch.distance[rows, first])  # (B, N, m): how far each partner is
+        second_logit = self.second_out(torch.relu(self.second_node(h) + ctx + near)).squeeze(-1)
         logp_second = _masked_log_softmax(second_logit, second_mask)
         second = choose(logp_second, second_mask, given_second)
 

@@ -140,6 +140,14 @@ def penalized_logp_from_terms(logp_value: float, sa: float, largest_ring_size: i
     return (lp - LOGP_MEAN) / LOGP_STD + (sa_term - SA_MEAN) / SA_STD + (cyc - CYCLE_MEAN) / CYCLE_STD
 
 
+def logp_minus_sa(mol_or_smiles: str | Chem.Mol) -> float:
+    """Crippen logP minus the SA score: JT-VAE's score for choosing the constrained-optimisation starts
+    (``opt.test.logP-SA``). Unlike :func:`penalized_logp` it does not depend on the atom order (the
+    cycle-basis ring term does: one molecule scores -16.33 and +1.16 under two atom numberings)."""
+    mol = to_mol(mol_or_smiles)
+    return logp(mol) - sa_score(mol)
+
+
 def qed(mol_or_smiles: str | Chem.Mol) -> float:
     """Quantitative estimate of drug-likeness (Bickerton et al. 2012), in [0, 1]."""
     return float(_QED.qed(to_mol(mol_or_smiles)))

@@ -11,7 +11,9 @@ paper's RL stage; each iteration:
    With ``shaping`` the property reward is paid step by step as the potential difference
    ``reward_fn(s_{t+1}) - reward_fn(s_t)`` (Ng et al. 1999): it sums to ``reward_fn(s_T) - reward_fn(s_0)``,
    so the optimal policy is unchanged, but credit reaches the action that caused it;
-3. GAE, then ``ppo_epochs`` passes of minibatch PPO with ``expert_coef * (-log pi(expert))`` added;
+3. ``expert_steps`` Adam steps on the behaviour-cloning loss ``-log pi(expert)`` (the reference code's
+   ``2 * optim_epochs`` expert updates per iteration, at the PPO learning rate: the expert term weighs as
+   much as a PPO step), then GAE and ``ppo_epochs`` passes of minibatch PPO;
 4. ``disc_steps`` discriminator updates (expert states vs this iteration's states).
 
 Checkpoints (through :mod:`lecturekit.checkpoints`: atomic, read with ``weights_only=True``) hold
@@ -153,7 +155,7 @@ class TrainConfig:
     clip: float = 0.2
     entropy_coef: float = 0.001
     value_coef: float = 0.5
-    expert_coef: float = 0.05
+    expert_steps: int = 6  # reference: 2 * optim_epochs separate expert updates per iteration
     expert_batch: int = 64
     adversarial: bool = True
     w_step: float = 0.02
@@ -301,6 +303,14 @@ class Trainer:
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
 
         policy.train()
+        expert_loss = 0.0
+        for _ in range(cfg.expert_steps):  # the reference's expert updates, before the PPO epochs
+            loss = bc_loss(policy, self.expert, _sample_rows(len(self.expert), cfg.expert_batch, self.generator))
+            self.optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+            self.optimizer.step()
+            expert_loss = float(loss.detach())
         parts: dict[str, float] = {}
         for _ in range(cfg.ppo_epochs):
             perm = torch.randperm(len(ep), generator=self.generator)
@@ -309,9 +319,6 @@ class Trainer:
                 new = policy(states_at(ep, ep.episode[idx], ep.t[idx], self.env_config), actions=ep.actions(idx))
                 loss, parts = ppo_loss(new, ep.log_prob[idx], adv[idx], ret[idx], cfg.clip, cfg.value_coef,
                                        cfg.entropy_coef)
-                if cfg.expert_coef > 0:
-                    expert_idx = _sample_rows(len(self.expert), cfg.expert_batch, self.generator)
-                    loss = loss + cfg.expert_coef * bc_loss(policy, self.expert, expert_idx)
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
@@ -336,7 +343,7 @@ class Trainer:
                "valid_actions": float(valid_frac.mean()),
                "valid_molecules": float(np.mean([bool(s) for s in smiles])),
                "atoms": float(np.mean([env.n_atoms for env in self.venv.envs])),
-               "disc_loss": disc_loss, **parts}
+               "disc_loss": disc_loss, "expert_loss": expert_loss, **parts}
         self.history.append(row)
         return row
 
