@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from lecturekit.atomic import atomic_write_text
 from lecturekit.checkpoints import plain_data
 from lecturekit.config import PROFILES as PROFILE_NAMES
 from lecturekit.paths import build_dir
@@ -75,7 +76,7 @@ def run(app: str, seeds: list[int], profile: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {"app": app, "profile": profile, "seeds": seeds, "config": plain_data(dataclasses.asdict(config), "config"),
                "seconds": [r.seconds for r in results], "metrics": metrics}
-    out.write_text(json.dumps(payload, indent=1))
+    atomic_write_text(out, json.dumps(payload, indent=1))  # an interrupted sweep leaves the old file whole
     return out
 
 

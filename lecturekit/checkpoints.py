@@ -210,8 +210,9 @@ def check_form(path: Path, state: Any, expect: Any, where: str = "state") -> Non
 
     ``expect`` is a template: a mapping requires every one of its keys (extra keys are allowed);
     a tensor requires a tensor of the same shape and dtype (a ``state_dict()`` serves as the
-    template of a model's weights); a type (``int``, ``list``, ``dict``...) requires an instance;
-    ``None`` accepts anything.
+    template of a model's weights, a fresh run's whole state as the template of its checkpoint); a
+    type (``int``, ``list``, ``dict``...) or a plain value of that type requires an instance of it
+    (lists are not walked); ``None`` accepts anything.
     """
     if expect is None:
         return
@@ -232,14 +233,12 @@ def check_form(path: Path, state: Any, expect: Any, where: str = "state") -> Non
                 raise ValueError(f"{path}: {where} has no key {key!r}")
             check_form(path, state[key], sub, f"{where}[{key!r}]")
         return
-    if isinstance(expect, type):
-        ok = isinstance(state, expect) and not (expect is int and isinstance(state, bool))
-        if expect is float:
-            ok = isinstance(state, int | float) and not isinstance(state, bool)
-        if not ok:
-            raise ValueError(f"{path}: {where} must be a {expect.__name__}, found a {type(state).__name__}")
-        return
-    raise TypeError(f"argument 'expect' at {where}: use tensors, mappings, types or None, got {expect!r}")
+    kind = expect if isinstance(expect, type) else type(expect)  # a plain value stands for its type
+    ok = isinstance(state, kind) and not (kind is int and isinstance(state, bool))
+    if kind is float:
+        ok = isinstance(state, int | float) and not isinstance(state, bool)
+    if not ok:
+        raise ValueError(f"{path}: {where} must be a {kind.__name__}, found a {type(state).__name__}")
 
 
 def load(

@@ -368,7 +368,8 @@ def _resume(
     path: Path, sig: Mapping[str, Any], config: TrainConfig, overwrite: bool
 ) -> dict[str, Any] | None:
     """The saved state of this run at ``path`` (``None``: start afresh), refusing another run's."""
-    state = checkpoints.load(path, sig, overwrite=overwrite)
+    form = {"model": dict, "optimizer": dict, "rng": torch.get_rng_state(), "history": dict, "epoch": int}
+    state = checkpoints.load(path, sig, overwrite=overwrite, expect=form)
     if state is not None and int(state["epoch"]) + 1 > config.epochs:
         if overwrite:
             return None
