@@ -50,6 +50,7 @@ from tqdm.auto import tqdm
 
 from lecturekit import checkpoints
 from lecturekit.devices import resolve_device
+from lecturekit.ids import as_ids
 from lecturekit.recsys.pinsage import batching as _batching
 from lecturekit.recsys.pinsage import layers as _layers
 from lecturekit.recsys.pinsage import loss as _loss_module
@@ -424,7 +425,7 @@ def train_pinsage(
 
     Returns: :class:`TrainHistory`.
     """
-    train_pairs = torch.as_tensor(train_pairs).long()
+    train_pairs = as_ids(train_pairs, "train_pairs")
     num_items = features.shape[0]
     if train_pairs.ndim != 2 or train_pairs.shape[1] != 2 or train_pairs.shape[0] == 0:
         raise ValueError(f"argument 'train_pairs' must be a non-empty (P, 2) tensor, got {tuple(train_pairs.shape)}")
