@@ -113,3 +113,23 @@ def test_summary_command_reports_a_broken_results_file_without_a_traceback(tmp_p
     assert "05_deep.json is nested too deeply" in err
     assert "| toy | m | acc | 0.5 |" in (results / "SUMMARY.md").read_text()
     assert (build / "index.html").is_file()
+
+
+@pytest.mark.timeout(120)
+def test_an_unreadable_notebook_fails_alone(tmp_path, monkeypatch):
+    build = tmp_path / "build"
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(build))
+    (tmp_path / "01_ok.ipynb").write_bytes((FIXTURES / "01_ok.ipynb").read_bytes())
+    (tmp_path / "02_cut.ipynb").write_text('{"cells": [{"cell_type": "code", "sour')  # a half-saved file
+    assert cli.run([], "quick", timeout=60, directory=tmp_path) == 1
+    timings = _timings(build)
+    assert timings["01_ok"]["ok"] and not timings["02_cut"]["ok"]
+    assert timings["02_cut"]["error"].startswith("cannot read 02_cut.ipynb")
+    assert "**02_cut**: cannot read" in (build / "results" / "SUMMARY.md").read_text()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--jobs", "0"), ("--timeout", "0"), ("--timeout", "-5")])
+def test_run_refuses_nonsense_options_naming_them(option, value, tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
+    with pytest.raises(SystemExit, match=option.lstrip("-")):
+        cli.main(["run", "01", option, value])
