@@ -156,6 +156,47 @@ def check_row(row: Any) -> str:
     return ""
 
 
+def read_sweep(path: Path) -> dict[str, Any]:
+    """A study output of ``python -m experiments.seeds`` (``build/experiments/<app>-<profile>.json``), checked.
+
+    Returns the payload (``app``, ``profile``, ``seeds``, ``metrics``: one dict per (dataset,
+    method, metric) with per-seed ``values``, ``mean`` and ``ci95``). A file cut short by an
+    interrupted sweep, one of an older format, or one with a key of the wrong kind is a
+    :class:`ResultsFileError` naming the file and the key; a missing file is ``FileNotFoundError``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"study output {path} does not exist; run `python -m experiments.seeds` to make it")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError, OSError) as err:
+        raise ResultsFileError(f"study output {path} cannot be read ({type(err).__name__}: {err}); "
+                               "re-run the sweep that wrote it") from None  # fmt: skip
+    problem = _sweep_problem(payload)
+    if problem:
+        raise ResultsFileError(f"study output {path}: {problem}; re-run the sweep that wrote it")
+    return payload
+
+
+def _sweep_problem(payload: Any) -> str:
+    """What is wrong with a study output's payload (``""`` when nothing)."""
+    if not isinstance(payload, dict):
+        return f"must hold a JSON object, found {type(payload).__name__}"
+    for key, kind in (("app", str), ("profile", str), ("seeds", list), ("metrics", list)):
+        if not isinstance(payload.get(key), kind):
+            return f"key {key!r} must be a {kind.__name__}, found {payload.get(key, '<missing>')!r}"
+    for index, entry in enumerate(payload["metrics"]):
+        problem = check_row({**entry, "value": entry.get("mean")} if isinstance(entry, dict) else entry)
+        if problem:
+            return f"metrics[{index}]: {problem.replace(repr('value'), repr('mean'))}"
+        values, interval = entry.get("values"), entry.get("ci95")
+        if not isinstance(values, list) or not values or not all(_is_number(v) for v in values):
+            return f"metrics[{index}]: key 'values' must be a non-empty list of finite numbers"
+        if not (isinstance(interval, list) and len(interval) == 2 and all(_is_number(v) for v in interval)):
+            return f"metrics[{index}]: key 'ci95' must be a [low, high] pair of finite numbers, found {interval!r}"
+    return ""
+
+
 def load(notebook: str) -> list[dict[str, Any]]:
     """All rows recorded for ``notebook`` (empty list when none); a corrupt file is an error naming it."""
     return read_rows(results_path(notebook))

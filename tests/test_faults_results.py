@@ -223,3 +223,38 @@ sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-W", "i
     done = _python(code, LECTUREKIT_NO_FCNTL_RUN="1")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert re.search(r"\d+ passed", done.stdout)
+
+
+# --------------------------------------------------------------------------- study outputs (experiments.seeds)
+
+SWEEP = {"app": "gcpn", "profile": "quick", "seeds": [0, 1], "config": {}, "seconds": [1.0, 1.0],
+         "metrics": [{"dataset": "moses", "method": "gcpn", "metric": "qed-top1", "values": [0.8, 0.9], "mean": 0.85,
+                      "ci95": [0.7, 1.0], "paper": 0.948, "comparable": False, "note": ""}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "cannot be read (JSONDecodeError"),  # a sweep interrupted mid-write
+        (lambda text: json.dumps({k: v for k, v in SWEEP.items() if k != "metrics"}), "key 'metrics' must be a list"),
+        (lambda text: json.dumps({**SWEEP, "metrics": [{**SWEEP["metrics"][0], "mean": "high"}]}),
+         "metrics[0]: key 'mean' must be a finite number, found 'high'"),
+        (lambda text: json.dumps({**SWEEP, "metrics": [{k: v for k, v in SWEEP["metrics"][0].items() if k != "ci95"}]}),
+         "metrics[0]: key 'ci95' must be a [low, high] pair"),  # an output of an older script
+        (lambda text: json.dumps({**SWEEP, "metrics": [{**SWEEP["metrics"][0], "values": []}]}),
+         "metrics[0]: key 'values' must be a non-empty list"),
+    ],
+)  # fmt: skip
+def test_study_outputs_that_are_cut_short_or_stale_are_named_with_their_key(tmp_path, mutate, message):
+    path = tmp_path / "gcpn-quick.json"
+    path.write_text(mutate(json.dumps(SWEEP)))
+    with pytest.raises(results.ResultsFileError, match=re.escape(message)) as err:
+        results.read_sweep(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_well_formed_study_output_reads_back(tmp_path):
+    path = atomic.atomic_write_text(tmp_path / "gcpn-quick.json", json.dumps(SWEEP))
+    assert results.read_sweep(path) == SWEEP
+    with pytest.raises(FileNotFoundError, match="experiments.seeds"):
+        results.read_sweep(tmp_path / "missing.json")
