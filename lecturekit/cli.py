@@ -17,6 +17,14 @@ writes ``build/results/SUMMARY.md`` and the course page ``build/index.html``. A 
 output shows an error or a traceback (e.g. one printed by a background thread), so a student never
 opens an executed copy full of errors that the run called fine. ``make run`` calls it.
 
+The run degrades, never collapses: a notebook that raises, runs a cell past ``--timeout``, loses
+its kernel (killed, out of memory), kills its worker process or cannot be read or written is
+reported ``FAIL`` with a one-line reason (kept as ``error`` in ``timings.json``, listed at the end of
+``SUMMARY.md``, marked on the course page), and every other notebook still runs; the exit status
+is then 1. Every output is written atomically (``lecturekit.atomic``): a full disk leaves the
+previous copy. A relative ``LECTUREKIT_BUILD_DIR`` resolves against the project root, for the
+driver and the kernels alike (``lecturekit.paths``).
+
 ``student`` writes each notebook with its exercise solutions replaced by ``raise
 NotImplementedError`` stubs and its checks kept (``lecturekit.classroom``; ``make student``).
 """

@@ -42,7 +42,9 @@ def test_dead_kernel_timeout_and_oom_fail_alone_and_every_report_is_written(tmp_
     for stem in ("02_dies", "03_slow", "04_oom"):
         assert f"**{stem}**" in summary
         assert (build / "html" / f"{stem}.html").is_file()
-    assert "failed" in (build / "index.html").read_text()
+    sections = {part.split("</h2>")[0].rsplit(" ", 1)[-1].split("<")[0]: part
+                for part in (build / "index.html").read_text().split("<section>")[1:]}  # fmt: skip
+    assert {stem for stem, part in sections.items() if "failed" in part} == {"02_dies", "03_slow", "04_oom"}
     # the executed copy shows what ran and where it stopped
     died = nbformat.read(build / "notebooks" / "02_dies.ipynb", as_version=4)
     assert died.cells[1].outputs[0]["text"].strip() == "before"
