@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lecturekit.atomic import atomic_write_text
 from lecturekit.paths import build_dir
 
 
@@ -14,7 +15,7 @@ def write_report(name: str, result: dict[str, Any], echo: bool = True) -> Path:
     path = build_dir() / "bench" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=1)
-    path.write_text(text)
+    atomic_write_text(path, text)
     if echo:
         print(text)
     return path

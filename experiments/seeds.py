@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from lecturekit.atomic import atomic_write_text
 from lecturekit.checkpoints import plain_data
 from lecturekit.config import PROFILES as PROFILE_NAMES
 from lecturekit.paths import build_dir
@@ -38,7 +39,7 @@ APPS: dict[str, tuple[str, str, str]] = {
     "graphrnn": ("lecturekit.studies.nb05_graphrnn", "PROFILES", "run_seed"),  # notebook 05
     "recsys-validation": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_validation_seed"),  # 01: LightGCN search
     "gcpn": ("lecturekit.studies.nb06_gcpn", "PROFILES", "run_seed"),  # notebook 06
-    "gcpn-plogp-budget": ("lecturekit.generation.gcpn.budget", "PROFILES", "run_seed"),  # 06: RL budget studies
+    "gcpn-plogp-budget": ("lecturekit.studies.nb06_gcpn_budget", "PROFILES", "run_seed"),  # 06: RL budget studies
     "gcpn-qed-budget": ("lecturekit.studies.nb06_gcpn_budget", "QED_PROFILES", "run_seed"),
 }
 
@@ -76,7 +77,7 @@ def run(app: str, seeds: list[int], profile: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {"app": app, "profile": profile, "seeds": seeds, "config": plain_data(dataclasses.asdict(config), "config"),
                "seconds": [r.seconds for r in results], "metrics": metrics}
-    out.write_text(json.dumps(payload, indent=1))
+    atomic_write_text(out, json.dumps(payload, indent=1))  # an interrupted sweep leaves the old file whole
     return out
 
 

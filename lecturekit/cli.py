@@ -17,6 +17,14 @@ writes ``build/results/SUMMARY.md`` and the course page ``build/index.html``. A 
 output shows an error or a traceback (e.g. one printed by a background thread), so a student never
 opens an executed copy full of errors that the run called fine. ``make run`` calls it.
 
+The run degrades, never collapses: a notebook that raises, runs a cell past ``--timeout``, loses
+its kernel (killed, out of memory), kills its worker process or cannot be read or written is
+reported ``FAIL`` with a one-line reason (kept as ``error`` in ``timings.json``, listed at the end of
+``SUMMARY.md``, marked on the course page), and every other notebook still runs; the exit status
+is then 1. Every output is written atomically (``lecturekit.atomic``): a full disk leaves the
+previous copy. A relative ``LECTUREKIT_BUILD_DIR`` resolves against the project root, for the
+driver and the kernels alike (``lecturekit.paths``).
+
 ``student`` writes each notebook with its exercise solutions replaced by ``raise
 NotImplementedError`` stubs and its checks kept (``lecturekit.classroom``; ``make student``).
 """
@@ -32,9 +40,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from lecturekit.atomic import atomic_write_text
 from lecturekit.config import PROFILES, get_profile
 from lecturekit.paths import build_dir, project_root
-from lecturekit.results import TIMINGS_FILE, atomic_write, locked, results_dir, write_summary
+from lecturekit.results import TIMINGS_FILE, locked, results_dir, write_summary
 
 
 def notebooks_dir() -> Path:
@@ -112,39 +121,98 @@ def course_kernel() -> str:
     return COURSE_KERNEL
 
 
-def execute_notebook(
-    path: Path, profile: str, timeout: int | None, kernel: str = COURSE_KERNEL
-) -> tuple[bool, float, str]:
-    """Execute one notebook in its own folder; write executed and HTML copies. Returns (ok, seconds, error)."""
+def _reason(error: BaseException) -> str:
+    """One line saying what went wrong (the last line of nbclient's long messages)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def _mark_failed_cell(notebook, index: int | None, reason: str) -> None:
+    """Show where and why the run stopped in the executed copy (and its HTML): an error output on that cell."""
     import nbformat
-    from nbclient.exceptions import CellExecutionError
 
-    from lecturekit.course_site import ExecutingClient, html_exporter, install_mathjax, settle_progress_bars
+    if index is None or not 0 <= index < len(notebook.cells) or notebook.cells[index].cell_type != "code":
+        return
+    notebook.cells[index].setdefault("outputs", []).append(
+        nbformat.v4.new_output("error", ename="lecturekit run", evalue=reason, traceback=[f"lecturekit run: {reason}"])
+    )
 
-    os.environ["LECTUREKIT_PROFILE"] = profile
-    notebook = nbformat.read(path, as_version=4)
+
+def _run_cells(path: Path, notebook, timeout: int | None, kernel: str):
+    """Execute ``notebook``; returns ``(client, error)`` with ``error`` "" when every cell finished.
+
+    A raising cell, a cell running past ``timeout``, a kernel that dies (killed, out of memory,
+    crashed) or fails to start all end here as a one-line reason; the executed cells are kept.
+    """
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from lecturekit.course_site import ExecutingClient
+
     client = ExecutingClient(
         notebook, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}}
     )
-    start = time.perf_counter()
-    error = ""
+    current: list[int | None] = [None]  # the cell running when execution stopped
+
+    def started(cell, cell_index: int) -> None:
+        current[0] = cell_index
+
+    def where() -> str:
+        return "" if current[0] is None else f" in cell {current[0]}"
+
+    client.on_cell_start = started
     try:
         client.execute()
     except CellExecutionError as err:
-        error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+        return client, _reason(err)
+    except CellTimeoutError:
+        reason = f"timed out: a cell ran past the {timeout} s per-cell timeout{where()}"
+    except DeadKernelError:
+        reason = f"the kernel died{where()} (killed, out of memory or crashed)"
+    except Exception as err:  # noqa: BLE001 - a kernel that cannot start, a lost connection: the run goes on
+        reason = f"{type(err).__name__}{where()}: {_reason(err)}"
+    else:
+        return client, ""
+    _mark_failed_cell(notebook, current[0], reason)
+    return client, reason
+
+
+def execute_notebook(
+    path: Path, profile: str, timeout: int | None, kernel: str = COURSE_KERNEL
+) -> tuple[bool, float, str]:
+    """Execute one notebook in its own folder; write executed and HTML copies. Returns (ok, seconds, error).
+
+    Never raises for a fault of the notebook or its kernel: a cell that raises or times out, a
+    kernel that dies, outputs that cannot be written -- each is ``(False, seconds, reason)``. The
+    executed copy and HTML show what ran (the failing cell carries the reason); both are written
+    atomically, so a failed write leaves the previous copy intact.
+    """
+    import nbformat
+
+    from lecturekit.course_site import html_exporter, install_mathjax, settle_progress_bars
+
+    os.environ["LECTUREKIT_PROFILE"] = profile
+    start = time.perf_counter()
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as err:  # noqa: BLE001 - an unreadable notebook fails alone
+        return False, time.perf_counter() - start, f"cannot read {path.name}: {_reason(err)}"
+    client, error = _run_cells(path, notebook, timeout, kernel)
     seconds = time.perf_counter() - start
-    settle_progress_bars(notebook, client.closed_widgets)
-    if not error:
-        problems = output_errors(notebook)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            error = f"executed outputs show an error: {problems[0]}{more}"
-    out_dir, html_dir = build_dir() / "notebooks", build_dir() / "html"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, out_dir / path.name)
-    body, _ = html_exporter(install_mathjax(html_dir)).from_notebook_node(notebook)
-    (html_dir / f"{path.stem}.html").write_text(body, encoding="utf-8")
+    try:
+        settle_progress_bars(notebook, client.closed_widgets)
+        if not error:
+            problems = output_errors(notebook)
+            if problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                error = f"executed outputs show an error: {problems[0]}{more}"
+        html_dir = build_dir() / "html"
+        html_dir.mkdir(parents=True, exist_ok=True)
+        text = nbformat.writes(notebook)
+        atomic_write_text(build_dir() / "notebooks" / path.name, text if text.endswith("\n") else text + "\n")
+        body, _ = html_exporter(install_mathjax(html_dir)).from_notebook_node(notebook)
+        atomic_write_text(html_dir / f"{path.stem}.html", body)
+    except Exception as err:  # noqa: BLE001 - a full disk or a broken output: report it, keep the old copies
+        error = "; ".join(filter(None, [error, f"writing its outputs failed: {type(err).__name__}: {_reason(err)}"]))
     return not error, seconds, error
 
 
@@ -152,31 +220,58 @@ def timings_path() -> Path:
     return results_dir() / TIMINGS_FILE
 
 
+def _read_timings(path: Path) -> dict:
+    """The timings file as a dict; a missing, unreadable or hand-broken one counts as empty (it is rewritten)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return old if isinstance(old, dict) else {}
+
+
+def _entries(table: object) -> dict[str, dict]:
+    """The notebook entries of one timings table, dropping what is not ``{stem: {...}}``."""
+    if not isinstance(table, dict):
+        return {}
+    return {str(k): v for k, v in table.items() if isinstance(v, dict)}
+
+
 def write_timings(profile: str, timings: dict[str, dict]) -> Path:
     """Merge this run's per-notebook timings into ``timings.json``.
 
     ``profile``/``notebooks`` hold the latest profile's runs (entries of another profile are
     replaced); ``by_profile`` keeps the last run of each notebook under every profile, so the README
-    and the course page can quote a runtime per profile.
+    and the course page can quote a runtime per profile. A failed notebook's entry has ``ok: false``
+    and its ``error``. A timings file that cannot be read, or parts of it of the wrong kind, are
+    dropped and the file rewritten (atomically).
     """
     path = timings_path()
     with locked(path.parent):
-        try:
-            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        except json.JSONDecodeError:
-            old = {}
-        old = old if isinstance(old, dict) else {}
-        notebooks = old.get("notebooks", {}) if old.get("profile") == profile else {}
+        old = _read_timings(path)
+        notebooks = _entries(old.get("notebooks")) if old.get("profile") == profile else {}
         notebooks.update(timings)
-        by_profile = old.get("by_profile", {}) if isinstance(old.get("by_profile"), dict) else {}
-        if old.get("profile") in PROFILES and isinstance(old.get("notebooks"), dict):
-            by_profile.setdefault(old["profile"], {}).update(old["notebooks"])  # files written before by_profile
+        by_profile = {p: _entries(t) for p, t in _entries(old.get("by_profile")).items() if p in PROFILES}
+        if old.get("profile") in PROFILES:
+            by_profile.setdefault(old["profile"], {}).update(_entries(old.get("notebooks")))  # files before by_profile
         by_profile.setdefault(profile, {}).update(timings)
         text = json.dumps({"profile": profile, "notebooks": dict(sorted(notebooks.items())),
                            "by_profile": {p: dict(sorted(t.items())) for p, t in sorted(by_profile.items())}},
                           indent=1)  # fmt: skip
-        atomic_write(path, text)
+        atomic_write_text(path, text)
     return path
+
+
+def failures_markdown(timings: dict) -> str:
+    """A Markdown section listing the notebooks whose last run in the timings' profile failed, with why."""
+    failed = {stem: entry for stem, entry in _entries(timings.get("notebooks")).items() if entry.get("ok") is False}
+    if not failed:
+        return ""
+    lines = ["", f"## Notebooks that failed (last `{timings.get('profile')}` run)", "",
+             "Their results above may be missing or stale; their executed copies show where they stopped.", ""]  # fmt: skip
+    for stem, entry in sorted(failed.items()):
+        reason = str(entry.get("error") or "failed").replace("\n", " ")
+        lines.append(f"- **{stem}**: {reason}")
+    return "\n".join(lines) + "\n"
 
 
 def write_index(notebooks: list[Path]) -> Path:
@@ -186,6 +281,65 @@ def write_index(notebooks: list[Path]) -> Path:
     return write_course_page(notebooks, build_dir())
 
 
+def write_reports(notebooks: list[Path]) -> tuple[list[str], list[str]]:
+    """Write ``SUMMARY.md`` (with the failed notebooks listed) and ``index.html``; never raises.
+
+    Returns ``(lines to print, errors)``: an unreadable results file, or a report that could not be
+    written, is an error message naming it -- the run reports it without a traceback.
+    """
+    printed, errors = [], []
+    try:
+        summary, errors = write_summary()
+        failures = failures_markdown(_read_timings(timings_path()))
+        if failures:
+            atomic_write_text(summary, summary.read_text(encoding="utf-8").rstrip("\n") + "\n" + failures)
+        printed.append(f"summary: {summary}")
+    except Exception as err:  # noqa: BLE001 - report, never a traceback
+        errors = [*errors, f"SUMMARY.md not written: {type(err).__name__}: {_reason(err)}"]
+    try:
+        printed.append(f"course page: {write_index(notebooks)}")
+    except Exception as err:  # noqa: BLE001 - report, never a traceback
+        errors.append(f"index.html not written: {type(err).__name__}: {_reason(err)}")
+    return printed, list(errors)
+
+
+def _run_in_pool(notebooks: list[Path], profile: str, timeout: int | None, kernel: str, jobs: int,
+                 finished) -> None:  # fmt: skip
+    """Run ``notebooks`` in worker processes, ``jobs`` at once, calling ``finished`` as each ends.
+
+    A worker that dies (its kernel killed it, the system ran out of memory) breaks the pool; the
+    notebooks it took down are run again one per pool, so the one that kills its worker is found,
+    reported failed, and costs no other notebook its run.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending, width = list(notebooks), min(jobs, len(notebooks))
+    while pending:
+        batch = pending if width > 1 else pending[:1]
+        broken = []
+        with ProcessPoolExecutor(max_workers=min(width, len(batch)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:  # fmt: skip
+            futures = {pool.submit(execute_notebook, path, profile, timeout, kernel): path for path in batch}
+            for future in as_completed(futures):
+                path = futures[future]
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken.append(path)
+                    continue
+                except Exception as err:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                    result = (False, 0.0, f"{type(err).__name__}: {_reason(err)}")
+                pending.remove(path)
+                finished(path, *result)
+        if broken and len(batch) == 1:
+            pending.remove(batch[0])
+            finished(batch[0], False, 0.0, "its worker process died (killed, or out of memory)")
+        elif broken:
+            width = 1  # find which notebook breaks its worker: the rest run one per pool
+
+
 def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None, jobs: int = 1) -> int:
     """Execute the chosen notebooks (``directory`` overrides the course folder, for tests).
 
@@ -193,12 +347,21 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
     order as workers free up (the notebooks are independent: each builds its own data, records
     under a lock and checkpoints into its own folder). Each kernel computes on one thread
     (``OMP_NUM_THREADS``), so on a 2-core laptop ``jobs=2`` uses both cores (``make run`` does).
+
+    The run degrades, never collapses: a notebook that raises, times out, loses its kernel or
+    cannot be written is reported failed with its reason, and every other notebook still runs;
+    timings, ``SUMMARY.md`` (listing the failures) and ``index.html`` are written for what ran.
+    Returns 1 when a notebook failed or a report could not be written, else 0.
     """
     if jobs < 1:
         raise SystemExit(f"lecturekit run: --jobs must be >= 1, got {jobs}")
+    if timeout is not None and timeout < 1:
+        raise SystemExit(f"lecturekit run: --timeout must be a positive number of seconds, got {timeout}")
     notebooks = resolve(names, directory)
     if not notebooks:
         raise SystemExit(f"lecturekit run: no notebooks found in {directory or notebooks_dir()}")
+    # Kernels run in the notebooks' folder: hand them the build folder resolved here (paths.build_dir).
+    os.environ["LECTUREKIT_BUILD_DIR"] = str(build_dir())
     timings: dict[str, dict] = {}
     failed = []
     kernel = course_kernel()
@@ -207,9 +370,13 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
     def finished(path: Path, ok: bool, seconds: float, error: str) -> None:
         timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok, "jobs": jobs,
                               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
-        write_timings(profile, {path.stem: timings[path.stem]})
         if not ok:
+            timings[path.stem]["error"] = error
             failed.append(path.stem)
+        try:
+            write_timings(profile, {path.stem: timings[path.stem]})
+        except Exception as err:  # noqa: BLE001 - the other notebooks still run
+            tqdm.write(f"ERROR: {timings_path()} not written: {type(err).__name__}: {_reason(err)}")
         tqdm.write(f"{'ok  ' if ok else 'FAIL'} {path.stem:<28} {seconds:8.1f} s  {error}")
         bar.update(1)
 
@@ -218,19 +385,11 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
             bar.set_postfix_str(path.stem)
             finished(path, *execute_notebook(path, profile, timeout, kernel))
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=min(jobs, len(notebooks)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:  # fmt: skip
-            futures = {pool.submit(execute_notebook, path, profile, timeout, kernel): path for path in notebooks}
-            for future in as_completed(futures):
-                finished(futures[future], *future.result())
+        _run_in_pool(notebooks, profile, timeout, kernel, jobs, finished)
     bar.close()
-    summary, errors = write_summary()
-    page = write_index(list_notebooks(directory))
-    print(f"\nexecuted notebooks: {build_dir() / 'notebooks'}\nHTML: {build_dir() / 'html'}\n"
-          f"summary: {summary}\ntimings: {timings_path()}\ncourse page: {page}")  # fmt: skip
+    printed, errors = write_reports(list_notebooks(directory))
+    print("\n".join([f"\nexecuted notebooks: {build_dir() / 'notebooks'}", f"HTML: {build_dir() / 'html'}",
+                     *printed, f"timings: {timings_path()}"]))  # fmt: skip
     for error in errors:
         print(f"ERROR: {error}", file=sys.stderr)
     if failed:
@@ -278,9 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "student":
         return student(args.notebooks, args.out)
     if args.command == "summary":
-        summary, errors = write_summary()
-        print(summary)
-        print(write_index(list_notebooks()))
+        printed, errors = write_reports(list_notebooks())
+        print("\n".join(printed))
         for error in errors:
             print(f"ERROR: {error}", file=sys.stderr)
         return 1 if errors else 0

@@ -15,6 +15,14 @@ def project_root() -> Path:
 
 
 def build_dir() -> Path:
-    """``LECTUREKIT_BUILD_DIR`` if set, else ``<project root>/build``."""
-    override = os.environ.get("LECTUREKIT_BUILD_DIR")
-    return Path(override) if override else project_root() / "build"
+    """``LECTUREKIT_BUILD_DIR`` if set, else ``<project root>/build``; always an absolute path.
+
+    A relative ``LECTUREKIT_BUILD_DIR`` (``~`` expanded) resolves against the project root, not the
+    working directory: the driver runs from wherever it is started while each notebook's kernel runs
+    in ``notebooks/``, and both must write into the same folder.
+    """
+    override = os.environ.get("LECTUREKIT_BUILD_DIR", "").strip()
+    if not override:
+        return project_root() / "build"
+    path = Path(override).expanduser()
+    return path if path.is_absolute() else project_root() / path

@@ -24,19 +24,22 @@ skipped, the rest is still summarised. The run-all step (``lecturekit run``) cal
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
+from lecturekit.atomic import atomic_write_text
 from lecturekit.config import get_profile
 from lecturekit.paths import build_dir
+
+atomic_write = atomic_write_text  # the name callers used before lecturekit.atomic existed
+LOCK_TIMEOUT_S = 600  # a writer holds the lock for milliseconds (MathJax's copy: seconds); longer means a stale lock
 
 _KEY = ("dataset", "method", "metric", "profile")
 TIMINGS_FILE = "timings.json"  # written by ``lecturekit run`` beside the results; not a results file
@@ -96,16 +99,102 @@ def results_path(notebook: str) -> Path:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of the results file ``path`` (empty when absent); :class:`ResultsFileError` names a corrupt one."""
+    """The rows of the results file ``path`` (empty when absent).
+
+    :class:`ResultsFileError` names the file -- and the row and key -- when it cannot be used: not a
+    readable file (a folder, no permission), not UTF-8 JSON (or nested too deeply to parse), not a
+    list of rows, or a row whose key is missing or of the wrong kind (see :func:`check_row`).
+    """
     if not path.exists():
         return []
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ResultsFileError(f"results file {path} is not valid JSON ({err}); delete it and re-run its notebook") from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and "metric" in r for r in rows):
-        raise ResultsFileError(f"results file {path} must hold a JSON list of result rows")
+    except RecursionError:
+        raise ResultsFileError(f"results file {path} is nested too deeply to read; delete it and re-run its notebook") from None
+    except OSError as err:
+        raise ResultsFileError(f"results file {path} cannot be read ({err.strerror or err})") from None
+    if not isinstance(rows, list):
+        raise ResultsFileError(f"results file {path} must hold a JSON list of result rows, found a {type(rows).__name__}")
+    for index, row in enumerate(rows):
+        problem = check_row(row)
+        if problem:
+            raise ResultsFileError(f"results file {path}, row {index}: {problem}; fix or delete the file and re-run its notebook")
     return rows
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_row(row: Any) -> str:
+    """What is wrong with a stored row (``""`` when nothing): every key a reader uses, checked by kind."""
+    if not isinstance(row, dict):
+        return f"a row must be a JSON object, found {type(row).__name__}"
+    for key in ("dataset", "method", "metric"):
+        if key not in row:
+            return f"key {key!r} is missing"
+        if not isinstance(row[key], str) or not row[key].strip():
+            return f"key {key!r} must be a non-empty string, found {row[key]!r}"
+    if "value" not in row:
+        return "key 'value' is missing"
+    if not _is_number(row["value"]):
+        return f"key 'value' must be a finite number, found {row['value']!r}"
+    for key in ("std", "paper"):
+        if row.get(key) is not None and not _is_number(row[key]):
+            return f"key {key!r} must be a finite number, found {row[key]!r}"
+    if "std" in row and (not isinstance(row.get("n"), int) or isinstance(row.get("n"), bool) or row["n"] < 1):
+        return f"key 'n' must be a positive integer beside 'std', found {row.get('n', '<missing>')!r}"
+    if "values" in row and not (isinstance(row["values"], list) and all(_is_number(v) for v in row["values"])):
+        return "key 'values' must be a list of finite numbers"
+    if "comparable" in row and not isinstance(row["comparable"], bool):
+        return f"key 'comparable' must be true or false, found {row['comparable']!r}"
+    for key in ("note", "profile", "notebook"):
+        if key in row and not isinstance(row[key], str):
+            return f"key {key!r} must be a string, found {row[key]!r}"
+    return ""
+
+
+def read_sweep(path: Path) -> dict[str, Any]:
+    """A study output of ``python -m experiments.seeds`` (``build/experiments/<app>-<profile>.json``), checked.
+
+    Returns the payload (``app``, ``profile``, ``seeds``, ``metrics``: one dict per (dataset,
+    method, metric) with per-seed ``values``, ``mean`` and ``ci95``). A file cut short by an
+    interrupted sweep, one of an older format, or one with a key of the wrong kind is a
+    :class:`ResultsFileError` naming the file and the key; a missing file is ``FileNotFoundError``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"study output {path} does not exist; run `python -m experiments.seeds` to make it")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError, OSError) as err:
+        raise ResultsFileError(f"study output {path} cannot be read ({type(err).__name__}: {err}); "
+                               "re-run the sweep that wrote it") from None  # fmt: skip
+    problem = _sweep_problem(payload)
+    if problem:
+        raise ResultsFileError(f"study output {path}: {problem}; re-run the sweep that wrote it")
+    return payload
+
+
+def _sweep_problem(payload: Any) -> str:
+    """What is wrong with a study output's payload (``""`` when nothing)."""
+    if not isinstance(payload, dict):
+        return f"must hold a JSON object, found {type(payload).__name__}"
+    for key, kind in (("app", str), ("profile", str), ("seeds", list), ("metrics", list)):
+        if not isinstance(payload.get(key), kind):
+            return f"key {key!r} must be a {kind.__name__}, found {payload.get(key, '<missing>')!r}"
+    for index, entry in enumerate(payload["metrics"]):
+        problem = check_row({**entry, "value": entry.get("mean")} if isinstance(entry, dict) else entry)
+        if problem:
+            return f"metrics[{index}]: {problem.replace(repr('value'), repr('mean'))}"
+        values, interval = entry.get("values"), entry.get("ci95")
+        if not isinstance(values, list) or not values or not all(_is_number(v) for v in values):
+            return f"metrics[{index}]: key 'values' must be a non-empty list of finite numbers"
+        if not (isinstance(interval, list) and len(interval) == 2 and all(_is_number(v) for v in interval)):
+            return f"metrics[{index}]: key 'ci95' must be a [low, high] pair of finite numbers, found {interval!r}"
+    return ""
 
 
 def load(notebook: str) -> list[dict[str, Any]]:
@@ -115,32 +204,20 @@ def load(notebook: str) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def locked(directory: Path) -> Iterator[None]:
+    """Hold the exclusive lock ``directory/.lock`` (``filelock``: works on Linux, macOS and Windows)."""
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def umask_mode() -> int:
-    """The mode a plainly created file gets (``mkstemp`` would leave 0600, unreadable to others)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    lock = FileLock(directory / ".lock", timeout=LOCK_TIMEOUT_S)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        lock.acquire()
+    except Timeout:
+        raise TimeoutError(
+            f"waited {LOCK_TIMEOUT_S} s for the lock {directory / '.lock'}; if no other lecturekit process "
+            "is running, delete that file"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def make_row(notebook: str, row: Row, profile: str | None = None) -> dict[str, Any]:
@@ -190,7 +267,7 @@ def record_rows(notebook: str, rows: Iterable[Row], *, profile: str | None = Non
     with locked(path.parent):
         keys = {tuple(r[k] for k in _KEY) for r in new}
         kept = [r for r in read_rows(path) if tuple(r.get(k) for k in _KEY) not in keys]
-        atomic_write(path, json.dumps(kept + new, indent=1))
+        atomic_write_text(path, json.dumps(kept + new, indent=1))
     return new
 
 

@@ -77,22 +77,37 @@ def read_bytes(path: Path) -> bytes:
         raise DataFormatError(f"{path}: corrupt gzip data ({err})") from None
 
 
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def line_of(data: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``data``, counting LF, CRLF and lone CR line ends alike."""
+    return len(_LINE_BREAK.findall(data, 0, offset)) + 1
+
+
+def normalize_newlines(text: str) -> str:
+    """``text`` with CRLF and lone CR line ends turned into LF: every convention then parses identically."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def decode_text(data: bytes, path: Path, encoding: str = "utf-8") -> str:
     """``data`` decoded strictly; a byte that is not valid ``encoding`` is reported with its line."""
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
         raise DataFormatError(
-            f"{path}, line {line}: byte {data[err.start:err.start + 1]!r} is not valid {encoding} "
-            f"(byte offset {err.start}); re-save the file as {encoding}"
+            f"{path}, line {line_of(data, err.start)}: byte {data[err.start:err.start + 1]!r} is not valid "
+            f"{encoding} (byte offset {err.start}); re-save the file as {encoding}"
         ) from None
 
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:
     """The whole file as text (gunzipped when named ``.gz``), strictly: see :func:`read_bytes` and
-    :func:`decode_text`. Used by the SMILES-list loaders of notebook 06."""
-    return decode_text(read_bytes(path), path, encoding)
+    :func:`decode_text`. Line ends are LF whatever the file used (LF, CRLF or CR alone), so lines
+    split and are numbered the same way for every convention; a UTF-8 byte-order mark is dropped (it
+    is not part of the first line). Used by every loader here and the SMILES loaders of notebook 06."""
+    text = normalize_newlines(decode_text(read_bytes(path), path, encoding))
+    return text.removeprefix("\ufeff") if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else text
 
 
 @dataclass(frozen=True)
@@ -152,15 +167,14 @@ def read_table(
         quoting: a :mod:`csv` quoting constant; ``csv.QUOTE_NONE`` for formats whose fields may
             hold a bare ``"`` (RecBole, GroupLens).
 
-    Raises ``DataFormatError`` naming the file for an empty file, a repeated header name, and --
-    with the line -- a row with too many or too few fields or a byte invalid in ``encoding``.
+    Raises ``DataFormatError`` naming the file for an empty file (or one holding only a byte-order
+    mark or blank lines), a repeated header name, and -- with the line -- a row with too many or too
+    few fields, a quoted field never closed (a truncated file) or a byte invalid in ``encoding``.
+    LF, CRLF and lone CR line ends parse identically; lines are the file's own, blank ones counted.
     """
-    text = decode_text(read_bytes(path), path, encoding)
+    text = read_text(path, encoding)  # LF line ends and no byte-order mark, whatever the file had
     if not text.strip():
-        raise DataFormatError(f"{path}: the file is empty")
-    if encoding.lower().replace("_", "-") == "utf-8":
-        text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the first column's name
-    # Lines end at "\n" only (as the line numbers of decode_text count them); "\r\n" is fine too.
+        raise DataFormatError(f"{path}: the file is empty (no header, no rows)")
     reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=sep, quoting=quoting, strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
@@ -185,8 +199,10 @@ def read_table(
             records.append(fields)
             lines.append(line)
     except csv.Error as err:
-        raise DataFormatError(f"{path}, line {reader.line_num}: {err}") from None
-    assert header is not None  # the text is not blank, so some line was read
+        cut = " (a quoted field opened there is never closed: a truncated file?)" if "end of data" in str(err) else ""
+        raise DataFormatError(f"{path}, line {next_line}: {err}{cut}") from None
+    if header is None:  # only blank lines
+        raise DataFormatError(f"{path}: the file is empty (no header, no rows)")
     frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
     return Table(path, frame, np.asarray(lines, dtype=np.int64))
 

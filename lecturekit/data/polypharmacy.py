@@ -16,12 +16,15 @@ user supplies the folder; nothing is downloaded or committed.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch_geometric.data import HeteroData
+
+from lecturekit.data.errors import line_of, normalize_newlines
 
 COMBO = "bio-decagon-combo.csv"
 PPI = "bio-decagon-ppi.csv"
@@ -43,61 +46,58 @@ TARGET_EDGE = ("drug", "targets", "protein")
 TARGETED_BY = ("protein", "targeted_by", "drug")
 
 
-def _first_bad_utf8_line(path: Path) -> tuple[int, str]:
-    """``(line number, reason)`` of the first line of ``path`` that is not valid UTF-8."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                return number, f"byte {raw[err.start]:#04x} at column {err.start + 1} is not UTF-8"
-    return 0, "not UTF-8"  # pragma: no cover - the decoder failed, so some line is bad
-
-
-def _read_rows(path: Path, header: list[str]) -> list[list[str]]:
+def _read_rows(path: Path, header: list[str], required: int = 2) -> list[list[str]]:
     """Read a BioSNAP CSV, checking the header and every row; errors name the file and line.
 
     Refused with ``ValueError`` naming ``path`` (and the line where a row is at fault): a compressed
-    file (extract it first), bytes that are not UTF-8, a wrong header, ragged rows, an empty id, NUL
-    bytes, and a file holding only its header. A UTF-8 byte-order mark is accepted; blank lines are skipped.
+    file (extract it first), bytes that are not UTF-8, an empty file (or only a byte-order mark), a
+    wrong header, ragged rows, an empty value in the first ``required`` columns, NUL bytes, a last
+    line cut inside a quoted field, and a file holding only its header. A UTF-8 byte-order mark is
+    accepted; blank lines are skipped but counted, so line numbers are the file's own; LF, CRLF and
+    lone CR line ends parse identically.
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found (expected a BioSNAP Decagon file)")
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04":
-        kind = "gzip" if magic[:2] == b"\x1f\x8b" else "zip"
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b" or data[:4] == b"PK\x03\x04":
+        kind = "gzip" if data[:2] == b"\x1f\x8b" else "zip"
         raise ValueError(f"{path}:1: this is a {kind}-compressed file, not CSV text; extract the CSV first")
+    try:
+        text = normalize_newlines(data.decode("utf-8").removeprefix("\ufeff"))
+    except UnicodeDecodeError as err:
+        column = err.start - max(data.rfind(b"\n", 0, err.start), data.rfind(b"\r", 0, err.start))
+        raise ValueError(
+            f"{path}:{line_of(data, err.start)}: byte {data[err.start]:#04x} at column {column} is not UTF-8 "
+            "(save the file as UTF-8)"
+        ) from None
+    if not text.strip():
+        raise ValueError(f"{path}:1: empty file, expected header {','.join(header)!r}")
+    reader = csv.reader(io.StringIO(text, newline="\n"), strict=True)
     rows: list[list[str]] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            first = next(reader, None)
-            if first is None:
-                raise ValueError(f"{path}:1: empty file, expected header {','.join(header)!r}")
-            if [c.strip() for c in first] != header:
-                raise ValueError(f"{path}:1: header is {','.join(first)!r}, expected {','.join(header)!r}")
-            for row in reader:
-                line = reader.line_num
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line (e.g. a trailing newline)
-                if len(row) != len(header):
-                    raise ValueError(
-                        f"{path}:{line}: expected {len(header)} fields ({','.join(header)}), got {len(row)}"
-                    )
-                row = [c.strip() for c in row]
-                for name, cell in zip(header, row, strict=True):
-                    if "\x00" in cell:  # csv reads NUL bytes into the cell: an id would silently differ
-                        raise ValueError(f"{path}:{line}: NUL byte in column {name!r} (a corrupt or binary file?)")
-                for name, cell in zip(header[:2], row[:2], strict=True):
-                    if not cell:
-                        raise ValueError(f"{path}:{line}: empty value in column {name!r}")
-                rows.append(row)
-        except UnicodeDecodeError:
-            line, reason = _first_bad_utf8_line(path)
-            raise ValueError(f"{path}:{line}: {reason} (save the file as UTF-8)") from None
-        except csv.Error as err:
-            raise ValueError(f"{path}:{reader.line_num}: {err}") from None
+    seen_header, line = False, 1  # line: where the record being read starts
+    try:
+        for row in reader:
+            line, start = reader.line_num + 1, line
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line (e.g. a trailing newline)
+            if not seen_header:
+                if [c.strip() for c in row] != header:
+                    raise ValueError(f"{path}:{start}: header is {','.join(row)!r}, expected {','.join(header)!r}")
+                seen_header = True
+                continue
+            if len(row) != len(header):
+                raise ValueError(f"{path}:{start}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
+            row = [c.strip() for c in row]
+            for name, cell in zip(header, row, strict=True):
+                if "\x00" in cell:  # csv reads NUL bytes into the cell: an id would silently differ
+                    raise ValueError(f"{path}:{start}: NUL byte in column {name!r} (a corrupt or binary file?)")
+            for name, cell in zip(header[:required], row[:required], strict=True):
+                if not cell:
+                    raise ValueError(f"{path}:{start}: empty value in column {name!r}")
+            rows.append(row)
+    except csv.Error as err:
+        cut = " (a quoted field opened there is never closed: a truncated file?)" if "end of data" in str(err) else ""
+        raise ValueError(f"{path}:{line}: {err}{cut}") from None
     if not rows:
         raise ValueError(f"{path}: only a header, no data rows (a truncated download or export?)")
     return rows
@@ -129,13 +129,10 @@ def load_biosnap(folder: str | Path, min_pairs: int = 500, targets: str = TARGET
     if targets not in (TARGETS, TARGETS_ALL):
         raise ValueError(f"argument 'targets' must be {TARGETS!r} or {TARGETS_ALL!r}, got {targets!r}")
 
-    combo = _read_rows(folder / COMBO, _HEADERS[COMBO])
+    combo = _read_rows(folder / COMBO, _HEADERS[COMBO], required=3)  # the side effect id too
     ppi = _read_rows(folder / PPI, _HEADERS[PPI])
     drug_targets = _read_rows(folder / targets, _HEADERS[targets])
     mono = _read_rows(folder / MONO, _HEADERS[MONO])
-    for line, row in enumerate(combo, start=2):
-        if not row[2]:
-            raise ValueError(f"{folder / COMBO}:{line}: empty value in column 'Polypharmacy Side Effect'")
 
     drugs = sorted({r[0] for r in combo} | {r[1] for r in combo})
     drug_id = {d: i for i, d in enumerate(drugs)}

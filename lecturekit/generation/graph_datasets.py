@@ -27,6 +27,8 @@ isomorphic copies of training graphs, so a generator could score well by memoris
 
 from __future__ import annotations
 
+import math
+import numbers
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +41,9 @@ DATASETS: tuple[str, ...] = ("community-small", "grid", "ego-small")
 
 
 GRID_SIDES = (2, 5)  # r, c in 2..5: 4-25 nodes, small enough for a CPU
+# community_small re-draws a disconnected community; at the default p_intra=0.7 nearly every draw is
+# connected, so a thousand failures in a row means p_intra is far too small for the sizes asked.
+MAX_COMMUNITY_DRAWS = 1000
 
 
 @dataclass
@@ -78,22 +83,34 @@ def community_small(
 
     Every cross pair gets an edge with probability ``p_inter``; when none is drawn one random cross edge is
     added so the graph stays connected across communities. A community that is itself disconnected is
-    re-drawn. Returns ``num_graphs`` graphs with 12-20 nodes for the default sizes.
+    re-drawn, at most :data:`MAX_COMMUNITY_DRAWS` times in a row: ``p_intra`` too small to give connected
+    communities of these sizes is an error, never an endless loop. Returns ``num_graphs`` graphs with
+    12-20 nodes for the default sizes.
     """
-    if num_graphs < 1:
-        raise ValueError(f"argument 'num_graphs' must be >= 1, got {num_graphs}")
+    if isinstance(num_graphs, bool) or not isinstance(num_graphs, numbers.Integral) or num_graphs < 1:
+        raise ValueError(f"argument 'num_graphs' must be an int >= 1, got {num_graphs!r}")
     low, high = community_sizes
-    if not 1 <= low <= high:
-        raise ValueError(f"argument 'community_sizes' must be (low, high) with 1 <= low <= high, got {community_sizes}")
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (low, high)) or not 1 <= low <= high:
+        raise ValueError(f"argument 'community_sizes' must be (low, high) ints with 1 <= low <= high, got {community_sizes}")
+    for name, p in (("p_intra", p_intra), ("p_inter", p_inter)):
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not math.isfinite(p) or not 0 <= p <= 1:
+            raise ValueError(f"argument {name!r} must be a probability in [0, 1], got {p!r}")
+    if p_intra == 0 and high > 1:
+        raise ValueError("argument 'p_intra' is 0: a community of 2 or more nodes would never be connected")
     rng = random.Random(seed)
     graphs = []
     while len(graphs) < num_graphs:
         parts = []
         for _ in range(2):
-            while True:
+            for _draw in range(MAX_COMMUNITY_DRAWS):
                 part = nx.gnp_random_graph(rng.randint(low, high), p_intra, seed=rng.randrange(2**31))
                 if nx.is_connected(part):
                     break
+            else:
+                raise ValueError(
+                    f"argument 'p_intra'={p_intra} gave no connected community of {low}-{high} nodes in "
+                    f"{MAX_COMMUNITY_DRAWS} draws; raise p_intra or lower community_sizes"
+                )
             parts.append(part)
         graph = nx.disjoint_union(parts[0], parts[1])
         left = range(parts[0].number_of_nodes())

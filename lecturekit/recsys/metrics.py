@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from lecturekit.ids import as_ids
+
 
 def _check_ranks(ranks: Tensor) -> Tensor:
     ranks = torch.as_tensor(ranks)
@@ -56,7 +58,7 @@ def _check_scores(scores: Tensor) -> None:
 def _check_exclude(exclude: Sequence[Tensor], num_queries: int, num_items: int) -> list[Tensor]:
     if len(exclude) != num_queries:
         raise ValueError(f"argument 'exclude' has {len(exclude)} entries for {num_queries} queries")
-    out = [torch.as_tensor(e, dtype=torch.long).reshape(-1) for e in exclude]
+    out = [as_ids(e, f"exclude[{row}]").reshape(-1) for row, e in enumerate(exclude)]
     for row, items in enumerate(out):
         # Negative ids would silently mask items counted from the end of the catalogue.
         if items.numel() and (int(items.min()) < 0 or int(items.max()) >= num_items):
@@ -84,7 +86,7 @@ def rank_of_targets(
         (breaking ties by item id would reward whatever the id order happens to encode).
     """
     _check_scores(scores)
-    targets = torch.as_tensor(targets, dtype=torch.long)
+    targets = as_ids(targets, "targets")
     num_queries, num_items = scores.shape
     if targets.shape != (num_queries,):
         raise ValueError(f"argument 'targets' must have shape ({num_queries},), got {tuple(targets.shape)}")

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from rdkit import Chem, RDLogger
 
-from lecturekit.data.errors import read_text
+from lecturekit.data.errors import DataFormatError, read_text
 
 AtomType = tuple[str, int]  # (element symbol, formal charge)
 
@@ -208,7 +208,16 @@ def filter_smiles(
     limit: int | None = None,
     source: str = "smiles",
 ) -> MoleculeSet:
-    """Parse, canonicalise and keep the buildable molecules (duplicates dropped, first ``limit``)."""
+    """Parse, canonicalise and keep the buildable molecules (duplicates dropped, first ``limit``).
+
+    ``max_atoms`` must be a positive int (a molecule needs a carbon to start from); ``limit`` is
+    ``None`` or a positive int. An input with nothing buildable gives an empty set: the file
+    loaders below turn that into an error naming the file.
+    """
+    if isinstance(max_atoms, bool) or not isinstance(max_atoms, int | np.integer) or max_atoms < 1:
+        raise ValueError(f"argument 'max_atoms' must be a positive int, got {max_atoms!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1):
+        raise ValueError(f"argument 'limit' must be None or a positive int, got {limit!r}")
     RDLogger.DisableLog("rdApp.*")
     kept: list[str] = []
     seen: set[str] = set()
@@ -255,17 +264,29 @@ def moses_path(split: str = "train") -> Path:
 
 
 def _read_csv_smiles(handle: io.TextIOBase, path: Path | str) -> Iterable[str]:
-    reader = csv.reader(handle)
-    header = next(reader, None)
-    if header is None:
-        return
-    lowered = [h.strip().lower() for h in header]
-    if "smiles" not in lowered:
-        raise KeyError(f"{path}: no 'smiles' column in header {header}")
-    col = lowered.index("smiles")
-    for row in reader:
-        if len(row) > col:
-            yield row[col]
+    """The ``smiles`` column (any case); a quoted field left open at the end is an error naming the line."""
+    reader = csv.reader(handle, strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        lowered = [h.strip().lower() for h in header]
+        if "smiles" not in lowered:
+            raise KeyError(f"{path}: no 'smiles' column in header {header}")
+        col = lowered.index("smiles")
+        for row in reader:
+            if len(row) > col:
+                yield row[col]
+    except csv.Error as err:
+        raise DataFormatError(f"{path}, line {reader.line_num}: {err} (a truncated file?)") from None
+
+
+def _require_molecules(molecules: MoleculeSet, path: Path | str) -> MoleculeSet:
+    """``molecules``, or a ``ValueError`` naming ``path`` when nothing in it could be kept."""
+    if not len(molecules):
+        found = "no SMILES at all (empty or header only)" if not molecules.skipped else molecules.summary()
+        raise ValueError(f"{path}: no usable molecule: {found}")
+    return molecules
 
 
 def load_moses(
@@ -285,8 +306,10 @@ def load_moses(
         rows = list(_read_csv_smiles(handle, path)) if sample else None
         if rows is not None:
             idx = np.random.default_rng(seed).choice(len(rows), size=min(sample, len(rows)), replace=False)
-            return filter_smiles((rows[i] for i in sorted(idx)), MOSES_VOCAB, max_atoms, None, f"moses-{split}")
-        return filter_smiles(_read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}")
+            found = filter_smiles((rows[i] for i in sorted(idx)), MOSES_VOCAB, max_atoms, None, f"moses-{split}")
+        else:
+            found = filter_smiles(_read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}")
+    return _require_molecules(found, path)
 
 
 @cache
@@ -322,7 +345,7 @@ def _read_smiles_list(handle: io.TextIOBase) -> Iterable[str]:
 def load_nci(limit: int | None = None, max_atoms: int = 38, vocab: Sequence[AtomType] = ZINC_VOCAB) -> MoleculeSet:
     """The NCI molecules RDKit ships, filtered to ``vocab`` (fallback data set of notebook 06)."""
     with nci_path().open() as handle:
-        return filter_smiles(_read_smiles_list(handle), vocab, max_atoms, limit, "nci")
+        return _require_molecules(filter_smiles(_read_smiles_list(handle), vocab, max_atoms, limit, "nci"), nci_path())
 
 
 def load_zinc250k(
@@ -341,11 +364,11 @@ def load_zinc250k(
         handle.seek(0)
         looks_csv = "," in first or path.name.lower().endswith((".csv", ".csv.gz"))
         if looks_csv:
-            return filter_smiles(_read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k")
+            return _require_molecules(filter_smiles(_read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k"), path)
         lines = _read_smiles_list(handle)
         if first.strip().lower() in ("smiles", "smi"):
             lines = itertools.islice(lines, 1, None)
-        return filter_smiles(lines, vocab, max_atoms, limit, "zinc250k")
+        return _require_molecules(filter_smiles(lines, vocab, max_atoms, limit, "zinc250k"), path)
 
 
 def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, max_atoms: int = 38,
@@ -355,7 +378,8 @@ def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, 
     Bad molecules (SMILES RDKit rejects, charged atoms or elements outside ``vocab``, aromatic systems
     that cannot be kekulised, ...) are skipped and counted, and :meth:`MoleculeSet.summary` names the
     line numbers of the first. A missing file is a ``FileNotFoundError`` naming it; a file without a
-    single SMILES a ``ValueError`` naming it.
+    single SMILES, or none that can be kept, a ``ValueError`` naming it. LF, CRLF and CR line ends
+    read alike (``lecturekit.data.errors.read_text``).
     """
     path = Path(path)
     if not path.is_file():
@@ -365,4 +389,4 @@ def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, 
         items = [("" if not line.split() or line.lstrip().startswith("#") else line.split()[0]) for line in handle]
     if not any(items):
         raise ValueError(f"SMILES file {path} holds no SMILES")
-    return filter_smiles(items, vocab, max_atoms, limit, path.name)
+    return _require_molecules(filter_smiles(items, vocab, max_atoms, limit, path.name), path)

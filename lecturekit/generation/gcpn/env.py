@@ -57,6 +57,34 @@ class Action(NamedTuple):
 
 STOP = Action(0, 0, 0, True)
 
+# Limits on EnvConfig. Observations are dense (max_atoms x max_atoms bond matrices per state and per
+# stored episode), so a size far past any molecule set -- ZINC250k's largest has 38 heavy atoms --
+# would ask for gigabytes (10**6 atoms: 931 GiB); 500 leaves room and costs under a megabyte a state.
+MAX_ATOMS = 500
+# Episodes store each bond's and atom's creation step as int16 (ppo.Episodes): a step count past
+# int16's range would wrap to negative times and corrupt the replayed states.
+MAX_STEPS = int(np.iinfo(np.int16).max)
+MAX_TYPES = int(np.iinfo(np.int8).max)  # atom types are stored as int8 vocabulary indices
+
+
+def _whole(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
+        raise ValueError(f"EnvConfig.{name} must be an int in [{low}, {high}], got {value!r}")
+
+
+def check_limits(config: EnvConfig) -> None:
+    """Refuse sizes, step counts and rewards the environment cannot hold (``ValueError`` naming the field)."""
+    _whole("max_atoms", config.max_atoms, 1, MAX_ATOMS)
+    _whole("max_steps", config.max_steps, 1, MAX_STEPS)
+    _whole("min_atoms", config.min_atoms, 1, MAX_ATOMS)
+    _whole("min_steps", config.min_steps, 0, MAX_STEPS)
+    if not 1 <= len(config.vocab) <= MAX_TYPES:
+        raise ValueError(f"EnvConfig.vocab must hold 1 to {MAX_TYPES} atom types, got {len(config.vocab)}")
+    for name in ("step_reward", "invalid_penalty"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | float | np.floating) or not np.isfinite(value):
+            raise ValueError(f"EnvConfig.{name} must be a finite number, got {value!r}")
+
 
 @dataclass
 class EnvConfig:
@@ -74,6 +102,7 @@ class EnvConfig:
 
     def __post_init__(self) -> None:
         self.vocab = tuple((str(s), int(c)) for s, c in self.vocab)
+        check_limits(self)
         self.start_atom = (str(self.start_atom[0]), int(self.start_atom[1]))
         if self.start_atom not in self.vocab:
             raise ValueError(f"EnvConfig.start_atom {self.start_atom} is not in EnvConfig.vocab")
@@ -189,6 +218,7 @@ class MoleculeEnv:
 
     def __init__(self, config: EnvConfig | None = None) -> None:
         self.config = config or EnvConfig()
+        check_limits(self.config)  # again: EnvConfig is mutable, a field may have changed since
         self._valence = self.config.type_valences()
         self.reset()
 
@@ -346,8 +376,8 @@ class VecMoleculeEnv:
     """
 
     def __init__(self, num_envs: int, config: EnvConfig | None = None) -> None:
-        if num_envs < 1:
-            raise ValueError(f"argument 'num_envs' must be positive, got {num_envs}")
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
+            raise ValueError(f"argument 'num_envs' must be a positive int, got {num_envs!r}")
         self.config = config or EnvConfig()
         self.envs = [MoleculeEnv(self.config) for _ in range(num_envs)]
 

@@ -132,7 +132,7 @@ def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_siz
         {"expert": episodes_hash(expert), "initial_weights": checkpoints.content_hash(policy.state_dict())},
         PRETRAIN_SOURCES,
     )
-    state = checkpoints.load(checkpoint, sig, overwrite=overwrite)
+    state = checkpoints.load(checkpoint, sig, overwrite=overwrite, expect={"policy": policy.state_dict(), "losses": list})
     if state is not None:
         policy.to(dev).load_state_dict(state["policy"])
         return [float(x) for x in state["losses"]]
@@ -242,7 +242,8 @@ class Trainer:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"checkpoint {path} does not exist")
-        state = checkpoints.load(path, self.signature(), overwrite=overwrite)
+        form = {**self.state_dict(), "optimizer": dict, "disc_optimizer": dict, "seen": dict}  # weights' shapes
+        state = checkpoints.load(path, self.signature(), overwrite=overwrite, expect=form)
         if state is None:
             return self
         self.policy.load_state_dict(state["policy"])

@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm.auto import tqdm
 
 from lecturekit.devices import resolve_device
+from lecturekit.ids import as_ids
 from lecturekit.recsys.pinsage.batching import BlockBuilder, MiniBatch, NeighborFn, NeighborTable
 from lecturekit.recsys.pinsage.loss import in_batch_softmax_loss, max_margin_loss
 from lecturekit.recsys.pinsage.model import InputTable, PinSage, batch_to
@@ -303,7 +304,7 @@ def train_pinsage(
 
     Returns: :class:`TrainHistory`.
     """
-    train_pairs = torch.as_tensor(train_pairs).long()
+    train_pairs = as_ids(train_pairs, "train_pairs")
     num_items = features.shape[0]
     if train_pairs.ndim != 2 or train_pairs.shape[1] != 2 or train_pairs.shape[0] == 0:
         raise ValueError(f"argument 'train_pairs' must be a non-empty (P, 2) tensor, got {tuple(train_pairs.shape)}")
