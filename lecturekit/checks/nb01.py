@@ -5,7 +5,9 @@
 * ``hit_at_k(scores, targets, seen, k) -> float``: hit@K with each user's seen items masked (the
   package's ``hit_rate(rank_of_targets(scores, targets, exclude=seen), k)``).
 
-Every expected value below was worked out by hand; the comments show the arithmetic.
+Every expected value below was worked out by hand; the comments show the arithmetic. While a check
+runs, the package's version of the step is replaced by a stand-in, and hidden random cases (ties
+among the scores included) are compared with it (see ``lecturekit.checks.base.harden``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,55 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from lecturekit.checks.base import ANY, Case, run_check
+from lecturekit.checks.base import ANY, Case, harden, run_check
 from lecturekit.checks.hints import as_numpy, equals, explained
 
 __all__ = ["hit_at_k", "item_cosine_similarity"]
 
 _R2 = 2**-0.5  # 1 / sqrt(2): the cosine of the columns (1, 1) and (1, 0)
+
+
+# ---- hidden random cases, against the package's implementation
+def _draw_interactions(rng):
+    users, items = int(rng.integers(1, 9)), int(rng.integers(2, 9))
+    matrix = (rng.random((users, items)) < rng.uniform(0.2, 0.7)).astype(np.float32)
+    if rng.random() < 0.3:
+        matrix[:, int(rng.integers(items))] = 0  # an item nobody interacted with
+    return (torch.tensor(matrix),), {}, "a random 0/1 matrix"
+
+
+def _reference_cosine(interactions):
+    from lecturekit.recsys.item_similarity import cosine_similarity_matrix
+
+    return cosine_similarity_matrix(interactions.T.float())
+
+
+def _draw_ranking(rng):
+    users, items = int(rng.integers(1, 7)), int(rng.integers(3, 12))
+    ties = rng.random() < 0.5
+    scores = rng.integers(0, 3, (users, items)).astype(np.float32) if ties else rng.normal(size=(users, items))
+    targets = rng.integers(0, items, users)
+    seen = []
+    for user in range(users):
+        others = np.setdiff1d(np.arange(items), [targets[user]])
+        seen.append(torch.tensor(rng.choice(others, int(rng.integers(0, len(others))), replace=False), dtype=torch.long))
+    k = int(rng.integers(1, items + 1))
+    about = "ties among the scores, broken by tie_break_priority" if ties else "no ties"
+    return (torch.tensor(scores, dtype=torch.float32), torch.tensor(targets), seen, k), {}, about
+
+
+def _reference_hit_at_k(scores, targets, seen, k):
+    from lecturekit.recsys.metrics import hit_rate, rank_of_targets
+
+    return hit_rate(rank_of_targets(scores, targets, exclude=seen), k)
+
+
+harden("item_cosine_similarity", reference=_reference_cosine, draw=_draw_interactions, atol=1e-5,
+       forbid=("lecturekit.recsys.item_similarity.cosine_similarity_matrix", "torch.nn.functional.cosine_similarity",
+               "torch.cosine_similarity", "sklearn.metrics.pairwise.cosine_similarity"))  # fmt: skip
+harden("hit_at_k", reference=_reference_hit_at_k, draw=_draw_ranking,
+       forbid=("lecturekit.recsys.metrics.rank_of_targets", "lecturekit.recsys.metrics.hit_rate",
+               "lecturekit.recsys.metrics.top_k_items", "lecturekit.recsys.metrics.recall_at_k"))  # fmt: skip
 
 
 def _not_symmetric(got) -> str | None:
