@@ -1,6 +1,7 @@
 # The course in two commands: `make run` (execute every notebook, course profile) and
-# `make test` (unit tests + every notebook under nbval, quick profile). `make lab` opens JupyterLab
-# (`make lab PROFILE=quick` for the small sizes); `make student` writes student notebooks.
+# `make test` (unit tests + every notebook under nbval, quick profile). `make lab` opens JupyterLab on
+# the student copies in student/ (solutions stubbed; `make lab PROFILE=quick` for the small sizes);
+# `make lab SOLUTIONS=1` opens the instructor notebooks. Without make: `lecturekit setup|lab|run|test`.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,6 +16,9 @@ export OMP_NUM_THREADS := $(THREADS)
 # a 2-core laptop and brings the course under 25 minutes; `make run JOBS=1` runs them one by one.
 JOBS ?= 2
 export PYTHONUNBUFFERED := 1
+# SOLUTIONS=1: `make lab` opens the instructor notebooks, `make run` publishes HTML with the solutions.
+SOLUTIONS ?=
+export LECTUREKIT_SOLUTIONS := $(SOLUTIONS)
 
 .PHONY: run test lab setup kernel student unit notebooks lint bench clean
 
@@ -53,8 +57,9 @@ notebooks: $(STAMP)
 	LECTUREKIT_PROFILE=quick $(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
 
 # PROFILE reaches every kernel Lab starts (LECTUREKIT_PROFILE), e.g. `make lab PROFILE=quick`.
+# Student copies are written to student/ once (a student's work there is never overwritten).
 lab: $(STAMP)
-	LECTUREKIT_PROFILE=$(PROFILE) $(BIN)/jupyter lab notebooks
+	$(BIN)/lecturekit lab --profile $(PROFILE) $(if $(SOLUTIONS),--solutions)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

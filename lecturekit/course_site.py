@@ -2,8 +2,8 @@
 
 ``lecturekit run`` uses three things from here:
 
-- :class:`ExecutingClient` runs a notebook like nbclient's ``NotebookClient`` and also notes which
-  widgets the kernel closed. :func:`settle_progress_bars` then turns each tqdm widget in the saved
+- :class:`ExecutingClient` runs a notebook like nbclient's ``NotebookClient`` (with encrypted kernel
+  traffic, :func:`encrypt_kernel_traffic`) and also notes which widgets the kernel closed. :func:`settle_progress_bars` then turns each tqdm widget in the saved
   outputs into one text line showing its *final* state (``epochs: 100%|██████████| 50/50 [...]``)
   and drops the bars that closed themselves (``leave=False``). Without it a saved copy shows every
   bar at "0%": the widget's text fallback is written when the bar is created, and the widget
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -35,12 +36,28 @@ HEADLINE_ROWS = 6  # per notebook on the course page; the summary table below ha
 _BAR_WIDTH = 10  # characters, as tqdm's own text bar in a narrow column
 
 
+def encrypt_kernel_traffic(manager) -> None:
+    """Have ``manager`` (a jupyter_client ``KernelManager``) give its kernels CurveZMQ keys when the
+    kernelspec declares support: the kernel's traffic is encrypted, and ipykernel no longer prints
+    "Kernel is running over TCP without encryption" on every start (``lecturekit lab`` passes the same
+    setting to JupyterLab, the README's nbgrader config sets it for grading)."""
+    import zmq
+
+    if zmq.has("curve"):
+        manager.transport_encryption = "auto"
+
+
 class ExecutingClient(NotebookClient):
     """``NotebookClient`` that also records the ids of widgets closed during execution."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.closed_widgets: set[str] = set()
+
+    def create_kernel_manager(self):  # noqa: D102 - nbclient's hook
+        manager = super().create_kernel_manager()
+        encrypt_kernel_traffic(manager)
+        return manager
 
     def handle_comm_msg(self, outs, msg, cell_index):  # noqa: D102 - nbclient's hook
         if msg["msg_type"] == "comm_close":
@@ -137,11 +154,29 @@ def install_mathjax(html_dir: Path) -> str:
     return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
 
 
+SOLUTIONS_ENV = "LECTUREKIT_SOLUTIONS"  # "1": the HTML shows the instructor notebooks (`make run SOLUTIONS=1`)
+
+
+def for_instructors() -> bool:
+    """Whether this build publishes the solutions (``LECTUREKIT_SOLUTIONS=1``); by default it does not."""
+    return os.environ.get(SOLUTIONS_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def html_exporter(mathjax_url: str):
-    """nbconvert's HTML exporter with formulas rendered by the given (local) MathJax."""
+    """nbconvert's HTML exporter with formulas rendered by the given (local) MathJax.
+
+    Unless :func:`for_instructors`, the HTML is the student view (``lecturekit.classroom.published_view``:
+    solutions stubbed, their checks' outputs cleared, quiz answers left out); the executed notebook in
+    ``build/notebooks/`` keeps everything.
+    """
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(mathjax_url=mathjax_url)
+    from lecturekit.classroom import StudentView
+
+    exporter = HTMLExporter(mathjax_url=mathjax_url)
+    if not for_instructors():
+        exporter.register_preprocessor(StudentView(), enabled=True)
+    return exporter
 
 
 # ----------------------------------------------------------------------------------------------
