@@ -34,6 +34,7 @@ there fails the tests. :class:`TagCheckCells` does the same inside ``nbgrader ge
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -245,6 +246,32 @@ class StudentView(Preprocessor):
 
     def preprocess(self, nb, resources):
         return published_view(nb), resources
+
+
+GRADING_PROFILE = "quick"  # autograding runs every cell of every submission: seconds per notebook, not minutes
+GRADING_CELL_TIMEOUT = 120  # s per cell; quick cells take seconds, a busy laptop may take several times longer
+
+
+def grading_config(c, root: str | Path = ".") -> None:
+    """Configure nbgrader for this course; ``nbgrader_config.py`` calls ``grading_config(get_config())``.
+
+    - the course directory is ``root`` (the folder of ``nbgrader_config.py``);
+    - ``generate_assignment`` tags the check cells and drops the quiz answers (:func:`release_preprocessors`);
+    - autograding and validation execute in the ``quick`` profile, with a per-cell timeout that fits it,
+      and record results and checkpoints under ``<root>/build`` (never the instructor's ``build/``);
+    - kernels get encrypted traffic (no "running over TCP without encryption" warning in the logs).
+    """
+    import zmq
+
+    root = Path(root).resolve()
+    c.CourseDirectory.root = str(root)
+    c.GenerateAssignment.preprocessors = release_preprocessors()
+    c.Execute.timeout = GRADING_CELL_TIMEOUT
+    os.environ["LECTUREKIT_PROFILE"] = GRADING_PROFILE  # the kernels nbgrader starts inherit these
+    os.environ["LECTUREKIT_BUILD_DIR"] = str(root / "build")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if zmq.has("curve"):
+        c.KernelManager.transport_encryption = "auto"
 
 
 def release_preprocessors() -> list:
