@@ -16,6 +16,9 @@ export OMP_NUM_THREADS := $(THREADS)
 # a 2-core laptop and brings the course under 25 minutes; `make run JOBS=1` runs them one by one.
 JOBS ?= 2
 export PYTHONUNBUFFERED := 1
+# CPU_TORCH=1: torch from PyTorch's CPU-only index first (on Linux pip would pick the CUDA build).
+CPU_TORCH ?=
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 # SOLUTIONS=1: `make lab` opens the instructor notebooks, `make run` publishes HTML with the solutions.
 SOLUTIONS ?=
 export LECTUREKIT_SOLUTIONS := $(SOLUTIONS)
@@ -26,11 +29,12 @@ $(STAMP): requirements.txt requirements-data.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(if $(CPU_TORCH),$(BIN)/python -m pip install --quiet $$(grep '^torch==' requirements.txt) --index-url $(TORCH_CPU_INDEX))
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	# recbole ships MovieLens-100K and molsets the MOSES molecules; we only read their data files.
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-data.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(MAKE) kernel
+	# recbole ships MovieLens-100K and molsets the MOSES molecules (read, never imported: --no-deps);
+	# the course kernel; the student copies in student/ (lecturekit.launcher, the same as without make).
+	$(BIN)/lecturekit setup
 	touch $(STAMP)
 
 setup: $(STAMP)
