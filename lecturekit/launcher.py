@@ -18,6 +18,7 @@ work there is never overwritten); ``lecturekit lab --solutions`` opens the instr
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -81,8 +82,27 @@ def setup(dry_run: bool = False) -> int:
         if code:
             print(f"lecturekit setup: step failed ({code}): {_show(step)}", file=sys.stderr)
             return code
+    encrypted_kernels(dry_run)
     student_copies(dry_run)
     return 0
+
+
+def server_config_path() -> Path:
+    """This environment's Jupyter server config for the course (read by every ``jupyter lab`` it runs)."""
+    return Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "lecturekit.json"
+
+
+def encrypted_kernels(dry_run: bool = False) -> Path:
+    """Make every Jupyter server of this environment give kernels CurveZMQ keys (see :data:`ENCRYPTION_OPTION`),
+    also when Lab is started as plain ``jupyter lab``."""
+    path = server_config_path()
+    print(f"{'would write' if dry_run else 'writing'} {path} (kernels with encrypted traffic)")
+    if not dry_run:
+        from lecturekit.results import atomic_write
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps({"KernelManager": {"transport_encryption": "auto"}}, indent=1) + "\n")
+    return path
 
 
 def lab_command(solutions: bool) -> list[str]:
