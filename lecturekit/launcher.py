@@ -88,20 +88,26 @@ def setup(dry_run: bool = False) -> int:
 
 
 def server_config_path() -> Path:
-    """This environment's Jupyter server config for the course (read by every ``jupyter lab`` it runs)."""
-    return Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "lecturekit.json"
+    """This environment's Jupyter server config (read by every ``jupyter lab`` it runs; the ``.d`` folder
+    beside it is read for extensions only, measured: a ``KernelManager`` setting there has no effect)."""
+    return Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json"
 
 
 def encrypted_kernels(dry_run: bool = False) -> Path:
     """Make every Jupyter server of this environment give kernels CurveZMQ keys (see :data:`ENCRYPTION_OPTION`),
-    also when Lab is started as plain ``jupyter lab``."""
+    also when Lab is started as plain ``jupyter lab``; other settings in the file are kept."""
     path = server_config_path()
-    print(f"{'would write' if dry_run else 'writing'} {path} (kernels with encrypted traffic)")
+    print(f"{'would set' if dry_run else 'setting'} KernelManager.transport_encryption = auto in {path}")
     if not dry_run:
         from lecturekit.results import atomic_write
 
+        try:
+            config = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except ValueError as error:
+            raise SystemExit(f"lecturekit setup: {path} is not valid JSON ({error}); fix or remove it") from None
+        config.setdefault("KernelManager", {})["transport_encryption"] = "auto"
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps({"KernelManager": {"transport_encryption": "auto"}}, indent=1) + "\n")
+        atomic_write(path, json.dumps(config, indent=1) + "\n")
     return path
 
 

@@ -27,7 +27,7 @@ def test_the_pip_route_commands_answer_help_and_dry_runs():
     setup = _lecturekit("setup", "--dry-run")
     assert setup.returncode == 0, setup.stderr
     assert "pip install --quiet --no-deps -r" in setup.stdout and "ipykernel install --sys-prefix --name lecturekit" in setup.stdout
-    assert "student cop" in setup.stdout and "jupyter_server_config.d/lecturekit.json" in setup.stdout
+    assert "student cop" in setup.stdout and "jupyter_server_config.json" in setup.stdout
     lab = _lecturekit("lab", "--profile", "quick", "--dry-run")
     assert lab.returncode == 0, lab.stderr
     assert f"-m jupyterlab --ServerApp.root_dir={ROOT / 'student'}" in lab.stdout
@@ -91,6 +91,8 @@ def test_setup_makes_every_lab_of_the_environment_encrypt_kernel_traffic(tmp_pat
     import json
 
     monkeypatch.setattr(launcher.sys, "prefix", str(tmp_path))
-    path = launcher.encrypted_kernels()
-    assert path == tmp_path / "etc/jupyter/jupyter_server_config.d/lecturekit.json"
-    assert json.loads(path.read_text()) == {"KernelManager": {"transport_encryption": "auto"}}
+    path = tmp_path / "etc/jupyter/jupyter_server_config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"ServerApp": {"port": 9999}}))
+    assert launcher.encrypted_kernels() == path
+    assert json.loads(path.read_text()) == {"ServerApp": {"port": 9999}, "KernelManager": {"transport_encryption": "auto"}}
