@@ -82,33 +82,47 @@ def setup(dry_run: bool = False) -> int:
         if code:
             print(f"lecturekit setup: step failed ({code}): {_show(step)}", file=sys.stderr)
             return code
-    encrypted_kernels(dry_run)
+    write_jupyter_settings(dry_run)
     student_copies(dry_run)
     return 0
 
 
-def server_config_path() -> Path:
-    """This environment's Jupyter server config (read by every ``jupyter lab`` it runs; the ``.d`` folder
-    beside it is read for extensions only, measured: a ``KernelManager`` setting there has no effect)."""
-    return Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json"
+VALIDATE_CELL_TIMEOUT = 600  # s per cell for a student's Validate in the course profile (nbgrader's 30 s is too short)
 
 
-def encrypted_kernels(dry_run: bool = False) -> Path:
-    """Make every Jupyter server of this environment give kernels CurveZMQ keys (see :data:`ENCRYPTION_OPTION`),
-    also when Lab is started as plain ``jupyter lab``; other settings in the file are kept."""
-    path = server_config_path()
-    print(f"{'would set' if dry_run else 'setting'} KernelManager.transport_encryption = auto in {path}")
-    if not dry_run:
-        from lecturekit.results import atomic_write
+def jupyter_settings() -> dict[Path, dict[str, dict]]:
+    """The settings ``lecturekit setup`` merges into this environment's Jupyter config (``<prefix>/etc/jupyter``):
 
+    - ``jupyter_server_config.json``: every ``jupyter lab`` of the environment gives kernels CurveZMQ keys
+      (:data:`ENCRYPTION_OPTION`; the ``.d`` folder beside it is read for extensions only, measured);
+    - ``nbgrader_config.json``: a student's *Validate* runs with a per-cell timeout that fits the course
+      profile, and with encrypted kernels (an instructor's course-folder config overrides both).
+    """
+    folder = Path(sys.prefix) / "etc" / "jupyter"
+    encrypted = {"transport_encryption": "auto"}
+    return {
+        folder / "jupyter_server_config.json": {"KernelManager": encrypted},
+        folder / "nbgrader_config.json": {"Execute": {"timeout": VALIDATE_CELL_TIMEOUT}, "KernelManager": encrypted},
+    }
+
+
+def write_jupyter_settings(dry_run: bool = False) -> list[Path]:
+    """Merge :func:`jupyter_settings` into the files (other settings there are kept); return their paths."""
+    from lecturekit.results import atomic_write
+
+    for path, settings in jupyter_settings().items():
+        print(f"{'would merge' if dry_run else 'merging'} {json.dumps(settings)} into {path}")
+        if dry_run:
+            continue
         try:
             config = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         except ValueError as error:
             raise SystemExit(f"lecturekit setup: {path} is not valid JSON ({error}); fix or remove it") from None
-        config.setdefault("KernelManager", {})["transport_encryption"] = "auto"
+        for section, values in settings.items():
+            config.setdefault(section, {}).update(values)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps(config, indent=1) + "\n")
-    return path
+    return list(jupyter_settings())
 
 
 def lab_command(solutions: bool) -> list[str]:

@@ -27,7 +27,7 @@ def test_the_pip_route_commands_answer_help_and_dry_runs():
     setup = _lecturekit("setup", "--dry-run")
     assert setup.returncode == 0, setup.stderr
     assert "pip install --quiet --no-deps -r" in setup.stdout and "ipykernel install --sys-prefix --name lecturekit" in setup.stdout
-    assert "student cop" in setup.stdout and "jupyter_server_config.json" in setup.stdout
+    assert "student cop" in setup.stdout and "jupyter_server_config.json" in setup.stdout and "nbgrader_config.json" in setup.stdout
     lab = _lecturekit("lab", "--profile", "quick", "--dry-run")
     assert lab.returncode == 0, lab.stderr
     assert f"-m jupyterlab --ServerApp.root_dir={ROOT / 'student'}" in lab.stdout
@@ -87,12 +87,15 @@ def test_lab_opens_student_copies_unless_solutions_are_asked_for(solutions, tmp_
     assert (tmp_path / "student").exists() != solutions
 
 
-def test_setup_makes_every_lab_of_the_environment_encrypt_kernel_traffic(tmp_path, monkeypatch):
+def test_setup_merges_encryption_and_the_validate_timeout_into_the_environments_jupyter_config(tmp_path, monkeypatch):
     import json
 
     monkeypatch.setattr(launcher.sys, "prefix", str(tmp_path))
-    path = tmp_path / "etc/jupyter/jupyter_server_config.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"ServerApp": {"port": 9999}}))
-    assert launcher.encrypted_kernels() == path
-    assert json.loads(path.read_text()) == {"ServerApp": {"port": 9999}, "KernelManager": {"transport_encryption": "auto"}}
+    server = tmp_path / "etc/jupyter/jupyter_server_config.json"
+    server.parent.mkdir(parents=True)
+    server.write_text(json.dumps({"ServerApp": {"port": 9999}}))
+    paths = launcher.write_jupyter_settings()
+    assert json.loads(server.read_text()) == {"ServerApp": {"port": 9999},
+                                              "KernelManager": {"transport_encryption": "auto"}}  # fmt: skip
+    nbgrader = json.loads((tmp_path / "etc/jupyter/nbgrader_config.json").read_text())
+    assert nbgrader["Execute"]["timeout"] >= 300 and len(paths) == 2
