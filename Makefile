@@ -1,6 +1,7 @@
 # The course in two commands: `make run` (execute every notebook, course profile) and
-# `make test` (unit tests + every notebook under nbval, quick profile). `make lab` opens JupyterLab
-# (`make lab PROFILE=quick` for the small sizes); `make student` writes student notebooks.
+# `make test` (unit tests + every notebook under nbval, quick profile). `make lab` opens JupyterLab on
+# the student copies in student/ (solutions stubbed; `make lab PROFILE=quick` for the small sizes);
+# `make lab SOLUTIONS=1` opens the instructor notebooks. Without make: `lecturekit setup|lab|run|test`.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,6 +16,12 @@ export OMP_NUM_THREADS := $(THREADS)
 # a 2-core laptop and brings the course under 25 minutes; `make run JOBS=1` runs them one by one.
 JOBS ?= 2
 export PYTHONUNBUFFERED := 1
+# CPU_TORCH=1: torch from PyTorch's CPU-only index first (on Linux pip would pick the CUDA build).
+CPU_TORCH ?=
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+# SOLUTIONS=1: `make lab` opens the instructor notebooks, `make run` publishes HTML with the solutions.
+SOLUTIONS ?=
+export LECTUREKIT_SOLUTIONS := $(SOLUTIONS)
 
 .PHONY: run test lab setup kernel student unit notebooks lint bench clean
 
@@ -22,11 +29,12 @@ $(STAMP): requirements.txt requirements-data.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(if $(CPU_TORCH),$(BIN)/python -m pip install --quiet $$(grep '^torch==' requirements.txt) --index-url $(TORCH_CPU_INDEX))
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	# recbole ships MovieLens-100K and molsets the MOSES molecules; we only read their data files.
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-data.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(MAKE) kernel
+	# recbole ships MovieLens-100K and molsets the MOSES molecules (read, never imported: --no-deps);
+	# the course kernel; the student copies in student/ (lecturekit.launcher, the same as without make).
+	$(BIN)/lecturekit setup
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -53,8 +61,9 @@ notebooks: $(STAMP)
 	LECTUREKIT_PROFILE=quick $(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=300 -p no:cacheprovider notebooks
 
 # PROFILE reaches every kernel Lab starts (LECTUREKIT_PROFILE), e.g. `make lab PROFILE=quick`.
+# Student copies are written to student/ once (a student's work there is never overwritten).
 lab: $(STAMP)
-	LECTUREKIT_PROFILE=$(PROFILE) $(BIN)/jupyter lab notebooks
+	$(BIN)/lecturekit lab --profile $(PROFILE) $(if $(SOLUTIONS),--solutions)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

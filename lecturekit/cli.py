@@ -399,13 +399,18 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
 
 def student(names: list[str], out_dir: Path | None, directory: Path | None = None) -> int:
     """Write student versions of the chosen notebooks (all by default) into ``out_dir``."""
-    from lecturekit.classroom import SolutionMarkerError, solution_regions, write_student_versions
+    from lecturekit.classroom import (
+        SolutionMarkerError,
+        StudentCopyError,
+        solution_regions,
+        write_student_versions,
+    )
 
     notebooks = resolve(names, directory)
     target = out_dir or build_dir() / "student"
     try:
         written = write_student_versions(notebooks, target)
-    except SolutionMarkerError as error:
+    except (SolutionMarkerError, StudentCopyError) as error:
         print(f"lecturekit student: {error}", file=sys.stderr)
         return 1
     import nbformat
@@ -429,7 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     student_parser = commands.add_parser("student", help="write student notebooks (solutions replaced by stubs)")
     student_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
     student_parser.add_argument("--out", type=Path, default=None, help="output folder (default: build/student)")
+    from lecturekit.launcher import add_commands
+
+    add_commands(commands)  # setup, lab, test: the course without make (lecturekit.launcher)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):
+        return args.handler(args)
     if args.command == "list":
         for path in list_notebooks():
             print(path.stem)

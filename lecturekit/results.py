@@ -17,8 +17,9 @@ Metric names follow one rule, ``<metric>[/<protocol or stratum>...]`` in lower c
 Writers are safe together: each write holds an exclusive lock on ``build/results/.lock`` while it
 reads, merges and atomically replaces the file (two notebooks, or ``make test`` during
 ``make run``, never lose each other's rows). ``write_summary()`` renders
-``build/results/SUMMARY.md`` from every results file; an unreadable file is named there and
-skipped, the rest is still summarised. The run-all step (``lecturekit run``) calls it.
+``build/results/SUMMARY.md`` (the course profile's headline rows; ``lecturekit.course_site``) from
+every results file; an unreadable file is named there and skipped, the rest is still summarised.
+The run-all step (``lecturekit run``) calls it.
 """
 
 from __future__ import annotations
@@ -288,68 +289,15 @@ def record(
     return record_rows(notebook, [row], profile=profile)[0]
 
 
-def format_value(row: dict[str, Any]) -> str:
-    text = f"{row['value']:.4g}"
-    if "std" in row:
-        text += f" ± {row['std']:.2g} (n={row['n']})"
-    return text
-
-
-def _comparable(row: dict[str, Any]) -> str:
-    if row.get("paper") is None:
-        return "—"  # no paper number to compare with
-    return "yes" if row.get("comparable") else "no"
-
-
 def summary_markdown(directory: Path | None = None) -> tuple[str, list[str]]:
-    """The summary table of every recorded metric beside the paper's number, and the errors met.
+    """``SUMMARY.md``'s text and the unreadable files' errors (rendered by ``lecturekit.course_site``)."""
+    from lecturekit.course_site import summary_markdown as render
 
-    Returns ``(markdown, errors)``: an unreadable results file is listed in ``errors`` (and in the
-    Markdown) and skipped.
-    """
-    directory = directory or results_dir()
-    lines = [
-        "# Course results",
-        "",
-        "Every headline metric the notebooks recorded, beside the paper's number where one exists.",
-        "Values with ± are mean ± standard deviation over seeds. *Comparable to paper* says whether our",
-        "number measures the same thing as the paper's (same data, same protocol); where it says **no**",
-        "(a planted world, a stand-in dataset, another protocol) the paper's number is for orientation only.",
-        "",
-    ]
-    errors: list[str] = []
-    files = sorted(p for p in directory.glob("*.json") if p.name != TIMINGS_FILE) if directory.exists() else []
-    if not files:
-        return "\n".join(lines + ["No results recorded yet.", ""]), errors
-    for path in files:
-        try:
-            rows = read_rows(path)
-        except ResultsFileError as err:
-            errors.append(str(err))
-            lines += [f"## {path.stem}", "", f"**Unreadable:** {err}", ""]
-            continue
-        lines += [
-            f"## {path.stem}",
-            "",
-            "| dataset | method | metric | ours | paper | comparable to paper | profile | note |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for row in sorted(rows, key=lambda r: (r["dataset"], r["metric"], r["method"], r.get("profile", ""))):
-            paper = "" if row.get("paper") is None else f"{row['paper']:.4g}"
-            note = str(row.get("note", "")).replace("|", "\\|").replace("\n", " ")
-            lines.append(
-                f"| {row['dataset']} | {row['method']} | {row['metric']} | {format_value(row)} | {paper} | "
-                f"{_comparable(row)} | {row.get('profile', '')} | {note} |"
-            )
-        lines.append("")
-    return "\n".join(lines), errors
+    return render(directory)
 
 
 def write_summary(directory: Path | None = None) -> tuple[Path, list[str]]:
-    """Write ``SUMMARY.md`` beside the results files; returns its path and the unreadable files' errors."""
-    directory = directory or results_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "SUMMARY.md"
-    text, errors = summary_markdown(directory)
-    atomic_write(path, text)
-    return path, errors
+    """Write ``SUMMARY.md`` beside the results files (``lecturekit.course_site.write_summary``)."""
+    from lecturekit.course_site import write_summary as write
+
+    return write(directory)

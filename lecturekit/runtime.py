@@ -1,10 +1,12 @@
-"""The runtime line at the top of each notebook, read from ``build/results/timings.json``.
+"""The runtime line at the top of each notebook: this machine's last run, else the committed measurement.
 
-``lecturekit run`` records how long each notebook took (``{"profile": ..., "notebooks": {stem:
-{"seconds", "ok", "finished"}}}``; one profile at a time: a run in another profile replaces the
-entries). A notebook's opening cell shows :func:`runtime_line` so the student knows what a run costs
-before starting one; a profile that was never measured on this machine says "not measured yet"
-instead of a guess.
+``lecturekit run`` records how long each notebook took in ``build/results/timings.json``
+(``{"profile": ..., "notebooks": {stem: {"seconds", "ok", "finished"}}, "by_profile": {...}}``). A
+notebook's opening cell shows :func:`runtime_line` so the student knows what a run costs before
+starting one: the profile the kernel runs (``LECTUREKIT_PROFILE``) first, then the others. Where this
+machine has not run a notebook yet (a fresh checkout, a student's first run), the line quotes the
+committed measurement in ``docs/runtimes.json`` (:data:`COMMITTED`: seconds per profile and notebook,
+with the machine and date they were measured on), never "not measured yet".
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lecturekit.config import PROFILES
+from lecturekit.config import PROFILES, get_profile
+from lecturekit.paths import project_root
 from lecturekit.results import TIMINGS_FILE, results_dir
+
+COMMITTED = Path("docs") / "runtimes.json"  # relative to the project root
 
 
 def _duration(seconds: float) -> str:
@@ -51,19 +56,50 @@ def measured(notebook: str, path: Path | None = None) -> dict[str, dict]:
     return found
 
 
-def runtime_line(notebook: str, path: Path | None = None) -> str:
-    """Markdown: the measured runtime of ``notebook`` per profile, "not measured yet" for the others.
+def committed(notebook: str, path: Path | None = None) -> tuple[dict[str, float], str]:
+    """``({profile: seconds}, where)`` of ``notebook`` in the committed ``docs/runtimes.json`` (empty if none).
 
-    ``notebook`` is the file stem (``"01_recsys_basics"``); ``path`` overrides the timings file (tests).
+    ``where`` says what measured them ("2-core laptop, 2026-12-05"), from the file's ``measured_on``.
     """
+    path = path or project_root() / COMMITTED
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, ""
+    if not isinstance(data, dict) or not isinstance(data.get("seconds"), dict):
+        return {}, ""
+    found = {}
+    for profile, table in data["seconds"].items():
+        seconds = table.get(notebook) if isinstance(table, dict) else None
+        if profile in PROFILES and isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            found[profile] = float(seconds)
+    return found, str(data.get("measured_on", ""))
+
+
+def runtime_line(notebook: str, path: Path | None = None, committed_path: Path | None = None,
+                 profile: str | None = None) -> str:  # fmt: skip
+    """Markdown: the runtime of ``notebook`` in the active profile, then in the others that have a number.
+
+    Each profile shows this machine's last ``lecturekit run`` (``timings.json``) or, where this machine
+    has none, the committed measurement (:func:`committed`); a profile with neither is left out.
+    ``notebook`` is the file stem (``"01_recsys_basics"``); ``path``/``committed_path`` override the two
+    files and ``profile`` the active profile (tests).
+    """
+    active = get_profile(profile)
     found = measured(notebook, path)
+    reference, where = committed(notebook, committed_path)
     parts = []
-    for profile in PROFILES:
-        if profile in found:
-            entry = found[profile]
+    for name in sorted(PROFILES, key=lambda p: p != active):
+        if name in found:
+            entry = found[name]
             when = f", {str(entry['finished'])[:10]}" if entry.get("finished") else ""
             failed = "; that run failed" if entry.get("ok") is False else ""
-            parts.append(f"`{profile}` {_duration(float(entry['seconds']))} (last `lecturekit run`{when}{failed})")
-        else:
-            parts.append(f"`{profile}` not measured yet")
-    return "**Runtime on this machine:** " + "; ".join(parts) + "."
+            parts.append(f"`{name}` {_duration(float(entry['seconds']))} (this machine's last `lecturekit run`"
+                         f"{when}{failed})")  # fmt: skip
+        elif name in reference:
+            source = f"measured on {where}" if where else "the committed measurement"
+            parts.append(f"`{name}` about {_duration(reference[name])} ({source}, `{COMMITTED.as_posix()}`)")
+    if not parts:
+        return (f"**Runtime:** no measurement of this notebook is committed in `{COMMITTED.as_posix()}`; "
+                "`lecturekit run` records one.")
+    return f"**Runtime** (this kernel runs the `{active}` profile): " + "; ".join(parts) + "."

@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from exercise_cells import assert_exercise, failure
+from exercise_cells import assert_exercise, failure, package_allowed
 
 from lecturekit import checks
 from lecturekit.recsys.pinsage.layers import PinSageConv
@@ -73,12 +73,13 @@ def package_loss(query, positive, negatives, margin):
 
 
 def test_nb02_checks_pass_the_package(capsys):
-    checks.importance_neighborhood(importance_neighborhood)
-    checks.pinsage_convolution(package_convolution)
-    checks.max_margin_loss(package_loss)
-    out = capsys.readouterr().out
-    assert "importance_neighborhood: all 4 hand cases pass" in out
-    assert "pinsage_convolution: all 3 hand cases pass" in out and "max_margin_loss: all 3 hand cases pass" in out
+    with package_allowed():  # the package's own functions, through the hand cases
+        checks.importance_neighborhood(importance_neighborhood)
+        checks.pinsage_convolution(package_convolution)
+        checks.max_margin_loss(package_loss)
+        out = capsys.readouterr().out
+        assert "importance_neighborhood: all 4 hand cases pass" in out
+        assert "pinsage_convolution: all 3 hand cases pass" in out and "max_margin_loss: all 3 hand cases pass" in out
 
 
 @pytest.mark.parametrize("grade_id, name", [
@@ -91,92 +92,95 @@ def test_nb02_notebook_solutions_pass_and_stubs_fail(grade_id, name, capsys):
 
 
 def test_importance_neighborhood_names_each_mistake():
-    def raw_counts(counts, top_t):
-        values, ids = torch.sort(counts, dim=1, descending=True, stable=True)
-        values, ids = values[:, :top_t], ids[:, :top_t]
-        return torch.where(values > 0, ids, -1), values
+    with package_allowed():  # wrong answers built from the package's functions
+        def raw_counts(counts, top_t):
+            values, ids = torch.sort(counts, dim=1, descending=True, stable=True)
+            values, ids = values[:, :top_t], ids[:, :top_t]
+            return torch.where(values > 0, ids, -1), values
 
-    def over_all_visits(counts, top_t):
-        neighbors, weights = importance_neighborhood(counts, top_t)
-        kept = torch.where(neighbors >= 0, counts.gather(1, neighbors.clamp_min(0)), 0.0)
-        return neighbors, kept / counts.sum(1, keepdim=True).clamp_min(1e-12)
+        def over_all_visits(counts, top_t):
+            neighbors, weights = importance_neighborhood(counts, top_t)
+            kept = torch.where(neighbors >= 0, counts.gather(1, neighbors.clamp_min(0)), 0.0)
+            return neighbors, kept / counts.sum(1, keepdim=True).clamp_min(1e-12)
 
-    def unstable(counts, top_t):  # ties broken by the larger id
-        neighbors, weights = importance_neighborhood(counts.flip(1), top_t)
-        return torch.where(neighbors >= 0, counts.shape[1] - 1 - neighbors, -1), weights
+        def unstable(counts, top_t):  # ties broken by the larger id
+            neighbors, weights = importance_neighborhood(counts.flip(1), top_t)
+            return torch.where(neighbors >= 0, counts.shape[1] - 1 - neighbors, -1), weights
 
-    def nan_rows(counts, top_t):
-        neighbors, weights = importance_neighborhood(counts, top_t)
-        kept = torch.where(neighbors >= 0, counts.gather(1, neighbors.clamp_min(0)), 0.0)
-        return neighbors, kept / kept.sum(1, keepdim=True)
+        def nan_rows(counts, top_t):
+            neighbors, weights = importance_neighborhood(counts, top_t)
+            kept = torch.where(neighbors >= 0, counts.gather(1, neighbors.clamp_min(0)), 0.0)
+            return neighbors, kept / kept.sum(1, keepdim=True)
 
-    def no_padding(counts, top_t):  # unvisited items kept as neighbours (with weight 0)
-        values, ids = torch.sort(counts, dim=1, descending=True, stable=True)
-        values, ids = values[:, :top_t], ids[:, :top_t]
-        return ids, values / values.sum(1, keepdim=True).clamp_min(1e-12)
+        def no_padding(counts, top_t):  # unvisited items kept as neighbours (with weight 0)
+            values, ids = torch.sort(counts, dim=1, descending=True, stable=True)
+            values, ids = values[:, :top_t], ids[:, :top_t]
+            return ids, values / values.sum(1, keepdim=True).clamp_min(1e-12)
 
-    assert "the weights are the raw visit counts" in failure(checks.importance_neighborhood, raw_counts)
-    assert "weights not normalised: each row with a visit must sum to 1" in failure(
-        checks.importance_neighborhood, over_all_visits)
-    message = failure(checks.importance_neighborhood, unstable)
-    assert "hand case 2" in message and "the right neighbours in the wrong order" in message
-    message = failure(checks.importance_neighborhood, nan_rows)
-    assert "hand case 3 (a query whose walks visited nothing)" in message and "NaN" in message
-    message = failure(checks.importance_neighborhood, no_padding)
-    assert "hand case 2 (two queries, one with only two visited items): neighbors differs at [1, 2]: expected -1, got 0" in message
+        assert "the weights are the raw visit counts" in failure(checks.importance_neighborhood, raw_counts)
+        assert "weights not normalised: each row with a visit must sum to 1" in failure(
+            checks.importance_neighborhood, over_all_visits)
+        message = failure(checks.importance_neighborhood, unstable)
+        assert "hand case 2" in message and "the right neighbours in the wrong order" in message
+        message = failure(checks.importance_neighborhood, nan_rows)
+        assert "hand case 3 (a query whose walks visited nothing)" in message and "NaN" in message
+        message = failure(checks.importance_neighborhood, no_padding)
+        assert "hand case 2 (two queries, one with only two visited items): neighbors differs at [1, 2]: your value 0" in message
 
 
 def test_pinsage_convolution_names_each_mistake():
-    def unnormalised(h, nbr, wt, Q, q, W, w):
-        messages = torch.relu(h @ Q.T + q)
-        pooled = (wt.unsqueeze(-1) * messages[nbr.clamp_min(0)]).sum(1)
-        return torch.relu(torch.cat([h[: len(nbr)], pooled], 1) @ W.T + w)
+    with package_allowed():  # wrong answers built from the package's functions
+        def unnormalised(h, nbr, wt, Q, q, W, w):
+            messages = torch.relu(h @ Q.T + q)
+            pooled = (wt.unsqueeze(-1) * messages[nbr.clamp_min(0)]).sum(1)
+            return torch.relu(torch.cat([h[: len(nbr)], pooled], 1) @ W.T + w)
 
-    def no_relu(h, nbr, wt, Q, q, W, w):
-        pooled = (wt.unsqueeze(-1) * (h @ Q.T + q)[nbr.clamp_min(0)]).sum(1)
-        z = torch.relu(torch.cat([h[: len(nbr)], pooled], 1) @ W.T + w)
-        return z / z.norm(dim=1, keepdim=True)
+        def no_relu(h, nbr, wt, Q, q, W, w):
+            pooled = (wt.unsqueeze(-1) * (h @ Q.T + q)[nbr.clamp_min(0)]).sum(1)
+            z = torch.relu(torch.cat([h[: len(nbr)], pooled], 1) @ W.T + w)
+            return z / z.norm(dim=1, keepdim=True)
 
-    def equal_weights(h, nbr, wt, Q, q, W, w):
-        uniform = (nbr >= 0).float() / (nbr >= 0).sum(1, keepdim=True)
-        return package_convolution(h, nbr, uniform, Q, q, W, w)
+        def equal_weights(h, nbr, wt, Q, q, W, w):
+            uniform = (nbr >= 0).float() / (nbr >= 0).sum(1, keepdim=True)
+            return package_convolution(h, nbr, uniform, Q, q, W, w)
 
-    def every_node(h, nbr, wt, Q, q, W, w):  # one row per node of h, not per destination
-        full = torch.cat([nbr, torch.full((len(h) - len(nbr), nbr.shape[1]), -1)])
-        pad = torch.cat([wt, torch.zeros(len(h) - len(nbr), wt.shape[1])])
-        pad[len(nbr):, 0], full[len(nbr):, 0] = 1.0, 0
-        return package_convolution(h, full, pad, Q, q, W, w)
+        def every_node(h, nbr, wt, Q, q, W, w):  # one row per node of h, not per destination
+            full = torch.cat([nbr, torch.full((len(h) - len(nbr), nbr.shape[1]), -1)])
+            pad = torch.cat([wt, torch.zeros(len(h) - len(nbr), wt.shape[1])])
+            pad[len(nbr):, 0], full[len(nbr):, 0] = 1.0, 0
+            return package_convolution(h, full, pad, Q, q, W, w)
 
-    assert "the output rows do not have length 1" in failure(checks.pinsage_convolution, unnormalised)
-    message = failure(checks.pinsage_convolution, no_relu)
-    assert "hand case 2" in message and "must pass through ReLU(Q h_u + q) before pooling" in message
-    assert "averaged with equal weights" in failure(checks.pinsage_convolution, equal_weights)
-    assert "hand case 3 (two destinations, three source nodes, unequal weights): wrong shape: expected (2, 2), got (3, 2)" in failure(
-        checks.pinsage_convolution, every_node)
+        assert "the output rows do not have length 1" in failure(checks.pinsage_convolution, unnormalised)
+        message = failure(checks.pinsage_convolution, no_relu)
+        assert "hand case 2" in message and "must pass through ReLU(Q h_u + q) before pooling" in message
+        assert "averaged with equal weights" in failure(checks.pinsage_convolution, equal_weights)
+        assert "hand case 3 (two destinations, three source nodes, unequal weights): wrong shape: expected (2, 2), got (3, 2)" in failure(
+            checks.pinsage_convolution, every_node)
 
 
 def test_max_margin_loss_names_each_mistake():
-    def no_hinge(query, positive, negatives, margin):
-        return (query @ negatives.T - (query * positive).sum(1, keepdim=True) + margin).mean()
+    with package_allowed():  # wrong answers built from the package's functions
+        def no_hinge(query, positive, negatives, margin):
+            return (query @ negatives.T - (query * positive).sum(1, keepdim=True) + margin).mean()
 
-    def summed(query, positive, negatives, margin):
-        return package_loss(query, positive, negatives, margin) * len(query) * len(negatives)
+        def summed(query, positive, negatives, margin):
+            return package_loss(query, positive, negatives, margin) * len(query) * len(negatives)
 
-    def per_query_sum(query, positive, negatives, margin):
-        return package_loss(query, positive, negatives, margin) * len(negatives)
+        def per_query_sum(query, positive, negatives, margin):
+            return package_loss(query, positive, negatives, margin) * len(negatives)
 
-    def swapped(query, positive, negatives, margin):
-        return torch.relu((query * positive).sum(1, keepdim=True) - query @ negatives.T + margin).mean()
+        def swapped(query, positive, negatives, margin):
+            return torch.relu((query * positive).sum(1, keepdim=True) - query @ negatives.T + margin).mean()
 
-    def per_pair(query, positive, negatives, margin):  # a matrix instead of the mean
-        return torch.relu(query @ negatives.T - (query * positive).sum(1, keepdim=True) + margin)
+        def per_pair(query, positive, negatives, margin):  # a matrix instead of the mean
+            return torch.relu(query @ negatives.T - (query * positive).sum(1, keepdim=True) + margin)
 
-    assert "the loss is negative: each term is a hinge" in failure(checks.max_margin_loss, no_hinge)
-    assert "this is the sum of the hinge terms" in failure(checks.max_margin_loss, summed)
-    # one query in hand case 1: its per-query sum is the total sum, and the message says so
-    assert "this is the sum of the hinge terms" in failure(checks.max_margin_loss, per_query_sum)
-    assert "the positive and the negative scores are swapped" in failure(checks.max_margin_loss, swapped)
-    assert "expected a single number (the mean), got shape (1, 2)" in failure(checks.max_margin_loss, per_pair)
+        assert "the loss is negative: each term is a hinge" in failure(checks.max_margin_loss, no_hinge)
+        assert "this is the sum of the hinge terms" in failure(checks.max_margin_loss, summed)
+        # one query in hand case 1: its per-query sum is the total sum, and the message says so
+        assert "this is the sum of the hinge terms" in failure(checks.max_margin_loss, per_query_sum)
+        assert "the positive and the negative scores are swapped" in failure(checks.max_margin_loss, swapped)
+        assert "expected a single number (the mean), got shape (1, 2)" in failure(checks.max_margin_loss, per_pair)
 
 
 # ---- notebook 03 ---------------------------------------------------------------------------------------
@@ -189,10 +193,11 @@ def package_band(scores, query, relevance_size, a, b):
 
 
 def test_nb03_checks_pass_the_package(capsys):
-    checks.hard_negative_band(package_band)
-    checks.hard_negatives_in_epoch(num_hard_negatives)
-    out = capsys.readouterr().out
-    assert "hard_negative_band: all 5 hand cases pass" in out and "hard_negatives_in_epoch: all 6 hand cases pass" in out
+    with package_allowed():  # the package's own functions, through the hand cases
+        checks.hard_negative_band(package_band)
+        checks.hard_negatives_in_epoch(num_hard_negatives)
+        out = capsys.readouterr().out
+        assert "hard_negative_band: all 5 hand cases pass" in out and "hard_negatives_in_epoch: all 6 hand cases pass" in out
 
 
 @pytest.mark.parametrize("grade_id, name", [
@@ -244,28 +249,30 @@ def test_hard_negative_band_names_each_mistake():
 
 
 def test_hard_negative_band_wrong_type_is_said_plainly():
-    def as_list(scores, query, relevance_size, a, b):
-        return package_band(scores, query, relevance_size, a, b).tolist()
+    with package_allowed():  # wrong answers built from the package's functions
+        def as_list(scores, query, relevance_size, a, b):
+            return package_band(scores, query, relevance_size, a, b).tolist()
 
-    assert "wrong type: expected a torch tensor, got a list" in failure(checks.hard_negative_band, as_list)
+        assert "wrong type: expected a torch tensor, got a list" in failure(checks.hard_negative_band, as_list)
 
 
 def test_hard_negatives_in_epoch_names_each_mistake():
-    def one_based(epoch, schedule, max_hard, per_epoch):
-        return {"random-only": 0, "no-curriculum": max_hard}.get(schedule, min(per_epoch * (epoch + 1), max_hard))
+    with package_allowed():  # wrong answers built from the package's functions
+        def one_based(epoch, schedule, max_hard, per_epoch):
+            return {"random-only": 0, "no-curriculum": max_hard}.get(schedule, min(per_epoch * (epoch + 1), max_hard))
 
-    def uncapped(epoch, schedule, max_hard, per_epoch):
-        return {"random-only": 0, "no-curriculum": max_hard}.get(schedule, per_epoch * epoch)
+        def uncapped(epoch, schedule, max_hard, per_epoch):
+            return {"random-only": 0, "no-curriculum": max_hard}.get(schedule, per_epoch * epoch)
 
-    def ignores_schedule(epoch, schedule, max_hard, per_epoch):
-        return min(per_epoch * epoch, max_hard)
+        def ignores_schedule(epoch, schedule, max_hard, per_epoch):
+            return min(per_epoch * epoch, max_hard)
 
-    def as_float(epoch, schedule, max_hard, per_epoch):
-        return float(num_hard_negatives(epoch, schedule, max_hard, per_epoch))
+        def as_float(epoch, schedule, max_hard, per_epoch):
+            return float(num_hard_negatives(epoch, schedule, max_hard, per_epoch))
 
-    message = failure(checks.hard_negatives_in_epoch, one_based)
-    assert message.startswith("`hard_negatives_in_epoch`: hand case 1 (epoch 0, 'curriculum'")
-    assert "epoch is 0-based here: the first epoch (epoch 0) uses random negatives only" in message
-    assert "the curriculum never goes beyond max_hard = 4" in failure(checks.hard_negatives_in_epoch, uncapped)
-    assert "hand case 5 (epoch 0, 'no-curriculum'" in failure(checks.hard_negatives_in_epoch, ignores_schedule)
-    assert "expected a whole number of hard negatives (an int), got float" in failure(checks.hard_negatives_in_epoch, as_float)
+        message = failure(checks.hard_negatives_in_epoch, one_based)
+        assert message.startswith("`hard_negatives_in_epoch`: hand case 1 (epoch 0, 'curriculum'")
+        assert "epoch is 0-based here: the first epoch (epoch 0) uses random negatives only" in message
+        assert "the curriculum never goes beyond max_hard = 4" in failure(checks.hard_negatives_in_epoch, uncapped)
+        assert "hand case 5 (epoch 0, 'no-curriculum'" in failure(checks.hard_negatives_in_epoch, ignores_schedule)
+        assert "expected a whole number of hard negatives (an int), got float" in failure(checks.hard_negatives_in_epoch, as_float)

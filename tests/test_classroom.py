@@ -47,6 +47,9 @@ def exercise_notebook() -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell("assert True\n### BEGIN HIDDEN TESTS\nassert 2 > 1\n### END HIDDEN TESTS", id="hidden",
                                   metadata=_nbgrader("hidden", solution=False, grade=True, points=1)),
         nbformat.v4.new_code_cell("print('the rest still runs')", id="rest"),
+        nbformat.v4.new_markdown_cell("**Quiz.** Why normalise?", id="quiz"),
+        nbformat.v4.new_markdown_cell("**Answers.** So that weights compare.", id="quiz-answers",
+                                      metadata={"tags": [classroom.QUIZ_ANSWERS_TAG]}),
     ]  # fmt: skip
     return notebook
 
@@ -173,3 +176,67 @@ def test_nbgrader_releases_all_six_notebooks_like_lecturekit_student(tmp_path):
     assert "raise NotImplementedError()" in exercise.cells[1].source
     assert classroom.CHECK_TAG in exercise.cells[2].metadata["tags"]
     assert (course / "gradebook.db").exists()  # nbgrader's database stayed inside the temporary course
+
+
+# ---- quiz answers, guarded copies, the published view (issue #26) ------------------------------------
+def test_student_copies_and_releases_leave_out_the_quiz_answers():
+    notebook = exercise_notebook()
+    student = classroom.student_notebook(notebook)
+    assert [c.get("id") for c in student.cells][-1] == "quiz"
+    assert "quiz-answers" in [c.get("id") for c in notebook.cells]  # the instructor notebook keeps them
+    assert classroom.DropQuizAnswers in classroom.release_preprocessors()
+
+
+def test_student_copies_refuse_the_instructor_folder_and_files_with_solutions(tmp_path, capsys):
+    source = tmp_path / "instructor"
+    source.mkdir()
+    nbformat.write(exercise_notebook(), source / "07_ex.ipynb")
+    with pytest.raises(classroom.StudentCopyError, match="holds the instructor notebooks"):
+        classroom.write_student_versions([source / "07_ex.ipynb"], source)
+    assert cli.main(["student", "--out", str(ROOT / "notebooks")]) == 1
+    assert "holds the instructor notebooks" in capsys.readouterr().err
+    out = tmp_path / "out"
+    (written,) = classroom.write_student_versions([source / "07_ex.ipynb"], out)
+    classroom.write_student_versions([source / "07_ex.ipynb"], out)  # a stub-only copy may be rewritten
+    answered = nbformat.read(written, as_version=4)
+    answered.cells[1].source = "def normalise(x):\n    return x / x.sum()"  # the student's own answer
+    nbformat.write(answered, written)
+    with pytest.raises(classroom.StudentCopyError, match="holds solutions"):
+        classroom.write_student_versions([source / "07_ex.ipynb"], out)
+    assert cli.student(["07"], out, directory=source) == 1
+    assert "return x / x.sum()" in written.read_text()
+    assert classroom.holds_solutions(exercise_notebook()) and not classroom.holds_solutions(
+        classroom.student_notebook(exercise_notebook()))
+
+
+def test_the_published_html_shows_the_student_version_unless_built_for_instructors(monkeypatch):
+    from lecturekit import course_site
+
+    notebook = exercise_notebook()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text=f"output of {cell.id}\n")]
+    view = classroom.published_view(notebook)
+    sources = "\n".join(c.source for c in view.cells)
+    assert "total = x.sum()" not in sources and "raise NotImplementedError()" in sources
+    outputs = {c.id: c.get("outputs") for c in view.cells if c.cell_type == "code"}
+    assert outputs["solution"] == [] and outputs["check"] == []  # the solution's verdict is not shown
+    assert outputs["rest"][0]["text"] == "output of rest\n"  # the rest keeps its outputs
+    assert "quiz-answers" not in [c.id for c in view.cells]
+    monkeypatch.delenv(course_site.SOLUTIONS_ENV, raising=False)
+    body, _ = course_site.html_exporter("mathjax/MathJax.js").from_notebook_node(notebook)
+    assert "total = x.sum()" not in body and "So that weights compare" not in body and "output of rest" in body
+    monkeypatch.setenv(course_site.SOLUTIONS_ENV, "1")
+    body, _ = course_site.html_exporter("mathjax/MathJax.js").from_notebook_node(notebook)
+    assert "total" in body and "So that weights compare" in body
+
+
+def test_no_kernel_started_by_the_course_warns_about_unencrypted_tcp(tmp_path):
+    script = ("import nbformat\nfrom lecturekit.course_site import ExecutingClient\n"
+              "nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell('print(6 * 7)')]\n"
+              "ExecutingClient(nb, timeout=120, kernel_name='python3').execute()\n"
+              "print(nb.cells[0].outputs[0]['text'])")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0 and "42" in done.stdout, done.stderr
+    assert "without encryption" not in done.stderr

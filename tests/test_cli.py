@@ -29,7 +29,8 @@ def test_run_executes_notebooks_and_writes_outputs(tmp_path, monkeypatch):
     assert (tmp_path / "build/html/01_good.html").read_text().startswith("<!DOCTYPE html>")
     rows = json.loads((tmp_path / "build/results/01_good.json").read_text())
     assert rows[0]["profile"] == "quick"
-    assert "| toy | m | acc | 0.5 |" in (tmp_path / "build/results/SUMMARY.md").read_text()
+    assert "| toy | m | acc | 0.5 |" in (tmp_path / "build/results/SUMMARY-quick.md").read_text()  # smoke rows
+    assert "| toy |" not in (tmp_path / "build/results/SUMMARY.md").read_text()  # the page is the course profile's
     assert cli.run(["02_bad"], "quick", timeout=120, directory=tmp_path) == 1  # a failing notebook fails the run
     assert (tmp_path / "build/notebooks/02_bad.ipynb").exists()  # ...but its partial output is kept
 

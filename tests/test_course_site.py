@@ -67,7 +67,8 @@ def test_html_uses_the_mathjax_copied_from_the_environment(tmp_path):
     assert course_site.install_mathjax(tmp_path) == url  # a second run reuses the copy
 
 
-def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_path):
+def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_path, monkeypatch):
+    monkeypatch.setitem(course_site.HEADLINES, "01_first", (("ml-100k",), ("hit-rate",)))
     build = tmp_path / "build"
     (build / "results").mkdir(parents=True)
     (build / "html").mkdir()
@@ -83,19 +84,23 @@ def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_pat
                                            "02_second": {"seconds": 750.0, "ok": False}},
          "by_profile": {"course": {"01_first": {"seconds": 300.0, "ok": True}}}}))  # fmt: skip
     rows = [{"dataset": "ml-100k", "method": f"m{i}", "metric": "hit-rate", "value": 0.1 * i, "paper": None,
-             "comparable": False, "note": "", "profile": "quick"} for i in range(8)]  # fmt: skip
-    rows[5]["paper"] = 0.5
-    (build / "results" / "01_first.json").write_text(json.dumps(rows))
+             "comparable": False, "note": "same note", "profile": "course"} for i in range(8)]  # fmt: skip
+    rows[5].update(paper=0.5, note="another note")
+    smoke = [dict(r, profile="quick", method=f"smoke{i}") for i, r in enumerate(rows)]
+    strata = [dict(r, metric="hit-rate/new-query", method=f"stratum{i}") for i, r in enumerate(rows)]
+    (build / "results" / "01_first.json").write_text(json.dumps(rows + smoke + strata))
     page = course_site.write_index(cli.list_notebooks(nb_dir), build).read_text()
     first, second = page.index("Recommenders from scratch"), page.index("PinSage")
-    assert first < second < page.index('id="summary"')
+    assert first < second
     assert '<a href="html/01_first.html">Recommenders from scratch</a>' in page
     assert "Runtime: 42 s (quick profile); 5.0 min (course profile)</p>" in page
     assert "Runtime: 12.5 min (quick profile) — <strong>failed</strong>" in page
-    assert page.index("<td>m5</td>") < page.index("<td>m0</td>")  # the row with a paper number first
-    assert "2 more in the" in page
-    assert "No results recorded yet." in page  # 02 recorded nothing
-    assert "<td>m7</td>" in page.split('id="summary"')[1]  # every row in the summary table
+    assert page.index("<td>m0</td>") < page.index("<td>m7</td>")  # the notebook's own order
+    assert "<td>m5</td><td>hit-rate</td><td>0.5</td><td>0.5</td><td>no</td>" in page  # beside the paper: marked
+    assert "<td>m0</td><td>hit-rate</td><td>0</td><td>—</td><td>—</td>" in page
+    assert "smoke" not in page and "stratum" not in page  # course headline rows only
+    assert page.count("<li>same note</li>") == 1 and '<td class="note">[1]</td>' in page  # numbered footnotes
+    assert "No course-profile results recorded yet." in page  # 02 recorded nothing
 
 
 def test_the_course_kernel_is_used_when_installed(monkeypatch, capsys):

@@ -1,46 +1,59 @@
-"""The notebooks' runtime line: read from timings.json, "not measured yet" where nothing was measured."""
+"""The notebooks' runtime line: this machine's last run, else the committed measurement in docs/runtimes.json,
+never "not measured yet"."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from lecturekit.runtime import runtime_line
+import pytest
+
+from lecturekit.cli import list_notebooks
+from lecturekit.runtime import COMMITTED, committed, runtime_line
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_no_timings_file_says_not_measured_yet_for_every_profile(tmp_path):
-    line = runtime_line("01_recsys_basics", tmp_path / "timings.json")
-    assert line == ("**Runtime on this machine:** `quick` not measured yet; `course` not measured yet; "
-                    "`full` not measured yet.")
+@pytest.fixture
+def reference(tmp_path):
+    path = tmp_path / "runtimes.json"
+    path.write_text(json.dumps({"measured_on": "a 2-core laptop, 2026-12-05",
+                                "seconds": {"course": {"01_recsys_basics": 142}, "quick": {"01_recsys_basics": 30}}}))
+    return path
 
 
-def test_the_measured_profile_shows_its_time_and_date(tmp_path):
+def test_a_first_run_shows_the_committed_measurement_for_its_profile(tmp_path, reference):
+    line = runtime_line("01_recsys_basics", tmp_path / "timings.json", reference, profile="course")
+    assert line == ("**Runtime** (this kernel runs the `course` profile): `course` about 2 min 22 s (measured on a "
+                    "2-core laptop, 2026-12-05, `docs/runtimes.json`); `quick` about 30 s (measured on a 2-core "
+                    "laptop, 2026-12-05, `docs/runtimes.json`).")
+    assert runtime_line("01_recsys_basics", tmp_path / "t.json", reference, profile="quick").index("`quick`") < 60
+    assert "not measured yet" not in line
+
+
+def test_this_machines_run_replaces_the_committed_number(tmp_path, reference):
     path = tmp_path / "timings.json"
     path.write_text(json.dumps({"profile": "course", "notebooks": {
         "01_recsys_basics": {"seconds": 200.4, "ok": True, "finished": "2026-12-01T08:00:00+0000"},
         "04_decagon": {"seconds": 3725.0, "ok": False},
     }}))
-    assert runtime_line("01_recsys_basics", path) == (
-        "**Runtime on this machine:** `quick` not measured yet; `course` 3 min 20 s (last `lecturekit run`, "
-        "2026-12-01); `full` not measured yet.")
-    assert "`course` 1 h 02 min (last `lecturekit run`; that run failed)" in runtime_line("04_decagon", path)
-    assert "`course` not measured yet" in runtime_line("05_graphrnn", path)
+    line = runtime_line("01_recsys_basics", path, reference, profile="course")
+    assert "`course` 3 min 20 s (this machine's last `lecturekit run`, 2026-12-01)" in line
+    assert "`quick` about 30 s" in line
+    assert "`course` 1 h 02 min (this machine's last `lecturekit run`; that run failed)" in runtime_line(
+        "04_decagon", path, reference, profile="course")
 
 
-def test_a_corrupt_or_foreign_timings_file_measures_nothing(tmp_path):
+def test_a_corrupt_timings_file_falls_back_to_the_committed_number(tmp_path, reference):
     path = tmp_path / "timings.json"
     for text in ("{not json", "[1, 2]", json.dumps({"profile": "quick", "notebooks": {"01_recsys_basics": {"seconds": "x"}}})):
         path.write_text(text)
-        assert "`quick` not measured yet" in runtime_line("01_recsys_basics", path)
+        assert "`quick` about 30 s" in runtime_line("01_recsys_basics", path, reference, profile="quick")
 
 
-def test_every_profile_run_is_shown_from_by_profile(tmp_path):
-    import json
-
-    path = tmp_path / "timings.json"
-    path.write_text(json.dumps({
-        "profile": "quick", "notebooks": {"02_pinsage": {"seconds": 40.0, "ok": True}},
-        "by_profile": {"course": {"02_pinsage": {"seconds": 600.0, "ok": True}},
-                       "quick": {"02_pinsage": {"seconds": 40.0, "ok": True}}},
-    }))  # fmt: skip
-    line = runtime_line("02_pinsage", path)
-    assert "`quick` 40 s" in line and "`course` 10 min 00 s" in line and "`full` not measured yet" in line
+def test_every_course_notebook_has_a_committed_course_runtime():
+    for path in list_notebooks():
+        found, where = committed(path.stem, ROOT / COMMITTED)
+        assert "course" in found and where, path.stem
+    text = runtime_line("02_pinsage", ROOT / "build-does-not-exist" / "timings.json", profile="course")
+    assert "not measured" not in text and "`course` about" in text

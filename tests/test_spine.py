@@ -141,9 +141,10 @@ def test_rows_carry_comparability_and_notes(build):
     with pytest.raises(ValueError, match="metric names"):
         results.record("04_demo", "planted", "x", "AUROC (uniform)", 0.5)
     summary = results.write_summary()[0].read_text()
-    assert "| comparable to paper |" in summary
-    assert "| planted | decagon | auroc/uniform | 0.8 | 0.872 | no | course | planted world; paper: BioSNAP |" in summary
-    assert "| biosnap | decagon | auroc/uniform | 0.86 | 0.872 | yes | course |" in summary
+    assert "| comparable | notes |" in summary
+    assert "| planted | decagon | auroc/uniform | 0.8 | 0.872 | no | [1] |" in summary
+    assert "| biosnap | decagon | auroc/uniform | 0.86 | 0.872 | yes | [2] |" in summary
+    assert "1. planted world; paper: BioSNAP" in summary
 
 
 def test_corrupt_results_file_is_named_and_the_rest_is_summarised(build):
@@ -202,7 +203,7 @@ def test_run_writes_the_summary_despite_a_corrupt_results_file(tmp_path, build):
     (build / "results").mkdir(parents=True)
     (build / "results" / "09_bad.json").write_text("[1, 2")
     assert cli.run(["01"], "quick", timeout=120, directory=tmp_path) == 1  # the corrupt file is an error...
-    assert "| toy | m | acc | 0.5 |" in (build / "results" / "SUMMARY.md").read_text()  # ...the rest is summarised
+    assert "| toy | m | acc | 0.5 |" in (build / "results" / "SUMMARY-quick.md").read_text()  # ...the rest is summarised
 
 
 # ------------------------------------------------------------------ the experiment shape

@@ -3,8 +3,9 @@
 Each notebook's checks live in ``lecturekit/checks/nbNN.py`` and are listed in that module's
 ``__all__``; this package re-exports all of them, so a check cell never needs to know which module
 holds its check. ``lecturekit.checks.base`` holds the shared machinery (:class:`CheckFailed`,
-:func:`run_check`, :class:`Case`). Two notebooks exporting the same name is a mistake and fails at
-import, naming both modules.
+:func:`run_check`, :class:`Case`, and ``harden``: the stand-ins for the package's version of a step
+and the hidden random cases that make every check need the student's own work). Two notebooks
+exporting the same name is a mistake and fails at import, naming both modules.
 """
 
 from __future__ import annotations

@@ -11,26 +11,45 @@ out by hand (or by the package's implementation) and hands them to :func:`run_ch
 - turns any other exception raised by student code into one sentence naming the case, the
   exception and the student's own line that raised it,
 - compares the result with tolerance: wrong type, wrong shape, NaN, "hand case 3 differs at
-  [1, 2]: expected 0.5, got 0.25", and
+  [1, 2]: your value 0.25", and
 - prints one success line when every case passes.
+
+Checks that need the work:
+
+- while a check runs, the package's own version of the step (and library calls that do the whole step)
+  are replaced by stand-ins (:func:`stand_ins`, the check's ``forbid`` list): an answer that delegates
+  to them fails with "call your own code";
+- a failure never shows the expected value of a case (only the student's own value and, where a known
+  mistake is recognised, its name), so a lookup table cannot be filled from the messages;
+- besides the hand cases, each check runs hidden seeded random cases (:func:`hidden_cases`: shapes and
+  parameters varied) against the package's implementation, computed before the stand-ins go in.
+
+A new check adopts all three with one :func:`harden` call beside it (its ``run_check`` call is unchanged).
 
 Failures raise :class:`CheckFailed`, an ``AssertionError`` whose message is the whole story. In
 IPython it renders as that message alone (``_render_traceback_``), not a wall of traceback, so a
 student sees "CheckFailed: ..." under the cell; pytest and nbgrader still see an ``AssertionError``.
-A check never prints the solution: only the hand case's inputs, its expected output and what the
-student's function returned.
+A check never prints the solution or the expected output: only what the student's function returned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib
 import math
+import sys
+import textwrap
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ANY", "Case", "CheckFailed", "call_student", "differences", "describe", "passed", "require", "run_check"]
+__all__ = ["ANY", "HARDENING", "Case", "CheckFailed", "OwnCodeRequired", "call_student", "describe", "differences",
+           "harden", "hidden_cases", "passed", "require", "run_check", "stand_ins"]  # fmt: skip
+
+WRAP = 96  # characters per line of a failure as rendered under a cell (nbgrader's feedback page too)
 
 
 class CheckFailed(AssertionError):
@@ -39,7 +58,13 @@ class CheckFailed(AssertionError):
     def _render_traceback_(self) -> list[str]:
         # IPython calls this instead of formatting the traceback: the student sees only the message
         # (the frames would all be inside lecturekit.checks and say nothing about their code).
-        return [f"CheckFailed: {line}" if i == 0 else f"    {line}" for i, line in enumerate(str(self).splitlines())]
+        # Lines are wrapped: a one-line message of 300 characters would run off the page in Lab's
+        # output area and in nbgrader's feedback HTML (a <pre> block that never wraps).
+        lines = []
+        for i, line in enumerate(str(self).splitlines()):
+            first = "CheckFailed: " if i == 0 else "    "
+            lines += textwrap.wrap(line, WRAP, initial_indent=first, subsequent_indent="    ") or [first]
+        return lines
 
 
 class _Any:
@@ -67,6 +92,7 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
     check: Callable[[Any], str | None] | None = None
+    hidden: bool = False  # a seeded random case: its message names neither inputs nor expected value
 
 
 def require(condition: bool, message: str) -> None:
@@ -117,14 +143,16 @@ def describe(value: Any, limit: int = 8) -> str:
 
 
 def _expected_got(expected: Any, got: Any) -> str:
-    """``"expected 0.25, got 0.3333"``: floats with the fewest digits (at least 4) that tell them apart."""
+    """``"your value 0.3333"``: the student's value only (never the expected one, which would let a
+    lookup table be filled from the messages), with the fewest digits (at least 4) that tell it from
+    the expected value."""
     if isinstance(expected, float) or isinstance(got, float):
         for digits in range(4, 17):
             want, have = f"{float(expected):.{digits}g}", f"{float(got):.{digits}g}"
             if want != have:
                 break
-        return f"expected {want}, got {have}"
-    return f"expected {describe(expected)}, got {describe(got)}"
+        return f"your value {have}"
+    return f"your value {describe(got)}"
 
 
 def _type_name(value: Any) -> str:
@@ -178,7 +206,7 @@ def _differences(expected: Any, got: Any, where: str, rtol: float, atol: float) 
     if isinstance(expected, bool):
         if not isinstance(got, bool | np.bool_) and not (_is_tensor(got) or _is_array(got)):
             return f"wrong type{at}: expected True or False, got {_type_name(got)}"
-        return None if bool(got) == expected else f"differs{at}: expected {expected}, got {bool(got)}"
+        return None if bool(got) == expected else f"differs{at}: your value {bool(got)}"
     if isinstance(expected, int | float) and not isinstance(expected, bool):
         if _is_tensor(got) or _is_array(got):
             array = _as_numpy(got)
@@ -188,7 +216,7 @@ def _differences(expected: Any, got: Any, where: str, rtol: float, atol: float) 
         if not isinstance(got, int | float | np.number):
             return f"wrong type{at}: expected a number, got {_type_name(got)}"
         if isinstance(expected, int) and isinstance(got, int | np.integer):
-            return None if int(got) == expected else f"differs{at}: expected {expected}, got {int(got)}"
+            return None if int(got) == expected else f"differs{at}: your value {int(got)}"
         if not math.isfinite(float(got)) and math.isfinite(float(expected)):
             return f"the result is {float(got)}{at}: a division by zero?"
         if math.isclose(float(got), float(expected), rel_tol=rtol, abs_tol=atol):
@@ -214,8 +242,9 @@ def _differences(expected: Any, got: Any, where: str, rtol: float, atol: float) 
         got_set = set(got)
         if got_set == expected:
             return None
-        missing, extra = sorted(expected - got_set, key=repr), sorted(got_set - expected, key=repr)
-        parts = ([f"missing {describe(missing)}"] if missing else []) + ([f"unexpected {describe(extra)}"] if extra else [])
+        missing, extra = len(expected - got_set), len(got_set - expected)
+        parts = ([f"{missing} item{'s' if missing > 1 else ''} missing"] if missing else []) + (
+            [f"{extra} item{'s' if extra > 1 else ''} that should not be there"] if extra else [])
         return f"differs{at}: {'; '.join(parts)}"
     if isinstance(expected, list | tuple):
         if not isinstance(got, list | tuple):
@@ -228,7 +257,7 @@ def _differences(expected: Any, got: Any, where: str, rtol: float, atol: float) 
                 return problem
         return None
     if got != expected:
-        return f"differs{at}: expected {describe(expected)}, got {describe(got)}"
+        return f"differs{at}: {_expected_got(expected, got)}"
     return None
 
 
@@ -259,6 +288,179 @@ def _changed(before: Any, after: Any) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------
+# Stand-ins: while a check runs, the package's version of the step cannot be called
+
+
+class OwnCodeRequired(BaseException):
+    """Raised by a stand-in; a ``BaseException`` so that ``except Exception`` in an answer cannot hide it."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+_STAND_IN = """def {name}(*args, **kwargs):
+    raise __import__("lecturekit.checks.base", fromlist=["OwnCodeRequired"]).OwnCodeRequired({target!r})
+"""
+_depth = 0  # stand_ins() nests (run_check -> call_student): only the outermost one patches
+
+
+def _stand_in(target: str, name: str) -> types.FunctionType:
+    """A function that raises :class:`OwnCodeRequired` naming ``target``; it reaches the exception class
+    through ``__import__`` so that its code also works when grafted into another module's function."""
+    namespace: dict[str, Any] = {}
+    exec(compile(_STAND_IN.format(name=name, target=target), f"<stand-in for {target}>", "exec"), namespace)  # noqa: S102
+    return namespace[name]
+
+
+def _resolve(target: str) -> Any:
+    """The object a dotted name like ``lecturekit.recsys.metrics.hit_rate`` or ``torch.nn.functional.relu`` names."""
+    parts = target.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:]:
+            found = getattr(found, part)
+        return found
+    raise ImportError(f"stand_ins: cannot import {target!r}")
+
+
+def _swappable(function: Any) -> bool:
+    """A plain Python function whose code can be replaced in place (no closure cells to match)."""
+    return isinstance(function, types.FunctionType) and not function.__code__.co_freevars
+
+
+@contextlib.contextmanager
+def stand_ins(targets: Sequence[str], function: Callable | None = None) -> Iterator[None]:
+    """Replace each dotted ``target`` by a stand-in that raises :class:`OwnCodeRequired` while inside.
+
+    A plain Python function gets the stand-in's code (``__code__``), so every name bound to it fails,
+    however it was imported; a class gets stand-ins for its own methods (construction and ``forward``
+    of an existing instance fail alike); anything else (a compiled or C function, a decorated one) is
+    replaced wherever it is bound: its module, every ``lecturekit`` module, the student function's
+    globals and closure. Everything is restored on exit, also after an error.
+    """
+    global _depth
+    if _depth or not targets:
+        yield
+        return
+    undo: list[Callable[[], None]] = []
+    by_reference: dict[int, Callable] = {}
+    try:
+        for target in targets:
+            found = _resolve(target)
+            name = target.rsplit(".", 1)[-1]
+            if _swappable(found):
+                original = found.__code__
+                found.__code__ = _stand_in(target, name).__code__
+                undo.append(lambda f=found, c=original: setattr(f, "__code__", c))
+            elif isinstance(found, type):
+                for attr, value in list(vars(found).items()):
+                    if isinstance(value, types.FunctionType):
+                        setattr(found, attr, _stand_in(f"{target}.{attr}", attr))
+                        undo.append(lambda cls=found, a=attr, v=value: setattr(cls, a, v))
+            else:
+                by_reference[id(found)] = _stand_in(target, name)
+                wrapped = getattr(found, "__wrapped__", None)
+                if _swappable(wrapped):
+                    original = wrapped.__code__
+                    wrapped.__code__ = _stand_in(target, name).__code__
+                    undo.append(lambda f=wrapped, c=original: setattr(f, "__code__", c))
+        if by_reference:
+            prefixes = tuple({t.split(".")[0] for t in targets} | {"lecturekit"})
+            spaces = [vars(m) for n, m in list(sys.modules.items()) if n.split(".")[0] in prefixes and m is not None]
+            if function is not None and isinstance(getattr(function, "__globals__", None), dict):
+                spaces.append(function.__globals__)
+            for space in spaces:
+                for key, value in list(space.items()):
+                    if id(value) in by_reference:
+                        space[key] = by_reference[id(value)]
+                        undo.append(lambda s=space, k=key, v=value: s.__setitem__(k, v))
+            for cell in getattr(function, "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                if id(value) in by_reference:
+                    cell.cell_contents = by_reference[id(value)]
+                    undo.append(lambda c=cell, v=value: setattr(c, "cell_contents", v))
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+    finally:
+        for action in reversed(undo):
+            action()
+
+
+@dataclass(frozen=True)
+class Hardening:
+    """What makes one check need the work: the stand-ins and the hidden random cases (see :func:`harden`)."""
+
+    forbid: tuple[str, ...]
+    reference: Callable | None = None
+    draw: Callable[[Any], tuple] | None = None
+    count: int = 24  # enough random draws to cover each varied parameter's cases (ties, epsilon, valences)
+    transform: Callable[[Any], Any] | None = None
+    rtol: float = 1e-5
+    atol: float = 1e-6
+
+
+HARDENING: dict[str, Hardening] = {}
+
+
+def harden(name: str, forbid: Sequence[str], reference: Callable | None = None,
+           draw: Callable[[Any], tuple] | None = None, **options: Any) -> None:  # fmt: skip
+    """Register check ``name``'s stand-ins and hidden cases; :func:`run_check` and :func:`call_student`
+    use them for every call under that name. ``forbid``: dotted names of the package's (and libraries')
+    versions of the step; ``reference``/``draw``/``options``: see :func:`hidden_cases`. A check module
+    calls it once per check at import::
+
+        harden("hit_at_k", forbid=("lecturekit.recsys.metrics.rank_of_targets", ...),
+               reference=_reference_hit_at_k, draw=_draw_hit_at_k)
+    """
+    if not forbid:
+        raise ValueError(f"harden({name!r}): name the package's version of the step in 'forbid'")
+    HARDENING[name] = Hardening(tuple(forbid), reference, draw, **options)
+
+
+def hidden_cases(name: str, reference: Callable, draw: Callable[[Any], tuple], count: int = 24,
+                 transform: Callable[[Any], Any] | None = None, rtol: float = 1e-5,
+                 atol: float = 1e-6) -> list[Case]:  # fmt: skip
+    """``count`` seeded random cases whose expected values come from ``reference`` (the package's version).
+
+    ``draw(rng)`` returns ``(args, kwargs, about)``: the inputs, drawn from the numpy generator ``rng``
+    (the check's own named stream, so the cases are the same on every run and machine), and a few
+    words saying what the case varies ("ties among the scores") -- never its values. ``transform``
+    (e.g. ``torch.exp`` for log-probabilities) is applied to both results before a value comparison.
+    Call it *before* the stand-ins go in (i.e. outside :func:`run_check`), as the check modules do.
+    """
+    from lecturekit.seed import numpy_stream
+
+    rng = numpy_stream(0, f"lecturekit.checks/{name}")
+    cases = []
+    for _ in range(count):
+        args, kwargs, about = draw(rng)
+        expected = reference(*copy.deepcopy(tuple(args)), **copy.deepcopy(dict(kwargs)))
+
+        def check(got: Any, expected: Any = expected) -> str | None:
+            problem = differences(expected, got, rtol=rtol, atol=atol)
+            if problem is None or transform is None:
+                return problem
+            try:
+                mine = transform(got)
+            except Exception:  # noqa: BLE001 - a result the transform cannot read: the plain verdict stands
+                return problem
+            return differences(transform(expected), mine, rtol=rtol, atol=atol)
+
+        cases.append(Case(args=tuple(args), kwargs=dict(kwargs), label=about, check=check, hidden=True))
+    return cases
+
+
+# ----------------------------------------------------------------------------------------------
 # Calling student code
 
 
@@ -278,19 +480,29 @@ def _student_line(error: BaseException, function: Callable) -> str:
 
 
 def call_student(name: str, function: Callable, args: tuple = (), kwargs: Mapping[str, Any] | None = None,
-                 case: str = "") -> Any:  # fmt: skip
+                 case: str = "", forbid: Sequence[str] | None = None) -> Any:  # fmt: skip
     """Call ``function(*args, **kwargs)``; any exception becomes a :class:`CheckFailed` in plain words.
 
-    ``case`` names what was being tried ("hand case 2 (two users)") for the message.
+    ``case`` names what was being tried ("hand case 2 (two users)") for the message; ``forbid`` lists
+    the dotted names replaced by stand-ins during the call (see :func:`stand_ins`; default: those
+    :func:`harden` registered for ``name``).
     """
+    if forbid is None:
+        forbid = HARDENING[name].forbid if name in HARDENING else ()
     if not callable(function):
         raise CheckFailed(f"{name}: expected your function, got {_type_name(function)}; pass the function itself, "
                           f"e.g. `{name}` without parentheses")  # fmt: skip
     on = f" on {case}" if case else ""
     try:
-        return function(*args, **dict(kwargs or {}))
+        with stand_ins(forbid, function):
+            return function(*args, **dict(kwargs or {}))
     except CheckFailed:
         raise
+    except OwnCodeRequired as called:
+        raise CheckFailed(
+            f"`{name}` calls `{called.target}`, which does this exercise's step for you: call your own code "
+            "(write the step yourself; the package's version is there for the cells after the exercise)."
+        ) from None
     except NotImplementedError:
         raise CheckFailed(
             f"`{name}` is not written yet: replace `raise NotImplementedError` with your code, "
@@ -304,32 +516,49 @@ def call_student(name: str, function: Callable, args: tuple = (), kwargs: Mappin
         ) from None
 
 
-def _case_name(number: int, case: Case) -> str:
+def _case_name(number: int, case: Case, hidden_number: int, hidden_total: int) -> str:
+    if case.hidden:
+        return f"hidden random case {hidden_number} of {hidden_total}" + (f" ({case.label})" if case.label else "")
     return f"hand case {number}" + (f" ({case.label})" if case.label else "")
 
 
 def run_check(name: str, function: Callable, cases: Sequence[Case], *, rtol: float = 1e-5, atol: float = 1e-6,
-              success: str | None = None) -> None:  # fmt: skip
-    """Run ``function`` on each hand case; raise :class:`CheckFailed` at the first problem, else print a line.
+              success: str | None = None, forbid: Sequence[str] | None = None) -> None:  # fmt: skip
+    """Run ``function`` on each case; raise :class:`CheckFailed` at the first problem, else print a line.
 
     Inputs are deep-copied per case; a function that changes an input in place fails with that
-    message. ``success`` replaces the default success line's detail ("all 4 hand cases pass").
+    message. ``forbid``: the dotted names of the package's (and libraries') versions of the step,
+    replaced by stand-ins while the student's function runs (default: those :func:`harden` registered
+    for ``name``, whose hidden random cases are then added too). Hidden cases run after the hand
+    cases. ``success`` replaces the default success line's detail.
     """
     if not cases:
         raise ValueError(f"run_check({name!r}): no cases given")
-    for number, case in enumerate(cases, start=1):
-        label = _case_name(number, case)
-        args, kwargs = copy.deepcopy(tuple(case.args)), copy.deepcopy(dict(case.kwargs))
-        got = call_student(name, function, args, kwargs, case=label)
-        for index, (before, after) in enumerate(zip(case.args, args, strict=True), start=1):
-            if _changed(before, after):
-                raise CheckFailed(f"`{name}` changed its argument {index} in place on {label}; "
-                                  "work on a copy (e.g. `x.clone()` or `x.copy()`) instead")  # fmt: skip
-        problem = _differences(case.expected, got, "", rtol, atol)
-        if problem is None and case.check is not None:
-            problem = case.check(got)
-        if problem:
-            # "hand case 3 differs at [1]: ..." reads as a sentence; "wrong shape: ..." needs a colon.
-            joiner = " " if problem.startswith(("differs", "returned", "the result")) else ": "
-            raise CheckFailed(f"`{name}`: {label}{joiner}{problem}")
-    passed(name, success or (f"all {len(cases)} hand cases pass." if len(cases) > 1 else "the hand case passes."))
+    hand = [c for c in cases if not c.hidden]
+    hidden = [c for c in cases if c.hidden]
+    hardening = HARDENING.get(name)
+    if forbid is None:
+        forbid = hardening.forbid if hardening else ()
+        if hardening and hardening.reference is not None and hardening.draw is not None and not hidden:
+            hidden = hidden_cases(name, hardening.reference, hardening.draw, hardening.count, hardening.transform,
+                                  hardening.rtol, hardening.atol)  # fmt: skip
+    with stand_ins(forbid, function):
+        for number, case in enumerate(hand + hidden, start=1):
+            label = _case_name(number, case, number - len(hand), len(hidden))
+            args, kwargs = copy.deepcopy(tuple(case.args)), copy.deepcopy(dict(case.kwargs))
+            got = call_student(name, function, args, kwargs, case=label, forbid=forbid)
+            for index, (before, after) in enumerate(zip(case.args, args, strict=True), start=1):
+                if _changed(before, after):
+                    raise CheckFailed(f"`{name}` changed its argument {index} in place on {label}; "
+                                      "work on a copy (e.g. `x.clone()` or `x.copy()`) instead")  # fmt: skip
+            problem = _differences(case.expected, got, "", rtol, atol)
+            if problem is None and case.check is not None:
+                problem = case.check(got)
+            if problem:
+                # "hand case 3 differs at [1]: ..." reads as a sentence; "wrong shape: ..." needs a colon.
+                joiner = " " if problem.startswith(("differs", "returned", "the result")) else ": "
+                raise CheckFailed(f"`{name}`: {label}{joiner}{problem}")
+    if success is None:
+        counted = f"{len(hand)} hand case{'s' if len(hand) != 1 else ''}"
+        success = f"all {counted} pass" + (f", and {len(hidden)} hidden random cases." if hidden else ".")
+    passed(name, success)

@@ -18,10 +18,73 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from lecturekit.checks.base import ANY, Case, differences, run_check
+from lecturekit.checks.base import ANY, Case, differences, harden, run_check
 from lecturekit.checks.hints import as_numpy, equals, explained
 
 __all__ = ["importance_neighborhood", "max_margin_loss", "pinsage_convolution"]
+
+_PINSAGE = "lecturekit.recsys.pinsage"
+
+
+# ---- hidden random cases, against the package's implementation
+def _draw_counts(rng):
+    queries, items = int(rng.integers(1, 5)), int(rng.integers(2, 10))
+    counts = rng.integers(0, 4, (queries, items)) * (rng.random((queries, items)) < 0.7)  # ties and zero rows
+    return (torch.tensor(counts, dtype=torch.float32), int(rng.integers(1, items + 3))), {}, "ties among the counts"
+
+
+def _reference_neighborhood(counts, top_t):
+    from lecturekit.recsys.pinsage.sampler import importance_neighborhood as package
+
+    return package(counts, top_t)
+
+
+def _draw_convolution(rng):
+    nodes, d_in, hidden, d_out = (int(rng.integers(2, 7)), *(int(v) for v in rng.integers(2, 5, 3)))
+    destinations, top_t = int(rng.integers(1, nodes + 1)), int(rng.integers(1, 4))
+    neighbors = rng.integers(0, nodes, (destinations, top_t))
+    weights = rng.random((destinations, top_t)) + 0.05
+    padding = rng.random((destinations, top_t)) < 0.25
+    padding[:, 0] = False
+    neighbors[padding], weights[padding] = -1, 0.0
+    weights /= weights.sum(1, keepdims=True)
+    args = (_t(rng.normal(size=(nodes, d_in))), _ids(neighbors), _t(weights), _t(rng.normal(size=(hidden, d_in))),
+            _t(rng.normal(size=hidden)), _t(rng.normal(size=(d_out, d_in + hidden))), _t(rng.normal(size=d_out)))
+    return args, {}, f"{nodes} nodes, {destinations} destinations, dimensions {d_in} -> {hidden} -> {d_out}"
+
+
+def _reference_convolution(h, neighbors, weights, Q, q, W, w):
+    from lecturekit.recsys.pinsage.layers import PinSageConv
+
+    layer = PinSageConv(Q.shape[1], Q.shape[0], W.shape[0])
+    with torch.no_grad():
+        for linear, weight, bias in ((layer.Q, Q, q), (layer.W, W, w)):
+            linear.weight.copy_(weight)
+            linear.bias.copy_(bias)
+        return layer(h, neighbors, weights)
+
+
+def _draw_loss(rng):
+    batch, negatives, dim = int(rng.integers(1, 6)), int(rng.integers(1, 7)), int(rng.integers(2, 6))
+    margin = float(rng.choice([rng.uniform(0.05, 1.5), 0.1]))
+    embed = lambda rows: _t(rng.normal(size=(rows, dim)) / dim**0.5)  # noqa: E731 - three draws of one shape
+    return (embed(batch), embed(batch), embed(negatives)), {"margin": margin}, "margins other than 0.1 too"
+
+
+def _reference_loss(query, positive, negatives, margin):
+    from lecturekit.recsys.pinsage.loss import max_margin_loss as package
+
+    return package(query, positive, negatives, margin=margin)
+
+
+harden("importance_neighborhood", reference=_reference_neighborhood, draw=_draw_counts,
+       forbid=(f"{_PINSAGE}.sampler.importance_neighborhood", f"{_PINSAGE}.sampler.RandomWalkSampler",
+               f"{_PINSAGE}.sampler._top_kernel"))  # fmt: skip
+harden("pinsage_convolution", reference=_reference_convolution, draw=_draw_convolution, atol=1e-5, rtol=1e-4,
+       forbid=(f"{_PINSAGE}.layers.PinSageConv",))
+harden("max_margin_loss", reference=_reference_loss, draw=_draw_loss, atol=1e-6, rtol=1e-4,
+       forbid=(f"{_PINSAGE}.loss.max_margin_loss", "torch.nn.functional.margin_ranking_loss",
+               "torch.margin_ranking_loss", "torch.nn.MarginRankingLoss"))  # fmt: skip
 
 
 def _t(rows) -> torch.Tensor:

@@ -18,10 +18,49 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from lecturekit.checks.base import Case, differences, run_check
+from lecturekit.checks.base import Case, differences, harden, run_check
 from lecturekit.checks.hints import as_numpy
 
 __all__ = ["hard_negative_band", "hard_negatives_in_epoch"]
+
+_NEGATIVES = "lecturekit.recsys.pinsage.negatives"
+
+
+# ---- hidden random cases, against the package's implementation
+def _draw_band(rng):
+    items = int(rng.integers(4, 16))
+    scores = rng.permutation(items).astype(np.float32) + 1.0  # distinct positive scores: no ties to break
+    query, relevance = int(rng.integers(items)), int(rng.integers(0, 5))
+    a = float(rng.choice([1.0, 1.5, 2.0, rng.uniform(1.0, 3.0)]))
+    b = a + float(rng.choice([0.0, 1.0, rng.uniform(0.0, 3.0)]))
+    return (torch.tensor(scores / items), query, relevance, a, b), {}, f"{items} pins, R = {relevance}"
+
+
+def _reference_band(scores, query, relevance_size, a, b):
+    from lecturekit.recsys.pinsage.negatives import relative_band_ranks, top_ranked
+
+    lo, hi = relative_band_ranks(torch.tensor([relevance_size]), (a, b), scores.numel())
+    ranking = top_ranked(scores[None], torch.tensor([query]), int(hi), lambda rows: torch.zeros(len(rows), scores.numel()))
+    return ranking[0, int(lo) - 1 : int(hi)]
+
+
+def _draw_epoch(rng):
+    schedule = str(rng.choice(["curriculum", "curriculum", "no-curriculum", "random-only"]))
+    epoch, max_hard, per_epoch = int(rng.integers(0, 12)), int(rng.integers(1, 9)), int(rng.integers(1, 4))
+    return (epoch, schedule, max_hard, per_epoch), {}, f"schedule {schedule!r}, per_epoch may exceed 1"
+
+
+def _reference_epoch(epoch, schedule, max_hard, per_epoch):
+    from lecturekit.recsys.pinsage.negatives import num_hard_negatives
+
+    return num_hard_negatives(epoch, schedule, max_hard, per_epoch)
+
+
+harden("hard_negative_band", reference=_reference_band, draw=_draw_band,
+       forbid=(f"{_NEGATIVES}.relative_band_ranks", f"{_NEGATIVES}.top_ranked", f"{_NEGATIVES}._top_ranked_kernel",
+               f"{_NEGATIVES}.HardNegativeSampler"))  # fmt: skip
+harden("hard_negatives_in_epoch", reference=_reference_epoch, draw=_draw_epoch,
+       forbid=(f"{_NEGATIVES}.num_hard_negatives",))
 
 
 def _band_case(scores, query, relevance, a, b, expected, label, *, with_query=None, zero_based=None,
@@ -91,7 +130,7 @@ def hard_negatives_in_epoch(function: Callable) -> None:
             if uncapped is not None and int(got) == uncapped:
                 hints.append(f"the curriculum never goes beyond max_hard = {max_hard}")
             prefix = "; ".join(hints) + "; " if hints else ""
-            return f"{prefix}differs: expected {expected}, got {int(got)}"
+            return f"{prefix}differs: your value {int(got)}"
 
         return Case(args=(epoch, schedule, max_hard, per_epoch), check=check,
                     label=f"epoch {epoch}, {schedule!r}, max_hard={max_hard}, per_epoch={per_epoch}")

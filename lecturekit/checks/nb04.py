@@ -16,10 +16,54 @@ from typing import Any
 import numpy as np
 import torch
 
-from lecturekit.checks.base import ANY, Case, run_check
+from lecturekit.checks.base import ANY, Case, harden, run_check
 from lecturekit.checks.hints import as_numpy, explained
 
 __all__ = ["dedicom_logits", "degree_matched_candidates"]
+
+
+# ---- hidden random cases, against the package's implementation
+def _draw_decoder(rng):
+    pairs, dim = int(rng.integers(1, 6)), int(rng.integers(2, 6))
+    z_i, z_j, d_r = (_t(rng.normal(size=(pairs, dim))) for _ in range(3))
+    return (z_i, z_j, d_r, _t(rng.normal(size=(dim, dim)))), {}, f"{pairs} pairs, d = {dim}, R not symmetric"
+
+
+def _reference_decoder(z_i, z_j, d_r, R):
+    from lecturekit.hetero.decoders import dedicom_logits as package
+
+    return package(z_i, z_j, d_r, R)
+
+
+def _draw_candidates(rng):
+    drugs = int(rng.integers(3, 12))
+    degree = rng.integers(0, 4, drugs)
+    source, target = (int(v) for v in rng.choice(drugs, 2, replace=False))
+    others = np.setdiff1d(np.arange(drugs), [source])
+    known = rng.choice(others, int(rng.integers(0, len(others) + 1)), replace=False)
+    return (torch.tensor(degree), source, target, torch.tensor(known, dtype=torch.long)), {}, f"{drugs} drugs"
+
+
+def _reference_candidates(degree, source, target, known):
+    from lecturekit.hetero.negatives import degree_matched_candidates as package
+
+    return package(degree, source, target, known)
+
+
+def _sorted_ids(value: Any) -> list[int]:
+    ids = _ids(value)
+    if isinstance(ids, str):
+        raise ValueError(ids)
+    return ids
+
+
+harden("dedicom_logits", reference=_reference_decoder, draw=_draw_decoder, rtol=1e-4, atol=1e-5,
+       forbid=("lecturekit.hetero.decoders.dedicom_logits", "lecturekit.hetero.decoders.DEDICOMDecoder"))
+harden("degree_matched_candidates", reference=_reference_candidates, draw=_draw_candidates, transform=_sorted_ids,
+       forbid=("lecturekit.hetero.negatives.degree_matched_candidates",
+               "lecturekit.hetero.negatives.training_degree_matched_negatives",
+               "lecturekit.hetero.negatives.degree_matched_negatives",
+               "lecturekit.hetero.negatives.DegreeNegativeSampler"))  # fmt: skip
 
 
 def _t(rows) -> torch.Tensor:
@@ -116,9 +160,9 @@ def degree_matched_candidates(function: Callable) -> None:
                     return (f"includes drug {v}, whose training degree is {degree[v]}, not the target's "
                             f"{degree[target]}: match the degree of the target (drug {target}), not of the source")
             if missing:
-                return (f"misses drug {missing[0]}: it has the target's training degree {degree[target]} and is "
-                        f"not linked to drug {source}. Expected {expected}, got {ids}")
-            return f"expected {expected}, got {ids}"
+                return (f"misses a drug that has the target's training degree {degree[target]} and is not linked "
+                        f"to drug {source} (your ids: {ids})")
+            return f"differs: your ids {ids}"
 
         return Case(args=(degree_t, source, target, torch.tensor(known, dtype=torch.long)), expected=ANY,
                     label=label, check=check)

@@ -19,10 +19,78 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from lecturekit.checks.base import ANY, Case, CheckFailed, call_student, differences, passed, run_check
+from lecturekit.checks.base import (
+    ANY,
+    Case,
+    CheckFailed,
+    call_student,
+    differences,
+    harden,
+    passed,
+    run_check,
+)
 from lecturekit.checks.hints import as_numpy, equals, explained
 
 __all__ = ["bond_order_log_probs", "clipped_policy_loss", "penalized_logp_from_terms"]
+
+_GCPN = "lecturekit.generation.gcpn"
+
+
+# ---- hidden random cases, against the package's implementation
+def _draw_bonds(rng):
+    pairs = int(rng.integers(1, 7))
+    free_first, free_second = rng.integers(1, 5, pairs), rng.integers(1, 5, pairs)  # either may be the smaller
+    logits = torch.tensor(rng.normal(scale=2.0, size=(pairs, 3)), dtype=torch.float32)
+    return (logits, torch.tensor(free_first), torch.tensor(free_second)), {}, "free valences in either order"
+
+
+def _reference_bonds(logits, free_first, free_second):
+    from lecturekit.generation.gcpn.policy import bond_order_log_probs as package
+
+    return package(logits, free_first, free_second)
+
+
+def _probabilities(log_probs):
+    return torch.exp(torch.as_tensor(log_probs, dtype=torch.float32))
+
+
+def _draw_terms(rng):
+    ring = int(rng.choice([0, *range(3, 13)]))
+    normalized = bool(rng.random() < 0.6)
+    args = (float(rng.uniform(-3, 7)), float(rng.uniform(1, 8)), ring)
+    return args, {"normalized": normalized}, f"normalized={normalized}"
+
+
+def _reference_terms(logp, sa, largest_ring, normalized=True):
+    from lecturekit.generation.gcpn.rewards import penalized_logp_from_terms as package
+
+    return package(logp, sa, largest_ring, normalized)
+
+
+def _draw_ppo(rng):
+    steps = int(rng.integers(1, 9))
+    old = rng.normal(-1.0, 0.5, steps)
+    ratios = rng.choice([rng.uniform(0.3, 0.7), rng.uniform(0.7, 1.3), rng.uniform(1.3, 2.0)], steps)
+    clip = float(rng.choice([0.1, 0.3, rng.uniform(0.05, 0.45)]))  # never the default 0.2
+    args = (torch.tensor(old + np.log(ratios), dtype=torch.float32), torch.tensor(old, dtype=torch.float32),
+            torch.tensor(rng.normal(size=steps), dtype=torch.float32), clip)
+    return args, {}, f"{steps} transitions, epsilon other than 0.2"
+
+
+def _reference_ppo(log_prob, old_log_prob, advantages, clip=0.2):
+    from lecturekit.generation.gcpn.ppo import clipped_policy_loss as package
+
+    return package(log_prob, old_log_prob, advantages, clip)
+
+
+harden("bond_order_log_probs", reference=_reference_bonds, draw=_draw_bonds, transform=_probabilities,
+       atol=1e-5, rtol=1e-4, forbid=(f"{_GCPN}.policy.bond_order_log_probs", f"{_GCPN}.policy.bond_order_mask",
+                                     f"{_GCPN}.policy._masked_log_softmax"))  # fmt: skip
+harden("penalized_logp_from_terms", reference=_reference_terms, draw=_draw_terms, rtol=1e-6, atol=1e-6,
+       forbid=(f"{_GCPN}.rewards.penalized_logp_from_terms", f"{_GCPN}.rewards.penalized_logp",
+               f"{_GCPN}.rewards.ring_penalty"))  # fmt: skip
+harden("clipped_policy_loss", reference=_reference_ppo, draw=_draw_ppo, rtol=1e-4, atol=1e-6,
+       forbid=(f"{_GCPN}.ppo.clipped_policy_loss", f"{_GCPN}.ppo.ppo_loss"))
 
 _ORDERS = ("single", "double", "triple")
 
