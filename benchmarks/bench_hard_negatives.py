@@ -5,7 +5,7 @@ For the same training queries of a pinboard world, per query:
 * ``old``: Monte-Carlo visit counts of ``num_walks`` walks with restart and a dense ``argsort`` of
   all ``N`` pins (what the sampler did before issue 12);
 * ``new``: personalised PageRank by sparse power iteration (:class:`~lecturekit.recsys.pinsage.negatives.PersonalizedPageRank`,
-  hub boards pruned) and a partial ranking to depth ``hi`` (:func:`~lecturekit.recsys.pinsage.negatives.top_ranked`:
+  hub boards pruned) and a partial ranking to depth ``hi`` (:func:`~lecturekit.recsys.pinsage.ppr.top_ranked`:
   a compiled partition and a sort of what lies above it).
 
 Accuracy: the share of band pins that a second estimate also puts in the band (two independent

@@ -42,17 +42,9 @@ from tqdm.auto import tqdm
 
 from lecturekit.atomic import atomic_write_text
 from lecturekit.config import PROFILES, get_profile
-from lecturekit.paths import build_dir, project_root
-from lecturekit.results import TIMINGS_FILE, locked, results_dir, write_summary
-
-
-def notebooks_dir() -> Path:
-    return project_root() / "notebooks"
-
-
-def list_notebooks(directory: Path | None = None) -> list[Path]:
-    """The course notebooks in order (their names start with a two-digit number)."""
-    return sorted(p for p in (directory or notebooks_dir()).glob("[0-9][0-9]_*.ipynb"))
+from lecturekit.course_site import write_summary
+from lecturekit.paths import build_dir, list_notebooks, notebooks_dir
+from lecturekit.results import TIMINGS_FILE, locked, results_dir
 
 
 def resolve(names: list[str], directory: Path | None = None) -> list[Path]:

@@ -57,7 +57,7 @@ def _run(command: Sequence[str], dry_run: bool, env: dict | None = None) -> int:
 def student_copies(dry_run: bool = False) -> list[Path]:
     """Write the student copies that are missing from ``student/``; never touch an existing one."""
     from lecturekit.classroom import write_student_versions
-    from lecturekit.cli import list_notebooks
+    from lecturekit.paths import list_notebooks
 
     target = student_dir()
     missing = [p for p in list_notebooks() if not (target / p.name).exists()]

@@ -26,3 +26,12 @@ def build_dir() -> Path:
         return project_root() / "build"
     path = Path(override).expanduser()
     return path if path.is_absolute() else project_root() / path
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def list_notebooks(directory: Path | None = None) -> list[Path]:
+    """The course notebooks in order (their names start with a two-digit number)."""
+    return sorted(p for p in (directory or notebooks_dir()).glob("[0-9][0-9]_*.ipynb"))

@@ -15,11 +15,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lecturekit.recsys.metrics import tie_break_priority
-
 DEGREE_STRATA = (("new", 0, 0), ("tail", 1, 2), ("torso", 3, 7), ("head", 8, None))
 """Query strata by the number of distinct training boards of the query pin: (name, lowest, highest)."""
 
+
+
+def tie_break_priority(num_items: int) -> Tensor:
+    """A fixed pseudo-random priority per item (seed 0) used to break score ties."""
+    return torch.randperm(num_items, generator=torch.Generator().manual_seed(0))
 
 def degree_stratum(degree: np.ndarray) -> np.ndarray:
     """Index into :data:`DEGREE_STRATA` for each training degree (new 0, tail 1-2, torso 3-7, head >= 8)."""

@@ -287,17 +287,3 @@ def record(
     """Record one headline metric; returns the stored row. Used by every notebook."""
     row = Row(dataset, method, metric, value, paper, comparable, note)
     return record_rows(notebook, [row], profile=profile)[0]
-
-
-def summary_markdown(directory: Path | None = None) -> tuple[str, list[str]]:
-    """``SUMMARY.md``'s text and the unreadable files' errors (rendered by ``lecturekit.course_site``)."""
-    from lecturekit.course_site import summary_markdown as render
-
-    return render(directory)
-
-
-def write_summary(directory: Path | None = None) -> tuple[Path, list[str]]:
-    """Write ``SUMMARY.md`` beside the results files (``lecturekit.course_site.write_summary``)."""
-    from lecturekit.course_site import write_summary as write
-
-    return write(directory)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lecturekit import config, results
+from lecturekit import config, course_site, results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ def test_record_writes_upserts_and_summarises(tmp_path, clean_env):
     }  # fmt: skip
     mf = next(r for r in rows if r["method"] == "mf")
     assert mf["value"] == pytest.approx(0.3) and mf["n"] == 2 and mf["std"] == pytest.approx(0.1414, abs=1e-3)
-    summary = results.write_summary()[0].read_text()
+    summary = course_site.write_summary()[0].read_text()
     assert "| toy | mf | hit@10 | 0.3 ± 0.14 (n=2) | — | — |  |" in summary
     assert "## 01_demo" in summary
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit import checkpoints, cli, results
+from lecturekit import checkpoints, cli, course_site, results
 from lecturekit.results import Row
 from lecturekit.seed import numpy_stream, seeded, torch_stream
 from lecturekit.stats import bootstrap_mean, paired_bootstrap, seed_interval
@@ -140,7 +140,7 @@ def test_rows_carry_comparability_and_notes(build):
         results.record("04_demo", "planted", "x", "auroc", 0.5, comparable="yes")
     with pytest.raises(ValueError, match="metric names"):
         results.record("04_demo", "planted", "x", "AUROC (uniform)", 0.5)
-    summary = results.write_summary()[0].read_text()
+    summary = course_site.write_summary()[0].read_text()
     assert "| comparable | notes |" in summary
     assert "| planted | decagon | auroc/uniform | 0.8 | 0.872 | no | [1] |" in summary
     assert "| biosnap | decagon | auroc/uniform | 0.86 | 0.872 | yes | [2] |" in summary
@@ -153,7 +153,7 @@ def test_corrupt_results_file_is_named_and_the_rest_is_summarised(build):
     bad.write_text("{not json")
     with pytest.raises(results.ResultsFileError, match="02_broken.json"):
         results.record("02_broken", "toy", "pop", "hit-rate", 0.1)
-    path, errors = results.write_summary()
+    path, errors = course_site.write_summary()
     assert len(errors) == 1 and "02_broken.json" in errors[0]
     text = path.read_text()
     assert "| toy | pop | hit-rate | 0.1 |" in text and "Unreadable" in text

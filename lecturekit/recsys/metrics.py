@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from lecturekit.ids import as_ids
+from lecturekit.ranking import tie_break_priority  # noqa: F401 - part of this module's API (notebook 01)
 
 
 def _check_ranks(ranks: Tensor) -> Tensor:
@@ -106,11 +107,6 @@ def rank_of_targets(
     greater = (scores > target_scores).sum(1)
     wins_tie = ((scores == target_scores) & (priority[None, :] > priority[targets][:, None])).sum(1)
     return 1 + greater + wins_tie
-
-
-def tie_break_priority(num_items: int) -> Tensor:
-    """A fixed pseudo-random priority per item (seed 0) used to break score ties."""
-    return torch.randperm(num_items, generator=torch.Generator().manual_seed(0))
 
 
 def hit_rate(ranks: Tensor, k: int) -> float:

@@ -69,7 +69,7 @@ def extrapolate(points: list[dict[str, Any]], num_pins: int) -> dict[str, float]
 
 
 def scale_table(points: list[dict[str, Any]]) -> str:
-    """A Markdown table: pins, saves, seconds per stage, peak memory (for ``report.show``)."""
+    """A Markdown table: pins, saves, seconds per stage, peak memory (for display)."""
     head = "| pins | saves | " + " | ".join(f"{s} (s)" for s in STAGES) + " | peak memory (GiB) |"
     rule = "|" + "---|" * (len(STAGES) + 3)
     rows = [f"| {p['num_pins']:,} | {p.get('num_saves', 0):,} | "
