@@ -53,6 +53,7 @@ test: $(STAMP) lint unit notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check lecturekit tests benchmarks experiments notebooks
+	$(BIN)/ruff format --check lecturekit tests benchmarks experiments notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests

@@ -54,7 +54,9 @@ def random_graph(drugs: int, proteins: int, ppi: int, targets: int, relations: i
     data["drug"].num_nodes, data["protein"].num_nodes = drugs, proteins
     pe = torch.from_numpy(np.stack([a[keep], b[keep]]))
     data[PPI_EDGE].edge_index = torch.cat([pe, pe.flip(0)], 1)
-    dt = torch.from_numpy(np.stack([rng.choice(drugs, targets, p=pop_d), rng.choice(proteins, targets, p=pop_p)]))
+    dt = torch.from_numpy(
+        np.stack([rng.choice(drugs, targets, p=pop_d), rng.choice(proteins, targets, p=pop_p)])
+    )
     data[TARGET_EDGE].edge_index, data[TARGETED_BY].edge_index = dt, dt.flip(0)
     i, j = rng.choice(drugs, ddi, p=pop_d), rng.choice(drugs, ddi, p=pop_d)
     rel = rng.integers(0, relations, ddi)
@@ -76,16 +78,27 @@ def write_biosnap_files(folder, stats: dict[str, int], mono_per_drug: int = 20, 
     gene = np.array([str(100000 + k) for k in range(stats["proteins"])])
     side = np.array([f"C{r:07d}" for r in range(stats["relations"])])
     ei, rel = data[DDI].edge_index.numpy(), data[DDI].edge_type.numpy()
-    pd.DataFrame({"STITCH 1": drug[ei[0]], "STITCH 2": drug[ei[1]], "Polypharmacy Side Effect": side[rel],
-                  "Side Effect Name": "synthetic"}).to_csv(folder / COMBO, index=False)
+    pd.DataFrame(
+        {
+            "STITCH 1": drug[ei[0]],
+            "STITCH 2": drug[ei[1]],
+            "Polypharmacy Side Effect": side[rel],
+            "Side Effect Name": "synthetic",
+        }
+    ).to_csv(folder / COMBO, index=False)
     pe = data[PPI_EDGE].edge_index.numpy()[:, : data[PPI_EDGE].edge_index.size(1) // 2]
     pd.DataFrame({"Gene 1": gene[pe[0]], "Gene 2": gene[pe[1]]}).to_csv(folder / PPI, index=False)
     dt = data[TARGET_EDGE].edge_index.numpy()
     pd.DataFrame({"STITCH": drug[dt[0]], "Gene": gene[dt[1]]}).to_csv(folder / TARGETS, index=False)
     rng = np.random.default_rng(seed)
     mono = rng.integers(0, 10_000, size=(stats["drugs"], mono_per_drug))
-    pd.DataFrame({"STITCH": np.repeat(drug, mono_per_drug), "Individual Side Effect": [f"C{m:07d}" for m in mono.ravel()],
-                  "Side Effect Name": "synthetic"}).to_csv(folder / MONO, index=False)
+    pd.DataFrame(
+        {
+            "STITCH": np.repeat(drug, mono_per_drug),
+            "Individual Side Effect": [f"C{m:07d}" for m in mono.ravel()],
+            "Side Effect Name": "synthetic",
+        }
+    ).to_csv(folder / MONO, index=False)
 
 
 def _biosnap_files(stats: dict[str, int], min_pairs: int) -> dict[str, Any]:
@@ -115,8 +128,14 @@ def _biosnap_files(stats: dict[str, int], min_pairs: int) -> dict[str, Any]:
     model = Decagon(graph, split.num_relations)
     out["setup_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
-    train_link_predictor(model, split.train, split.num_drugs, split.num_relations,
-                         TrainConfig(epochs=1, chunk_size=CHUNK), torch.Generator().manual_seed(0))
+    train_link_predictor(
+        model,
+        split.train,
+        split.num_drugs,
+        split.num_relations,
+        TrainConfig(epochs=1, chunk_size=CHUNK),
+        torch.Generator().manual_seed(0),
+    )
     out["seconds"] = out["epoch_seconds"] = time.perf_counter() - start
     out["side_effects"], out["train_triples"] = split.num_relations, len(split.train)
     return out
@@ -140,7 +159,9 @@ def _time(fn, repeats: int, warmup: bool = True) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def _measure(kind: str, stats: dict[str, int], repeats: int, queue=None, warmup: bool = True) -> dict[str, Any]:
+def _measure(
+    kind: str, stats: dict[str, int], repeats: int, queue=None, warmup: bool = True
+) -> dict[str, Any]:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if kind == "biosnap_files":  # its own graph: written to files and read back
         out: dict[str, Any] = _biosnap_files(stats, min_pairs=500 if stats["ddi"] >= 100_000 else 1)
@@ -206,7 +227,9 @@ def _measure(kind: str, stats: dict[str, int], repeats: int, queue=None, warmup:
     return out
 
 
-def _in_subprocess(kind: str, stats: dict[str, int], repeats: int, timeout: float, warmup: bool) -> dict[str, Any]:
+def _in_subprocess(
+    kind: str, stats: dict[str, int], repeats: int, timeout: float, warmup: bool
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_measure, args=(kind, stats, repeats, queue, warmup))

@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> dict:
         fast = _time(lambda gs=graphs: [orbit_counts(g) for g in gs], repeats) / len(graphs)
         naive = _time(lambda gs=graphs: [orbit_counts_naive(g) for g in gs], 1) / len(graphs)
         rows.append({"nodes": n, "vectorised_s": fast, "naive_s": naive, "speedup": naive / fast})
-        print(f"n={n:3d}  vectorised {fast * 1e3:8.2f} ms  naive {naive * 1e3:9.1f} ms  speed-up x{naive / fast:.0f}")
+        print(
+            f"n={n:3d}  vectorised {fast * 1e3:8.2f} ms  naive {naive * 1e3:9.1f} ms  speed-up x{naive / fast:.0f}"
+        )
 
     model = GraphRNN(GraphRNNConfig(max_prev=15, max_nodes=20, num_layers=1))
     num = 8 if args.smoke else 128

@@ -30,7 +30,9 @@ from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
 from lecturekit.studies.nb03_hard_negatives import COURSE
 
 
-def _old_bands(sampler: HardNegativeSampler, queries: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+def _old_bands(
+    sampler: HardNegativeSampler, queries: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor
+) -> torch.Tensor:
     """The pre-issue-12 path: walk visit counts, random tie noise, dense argsort of all pins."""
     counts = sampler.estimator.visit_counts(queries).float()
     key = counts + torch.rand(counts.shape, generator=torch.Generator().manual_seed(0))
@@ -63,8 +65,15 @@ def main(argv: list[str] | None = None) -> dict:
     gen = torch.Generator().manual_seed(0)
     queries = torch.unique(task.train_pairs[:, 0])
     queries = queries[torch.randperm(queries.numel(), generator=gen)[:num_queries]]
-    make = lambda **change: HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,  # noqa: E731
-                                                replace(config, **change))  # fmt: skip
+
+    def make(**change):
+        return HardNegativeSampler(
+            task.edge_index,
+            task.num_items,
+            task.num_users,
+            task.train_pairs,
+            replace(config, **change),
+        )
 
     new = make()
     lo, hi = new.band_limits(queries)
@@ -74,16 +83,19 @@ def main(argv: list[str] | None = None) -> dict:
     old_again = _old_bands(walks[1], queries, lo, hi)
     converged = make(num_iterations=2 * config.num_iterations).bands(queries)
     result = {
-        "num_pins": num_pins, "num_queries": int(queries.numel()), "band": settings.label(),
+        "num_pins": num_pins,
+        "num_queries": int(queries.numel()),
+        "band": settings.label(),
         "median_band_ranks": [int(lo.median()), int(hi.median())],
         "old": f"{config.num_walks} walks x {config.walk_length} + dense argsort",
         "new": f"power iteration ({config.num_iterations} steps, boards > {config.max_board_degree} pruned) + topk",
-        "old_s_per_query": old_s / queries.numel(), "new_s_per_query": new_s / queries.numel(),
+        "old_s_per_query": old_s / queries.numel(),
+        "new_s_per_query": new_s / queries.numel(),
         "speedup": old_s / max(new_s, 1e-9),
         "old_band_agreement": band_overlap(old_bands, old_again),
         "new_band_agreement": band_overlap(new_bands, converged),
         "old_vs_new_band_agreement": band_overlap(old_bands, converged),
-    }  # fmt: skip
+    }
     write_report("hard_negatives", result)
     return result
 

@@ -109,7 +109,9 @@ class EagerRandomWalkSampler(RandomWalkSampler):
         for offset, chunk, visits in self._chunks(items, generator):
             b, _ = visits.shape
             key = torch.arange(b).unsqueeze(1) * self.num_items + visits
-            key = torch.where((visits < 0) | (visits == chunk.unsqueeze(1)), torch.full_like(key, -1), key).view(-1)
+            key = torch.where(
+                (visits < 0) | (visits == chunk.unsqueeze(1)), torch.full_like(key, -1), key
+            ).view(-1)
             if b * self.num_items < 2**31:
                 key = key.int()
             ordered = torch.sort(key, stable=True).values
@@ -140,7 +142,11 @@ class EagerRandomWalkSampler(RandomWalkSampler):
         b, m = items.numel(), self.num_walks * self.walk_length
         position = torch.arange(row.numel()) - torch.searchsorted(row, row)
         flat = row * m + position
-        key = torch.zeros(b * m, dtype=torch.long).index_copy_(0, flat, count * (m + 1) + (m - position)).view(b, m)
+        key = (
+            torch.zeros(b * m, dtype=torch.long)
+            .index_copy_(0, flat, count * (m + 1) + (m - position))
+            .view(b, m)
+        )
         ids = torch.full((b * m,), -1, dtype=torch.long).index_copy_(0, flat, item).view(b, m)
         top = key.topk(min(t, m), dim=1)
         found = top.values > 0
@@ -151,8 +157,16 @@ class EagerRandomWalkSampler(RandomWalkSampler):
         return neighbors, weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
 
 
-def naive_sample(item_users: list[list[int]], user_items: list[list[int]], query: int, num_walks: int,
-                 walk_length: int, restart_prob: float, top_t: int, rng: random.Random) -> list[tuple[int, float]]:
+def naive_sample(
+    item_users: list[list[int]],
+    user_items: list[list[int]],
+    query: int,
+    num_walks: int,
+    walk_length: int,
+    restart_prob: float,
+    top_t: int,
+    rng: random.Random,
+) -> list[tuple[int, float]]:
     """The straightforward way: one Python loop per walk and step, a dict of visit counts."""
     counts: dict[int, int] = {}
     for _ in range(num_walks):
@@ -197,10 +211,17 @@ def bench_sampler(num_pins: int, naive_targets: int, fast_targets: int) -> dict[
     fast_s = time.perf_counter() - t0
     steps = WALKS["num_walks"] * WALKS["walk_length"]
     naive_tps, fast_tps = naive_targets / naive_s, fast_targets / fast_s
-    return {"num_pins": num_pins, "naive_targets_per_s": naive_tps, "vectorised_targets_per_s": fast_tps,
-            "naive_steps_per_s": naive_tps * steps, "vectorised_steps_per_s": fast_tps * steps,
-            "naive_ns_per_step": 1e9 / (naive_tps * steps), "vectorised_ns_per_step": 1e9 / (fast_tps * steps),
-            "speedup": fast_tps / naive_tps, **_floor_ns(n_items)}  # fmt: skip
+    return {
+        "num_pins": num_pins,
+        "naive_targets_per_s": naive_tps,
+        "vectorised_targets_per_s": fast_tps,
+        "naive_steps_per_s": naive_tps * steps,
+        "vectorised_steps_per_s": fast_tps * steps,
+        "naive_ns_per_step": 1e9 / (naive_tps * steps),
+        "vectorised_ns_per_step": 1e9 / (fast_tps * steps),
+        "speedup": fast_tps / naive_tps,
+        **_floor_ns(n_items),
+    }
 
 
 def bench_walker(num_pins: int, targets: int, repeats: int) -> dict[str, Any]:
@@ -223,10 +244,17 @@ def bench_walker(num_pins: int, targets: int, repeats: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             sampler.sample(batch, generator=torch.Generator().manual_seed(3))
             out.append((time.perf_counter() - t0) / steps * 1e9)
-    return {"num_pins": num_pins, "targets": targets, "repeats": repeats, "eager_ns_per_step": old_ns,
-            "kernel_ns_per_step": new_ns, "speedup_median": _median_ratio(old_ns, new_ns),
-            "speedup_min": min(o / n for o, n in zip(old_ns, new_ns, strict=True)),
-            "bit_identical": identical, "first_call_seconds": first_call_s}  # fmt: skip
+    return {
+        "num_pins": num_pins,
+        "targets": targets,
+        "repeats": repeats,
+        "eager_ns_per_step": old_ns,
+        "kernel_ns_per_step": new_ns,
+        "speedup_median": _median_ratio(old_ns, new_ns),
+        "speedup_min": min(o / n for o, n in zip(old_ns, new_ns, strict=True)),
+        "bit_identical": identical,
+        "first_call_seconds": first_call_s,
+    }
 
 
 def coo_combine(self: PinSageConv, h_dst, messages, nbr, weight):
@@ -234,7 +262,9 @@ def coo_combine(self: PinSageConv, h_dst, messages, nbr, weight):
     n_dst, n_src = nbr.shape[0], messages.shape[0]
     valid = nbr >= 0
     dst = torch.arange(n_dst).unsqueeze(1).expand_as(nbr)[valid]
-    adj = torch.sparse_coo_tensor(torch.stack([dst, nbr[valid]]), weight[valid], (n_dst, n_src), check_invariants=False)
+    adj = torch.sparse_coo_tensor(
+        torch.stack([dst, nbr[valid]]), weight[valid], (n_dst, n_src), check_invariants=False
+    )
     z = F.relu(self.W(torch.cat([h_dst, torch.sparse.mm(adj.coalesce(), messages)], dim=1)))
     return F.normalize(z, dim=1) if self.normalize else z
 
@@ -242,7 +272,9 @@ def coo_combine(self: PinSageConv, h_dst, messages, nbr, weight):
 def cat_combine(self: PinSageConv, h_dst, messages, nbr, weight):
     """:meth:`PinSageConv.combine` of session 4: one ``embedding_bag``, then ``W`` on the concatenation."""
     valid = nbr >= 0
-    n = F.embedding_bag(nbr.clamp_min(0), messages, per_sample_weights=torch.where(valid, weight, 0.0), mode="sum")
+    n = F.embedding_bag(
+        nbr.clamp_min(0), messages, per_sample_weights=torch.where(valid, weight, 0.0), mode="sum"
+    )
     z = F.relu(self.W(torch.cat([h_dst, n], dim=1)))
     return F.normalize(z, dim=1) if self.normalize else z
 
@@ -278,12 +310,20 @@ def gathered_inputs(self: PinSage, features, nodes, degree=None, isolated=None):
 #: What each version of the code patches in (``now``: nothing). ``coo``: session 3 before the pooling fix;
 #: ``concat``: session 4 (pooling fixed; per-step input gathers and the concatenation before ``W``).
 VERSIONS: dict[str, dict[tuple[type, str], Any]] = {
-    "coo": {(PinSageConv, "combine"): coo_combine, (PinSageConv, "neighbor_messages"): copied_messages,
-            (PinSage, "input_table"): raw_input_table, (PinSage, "inputs"): gathered_inputs},
-    "concat": {(PinSageConv, "combine"): cat_combine, (PinSageConv, "neighbor_messages"): copied_messages,
-               (PinSage, "input_table"): raw_input_table, (PinSage, "inputs"): gathered_inputs},
+    "coo": {
+        (PinSageConv, "combine"): coo_combine,
+        (PinSageConv, "neighbor_messages"): copied_messages,
+        (PinSage, "input_table"): raw_input_table,
+        (PinSage, "inputs"): gathered_inputs,
+    },
+    "concat": {
+        (PinSageConv, "combine"): cat_combine,
+        (PinSageConv, "neighbor_messages"): copied_messages,
+        (PinSage, "input_table"): raw_input_table,
+        (PinSage, "inputs"): gathered_inputs,
+    },
     "now": {},
-}  # fmt: skip
+}
 
 
 @contextlib.contextmanager
@@ -302,7 +342,9 @@ def code_version(kind: str):
 def _top_functions(profile: cProfile.Profile, n: int = 8) -> list[dict[str, Any]]:
     stats = pstats.Stats(profile)
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:n]  # by own ("tot") time
-    return [{"function": f"{Path(k[0]).name}:{k[1]}({k[2]})", "own_seconds": v[2], "calls": v[1]} for k, v in rows]
+    return [
+        {"function": f"{Path(k[0]).name}:{k[1]}({k[2]})", "own_seconds": v[2], "calls": v[1]} for k, v in rows
+    ]
 
 
 def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
@@ -312,7 +354,9 @@ def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
     world = make_pinboard(num_pins, seed=0, saves_per_pin=10.5 if num_pins >= 1_000_000 else 5.0)
     x = world.features("combined")
     sampler = RandomWalkSampler(world.edge_index(), world.num_pins, world.num_boards, seed=0, **WALKS)
-    table = NeighborTable(functools.partial(sampler.sample, generator=torch.Generator().manual_seed(0)), world.num_pins)
+    table = NeighborTable(
+        functools.partial(sampler.sample, generator=torch.Generator().manual_seed(0)), world.num_pins
+    )
     pairs = world.positive_pairs()
     config = TrainConfig(epochs=1, max_steps_per_epoch=steps)
 
@@ -326,8 +370,13 @@ def bench_hotspots(num_pins: int, steps: int, repeats: int) -> dict[str, Any]:
     # residual path alone, so the convolutions (what the versions differ in) would not reach the output
     model = PinSage(PinSageConfig(in_dim=x.shape[1], feature_isometry_init=False))
     infer = functools.partial(layerwise_embeddings, model, x, table)
-    out: dict[str, Any] = {"num_pins": num_pins, "num_saves": len(world.save_pin), "train_steps": steps,
-                           "repeats": repeats, "versions": list(VERSIONS)}  # fmt: skip
+    out: dict[str, Any] = {
+        "num_pins": num_pins,
+        "num_saves": len(world.save_pin),
+        "train_steps": steps,
+        "repeats": repeats,
+        "versions": list(VERSIONS),
+    }
     for name, fn in (("train", train), ("inference", infer)):
         for kind in VERSIONS:
             profile = cProfile.Profile()
@@ -360,9 +409,11 @@ def _floor_ns(num_items: int, n: int = 200_000) -> dict[str, float]:
     index = torch.randint(0, num_items, (n,), generator=gen)
     keys = torch.randint(0, 2**30, (n,), generator=gen, dtype=torch.int32)
     out = {}
-    for name, fn in [("random_word", lambda: torch.randint(0, 1 << 62, (n,), generator=gen)),
-                     ("gather", lambda: table.index_select(0, index)),
-                     ("sort_int32", lambda: torch.sort(keys, stable=True))]:  # fmt: skip
+    for name, fn in [
+        ("random_word", lambda: torch.randint(0, 1 << 62, (n,), generator=gen)),
+        ("gather", lambda: table.index_select(0, index)),
+        ("sort_int32", lambda: torch.sort(keys, stable=True)),
+    ]:
         fn()
         t0 = time.perf_counter()
         for _ in range(5):
@@ -382,7 +433,9 @@ def bench_scaling(sizes: list[int], targets: int) -> list[dict[str, Any]]:
         for chunk in batch.split(4096):
             sampler.sample(chunk)
         per_target = (time.perf_counter() - t0) / targets
-        rows.append({"num_pins": n, "seconds_per_target": per_target, "all_nodes_seconds_est": per_target * n})
+        rows.append(
+            {"num_pins": n, "seconds_per_target": per_target, "all_nodes_seconds_est": per_target * n}
+        )
     return rows
 
 
@@ -412,19 +465,30 @@ def bench_inference(sizes: list[int], subset: int) -> list[dict[str, Any]]:
         pn_s = (time.perf_counter() - t0) * scale
         same = float((shared.embeddings[part] - pernode.embeddings).abs().max())
         same_recompute = float((shared.embeddings - recompute.embeddings).abs().max())
-        rows.append({"num_pins": n, "layerwise_seconds": shared_s, "layerwise_recompute_seconds": recompute_s,
-                     "pernode_seconds_est": pn_s, "time_ratio": pn_s / shared_s,
-                     "time_ratio_recompute_vs_shared": recompute_s / shared_s,
-                     "layerwise_computed": shared.computed_embeddings,
-                     "pernode_computed_est": pernode.computed_embeddings * scale,
-                     "layerwise_matmul_multiplies": shared.matmul_multiplies,
-                     "layerwise_recompute_matmul_multiplies": recompute.matmul_multiplies,
-                     "pernode_matmul_multiplies_est": pernode.matmul_multiplies * scale,
-                     "matmul_work_ratio_recompute_vs_shared": recompute.matmul_multiplies / shared.matmul_multiplies,
-                     "matmul_work_ratio_pernode_vs_shared": pernode.matmul_multiplies * scale / shared.matmul_multiplies,
-                     "pooling_multiplies": shared.pooling_multiplies,
-                     "pernode_subset": len(part), "max_abs_difference": same,
-                     "max_abs_difference_recompute": same_recompute})  # fmt: skip
+        rows.append(
+            {
+                "num_pins": n,
+                "layerwise_seconds": shared_s,
+                "layerwise_recompute_seconds": recompute_s,
+                "pernode_seconds_est": pn_s,
+                "time_ratio": pn_s / shared_s,
+                "time_ratio_recompute_vs_shared": recompute_s / shared_s,
+                "layerwise_computed": shared.computed_embeddings,
+                "pernode_computed_est": pernode.computed_embeddings * scale,
+                "layerwise_matmul_multiplies": shared.matmul_multiplies,
+                "layerwise_recompute_matmul_multiplies": recompute.matmul_multiplies,
+                "pernode_matmul_multiplies_est": pernode.matmul_multiplies * scale,
+                "matmul_work_ratio_recompute_vs_shared": recompute.matmul_multiplies
+                / shared.matmul_multiplies,
+                "matmul_work_ratio_pernode_vs_shared": pernode.matmul_multiplies
+                * scale
+                / shared.matmul_multiplies,
+                "pooling_multiplies": shared.pooling_multiplies,
+                "pernode_subset": len(part),
+                "max_abs_difference": same,
+                "max_abs_difference_recompute": same_recompute,
+            }
+        )
     return rows
 
 
@@ -433,7 +497,11 @@ def bench_retrieval(sizes: list[int], num_queries: int) -> list[dict[str, Any]]:
     for n in sizes:
         gen = torch.Generator().manual_seed(0)
         centres = torch.randn(max(n // 100, 1), 64, generator=gen)
-        emb = F.normalize(centres[torch.randint(0, len(centres), (n,), generator=gen)] + 0.5 * torch.randn(n, 64, generator=gen), dim=1)
+        emb = F.normalize(
+            centres[torch.randint(0, len(centres), (n,), generator=gen)]
+            + 0.5 * torch.randn(n, 64, generator=gen),
+            dim=1,
+        )
         queries = emb[torch.randperm(n, generator=gen)[:num_queries]]
         row: dict[str, Any] = {"num_vectors": n}
         exact = None
@@ -482,9 +550,14 @@ def bench_calibration(num_pins: int, queries: int, repeats: int) -> dict[str, An
         t0 = time.perf_counter()
         full = fast_ranks(scores, targets) <= k
         times["full_ranks"].append(time.perf_counter() - t0)
-    return {"num_pins": num_pins, "queries": queries, "k": k, "seconds": {n: min(v) for n, v in times.items()},
-            "speedup_median": _median_ratio(times["full_ranks"], times["topk"]),
-            "same_decisions": bool(torch.equal(fast, full))}
+    return {
+        "num_pins": num_pins,
+        "queries": queries,
+        "k": k,
+        "seconds": {n: min(v) for n, v in times.items()},
+        "speedup_median": _median_ratio(times["full_ranks"], times["topk"]),
+        "same_decisions": bool(torch.equal(fast, full)),
+    }
 
 
 def eager_fast_ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -521,37 +594,58 @@ def bench_ranking(num_pins: int, queries: int, repeats: int) -> dict[str, Any]:
 
     scores, targets = _random_scores(num_pins, queries)
     task = pinboard_task(make_pinboard(num_pins, seed=0), seed=0)
-    sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,
-                                  COURSE.hard.sampler_config("curriculum", 0, num_items=num_pins))  # fmt: skip
+    sampler = HardNegativeSampler(
+        task.edge_index,
+        task.num_items,
+        task.num_users,
+        task.train_pairs,
+        COURSE.hard.sampler_config("curriculum", 0, num_items=num_pins),
+    )
     band_queries = torch.unique(task.train_pairs[:, 0])[:queries]
     ppr = sampler.scores(band_queries)
     ties = sampler.tie_keys(band_queries)
     depth = int(sampler.band_limits(band_queries)[1].max())
-    times: dict[str, list[float]] = {"ranks_eager": [], "ranks_kernel": [], "bands_topk": [], "bands_kernel": []}
+    times: dict[str, list[float]] = {
+        "ranks_eager": [],
+        "ranks_kernel": [],
+        "bands_topk": [],
+        "bands_kernel": [],
+    }
     for _ in range(repeats):  # interleaved: both versions see the same machine state
-        for name, fn in (("ranks_eager", lambda: eager_fast_ranks(scores, targets)),
-                         ("ranks_kernel", lambda: fast_ranks(scores, targets)),
-                         ("bands_topk", lambda: topk_top_ranked(ppr, band_queries, depth, ties)),
-                         ("bands_kernel", lambda: top_ranked(ppr, band_queries, depth, lambda rows: ties[rows]))):  # fmt: skip
+        for name, fn in (
+            ("ranks_eager", lambda: eager_fast_ranks(scores, targets)),
+            ("ranks_kernel", lambda: fast_ranks(scores, targets)),
+            ("bands_topk", lambda: topk_top_ranked(ppr, band_queries, depth, ties)),
+            ("bands_kernel", lambda: top_ranked(ppr, band_queries, depth, lambda rows: ties[rows])),
+        ):
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
     ranks_equal = torch.equal(eager_fast_ranks(scores, targets), fast_ranks(scores, targets))
-    old, new = topk_top_ranked(ppr, band_queries, depth, ties), top_ranked(ppr, band_queries, depth, lambda r: ties[r])
+    old, new = (
+        topk_top_ranked(ppr, band_queries, depth, ties),
+        top_ranked(ppr, band_queries, depth, lambda r: ties[r]),
+    )
     half = max(1, depth // 2)
     shallow = topk_top_ranked(ppr, band_queries, half, ties)
 
     return {
-        "num_pins": num_pins, "queries": queries, "band_depth": depth,
+        "num_pins": num_pins,
+        "queries": queries,
+        "band_depth": depth,
         "seconds": {n: min(v) for n, v in times.items()},
-        "ranks_speedup_median": _median_ratio(times["ranks_eager"], times["ranks_kernel"]), "ranks_identical": bool(ranks_equal),
+        "ranks_speedup_median": _median_ratio(times["ranks_eager"], times["ranks_kernel"]),
+        "ranks_identical": bool(ranks_equal),
         "bands_speedup_median": _median_ratio(times["bands_topk"], times["bands_kernel"]),
         "bands_rows_identical_to_topk": int((old == new).all(1).sum()),
-        "bands_rows_same_set_as_topk": sum(set(a.tolist()) == set(b.tolist()) for a, b in zip(old, new, strict=True)),
+        "bands_rows_same_set_as_topk": sum(
+            set(a.tolist()) == set(b.tolist()) for a, b in zip(old, new, strict=True)
+        ),
         "topk_rows_depending_on_depth": int((shallow != old[:, :half]).any(1).sum()),
-        "kernel_rows_depending_on_depth": int((top_ranked(ppr, band_queries, half, lambda r: ties[r]) != new[:, :half])
-                                              .any(1).sum()),
-    }  # fmt: skip
+        "kernel_rows_depending_on_depth": int(
+            (top_ranked(ppr, band_queries, half, lambda r: ties[r]) != new[:, :half]).any(1).sum()
+        ),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -576,13 +670,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         walker_cfg = dict(num_pins=100_000, targets=10_000, repeats=7)
         hotspot_sizes = [100_000] + ([1_000_000] if args.full else [])
         calibration_cfg = dict(num_pins=100_000, queries=1000, repeats=5)
-        ranking_cfg = dict(num_pins=20_000, queries=512, repeats=5)  # notebook 02's world, one chunk of queries
+        ranking_cfg = dict(
+            num_pins=20_000, queries=512, repeats=5
+        )  # notebook 02's world, one chunk of queries
         targets, subset, queries = 10_000, 2_000, 1_000
     sections = {
         "sampler": lambda: bench_sampler(**sampler_cfg),
         "walker": lambda: bench_walker(**walker_cfg),
-        "hotspots": lambda: [bench_hotspots(n, steps=2 if args.smoke else 20, repeats=1 if args.smoke else 3)
-                             for n in hotspot_sizes],
+        "hotspots": lambda: [
+            bench_hotspots(n, steps=2 if args.smoke else 20, repeats=1 if args.smoke else 3)
+            for n in hotspot_sizes
+        ],
         "sampler_scaling": lambda: bench_scaling(scale, targets),
         "inference": lambda: bench_inference(inf_sizes, subset),
         "calibration": lambda: bench_calibration(**calibration_cfg),
@@ -595,7 +693,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error(f"argument --only: unknown sections {unknown}; choose from {sorted(sections)}")
     result = {"machine": platform.platform(), "torch_threads": torch.get_num_threads(), "walks": WALKS}
     result.update({name: sections[name]() for name in only})
-    name = "pinsage" + ("" if only == list(sections) else "_" + "_".join(only)) + ("_smoke" if args.smoke else "")
+    name = (
+        "pinsage"
+        + ("" if only == list(sections) else "_" + "_".join(only))
+        + ("_smoke" if args.smoke else "")
+    )
     out = write_report(name, result)
     print(f"wrote {out}")
     return result

@@ -89,12 +89,21 @@ def run_point(num_pins: int, threads: int, train_steps: int) -> dict[str, Any]:
         torch.manual_seed(0)
         model = PinSage(PinSageConfig(in_dim=state["features"].shape[1]))
         config = TrainConfig(epochs=1, max_steps_per_epoch=train_steps)
-        train_pinsage(model, state["features"], state["sampler"], state["world"].positive_pairs(), config,
-                      progress=False, neighbor_tables=[state["table"]])  # fmt: skip
+        train_pinsage(
+            model,
+            state["features"],
+            state["sampler"],
+            state["world"].positive_pairs(),
+            config,
+            progress=False,
+            neighbor_tables=[state["table"]],
+        )
         state["model"] = model
 
     def inference() -> None:
-        state["embeddings"] = layerwise_embeddings(state["model"], state["features"], state["table"]).embeddings
+        state["embeddings"] = layerwise_embeddings(
+            state["model"], state["features"], state["table"]
+        ).embeddings
 
     def ann_index() -> None:
         emb = state["embeddings"]
@@ -105,21 +114,44 @@ def run_point(num_pins: int, threads: int, train_steps: int) -> dict[str, Any]:
     # The numba kernels load (or compile, on a first run) once per process: not a cost of any size.
     warm = make_pinboard(200, seed=0)
     RandomWalkSampler(warm.edge_index(), warm.num_pins, warm.num_boards, **WALKS).sample(torch.arange(4))
-    for name, fn in (("generation", generation), ("walks", walks), ("training", training),
-                     ("inference", inference), ("ann_index", ann_index)):  # fmt: skip
+    for name, fn in (
+        ("generation", generation),
+        ("walks", walks),
+        ("training", training),
+        ("inference", inference),
+        ("ann_index", ann_index),
+    ):
         stage(name, fn)
     world = state["world"]
-    return {"num_pins": num_pins, "num_boards": world.num_boards, "num_saves": len(world.save_pin),
-            "num_edges": int(state["sampler"].item_users.numel()), "train_steps": train_steps, "threads": threads,
-            "stages": stages, "peak_rss_gib": _peak_rss_gib()}  # fmt: skip
+    return {
+        "num_pins": num_pins,
+        "num_boards": world.num_boards,
+        "num_saves": len(world.save_pin),
+        "num_edges": int(state["sampler"].item_users.numel()),
+        "train_steps": train_steps,
+        "threads": threads,
+        "stages": stages,
+        "peak_rss_gib": _peak_rss_gib(),
+    }
 
 
 def _in_subprocess(num_pins: int, threads: int, train_steps: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.bench_scale", "--point", str(num_pins), "--threads", str(threads),
-           "--train-steps", str(train_steps)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_scale",
+        "--point",
+        str(num_pins),
+        "--threads",
+        str(threads),
+        "--train-steps",
+        str(train_steps),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"the {num_pins}-pin point failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+        raise RuntimeError(
+            f"the {num_pins}-pin point failed (exit {done.returncode}):\n{done.stderr[-4000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -152,10 +184,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         points = {p["num_pins"]: p for p in json.loads(previous.read_text()).get("points", [])}
     for n in sizes:
         points[n] = _in_subprocess(n, args.threads, steps)
-        print(f"{n} pins: " + ", ".join(f"{k} {v['seconds']:.1f}s" for k, v in points[n]["stages"].items())
-              + f"; peak {points[n]['peak_rss_gib']:.2f} GiB", file=sys.stderr)  # fmt: skip
-    result = {"machine": platform.platform(), "cpus": psutil.cpu_count(), "saves_per_pin": SAVES_PER_PIN,
-              "walks": WALKS, "points": [points[n] for n in sorted(points)]}  # fmt: skip
+        print(
+            f"{n} pins: "
+            + ", ".join(f"{k} {v['seconds']:.1f}s" for k, v in points[n]["stages"].items())
+            + f"; peak {points[n]['peak_rss_gib']:.2f} GiB",
+            file=sys.stderr,
+        )
+    result = {
+        "machine": platform.platform(),
+        "cpus": psutil.cpu_count(),
+        "saves_per_pin": SAVES_PER_PIN,
+        "walks": WALKS,
+        "points": [points[n] for n in sorted(points)],
+    }
     out = write_report(name, result, echo=False)
     print(f"wrote {out}")
     return result

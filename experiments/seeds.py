@@ -27,19 +27,35 @@ from lecturekit.studies.contract import collect_rows, run_seeds
 
 # application -> (module, Profiles attribute, run_seed attribute)
 APPS: dict[str, tuple[str, str, str]] = {
-    "recsys": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_seed"),  # notebook 01 (validates LightGCN per seed)
+    "recsys": (
+        "lecturekit.studies.nb01_recsys",
+        "PROFILES",
+        "run_seed",
+    ),  # notebook 01 (validates LightGCN per seed)
     "pinsage": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_seed"),  # notebook 02
     "pinsage-movielens": ("lecturekit.studies.nb02_pinsage", "PROFILES", "run_movielens_seed"),
     "hard-negatives": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_pinboard_seed"),  # 03
-    "hard-negatives-band-sweep": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_band_sweep_seed"),
+    "hard-negatives-band-sweep": (
+        "lecturekit.studies.nb03_hard_negatives",
+        "PROFILES",
+        "run_band_sweep_seed",
+    ),
     "hard-negatives-siblings": ("lecturekit.studies.nb03_siblings", "PROFILES", "run_sibling_seed"),
     "hard-negatives-movielens": ("lecturekit.studies.nb03_hard_negatives", "PROFILES", "run_movielens_seed"),
     "decagon": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_seed"),  # notebook 04
     "decagon-leak": ("lecturekit.studies.nb04_decagon", "PROFILES", "run_leak_seed"),
     "graphrnn": ("lecturekit.studies.nb05_graphrnn", "PROFILES", "run_seed"),  # notebook 05
-    "recsys-validation": ("lecturekit.studies.nb01_recsys", "PROFILES", "run_validation_seed"),  # 01: LightGCN search
+    "recsys-validation": (
+        "lecturekit.studies.nb01_recsys",
+        "PROFILES",
+        "run_validation_seed",
+    ),  # 01: LightGCN search
     "gcpn": ("lecturekit.studies.nb06_gcpn", "PROFILES", "run_seed"),  # notebook 06
-    "gcpn-plogp-budget": ("lecturekit.studies.nb06_gcpn_budget", "PROFILES", "run_seed"),  # 06: RL budget studies
+    "gcpn-plogp-budget": (
+        "lecturekit.studies.nb06_gcpn_budget",
+        "PROFILES",
+        "run_seed",
+    ),  # 06: RL budget studies
     "gcpn-qed-budget": ("lecturekit.studies.nb06_gcpn_budget", "QED_PROFILES", "run_seed"),
 }
 
@@ -70,13 +86,29 @@ def run(app: str, seeds: list[int], profile: str) -> Path:
     for row in collect_rows(results):
         values = row.value if isinstance(row.value, list) else [row.value]
         iv = seed_interval(values)
-        metrics.append({"dataset": row.dataset, "method": row.method, "metric": row.metric, "values": values,
-                        "mean": iv.estimate, "ci95": [iv.low, iv.high], "paper": row.paper,
-                        "comparable": row.comparable, "note": row.note})
+        metrics.append(
+            {
+                "dataset": row.dataset,
+                "method": row.method,
+                "metric": row.metric,
+                "values": values,
+                "mean": iv.estimate,
+                "ci95": [iv.low, iv.high],
+                "paper": row.paper,
+                "comparable": row.comparable,
+                "note": row.note,
+            }
+        )
     out = build_dir() / "experiments" / f"{app}-{profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"app": app, "profile": profile, "seeds": seeds, "config": plain_data(dataclasses.asdict(config), "config"),
-               "seconds": [r.seconds for r in results], "metrics": metrics}
+    payload = {
+        "app": app,
+        "profile": profile,
+        "seeds": seeds,
+        "config": plain_data(dataclasses.asdict(config), "config"),
+        "seconds": [r.seconds for r in results],
+        "metrics": metrics,
+    }
     atomic_write_text(out, json.dumps(payload, indent=1))  # an interrupted sweep leaves the old file whole
     return out
 

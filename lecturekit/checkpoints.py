@@ -124,7 +124,9 @@ def source_hash(*modules: ModuleType | str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def signature(config: Any, data: Mapping[str, Any], sources: Iterable[ModuleType | str | Path]) -> dict[str, Any]:
+def signature(
+    config: Any, data: Mapping[str, Any], sources: Iterable[ModuleType | str | Path]
+) -> dict[str, Any]:
     """What must match for a checkpoint to resume: ``{"config", "data", "source"}`` as plain data.
 
     Args:
@@ -133,7 +135,11 @@ def signature(config: Any, data: Mapping[str, Any], sources: Iterable[ModuleType
             or ``{"name": "moses", "hash": content_hash(smiles)}``.
         sources: the modules (or files) of the model and training code; their bytes are hashed.
     """
-    return {"config": plain_data(config, "config"), "data": plain_data(dict(data), "data"), "source": source_hash(*sources)}
+    return {
+        "config": plain_data(config, "config"),
+        "data": plain_data(dict(data), "data"),
+        "source": source_hash(*sources),
+    }
 
 
 def _check_state(value: Any, where: str) -> None:
@@ -189,7 +195,9 @@ def check_size(path: Path, max_bytes: int = MAX_BYTES) -> None:
     """
     size = path.stat().st_size
     if size > max_bytes:
-        raise ValueError(f"{path} is {size:,} bytes, more than the {max_bytes:,} a checkpoint may have (max_bytes)")
+        raise ValueError(
+            f"{path} is {size:,} bytes, more than the {max_bytes:,} a checkpoint may have (max_bytes)"
+        )
     if not zipfile.is_zipfile(path):
         return  # not torch's zip format: torch.load(weights_only=True) refuses or reads it within its size
     try:
@@ -270,13 +278,19 @@ def load(
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path} is not a readable lecturekit checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or "signature" not in payload:
-        raise ValueError(f"{path} is not a lecturekit checkpoint (format {FORMAT}); delete it or pass another path")
+        raise ValueError(
+            f"{path} is not a lecturekit checkpoint (format {FORMAT}); delete it or pass another path"
+        )
     try:
         saved = json.loads(payload["signature"])
     except (TypeError, ValueError, RecursionError):
-        raise ValueError(f"{path}: its signature is not the JSON text lecturekit writes; delete the file") from None
+        raise ValueError(
+            f"{path}: its signature is not the JSON text lecturekit writes; delete the file"
+        ) from None
     if not isinstance(saved, dict):
-        raise ValueError(f"{path}: its signature must be a JSON object, found {type(saved).__name__}; delete the file")
+        raise ValueError(
+            f"{path}: its signature must be a JSON object, found {type(saved).__name__}; delete the file"
+        )
     if not isinstance(payload.get("state"), dict):
         raise ValueError(f"{path}: no saved state (key 'state' missing or not a dict); delete the file")
     current = json.loads(json.dumps(sig, sort_keys=True))

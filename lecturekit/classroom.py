@@ -73,11 +73,15 @@ def is_check_cell(cell) -> bool:
     if cell.get("cell_type") != "code":
         return False
     meta = _nbgrader(cell)
-    return bool(meta.get("grade") and not meta.get("solution")) or bool(_CHECK_CALL.search(cell.get("source", "")))
+    return bool(meta.get("grade") and not meta.get("solution")) or bool(
+        _CHECK_CALL.search(cell.get("source", ""))
+    )
 
 
 def is_quiz_answers(cell) -> bool:
-    return cell.get("cell_type") == "markdown" and QUIZ_ANSWERS_TAG in cell.get("metadata", {}).get("tags", [])
+    return cell.get("cell_type") == "markdown" and QUIZ_ANSWERS_TAG in cell.get("metadata", {}).get(
+        "tags", []
+    )
 
 
 def _replace_regions(source: str, begin: str, end: str, stub: str | None, where: str) -> tuple[str, bool]:
@@ -88,8 +92,10 @@ def _replace_regions(source: str, begin: str, end: str, stub: str | None, where:
     for number, line in enumerate(source.split("\n"), start=1):
         if begin in line:
             if inside_since is not None:
-                raise SolutionMarkerError(f"{where}, line {number}: {begin!r} inside the region opened at "
-                                          f"line {inside_since} (regions cannot nest)")  # fmt: skip
+                raise SolutionMarkerError(
+                    f"{where}, line {number}: {begin!r} inside the region opened at "
+                    f"line {inside_since} (regions cannot nest)"
+                )
             inside_since, replaced = number, True
             if stub is not None:
                 indent = re.match(r"\s*", line).group(0)
@@ -158,7 +164,12 @@ def holds_solutions(notebook) -> bool:
         source = cell.get("source", "")
         if BEGIN_SOLUTION in source:
             return True
-        if is_solution_cell(cell) and source.strip() and "raise NotImplementedError" not in source and TEXT_STUB not in source:
+        if (
+            is_solution_cell(cell)
+            and source.strip()
+            and "raise NotImplementedError" not in source
+            and TEXT_STUB not in source
+        ):
             return True
     return False
 
@@ -181,15 +192,19 @@ def write_student_versions(paths: Iterable[Path], out_dir: Path, *, only_missing
     paths = list(paths)
     for folder in {p.parent for p in paths} | {project_root() / "notebooks"}:
         if out_dir.exists() and _same_folder(out_dir, folder):
-            raise StudentCopyError(f"student copies may not go into {out_dir}: it holds the instructor notebooks "
-                                   "(with solutions); give another folder, e.g. --out student")  # fmt: skip
+            raise StudentCopyError(
+                f"student copies may not go into {out_dir}: it holds the instructor notebooks "
+                "(with solutions); give another folder, e.g. --out student"
+            )
     targets = [(path, out_dir / path.name) for path in paths]
     if only_missing:
         targets = [(path, target) for path, target in targets if not target.exists()]
     for _, target in targets:
         if target.exists() and holds_solutions(nbformat.read(target, as_version=4)):
-            raise StudentCopyError(f"{target} exists and holds solutions (an instructor notebook or a student's "
-                                   "answers); it is not overwritten: move it away or choose another --out")  # fmt: skip
+            raise StudentCopyError(
+                f"{target} exists and holds solutions (an instructor notebook or a student's "
+                "answers); it is not overwritten: move it away or choose another --out"
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path, target in targets:
@@ -248,8 +263,12 @@ class StudentView(Preprocessor):
         return published_view(nb), resources
 
 
-GRADING_PROFILE = "quick"  # autograding runs every cell of every submission: seconds per notebook, not minutes
-GRADING_CELL_TIMEOUT = 120  # s per cell; quick cells take seconds, a busy laptop may take several times longer
+GRADING_PROFILE = (
+    "quick"  # autograding runs every cell of every submission: seconds per notebook, not minutes
+)
+GRADING_CELL_TIMEOUT = (
+    120  # s per cell; quick cells take seconds, a busy laptop may take several times longer
+)
 
 
 def grading_config(c, root: str | Path = ".") -> None:

@@ -81,9 +81,13 @@ def output_errors(notebook) -> list[str]:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append(f"cell {index}: {output.get('ename', 'Error')}: {output.get('evalue', '')}")
-            elif output.get("output_type") == "stream" and "Traceback (most recent call last)" in output.get("text", ""):
+            elif output.get("output_type") == "stream" and "Traceback (most recent call last)" in output.get(
+                "text", ""
+            ):
                 last = [line for line in output["text"].strip().splitlines() if line.strip()][-1]
-                found.append(f"cell {index}: traceback printed to {output.get('name', 'a stream')}: {last.strip()}")
+                found.append(
+                    f"cell {index}: traceback printed to {output.get('name', 'a stream')}: {last.strip()}"
+                )
     return found
 
 
@@ -101,15 +105,21 @@ def course_kernel() -> str:
     try:
         spec = KernelSpecManager().get_kernel_spec(COURSE_KERNEL)
     except NoSuchKernel:
-        print(f"warning: the course kernel {COURSE_KERNEL!r} is not installed (run `make kernel`); "
-              f"executing with {FALLBACK_KERNEL!r}, this Python ({sys.executable})", file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: the course kernel {COURSE_KERNEL!r} is not installed (run `make kernel`); "
+            f"executing with {FALLBACK_KERNEL!r}, this Python ({sys.executable})",
+            file=sys.stderr,
+        )
         return FALLBACK_KERNEL
     kernel_python = Path(spec.argv[0]) if spec.argv else Path("python")
     # <env>/bin/python -> <env>; realpath because .venv may be a symlink to the same environment.
     elsewhere = os.path.realpath(kernel_python.parent.parent) != os.path.realpath(sys.prefix)
     if kernel_python.is_absolute() and elsewhere:
-        print(f"warning: the {COURSE_KERNEL!r} kernel runs {kernel_python}, not this environment "
-              f"({sys.prefix}); run `make kernel` to point it here", file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: the {COURSE_KERNEL!r} kernel runs {kernel_python}, not this environment "
+            f"({sys.prefix}); run `make kernel` to point it here",
+            file=sys.stderr,
+        )
     return COURSE_KERNEL
 
 
@@ -126,7 +136,9 @@ def _mark_failed_cell(notebook, index: int | None, reason: str) -> None:
     if index is None or not 0 <= index < len(notebook.cells) or notebook.cells[index].cell_type != "code":
         return
     notebook.cells[index].setdefault("outputs", []).append(
-        nbformat.v4.new_output("error", ename="lecturekit run", evalue=reason, traceback=[f"lecturekit run: {reason}"])
+        nbformat.v4.new_output(
+            "error", ename="lecturekit run", evalue=reason, traceback=[f"lecturekit run: {reason}"]
+        )
     )
 
 
@@ -204,7 +216,9 @@ def execute_notebook(
         body, _ = html_exporter(install_mathjax(html_dir)).from_notebook_node(notebook)
         atomic_write_text(html_dir / f"{path.stem}.html", body)
     except Exception as err:  # noqa: BLE001 - a full disk or a broken output: report it, keep the old copies
-        error = "; ".join(filter(None, [error, f"writing its outputs failed: {type(err).__name__}: {_reason(err)}"]))
+        error = "; ".join(
+            filter(None, [error, f"writing its outputs failed: {type(err).__name__}: {_reason(err)}"])
+        )
     return not error, seconds, error
 
 
@@ -244,22 +258,36 @@ def write_timings(profile: str, timings: dict[str, dict]) -> Path:
         notebooks.update(timings)
         by_profile = {p: _entries(t) for p, t in _entries(old.get("by_profile")).items() if p in PROFILES}
         if old.get("profile") in PROFILES:
-            by_profile.setdefault(old["profile"], {}).update(_entries(old.get("notebooks")))  # files before by_profile
+            by_profile.setdefault(old["profile"], {}).update(
+                _entries(old.get("notebooks"))
+            )  # files before by_profile
         by_profile.setdefault(profile, {}).update(timings)
-        text = json.dumps({"profile": profile, "notebooks": dict(sorted(notebooks.items())),
-                           "by_profile": {p: dict(sorted(t.items())) for p, t in sorted(by_profile.items())}},
-                          indent=1)  # fmt: skip
+        text = json.dumps(
+            {
+                "profile": profile,
+                "notebooks": dict(sorted(notebooks.items())),
+                "by_profile": {p: dict(sorted(t.items())) for p, t in sorted(by_profile.items())},
+            },
+            indent=1,
+        )
         atomic_write_text(path, text)
     return path
 
 
 def failures_markdown(timings: dict) -> str:
     """A Markdown section listing the notebooks whose last run in the timings' profile failed, with why."""
-    failed = {stem: entry for stem, entry in _entries(timings.get("notebooks")).items() if entry.get("ok") is False}
+    failed = {
+        stem: entry for stem, entry in _entries(timings.get("notebooks")).items() if entry.get("ok") is False
+    }
     if not failed:
         return ""
-    lines = ["", f"## Notebooks that failed (last `{timings.get('profile')}` run)", "",
-             "Their results above may be missing or stale; their executed copies show where they stopped.", ""]  # fmt: skip
+    lines = [
+        "",
+        f"## Notebooks that failed (last `{timings.get('profile')}` run)",
+        "",
+        "Their results above may be missing or stale; their executed copies show where they stopped.",
+        "",
+    ]
     for stem, entry in sorted(failed.items()):
         reason = str(entry.get("error") or "failed").replace("\n", " ")
         lines.append(f"- **{stem}**: {reason}")
@@ -295,8 +323,9 @@ def write_reports(notebooks: list[Path]) -> tuple[list[str], list[str]]:
     return printed, list(errors)
 
 
-def _run_in_pool(notebooks: list[Path], profile: str, timeout: int | None, kernel: str, jobs: int,
-                 finished) -> None:  # fmt: skip
+def _run_in_pool(
+    notebooks: list[Path], profile: str, timeout: int | None, kernel: str, jobs: int, finished
+) -> None:
     """Run ``notebooks`` in worker processes, ``jobs`` at once, calling ``finished`` as each ends.
 
     A worker that dies (its kernel killed it, the system ran out of memory) breaks the pool; the
@@ -311,8 +340,9 @@ def _run_in_pool(notebooks: list[Path], profile: str, timeout: int | None, kerne
     while pending:
         batch = pending if width > 1 else pending[:1]
         broken = []
-        with ProcessPoolExecutor(max_workers=min(width, len(batch)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:  # fmt: skip
+        with ProcessPoolExecutor(
+            max_workers=min(width, len(batch)), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             futures = {pool.submit(execute_notebook, path, profile, timeout, kernel): path for path in batch}
             for future in as_completed(futures):
                 path = futures[future]
@@ -332,7 +362,9 @@ def _run_in_pool(notebooks: list[Path], profile: str, timeout: int | None, kerne
             width = 1  # find which notebook breaks its worker: the rest run one per pool
 
 
-def run(names: list[str], profile: str, timeout: int | None, directory: Path | None = None, jobs: int = 1) -> int:
+def run(
+    names: list[str], profile: str, timeout: int | None, directory: Path | None = None, jobs: int = 1
+) -> int:
     """Execute the chosen notebooks (``directory`` overrides the course folder, for tests).
 
     ``jobs`` > 1 runs that many notebooks at once, each in its own process and kernel, in course
@@ -360,8 +392,12 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
     bar = tqdm(total=len(notebooks), desc=f"notebooks ({profile}, {jobs} at once)", unit="nb")
 
     def finished(path: Path, ok: bool, seconds: float, error: str) -> None:
-        timings[path.stem] = {"seconds": round(seconds, 1), "ok": ok, "jobs": jobs,
-                              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
+        timings[path.stem] = {
+            "seconds": round(seconds, 1),
+            "ok": ok,
+            "jobs": jobs,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         if not ok:
             timings[path.stem]["error"] = error
             failed.append(path.stem)
@@ -380,8 +416,16 @@ def run(names: list[str], profile: str, timeout: int | None, directory: Path | N
         _run_in_pool(notebooks, profile, timeout, kernel, jobs, finished)
     bar.close()
     printed, errors = write_reports(list_notebooks(directory))
-    print("\n".join([f"\nexecuted notebooks: {build_dir() / 'notebooks'}", f"HTML: {build_dir() / 'html'}",
-                     *printed, f"timings: {timings_path()}"]))  # fmt: skip
+    print(
+        "\n".join(
+            [
+                f"\nexecuted notebooks: {build_dir() / 'notebooks'}",
+                f"HTML: {build_dir() / 'html'}",
+                *printed,
+                f"timings: {timings_path()}",
+            ]
+        )
+    )
     for error in errors:
         print(f"ERROR: {error}", file=sys.stderr)
     if failed:
@@ -419,13 +463,23 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="list the course notebooks in order")
     run_parser = commands.add_parser("run", help="execute notebooks and write build/ outputs")
     run_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
-    run_parser.add_argument("--profile", choices=PROFILES, default=None, help="default: LECTUREKIT_PROFILE or course")
-    run_parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds (default none)")
-    run_parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once, one process each (default 1)")
+    run_parser.add_argument(
+        "--profile", choices=PROFILES, default=None, help="default: LECTUREKIT_PROFILE or course"
+    )
+    run_parser.add_argument(
+        "--timeout", type=int, default=None, help="per-cell timeout in seconds (default none)"
+    )
+    run_parser.add_argument(
+        "--jobs", type=int, default=1, help="notebooks run at once, one process each (default 1)"
+    )
     commands.add_parser("summary", help="rebuild build/results/SUMMARY.md")
-    student_parser = commands.add_parser("student", help="write student notebooks (solutions replaced by stubs)")
+    student_parser = commands.add_parser(
+        "student", help="write student notebooks (solutions replaced by stubs)"
+    )
     student_parser.add_argument("notebooks", nargs="*", help="names like 02 or 02_pinsage (default: all)")
-    student_parser.add_argument("--out", type=Path, default=None, help="output folder (default: build/student)")
+    student_parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: build/student)"
+    )
     from lecturekit.launcher import add_commands
 
     add_commands(commands)  # setup, lab, test: the course without make (lecturekit.launcher)

@@ -104,7 +104,11 @@ def settle_progress_bars(notebook, closed_widgets: set[str] | frozenset[str] = f
     for cell in notebook.cells:
         kept = []
         for output in cell.get("outputs", []):
-            view = output.get("data", {}).get(WIDGET_VIEW) if output.get("output_type") == "display_data" else None
+            view = (
+                output.get("data", {}).get(WIDGET_VIEW)
+                if output.get("output_type") == "display_data"
+                else None
+            )
             if view is None:
                 kept.append(output)
                 continue
@@ -131,8 +135,10 @@ def mathjax_source() -> Path:
     try:
         import jupyter_server_mathjax
     except ImportError as error:  # pragma: no cover - a pinned requirement
-        raise RuntimeError("MathJax for the offline HTML comes from the 'jupyter-server-mathjax' package, "
-                           "which is not installed: run `make setup`") from error  # fmt: skip
+        raise RuntimeError(
+            "MathJax for the offline HTML comes from the 'jupyter-server-mathjax' package, "
+            "which is not installed: run `make setup`"
+        ) from error
     static = Path(jupyter_server_mathjax.__file__).parent / "static"
     if not (static / "MathJax.js").is_file():
         raise RuntimeError(f"MathJax.js is missing from {static}: reinstall jupyter-server-mathjax")
@@ -153,7 +159,9 @@ def install_mathjax(html_dir: Path) -> str:
     return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
 
 
-SOLUTIONS_ENV = "LECTUREKIT_SOLUTIONS"  # "1": the HTML shows the instructor notebooks (`make run SOLUTIONS=1`)
+SOLUTIONS_ENV = (
+    "LECTUREKIT_SOLUTIONS"  # "1": the HTML shows the instructor notebooks (`make run SOLUTIONS=1`)
+)
 
 
 def for_instructors() -> bool:
@@ -219,9 +227,13 @@ def headline_rows(notebook: str, rows: list[dict], profile: str = PAGE_PROFILE) 
     """The rows of ``profile`` that ``notebook`` discusses (:data:`HEADLINES`), in recording order (all of
     ``profile``'s rows for a notebook not listed there)."""
     datasets, metrics = HEADLINES.get(notebook, ((), ()))
-    return [row for row in rows if row.get("profile") == profile
-            and (not metrics or row.get("metric") in metrics)
-            and (not datasets or row.get("dataset") in datasets)]  # fmt: skip
+    return [
+        row
+        for row in rows
+        if row.get("profile") == profile
+        and (not metrics or row.get("metric") in metrics)
+        and (not datasets or row.get("dataset") in datasets)
+    ]
 
 
 class _Footnotes:
@@ -247,7 +259,9 @@ def _results(directory: Path) -> list[tuple[str, list[dict] | str]]:
     from lecturekit.results import TIMINGS_FILE, ResultsFileError, read_rows
 
     found: list[tuple[str, list[dict] | str]] = []
-    files = sorted(p for p in directory.glob("*.json") if p.name != TIMINGS_FILE) if directory.exists() else []
+    files = (
+        sorted(p for p in directory.glob("*.json") if p.name != TIMINGS_FILE) if directory.exists() else []
+    )
     for path in files:
         try:
             found.append((path.stem, read_rows(path)))
@@ -286,12 +300,18 @@ def summary_markdown(directory: Path | None = None, profile: str = PAGE_PROFILE)
         shown = headline_rows(notebook, rows, profile)
         if not shown:
             continue
-        section = [f"## {html.escape(notebook)}", "", "| dataset | method | metric | ours | paper | comparable | notes |",
-                   "|---|---|---|---|---|---|---|"]  # fmt: skip
+        section = [
+            f"## {html.escape(notebook)}",
+            "",
+            "| dataset | method | metric | ours | paper | comparable | notes |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for row in shown[:MAX_ROWS]:
             paper = "—" if row.get("paper") is None else f"{row['paper']:.4g}"
-            section.append(f"| {md(row['dataset'])} | {md(row['method'])} | {md(row['metric'])} | "
-                           f"{format_value(row)} | {paper} | {_comparable(row)} | {notes.mark(row.get('note'))} |")  # fmt: skip
+            section.append(
+                f"| {md(row['dataset'])} | {md(row['method'])} | {md(row['metric'])} | "
+                f"{format_value(row)} | {paper} | {_comparable(row)} | {notes.mark(row.get('note'))} |"
+            )
         if len(shown) > MAX_ROWS:
             section.append(f"\n{len(shown) - MAX_ROWS} more rows in `results/{html.escape(notebook)}.json`.")
         sections.append([*section, ""])
@@ -320,7 +340,9 @@ def write_summary(directory: Path | None = None) -> tuple[Path, list[str]]:
     path = directory / "SUMMARY.md"
     text, errors = summary_markdown(directory)
     atomic_write(path, text)
-    profiles = {row.get("profile") for _, rows in _results(directory) if isinstance(rows, list) for row in rows}
+    profiles = {
+        row.get("profile") for _, rows in _results(directory) if isinstance(rows, list) for row in rows
+    }
     for profile in sorted(p for p in profiles if p in PROFILES and p != PAGE_PROFILE):
         atomic_write(directory / f"SUMMARY-{profile}.md", summary_markdown(directory, profile)[0])
     return path, errors
@@ -372,9 +394,14 @@ def _rows_table(rows: list[dict], notes: _Footnotes) -> str:
         paper = "—" if r.get("paper") is None else f"{r['paper']:.4g}"
         mark = notes.mark(r.get("note"))
         values = (r["dataset"], r["method"], r["metric"], format_value(r), paper, _comparable(r))
-        cells.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in values)
-                     + f'<td class="note">{html.escape(mark)}</td></tr>')  # fmt: skip
-    head = "".join(f"<th>{h}</th>" for h in ("dataset", "method", "metric", "ours", "paper", "comparable", "note"))
+        cells.append(
+            "<tr>"
+            + "".join(f"<td>{html.escape(str(v))}</td>" for v in values)
+            + f'<td class="note">{html.escape(mark)}</td></tr>'
+        )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("dataset", "method", "metric", "ours", "paper", "comparable", "note")
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(cells)}</tbody></table>"
 
 
@@ -407,12 +434,17 @@ def index_html(notebooks: list[Path], build: Path) -> str:
             table = f"<p><strong>Unreadable results:</strong> {html.escape(str(error))}</p>"
         else:
             shown = headline_rows(path.stem, rows)
-            table = _rows_table(shown[:MAX_ROWS], notes) if shown else (
-                f"<p>No {PAGE_PROFILE}-profile results recorded yet.</p>")
+            table = (
+                _rows_table(shown[:MAX_ROWS], notes)
+                if shown
+                else (f"<p>No {PAGE_PROFILE}-profile results recorded yet.</p>")
+            )
             if len(shown) > MAX_ROWS:
                 table += f'<p class="more">{len(shown) - MAX_ROWS} more rows in results/{html.escape(path.stem)}.json.</p>'
-        sections.append(f'<section><h2>{heading}</h2><p class="runtime">Runtime: {_runtimes(path.stem, timings)}'
-                        f"</p>{table}{_notes_list(notes)}</section>")  # fmt: skip
+        sections.append(
+            f'<section><h2>{heading}</h2><p class="runtime">Runtime: {_runtimes(path.stem, timings)}'
+            f"</p>{table}{_notes_list(notes)}</section>"
+        )
     style = (
         "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
         "table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem}"

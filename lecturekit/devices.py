@@ -32,7 +32,9 @@ def resolve_device(device: str | torch.device = "cpu") -> torch.device:
     try:
         resolved = torch.device(name)
     except RuntimeError:
-        raise ValueError(f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}") from None
+        raise ValueError(
+            f"argument 'device' must be one of {DEVICES} or a torch.device, got {device!r}"
+        ) from None
     if resolved.type == "cpu":
         return torch.device("cpu")
     if resolved.type != "cuda":
@@ -66,8 +68,10 @@ def on_device(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 def check_cpu_generator(generator: torch.Generator | None) -> None:
     """Random draws stay on the CPU (so a GPU run draws what a CPU run draws): refuse a generator of another device."""
     if generator is not None and generator.device.type != "cpu":
-        raise ValueError(f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
-                         f"{generator.device}")
+        raise ValueError(
+            f"argument 'generator' must be a CPU torch.Generator (draws stay on the CPU), got one on "
+            f"{generator.device}"
+        )
 
 
 def cpu_bernoulli(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

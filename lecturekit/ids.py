@@ -22,7 +22,9 @@ def as_ids(value: Any, name: str) -> Tensor:
     try:
         tensor = torch.as_tensor(value)
     except (TypeError, ValueError, RuntimeError) as err:
-        raise TypeError(f"argument {name!r} must hold integer ids, got {type(value).__name__} ({err})") from None
+        raise TypeError(
+            f"argument {name!r} must hold integer ids, got {type(value).__name__} ({err})"
+        ) from None
     if tensor.numel() and (tensor.dtype == torch.bool or tensor.is_floating_point() or tensor.is_complex()):
         raise TypeError(
             f"argument {name!r} must hold integer ids, got dtype {tensor.dtype} (ids are never rounded or truncated)"

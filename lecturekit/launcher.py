@@ -66,7 +66,9 @@ def student_copies(dry_run: bool = False) -> list[Path]:
         return [target / p.name for p in missing]
     written = write_student_versions(list_notebooks(), target, only_missing=True)
     kept = len(list_notebooks()) - len(written)
-    print(f"student copies in {target}: {len(written)} written" + (f", {kept} kept as they are" if kept else ""))
+    print(
+        f"student copies in {target}: {len(written)} written" + (f", {kept} kept as they are" if kept else "")
+    )
     return written
 
 
@@ -74,9 +76,28 @@ def setup(dry_run: bool = False) -> int:
     """The data wheels (no dependencies: only their files are read), the course kernel, the student copies."""
     python = sys.executable
     steps = [
-        [python, "-m", "pip", "install", "--quiet", "--no-deps", "-r", str(project_root() / "requirements-data.txt")],
-        [python, "-m", "ipykernel", "install", "--sys-prefix", "--name", COURSE_KERNEL, "--display-name", DISPLAY_NAME],
-    ]  # fmt: skip
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "-r",
+            str(project_root() / "requirements-data.txt"),
+        ],
+        [
+            python,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            COURSE_KERNEL,
+            "--display-name",
+            DISPLAY_NAME,
+        ],
+    ]
     for step in steps:
         code = _run(step, dry_run)
         if code:
@@ -87,7 +108,9 @@ def setup(dry_run: bool = False) -> int:
     return 0
 
 
-VALIDATE_CELL_TIMEOUT = 600  # s per cell for a student's Validate in the course profile (nbgrader's 30 s is too short)
+VALIDATE_CELL_TIMEOUT = (
+    600  # s per cell for a student's Validate in the course profile (nbgrader's 30 s is too short)
+)
 
 
 def jupyter_settings() -> dict[Path, dict[str, dict]]:
@@ -102,7 +125,10 @@ def jupyter_settings() -> dict[Path, dict[str, dict]]:
     encrypted = {"transport_encryption": "auto"}
     return {
         folder / "jupyter_server_config.json": {"KernelManager": encrypted},
-        folder / "nbgrader_config.json": {"Execute": {"timeout": VALIDATE_CELL_TIMEOUT}, "KernelManager": encrypted},
+        folder / "nbgrader_config.json": {
+            "Execute": {"timeout": VALIDATE_CELL_TIMEOUT},
+            "KernelManager": encrypted,
+        },
     }
 
 
@@ -117,7 +143,9 @@ def write_jupyter_settings(dry_run: bool = False) -> list[Path]:
         try:
             config = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         except ValueError as error:
-            raise SystemExit(f"lecturekit setup: {path} is not valid JSON ({error}); fix or remove it") from None
+            raise SystemExit(
+                f"lecturekit setup: {path} is not valid JSON ({error}); fix or remove it"
+            ) from None
         for section, values in settings.items():
             config.setdefault(section, {}).update(values)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,9 +173,22 @@ def test_commands(parts: Sequence[str]) -> list[list[str]]:
     commands = {
         "lint": [python, "-m", "ruff", "check", *LINT_PATHS],
         "unit": [python, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "tests"],
-        "notebooks": [python, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "--nbval-lax",
-                      "--nbval-cell-timeout=300", "-p", "no:cacheprovider", "notebooks"],
-    }  # fmt: skip
+        "notebooks": [
+            python,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "2",
+            "--dist",
+            "loadfile",
+            "--nbval-lax",
+            "--nbval-cell-timeout=300",
+            "-p",
+            "no:cacheprovider",
+            "notebooks",
+        ],
+    }
     return [commands[part] for part in parts]
 
 
@@ -174,11 +215,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     setup_parser.set_defaults(handler=lambda a: setup(a.dry_run))
     lab_parser = commands.add_parser("lab", help="JupyterLab on your student copies (student/)")
     lab_parser.add_argument("--solutions", action="store_true", help="open the instructor notebooks instead")
-    lab_parser.add_argument("--profile", choices=PROFILES, default=None, help="sizes for every kernel (quick: small)")
+    lab_parser.add_argument(
+        "--profile", choices=PROFILES, default=None, help="sizes for every kernel (quick: small)"
+    )
     lab_parser.add_argument("--dry-run", action="store_true", help="print the command, run nothing")
     lab_parser.set_defaults(handler=lambda a: lab(a.solutions, a.profile, a.dry_run))
     test_parser = commands.add_parser("test", help="ruff, unit tests and the notebooks (quick profile)")
-    test_parser.add_argument("parts", nargs="*", metavar="{lint,unit,notebooks}",
-                             help="which parts (default: all three, in this order)")  # fmt: skip
+    test_parser.add_argument(
+        "parts",
+        nargs="*",
+        metavar="{lint,unit,notebooks}",
+        help="which parts (default: all three, in this order)",
+    )
     test_parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     test_parser.set_defaults(handler=lambda a: test(a.parts or TEST_PARTS, a.dry_run))

@@ -19,10 +19,10 @@ DEGREE_STRATA = (("new", 0, 0), ("tail", 1, 2), ("torso", 3, 7), ("head", 8, Non
 """Query strata by the number of distinct training boards of the query pin: (name, lowest, highest)."""
 
 
-
 def tie_break_priority(num_items: int) -> Tensor:
     """A fixed pseudo-random priority per item (seed 0) used to break score ties."""
     return torch.randperm(num_items, generator=torch.Generator().manual_seed(0))
+
 
 def degree_stratum(degree: np.ndarray) -> np.ndarray:
     """Index into :data:`DEGREE_STRATA` for each training degree (new 0, tail 1-2, torso 3-7, head >= 8)."""
@@ -84,7 +84,9 @@ def fast_ranks(scores: Tensor, targets: Tensor, excluded: Tensor | None = None) 
         scores = scores.float()
     values = scores.detach().cpu().contiguous().numpy()
     targets = torch.as_tensor(targets).long().contiguous()
-    excluded = torch.full_like(targets, -1) if excluded is None else torch.as_tensor(excluded).long().contiguous()
+    excluded = (
+        torch.full_like(targets, -1) if excluded is None else torch.as_tensor(excluded).long().contiguous()
+    )
     ranks = torch.empty(len(targets), dtype=torch.long)
     priority = tie_break_priority(scores.shape[1])
     bad = _rank_kernel(values, targets.numpy(), excluded.numpy(), priority.numpy(), ranks.numpy())

@@ -40,7 +40,9 @@ from lecturekit.config import get_profile
 from lecturekit.paths import build_dir
 
 atomic_write = atomic_write_text  # the name callers used before lecturekit.atomic existed
-LOCK_TIMEOUT_S = 600  # a writer holds the lock for milliseconds (MathJax's copy: seconds); longer means a stale lock
+LOCK_TIMEOUT_S = (
+    600  # a writer holds the lock for milliseconds (MathJax's copy: seconds); longer means a stale lock
+)
 
 _KEY = ("dataset", "method", "metric", "profile")
 TIMINGS_FILE = "timings.json"  # written by ``lecturekit run`` beside the results; not a results file
@@ -111,17 +113,25 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ResultsFileError(f"results file {path} is not valid JSON ({err}); delete it and re-run its notebook") from None
+        raise ResultsFileError(
+            f"results file {path} is not valid JSON ({err}); delete it and re-run its notebook"
+        ) from None
     except RecursionError:
-        raise ResultsFileError(f"results file {path} is nested too deeply to read; delete it and re-run its notebook") from None
+        raise ResultsFileError(
+            f"results file {path} is nested too deeply to read; delete it and re-run its notebook"
+        ) from None
     except OSError as err:
         raise ResultsFileError(f"results file {path} cannot be read ({err.strerror or err})") from None
     if not isinstance(rows, list):
-        raise ResultsFileError(f"results file {path} must hold a JSON list of result rows, found a {type(rows).__name__}")
+        raise ResultsFileError(
+            f"results file {path} must hold a JSON list of result rows, found a {type(rows).__name__}"
+        )
     for index, row in enumerate(rows):
         problem = check_row(row)
         if problem:
-            raise ResultsFileError(f"results file {path}, row {index}: {problem}; fix or delete the file and re-run its notebook")
+            raise ResultsFileError(
+                f"results file {path}, row {index}: {problem}; fix or delete the file and re-run its notebook"
+            )
     return rows
 
 
@@ -147,7 +157,9 @@ def check_row(row: Any) -> str:
             return f"key {key!r} must be a finite number, found {row[key]!r}"
     if "std" in row and (not isinstance(row.get("n"), int) or isinstance(row.get("n"), bool) or row["n"] < 1):
         return f"key 'n' must be a positive integer beside 'std', found {row.get('n', '<missing>')!r}"
-    if "values" in row and not (isinstance(row["values"], list) and all(_is_number(v) for v in row["values"])):
+    if "values" in row and not (
+        isinstance(row["values"], list) and all(_is_number(v) for v in row["values"])
+    ):
         return "key 'values' must be a list of finite numbers"
     if "comparable" in row and not isinstance(row["comparable"], bool):
         return f"key 'comparable' must be true or false, found {row['comparable']!r}"
@@ -167,12 +179,16 @@ def read_sweep(path: Path) -> dict[str, Any]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"study output {path} does not exist; run `python -m experiments.seeds` to make it")
+        raise FileNotFoundError(
+            f"study output {path} does not exist; run `python -m experiments.seeds` to make it"
+        )
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, RecursionError, OSError) as err:
-        raise ResultsFileError(f"study output {path} cannot be read ({type(err).__name__}: {err}); "
-                               "re-run the sweep that wrote it") from None  # fmt: skip
+        raise ResultsFileError(
+            f"study output {path} cannot be read ({type(err).__name__}: {err}); "
+            "re-run the sweep that wrote it"
+        ) from None
     problem = _sweep_problem(payload)
     if problem:
         raise ResultsFileError(f"study output {path}: {problem}; re-run the sweep that wrote it")

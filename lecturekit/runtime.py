@@ -76,8 +76,9 @@ def committed(notebook: str, path: Path | None = None) -> tuple[dict[str, float]
     return found, str(data.get("measured_on", ""))
 
 
-def runtime_line(notebook: str, path: Path | None = None, committed_path: Path | None = None,
-                 profile: str | None = None) -> str:  # fmt: skip
+def runtime_line(
+    notebook: str, path: Path | None = None, committed_path: Path | None = None, profile: str | None = None
+) -> str:
     """Markdown: the runtime of ``notebook`` in the active profile, then in the others that have a number.
 
     Each profile shows this machine's last ``lecturekit run`` (``timings.json``) or, where this machine
@@ -94,12 +95,16 @@ def runtime_line(notebook: str, path: Path | None = None, committed_path: Path |
             entry = found[name]
             when = f", {str(entry['finished'])[:10]}" if entry.get("finished") else ""
             failed = "; that run failed" if entry.get("ok") is False else ""
-            parts.append(f"`{name}` {_duration(float(entry['seconds']))} (this machine's last `lecturekit run`"
-                         f"{when}{failed})")  # fmt: skip
+            parts.append(
+                f"`{name}` {_duration(float(entry['seconds']))} (this machine's last `lecturekit run`"
+                f"{when}{failed})"
+            )
         elif name in reference:
             source = f"measured on {where}" if where else "the committed measurement"
             parts.append(f"`{name}` about {_duration(reference[name])} ({source}, `{COMMITTED.as_posix()}`)")
     if not parts:
-        return (f"**Runtime:** no measurement of this notebook is committed in `{COMMITTED.as_posix()}`; "
-                "`lecturekit run` records one.")
+        return (
+            f"**Runtime:** no measurement of this notebook is committed in `{COMMITTED.as_posix()}`; "
+            "`lecturekit run` records one."
+        )
     return f"**Runtime** (this kernel runs the `{active}` profile): " + "; ".join(parts) + "."

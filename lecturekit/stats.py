@@ -50,8 +50,9 @@ def seed_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -> 
     return Interval(mean, mean - half, mean + half, level, int(x.size))
 
 
-def bootstrap_mean(values: Sequence[float] | np.ndarray, *, num_resamples: int = 2000, seed: int = 0,
-                   level: float = 0.95) -> Interval:
+def bootstrap_mean(
+    values: Sequence[float] | np.ndarray, *, num_resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> Interval:
     """Mean with a percentile bootstrap interval (resampling the items, e.g. queries or side effects)."""
     x = _values("values", values)
     rng = np.random.default_rng(seed)
@@ -60,8 +61,14 @@ def bootstrap_mean(values: Sequence[float] | np.ndarray, *, num_resamples: int =
     return Interval(float(x.mean()), float(lo), float(hi), level, int(x.size))
 
 
-def paired_bootstrap(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, *,
-                     num_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> Interval:
+def paired_bootstrap(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    *,
+    num_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Interval:
     """Mean of ``a - b`` over paired items (the same queries scored by two methods), bootstrap interval."""
     x, y = _values("a", a), _values("b", b)
     if x.shape != y.shape:

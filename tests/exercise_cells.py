@@ -43,7 +43,9 @@ def solution_source(notebook: str, grade_id: str) -> str:
 
 def stub_source(source: str) -> str:
     """``source`` with each solution region replaced by nbgrader's stub."""
-    return _REGION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source)
+    return _REGION.sub(
+        lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source
+    )
 
 
 def define(source: str, name: str) -> Callable:
@@ -70,8 +72,14 @@ def assert_nbgrader_cells(notebook: str, grade_id: str, name: str) -> None:
     cells = json.loads((NOTEBOOKS / f"{notebook}.ipynb").read_text(encoding="utf-8"))["cells"]
     index = cells.index(solution_cell(notebook, grade_id))
     solution = cells[index]["metadata"]["nbgrader"]
-    assert solution == {"solution": True, "grade": False, "locked": False, "grade_id": grade_id,
-                        "schema_version": 3, "task": False}, solution
+    assert solution == {
+        "solution": True,
+        "grade": False,
+        "locked": False,
+        "grade_id": grade_id,
+        "schema_version": 3,
+        "task": False,
+    }, solution
     check_cell = cells[index + 1]
     meta = check_cell["metadata"].get("nbgrader", {})
     assert meta.get("grade") is True and meta.get("locked") is True and meta.get("solution") is False, meta

@@ -56,7 +56,10 @@ def test_an_exception_in_student_code_names_the_case_the_error_and_the_line():
 
 def test_wrong_values_report_the_case_index_and_got_never_the_expected_value():
     message = _message(lambda x: x / x.max(), CASES)
-    assert message == "`normalise`: hand case 1 (two entries) differs at [0]: your value 0.3333 (2 of 2 entries differ)"
+    assert (
+        message
+        == "`normalise`: hand case 1 (two entries) differs at [0]: your value 0.3333 (2 of 2 entries differ)"
+    )
 
 
 def test_the_second_case_is_named_when_only_it_fails():
@@ -70,9 +73,13 @@ def test_wrong_shape_type_none_and_nan_are_said_plainly():
     assert "hand case 1 (two entries): wrong shape: expected (2,), got (1, 2)" in _message(
         lambda x: (x / x.sum()).unsqueeze(0), CASES
     )
-    assert "wrong type: expected a torch tensor, got a list" in _message(lambda x: (x / x.sum()).tolist(), CASES)
+    assert "wrong type: expected a torch tensor, got a list" in _message(
+        lambda x: (x / x.sum()).tolist(), CASES
+    )
     assert "returned None: did the function forget its `return`?" in _message(lambda x: None, CASES)
-    assert "contains inf (first at index [0]): a division by zero?" in _message(lambda x: x / torch.zeros(()), CASES)
+    assert "contains inf (first at index [0]): a division by zero?" in _message(
+        lambda x: x / torch.zeros(()), CASES
+    )
     assert "contains NaN" in _message(lambda x: x * torch.tensor(float("nan")), CASES)
 
 
@@ -91,7 +98,9 @@ def test_editing_an_input_in_place_is_reported():
 
 
 def test_property_check_runs_after_the_comparison():
-    cases = [Case(args=(3,), expected=ANY, check=lambda got: None if got > 0 else "the score must be positive")]
+    cases = [
+        Case(args=(3,), expected=ANY, check=lambda got: None if got > 0 else "the score must be positive")
+    ]
     run_check("score", lambda n: n, cases)
     with pytest.raises(CheckFailed, match="hand case 1: the score must be positive"):
         run_check("score", lambda n: -n, cases)
@@ -109,12 +118,16 @@ def test_differences_understands_containers_numbers_and_arrays():
     )
     assert differences(True, False) == "differs: your value False"
     assert differences(0.5, torch.tensor(0.5)) is None
-    assert differences(0.5, torch.tensor([0.5, 0.5])) == "wrong shape: expected a single number, got shape (2,)"
+    assert (
+        differences(0.5, torch.tensor([0.5, 0.5])) == "wrong shape: expected a single number, got shape (2,)"
+    )
     assert differences(2, "2") == "wrong type: expected a number, got a str"
 
 
 def test_large_tensors_are_summarised_not_dumped():
-    message = _message(lambda x: torch.zeros(1000), [Case(args=(torch.ones(1000),), expected=torch.ones(1000))])
+    message = _message(
+        lambda x: torch.zeros(1000), [Case(args=(torch.ones(1000),), expected=torch.ones(1000))]
+    )
     assert len(message) < 300
     assert "1000 of 1000 entries differ" in message
 
@@ -159,8 +172,10 @@ def test_ipython_shows_only_the_message(tmp_path):
 
     shell = InteractiveShell.instance()
     with capture_output() as captured:
-        shell.run_cell("from lecturekit.checks import run_check, Case\n"
-                       "run_check('f', lambda x: x + 1, [Case(args=(1,), expected=1)])")  # fmt: skip
+        shell.run_cell(
+            "from lecturekit.checks import run_check, Case\n"
+            "run_check('f', lambda x: x + 1, [Case(args=(1,), expected=1)])"
+        )
     text = captured.stdout + captured.stderr
     assert "CheckFailed: `f`: hand case 1 differs: your value 2" in text
     assert "Traceback" not in text and "run_check(" not in text.split("CheckFailed")[1]

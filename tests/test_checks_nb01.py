@@ -28,7 +28,9 @@ def test_item_cosine_passes_the_package(capsys):
 
 
 def test_item_cosine_notebook_solution_and_stub(capsys):
-    assert_exercise(NB, "ex01-cosine-solution", "item_cosine_similarity", checks.item_cosine_similarity, capsys)
+    assert_exercise(
+        NB, "ex01-cosine-solution", "item_cosine_similarity", checks.item_cosine_similarity, capsys
+    )
 
 
 def _unit_columns(r):
@@ -57,9 +59,14 @@ def test_item_cosine_names_each_mistake():
         return s.fill_diagonal_(0.0)
 
     assert "the diagonal is not zero: an item must not count as its own neighbour" in failure(
-        checks.item_cosine_similarity, with_diagonal)
-    assert "counts of users in common: a cosine divides" in failure(checks.item_cosine_similarity, unnormalised)
-    assert "wrong shape: expected (3, 3), got (2, 2)" in failure(checks.item_cosine_similarity, users_not_items)
+        checks.item_cosine_similarity, with_diagonal
+    )
+    assert "counts of users in common: a cosine divides" in failure(
+        checks.item_cosine_similarity, unnormalised
+    )
+    assert "wrong shape: expected (3, 3), got (2, 2)" in failure(
+        checks.item_cosine_similarity, users_not_items
+    )
     message = failure(checks.item_cosine_similarity, divides_by_zero)
     assert "hand case 2 (an item nobody interacted with)" in message and "NaN" in message
     assert "not symmetric" in failure(checks.item_cosine_similarity, one_sided)
@@ -131,15 +138,21 @@ def test_hit_at_k_names_each_mistake():
         return float((_ranks(scores, targets) <= k).float().mean())
 
     message = failure(checks.hit_at_k, unmasked)
-    assert message.startswith("`hit_at_k`: hand case 2 (the user's two seen items outscore the target): a seen item was ranked")
+    assert message.startswith(
+        "`hit_at_k`: hand case 2 (the user's two seen items outscore the target): a seen item was ranked"
+    )
     assert "differs: your value 0" in message and "expected" not in message  # never the expected value
-    assert "must get a score below all others (minus infinity), not 0" in failure(checks.hit_at_k, masked_to_zero)
+    assert "must get a score below all others (minus infinity), not 0" in failure(
+        checks.hit_at_k, masked_to_zero
+    )
     assert "a target at rank exactly K = 3 is a hit" in failure(checks.hit_at_k, strict)
     assert "changed its argument 1 in place" in failure(checks.hit_at_k, in_place)
 
 
 def test_hit_at_k_ties_must_not_favour_the_target():
-    def ties_for_the_target(scores, targets, seen, k):  # the notebook's old solution: hit@10 = 1 on constant scores
+    def ties_for_the_target(
+        scores, targets, seen, k
+    ):  # the notebook's old solution: hit@10 = 1 on constant scores
         scores = scores.clone().float()
         for user, items in enumerate(seen):
             scores[user, items] = float("-inf")
@@ -153,14 +166,18 @@ def test_hit_at_k_ties_must_not_favour_the_target():
         return float((((scores >= target).sum(1)) <= k).float().mean())
 
     message = failure(checks.hit_at_k, ties_for_the_target)
-    assert "a constant score for every item" in message and "every target counted as a hit on tied scores" in message
+    assert (
+        "a constant score for every item" in message
+        and "every target counted as a hit on tied scores" in message
+    )
     assert "tie_break_priority" in failure(checks.hit_at_k, ties_against_the_target)
     scores = torch.zeros(50, 1682)
     targets = torch.randint(0, 1682, (50,), generator=torch.Generator().manual_seed(0))
     solution = define(solution_source(NB, "ex01-hit-solution"), "hit_at_k")
     assert solution(scores, targets, [torch.empty(0, dtype=torch.long)] * 50, 10) < 0.5
     assert solution(scores, targets, [torch.empty(0, dtype=torch.long)] * 50, 10) == package_hit_at_k(
-        scores, targets, [torch.empty(0, dtype=torch.long)] * 50, 10)
+        scores, targets, [torch.empty(0, dtype=torch.long)] * 50, 10
+    )
 
 
 # ---- lightgcn_propagate ----------------------------------------------------------------------------------
@@ -243,7 +260,9 @@ def test_lightgcn_refuses_delegation_to_pyg_or_the_package():
 
     for answer in (via_lgconv, via_module, via_gcn_norm, via_package):
         assert "call your own code" in failure(checks.lightgcn_propagate, answer), answer.__name__
-    assert via_gcn_norm(torch.ones(1, 2), torch.ones(1, 2), torch.tensor([0]), torch.tensor([0]))[0].sum() == 2
+    assert (
+        via_gcn_norm(torch.ones(1, 2), torch.ones(1, 2), torch.tensor([0]), torch.tensor([0]))[0].sum() == 2
+    )
     with stand_ins(["torch_geometric.nn.conv.gcn_conv.gcn_norm"]):
         with pytest.raises(OwnCodeRequired):
             gcn_norm(torch.tensor([[0], [1]]), None, 2)
@@ -258,14 +277,18 @@ def test_lightgcn_names_each_wrong_variant():
         return _propagate(*args, self_loops=True)
 
     def unnormalised(user_emb, item_emb, users, items):
-        return (torch.zeros_like(user_emb).index_add_(0, users, item_emb[items]),
-                torch.zeros_like(item_emb).index_add_(0, items, user_emb[users]))  # fmt: skip
+        return (
+            torch.zeros_like(user_emb).index_add_(0, users, item_emb[items]),
+            torch.zeros_like(item_emb).index_add_(0, items, user_emb[users]),
+        )
 
     def nan_for_isolated(user_emb, item_emb, users, items):
         deg_u = torch.bincount(users, minlength=len(user_emb)).float()
         deg_i = torch.bincount(items, minlength=len(item_emb)).float()
         user_out, item_out = _propagate(user_emb, item_emb, users, items)
-        return user_out * deg_u.sqrt()[:, None] / deg_u.sqrt()[:, None], item_out * deg_i[:, None] / deg_i[:, None]
+        return user_out * deg_u.sqrt()[:, None] / deg_u.sqrt()[:, None], item_out * deg_i[:, None] / deg_i[
+            :, None
+        ]
 
     def users_only(user_emb, item_emb, users, items):
         user_out, _ = _propagate(user_emb, item_emb, users, items)

@@ -48,8 +48,13 @@ def test_importance_neighborhood_refuses_bad_arguments():
 
 def test_relative_band_ranks_are_what_the_sampler_uses():
     task = sibling_task(seed=0)
-    sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,
-                                  HardNegativeConfig(relative_band=(1.5, 3.0)))  # fmt: skip
+    sampler = HardNegativeSampler(
+        task.edge_index,
+        task.num_items,
+        task.num_users,
+        task.train_pairs,
+        HardNegativeConfig(relative_band=(1.5, 3.0)),
+    )
     queries = torch.arange(task.num_items)
     lo, hi = sampler.band_limits(queries)
     want_lo, want_hi = relative_band_ranks(sampler.relevance, (1.5, 3.0), task.num_items)
@@ -79,20 +84,27 @@ def test_nb02_checks_pass_the_package(capsys):
         checks.max_margin_loss(package_loss)
         out = capsys.readouterr().out
         assert "importance_neighborhood: all 4 hand cases pass" in out
-        assert "pinsage_convolution: all 3 hand cases pass" in out and "max_margin_loss: all 3 hand cases pass" in out
+        assert (
+            "pinsage_convolution: all 3 hand cases pass" in out
+            and "max_margin_loss: all 3 hand cases pass" in out
+        )
 
 
-@pytest.mark.parametrize("grade_id, name", [
-    ("ex02-weights-solution", "importance_neighborhood"),
-    ("ex02-conv-solution", "pinsage_convolution"),
-    ("ex02-loss-solution", "max_margin_loss"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "grade_id, name",
+    [
+        ("ex02-weights-solution", "importance_neighborhood"),
+        ("ex02-conv-solution", "pinsage_convolution"),
+        ("ex02-loss-solution", "max_margin_loss"),
+    ],
+)
 def test_nb02_notebook_solutions_pass_and_stubs_fail(grade_id, name, capsys):
     assert_exercise(NB02, grade_id, name, getattr(checks, name), capsys)
 
 
 def test_importance_neighborhood_names_each_mistake():
     with package_allowed():  # wrong answers built from the package's functions
+
         def raw_counts(counts, top_t):
             values, ids = torch.sort(counts, dim=1, descending=True, stable=True)
             values, ids = values[:, :top_t], ids[:, :top_t]
@@ -119,17 +131,22 @@ def test_importance_neighborhood_names_each_mistake():
 
         assert "the weights are the raw visit counts" in failure(checks.importance_neighborhood, raw_counts)
         assert "weights not normalised: each row with a visit must sum to 1" in failure(
-            checks.importance_neighborhood, over_all_visits)
+            checks.importance_neighborhood, over_all_visits
+        )
         message = failure(checks.importance_neighborhood, unstable)
         assert "hand case 2" in message and "the right neighbours in the wrong order" in message
         message = failure(checks.importance_neighborhood, nan_rows)
         assert "hand case 3 (a query whose walks visited nothing)" in message and "NaN" in message
         message = failure(checks.importance_neighborhood, no_padding)
-        assert "hand case 2 (two queries, one with only two visited items): neighbors differs at [1, 2]: your value 0" in message
+        assert (
+            "hand case 2 (two queries, one with only two visited items): neighbors differs at [1, 2]: your value 0"
+            in message
+        )
 
 
 def test_pinsage_convolution_names_each_mistake():
     with package_allowed():  # wrong answers built from the package's functions
+
         def unnormalised(h, nbr, wt, Q, q, W, w):
             messages = torch.relu(h @ Q.T + q)
             pooled = (wt.unsqueeze(-1) * messages[nbr.clamp_min(0)]).sum(1)
@@ -147,19 +164,22 @@ def test_pinsage_convolution_names_each_mistake():
         def every_node(h, nbr, wt, Q, q, W, w):  # one row per node of h, not per destination
             full = torch.cat([nbr, torch.full((len(h) - len(nbr), nbr.shape[1]), -1)])
             pad = torch.cat([wt, torch.zeros(len(h) - len(nbr), wt.shape[1])])
-            pad[len(nbr):, 0], full[len(nbr):, 0] = 1.0, 0
+            pad[len(nbr) :, 0], full[len(nbr) :, 0] = 1.0, 0
             return package_convolution(h, full, pad, Q, q, W, w)
 
         assert "the output rows do not have length 1" in failure(checks.pinsage_convolution, unnormalised)
         message = failure(checks.pinsage_convolution, no_relu)
         assert "hand case 2" in message and "must pass through ReLU(Q h_u + q) before pooling" in message
         assert "averaged with equal weights" in failure(checks.pinsage_convolution, equal_weights)
-        assert "hand case 3 (two destinations, three source nodes, unequal weights): wrong shape: expected (2, 2), got (3, 2)" in failure(
-            checks.pinsage_convolution, every_node)
+        assert (
+            "hand case 3 (two destinations, three source nodes, unequal weights): wrong shape: expected (2, 2), got (3, 2)"
+            in failure(checks.pinsage_convolution, every_node)
+        )
 
 
 def test_max_margin_loss_names_each_mistake():
     with package_allowed():  # wrong answers built from the package's functions
+
         def no_hinge(query, positive, negatives, margin):
             return (query @ negatives.T - (query * positive).sum(1, keepdim=True) + margin).mean()
 
@@ -180,7 +200,9 @@ def test_max_margin_loss_names_each_mistake():
         # one query in hand case 1: its per-query sum is the total sum, and the message says so
         assert "this is the sum of the hinge terms" in failure(checks.max_margin_loss, per_query_sum)
         assert "the positive and the negative scores are swapped" in failure(checks.max_margin_loss, swapped)
-        assert "expected a single number (the mean), got shape (1, 2)" in failure(checks.max_margin_loss, per_pair)
+        assert "expected a single number (the mean), got shape (1, 2)" in failure(
+            checks.max_margin_loss, per_pair
+        )
 
 
 # ---- notebook 03 ---------------------------------------------------------------------------------------
@@ -197,13 +219,19 @@ def test_nb03_checks_pass_the_package(capsys):
         checks.hard_negative_band(package_band)
         checks.hard_negatives_in_epoch(num_hard_negatives)
         out = capsys.readouterr().out
-        assert "hard_negative_band: all 5 hand cases pass" in out and "hard_negatives_in_epoch: all 6 hand cases pass" in out
+        assert (
+            "hard_negative_band: all 5 hand cases pass" in out
+            and "hard_negatives_in_epoch: all 6 hand cases pass" in out
+        )
 
 
-@pytest.mark.parametrize("grade_id, name", [
-    ("ex03-band-solution", "hard_negative_band"),
-    ("ex03-curriculum-solution", "hard_negatives_in_epoch"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "grade_id, name",
+    [
+        ("ex03-band-solution", "hard_negative_band"),
+        ("ex03-curriculum-solution", "hard_negatives_in_epoch"),
+    ],
+)
 def test_nb03_notebook_solutions_pass_and_stubs_fail(grade_id, name, capsys):
     assert_exercise(NB03, grade_id, name, getattr(checks, name), capsys)
 
@@ -239,10 +267,16 @@ def test_hard_negative_band_names_each_mistake():
         return _ranking(-scores, query)[lo - 1 : hi]
 
     message = failure(checks.hard_negative_band, with_query)
-    assert message.startswith("`hard_negative_band`: hand case 1 (R = 1, band (2, 4)): the query itself was ranked")
+    assert message.startswith(
+        "`hard_negative_band`: hand case 1 (R = 1, band (2, 4)): the query itself was ranked"
+    )
     assert "one rank too deep: ranks are 1-based" in failure(checks.hard_negative_band, zero_based)
     message = failure(checks.hard_negative_band, truncated)
-    assert "hand case 3" in message and "ceil(a R) and floor(b R)" in message and "wrong shape: expected (3,), got (4,)" in message
+    assert (
+        "hand case 3" in message
+        and "ceil(a R) and floor(b R)" in message
+        and "wrong shape: expected (3,), got (4,)" in message
+    )
     message = failure(checks.hard_negative_band, unclamped)
     assert "hand case 4 (R = 0)" in message and "an empty band: a query with R = 0 counts as R = 1" in message
     assert "hand case 1" in failure(checks.hard_negative_band, ascending)
@@ -250,16 +284,22 @@ def test_hard_negative_band_names_each_mistake():
 
 def test_hard_negative_band_wrong_type_is_said_plainly():
     with package_allowed():  # wrong answers built from the package's functions
+
         def as_list(scores, query, relevance_size, a, b):
             return package_band(scores, query, relevance_size, a, b).tolist()
 
-        assert "wrong type: expected a torch tensor, got a list" in failure(checks.hard_negative_band, as_list)
+        assert "wrong type: expected a torch tensor, got a list" in failure(
+            checks.hard_negative_band, as_list
+        )
 
 
 def test_hard_negatives_in_epoch_names_each_mistake():
     with package_allowed():  # wrong answers built from the package's functions
+
         def one_based(epoch, schedule, max_hard, per_epoch):
-            return {"random-only": 0, "no-curriculum": max_hard}.get(schedule, min(per_epoch * (epoch + 1), max_hard))
+            return {"random-only": 0, "no-curriculum": max_hard}.get(
+                schedule, min(per_epoch * (epoch + 1), max_hard)
+            )
 
         def uncapped(epoch, schedule, max_hard, per_epoch):
             return {"random-only": 0, "no-curriculum": max_hard}.get(schedule, per_epoch * epoch)
@@ -273,6 +313,12 @@ def test_hard_negatives_in_epoch_names_each_mistake():
         message = failure(checks.hard_negatives_in_epoch, one_based)
         assert message.startswith("`hard_negatives_in_epoch`: hand case 1 (epoch 0, 'curriculum'")
         assert "epoch is 0-based here: the first epoch (epoch 0) uses random negatives only" in message
-        assert "the curriculum never goes beyond max_hard = 4" in failure(checks.hard_negatives_in_epoch, uncapped)
-        assert "hand case 5 (epoch 0, 'no-curriculum'" in failure(checks.hard_negatives_in_epoch, ignores_schedule)
-        assert "expected a whole number of hard negatives (an int), got float" in failure(checks.hard_negatives_in_epoch, as_float)
+        assert "the curriculum never goes beyond max_hard = 4" in failure(
+            checks.hard_negatives_in_epoch, uncapped
+        )
+        assert "hand case 5 (epoch 0, 'no-curriculum'" in failure(
+            checks.hard_negatives_in_epoch, ignores_schedule
+        )
+        assert "expected a whole number of hard negatives (an int), got float" in failure(
+            checks.hard_negatives_in_epoch, as_float
+        )

@@ -50,7 +50,9 @@ def test_dedicom_names_each_mistake():
     def all_pairs(z_i, z_j, d_r, R):
         return (z_i * d_r) @ R @ (z_j * d_r).T
 
-    assert "the pair read the other way round: R is not symmetric" in failure(checks.dedicom_logits, transposed)
+    assert "the pair read the other way round: R is not symmetric" in failure(
+        checks.dedicom_logits, transposed
+    )
     assert "D_r scales both embeddings" in failure(checks.dedicom_logits, one_side)
     message = failure(checks.dedicom_logits, all_pairs)
     assert "wrong shape: expected (1,), got (1, 1)" in message
@@ -65,8 +67,9 @@ def test_candidates_pass_the_package(capsys):
 
 
 def test_candidates_notebook_solution_and_stub(capsys):
-    assert_exercise(NB, "ex04-candidates-solution", "degree_matched_candidates",
-                    checks.degree_matched_candidates, capsys)
+    assert_exercise(
+        NB, "ex04-candidates-solution", "degree_matched_candidates", checks.degree_matched_candidates, capsys
+    )
 
 
 def test_candidates_name_each_mistake():
@@ -89,12 +92,16 @@ def test_candidates_name_each_mistake():
     def as_matrix(degree, source, target, known):
         return torch.zeros(1, 1)
 
-    assert "includes drug 2, which is already linked to drug 0" in failure(checks.degree_matched_candidates, keeps_known)
+    assert "includes drug 2, which is already linked to drug 0" in failure(
+        checks.degree_matched_candidates, keeps_known
+    )
     assert "includes the source drug 0 itself" in failure(checks.degree_matched_candidates, keeps_source)
     message = failure(checks.degree_matched_candidates, source_degree)
     assert "hand case 2" in message and "misses a drug that has the target's training degree 0" in message
     assert "2" not in message.split("(your ids")[1]  # the missing drug is not named
-    assert "wrong shape: expected a 1-D list of drug ids" in failure(checks.degree_matched_candidates, as_matrix)
+    assert "wrong shape: expected a 1-D list of drug ids" in failure(
+        checks.degree_matched_candidates, as_matrix
+    )
 
 
 def test_the_package_sampler_draws_only_candidates():
@@ -102,11 +109,15 @@ def test_the_package_sampler_draws_only_candidates():
     num_drugs, num_relations = 30, 2
     pairs = torch.randint(0, num_drugs, (2, 120), generator=generator)
     keep = pairs[0] != pairs[1]
-    train = Triples(pairs[0][keep], pairs[1][keep], torch.randint(0, num_relations, (int(keep.sum()),),
-                                                                  generator=generator)).both_directions()
+    train = Triples(
+        pairs[0][keep],
+        pairs[1][keep],
+        torch.randint(0, num_relations, (int(keep.sum()),), generator=generator),
+    ).both_directions()
     positives = train.subset(torch.arange(0, len(train), 7))
-    negatives = training_degree_matched_negatives(positives, train, train, num_drugs, num_relations,
-                                                  torch.Generator().manual_seed(1))
+    negatives = training_degree_matched_negatives(
+        positives, train, train, num_drugs, num_relations, torch.Generator().manual_seed(1)
+    )
     checked = 0
     for k in range(len(positives)):
         i, j, r = int(positives.src[k]), int(positives.dst[k]), int(positives.rel[k])

@@ -51,7 +51,9 @@ def test_encode_names_each_mistake():
     def square(adj, m):
         return adj
 
-    assert "each row lists the earlier nodes oldest first" in failure(checks.encode_bfs_sequence, oldest_first)
+    assert "each row lists the earlier nodes oldest first" in failure(
+        checks.encode_bfs_sequence, oldest_first
+    )
     assert "raised ValueError on hand case 1" in failure(checks.encode_bfs_sequence, wraps_around)
     assert "the sequence is all zeros" in failure(checks.encode_bfs_sequence, upper_triangle)
     assert "wrong shape: expected (3, 2), got (4, 4)" in failure(checks.encode_bfs_sequence, square)
@@ -80,18 +82,18 @@ def _padded(p, q):
 def test_kernel_names_each_mistake():
     def counts(p, q, sigma=1.0):
         p, q = _padded(p, q)
-        return float(np.exp(-np.abs(np.cumsum(p) - np.cumsum(q)).sum() ** 2 / (2 * sigma**2)))
+        return float(np.exp(-(np.abs(np.cumsum(p) - np.cumsum(q)).sum() ** 2) / (2 * sigma**2)))
 
     def pmf_l1(p, q, sigma=1.0):
         p, q = _padded(p / p.sum(), q / q.sum())
-        return float(np.exp(-np.abs(p - q).sum() ** 2 / (2 * sigma**2)))
+        return float(np.exp(-(np.abs(p - q).sum() ** 2) / (2 * sigma**2)))
 
     def sigma_unsquared(p, q, sigma=1.0):
         p, q = _padded(p / p.sum(), q / q.sum())
-        return float(np.exp(-np.abs(np.cumsum(p) - np.cumsum(q)).sum() ** 2 / (2 * sigma)))
+        return float(np.exp(-(np.abs(np.cumsum(p) - np.cumsum(q)).sum() ** 2) / (2 * sigma)))
 
     def unpadded(p, q, sigma=1.0):
-        return float(np.exp(-np.abs(np.cumsum(p / p.sum()) - np.cumsum(q / q.sum())).sum() ** 2 / 2))
+        return float(np.exp(-(np.abs(np.cumsum(p / p.sum()) - np.cumsum(q / q.sum())).sum() ** 2) / 2))
 
     assert "normalise each histogram to sum 1" in failure(checks.gaussian_emd_kernel, counts)
     assert "EMD compares the cumulative sums" in failure(checks.gaussian_emd_kernel, pmf_l1)
@@ -103,12 +105,18 @@ def test_kernel_names_each_mistake():
 # ---- mmd2 -------------------------------------------------------------------------------------------------
 def package_mmd2(xs, ys, kernel, unbiased=False):
     """The package's estimator (MMDTerms) on Gram matrices built with the given kernel."""
+
     def gram(a, b):
         return np.array([[kernel(p, q) for q in b] for p in a])
 
     kxx, kyy, kxy = gram(xs, xs), gram(ys, ys), gram(xs, ys)
-    terms = MMDTerms(float(kxx.mean()), float(kyy.mean()), float(kxy.mean()),
-                     _off_diagonal_mean(kxx), _off_diagonal_mean(kyy))
+    terms = MMDTerms(
+        float(kxx.mean()),
+        float(kyy.mean()),
+        float(kxy.mean()),
+        _off_diagonal_mean(kxx),
+        _off_diagonal_mean(kyy),
+    )
     return terms.mmd2_unbiased if unbiased else terms.mmd2
 
 
@@ -123,22 +131,30 @@ def test_mmd2_notebook_solution_and_stub(capsys):
 
 
 def _mean(kernel, a, b, skip_diagonal=False, denominator=None):
-    total = sum(kernel(p, q) for i, p in enumerate(a) for j, q in enumerate(b) if not (skip_diagonal and i == j))
+    total = sum(
+        kernel(p, q) for i, p in enumerate(a) for j, q in enumerate(b) if not (skip_diagonal and i == j)
+    )
     return total / (denominator or len(a) * len(b))
 
 
 def test_mmd2_names_each_mistake():
     with package_allowed():  # wrong answers built from the package's functions
+
         def keeps_diagonal(xs, ys, kernel, unbiased=False):
             return _mean(kernel, xs, xs) + _mean(kernel, ys, ys) - 2 * _mean(kernel, xs, ys)
 
         def divides_by_n_squared(xs, ys, kernel, unbiased=False):
-            return (_mean(kernel, xs, xs, unbiased) + _mean(kernel, ys, ys, unbiased) - 2 * _mean(kernel, xs, ys))
+            return (
+                _mean(kernel, xs, xs, unbiased) + _mean(kernel, ys, ys, unbiased) - 2 * _mean(kernel, xs, ys)
+            )
 
         def cross_once(xs, ys, kernel, unbiased=False):
             n, m = len(xs), len(ys)
-            return (_mean(kernel, xs, xs, unbiased, n * (n - 1) if unbiased else None)
-                    + _mean(kernel, ys, ys, unbiased, m * (m - 1) if unbiased else None) - _mean(kernel, xs, ys))
+            return (
+                _mean(kernel, xs, xs, unbiased, n * (n - 1) if unbiased else None)
+                + _mean(kernel, ys, ys, unbiased, m * (m - 1) if unbiased else None)
+                - _mean(kernel, xs, ys)
+            )
 
         def own_kernel(xs, ys, kernel, unbiased=False):
             return package_mmd2(xs, ys, lambda a, b: float(np.exp(-abs(a - b))), unbiased)

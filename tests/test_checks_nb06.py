@@ -64,7 +64,8 @@ def test_bond_orders_name_each_mistake():
     assert "log-probabilities are at most 0" in failure(checks.bond_order_log_probs, probabilities)
     assert "the probabilities sum to" in failure(checks.bond_order_log_probs, mask_after_softmax)
     assert "a double bond gets probability 0.333 between atoms with free valences 1 and 4" in failure(
-        checks.bond_order_log_probs, no_mask)
+        checks.bond_order_log_probs, no_mask
+    )
 
 
 # ---- penalized_logp_from_terms --------------------------------------------------------------------------
@@ -75,7 +76,9 @@ def test_plogp_passes_the_package(capsys):
 
 
 def test_plogp_notebook_solution_and_stub(capsys):
-    assert_exercise(NB, "ex06-plogp-solution", "penalized_logp_from_terms", checks.penalized_logp_from_terms, capsys)
+    assert_exercise(
+        NB, "ex06-plogp-solution", "penalized_logp_from_terms", checks.penalized_logp_from_terms, capsys
+    )
 
 
 def test_the_package_reads_the_terms_off_a_molecule():
@@ -151,7 +154,9 @@ def test_ppo_names_each_mistake():
     def detached(log_prob, old, adv, clip=0.2):
         return -torch.minimum(*terms(log_prob, old, adv, clip)).mean().detach()
 
-    def blocks_clipped_gradient_wrongly(log_prob, old, adv, clip=0.2):  # right value, gradient through the clip
+    def blocks_clipped_gradient_wrongly(
+        log_prob, old, adv, clip=0.2
+    ):  # right value, gradient through the clip
         ratio = torch.exp(log_prob - old)
         clipped = ratio + (ratio.clamp(1 - clip, 1 + clip) - ratio).detach()
         return -torch.minimum(ratio * adv, clipped * adv).mean()
@@ -159,9 +164,13 @@ def test_ppo_names_each_mistake():
     check = checks.clipped_policy_loss
     assert "the clipped term (1 + ε) A is the smaller one and counts" in failure(check, maximum)
     assert "the clipped term (1 + ε) A is the smaller one and counts" in failure(check, unclipped)
-    assert "hand case 2 (ratio 1.5, advantage -1): with a ratio above 1 + ε and a negative advantage" in failure(
-        check, clip_only)
+    assert (
+        "hand case 2 (ratio 1.5, advantage -1): with a ratio above 1 + ε and a negative advantage"
+        in failure(check, clip_only)
+    )
     assert "return the loss to minimise, its negative" in failure(check, objective)
     assert "hand case 1 (ratio 1.5, advantage +1)" in failure(check, swapped_clip)
     assert "does not depend on log_prob through torch" in failure(check, detached)
-    assert "the gradient with respect to log_prob differs at [0]" in failure(check, blocks_clipped_gradient_wrongly)
+    assert "the gradient with respect to log_prob differs at [0]" in failure(
+        check, blocks_clipped_gradient_wrongly
+    )

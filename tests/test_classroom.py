@@ -28,7 +28,13 @@ checks.run_check("normalise", normalise, [checks.Case(args=(torch.tensor([1.0, 3
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: float = 0) -> dict:
-    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": not solution, "schema_version": 3}
+    meta = {
+        "grade_id": grade_id,
+        "solution": solution,
+        "grade": grade,
+        "locked": not solution,
+        "schema_version": 3,
+    }
     if grade:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -40,17 +46,30 @@ def exercise_notebook() -> nbformat.NotebookNode:
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.cells = [
         nbformat.v4.new_markdown_cell("Write `normalise`.", id="intro"),
-        nbformat.v4.new_code_cell(SOLUTION, id="solution", metadata=_nbgrader("normalise", solution=True, grade=False)),
-        nbformat.v4.new_code_cell(CHECK, id="check", metadata=_nbgrader("check_normalise", solution=False, grade=True, points=1)),
-        nbformat.v4.new_markdown_cell("Explain.\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION", id="answer",
-                                      metadata=_nbgrader("explain", solution=True, grade=True, points=1)),
-        nbformat.v4.new_code_cell("assert True\n### BEGIN HIDDEN TESTS\nassert 2 > 1\n### END HIDDEN TESTS", id="hidden",
-                                  metadata=_nbgrader("hidden", solution=False, grade=True, points=1)),
+        nbformat.v4.new_code_cell(
+            SOLUTION, id="solution", metadata=_nbgrader("normalise", solution=True, grade=False)
+        ),
+        nbformat.v4.new_code_cell(
+            CHECK, id="check", metadata=_nbgrader("check_normalise", solution=False, grade=True, points=1)
+        ),
+        nbformat.v4.new_markdown_cell(
+            "Explain.\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+            id="answer",
+            metadata=_nbgrader("explain", solution=True, grade=True, points=1),
+        ),
+        nbformat.v4.new_code_cell(
+            "assert True\n### BEGIN HIDDEN TESTS\nassert 2 > 1\n### END HIDDEN TESTS",
+            id="hidden",
+            metadata=_nbgrader("hidden", solution=False, grade=True, points=1),
+        ),
         nbformat.v4.new_code_cell("print('the rest still runs')", id="rest"),
         nbformat.v4.new_markdown_cell("**Quiz.** Why normalise?", id="quiz"),
-        nbformat.v4.new_markdown_cell("**Answers.** So that weights compare.", id="quiz-answers",
-                                      metadata={"tags": [classroom.QUIZ_ANSWERS_TAG]}),
-    ]  # fmt: skip
+        nbformat.v4.new_markdown_cell(
+            "**Answers.** So that weights compare.",
+            id="quiz-answers",
+            metadata={"tags": [classroom.QUIZ_ANSWERS_TAG]},
+        ),
+    ]
     return notebook
 
 
@@ -84,10 +103,22 @@ def test_a_solution_cell_without_markers_is_replaced_whole():
 @pytest.mark.parametrize(
     ("source", "solution", "message"),
     [
-        ("### BEGIN SOLUTION\nx = 1", True, r"nb.ipynb: cell 1 \(id solution\), line 1: '### BEGIN SOLUTION' is never closed"),
+        (
+            "### BEGIN SOLUTION\nx = 1",
+            True,
+            r"nb.ipynb: cell 1 \(id solution\), line 1: '### BEGIN SOLUTION' is never closed",
+        ),
         ("x = 1\n### END SOLUTION", True, r"line 2: '### END SOLUTION' without a '### BEGIN SOLUTION'"),
-        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", True, r"line 2: .*\(regions cannot nest\)"),
-        ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", False, 'metadata lacks {"nbgrader": {"solution": true'),
+        (
+            "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+            True,
+            r"line 2: .*\(regions cannot nest\)",
+        ),
+        (
+            "### BEGIN SOLUTION\nx = 1\n### END SOLUTION",
+            False,
+            'metadata lacks {"nbgrader": {"solution": true',
+        ),
     ],
 )
 def test_bad_markers_are_refused_naming_notebook_cell_and_line(source, solution, message):
@@ -141,7 +172,9 @@ def _nbgrader_env(tmp_path: Path) -> dict:
     return env
 
 
-@pytest.mark.skipif(shutil.which("nbgrader", path=str(BIN)) is None, reason="needs the classroom extra (make setup)")
+@pytest.mark.skipif(
+    shutil.which("nbgrader", path=str(BIN)) is None, reason="needs the classroom extra (make setup)"
+)
 def test_nbgrader_releases_all_six_notebooks_like_lecturekit_student(tmp_path):
     course, assignment = tmp_path / "course", "lecturekit"
     source = course / "source" / assignment
@@ -159,11 +192,17 @@ def test_nbgrader_releases_all_six_notebooks_like_lecturekit_student(tmp_path):
     )
     done = subprocess.run(
         [str(BIN / "nbgrader"), "generate_assignment", assignment, f"--CourseDirectory.root={course}"],
-        cwd=course, env=_nbgrader_env(tmp_path), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=course,
+        env=_nbgrader_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     release = course / "release" / assignment
-    assert sorted(p.name for p in release.glob("*.ipynb")) == sorted([p.name for p in originals] + ["99_exercise.ipynb"])
+    assert sorted(p.name for p in release.glob("*.ipynb")) == sorted(
+        [p.name for p in originals] + ["99_exercise.ipynb"]
+    )
     for path in release.glob("*.ipynb"):
         released = nbformat.read(path, as_version=4)
         ours = classroom.student_notebook(nbformat.read(source / path.name, as_version=4))
@@ -206,7 +245,8 @@ def test_student_copies_refuse_the_instructor_folder_and_files_with_solutions(tm
     assert cli.student(["07"], out, directory=source) == 1
     assert "return x / x.sum()" in written.read_text()
     assert classroom.holds_solutions(exercise_notebook()) and not classroom.holds_solutions(
-        classroom.student_notebook(exercise_notebook()))
+        classroom.student_notebook(exercise_notebook())
+    )
 
 
 def test_the_published_html_shows_the_student_version_unless_built_for_instructors(monkeypatch):
@@ -225,18 +265,28 @@ def test_the_published_html_shows_the_student_version_unless_built_for_instructo
     assert "quiz-answers" not in [c.id for c in view.cells]
     monkeypatch.delenv(course_site.SOLUTIONS_ENV, raising=False)
     body, _ = course_site.html_exporter("mathjax/MathJax.js").from_notebook_node(notebook)
-    assert "total = x.sum()" not in body and "So that weights compare" not in body and "output of rest" in body
+    assert (
+        "total = x.sum()" not in body and "So that weights compare" not in body and "output of rest" in body
+    )
     monkeypatch.setenv(course_site.SOLUTIONS_ENV, "1")
     body, _ = course_site.html_exporter("mathjax/MathJax.js").from_notebook_node(notebook)
     assert "total" in body and "So that weights compare" in body
 
 
 def test_no_kernel_started_by_the_course_warns_about_unencrypted_tcp(tmp_path):
-    script = ("import nbformat\nfrom lecturekit.course_site import ExecutingClient\n"
-              "nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell('print(6 * 7)')]\n"
-              "ExecutingClient(nb, timeout=120, kernel_name='python3').execute()\n"
-              "print(nb.cells[0].outputs[0]['text'])")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    script = (
+        "import nbformat\nfrom lecturekit.course_site import ExecutingClient\n"
+        "nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell('print(6 * 7)')]\n"
+        "ExecutingClient(nb, timeout=120, kernel_name='python3').execute()\n"
+        "print(nb.cells[0].outputs[0]['text'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0 and "42" in done.stdout, done.stderr
     assert "without encryption" not in done.stderr

@@ -10,8 +10,9 @@ from lecturekit.recsys.pinsage.content_mlp import (
     train_content_mlp,
 )
 
-TRAINING = ContentMLPTraining(epochs=3, steps_per_epoch=30, batch_size=64, num_negatives=64, margin=0.1, lr=1e-2,
-                              hidden_dim=16)  # fmt: skip
+TRAINING = ContentMLPTraining(
+    epochs=3, steps_per_epoch=30, batch_size=64, num_negatives=64, margin=0.1, lr=1e-2, hidden_dim=16
+)
 
 
 def _planted(num_items: int = 600, groups: int = 30, dim: int = 24, seed: int = 0):
@@ -20,8 +21,13 @@ def _planted(num_items: int = 600, groups: int = 30, dim: int = 24, seed: int = 
     g = torch.Generator().manual_seed(seed)
     group = torch.randint(0, groups, (num_items,), generator=g)
     centres = torch.randn(groups, 4, generator=g)
-    x = torch.cat([centres[group] + 0.3 * torch.randn(num_items, 4, generator=g),
-                   3.0 * torch.randn(num_items, dim - 4, generator=g)], 1)  # fmt: skip
+    x = torch.cat(
+        [
+            centres[group] + 0.3 * torch.randn(num_items, 4, generator=g),
+            3.0 * torch.randn(num_items, dim - 4, generator=g),
+        ],
+        1,
+    )
     pairs = []
     for c in range(groups):
         members = torch.nonzero(group == c).flatten()
@@ -79,7 +85,9 @@ def test_validation_keeps_the_best_epochs_weights() -> None:
 
 @pytest.mark.parametrize("field", ["epochs", "steps_per_epoch", "batch_size", "num_negatives", "hidden_dim"])
 def test_bad_budget_is_named(field: str) -> None:
-    kwargs = dict(epochs=1, steps_per_epoch=1, batch_size=1, num_negatives=1, margin=0.1, lr=1e-3, hidden_dim=4)
+    kwargs = dict(
+        epochs=1, steps_per_epoch=1, batch_size=1, num_negatives=1, margin=0.1, lr=1e-3, hidden_dim=4
+    )
     kwargs[field] = 0
     with pytest.raises(ValueError, match=field):
         ContentMLPTraining(**kwargs)

@@ -15,26 +15,65 @@ from lecturekit import course_site
 
 LONG_NOTE = "a planted world, not the paper's data; " * 10  # 400 characters, repeated on many rows
 METHODS = {
-    "01_recsys_basics": ("movielens-100k", ["popularity", "item-cf", "content-knn", "bpr-mf"],
-                         ["hit@10", "recall@10", "ndcg@10", "mrr"]),
-    "02_pinsage": ("pinboard", ["visual", "annotation", "combined-knn", "combined", "pixie", "item-cf", "mean-pooling",
-                                "max-pooling", "pinsage", "pinsage-random-negatives"],
-                   ["hit-rate", "mrr-scaled", "hit-rate/new-query", "hit-rate/tail-query", "mrr-scaled/new-target"]),
-    "03_hard_negatives": ("pinboard", ["pinsage", "pinsage-random-only", "pinsage-no-curriculum", "mean-pooling"],
-                          ["hit-rate", "mrr-scaled", "hit-rate/band=2r-5r"]),
-    "04_decagon": ("planted", ["decagon", "degree", "rescal", "dedicom", "deepwalk", "concat-mlp", "ddi-gcn"],
-                   ["auroc/uniform", "auroc/degree-matched", "auprc/uniform", "auroc/degree-matched/cold"]),
-    "05_graphrnn": ("community-small", ["graphrnn", "graphrnn-s", "erdos-renyi", "graphvae"],
-                    ["mmd-degree", "mmd-clustering", "mmd-orbit", "mmd-degree/tv", "mmd-degree/unbiased"]),
-    "06_gcpn": ("moses", ["gcpn", "gcpn-no-adversarial", "pretrained", "dataset-best"],
-                ["plogp-top1", "plogp-top2", "qed-top1", "validity", "uniqueness", "success/logp=[-2.5,-2]"]),
+    "01_recsys_basics": (
+        "movielens-100k",
+        ["popularity", "item-cf", "content-knn", "bpr-mf"],
+        ["hit@10", "recall@10", "ndcg@10", "mrr"],
+    ),
+    "02_pinsage": (
+        "pinboard",
+        [
+            "visual",
+            "annotation",
+            "combined-knn",
+            "combined",
+            "pixie",
+            "item-cf",
+            "mean-pooling",
+            "max-pooling",
+            "pinsage",
+            "pinsage-random-negatives",
+        ],
+        ["hit-rate", "mrr-scaled", "hit-rate/new-query", "hit-rate/tail-query", "mrr-scaled/new-target"],
+    ),
+    "03_hard_negatives": (
+        "pinboard",
+        ["pinsage", "pinsage-random-only", "pinsage-no-curriculum", "mean-pooling"],
+        ["hit-rate", "mrr-scaled", "hit-rate/band=2r-5r"],
+    ),
+    "04_decagon": (
+        "planted",
+        ["decagon", "degree", "rescal", "dedicom", "deepwalk", "concat-mlp", "ddi-gcn"],
+        ["auroc/uniform", "auroc/degree-matched", "auprc/uniform", "auroc/degree-matched/cold"],
+    ),
+    "05_graphrnn": (
+        "community-small",
+        ["graphrnn", "graphrnn-s", "erdos-renyi", "graphvae"],
+        ["mmd-degree", "mmd-clustering", "mmd-orbit", "mmd-degree/tv", "mmd-degree/unbiased"],
+    ),
+    "06_gcpn": (
+        "moses",
+        ["gcpn", "gcpn-no-adversarial", "pretrained", "dataset-best"],
+        ["plogp-top1", "plogp-top2", "qed-top1", "validity", "uniqueness", "success/logp=[-2.5,-2]"],
+    ),
 }
 
 
 def _row(notebook, dataset, method, metric, profile, note=LONG_NOTE, paper=None, comparable=False):
-    return {"notebook": notebook, "dataset": dataset, "method": method, "metric": metric, "profile": profile,
-            "value": 0.5, "std": 0.01, "n": 3, "values": [0.49, 0.5, 0.51], "paper": paper,
-            "comparable": comparable, "note": note}  # fmt: skip
+    return {
+        "notebook": notebook,
+        "dataset": dataset,
+        "method": method,
+        "metric": metric,
+        "profile": profile,
+        "value": 0.5,
+        "std": 0.01,
+        "n": 3,
+        "values": [0.49, 0.5, 0.51],
+        "paper": paper,
+        "comparable": comparable,
+        "note": note,
+    }
 
 
 @pytest.fixture
@@ -45,8 +84,20 @@ def course_build(tmp_path):
     results.mkdir(parents=True)
     total = 0
     for notebook, (dataset, methods, metrics) in METHODS.items():
-        rows = [_row(notebook, dataset, m, metric, profile, paper=0.7 if metric == metrics[0] else None,
-                     note=LONG_NOTE + m) for profile in ("course", "quick") for m in methods for metric in metrics]
+        rows = [
+            _row(
+                notebook,
+                dataset,
+                m,
+                metric,
+                profile,
+                paper=0.7 if metric == metrics[0] else None,
+                note=LONG_NOTE + m,
+            )
+            for profile in ("course", "quick")
+            for m in methods
+            for metric in metrics
+        ]
         rows += [_row(notebook, f"{dataset}-regime/x={i}", "pinsage", "hit-rate", "course") for i in range(9)]
         total += len(rows)
         (results / f"{notebook}.json").write_text(json.dumps(rows))
@@ -92,8 +143,12 @@ def test_the_course_page_is_small_and_shows_pinsage_and_bpr_mf(course_build):
     assert page.count("<li>") < 60 and "regime" not in page
 
 
-HOSTILE = ['<script>alert("x")</script>', '<img src=x onerror=alert(1)>', "[click](javascript:alert(1))",
-           "a | b"]  # fmt: skip
+HOSTILE = [
+    '<script>alert("x")</script>',
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "a | b",
+]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -102,8 +157,9 @@ def test_every_string_from_a_results_file_is_escaped(tmp_path, hostile):
     (build / "results").mkdir(parents=True)
     row = _row("01_x", hostile, hostile, "hit-rate", "course", note=hostile)
     (build / "results" / "01_x.json").write_text(json.dumps([row]))
-    (build / "results" / "timings.json").write_text(json.dumps(
-        {"profile": hostile, "notebooks": {"01_x": {"seconds": 1, "ok": True}}}))  # fmt: skip
+    (build / "results" / "timings.json").write_text(
+        json.dumps({"profile": hostile, "notebooks": {"01_x": {"seconds": 1, "ok": True}}})
+    )
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(f"# {hostile}")]
     nbformat.write(nb, tmp_path / "01_x.ipynb")
@@ -119,7 +175,9 @@ def test_every_string_from_a_results_file_is_escaped(tmp_path, hostile):
 def test_page_and_summary_are_written_by_an_atomic_replace(course_build, monkeypatch):
     replaced = []
     real = os.replace
-    monkeypatch.setattr(os, "replace", lambda src, dst: (replaced.append(os.path.basename(dst)), real(src, dst)))
+    monkeypatch.setattr(
+        os, "replace", lambda src, dst: (replaced.append(os.path.basename(dst)), real(src, dst))
+    )
     course_site.write_summary(course_build / "results")
     course_site.write_index(sorted((course_build / "nb").glob("*.ipynb")), course_build)
     assert {"SUMMARY.md", "SUMMARY-quick.md", "index.html"} <= set(replaced)

@@ -25,8 +25,9 @@ print("done")"""
 def _executed(tmp_path, source):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source)]
-    client = course_site.ExecutingClient(notebook, timeout=120, kernel_name="python3",
-                                         resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
+    client = course_site.ExecutingClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
     return notebook, client
 
@@ -79,12 +80,31 @@ def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_pat
         notebook.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nText.")]
         nbformat.write(notebook, nb_dir / f"{stem}.ipynb")
     (build / "html" / "01_first.html").write_text("<html></html>")
-    (build / "results" / "timings.json").write_text(json.dumps(
-        {"profile": "quick", "notebooks": {"01_first": {"seconds": 42.4, "ok": True},
-                                           "02_second": {"seconds": 750.0, "ok": False}},
-         "by_profile": {"course": {"01_first": {"seconds": 300.0, "ok": True}}}}))  # fmt: skip
-    rows = [{"dataset": "ml-100k", "method": f"m{i}", "metric": "hit-rate", "value": 0.1 * i, "paper": None,
-             "comparable": False, "note": "same note", "profile": "course"} for i in range(8)]  # fmt: skip
+    (build / "results" / "timings.json").write_text(
+        json.dumps(
+            {
+                "profile": "quick",
+                "notebooks": {
+                    "01_first": {"seconds": 42.4, "ok": True},
+                    "02_second": {"seconds": 750.0, "ok": False},
+                },
+                "by_profile": {"course": {"01_first": {"seconds": 300.0, "ok": True}}},
+            }
+        )
+    )
+    rows = [
+        {
+            "dataset": "ml-100k",
+            "method": f"m{i}",
+            "metric": "hit-rate",
+            "value": 0.1 * i,
+            "paper": None,
+            "comparable": False,
+            "note": "same note",
+            "profile": "course",
+        }
+        for i in range(8)
+    ]
     rows[5].update(paper=0.5, note="another note")
     smoke = [dict(r, profile="quick", method=f"smoke{i}") for i, r in enumerate(rows)]
     strata = [dict(r, metric="hit-rate/new-query", method=f"stratum{i}") for i, r in enumerate(rows)]
@@ -96,7 +116,9 @@ def test_course_page_lists_notebooks_in_order_with_runtime_and_headlines(tmp_pat
     assert "Runtime: 42 s (quick profile); 5.0 min (course profile)</p>" in page
     assert "Runtime: 12.5 min (quick profile) — <strong>failed</strong>" in page
     assert page.index("<td>m0</td>") < page.index("<td>m7</td>")  # the notebook's own order
-    assert "<td>m5</td><td>hit-rate</td><td>0.5</td><td>0.5</td><td>no</td>" in page  # beside the paper: marked
+    assert (
+        "<td>m5</td><td>hit-rate</td><td>0.5</td><td>0.5</td><td>no</td>" in page
+    )  # beside the paper: marked
     assert "<td>m0</td><td>hit-rate</td><td>0</td><td>—</td><td>—</td>" in page
     assert "smoke" not in page and "stratum" not in page  # course headline rows only
     assert page.count("<li>same note</li>") == 1 and '<td class="note">[1]</td>' in page  # numbered footnotes
@@ -119,15 +141,21 @@ def test_the_course_kernel_is_used_when_installed(monkeypatch, capsys):
     assert "the course kernel 'lecturekit' is not installed (run `make kernel`)" in capsys.readouterr().err
 
 
-@pytest.mark.skipif("lecturekit" not in __import__("jupyter_client.kernelspec").kernelspec.find_kernel_specs(),
-                    reason="needs the course kernel (make kernel)")  # fmt: skip
+@pytest.mark.skipif(
+    "lecturekit" not in __import__("jupyter_client.kernelspec").kernelspec.find_kernel_specs(),
+    reason="needs the course kernel (make kernel)",
+)
 def test_run_executes_in_the_course_kernel_and_writes_the_page(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path / "build"))
     monkeypatch.setenv("LECTUREKIT_PROFILE", "course")
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# Toy\n$x^2$"),
-                      nbformat.v4.new_code_cell("import sys, os\nfrom tqdm.auto import tqdm\n"
-                                                "for _ in tqdm(range(3), desc='steps'): pass\nprint(sys.prefix)")]  # fmt: skip
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Toy\n$x^2$"),
+        nbformat.v4.new_code_cell(
+            "import sys, os\nfrom tqdm.auto import tqdm\n"
+            "for _ in tqdm(range(3), desc='steps'): pass\nprint(sys.prefix)"
+        ),
+    ]
     nbformat.write(notebook, tmp_path / "01_toy.ipynb")
     assert cli.run(["01"], "quick", timeout=120, directory=tmp_path) == 0
     executed = nbformat.read(tmp_path / "build/notebooks/01_toy.ipynb", as_version=4)
@@ -147,11 +175,16 @@ def test_notebooks_store_the_course_kernelspec():
         assert metadata["kernelspec"] == cli.COURSE_KERNELSPEC, path.name
         info = metadata["language_info"]
         assert info["name"] == "python" and info["version"].startswith("3.11."), path.name
-        assert info["pygments_lexer"] == "ipython3" and info["codemirror_mode"] == {"name": "ipython", "version": 3}
+        assert info["pygments_lexer"] == "ipython3" and info["codemirror_mode"] == {
+            "name": "ipython",
+            "version": 3,
+        }
 
 
-@pytest.mark.skipif("lecturekit" not in __import__("jupyter_client.kernelspec").kernelspec.find_kernel_specs(),
-                    reason="needs the course kernel (make kernel)")  # fmt: skip
+@pytest.mark.skipif(
+    "lecturekit" not in __import__("jupyter_client.kernelspec").kernelspec.find_kernel_specs(),
+    reason="needs the course kernel (make kernel)",
+)
 def test_the_installed_course_kernel_matches_what_notebooks_store():
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -164,8 +197,9 @@ def test_timings_keep_the_last_run_of_every_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
     (tmp_path / "results").mkdir()
     # a file from before by_profile existed: its course runs are kept under by_profile
-    (tmp_path / "results" / "timings.json").write_text(json.dumps(
-        {"profile": "course", "notebooks": {"01_a": {"seconds": 100.0, "ok": True}}}))  # fmt: skip
+    (tmp_path / "results" / "timings.json").write_text(
+        json.dumps({"profile": "course", "notebooks": {"01_a": {"seconds": 100.0, "ok": True}}})
+    )
     cli.write_timings("quick", {"01_a": {"seconds": 5.0, "ok": True}})
     cli.write_timings("quick", {"02_b": {"seconds": 7.0, "ok": True}})
     timings = json.loads((tmp_path / "results" / "timings.json").read_text())
@@ -175,4 +209,6 @@ def test_timings_keep_the_last_run_of_every_profile(tmp_path, monkeypatch):
     cli.write_timings("course", {"02_b": {"seconds": 70.0, "ok": True}})
     timings = json.loads((tmp_path / "results" / "timings.json").read_text())
     assert set(timings["notebooks"]) == {"02_b"}  # the latest profile's runs, as before
-    assert set(timings["by_profile"]["course"]) == {"01_a", "02_b"} and set(timings["by_profile"]["quick"]) == {"01_a", "02_b"}
+    assert set(timings["by_profile"]["course"]) == {"01_a", "02_b"} and set(
+        timings["by_profile"]["quick"]
+    ) == {"01_a", "02_b"}

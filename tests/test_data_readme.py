@@ -16,7 +16,10 @@ ROW = re.compile(r"^\| `([A-Za-z0-9_.\-]+)==([^`]+)` \| `([^`]+)` \| (\d+) \| `(
 
 def _table() -> dict[str, tuple[str, str, int, str]]:
     """``{file in the package: (distribution, version, bytes, sha256)}`` from the checksum table."""
-    rows = {path: (dist, version, int(size), digest) for dist, version, path, size, digest in ROW.findall(README.read_text())}
+    rows = {
+        path: (dist, version, int(size), digest)
+        for dist, version, path, size, digest in ROW.findall(README.read_text())
+    }
     assert rows, f"no checksum rows found in {README}"
     return rows
 
@@ -47,7 +50,9 @@ def test_every_file_read_from_a_wheel_is_in_the_table_with_its_checksum():
     table = _table()
     files = _files_the_course_reads()
     if len(files) < len(table):
-        pytest.skip("recbole or molsets is not installed (make setup installs them); their rows are not checked")
+        pytest.skip(
+            "recbole or molsets is not installed (make setup installs them); their rows are not checked"
+        )
     assert set(files) == set(table), "data/README.md's checksum table and the files the course reads differ"
     for relative, path in files.items():
         dist, version, size, digest = table[relative]
@@ -65,10 +70,16 @@ def test_the_table_pins_match_the_requirements():
             package, _, version = line.partition("==")
             pins[package.lower()] = version
     for dist, version, _, _ in _table().values():
-        assert pins.get(dist.lower()) == version, f"data/README.md documents {dist}=={version}; the pin says {pins.get(dist.lower())}"
+        assert pins.get(dist.lower()) == version, (
+            f"data/README.md documents {dist}=={version}; the pin says {pins.get(dist.lower())}"
+        )
 
 
 def test_no_dataset_file_is_committed_under_data():
-    tracked = [p for p in (ROOT / "data").rglob("*") if p.is_file() and "local" not in p.relative_to(ROOT / "data").parts]
+    tracked = [
+        p
+        for p in (ROOT / "data").rglob("*")
+        if p.is_file() and "local" not in p.relative_to(ROOT / "data").parts
+    ]
     assert [p.name for p in tracked] == ["README.md"], tracked
     assert "/data/local/" in (ROOT / ".gitignore").read_text()

@@ -68,8 +68,18 @@ def test_profiles_share_the_calibrated_world_shape_and_one_budget():
 
 def test_profiles_differ_from_course_only_in_sizes():
     assert PROFILES.course == DecagonExperiment()
-    sizes_only = {"data.", "decagon.encoder.hidden_dim", "decagon.encoder.out_dim", "train.epochs",
-                  "train.eval_every", "factorization_dim", "mlp_hidden", "deepwalk.", "seeds", "leak_seeds"}
+    sizes_only = {
+        "data.",
+        "decagon.encoder.hidden_dim",
+        "decagon.encoder.out_dim",
+        "train.epochs",
+        "train.eval_every",
+        "factorization_dim",
+        "mlp_hidden",
+        "deepwalk.",
+        "seeds",
+        "leak_seeds",
+    }
     course = _flat(COURSE)
     for profile in ("quick", "full"):
         other = _flat(PROFILES.get(profile))
@@ -106,7 +116,9 @@ def test_run_seed_is_reproducible_and_ignores_global_random_state():
 
 def test_a_methods_numbers_do_not_depend_on_which_methods_ran():
     # Every method (issue #25): run alone, and after all the others in reverse order, it gives the same numbers.
-    everything = run_seed(replace(PROFILES.quick, methods=tuple(reversed(METHODS)), leak_methods=("decagon",)), 3)
+    everything = run_seed(
+        replace(PROFILES.quick, methods=tuple(reversed(METHODS)), leak_methods=("decagon",)), 3
+    )
     for method in METHODS:
         alone = run_seed(replace(PROFILES.quick, methods=(method,), leak_methods=(method,)), 3).method(method)
         together = everything.method(method)
@@ -136,7 +148,9 @@ def test_rows_follow_the_naming_rule_and_merge_over_seeds():
     assert all(math.isfinite(r.value) for r in rows)  # empty strata are left out, never recorded as NaN
     leak = run_leak_seed(TINY, 0)
     assert {(r.method, r.metric) for r in leak.rows()} == {
-        ("decagon-leaky-split", "auroc/uniform"), ("decagon-leaky-split", "auroc/degree-matched")}
+        ("decagon-leaky-split", "auroc/uniform"),
+        ("decagon-leaky-split", "auroc/degree-matched"),
+    }
 
 
 def test_result_carries_what_the_notebook_reads():
@@ -150,15 +164,22 @@ def test_result_carries_what_the_notebook_reads():
     molecular = [r for r, k in enumerate(result.side_effect_kinds) if k == "molecular"]
     assert [d.side_effect for d in result.de_novo] == molecular
     for listing in result.de_novo:
-        assert len(listing.pairs) == TINY.de_novo_top and list(listing.scores) == sorted(listing.scores, reverse=True)
+        assert len(listing.pairs) == TINY.de_novo_top and list(listing.scores) == sorted(
+            listing.scores, reverse=True
+        )
         assert 0 < listing.base_rate < 1
     with pytest.raises(KeyError, match="dedicom"):
         result.method("dedicom")
 
 
 def test_biosnap_rows_are_comparable_only_where_the_protocol_is_the_papers():
-    config = replace(PROFILES.quick, data=BioSNAP(str(FIXTURES / "good"), min_pairs=3),
-                     methods=("decagon", "degree"), val=0.25, test=0.25)
+    config = replace(
+        PROFILES.quick,
+        data=BioSNAP(str(FIXTURES / "good"), min_pairs=3),
+        methods=("decagon", "degree"),
+        val=0.25,
+        test=0.25,
+    )
     result = run_seed(config, 0)
     assert result.dataset == "biosnap" and result.de_novo == () and result.side_effect_kinds == ()
     for row in result.rows():
@@ -166,20 +187,35 @@ def test_biosnap_rows_are_comparable_only_where_the_protocol_is_the_papers():
         is_paper_protocol = row.method == "decagon" and row.metric.endswith("/uniform")
         assert row.comparable is is_paper_protocol
         if row.comparable:
-            assert row.paper == PAPER_TABLE2["decagon"][("auroc", "auprc", "ap@50").index(row.metric.split("/")[0])]
+            assert (
+                row.paper
+                == PAPER_TABLE2["decagon"][("auroc", "auprc", "ap@50").index(row.metric.split("/")[0])]
+            )
             assert "differs from the paper" in row.note and "split" in row.note and "epochs" in row.note
 
 
 def test_methods_constant_uses_issue_13_and_25_names():
-    assert METHODS == ("decagon", "decagon-summed-normalisation", "degree", "popularity", "rescal", "dedicom",
-                       "deepwalk", "concat-mlp", "ddi-gcn", "decagon-shuffled-targets")
+    assert METHODS == (
+        "decagon",
+        "decagon-summed-normalisation",
+        "degree",
+        "popularity",
+        "rescal",
+        "dedicom",
+        "deepwalk",
+        "concat-mlp",
+        "ddi-gcn",
+        "decagon-shuffled-targets",
+    )
 
 
 def test_each_run_seed_draws_its_own_world_and_reports_the_collision_rate():
     a, b = run_seed(TINY, 0), run_seed(TINY, 1)
     assert a.world_seed != b.world_seed
     assert 0 <= a.collision_rate_budget <= 1 and 0 <= a.collision_rate_decagon <= 1
-    assert sum(a.stratum_positives) == 2 * sum(a.test_pairs_per_side_effect)  # every test triple in one stratum
+    assert sum(a.stratum_positives) == 2 * sum(
+        a.test_pairs_per_side_effect
+    )  # every test triple in one stratum
     decagon = a.method("decagon")
     assert decagon.weight_decay in TINY.weight_decays and 0 <= decagon.best_epoch < TINY.train.epochs
     assert len(decagon.strata) == 3 and math.isnan(a.method("degree").weight_decay)
@@ -188,6 +224,7 @@ def test_each_run_seed_draws_its_own_world_and_reports_the_collision_rate():
 def test_course_world_keeps_test_positives_out_of_training_negatives():
     # The calibration target, checked on the course world of two run seeds (no model is trained).
     from lecturekit.studies.nb04_decagon import collision_rate, make_split, world_seed
+
     for seed in (0, 1):
         data = COURSE.data.build(world_seed(seed))
         split = make_split(data, COURSE, seed)

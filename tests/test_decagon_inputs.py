@@ -57,7 +57,9 @@ def test_sampler_refuses_a_source_with_no_negative_left():
     # Drug 0 is linked to every other drug in relation 0: no negative exists for a query from drug 0.
     complete = Triples(t(0, 0, 0), t(1, 2, 3), t(0, 0, 0))
     sampler = DegreeNegativeSampler(complete, num_nodes=4, num_relations=1)
-    with pytest.raises(ValueError, match=r"no negative exists for 1 queries: e.g. node 0 .* all 3 other nodes"):
+    with pytest.raises(
+        ValueError, match=r"no negative exists for 1 queries: e.g. node 0 .* all 3 other nodes"
+    ):
         sampler.corrupt(Triples(t(0, 1), t(1, 2), t(0, 0)), torch.Generator().manual_seed(0))
     fine = sampler.corrupt(Triples(t(1), t(0), t(0)), torch.Generator().manual_seed(0))
     assert not bool(sampler.is_excluded(fine).any())

@@ -19,8 +19,15 @@ from lecturekit.hetero.split import Triples, split_pairs
 from lecturekit.hetero.train import TrainConfig, train_link_predictor
 
 torch.set_num_threads(1)
-WORLD = make_planted(num_drugs=30, num_proteins=40, num_modules=3, num_side_effects=5, num_popularity_side_effects=1,
-                     pairs_per_side_effect=12, seed=2)
+WORLD = make_planted(
+    num_drugs=30,
+    num_proteins=40,
+    num_modules=3,
+    num_side_effects=5,
+    num_popularity_side_effects=1,
+    pairs_per_side_effect=12,
+    seed=2,
+)
 
 
 def _split(data=WORLD):
@@ -54,8 +61,9 @@ def test_per_block_normalisation_normalises_each_block_before_adding():
     assert float(per_block["drug"].detach().norm(dim=1).max()) <= 2 + 1e-5
     z = encoder(graph)["drug"]
     assert not torch.allclose(z.norm(dim=1), torch.ones(len(z)))  # no final L2 in the authors' variant
-    summed_encoder = DecagonEncoder(graph, EncoderConfig(hidden_dim=8, out_dim=4, dropout=0.0,
-                                                         normalisation="summed"))
+    summed_encoder = DecagonEncoder(
+        graph, EncoderConfig(hidden_dim=8, out_dim=4, dropout=0.0, normalisation="summed")
+    )
     assert torch.allclose(summed_encoder(graph)["drug"].norm(dim=1), torch.ones(len(z)), atol=1e-5)
     with pytest.raises(ValueError, match="normalisation"):
         EncoderConfig(normalisation="mean")
@@ -87,17 +95,28 @@ def test_early_stopping_keeps_the_best_validation_epoch_and_watches_test_draws()
     val_neg = evaluation_negatives("degree-matched", split.val, split.train, n, r, seed=0)
     torch.manual_seed(0)
     model = FactorizationModel(n, r, dim=4)
-    log = train_link_predictor(model, split.train, n, r, TrainConfig(epochs=40, eval_every=2, patience=3, lr=0.05),
-                               torch.Generator().manual_seed(0), val=split.val, val_negatives=val_neg,
-                               watch=split.test)
+    log = train_link_predictor(
+        model,
+        split.train,
+        n,
+        r,
+        TrainConfig(epochs=40, eval_every=2, patience=3, lr=0.05),
+        torch.Generator().manual_seed(0),
+        val=split.val,
+        val_negatives=val_neg,
+        watch=split.test,
+    )
     assert log.val_auroc and log.best_epoch == max(log.val_auroc, key=lambda x: x[1])[0]
     assert log.epochs_run <= 40 and len(log.loss) == log.epochs_run
     assert log.drawn is not None and log.drawn.shape == (len(split.test),)
     from lecturekit.hetero.evaluate import evaluate, model_scorer
+
     kept = evaluate(model_scorer(model), split.val, val_neg, r).auroc
     assert kept == pytest.approx(log.best_val_auroc)  # the restored parameters are the best epoch's
     with pytest.raises(ValueError, match="together"):
-        train_link_predictor(model, split.train, n, r, TrainConfig(epochs=1), torch.Generator(), val=split.val)
+        train_link_predictor(
+            model, split.train, n, r, TrainConfig(epochs=1), torch.Generator(), val=split.val
+        )
 
 
 def test_random_walks_follow_training_edges_only():
@@ -110,10 +129,15 @@ def test_random_walks_follow_training_edges_only():
     moved = walks[:, :-1] != walks[:, 1:]
     assert all(k in known for k in steps[moved].tolist())
     test_pairs = set((split.test.src * num_nodes + split.test.dst).tolist()) - set(
-        (split.train.src * num_nodes + split.train.dst).tolist())
+        (split.train.src * num_nodes + split.train.dst).tolist()
+    )
     assert not test_pairs & known  # held-out drug pairs are never walked
-    z = deepwalk_drug_features(WORLD, split.train, DeepWalkConfig(walks_per_node=1, walk_length=5, dim=4),
-                               torch.Generator().manual_seed(0))
+    z = deepwalk_drug_features(
+        WORLD,
+        split.train,
+        DeepWalkConfig(walks_per_node=1, walk_length=5, dim=4),
+        torch.Generator().manual_seed(0),
+    )
     assert z.shape == (30, 4) and torch.isfinite(z).all()
     with pytest.raises(ValueError, match="walk_length"):
         DeepWalkConfig(walk_length=0)
@@ -148,9 +172,18 @@ def test_training_degree_matched_negatives_put_both_no_learning_scores_at_chance
     from lecturekit.hetero.baselines import degree_scorer, popularity_scorer
     from lecturekit.hetero.evaluate import evaluate
 
-    world = make_planted(num_drugs=150, num_proteins=200, num_modules=5, num_side_effects=10,
-                         num_popularity_side_effects=1, pairs_per_side_effect=12, num_drug_classes=20,
-                         num_mechanisms=3, pair_pool_factor=2.0, seed=2)  # the course world's shape, smaller
+    world = make_planted(
+        num_drugs=150,
+        num_proteins=200,
+        num_modules=5,
+        num_side_effects=10,
+        num_popularity_side_effects=1,
+        pairs_per_side_effect=12,
+        num_drug_classes=20,
+        num_mechanisms=3,
+        pair_pool_factor=2.0,
+        seed=2,
+    )  # the course world's shape, smaller
     split = _split(world)
     n, r = split.num_drugs, split.num_relations
     neg = evaluation_negatives("degree-matched", split.test, split.all_pos, n, r, seed=0, train=split.train)
@@ -163,8 +196,9 @@ def test_training_degree_matched_negatives_put_both_no_learning_scores_at_chance
         key = (edges.rel * n) if per_relation else 0
         return values[key + edges.src] + values[key + edges.dst]
 
-    tied = ((pair_sum(deg, neg, True) == pair_sum(deg, split.test, True))
-            & (pair_sum(overall, neg, False) == pair_sum(overall, split.test, False)))
+    tied = (pair_sum(deg, neg, True) == pair_sum(deg, split.test, True)) & (
+        pair_sum(overall, neg, False) == pair_sum(overall, split.test, False)
+    )
     assert bool(tied.float().mean() > 0.8)  # most negatives tie both scores exactly (steps 1 and 2)
     keep = tied.nonzero().squeeze(1)
     for scorer in (degree_scorer, popularity_scorer):
@@ -183,7 +217,10 @@ def test_fast_metrics_equal_sklearn_with_ties():
 
     rng = np.random.default_rng(0)
     for _ in range(20):
-        pos, neg = rng.integers(0, 4, size=rng.integers(1, 8)).astype(float), rng.integers(0, 4, size=6).astype(float)
+        pos, neg = (
+            rng.integers(0, 4, size=rng.integers(1, 8)).astype(float),
+            rng.integers(0, 4, size=6).astype(float),
+        )
         scores, labels = np.r_[pos, neg], np.r_[np.ones(len(pos)), np.zeros(len(neg))]
         assert _auroc(pos, neg) == pytest.approx(roc_auc_score(labels, scores))
         assert _average_precision(scores, labels) == pytest.approx(average_precision_score(labels, scores))
@@ -195,7 +232,12 @@ def test_deepwalk_initialisation_draws_from_its_own_stream():
 
     def features(global_seed):
         torch.manual_seed(global_seed)  # whatever ran before must not matter
-        return deepwalk_drug_features(WORLD, split.train, config, torch.Generator().manual_seed(0),
-                                      init_generator=torch.Generator().manual_seed(1))
+        return deepwalk_drug_features(
+            WORLD,
+            split.train,
+            config,
+            torch.Generator().manual_seed(0),
+            init_generator=torch.Generator().manual_seed(1),
+        )
 
     assert torch.equal(features(0), features(123))

@@ -107,7 +107,9 @@ def test_decoders_against_hand_computation():
     ref = torch.stack([z[s] @ bl.weight[r] @ z[d] for s, d, r in zip(src, dst, rel, strict=True)])
     assert torch.allclose(bl(z, z, src, dst, rel), ref, atol=1e-6)
     many = torch.randint(0, 4, (100,))  # enough edges for the table path
-    ref = torch.stack([z[s] @ bl.weight[r] @ z[d] for s, d, r in zip(many, many.flip(0), many % 2, strict=True)])
+    ref = torch.stack(
+        [z[s] @ bl.weight[r] @ z[d] for s, d, r in zip(many, many.flip(0), many % 2, strict=True)]
+    )
     assert torch.allclose(bl(z, z, many, many.flip(0), many % 2), ref, atol=1e-5)
     de = DEDICOMDecoder(2, 3)
     ref = torch.stack(
@@ -154,7 +156,9 @@ def test_evaluation_negatives_protocols():
     for protocol in ("uniform", "degree-matched"):
         neg = evaluation_negatives(protocol, pos, pos, n, 2, seed=1)
         true = set(zip(pos.src.tolist(), pos.dst.tolist(), pos.rel.tolist(), strict=True))
-        assert not any(e in true for e in zip(neg.src.tolist(), neg.dst.tolist(), neg.rel.tolist(), strict=True))
+        assert not any(
+            e in true for e in zip(neg.src.tolist(), neg.dst.tolist(), neg.rel.tolist(), strict=True)
+        )
         assert torch.equal(neg.rel, pos.rel)
     dm = evaluation_negatives("degree-matched", pos, pos, n, 2, seed=1)
     assert torch.equal(dm.src, pos.src)
@@ -202,7 +206,9 @@ def test_ap_at_k():
 def test_ap_at_k_breaks_ties_pessimistically():
     labels = np.array([1, 1, 0, 0])
     constant = np.zeros(4)
-    assert ap_at_k(constant, labels, 50, ties="authors") == pytest.approx(1.0)  # the authors' rule, positives first
+    assert ap_at_k(constant, labels, 50, ties="authors") == pytest.approx(
+        1.0
+    )  # the authors' rule, positives first
     # pessimistic: negatives first -> hits at ranks 3 and 4: (1/3 + 2/4) / 2
     assert ap_at_k(constant, labels, 50) == pytest.approx((1 / 3 + 2 / 4) / 2)
     with pytest.raises(ValueError, match="ties"):

@@ -30,13 +30,33 @@ def _scores(auroc: float, per_se=(0.1, 0.0, -0.2)) -> Scores:
     return Scores(auroc, auroc, auroc, values, values, values)
 
 
-def _result(seed: int, aurocs: dict[str, float], names=("SE0 modules 1x2", "SE1 modules 3x4", "SE2 popularity")):
-    methods = tuple(MethodResult(m, _scores(a + 0.01 * seed), _scores(a + 0.01 * seed), 1.0,
-                                 strata=(_scores(a), _scores(a), _scores(a)))
-                    for m, a in aurocs.items())
-    return DecagonResult(seed=seed, seconds=1.0, dataset="planted", methods=methods, side_effect_kinds=KINDS,
-                         test_pairs_per_side_effect=(1, 2, 1), both_active=BothActive(0.8, 0.1, 1.0), de_novo=(),
-                         epochs=100, test_share=0.1, stratum_positives=(2, 4, 6), side_effect_names=names)
+def _result(
+    seed: int, aurocs: dict[str, float], names=("SE0 modules 1x2", "SE1 modules 3x4", "SE2 popularity")
+):
+    methods = tuple(
+        MethodResult(
+            m,
+            _scores(a + 0.01 * seed),
+            _scores(a + 0.01 * seed),
+            1.0,
+            strata=(_scores(a), _scores(a), _scores(a)),
+        )
+        for m, a in aurocs.items()
+    )
+    return DecagonResult(
+        seed=seed,
+        seconds=1.0,
+        dataset="planted",
+        methods=methods,
+        side_effect_kinds=KINDS,
+        test_pairs_per_side_effect=(1, 2, 1),
+        both_active=BothActive(0.8, 0.1, 1.0),
+        de_novo=(),
+        epochs=100,
+        test_share=0.1,
+        stratum_positives=(2, 4, 6),
+        side_effect_names=names,
+    )
 
 
 AUROCS = {"decagon": 0.8, "degree": 0.5, "popularity": 0.5, "rescal": 0.6, "dedicom": 0.7}
@@ -57,11 +77,20 @@ def test_level_table_gives_a_seed_interval_per_protocol():
 
 def _extreme(seed: int) -> DecagonResult:
     """Per-side-effect AUROCs at the ends of [0, 1]: differences of +-1 per unit."""
+
     def method(name, values):
-        return MethodResult(name, _scores(0.5), Scores(0.5, 0.5, 0.5, values, (0.5,) * 3, (0.5,) * 3), 1.0,
-                            strata=(_scores(0.5),) * 3)
+        return MethodResult(
+            name,
+            _scores(0.5),
+            Scores(0.5, 0.5, 0.5, values, (0.5,) * 3, (0.5,) * 3),
+            1.0,
+            strata=(_scores(0.5),) * 3,
+        )
+
     base = _result(seed, {})
-    return DecagonResult(**{**base.__dict__, "methods": (method("a", (1.0, 0.0, 1.0)), method("b", (0.0, 1.0, 0.0)))})
+    return DecagonResult(
+        **{**base.__dict__, "methods": (method("a", (1.0, 0.0, 1.0)), method("b", (0.0, 1.0, 0.0)))}
+    )
 
 
 def test_paired_units_pool_seed_and_side_effect_and_stay_in_range():
@@ -75,10 +104,19 @@ def test_paired_units_pool_seed_and_side_effect_and_stay_in_range():
 
 def test_comparisons_feed_the_verdict_table_and_pair_leaks_by_seed():
     results = [_result(s, AUROCS) for s in range(3)]
-    table = verdict_table(comparisons(results, [("decagon", "dedicom"), ("popularity", "degree")], "degree-matched"))
+    table = verdict_table(
+        comparisons(results, [("decagon", "dedicom"), ("popularity", "degree")], "degree-matched")
+    )
     assert list(table["verdict"]) == ["ahead", "no interval"]  # the second difference is exactly 0 everywhere
-    leaks = [LeakResult(seed=r.seed, seconds=1.0, dataset="planted",
-                        methods=(MethodResult("decagon", _scores(0.9), _scores(0.9), 1.0),)) for r in results]
+    leaks = [
+        LeakResult(
+            seed=r.seed,
+            seconds=1.0,
+            dataset="planted",
+            methods=(MethodResult("decagon", _scores(0.9), _scores(0.9), 1.0),),
+        )
+        for r in results
+    ]
     leak = comparisons(results, [("decagon", "decagon")], "degree-matched", b_runs=leaks)[0]
     assert leak.diff.estimate > 0 and "leaky - clean" in leak.metric
     cold = comparisons(results, [("decagon", "rescal")], "degree-matched/cold")[0]  # a stratum's units

@@ -24,8 +24,15 @@ from lecturekit.studies.nb04_decagon import (
 torch.set_num_threads(1)
 
 SMALL = dict(
-    num_drugs=80, num_proteins=240, num_modules=6, num_side_effects=6, num_popularity_side_effects=0,
-    pairs_per_side_effect=60, targets_per_drug=(3, 6), target_noise=0.05, seed=0,
+    num_drugs=80,
+    num_proteins=240,
+    num_modules=6,
+    num_side_effects=6,
+    num_popularity_side_effects=0,
+    pairs_per_side_effect=60,
+    targets_per_drug=(3, 6),
+    target_noise=0.05,
+    seed=0,
 )
 
 
@@ -40,14 +47,24 @@ def test_planted_trains_above_chance_under_degree_matched_negatives():
     )
     split = make_split(data, config, seed=0)
     scorer = train_method(data, split, config, 0, "decagon").scorer  # early-stopped on the validation split
-    neg = evaluation_negatives("degree-matched", split.test, split.all_pos, split.num_drugs, split.num_relations, 0)
+    neg = evaluation_negatives(
+        "degree-matched", split.test, split.all_pos, split.num_drugs, split.num_relations, 0
+    )
     result = evaluate(scorer, split.test, neg, split.num_relations)
     assert result.auroc > 0.62, result.as_dict()  # ~0.70 measured over 3 world seeds
 
 
 def test_run_seed_all_methods_smoke():
-    world = PlantedWorld(num_drugs=40, num_proteins=60, num_modules=6, num_side_effects=6,
-                         num_popularity_side_effects=0, pairs_per_side_effect=20, num_drug_classes=8, num_mechanisms=3)
+    world = PlantedWorld(
+        num_drugs=40,
+        num_proteins=60,
+        num_modules=6,
+        num_side_effects=6,
+        num_popularity_side_effects=0,
+        pairs_per_side_effect=20,
+        num_drug_classes=8,
+        num_mechanisms=3,
+    )
     config = replace(
         COURSE,
         data=world,

@@ -33,5 +33,9 @@ def test_runs_seeds_and_writes_intervals(tmp_path, monkeypatch):
     payload = json.loads(out.read_text())
     assert out == tmp_path / "experiments" / "decagon-leak-quick.json"
     assert payload["seeds"] == [0, 1] and payload["config"]
-    row = next(m for m in payload["metrics"] if m["method"] == "decagon-leaky-split" and m["metric"] == "auroc/degree-matched")
+    row = next(
+        m
+        for m in payload["metrics"]
+        if m["method"] == "decagon-leaky-split" and m["metric"] == "auroc/degree-matched"
+    )
     assert len(row["values"]) == 2 and row["ci95"][0] <= row["mean"] <= row["ci95"][1]

@@ -21,7 +21,9 @@ def _payload(path, **payload):
 
 def test_a_file_larger_than_the_bound_is_refused_before_loading(tmp_path):
     path = checkpoints.save(tmp_path / "big.pt", {"w": torch.zeros(2_000)}, SIG)
-    with pytest.raises(ValueError, match=r"big\.pt is [\d,]+ bytes, more than the 1,000 a checkpoint may have"):
+    with pytest.raises(
+        ValueError, match=r"big\.pt is [\d,]+ bytes, more than the 1,000 a checkpoint may have"
+    ):
         checkpoints.load(path, SIG, max_bytes=1_000)
     assert checkpoints.load(path, SIG)["w"].shape == (2_000,)  # the default bound (1 GiB) lets it through
     assert checkpoints.MAX_BYTES == 1 << 30
@@ -30,8 +32,10 @@ def test_a_file_larger_than_the_bound_is_refused_before_loading(tmp_path):
 def test_a_decompression_bomb_is_refused_before_it_expands(tmp_path):
     # torch.save stores records uncompressed; re-packed with deflate, 64 MB of zeros fit in ~64 kB.
     honest = io.BytesIO()
-    torch.save({"format": checkpoints.FORMAT, "signature": json.dumps(SIG), "state": {"w": torch.zeros(16 << 20)}},
-               honest)  # fmt: skip
+    torch.save(
+        {"format": checkpoints.FORMAT, "signature": json.dumps(SIG), "state": {"w": torch.zeros(16 << 20)}},
+        honest,
+    )
     bomb = tmp_path / "bomb.pt"
     with zipfile.ZipFile(honest) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
@@ -70,18 +74,26 @@ def test_a_malformed_payload_is_refused_naming_the_file(tmp_path, payload, messa
     [
         ({"model": {"w": torch.zeros(3)}}, "has no key 'epoch'"),
         ({"model": {}, "epoch": 1}, "state['model'] has no key 'w'"),
-        ({"model": {"w": torch.zeros(4, 2)}, "epoch": 1}, r"state\['model'\]\['w'\] is a \(4, 2\) torch.float32 tensor, expected \(3,\) torch.float32"),
+        (
+            {"model": {"w": torch.zeros(4, 2)}, "epoch": 1},
+            r"state\['model'\]\['w'\] is a \(4, 2\) torch.float32 tensor, expected \(3,\) torch.float32",
+        ),
         ({"model": {"w": torch.zeros(3, dtype=torch.float64)}, "epoch": 1}, "torch.float64 tensor, expected"),
-        ({"model": {"w": [0.0, 0.0, 0.0]}, "epoch": 1}, r"state\['model'\]\['w'\] must be a tensor, found a list"),
+        (
+            {"model": {"w": [0.0, 0.0, 0.0]}, "epoch": 1},
+            r"state\['model'\]\['w'\] must be a tensor, found a list",
+        ),
         ({"model": {"w": torch.zeros(3)}, "epoch": "1"}, "state['epoch'] must be a int, found a str"),
         ({"model": {"w": torch.zeros(3)}, "epoch": True}, "state['epoch'] must be a int, found a bool"),
         ({"model": torch.zeros(3), "epoch": 1}, "state['model'] must be a mapping, found a Tensor"),
     ],
-)  # fmt: skip
+)
 def test_a_state_of_the_wrong_form_is_refused_naming_file_and_key(tmp_path, state, message):
     path = checkpoints.save(tmp_path / "run.pt", state, SIG)
     expect = {"model": {"w": torch.zeros(3)}, "epoch": int}
-    with pytest.raises(ValueError, match=message if "\\" in message else message.replace("[", r"\[").replace("]", r"\]")) as err:
+    with pytest.raises(
+        ValueError, match=message if "\\" in message else message.replace("[", r"\[").replace("]", r"\]")
+    ) as err:
         checkpoints.load(path, SIG, expect=expect)
     assert str(path) in str(err.value)
 
@@ -90,7 +102,9 @@ def test_a_well_formed_state_loads_with_its_template(tmp_path):
     model = torch.nn.Linear(3, 2)
     state = {"model": model.state_dict(), "epoch": 4, "history": [0.5], "extra": "kept"}
     path = checkpoints.save(tmp_path / "run.pt", state, SIG)
-    loaded = checkpoints.load(path, SIG, expect={"model": torch.nn.Linear(3, 2).state_dict(), "epoch": 0, "history": list})
+    loaded = checkpoints.load(
+        path, SIG, expect={"model": torch.nn.Linear(3, 2).state_dict(), "epoch": 0, "history": list}
+    )
     assert loaded["epoch"] == 4 and torch.equal(loaded["model"]["weight"], model.weight.detach())
     with pytest.raises(ValueError, match=r"state\['model'\]\['weight'\] is a \(2, 3\)"):
         checkpoints.load(path, SIG, expect={"model": torch.nn.Linear(4, 2).state_dict()})

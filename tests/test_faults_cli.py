@@ -12,7 +12,9 @@ import pytest
 from lecturekit import cli, paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "faults"
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the fixtures kill processes with POSIX signals")
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="the fixtures kill processes with POSIX signals"
+)
 
 
 def _timings(build: Path) -> dict:
@@ -24,13 +26,19 @@ def test_dead_kernel_timeout_and_oom_fail_alone_and_every_report_is_written(tmp_
     build = tmp_path / "build"
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(build))
     (build / "results").mkdir(parents=True)
-    (build / "results" / "timings.json").write_text('{"profile": "quick", "notebooks": [1, 2]}')  # hand-broken
+    (build / "results" / "timings.json").write_text(
+        '{"profile": "quick", "notebooks": [1, 2]}'
+    )  # hand-broken
     code = cli.run(["01", "02", "03", "04", "05"], "quick", timeout=3, directory=FIXTURES)
     assert code == 1
     timings = _timings(build)
     assert {stem: entry["ok"] for stem, entry in timings.items()} == {
-        "01_ok": True, "02_dies": False, "03_slow": False, "04_oom": False, "05_after": True,
-    }  # fmt: skip
+        "01_ok": True,
+        "02_dies": False,
+        "03_slow": False,
+        "04_oom": False,
+        "05_after": True,
+    }
     assert "kernel died in cell 2" in timings["02_dies"]["error"]
     assert "timed out" in timings["03_slow"]["error"] and "3 s" in timings["03_slow"]["error"]
     assert "MemoryError" in timings["04_oom"]["error"]
@@ -38,12 +46,16 @@ def test_dead_kernel_timeout_and_oom_fail_alone_and_every_report_is_written(tmp_
     # the notebook after the failures ran and recorded; every report exists and names the failures
     assert json.loads((build / "results" / "05_after.json").read_text())[0]["value"] == 0.25
     summary = (build / "results" / "SUMMARY.md").read_text()
-    assert "| toy | m | acc | 0.5 |" in (build / "results" / "SUMMARY-quick.md").read_text()  # a quick run's rows
+    assert (
+        "| toy | m | acc | 0.5 |" in (build / "results" / "SUMMARY-quick.md").read_text()
+    )  # a quick run's rows
     for stem in ("02_dies", "03_slow", "04_oom"):
         assert f"**{stem}**" in summary
         assert (build / "html" / f"{stem}.html").is_file()
-    sections = {part.split("</h2>")[0].rsplit(" ", 1)[-1].split("<")[0]: part
-                for part in (build / "index.html").read_text().split("<section>")[1:]}  # fmt: skip
+    sections = {
+        part.split("</h2>")[0].rsplit(" ", 1)[-1].split("<")[0]: part
+        for part in (build / "index.html").read_text().split("<section>")[1:]
+    }
     assert {stem for stem, part in sections.items() if "failed" in part} == {"02_dies", "03_slow", "04_oom"}
     # the executed copy shows what ran and where it stopped
     died = nbformat.read(build / "notebooks" / "02_dies.ipynb", as_version=4)
@@ -85,8 +97,12 @@ def test_driver_and_kernel_share_a_relative_build_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(relative))
     try:
         assert cli.run(["01"], "quick", timeout=60, directory=FIXTURES) == 0
-        assert json.loads((target / "results" / "01_ok.json").read_text())[0]["method"] == "m"  # from the kernel
-        assert (target / "results" / "timings.json").is_file() and (target / "notebooks" / "01_ok.ipynb").is_file()
+        assert (
+            json.loads((target / "results" / "01_ok.json").read_text())[0]["method"] == "m"
+        )  # from the kernel
+        assert (target / "results" / "timings.json").is_file() and (
+            target / "notebooks" / "01_ok.ipynb"
+        ).is_file()
         assert not (tmp_path / relative).exists() and not (FIXTURES / relative).exists()
     finally:
         import shutil

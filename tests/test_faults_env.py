@@ -80,7 +80,9 @@ def test_community_small_still_draws_the_same_graphs():
     assert len(community_small(1, community_sizes=(1, 1), p_intra=0)) == 1  # single nodes need no edges
 
 
-@pytest.mark.parametrize("ids", [torch.tensor([0.0, 2.7]), np.array([1.5]), [1.0, 2.0], torch.tensor([True, False])])
+@pytest.mark.parametrize(
+    "ids", [torch.tensor([0.0, 2.7]), np.array([1.5]), [1.0, 2.0], torch.tensor([True, False])]
+)
 def test_float_and_bool_ids_are_refused_not_truncated(ids):
     with pytest.raises(TypeError, match="argument 'targets' must hold integer ids"):
         rank_of_targets(torch.rand(len(ids), 4), ids)
@@ -92,5 +94,9 @@ def test_float_and_bool_ids_are_refused_not_truncated(ids):
 def test_train_pinsage_refuses_float_pair_ids():
     from lecturekit.recsys.pinsage.train import train_pinsage
 
-    with pytest.raises(TypeError, match="argument 'train_pairs' must hold integer ids, got dtype torch.float32"):
-        train_pinsage(None, torch.zeros(3, 2), None, torch.tensor([[0.0, 1.9]]), None)  # refused before anything runs
+    with pytest.raises(
+        TypeError, match="argument 'train_pairs' must hold integer ids, got dtype torch.float32"
+    ):
+        train_pinsage(
+            None, torch.zeros(3, 2), None, torch.tensor([[0.0, 1.9]]), None
+        )  # refused before anything runs

@@ -54,7 +54,9 @@ def test_movielens_parses_the_same_with_any_line_ending(tmp_path, ending):
 @pytest.mark.parametrize("ending", ["CRLF", "CR"])
 def test_biosnap_parses_the_same_with_any_line_ending(tmp_path, ending):
     plain = load_biosnap(FIXTURES / "biosnap" / "good", min_pairs=3)
-    other = load_biosnap(_copy_folder(FIXTURES / "biosnap" / "good", tmp_path / "b", ENDINGS[ending]), min_pairs=3)
+    other = load_biosnap(
+        _copy_folder(FIXTURES / "biosnap" / "good", tmp_path / "b", ENDINGS[ending]), min_pairs=3
+    )
     assert other.side_effect_names == plain.side_effect_names and other.skipped == plain.skipped
     for key in plain.edge_types:
         assert torch.equal(other[key].edge_index, plain[key].edge_index)
@@ -66,8 +68,9 @@ def test_smiles_files_keep_every_molecule_with_any_line_ending(tmp_path, ending)
     path.write_bytes(ENDINGS[ending].join([b"CCO", b"c1ccccc1 benzene", b"CC(=O)O", b""]))
     molecules = gcpn_data.load_smiles_file(path)
     assert molecules.smiles == ["CCO", "c1ccccc1", "CC(=O)O"] and not molecules.skipped
-    zinc = gcpn_data.load_zinc250k(_with_endings(FIXTURES / "gcpn" / "zinc250k_sample.csv", tmp_path / "z.csv",
-                                                 ENDINGS[ending]))  # fmt: skip
+    zinc = gcpn_data.load_zinc250k(
+        _with_endings(FIXTURES / "gcpn" / "zinc250k_sample.csv", tmp_path / "z.csv", ENDINGS[ending])
+    )
     assert zinc.smiles == gcpn_data.load_zinc250k(FIXTURES / "gcpn" / "zinc250k_sample.csv").smiles
 
 
@@ -92,7 +95,9 @@ def test_a_bad_byte_is_reported_on_its_own_line_whatever_the_line_ends(tmp_path)
         (b"\xef\xbb\xbfuser,item\r\n\r\n", "no data rows"),
     ],
 )
-def test_empty_bom_only_and_header_only_interaction_files_are_errors_naming_the_file(tmp_path, content, message):
+def test_empty_bom_only_and_header_only_interaction_files_are_errors_naming_the_file(
+    tmp_path, content, message
+):
     path = tmp_path / "inter.csv"
     path.write_bytes(content)
     with pytest.raises(DataFormatError, match=rf"inter\.csv.*{message}"):
@@ -123,8 +128,12 @@ def test_biosnap_lines_are_the_files_own_after_blank_lines(tmp_path):
     folder = _biosnap_copy(tmp_path)
     combo = folder / "bio-decagon-combo.csv"
     lines = combo.read_text().splitlines()
-    combo.write_text("\n".join([lines[0], "", lines[1], "", "", "CID000002173,CID000003345,,name", *lines[2:]]) + "\n")
-    with pytest.raises(ValueError, match=r"bio-decagon-combo\.csv:6: empty value in column 'Polypharmacy Side Effect'"):
+    combo.write_text(
+        "\n".join([lines[0], "", lines[1], "", "", "CID000002173,CID000003345,,name", *lines[2:]]) + "\n"
+    )
+    with pytest.raises(
+        ValueError, match=r"bio-decagon-combo\.csv:6: empty value in column 'Polypharmacy Side Effect'"
+    ):
         load_biosnap(folder, min_pairs=1)
     combo.write_text("\n".join([lines[0], "", "", *lines[1:3], "CID1,CID2"]) + "\n")
     with pytest.raises(ValueError, match=r"bio-decagon-combo\.csv:6: expected 4 fields"):
@@ -167,7 +176,9 @@ def test_useless_zinc_files_are_errors_naming_the_file(tmp_path, name, content, 
 def test_smiles_list_of_only_invalid_molecules_is_an_error_naming_the_file(tmp_path):
     path = tmp_path / "starts.smi"
     path.write_text("C1CC\n# comment\n\n[Xe]\n")
-    with pytest.raises(ValueError, match=r"starts\.smi: no usable molecule: .*first skipped at item 1 \(invalid\), 4"):
+    with pytest.raises(
+        ValueError, match=r"starts\.smi: no usable molecule: .*first skipped at item 1 \(invalid\), 4"
+    ):
         gcpn_data.load_smiles_file(path)
 
 

@@ -23,9 +23,13 @@ GOOD = {"dataset": "toy", "method": "m", "metric": "acc", "value": 0.5, "profile
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120,
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-    )  # fmt: skip
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+    )
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -39,7 +43,8 @@ def test_a_write_cut_short_by_a_file_size_limit_leaves_the_previous_file_intact(
         (tmp_path / name).write_text(text)
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "01_demo.json").write_text(json.dumps([GOOD]))
-    done = _python(f"""
+    done = _python(
+        f"""
         import resource, signal, sys
         import torch
         from pathlib import Path
@@ -61,7 +66,9 @@ def test_a_write_cut_short_by_a_file_size_limit_leaves_the_previous_file_intact(
                 print("refused", type(err).__name__)
             else:
                 sys.exit("a write past the size limit succeeded")
-    """, LECTUREKIT_BUILD_DIR=str(tmp_path))
+    """,
+        LECTUREKIT_BUILD_DIR=str(tmp_path),
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split().count("refused") == 4
     assert (tmp_path / "plain.txt").read_text() == old["plain.txt"]
@@ -97,7 +104,9 @@ def test_executed_notebook_and_html_survive_a_failed_rewrite(tmp_path, monkeypat
     assert cli.execute_notebook(notebook, "quick", 60, kernel)[0]
     executed, html = tmp_path / "build/notebooks/01_ok.ipynb", tmp_path / "build/html/01_ok.html"
     before = executed.read_bytes(), html.read_bytes()
-    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    monkeypatch.setattr(
+        atomic.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+    )
     ok, _, error = cli.execute_notebook(notebook, "quick", 60, kernel)
     assert not ok and "writing its outputs failed" in error and "No space left" in error
     assert (executed.read_bytes(), html.read_bytes()) == before
@@ -107,8 +116,13 @@ def test_executed_notebook_and_html_survive_a_failed_rewrite(tmp_path, monkeypat
 def test_every_output_writer_of_the_run_path_writes_atomically():
     # In-place writes (write_text, nbformat.write, open(..., "w")) leave half files behind on a full disk.
     in_place = re.compile(r"\.write_text\(|\.write_bytes\(|nbformat\.write\(|open\([^)]*['\"][wa]b?['\"]")
-    files = ["lecturekit/cli.py", "lecturekit/results.py", "lecturekit/checkpoints.py", "experiments/seeds.py",
-             "benchmarks/__init__.py"]  # fmt: skip
+    files = [
+        "lecturekit/cli.py",
+        "lecturekit/results.py",
+        "lecturekit/checkpoints.py",
+        "experiments/seeds.py",
+        "benchmarks/__init__.py",
+    ]
     offenders = [f for f in files if in_place.search((ROOT / f).read_text(encoding="utf-8"))]
     assert offenders == []
 
@@ -122,11 +136,17 @@ def test_every_output_writer_of_the_run_path_writes_atomically():
         ('{"rows": []}', "must hold a JSON list of result rows, found a dict"),
         ("[1]", "row 0: a row must be a JSON object, found int"),
         (json.dumps([{k: v for k, v in GOOD.items() if k != "dataset"}]), "row 0: key 'dataset' is missing"),
-        (json.dumps([GOOD, {**GOOD, "method": 3}]), "row 1: key 'method' must be a non-empty string, found 3"),
+        (
+            json.dumps([GOOD, {**GOOD, "method": 3}]),
+            "row 1: key 'method' must be a non-empty string, found 3",
+        ),
         (json.dumps([{k: v for k, v in GOOD.items() if k != "value"}]), "row 0: key 'value' is missing"),
         (json.dumps([{**GOOD, "value": "0.5"}]), "key 'value' must be a finite number, found '0.5'"),
         (json.dumps([{**GOOD, "value": True}]), "key 'value' must be a finite number, found True"),
-        ('[{"dataset": "d", "method": "m", "metric": "a", "value": NaN}]', "key 'value' must be a finite number"),
+        (
+            '[{"dataset": "d", "method": "m", "metric": "a", "value": NaN}]',
+            "key 'value' must be a finite number",
+        ),
         (json.dumps([{**GOOD, "value": {"deep": [1]}}]), "key 'value' must be a finite number"),
         (json.dumps([{**GOOD, "std": 0.1}]), "key 'n' must be a positive integer beside 'std'"),
         (json.dumps([{**GOOD, "paper": "0.7"}]), "key 'paper' must be a finite number"),
@@ -167,9 +187,14 @@ def test_read_rows_accepts_what_record_writes_and_refuses_folders_and_bad_bytes(
 
 @pytest.mark.parametrize(
     "content",
-    ["", "not json", "[1, 2]", '{"profile": "quick", "notebooks": [1]}',
-     '{"profile": "quick", "notebooks": {"01": "x"}, "by_profile": {"course": 3, "bogus": {}}}'],
-)  # fmt: skip
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        '{"profile": "quick", "notebooks": [1]}',
+        '{"profile": "quick", "notebooks": {"01": "x"}, "by_profile": {"course": 3, "bogus": {}}}',
+    ],
+)
 def test_write_timings_rewrites_a_broken_timings_file(tmp_path, monkeypatch, content):
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path))
     (tmp_path / "results").mkdir()
@@ -196,7 +221,9 @@ sys.meta_path.insert(0, NoFcntl())
 
 @pytest.mark.timeout(180)
 def test_lecturekit_imports_and_records_without_fcntl(tmp_path):
-    done = _python(_BLOCK_FCNTL + """
+    done = _python(
+        _BLOCK_FCNTL
+        + """
 import threading, warnings
 warnings.simplefilter("ignore")
 import lecturekit, lecturekit.results, lecturekit.cli, lecturekit.checkpoints, lecturekit.course_site
@@ -207,19 +234,26 @@ for t in threads: t.join()
 assert sorted(r["method"] for r in results.load("01_demo")) == [f"m{i}" for i in range(8)]
 assert "fcntl" not in sys.modules
 print("ok")
-""", LECTUREKIT_BUILD_DIR=str(tmp_path))
+""",
+        LECTUREKIT_BUILD_DIR=str(tmp_path),
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(os.environ.get("LECTUREKIT_NO_FCNTL_RUN") == "1", reason="already inside the fcntl-less run")
+@pytest.mark.skipif(
+    os.environ.get("LECTUREKIT_NO_FCNTL_RUN") == "1", reason="already inside the fcntl-less run"
+)
 def test_the_results_tests_pass_without_fcntl(tmp_path):
     # This file's tests again, in a Python where `import fcntl` fails (the kernel-running ones aside).
-    code = _BLOCK_FCNTL + f"""
+    code = (
+        _BLOCK_FCNTL
+        + f"""
 import pytest
 sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-W", "ignore::UserWarning",
                       "-k", "not executed_notebook", {__file__!r}]))
 """
+    )
     done = _python(code, LECTUREKIT_NO_FCNTL_RUN="1")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert re.search(r"\d+ passed", done.stdout)
@@ -227,24 +261,55 @@ sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-W", "i
 
 # --------------------------------------------------------------------------- study outputs (experiments.seeds)
 
-SWEEP = {"app": "gcpn", "profile": "quick", "seeds": [0, 1], "config": {}, "seconds": [1.0, 1.0],
-         "metrics": [{"dataset": "moses", "method": "gcpn", "metric": "qed-top1", "values": [0.8, 0.9], "mean": 0.85,
-                      "ci95": [0.7, 1.0], "paper": 0.948, "comparable": False, "note": ""}]}  # fmt: skip
+SWEEP = {
+    "app": "gcpn",
+    "profile": "quick",
+    "seeds": [0, 1],
+    "config": {},
+    "seconds": [1.0, 1.0],
+    "metrics": [
+        {
+            "dataset": "moses",
+            "method": "gcpn",
+            "metric": "qed-top1",
+            "values": [0.8, 0.9],
+            "mean": 0.85,
+            "ci95": [0.7, 1.0],
+            "paper": 0.948,
+            "comparable": False,
+            "note": "",
+        }
+    ],
+}
 
 
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda text: text[: len(text) // 2], "cannot be read (JSONDecodeError"),  # a sweep interrupted mid-write
-        (lambda text: json.dumps({k: v for k, v in SWEEP.items() if k != "metrics"}), "key 'metrics' must be a list"),
-        (lambda text: json.dumps({**SWEEP, "metrics": [{**SWEEP["metrics"][0], "mean": "high"}]}),
-         "metrics[0]: key 'mean' must be a finite number, found 'high'"),
-        (lambda text: json.dumps({**SWEEP, "metrics": [{k: v for k, v in SWEEP["metrics"][0].items() if k != "ci95"}]}),
-         "metrics[0]: key 'ci95' must be a [low, high] pair"),  # an output of an older script
-        (lambda text: json.dumps({**SWEEP, "metrics": [{**SWEEP["metrics"][0], "values": []}]}),
-         "metrics[0]: key 'values' must be a non-empty list"),
+        (
+            lambda text: text[: len(text) // 2],
+            "cannot be read (JSONDecodeError",
+        ),  # a sweep interrupted mid-write
+        (
+            lambda text: json.dumps({k: v for k, v in SWEEP.items() if k != "metrics"}),
+            "key 'metrics' must be a list",
+        ),
+        (
+            lambda text: json.dumps({**SWEEP, "metrics": [{**SWEEP["metrics"][0], "mean": "high"}]}),
+            "metrics[0]: key 'mean' must be a finite number, found 'high'",
+        ),
+        (
+            lambda text: json.dumps(
+                {**SWEEP, "metrics": [{k: v for k, v in SWEEP["metrics"][0].items() if k != "ci95"}]}
+            ),
+            "metrics[0]: key 'ci95' must be a [low, high] pair",
+        ),  # an output of an older script
+        (
+            lambda text: json.dumps({**SWEEP, "metrics": [{**SWEEP["metrics"][0], "values": []}]}),
+            "metrics[0]: key 'values' must be a non-empty list",
+        ),
     ],
-)  # fmt: skip
+)
 def test_study_outputs_that_are_cut_short_or_stale_are_named_with_their_key(tmp_path, mutate, message):
     path = tmp_path / "gcpn-quick.json"
     path.write_text(mutate(json.dumps(SWEEP)))

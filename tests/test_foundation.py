@@ -59,18 +59,26 @@ def test_every_application_has_frozen_profiles_and_a_run_seed(notebook, clean_en
     from lecturekit.studies.contract import Profiles, RunResult
 
     module = importlib.import_module(APPLICATIONS[notebook])
-    assert isinstance(module.PROFILES, Profiles), notebook  # built and checked frozen in Profiles.__post_init__
+    assert isinstance(module.PROFILES, Profiles), (
+        notebook
+    )  # built and checked frozen in Profiles.__post_init__
     assert module.PROFILES.get() is module.PROFILES.course
     clean_env.setenv("LECTUREKIT_PROFILE", "quick")
     assert module.PROFILES.get() is module.PROFILES.quick
-    runs = [f for name, f in vars(module).items() if name.startswith("run_") and name.endswith("seed") and callable(f)]
+    runs = [
+        f
+        for name, f in vars(module).items()
+        if name.startswith("run_") and name.endswith("seed") and callable(f)
+    ]
     assert runs, f"{APPLICATIONS[notebook]} has no run_seed"
     for run in runs:
         returned = inspect.signature(run).return_annotation
         result_type = getattr(module, returned, None) if isinstance(returned, str) else returned
         assert isinstance(result_type, type) and issubclass(result_type, RunResult), (run.__name__, returned)
     source = (ROOT / "notebooks" / f"{notebook}.ipynb").read_text()
-    assert "PROFILES.get()" in source and "record_runs(" in source, f"{notebook} does not use the experiment shape"
+    assert "PROFILES.get()" in source and "record_runs(" in source, (
+        f"{notebook} does not use the experiment shape"
+    )
     assert "sizes(" not in source
 
 
@@ -83,9 +91,16 @@ def test_record_writes_upserts_and_summarises(tmp_path, clean_env):
     assert len(rows) == 2
     pop = next(r for r in rows if r["method"] == "pop")
     assert pop == {
-        "notebook": "01_demo", "dataset": "toy", "method": "pop", "metric": "hit@10",
-        "profile": "course", "value": 0.15, "paper": None, "comparable": False, "note": "",
-    }  # fmt: skip
+        "notebook": "01_demo",
+        "dataset": "toy",
+        "method": "pop",
+        "metric": "hit@10",
+        "profile": "course",
+        "value": 0.15,
+        "paper": None,
+        "comparable": False,
+        "note": "",
+    }
     mf = next(r for r in rows if r["method"] == "mf")
     assert mf["value"] == pytest.approx(0.3) and mf["n"] == 2 and mf["std"] == pytest.approx(0.1414, abs=1e-3)
     summary = course_site.write_summary()[0].read_text()
@@ -135,7 +150,9 @@ def test_committed_notebooks_are_stripped_and_numbered():
         cells = json.loads(path.read_text())["cells"]
         for cell in cells:
             if cell["cell_type"] == "code":
-                assert not cell.get("outputs") and cell.get("execution_count") is None, f"{path.name} has outputs"
+                assert not cell.get("outputs") and cell.get("execution_count") is None, (
+                    f"{path.name} has outputs"
+                )
 
 
 def test_cli_lists_notebooks_in_order(capsys):

@@ -43,13 +43,18 @@ def test_pretraining_cache_reuses_only_the_identical_run(tmp_path, expert):
         pretrain_or_load(_policy(), expert, steps=4, batch_size=8, checkpoint=path, progress=False)
     with pytest.raises(checkpoints.CheckpointMismatch, match="data.initial_weights"):
         pretrain_or_load(_policy(seed=1), expert, steps=3, batch_size=8, checkpoint=path, progress=False)
-    other_expert = expert_episodes(data.load_moses("train", limit=13).smiles, CONFIG, np.random.default_rng(0))
+    other_expert = expert_episodes(
+        data.load_moses("train", limit=13).smiles, CONFIG, np.random.default_rng(0)
+    )
     with pytest.raises(checkpoints.CheckpointMismatch, match="data.expert"):
         pretrain_or_load(_policy(), other_expert, steps=3, batch_size=8, checkpoint=path, progress=False)
-    longer = pretrain_or_load(_policy(), expert, steps=4, batch_size=8, checkpoint=path, overwrite=True,
-                              progress=False)
+    longer = pretrain_or_load(
+        _policy(), expert, steps=4, batch_size=8, checkpoint=path, overwrite=True, progress=False
+    )
     assert len(longer) == 4
-    assert pretrain_or_load(_policy(), expert, steps=4, batch_size=8, checkpoint=path, progress=False) == longer
+    assert (
+        pretrain_or_load(_policy(), expert, steps=4, batch_size=8, checkpoint=path, progress=False) == longer
+    )
 
 
 def test_plogp_run_does_not_resume_a_qed_checkpoint(tmp_path, expert):
@@ -60,16 +65,27 @@ def test_plogp_run_does_not_resume_a_qed_checkpoint(tmp_path, expert):
     with pytest.raises(checkpoints.CheckpointMismatch, match="config.reward.task: saved 'qed', now 'plogp'"):
         finetune(pretrained, expert, rewards.TaskReward("plogp"), TRAIN, checkpoint=path, progress=False)
     with pytest.raises(checkpoints.CheckpointMismatch, match="config.reward.scale"):
-        finetune(pretrained, expert, rewards.TaskReward("qed", scale=5.0), TRAIN, checkpoint=path, progress=False)
-    plogp = finetune(pretrained, expert, rewards.TaskReward("plogp"), TRAIN, checkpoint=path, progress=False,
-                     overwrite=True)
+        finetune(
+            pretrained, expert, rewards.TaskReward("qed", scale=5.0), TRAIN, checkpoint=path, progress=False
+        )
+    plogp = finetune(
+        pretrained,
+        expert,
+        rewards.TaskReward("plogp"),
+        TRAIN,
+        checkpoint=path,
+        progress=False,
+        overwrite=True,
+    )
     assert not plogp.resumed and plogp.iteration == 1
     # ... and it trained afresh: its history is its own, and the file is now the plogp run's.
     straight = Trainer(copy.deepcopy(pretrained), expert, rewards.TaskReward("plogp"), TRAIN)
     straight.train(progress=False)
     assert plogp.history == straight.history
     assert checkpoints.load(path, plogp.signature())["iteration"] == 1
-    resumed = finetune(pretrained, expert, rewards.TaskReward("plogp"), TRAIN, checkpoint=path, progress=False)
+    resumed = finetune(
+        pretrained, expert, rewards.TaskReward("plogp"), TRAIN, checkpoint=path, progress=False
+    )
     assert resumed.resumed and resumed.history == plogp.history
 
 
@@ -80,8 +96,15 @@ def test_other_start_molecules_or_settings_are_refused(tmp_path, expert):
     with pytest.raises(checkpoints.CheckpointMismatch, match="data.starts"):
         finetune(_policy(), expert, reward, TRAIN, starts=["CCO"], checkpoint=path, progress=False)
     with pytest.raises(checkpoints.CheckpointMismatch, match="config.train.adversarial"):
-        finetune(_policy(), expert, reward, TrainConfig(**{**TRAIN.__dict__, "adversarial": False}),
-                 starts=["CCO", "c1ccccc1"], checkpoint=path, progress=False)
+        finetune(
+            _policy(),
+            expert,
+            reward,
+            TrainConfig(**{**TRAIN.__dict__, "adversarial": False}),
+            starts=["CCO", "c1ccccc1"],
+            checkpoint=path,
+            progress=False,
+        )
 
 
 class _Exploit:
@@ -111,8 +134,15 @@ def test_crafted_checkpoint_is_refused_without_running_code(tmp_path, expert):
 
 def test_rewards_without_a_name_cannot_sign_a_checkpoint(tmp_path, expert):
     assert reward_identity(rewards.TaskReward("qed", scale=2.0)) == {
-        "task": "qed", "scale": 2.0, "invalid": -1.0, "paper_terms": False, "target_form": "reference"}
-    assert reward_identity(rewards.TaskReward("qed", paper_terms=True)) != reward_identity(rewards.TaskReward("qed"))
+        "task": "qed",
+        "scale": 2.0,
+        "invalid": -1.0,
+        "paper_terms": False,
+        "target_form": "reference",
+    }
+    assert reward_identity(rewards.TaskReward("qed", paper_terms=True)) != reward_identity(
+        rewards.TaskReward("qed")
+    )
     trainer = Trainer(_policy(), expert, lambda smiles: np.zeros(len(smiles)), TRAIN)
     with pytest.raises(ValueError, match="named reward"):
         trainer.save(tmp_path / "x.pt")
@@ -121,9 +151,14 @@ def test_rewards_without_a_name_cannot_sign_a_checkpoint(tmp_path, expert):
 
 def test_no_unsafe_torch_load_in_gcpn_code_or_tests():
     root = Path(__file__).resolve().parents[1]
-    files = [*root.glob("lecturekit/generation/gcpn/*.py"), *root.glob("tests/test_gcpn_*.py"),
-             *root.glob("lecturekit/studies/nb06_gcpn*.py"), root / "tests" / "test_nb06_gcpn.py",
-             root / "benchmarks" / "bench_gcpn.py", root / "notebooks" / "06_gcpn.ipynb"]
+    files = [
+        *root.glob("lecturekit/generation/gcpn/*.py"),
+        *root.glob("tests/test_gcpn_*.py"),
+        *root.glob("lecturekit/studies/nb06_gcpn*.py"),
+        root / "tests" / "test_nb06_gcpn.py",
+        root / "benchmarks" / "bench_gcpn.py",
+        root / "notebooks" / "06_gcpn.ipynb",
+    ]
     unsafe = "weights_only=" + "False"  # spelled in two parts so this file does not match itself
     offenders = [str(f.relative_to(root)) for f in files if unsafe in f.read_text(encoding="utf-8")]
     assert not offenders

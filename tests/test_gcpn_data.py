@@ -41,7 +41,9 @@ def test_moses_and_nci():
     assert data.moses_path("test").name == "test.csv.gz"
     nci = data.load_nci(limit=100)
     assert len(nci) == 100
-    assert all(data.check_buildable(data.Chem.MolFromSmiles(s), data.ZINC_VOCAB, 38) is None for s in nci.smiles)
+    assert all(
+        data.check_buildable(data.Chem.MolFromSmiles(s), data.ZINC_VOCAB, 38) is None for s in nci.smiles
+    )
 
 
 def test_max_valence_follows_isoelectronic_element():
@@ -51,19 +53,22 @@ def test_max_valence_follows_isoelectronic_element():
     assert data.max_valence(("S", 0)) == 6
 
 
-@pytest.mark.parametrize(("smiles", "reason"), [
-    ("C1CC", "invalid"),  # unclosed ring: RDKit rejects it
-    ("CC(C)(C)(C)(C)C", "invalid"),  # five bonds on carbon
-    ("c1cccc1", "not_kekulisable"),  # five aromatic carbons have no Kekulé form
-    ("c1ccnc1", "not_kekulisable"),  # pyrrole written without its [nH]
-    ("CC[N+](C)(C)C", "charged"),  # N+ is not in the MOSES vocabulary
-    ("CC(=O)[O-]", "charged"),
-    ("C[Si](C)C", "atom_type"),
-    ("CCP", "atom_type"),
-    ("[13CH3]CO", "not_rebuildable"),  # the environment cannot place isotopes: it would build CCO
-    ("[CH2]C", "radical"),
-    ("CCO.O", "disconnected"),
-])
+@pytest.mark.parametrize(
+    ("smiles", "reason"),
+    [
+        ("C1CC", "invalid"),  # unclosed ring: RDKit rejects it
+        ("CC(C)(C)(C)(C)C", "invalid"),  # five bonds on carbon
+        ("c1cccc1", "not_kekulisable"),  # five aromatic carbons have no Kekulé form
+        ("c1ccnc1", "not_kekulisable"),  # pyrrole written without its [nH]
+        ("CC[N+](C)(C)C", "charged"),  # N+ is not in the MOSES vocabulary
+        ("CC(=O)[O-]", "charged"),
+        ("C[Si](C)C", "atom_type"),
+        ("CCP", "atom_type"),
+        ("[13CH3]CO", "not_rebuildable"),  # the environment cannot place isotopes: it would build CCO
+        ("[CH2]C", "radical"),
+        ("CCO.O", "disconnected"),
+    ],
+)
 def test_bad_molecules_are_skipped_and_counted(smiles, reason):
     ms = data.filter_smiles(["CCO", smiles, "c1ccccc1"], data.MOSES_VOCAB)
     assert ms.smiles == ["CCO", "c1ccccc1"]  # never a silently different molecule
@@ -85,11 +90,19 @@ def test_loaded_files_report_their_skipped_counts(tmp_path):
 def test_user_smiles_list_one_per_line_names_the_lines_it_skipped(tmp_path):
     # e.g. JT-VAE's opt.test.logP-SA: "SMILES score" per line; bad lines are skipped, counted and named
     path = tmp_path / "starts.txt"
-    path.write_text("# the paper's ZINC starts\nCCO -1.5\n\nc1cccc1 -2.0\nCC[N+](C)(C)C\nC[Si](C)C\nnot_a_smiles\nCCN\nCCO\n")
+    path.write_text(
+        "# the paper's ZINC starts\nCCO -1.5\n\nc1cccc1 -2.0\nCC[N+](C)(C)C\nC[Si](C)C\nnot_a_smiles\nCCN\nCCO\n"
+    )
     ms = data.load_smiles_file(path, data.MOSES_VOCAB)
     assert ms.smiles == ["CCO", "CCN"]
     assert ms.skipped == {"not_kekulisable": 1, "charged": 1, "atom_type": 1, "invalid": 1, "duplicate": 1}
-    assert ms.skipped_at == [(4, "not_kekulisable"), (5, "charged"), (6, "atom_type"), (7, "invalid"), (9, "duplicate")]
+    assert ms.skipped_at == [
+        (4, "not_kekulisable"),
+        (5, "charged"),
+        (6, "atom_type"),
+        (7, "invalid"),
+        (9, "duplicate"),
+    ]
     assert "first skipped at item 4 (not_kekulisable), 5 (charged)" in ms.summary()
     with pytest.raises(FileNotFoundError, match="missing.smi"):
         data.load_smiles_file(tmp_path / "missing.smi")

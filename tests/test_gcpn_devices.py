@@ -21,7 +21,9 @@ from lecturekit.generation.gcpn.train import TrainConfig, finetune, pretrain, sa
 torch.set_num_threads(1)
 CONFIG = EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=24, max_steps=28)
 SMALL = PolicyConfig(hidden=8, mlp_hidden=16, layers=1)
-TRAIN = TrainConfig(iterations=1, num_envs=3, ppo_epochs=1, minibatch=32, disc_batch=16, expert_batch=8, seed=1)
+TRAIN = TrainConfig(
+    iterations=1, num_envs=3, ppo_epochs=1, minibatch=32, disc_batch=16, expert_batch=8, seed=1
+)
 
 
 @pytest.fixture(scope="module")

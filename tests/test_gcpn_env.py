@@ -62,7 +62,7 @@ def test_full_molecule_masks_new_atoms():
     env = MoleculeEnv(config)
     obs = env.reset("CCC")
     batch = make_batch(obs.bonds[None], obs.types[None], np.array([3]), config)
-    assert not batch.pair_ok[0, :, batch.slots:].any()  # no scaffold allowed
+    assert not batch.pair_ok[0, :, batch.slots :].any()  # no scaffold allowed
     assert batch.pair_ok[0, 0, 2]  # ring closure C0-C2 still possible
     _, _, valid = env.step(Action(0, config.scaffold(("C", 0)), 0))
     assert not valid
@@ -130,15 +130,18 @@ def test_vec_env_and_history():
     assert at[3] == 0 and (at[:3] == -1).all() and et[0, 3] == 0
 
 
-@pytest.mark.parametrize(("smiles", "message"), [
-    ("C1CC", "not a valid SMILES: 'C1CC'"),
-    ("c1cccc1", "'c1cccc1' has an aromatic system RDKit cannot kekulise"),
-    ("CC[N+](C)(C)C", r"charged atom \('N', 1\) of 'CC\[N\+\]\(C\)\(C\)C' is not in the vocabulary"),
-    ("C[Si](C)C", r"atom type \('Si', 0\) of 'C\[Si\]\(C\)C' is not in the vocabulary"),
-    ("[13CH3]CO", r"'\[13CH3\]CO' would be rebuilt as a different molecule \(CCO\)"),
-    ("C[C@H](N)O", "carries stereochemistry"),
-    ("[CH2]C", "radical"),
-])
+@pytest.mark.parametrize(
+    ("smiles", "message"),
+    [
+        ("C1CC", "not a valid SMILES: 'C1CC'"),
+        ("c1cccc1", "'c1cccc1' has an aromatic system RDKit cannot kekulise"),
+        ("CC[N+](C)(C)C", r"charged atom \('N', 1\) of 'CC\[N\+\]\(C\)\(C\)C' is not in the vocabulary"),
+        ("C[Si](C)C", r"atom type \('Si', 0\) of 'C\[Si\]\(C\)C' is not in the vocabulary"),
+        ("[13CH3]CO", r"'\[13CH3\]CO' would be rebuilt as a different molecule \(CCO\)"),
+        ("C[C@H](N)O", "carries stereochemistry"),
+        ("[CH2]C", "radical"),
+    ],
+)
 def test_bad_start_molecules_are_refused_naming_the_smiles(smiles, message):
     config = EnvConfig(vocab=data.MOSES_VOCAB)
     env = MoleculeEnv(config)
@@ -158,7 +161,9 @@ def test_bad_starts_are_refused_before_any_training_or_sampling():
     policy = GCPNPolicy(config, PolicyConfig(hidden=8, mlp_hidden=8, layers=1))
     episodes = expert_episodes(["CCO"], config, np.random.default_rng(0))
     with pytest.raises(ValueError, match="'c1cccc1'"):
-        Trainer(policy, episodes, lambda s: np.zeros(len(s)), TrainConfig(num_envs=2), starts=["CCO", "c1cccc1"])
+        Trainer(
+            policy, episodes, lambda s: np.zeros(len(s)), TrainConfig(num_envs=2), starts=["CCO", "c1cccc1"]
+        )
     with pytest.raises(ValueError, match="'starts' is empty"):
         Trainer(policy, episodes, lambda s: np.zeros(len(s)), TrainConfig(num_envs=2), starts=[])
     with pytest.raises(ValueError, match=r"'CC\[N\+\]\(C\)\(C\)C'"):

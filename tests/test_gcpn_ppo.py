@@ -16,10 +16,18 @@ CONFIG = EnvConfig(vocab=data.MOSES_VOCAB, max_atoms=20, max_steps=25)
 
 def test_ppo_loss_hand_computed():
     z = torch.zeros(2)
-    new = ActionOutput(z, z, z, z, torch.log(torch.tensor([1.5, 0.5])), torch.tensor([1.0, 3.0]),
-                       torch.tensor([1.0, 2.0]))
-    loss, parts = ppo_loss(new, torch.zeros(2), torch.tensor([1.0, -1.0]), torch.tensor([0.0, 2.0]),
-                           clip=0.2, value_coef=0.5, entropy_coef=0.01)
+    new = ActionOutput(
+        z, z, z, z, torch.log(torch.tensor([1.5, 0.5])), torch.tensor([1.0, 3.0]), torch.tensor([1.0, 2.0])
+    )
+    loss, parts = ppo_loss(
+        new,
+        torch.zeros(2),
+        torch.tensor([1.0, -1.0]),
+        torch.tensor([0.0, 2.0]),
+        clip=0.2,
+        value_coef=0.5,
+        entropy_coef=0.01,
+    )
     # ratios 1.5, 0.5 -> clipped 1.2, 0.8; surrogate min(1.5, 1.2) = 1.2 and min(-0.5, -0.8) = -0.8
     assert parts["policy"] == pytest.approx(-0.2)
     assert parts["value"] == pytest.approx(0.5)
@@ -28,8 +36,13 @@ def test_ppo_loss_hand_computed():
 
 
 def test_gae_hand_computed():
-    adv, ret = gae(torch.tensor([0.0, 1.0, 2.0]), torch.tensor([0.5, 0.5, 1.0]),
-                   torch.tensor([False, True, True]), gamma=1.0, lam=0.5)
+    adv, ret = gae(
+        torch.tensor([0.0, 1.0, 2.0]),
+        torch.tensor([0.5, 0.5, 1.0]),
+        torch.tensor([False, True, True]),
+        gamma=1.0,
+        lam=0.5,
+    )
     assert adv.tolist() == pytest.approx([0.25, 0.5, 1.0])
     assert ret.tolist() == pytest.approx([0.75, 1.0, 2.0])
 
@@ -77,10 +90,18 @@ def test_behaviour_cloning_likelihood_is_a_distribution():
             for bond in range(3):
                 if not batch.pair_ok[0, 0, second] or bond + 1 > int(batch.free[0, second]):
                     continue
-                acts = ActionOutput(torch.tensor([0]), batch.to_env(torch.tensor([second])), torch.tensor([bond]),
-                                    torch.tensor([False]), None, None, None)
+                acts = ActionOutput(
+                    torch.tensor([0]),
+                    batch.to_env(torch.tensor([second])),
+                    torch.tensor([bond]),
+                    torch.tensor([False]),
+                    None,
+                    None,
+                    None,
+                )
                 total += math.exp(float(policy(batch, actions=acts).log_prob))
-        acts = ActionOutput(torch.tensor([0]), torch.tensor([0]), torch.tensor([0]), torch.tensor([True]),
-                            None, None, None)
+        acts = ActionOutput(
+            torch.tensor([0]), torch.tensor([0]), torch.tensor([0]), torch.tensor([True]), None, None, None
+        )
         total += math.exp(float(policy(batch, actions=acts).log_prob))
     assert total == pytest.approx(1.0, abs=1e-4)

@@ -26,23 +26,29 @@ RING_SYSTEMS = {
 
 def _reference_plogp(smiles: str) -> float:
     """Penalized logP written out independently, as the GCPN / JT-VAE evaluation code computes it."""
-    spec = importlib.util.spec_from_file_location("sa_for_test", f"{RDConfig.RDContribDir}/SA_Score/sascorer.py")
+    spec = importlib.util.spec_from_file_location(
+        "sa_for_test", f"{RDConfig.RDContribDir}/SA_Score/sascorer.py"
+    )
     sascorer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sascorer)
     mol = Chem.MolFromSmiles(smiles)
     graph = nx.Graph(Chem.rdmolops.GetAdjacencyMatrix(mol))
     ring = max([len(c) for c in nx.cycle_basis(graph)] or [0])
     cycle = -(ring - 6 if ring > 6 else 0)
-    return ((Crippen.MolLogP(mol) - 2.4570953396190123) / 1.434324401111988
-            + (-sascorer.calculateScore(mol) + 3.0525811293166134) / 0.8335207024513095
-            + (cycle + 0.0485696876403053) / 0.2860212110245455)
+    return (
+        (Crippen.MolLogP(mol) - 2.4570953396190123) / 1.434324401111988
+        + (-sascorer.calculateScore(mol) + 3.0525811293166134) / 0.8335207024513095
+        + (cycle + 0.0485696876403053) / 0.2860212110245455
+    )
 
 
 @pytest.mark.parametrize("name", sorted(RING_SYSTEMS))
 def test_penalized_logp_equals_the_reference_formula_on_ring_systems(name):
     smiles = RING_SYSTEMS[name]
     assert rewards.penalized_logp(smiles) == pytest.approx(_reference_plogp(smiles), abs=1e-9)
-    assert rewards.penalized_logp(Chem.MolFromSmiles(smiles)) == pytest.approx(_reference_plogp(smiles), abs=1e-9)
+    assert rewards.penalized_logp(Chem.MolFromSmiles(smiles)) == pytest.approx(
+        _reference_plogp(smiles), abs=1e-9
+    )
 
 
 def test_largest_ring_comes_from_a_cycle_basis_not_the_sssr():
@@ -58,6 +64,7 @@ def test_largest_ring_comes_from_a_cycle_basis_not_the_sssr():
     assert rewards.cycle_penalty(RING_SYSTEMS["cyclododecane"]) == 6
     assert rewards.largest_ring("CCCC") == 0
 
+
 C20 = "CCCCCCCCCCCCCCCCCCCC"
 
 
@@ -65,7 +72,9 @@ def test_penalized_logp_pins():
     assert rewards.penalized_logp(C20, normalized=True) == pytest.approx(6.455, abs=1e-3)
     assert rewards.penalized_logp(C20, normalized=False) == pytest.approx(6.985, abs=1e-3)
     assert rewards.penalized_logp("c1ccccc1") == pytest.approx(2.095, abs=1e-3)
-    assert rewards.penalized_logp(Chem.MolFromSmiles("c1ccccc1"), normalized=False) == pytest.approx(0.687, abs=1e-3)
+    assert rewards.penalized_logp(Chem.MolFromSmiles("c1ccccc1"), normalized=False) == pytest.approx(
+        0.687, abs=1e-3
+    )
 
 
 def test_qed_pins():
@@ -80,7 +89,11 @@ def test_cycle_penalty_and_sa():
 
 
 def test_similarity_is_tanimoto_of_2048_bit_morgan_radius_2():
-    for a, b in [("c1ccccc1O", "c1ccccc1N"), ("CCCCCCN", "CCCCCCO"), ("CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccccc1")]:
+    for a, b in [
+        ("c1ccccc1O", "c1ccccc1N"),
+        ("CCCCCCN", "CCCCCCO"),
+        ("CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccccc1"),
+    ]:
         fa, fb = (AllChem.GetMorganFingerprintAsBitVect(Chem.MolFromSmiles(x), 2, nBits=2048) for x in (a, b))
         assert rewards.similarity(a, b) == pytest.approx(DataStructs.TanimotoSimilarity(fa, fb), abs=1e-12)
         bits_a, bits_b = set(fa.GetOnBits()), set(fb.GetOnBits())
@@ -100,23 +113,29 @@ def test_similarity_and_diversity():
 
 
 def test_targeting_windows_use_exact_mass_and_the_reference_reward():
-    assert rewards.molecular_weight("CCO") == pytest.approx(2 * 12.0 + 6 * 1.00782503207 + 15.99491461956, abs=1e-6)
+    assert rewards.molecular_weight("CCO") == pytest.approx(
+        2 * 12.0 + 6 * 1.00782503207 + 15.99491461956, abs=1e-6
+    )
     assert rewards.in_window("CCCCCCCCCCC", "mw[150,200]")  # C11H24, 156.19 Da exact
     assert not rewards.in_window("CCO", "mw[150,200]")
     mw = rewards.molecular_weight("CCCCCCCCCCC")
     # reference: peak 4 at the centre, 2 at the edges, slower beyond, floor -2
     assert rewards.target_reward("CCCCCCCCCCC", "mw[150,200]") == pytest.approx(
-        max(4 - 2 * abs(mw - 175) / 25, 2.25 - 0.25 * abs(mw - 175) / 25, -2))
+        max(4 - 2 * abs(mw - 175) / 25, 2.25 - 0.25 * abs(mw - 175) / 25, -2)
+    )
     assert rewards.target_reward("CCO", "mw[150,200]") == pytest.approx(
-        2.25 - 0.25 * (175 - rewards.molecular_weight("CCO")) / 25)
+        2.25 - 0.25 * (175 - rewards.molecular_weight("CCO")) / 25
+    )
     assert rewards.target_reward("C" * 60, "mw[150,200]") == -2.0
     lp = rewards.logp("CCCCCC")
     assert rewards.target_reward("CCCCCC", "logp[5,5.5]") == pytest.approx(
-        max(4 - 2 * abs(lp - 5.25) / 0.25, 2.25 - 0.25 * abs(lp - 5.25) / 0.25, -2))
+        max(4 - 2 * abs(lp - 5.25) / 0.25, 2.25 - 0.25 * abs(lp - 5.25) / 0.25, -2)
+    )
     # the ablation: 1 inside, exponential decay outside
     assert rewards.target_reward("CCCCCCCCCCC", "mw[150,200]", form="exp") == 1.0
     assert rewards.target_reward("CCO", "mw[150,200]", form="exp") == pytest.approx(
-        math.exp(-(150 - rewards.molecular_weight("CCO")) / 50))
+        math.exp(-(150 - rewards.molecular_weight("CCO")) / 50)
+    )
     with pytest.raises(ValueError, match="form"):
         rewards.target_reward("CCO", "mw[150,200]", form="gauss")
     with pytest.raises(KeyError, match="unknown target window"):

@@ -32,8 +32,13 @@ def test_short_run_improves_mean_qed(expert_data):
     policy = GCPNPolicy(CONFIG, SMALL)
     before = mean_qed(sample(policy, 32, seed=1))
     pretrain(policy, expert_data[1], steps=80, batch_size=32, lr=3e-3, progress=False)
-    trainer = finetune(policy, expert_data[1], rewards.TaskReward("qed", scale=2.0),
-                       TrainConfig(iterations=2, num_envs=8, ppo_epochs=2, minibatch=64, lr=1e-3), progress=False)
+    trainer = finetune(
+        policy,
+        expert_data[1],
+        rewards.TaskReward("qed", scale=2.0),
+        TrainConfig(iterations=2, num_envs=8, ppo_epochs=2, minibatch=64, lr=1e-3),
+        progress=False,
+    )
     after = mean_qed(sample(trainer.policy, 32, seed=1))
     assert after > before + 0.03, (before, after)
     assert len(trainer.history) == 2 and trainer.seen
@@ -101,13 +106,16 @@ def test_finetune_resumes_only_the_same_run(tmp_path, expert_data):
     other_env.load_state_dict(policy.state_dict())
     with pytest.raises(checkpoints.CheckpointMismatch, match="config.env.max_steps"):
         finetune(other_env, expert_data[1], reward, longer, checkpoint=path, progress=False)
-    fresh = finetune(other_env, expert_data[1], reward, longer, checkpoint=path, progress=False, overwrite=True)
+    fresh = finetune(
+        other_env, expert_data[1], reward, longer, checkpoint=path, progress=False, overwrite=True
+    )
     # Had it resumed the finished 2-iteration run it would have trained nothing and saved nothing.
     assert not fresh.resumed and fresh.iteration == 2
     assert checkpoints.load(path, fresh.signature()) is not None  # the file now belongs to the new run
     perturbed = GCPNPolicy(CONFIG, SMALL)
     with pytest.raises(checkpoints.CheckpointMismatch, match="data.pretrained"):
         finetune(perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False)
-    fresh_weights = finetune(perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False,
-                             overwrite=True)
+    fresh_weights = finetune(
+        perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False, overwrite=True
+    )
     assert checkpoints.load(path, fresh_weights.signature())["iteration"] == 2

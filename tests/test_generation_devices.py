@@ -35,21 +35,41 @@ from lecturekit.hetero.split import Triples
 
 torch.set_num_threads(1)
 VARIANTS = ("graphrnn", "graphrnn-s")
-GRAPHS = [nx.convert_node_labels_to_integers(g)
-          for g in (nx.grid_2d_graph(2, 3), nx.path_graph(5), nx.cycle_graph(6), nx.star_graph(4))]
+GRAPHS = [
+    nx.convert_node_labels_to_integers(g)
+    for g in (nx.grid_2d_graph(2, 3), nx.path_graph(5), nx.cycle_graph(6), nx.star_graph(4))
+]
 RNN_TRAIN = TrainConfig(steps=4, batch_size=3, log_every=1)
 VAE_TRAIN = GraphVAETrainConfig(steps=10, batch_size=4, seed=2)
 WALKS = DeepWalkConfig(walks_per_node=2, walk_length=6, window=2, dim=4, negatives=2, epochs=2, batch_size=64)
 KARATE = torch.tensor(list(nx.karate_club_graph().edges())).T
 KARATE = torch.cat([KARATE, KARATE.flip(0)], dim=1)
-WORLD = make_planted(num_drugs=12, num_proteins=15, num_modules=2, num_side_effects=2, num_popularity_side_effects=1,
-                     pairs_per_side_effect=6, seed=1)
+WORLD = make_planted(
+    num_drugs=12,
+    num_proteins=15,
+    num_modules=2,
+    num_side_effects=2,
+    num_popularity_side_effects=1,
+    pairs_per_side_effect=6,
+    seed=1,
+)
 
 
 def _graphrnn(variant: str) -> GraphRNN:
     torch.manual_seed(0)
-    return GraphRNN(GraphRNNConfig(max_prev=4, max_nodes=7, variant=variant, num_layers=2, embed_dim=8, hidden_dim=8,
-                                   mlp_dim=8, edge_embed_dim=4, edge_hidden_dim=4))
+    return GraphRNN(
+        GraphRNNConfig(
+            max_prev=4,
+            max_nodes=7,
+            variant=variant,
+            num_layers=2,
+            embed_dim=8,
+            hidden_dim=8,
+            mlp_dim=8,
+            edge_embed_dim=4,
+            edge_hidden_dim=4,
+        )
+    )
 
 
 def _graphvae() -> GraphVAE:
@@ -88,10 +108,13 @@ def _run(device: str) -> dict[str, object]:
     out["vae", "graphs"] = _edges(vae.sample(12, seed=4, device=device))
     out["vae", "state"] = _state(vae)
     torch.manual_seed(9)  # the skip-gram's tables are initialised from the global generator
-    out["skipgram"] = skipgram_embeddings(_walks(), 34, WALKS, torch.Generator().manual_seed(8), device=device)
+    out["skipgram"] = skipgram_embeddings(
+        _walks(), 34, WALKS, torch.Generator().manual_seed(8), device=device
+    )
     torch.manual_seed(9)
-    out["deepwalk"] = deepwalk_drug_features(WORLD, _ddi_train(), WALKS, torch.Generator().manual_seed(8),
-                                             device=device)
+    out["deepwalk"] = deepwalk_drug_features(
+        WORLD, _ddi_train(), WALKS, torch.Generator().manual_seed(8), device=device
+    )
     return out
 
 
@@ -146,7 +169,9 @@ def test_cuda_is_refused_before_any_work(monkeypatch, device) -> None:
         skipgram_embeddings(walks, 34, WALKS, generator, device=device)
     with refused:
         deepwalk_drug_features(WORLD, _ddi_train(), WALKS, generator, device=device)
-    assert torch.equal(generator.get_state(), generator_state) and torch.equal(torch.get_rng_state(), global_state)
+    assert torch.equal(generator.get_state(), generator_state) and torch.equal(
+        torch.get_rng_state(), global_state
+    )
 
 
 def test_unknown_device_is_refused() -> None:
@@ -160,7 +185,11 @@ def test_sampling_on_the_models_device_uses_the_model_itself() -> None:
     model = _graphrnn("graphrnn")
     assert on_device(model, torch.device("cpu")) is model
     moved = on_device(model, torch.device("meta"))  # any other device: a copy, the model stays put
-    assert moved is not model and next(moved.parameters()).is_meta and next(model.parameters()).device.type == "cpu"
+    assert (
+        moved is not model
+        and next(moved.parameters()).is_meta
+        and next(model.parameters()).device.type == "cpu"
+    )
     sample_graphs(model, 2, device="cpu")
     assert all(p.device.type == "cpu" for p in model.parameters()) and not model.training
 
@@ -183,8 +212,9 @@ class _MixedDevices(TorchFunctionMode):
         name = getattr(func, "__name__", str(func))
         if name in MOVING:
             return func(*args, **kwargs)
-        if any(t.device.type == "meta" for t in tensors) and any(t.device.type == "cpu" and t.dim() > 0
-                                                                 for t in tensors):
+        if any(t.device.type == "meta" for t in tensors) and any(
+            t.device.type == "cpu" and t.dim() > 0 for t in tensors
+        ):
             self.calls.append(name)
         return func(*args, **kwargs)
 
@@ -241,7 +271,9 @@ def _compare_cuda_with_cpu() -> None:
 
         on_gpu = _graphrnn(variant)
         loss = train_graphrnn(on_gpu, GRAPHS, RNN_TRAIN, progress=False, device="cuda").loss
-        assert all(p.device.type == "cuda" for p in on_gpu.parameters()), "training leaves the model on the device"
+        assert all(p.device.type == "cuda" for p in on_gpu.parameters()), (
+            "training leaves the model on the device"
+        )
         np.testing.assert_allclose(loss, cpu_loss, rtol=1e-3)
         assert on_device(on_gpu, torch.device("cuda")) is on_gpu  # "cuda" is the current device: no copy
         assert len(sample_graphs(on_gpu, 5, seed=0, device="cuda")) == 5
@@ -261,7 +293,9 @@ def _compare_cuda_with_cpu() -> None:
     embeddings = {}
     for device in ("cpu", "cuda"):
         torch.manual_seed(9)
-        embeddings[device] = skipgram_embeddings(_walks(), 34, WALKS, torch.Generator().manual_seed(8), device=device)
+        embeddings[device] = skipgram_embeddings(
+            _walks(), 34, WALKS, torch.Generator().manual_seed(8), device=device
+        )
     assert embeddings["cuda"].device.type == "cpu"
     torch.testing.assert_close(embeddings["cuda"], embeddings["cpu"], rtol=1e-3, atol=1e-3)
     torch.manual_seed(9)

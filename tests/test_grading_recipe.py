@@ -29,7 +29,9 @@ NOTEBOOKS = ("01_recsys_basics", "03_hard_negatives")  # the two quickest in the
 COPY_ALL = "cp notebooks/[0-9]*.ipynb"
 COLLECT = "nbgrader collect lecturekit"
 
-pytestmark = pytest.mark.skipif(shutil.which("nbgrader", path=str(BIN)) is None, reason="needs nbgrader (setup)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("nbgrader", path=str(BIN)) is None, reason="needs nbgrader (setup)"
+)
 
 
 def recipe() -> str:
@@ -44,8 +46,14 @@ def recipe() -> str:
 
 
 def _bash(script: str, env: dict) -> subprocess.CompletedProcess:
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)  # fmt: skip
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     return done
 
@@ -53,13 +61,18 @@ def _bash(script: str, env: dict) -> subprocess.CompletedProcess:
 def _solved(released: Path, instructor: Path) -> nbformat.NotebookNode:
     """The released notebook with each stub replaced by the instructor's solution (markers removed)."""
     notebook = nbformat.read(released, as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(instructor, as_version=4).cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}  # fmt: skip
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(instructor, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in solutions:
             lines = solutions[grade_id].split("\n")
-            cell.source = "\n".join(line for line in lines if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
+            cell.source = "\n".join(
+                line for line in lines if BEGIN_SOLUTION not in line and END_SOLUTION not in line
+            )
     return notebook
 
 
@@ -69,8 +82,12 @@ def _snapshot(folder: Path) -> dict[str, float]:
 
 def test_the_readme_recipe_generates_grades_and_writes_feedback(tmp_path):
     env = dict(os.environ)
-    env.update(HOME=str(tmp_path), PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(ROOT),
-               OMP_NUM_THREADS="1")  # fmt: skip
+    env.update(
+        HOME=str(tmp_path),
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),
+        OMP_NUM_THREADS="1",
+    )
     for name in ("LECTUREKIT_PROFILE", "LECTUREKIT_BUILD_DIR", "JUPYTER_CONFIG_DIR", "CI"):
         env.pop(name, None)
     for name in ("JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
@@ -85,11 +102,13 @@ def test_the_readme_recipe_generates_grades_and_writes_feedback(tmp_path):
     assert "without encryption" not in log  # the kernels' traffic is encrypted, nothing to warn about
 
     with sqlite3.connect(course / "gradebook.db") as db:
-        scores = dict(db.execute(
-            "SELECT student.id, SUM(grade.auto_score) FROM grade JOIN submitted_notebook ON grade.notebook_id = "
-            "submitted_notebook.id JOIN submitted_assignment ON submitted_notebook.assignment_id = "
-            "submitted_assignment.id JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id"
-        ).fetchall())  # fmt: skip
+        scores = dict(
+            db.execute(
+                "SELECT student.id, SUM(grade.auto_score) FROM grade JOIN submitted_notebook ON grade.notebook_id = "
+                "submitted_notebook.id JOIN submitted_assignment ON submitted_notebook.assignment_id = "
+                "submitted_assignment.id JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id"
+            ).fetchall()
+        )
         total = db.execute("SELECT SUM(max_score) FROM grade_cells").fetchone()[0]
     assert total >= 8 and scores == {"right": total, "wrong": 0}, (scores, total)
 
@@ -99,7 +118,9 @@ def test_the_readme_recipe_generates_grades_and_writes_feedback(tmp_path):
     feedback = (course / "feedback" / "wrong" / "lecturekit" / "01_recsys_basics.html").read_text()
     assert "is not written yet" in feedback
     messages = [line for line in re.sub(r"<[^>]+>", "", feedback).splitlines() if "CheckFailed" in line]
-    assert messages and all(len(line.strip()) <= 100 for line in messages)  # wrapped, not one 300-character line
+    assert messages and all(
+        len(line.strip()) <= 100 for line in messages
+    )  # wrapped, not one 300-character line
 
     assert (course / "build" / "results").is_dir()  # grading recorded its results in the course folder...
     assert _snapshot(ROOT / "build") == checkout_build  # ...and touched nothing in the checkout's build/
@@ -109,9 +130,17 @@ def test_the_readme_recipe_generates_grades_and_writes_feedback(tmp_path):
     instructor = ROOT / "notebooks" / "02_pinsage.ipynb"
     nbformat.write(student_notebook(nbformat.read(instructor, as_version=4)), solved / "02_pinsage.ipynb")
     nbformat.write(_solved(solved / "02_pinsage.ipynb", instructor), solved / "02_pinsage.ipynb")
-    validated = subprocess.run([str(BIN / "nbgrader"), "validate", str(solved / "02_pinsage.ipynb")],
-                               cwd=course, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert "Success! Your notebook passes all the tests." in validated.stdout, validated.stdout + validated.stderr
+    validated = subprocess.run(
+        [str(BIN / "nbgrader"), "validate", str(solved / "02_pinsage.ipynb")],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "Success! Your notebook passes all the tests." in validated.stdout, (
+        validated.stdout + validated.stderr
+    )
 
 
 def submit(course: Path) -> None:
@@ -123,8 +152,10 @@ def submit(course: Path) -> None:
         folder.mkdir(parents=True)
         for name in NOTEBOOKS:
             if solved:
-                nbformat.write(_solved(release / f"{name}.ipynb", ROOT / "notebooks" / f"{name}.ipynb"),
-                               folder / f"{name}.ipynb")  # fmt: skip
+                nbformat.write(
+                    _solved(release / f"{name}.ipynb", ROOT / "notebooks" / f"{name}.ipynb"),
+                    folder / f"{name}.ipynb",
+                )
             else:
                 shutil.copy(release / f"{name}.ipynb", folder / f"{name}.ipynb")
         (folder / "timestamp.txt").write_text("2026-12-06 00:00:00.000000 UTC")

@@ -272,10 +272,16 @@ def test_kernel_parts_rebuild_the_mmd_and_bootstrap_around_it():
     # a resample that repeats graph 0: the unbiased estimate leaves the copies' pairs out
     index = np.array([0, 0, 1, 2])
     sub = parts.ref_gram[np.ix_([0, 1, 2], [0, 1, 2])]
-    expected_xx = (2 * sub[0, 1] * 2 + 2 * sub[0, 2] * 2 + 2 * sub[1, 2]) / 10  # 10 ordered distinct-graph pairs
-    got = resampled_mmd2(parts.ref_gram, parts.cross, 0.0, index, unbiased=True) + 2 * parts.cross[index].mean()
+    expected_xx = (
+        2 * sub[0, 1] * 2 + 2 * sub[0, 2] * 2 + 2 * sub[1, 2]
+    ) / 10  # 10 ordered distinct-graph pairs
+    got = (
+        resampled_mmd2(parts.ref_gram, parts.cross, 0.0, index, unbiased=True) + 2 * parts.cross[index].mean()
+    )
     assert np.isclose(got, expected_xx)
-    estimate, low, high = bootstrap_mmd(parts.ref_gram, parts.cross, parts.yy_unbiased, unbiased=True, num_resamples=300)
+    estimate, low, high = bootstrap_mmd(
+        parts.ref_gram, parts.cross, parts.yy_unbiased, unbiased=True, num_resamples=300
+    )
     assert np.isclose(estimate, terms.mmd2_unbiased) and low < estimate < high
     with pytest.raises(ValueError, match="argument 'num_resamples'"):
         bootstrap_mmd(parts.ref_gram, parts.cross, parts.yy, num_resamples=0)

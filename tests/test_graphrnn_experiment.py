@@ -35,7 +35,9 @@ from lecturekit.studies.nb05_graphrnn_results import (
 
 torch.set_num_threads(1)
 
-TINY = replace(PROFILES.quick, datasets=(DatasetSettings("grid", num_train=10, num_test=8, steps=3),), num_sample_draws=2)
+TINY = replace(
+    PROFILES.quick, datasets=(DatasetSettings("grid", num_train=10, num_test=8, steps=3),), num_sample_draws=2
+)
 
 
 # ---- config -------------------------------------------------------------------------------------
@@ -53,20 +55,36 @@ def test_course_profile_meets_issue_13():
     # >= 3 training seeds, >= 100 independently drawn test graphs per dataset, the paper's training-set sizes
     assert COURSE.num_train_seeds >= 3
     assert {d.name: (d.num_train, d.num_test) for d in COURSE.datasets} == {
-        "community-small": (80, 100), "grid": (80, 100), "ego-small": (160, 100)}
+        "community-small": (80, 100),
+        "grid": (80, 100),
+        "ego-small": (160, 100),
+    }
     assert all(d.num_test >= 100 for d in COURSE.datasets)
     assert 1.0 in COURSE.degree_sigmas and len(COURSE.degree_sigmas) >= 5
     full = PROFILES.full
-    assert full.num_layers == 4 and all(d.steps == 96_000 for d in full.datasets)  # the paper's training length
+    assert full.num_layers == 4 and all(
+        d.steps == 96_000 for d in full.datasets
+    )  # the paper's training length
     assert PROFILES.quick.num_train_seeds >= 2  # so the quick run still forms seed intervals
 
 
 def test_profiles_differ_from_course_only_in_sizes():
     for profile in ("quick", "full"):
         config = PROFILES.get(profile)
-        changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(COURSE, f.name)}
-        assert changed <= {"datasets", "batch_size", "hidden_dim", "num_layers", "m_orderings", "num_sample_draws",
-                           "graphvae", "num_train_seeds", "num_bootstrap"}
+        changed = {
+            f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(COURSE, f.name)
+        }
+        assert changed <= {
+            "datasets",
+            "batch_size",
+            "hidden_dim",
+            "num_layers",
+            "m_orderings",
+            "num_sample_draws",
+            "graphvae",
+            "num_train_seeds",
+            "num_bootstrap",
+        }
         assert [d.name for d in config.datasets] == [d.name for d in COURSE.datasets]
 
 
@@ -135,7 +153,10 @@ def test_result_is_typed_and_complete(tiny_run):
         assert np.allclose(scores.sweep[at_one], scores.values("mmd-degree"))
         assert np.allclose(scores.sweep_unbiased[at_one], scores.values("mmd-degree/unbiased"))
         # biased minus unbiased is the positive self-pair offset
-        assert all(b > u for b, u in zip(scores.values("mmd-degree"), scores.values("mmd-degree/unbiased"), strict=True))
+        assert all(
+            b > u
+            for b, u in zip(scores.values("mmd-degree"), scores.values("mmd-degree/unbiased"), strict=True)
+        )
 
 
 def test_per_test_graph_terms_rebuild_the_mmd_and_its_differences(tiny_run):
@@ -150,7 +171,9 @@ def test_per_test_graph_terms_rebuild_the_mmd_and_its_differences(tiny_run):
             rebuilt = xx + scores.per_test_graph(metric).mean()
             assert np.isclose(rebuilt, scores.mean(metric), atol=1e-9), (method, metric)
         diff = paired_test_graphs([tiny_run], "grid", "graphrnn", "erdos-renyi", metric)
-        assert np.isclose(diff.estimate, data.method("graphrnn").mean(metric) - data.method("erdos-renyi").mean(metric))
+        assert np.isclose(
+            diff.estimate, data.method("graphrnn").mean(metric) - data.method("erdos-renyi").mean(metric)
+        )
         assert diff.low <= diff.estimate <= diff.high
         single = bootstrap_interval([tiny_run], "grid", "graphvae", metric, num_resamples=200)
         assert np.isclose(single.estimate, data.method("graphvae").mean(metric), atol=1e-9)
@@ -160,8 +183,15 @@ def test_per_test_graph_terms_rebuild_the_mmd_and_its_differences(tiny_run):
 def test_rows_follow_the_naming_rule_and_say_not_comparable(tiny_run):
     rows = tiny_run.rows()
     assert len(rows) == len(METHODS) * len(RECORDED_METRICS) == len(METHODS) * 2 * len(METRIC_NAMES)
-    assert {r.method for r in rows} == {"graphrnn", "graphrnn-s", "graphvae", "erdos-renyi", "barabasi-albert",
-                                        "train-vs-test", "perturbed-copies"}
+    assert {r.method for r in rows} == {
+        "graphrnn",
+        "graphrnn-s",
+        "graphvae",
+        "erdos-renyi",
+        "barabasi-albert",
+        "train-vs-test",
+        "perturbed-copies",
+    }
     assert {"mmd-degree/unbiased", "mmd-clustering/tv/unbiased"} <= {r.metric for r in rows}
     for row in rows:
         assert METRIC_NAME.fullmatch(row.metric), row.metric
@@ -172,13 +202,17 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable(tiny_run):
 
 
 def test_ego_small_note_says_not_comparable_to_citeseer():
-    config = replace(TINY, datasets=(DatasetSettings("ego-small", num_train=10, num_test=6, steps=2),), num_sample_draws=1)
+    config = replace(
+        TINY, datasets=(DatasetSettings("ego-small", num_train=10, num_test=6, steps=2),), num_sample_draws=1
+    )
     rows = run_seed(config, 0).rows()
     graphrnn_degree = next(r for r in rows if r.method == "graphrnn" and r.metric == "mmd-degree")
     assert graphrnn_degree.paper == 0.0003 and graphrnn_degree.comparable is False
     assert "NOT comparable" in graphrnn_degree.note and "Citeseer" in graphrnn_degree.note
     unbiased = next(r for r in rows if r.method == "graphrnn" and r.metric == "mmd-degree/unbiased")
-    assert unbiased.paper is None and "Unbiased" in unbiased.note  # the paper reported the biased estimate only
+    assert (
+        unbiased.paper is None and "Unbiased" in unbiased.note
+    )  # the paper reported the biased estimate only
 
 
 def test_isomorphic_copies_are_counted():
@@ -202,18 +236,45 @@ def _fake_result(seed, values, cross=1.0, num_draws=4, num_test=20, name="commun
         v = np.array([values[m]] * metrics, dtype=float)  # (metric, draw)
         wobble = 0.001 * np.random.default_rng(k).standard_normal(num_test)  # per test graph, mean removed
         cross_terms = np.broadcast_to(cross + wobble - wobble.mean(), (metrics, num_draws, num_test)).copy()
-        scores.append(MethodScores(
-            m, biased=v, unbiased=v, cross=cross_terms, yy=v + 2 * cross, yy_unbiased=v + 2 * cross,
-            sweep=np.repeat(v[:1], 6, axis=0), sweep_unbiased=np.repeat(v[:1], 6, axis=0),
-        ))
-    data = DatasetResult(name, 80, num_test, 20, 15, (1, 2), (5, 9), 0, tuple(scores), (), (),
-                         test_gram=np.zeros((metrics, num_test, num_test)), sigmas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0))
+        scores.append(
+            MethodScores(
+                m,
+                biased=v,
+                unbiased=v,
+                cross=cross_terms,
+                yy=v + 2 * cross,
+                yy_unbiased=v + 2 * cross,
+                sweep=np.repeat(v[:1], 6, axis=0),
+                sweep_unbiased=np.repeat(v[:1], 6, axis=0),
+            )
+        )
+    data = DatasetResult(
+        name,
+        80,
+        num_test,
+        20,
+        15,
+        (1, 2),
+        (5, 9),
+        0,
+        tuple(scores),
+        (),
+        (),
+        test_gram=np.zeros((metrics, num_test, num_test)),
+        sigmas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+    )
     return GraphRNNResult(seed=seed, seconds=1.0, datasets=(data,), num_draws=num_draws)
 
 
-BASE = {"graphrnn": [0.10, 0.11, 0.09, 0.10], "graphrnn-s": [0.2, 0.25, 0.3, 0.2], "graphvae": [0.4, 0.41, 0.39, 0.4],
-        "erdos-renyi": [0.30, 0.31, 0.29, 0.30], "barabasi-albert": [0.12, 0.05, 0.2, 0.02], FLOOR: [0.05] * 4,
-        PERTURBED: [0.2] * 4}
+BASE = {
+    "graphrnn": [0.10, 0.11, 0.09, 0.10],
+    "graphrnn-s": [0.2, 0.25, 0.3, 0.2],
+    "graphvae": [0.4, 0.41, 0.39, 0.4],
+    "erdos-renyi": [0.30, 0.31, 0.29, 0.30],
+    "barabasi-albert": [0.12, 0.05, 0.2, 0.02],
+    FLOOR: [0.05] * 4,
+    PERTURBED: [0.2] * 4,
+}
 
 
 def test_seed_differences_use_seeds_or_draws():
@@ -227,14 +288,18 @@ def test_seed_differences_use_seeds_or_draws():
 
 def _seeds(values, name="community-small"):
     """Three seeds whose GraphRNN values move a little from seed to seed (differences then have a spread)."""
-    return [_fake_result(s, {**values, "graphrnn": [v + 0.01 * s for v in values["graphrnn"]]}, name=name)
-            for s in range(3)]
+    return [
+        _fake_result(s, {**values, "graphrnn": [v + 0.01 * s for v in values["graphrnn"]]}, name=name)
+        for s in range(3)
+    ]
 
 
 def test_orderings_table_says_which_paper_orderings_reproduce():
     three = _seeds(BASE)
     table = orderings_table(three)
-    assert len(table) == 4  # community-small only: GraphRNN vs GraphVAE on 3 statistics, vs GraphRNN-S on clustering
+    assert (
+        len(table) == 4
+    )  # community-small only: GraphRNN vs GraphVAE on 3 statistics, vs GraphRNN-S on clustering
     assert table["reproduced"].all() and set(table["verdict"]) == {"behind"}
     flipped = {**BASE, "graphrnn-s": [0.01] * 4}  # GraphRNN-S lower than GraphRNN: the ordering fails
     table = orderings_table(_seeds(flipped))
@@ -245,10 +310,14 @@ def test_orderings_table_says_which_paper_orderings_reproduce():
 def test_grid_verdict_needs_the_control_and_the_copies():
     results = _seeds(BASE, name="grid")
     table = grid_comparisons(results)
-    assert len(table) == 3 * 5  # per statistic: the control vs 0, GraphRNN vs copies and vs control, two intervals
+    assert (
+        len(table) == 3 * 5
+    )  # per statistic: the control vs 0, GraphRNN vs copies and vs control, two intervals
     vs_control = table[(table["b"] == PERTURBED)]
     assert set(vs_control["verdict"]) == {"behind"}  # 0.10 below the control's 0.2 on seeds and test graphs
     vs_copies = table[(table["b"] == FLOOR) & (table["over"] == "training seeds")]
-    assert set(vs_copies["verdict"]) == {"ahead"}  # 0.10 above the exact copies' 0.05: not a generalisation win
+    assert set(vs_copies["verdict"]) == {
+        "ahead"
+    }  # 0.10 above the exact copies' 0.05: not a generalisation win
     control = table[table["a"] == PERTURBED]
     assert len(control) == 3 and (control["over"] == "test graphs").all()

@@ -23,8 +23,12 @@ def test_no_test_graph_is_isomorphic_to_a_training_graph(course_data):
         split = course_data[name]
         assert len(split.test) >= 100
         # exact check, pair by pair (no invariant bucketing, so the counting helper is checked too)
-        assert not any(nx.is_isomorphic(t, g) for t in split.test for g in split.train
-                       if t.number_of_nodes() == g.number_of_nodes() and t.number_of_edges() == g.number_of_edges())
+        assert not any(
+            nx.is_isomorphic(t, g)
+            for t in split.test
+            for g in split.train
+            if t.number_of_nodes() == g.number_of_nodes() and t.number_of_edges() == g.number_of_edges()
+        )
         assert count_isomorphic_copies(split.test, split.train) == 0
 
 

@@ -53,7 +53,9 @@ def test_forward_shapes_and_causality(variant):
 def test_tiny_model_overfits_a_grid(variant):
     # the 2 x 2 grid has one BFS sequence up to symmetry, so a memorising model samples it every time
     grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(2, 2))
-    config = GraphRNNConfig(max_prev=2, max_nodes=8, variant=variant, num_layers=1, hidden_dim=32, embed_dim=16)
+    config = GraphRNNConfig(
+        max_prev=2, max_nodes=8, variant=variant, num_layers=1, hidden_dim=32, embed_dim=16
+    )
     torch.manual_seed(0)
     model = GraphRNN(config)
     history = train_graphrnn(model, [grid], TrainConfig(steps=60, batch_size=8, lr=0.02), progress=False)

@@ -38,11 +38,15 @@ def test_power_iteration_converges_to_the_exact_personalised_pagerank() -> None:
     few = ppr.scores(queries, num_iterations=2)
     # two traversals: the mass found is r (1 + (1 - r) + (1 - r)^2), the rest is still walking
     assert few[:3].sum(1) == pytest.approx([0.3 * (1 + 0.7 + 0.49)] * 3, rel=1e-5)
-    assert few[3, 5] == pytest.approx(0.3) and few[3].sum() == pytest.approx(0.3)  # isolated item 5: restart only
+    assert few[3, 5] == pytest.approx(0.3) and few[3].sum() == pytest.approx(
+        0.3
+    )  # isolated item 5: restart only
 
 
 def test_hub_boards_are_pruned_like_pixie() -> None:
-    ppr = PersonalizedPageRank(EDGES, NUM_ITEMS, NUM_BOARDS, restart_prob=0.4, num_iterations=80, max_board_degree=3)
+    ppr = PersonalizedPageRank(
+        EDGES, NUM_ITEMS, NUM_BOARDS, restart_prob=0.4, num_iterations=80, max_board_degree=3
+    )
     exact = _exact_ppr(EDGES, 0.4, [0, 1, 2])  # board 3 (5 saves) dropped
     assert np.allclose(ppr.scores(torch.arange(NUM_ITEMS)), exact, atol=1e-5)
     assert relevance_sizes(EDGES, NUM_ITEMS, NUM_BOARDS).tolist() == [4, 4, 4, 4, 4, 0]
@@ -125,7 +129,9 @@ def test_pooled_loss_counts_every_negative_once_and_separate_is_the_old_sum() ->
     # pooled: q0 (.1 + 0) / 3, q1 (.3 + .3) / 3 -> mean (.1 / 3 + .2) / 2
     assert max_margin_loss(q, p, n, hard).item() == pytest.approx((0.1 / 3 + 0.2) / 2, abs=1e-6)
     # hard_weight 2 counts each hard negative twice: q0 .1 / 4, q1 (.3 + .6) / 4
-    assert max_margin_loss(q, p, n, hard, hard_weight=2.0).item() == pytest.approx((0.025 + 0.225) / 2, abs=1e-6)
+    assert max_margin_loss(q, p, n, hard, hard_weight=2.0).item() == pytest.approx(
+        (0.025 + 0.225) / 2, abs=1e-6
+    )
     assert max_margin_loss(q, p, n, hard, weighting="separate").item() == pytest.approx(0.1 + 0.15, abs=1e-6)
     assert max_margin_loss(q, p, n, hard[:, :0]).item() == pytest.approx(max_margin_loss(q, p, n).item())
     with pytest.raises(ValueError, match="'weighting'"):

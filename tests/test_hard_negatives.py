@@ -80,8 +80,15 @@ def test_band_selection_within_band_and_never_query_or_positives() -> None:
     edges = _chain_graph(num_items, num_users)
     queries = torch.arange(0, num_items, 3)
     # every query's positives: the next two items
-    pairs = torch.cat([torch.stack([queries, (queries + 1) % num_items], 1), torch.stack([queries, (queries + 2) % num_items], 1)])
-    config = HardNegativeConfig(band=(5, 15), num_walks=300, walk_length=2, max_hard=8, schedule="no-curriculum")
+    pairs = torch.cat(
+        [
+            torch.stack([queries, (queries + 1) % num_items], 1),
+            torch.stack([queries, (queries + 2) % num_items], 1),
+        ]
+    )
+    config = HardNegativeConfig(
+        band=(5, 15), num_walks=300, walk_length=2, max_hard=8, schedule="no-curriculum"
+    )
     sampler = HardNegativeSampler(edges, num_items, num_users, pairs, config)
     ranking = sampler.ranking(queries)
     assert ranking.shape == (queries.numel(), num_items - 1)
@@ -120,11 +127,18 @@ def test_band_exhausted_by_positives_falls_back_to_random_non_positives() -> Non
     num_items, num_users = 30, 20
     edges = _chain_graph(num_items, num_users)
     q = torch.tensor([0])
-    probe = HardNegativeSampler(edges, num_items, num_users, torch.zeros(0, 2, dtype=torch.long),
-                                HardNegativeConfig(band=(1, 3), num_walks=200))  # fmt: skip
+    probe = HardNegativeSampler(
+        edges,
+        num_items,
+        num_users,
+        torch.zeros(0, 2, dtype=torch.long),
+        HardNegativeConfig(band=(1, 3), num_walks=200),
+    )
     band = probe.bands(q)[0]
     pairs = torch.stack([torch.zeros(3, dtype=torch.long), band], 1)  # the whole band is positive
-    sampler = HardNegativeSampler(edges, num_items, num_users, pairs, HardNegativeConfig(band=(1, 3), num_walks=200))
+    sampler = HardNegativeSampler(
+        edges, num_items, num_users, pairs, HardNegativeConfig(band=(1, 3), num_walks=200)
+    )
     sampler._bands = list(probe._bands)
     hard = sampler.sample(q, None, 5)
     assert not set(hard[0].tolist()) & ({0} | set(band.tolist()))
@@ -145,8 +159,13 @@ def test_curriculum_schedule_counts() -> None:
 
 def test_sampler_follows_schedule_per_epoch() -> None:
     edges = _chain_graph()
-    sampler = HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long),
-                                  HardNegativeConfig(band=(2, 10), max_hard=3, num_walks=100))  # fmt: skip
+    sampler = HardNegativeSampler(
+        edges,
+        60,
+        40,
+        torch.zeros(0, 2, dtype=torch.long),
+        HardNegativeConfig(band=(2, 10), max_hard=3, num_walks=100),
+    )
     q = torch.arange(4)
     assert [sampler(q, q + 10, e).shape[1] for e in range(5)] == [0, 1, 2, 3, 3]
 
@@ -180,9 +199,13 @@ def test_xent_loss_hand_computed_and_hook() -> None:
 
 def test_method_table_names() -> None:
     assert set(METHODS) == {
-        "mean-pooling", "mean-pooling-hard", "mean-pooling-xent",
-        "pinsage", "pinsage-random-only", "pinsage-no-curriculum",
-    }  # fmt: skip
+        "mean-pooling",
+        "mean-pooling-hard",
+        "mean-pooling-xent",
+        "pinsage",
+        "pinsage-random-only",
+        "pinsage-no-curriculum",
+    }
 
 
 # ---------------------------------------------------------------------- planted graph
@@ -205,12 +228,15 @@ def test_benchmark_smoke(tmp_path, monkeypatch) -> None:
     result = main(["--smoke"])
     assert (tmp_path / "bench" / "hard_negatives.json").exists()
     assert result["old_s_per_query"] > 0 and result["new_s_per_query"] > 0 and result["speedup"] > 0
-    assert result["new_band_agreement"] > result["old_band_agreement"]  # power iteration is the stable estimate
+    assert (
+        result["new_band_agreement"] > result["old_band_agreement"]
+    )  # power iteration is the stable estimate
 
 
 # ---------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("field", ["max_hard", "per_epoch", "num_walks", "walk_length", "num_iterations",
-                                   "max_board_degree"])
+@pytest.mark.parametrize(
+    "field", ["max_hard", "per_epoch", "num_walks", "walk_length", "num_iterations", "max_board_degree"]
+)
 @pytest.mark.parametrize("value", [0, -1])
 def test_hard_negative_config_refuses_non_positive_counts(field: str, value: int) -> None:
     with pytest.raises(ValueError, match=f"HardNegativeConfig.{field}"):
@@ -234,8 +260,15 @@ def test_hard_negative_config_refuses_bad_restart_and_seed_and_is_frozen() -> No
         config.max_hard = 3  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("kwargs, name", [({"max_hard": 0}, "max_hard"), ({"per_epoch": 0}, "per_epoch"),
-                                          ({"max_hard": -2}, "max_hard"), ({"epoch": -1}, "epoch")])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"max_hard": 0}, "max_hard"),
+        ({"per_epoch": 0}, "per_epoch"),
+        ({"max_hard": -2}, "max_hard"),
+        ({"epoch": -1}, "epoch"),
+    ],
+)
 def test_num_hard_negatives_refuses_bad_counts(kwargs: dict, name: str) -> None:
     args = {"epoch": 1, "schedule": "curriculum", "max_hard": 3, "per_epoch": 1, **kwargs}
     with pytest.raises(ValueError, match=f"'{name}'"):
@@ -255,7 +288,9 @@ def test_resolve_band_refuses_tiny_catalogue() -> None:
 
 def test_sampler_refuses_bad_queries_num_positives_and_config() -> None:
     edges = _chain_graph()
-    sampler = HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), HardNegativeConfig(band=(2, 10)))
+    sampler = HardNegativeSampler(
+        edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), HardNegativeConfig(band=(2, 10))
+    )
     with pytest.raises(ValueError, match="'queries'"):
         sampler.sample(torch.tensor([0, 60]), None, 2)
     with pytest.raises(ValueError, match="'queries'"):
@@ -269,7 +304,9 @@ def test_sampler_refuses_bad_queries_num_positives_and_config() -> None:
     with pytest.raises(TypeError, match="'config'"):
         HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), {"band": (2, 10)})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'band'"):
-        HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), HardNegativeConfig(band=(2, 60)))
+        HardNegativeSampler(
+            edges, 60, 40, torch.zeros(0, 2, dtype=torch.long), HardNegativeConfig(band=(2, 60))
+        )
 
 
 def test_positive_sets_refuses_out_of_range_and_float_ids() -> None:
@@ -281,9 +318,17 @@ def test_positive_sets_refuses_out_of_range_and_float_ids() -> None:
     assert ptr.tolist() == [0, 1, 3, 4] and items.tolist() == [1, 0, 2, 1]
 
 
-@pytest.mark.parametrize("kwargs, name", [({"num_pairs": 0}, "num_pairs"), ({"board_size": 1}, "board_size"),
-                                          ({"board_size": 30}, "board_size"), ({"cross_boards": -1}, "cross_boards"),
-                                          ({"subtle": -0.1}, "subtle"), ({"seed": -1}, "seed")])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"num_pairs": 0}, "num_pairs"),
+        ({"board_size": 1}, "board_size"),
+        ({"board_size": 30}, "board_size"),
+        ({"cross_boards": -1}, "cross_boards"),
+        ({"subtle": -0.1}, "subtle"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_sibling_task_refuses_bad_sizes(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=f"'{name}'"):
         sibling_task(**kwargs)
@@ -357,15 +402,25 @@ def test_world_is_notebook_02s_generator_with_all_test_pairs() -> None:
     from lecturekit.studies.nb02_pinsage import make_world
 
     world, task = pinboard_world(PROFILES.quick)
-    reference = make_world(dataclasses.replace(NB02, num_pins=PROFILES.quick.num_pins), PROFILES.quick.world_seed)
-    assert np.array_equal(world.save_pin, reference.save_pin) and np.array_equal(world.visual, reference.visual)
+    reference = make_world(
+        dataclasses.replace(NB02, num_pins=PROFILES.quick.num_pins), PROFILES.quick.world_seed
+    )
+    assert np.array_equal(world.save_pin, reference.save_pin) and np.array_equal(
+        world.visual, reference.visual
+    )
     split = temporal_split(reference, max_test_pairs=None, seed=PROFILES.quick.world_seed)
     assert torch.equal(task.test_pairs, split.test_pairs)  # every held-out pair, no subsample
 
 
 # ---------------------------------------------------------------------- run_seed
-TINY = dataclasses.replace(PROFILES.quick, num_pins=400, hist_queries=30, sweep_seeds=1,
-                           band_sweep=(PROFILES.quick.hard.k_band,), sweep_weightings=("pooled",))  # fmt: skip
+TINY = dataclasses.replace(
+    PROFILES.quick,
+    num_pins=400,
+    hist_queries=30,
+    sweep_seeds=1,
+    band_sweep=(PROFILES.quick.hard.k_band,),
+    sweep_weightings=("pooled",),
+)
 
 
 def test_run_pinboard_seed_reproducible_and_independent_of_global_rng() -> None:
@@ -407,11 +462,15 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
     names = {*METHODS, VISUAL_NEGATIVES}
     assert {(r.method, r.metric) for r in rows} == {(m, k) for m in names for k in ("hit-rate", "mrr-scaled")}
     sweep_rows = run_band_sweep_seed(TINY, 0).rows()
-    sib_rows = run_sibling_seed(dataclasses.replace(TINY, siblings=dataclasses.replace(TINY.siblings, epochs=1)), 0).rows()
+    sib_rows = run_sibling_seed(
+        dataclasses.replace(TINY, siblings=dataclasses.replace(TINY.siblings, epochs=1)), 0
+    ).rows()
     for row in rows + sweep_rows + sib_rows:
         assert METRIC_NAME.fullmatch(row.metric), row.metric
         assert row.comparable is False and row.note
-    assert {r.dataset for r in rows} == {"pinboard"} and {r.dataset for r in sib_rows} == {"pinboard-siblings"}
+    assert {r.dataset for r in rows} == {"pinboard"} and {r.dataset for r in sib_rows} == {
+        "pinboard-siblings"
+    }
     assert all(r.paper is None for r in sib_rows + sweep_rows)
     paper = {(r.method, r.metric): r.paper for r in rows}
     assert paper["pinsage", "hit-rate"] == 0.67 and paper["pinsage-random-only", "hit-rate"] is None
@@ -437,29 +496,43 @@ def test_band_anatomy_shares_sum_to_one() -> None:
 # ---------------------------------------------------------------------- views and comparisons
 def test_views_share_bands_draw_independently_and_leave_the_base_alone() -> None:
     edges = _chain_graph()
-    base = HardNegativeSampler(edges, 60, 40, torch.zeros(0, 2, dtype=torch.long),
-                               HardNegativeConfig(band=(2, 10), max_hard=3, num_walks=100))  # fmt: skip
+    base = HardNegativeSampler(
+        edges,
+        60,
+        40,
+        torch.zeros(0, 2, dtype=torch.long),
+        HardNegativeConfig(band=(2, 10), max_hard=3, num_walks=100),
+    )
     a, b = base.view("no-curriculum", 7), base.view("random-only", 7)
     assert base.config.schedule == "curriculum" and a.config.schedule == "no-curriculum"
     q = torch.arange(10)
     assert torch.equal(a.bands(q), base.bands(q))
     b.sample(q, None, 5)  # draws from one view ...
-    assert torch.equal(a.sample(q, None, 3), base.view("no-curriculum", 7).sample(q, None, 3))  # ... do not move another
+    assert torch.equal(
+        a.sample(q, None, 3), base.view("no-curriculum", 7).sample(q, None, 3)
+    )  # ... do not move another
     assert a(q, q + 1, 0).shape == (10, 3) and b(q, q + 1, 0).shape == (10, 0)
 
 
 def _fake(seed: int, a: list[int], b: list[int]) -> RankedRun:
-    return PinboardResult(seed=seed, seconds=0.0, cutoff=10, mrr_scale=2.0,
-                          ranks={"a": np.array(a), "b": np.array(b)})  # fmt: skip
+    return PinboardResult(
+        seed=seed, seconds=0.0, cutoff=10, mrr_scale=2.0, ranks={"a": np.array(a), "b": np.array(b)}
+    )
 
 
 def test_compare_pairs_by_seed_and_query() -> None:
-    runs = [_fake(0, [1, 1, 50], [2, 2, 50]), _fake(1, [1, 3, 50], [1, 4, 50]), _fake(2, [2, 2, 2], [2, 2, 2])]
+    runs = [
+        _fake(0, [1, 1, 50], [2, 2, 50]),
+        _fake(1, [1, 3, 50], [1, 4, 50]),
+        _fake(2, [2, 2, 2], [2, 2, 2]),
+    ]
     c = compare(runs, "a", "b", "hit-rate")
     assert c.diff.estimate == 0.0 and c.over == "3 seeds" and verdict(c.diff) == "no interval"
     runs = [_fake(s, [1, 1, 1], [9, 30, 9 + s]) for s in range(3)]
     c = compare(runs, "a", "b", "hit-rate")
-    assert c.diff.estimate == pytest.approx(4 / 9) and c.diff.low < c.diff.estimate < c.diff.high  # 1/3, 1/3, 2/3
+    assert (
+        c.diff.estimate == pytest.approx(4 / 9) and c.diff.low < c.diff.estimate < c.diff.high
+    )  # 1/3, 1/3, 2/3
     one = compare(runs[:1], "a", "b", "hit-rate")
     assert one.over.endswith("one seed") and one.diff.n == 3  # one seed: bootstrap over the test queries
     with pytest.raises(ValueError, match="share no seed"):
@@ -492,8 +565,12 @@ def test_is_positive_matches_the_known_pairs_for_hubs_padding_and_neighbouring_q
     queries = torch.arange(num_items)
     items = torch.from_numpy(rng.integers(-1, num_items, size=(num_items, 60)))
     items[8, 0] = -1
-    expected = torch.tensor([[int(i) == q or (i >= 0 and int(i) in known.get(q, ())) for i in row.tolist()]
-                             for q, row in zip(queries.tolist(), items, strict=True)])  # fmt: skip
+    expected = torch.tensor(
+        [
+            [int(i) == q or (i >= 0 and int(i) in known.get(q, ())) for i in row.tolist()]
+            for q, row in zip(queries.tolist(), items, strict=True)
+        ]
+    )
     assert torch.equal(sampler.is_positive(queries, items), expected)
     assert not bool(sampler.is_positive(torch.tensor([8]), torch.tensor([[-1]])).any())
 
@@ -501,7 +578,9 @@ def test_is_positive_matches_the_known_pairs_for_hubs_padding_and_neighbouring_q
 def test_feature_band_ranks_by_feature_cosine_and_keeps_the_exclusions() -> None:
     edges = _chain_graph()
     pairs = torch.tensor([[0, 1], [0, 2]])
-    base = HardNegativeSampler(edges, 60, 40, pairs, HardNegativeConfig(band=(1, 3), max_hard=3, num_walks=100))
+    base = HardNegativeSampler(
+        edges, 60, 40, pairs, HardNegativeConfig(band=(1, 3), max_hard=3, num_walks=100)
+    )
     features = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))
     visual = base.with_features(features)
     q = torch.tensor([0, 5])
@@ -511,6 +590,8 @@ def test_feature_band_ranks_by_feature_cosine_and_keeps_the_exclusions() -> None
     assert torch.equal(visual.ranking(q, 3), cosine.topk(3, dim=1).indices)  # ranks by feature cosine
     drawn = visual.view("no-curriculum", 1).sample(q, None, 20)
     assert not torch.isin(drawn[0], torch.tensor([0, 1, 2])).any()  # never the query or a known positive
-    assert torch.equal(base.bands(q), base.bands(q)) and base._features is None  # the base sampler is untouched
+    assert (
+        torch.equal(base.bands(q), base.bands(q)) and base._features is None
+    )  # the base sampler is untouched
     with pytest.raises(ValueError, match="features"):
         base.with_features(torch.zeros(3, 2))

@@ -22,8 +22,15 @@ from lecturekit.studies.nb04_decagon import de_novo_lists
 
 torch.set_num_threads(1)
 NO_CUDA = not torch.cuda.is_available()
-WORLD = make_planted(num_drugs=30, num_proteins=40, num_modules=3, num_side_effects=5, num_popularity_side_effects=1,
-                     pairs_per_side_effect=12, seed=2)
+WORLD = make_planted(
+    num_drugs=30,
+    num_proteins=40,
+    num_modules=3,
+    num_side_effects=5,
+    num_popularity_side_effects=1,
+    pairs_per_side_effect=12,
+    seed=2,
+)
 N, R = 30, 5
 # Edge-type batches, chunked decoder and the auxiliary loss: every path of the loop runs.
 LOOP = TrainConfig(epochs=4, eval_every=2, patience=10, batch_mode="edge-type", batch_size=8, chunk_size=5)
@@ -41,7 +48,9 @@ def val_negatives(split):
 
 
 def _decagon(split, dropout: float = 0.1, features: bool = True) -> Decagon:
-    config = DecagonConfig(encoder=EncoderConfig(8, 4, dropout=dropout), aux_batch=16, use_drug_features=features)
+    config = DecagonConfig(
+        encoder=EncoderConfig(8, 4, dropout=dropout), aux_batch=16, use_drug_features=features
+    )
     return Decagon(build_graph(WORLD, split.train), R, config, WORLD["drug"].x.float())
 
 
@@ -56,8 +65,18 @@ BUILDERS = {
 def _run(split, val_negatives, method: str, device: str, config: TrainConfig = LOOP, dropout: float = 0.1):
     torch.manual_seed(0)  # initialisation (on the CPU, before any move) and dropout
     model = BUILDERS[method](split, dropout)
-    log = train_link_predictor(model, split.train, N, R, config, torch.Generator().manual_seed(1), val=split.val,
-                               val_negatives=val_negatives, watch=split.test, device=device)
+    log = train_link_predictor(
+        model,
+        split.train,
+        N,
+        R,
+        config,
+        torch.Generator().manual_seed(1),
+        val=split.val,
+        val_negatives=val_negatives,
+        watch=split.test,
+        device=device,
+    )
     return model, log, model_scorer(model)(split.test)
 
 
@@ -111,8 +130,20 @@ def test_a_generator_on_another_device_is_refused(split, monkeypatch) -> None:
         train_link_predictor(FactorizationModel(N, R, 4), split.train, N, R, LOOP, FakeGenerator())
 
 
-FACTORIES = {torch.zeros, torch.ones, torch.empty, torch.full, torch.arange, torch.tensor, torch.eye,
-             torch.linspace, torch.rand, torch.randn, torch.randint, torch.randperm}
+FACTORIES = {
+    torch.zeros,
+    torch.ones,
+    torch.empty,
+    torch.full,
+    torch.arange,
+    torch.tensor,
+    torch.eye,
+    torch.linspace,
+    torch.rand,
+    torch.randn,
+    torch.randint,
+    torch.randperm,
+}
 
 
 class _DevicelessFactories(TorchFunctionMode):
@@ -167,7 +198,9 @@ def test_moving_a_model_moves_what_its_forward_reads_and_leaves_the_callers_grap
             graph = model.graph_on(model.device)
             assert model.device == meta and graph is model.graph_on(meta)  # copied once, then kept
             assert model.graph.device == cpu and all(b.csr.device == cpu for b in model.graph.blocks)
-            assert all(t.device == meta for b in graph.blocks for t in (b.matrix, b.csr, b.csr_t, b.edges.src))
+            assert all(
+                t.device == meta for b in graph.blocks for t in (b.matrix, b.csr, b.csr_t, b.edges.src)
+            )
             z = {t: torch.randn(n, 4, device=meta) for t, n in model.graph.num_nodes.items()}
             assert model.auxiliary_loss(z, torch.Generator().manual_seed(0)).device == meta
         else:
@@ -180,7 +213,9 @@ def test_moving_a_model_moves_what_its_forward_reads_and_leaves_the_callers_grap
 def test_training_on_cuda_matches_the_cpu_run(split, val_negatives, method) -> None:
     # No dropout: the CPU and CUDA global generators draw different masks. One validation check, at the
     # end, so early stopping keeps the last epoch in both runs (a near tie cannot pick another epoch).
-    config = TrainConfig(epochs=4, eval_every=4, patience=10, batch_mode="edge-type", batch_size=8, chunk_size=5)
+    config = TrainConfig(
+        epochs=4, eval_every=4, patience=10, batch_mode="edge-type", batch_size=8, chunk_size=5
+    )
     model_cpu, log_cpu, scores_cpu = _run(split, val_negatives, method, "cpu", config, dropout=0.0)
     model, log, scores = _run(split, val_negatives, method, "cuda", config, dropout=0.0)
     assert all(p.device.type == "cuda" for p in model.parameters())  # the model stays where it trained

@@ -43,22 +43,41 @@ class Server:
         self.root = tmp / "root"
         shutil.copytree(ROOT / "notebooks", self.root / "notebooks")
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTERLAB_WORKSPACES_DIR",
-                     "JUPYTERLAB_SETTINGS_DIR", "IPYTHONDIR"):  # fmt: skip
+        for name in (
+            "JUPYTER_CONFIG_DIR",
+            "JUPYTER_RUNTIME_DIR",
+            "JUPYTER_DATA_DIR",
+            "JUPYTERLAB_WORKSPACES_DIR",
+            "JUPYTERLAB_SETTINGS_DIR",
+            "IPYTHONDIR",
+        ):
             env[name] = str(tmp / name.lower())
         self.log = (tmp / "server.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-             "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={self.root}", "--ServerApp.allow_remote_access=False",
-             *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers often run as root
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--ServerApp.allow_remote_access=False",
+                *(["--allow-root"] if os.geteuid() == 0 else []),
+            ],  # CI containers often run as root
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+        )
 
     def request(self, method: str, path: str, body: dict | None = None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}"})  # fmt: skip
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
             text = response.read().decode()
             return response.status, (json.loads(text) if text.strip().startswith(("{", "[")) else text)
@@ -97,16 +116,39 @@ def _execute(server: Server, kernel_id: str, code: str) -> tuple[str, list[dict]
     import websocket
 
     url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels"
-    connection = websocket.create_connection(url, timeout=REQUEST_TIMEOUT,
-                                             header=[f"Authorization: token {server.token}"])  # fmt: skip
+    connection = websocket.create_connection(
+        url, timeout=REQUEST_TIMEOUT, header=[f"Authorization: token {server.token}"]
+    )
     try:
         msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
-        header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": session,
-                  "date": "", "version": "5.3"}  # fmt: skip
-        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                   "allow_stdin": False, "stop_on_error": True}  # fmt: skip
-        connection.send(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
-                                    "channel": "shell", "buffers": []}))  # fmt: skip
+        header = {
+            "msg_id": msg_id,
+            "msg_type": "execute_request",
+            "username": "test",
+            "session": session,
+            "date": "",
+            "version": "5.3",
+        }
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        connection.send(
+            json.dumps(
+                {
+                    "header": header,
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content,
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
         stdout, errors = [], []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -136,18 +178,23 @@ def test_lab_lists_the_notebooks_and_runs_lecturekit_in_the_course_kernel(tmp_pa
         assert names == sorted(p.name for p in cli.list_notebooks())
         status, first = server.request("GET", f"/api/contents/notebooks/{names[0]}")
         assert status == 200 and first["type"] == "notebook" and first["content"]["cells"]
-        assert first["content"]["metadata"]["kernelspec"] == cli.COURSE_KERNELSPEC  # Lab opens it in our kernel
+        assert (
+            first["content"]["metadata"]["kernelspec"] == cli.COURSE_KERNELSPEC
+        )  # Lab opens it in our kernel
         assert server.request("GET", "/lab")[0] == 200  # the Lab page itself is served
 
         _, specs = server.request("GET", "/api/kernelspecs")
         if cli.COURSE_KERNEL not in specs["kernelspecs"]:
-            pytest.fail(f"the course kernel {cli.COURSE_KERNEL!r} is not installed in this environment "
-                        f"(have {sorted(specs['kernelspecs'])}); run `make kernel`")  # fmt: skip
+            pytest.fail(
+                f"the course kernel {cli.COURSE_KERNEL!r} is not installed in this environment "
+                f"(have {sorted(specs['kernelspecs'])}); run `make kernel`"
+            )
         assert specs["kernelspecs"][cli.COURSE_KERNEL]["spec"]["display_name"] == "Python (lecturekit)"
         _, kernel = server.request("POST", "/api/kernels", {"name": cli.COURSE_KERNEL})
         try:
-            stdout, errors = _execute(server, kernel["id"], "import sys, lecturekit\nprint(lecturekit.__file__)\n"
-                                      "print(sys.prefix)")  # fmt: skip
+            stdout, errors = _execute(
+                server, kernel["id"], "import sys, lecturekit\nprint(lecturekit.__file__)\nprint(sys.prefix)"
+            )
             assert not errors, errors
             package, prefix = stdout.split()
             assert Path(package).resolve() == (ROOT / "lecturekit" / "__init__.py").resolve()

@@ -18,25 +18,45 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _lecturekit(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lecturekit.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "lecturekit.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_pip_route_commands_answer_help_and_dry_runs():
     assert _lecturekit("--help").returncode == 0
     setup = _lecturekit("setup", "--dry-run")
     assert setup.returncode == 0, setup.stderr
-    assert "pip install --quiet --no-deps -r" in setup.stdout and "ipykernel install --sys-prefix --name lecturekit" in setup.stdout
-    assert "student cop" in setup.stdout and "jupyter_server_config.json" in setup.stdout and "nbgrader_config.json" in setup.stdout
+    assert (
+        "pip install --quiet --no-deps -r" in setup.stdout
+        and "ipykernel install --sys-prefix --name lecturekit" in setup.stdout
+    )
+    assert (
+        "student cop" in setup.stdout
+        and "jupyter_server_config.json" in setup.stdout
+        and "nbgrader_config.json" in setup.stdout
+    )
     lab = _lecturekit("lab", "--profile", "quick", "--dry-run")
     assert lab.returncode == 0, lab.stderr
     assert f"-m jupyterlab --ServerApp.root_dir={ROOT / 'student'}" in lab.stdout
     assert "--KernelManager.transport_encryption=auto" in lab.stdout
     solutions = _lecturekit("lab", "--solutions", "--dry-run")
-    assert f"--ServerApp.root_dir={ROOT / 'notebooks'}" in solutions.stdout and "student cop" not in solutions.stdout
+    assert (
+        f"--ServerApp.root_dir={ROOT / 'notebooks'}" in solutions.stdout
+        and "student cop" not in solutions.stdout
+    )
     test = _lecturekit("test", "--dry-run")
     assert test.returncode == 0, test.stderr
-    assert [line.split(" -m ")[1].split()[0] for line in test.stdout.splitlines()] == ["ruff", "pytest", "pytest"]
+    assert [line.split(" -m ")[1].split()[0] for line in test.stdout.splitlines()] == [
+        "ruff",
+        "pytest",
+        "pytest",
+    ]
     assert _lecturekit("test", "nonsense", "--dry-run").returncode != 0
     for command in ("run", "list", "student", "summary"):
         assert _lecturekit(command, "--help").returncode == 0, command
@@ -56,9 +76,24 @@ def test_readme_is_for_people():
     assert len(lines) <= 200
     headings = [line for line in lines if line.startswith("## ")]
     assert headings[0] == "## Set up and open the course" and headings[1] == "## The two commands"
-    assert [h for h in headings if h.startswith("## For")] == ["## For students", "## For instructors", "## For readers"]
+    assert [h for h in headings if h.startswith("## For")] == [
+        "## For students",
+        "## For instructors",
+        "## For readers",
+    ]
     text = "\n".join(lines)
-    for credit in ("CS224W", "Leskovec", "Ying", "Zitnik", "Agrawal", "You", "He", "Rendle", "LightGCN", "BPR"):
+    for credit in (
+        "CS224W",
+        "Leskovec",
+        "Ying",
+        "Zitnik",
+        "Agrawal",
+        "You",
+        "He",
+        "Rendle",
+        "LightGCN",
+        "BPR",
+    ):
         assert credit in text, credit
     for path in ("LICENSE", "LICENSE-CONTENT", "CITATION.cff", "docs/REFERENCE.md", "docs/runtimes.json"):
         assert (ROOT / path).is_file(), path
@@ -79,15 +114,19 @@ def test_lab_writes_only_the_missing_student_copies(tmp_path, monkeypatch):
 def test_lab_opens_student_copies_unless_solutions_are_asked_for(solutions, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(launcher, "student_dir", lambda: tmp_path / "student")
-    monkeypatch.setattr(launcher.subprocess, "call", lambda command, **kw: calls.append((command, kw["env"])) or 0)
+    monkeypatch.setattr(
+        launcher.subprocess, "call", lambda command, **kw: calls.append((command, kw["env"])) or 0
+    )
     assert launcher.lab(solutions=solutions, profile="quick") == 0
-    (command, env), = calls
+    ((command, env),) = calls
     folder = ROOT / "notebooks" if solutions else tmp_path / "student"
     assert f"--ServerApp.root_dir={folder}" in command and env["LECTUREKIT_PROFILE"] == "quick"
     assert (tmp_path / "student").exists() != solutions
 
 
-def test_setup_merges_encryption_and_the_validate_timeout_into_the_environments_jupyter_config(tmp_path, monkeypatch):
+def test_setup_merges_encryption_and_the_validate_timeout_into_the_environments_jupyter_config(
+    tmp_path, monkeypatch
+):
     import json
 
     monkeypatch.setattr(launcher.sys, "prefix", str(tmp_path))
@@ -95,7 +134,9 @@ def test_setup_merges_encryption_and_the_validate_timeout_into_the_environments_
     server.parent.mkdir(parents=True)
     server.write_text(json.dumps({"ServerApp": {"port": 9999}}))
     paths = launcher.write_jupyter_settings()
-    assert json.loads(server.read_text()) == {"ServerApp": {"port": 9999},
-                                              "KernelManager": {"transport_encryption": "auto"}}  # fmt: skip
+    assert json.loads(server.read_text()) == {
+        "ServerApp": {"port": 9999},
+        "KernelManager": {"transport_encryption": "auto"},
+    }
     nbgrader = json.loads((tmp_path / "etc/jupyter/nbgrader_config.json").read_text())
     assert nbgrader["Execute"]["timeout"] >= 300 and len(paths) == 2

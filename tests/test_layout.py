@@ -64,8 +64,10 @@ def import_graph() -> dict[str, set[str]]:
                         prefix = prefix.rpartition(".")[0]
                     module = f"{prefix}.{module}" if module else prefix
                 if module.startswith("lecturekit"):
-                    deps |= {owner(f"{module}.{a.name}") if f"{module}.{a.name}" in mods else owner(module)
-                             for a in node.names}
+                    deps |= {
+                        owner(f"{module}.{a.name}") if f"{module}.{a.name}" in mods else owner(module)
+                        for a in node.names
+                    }
         graph[name] = deps - {name, None}
     return graph
 
@@ -135,4 +137,6 @@ def test_no_module_over_500_lines_unless_the_readme_names_it():
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     unexplained = {p: n for p, n in long.items() if f"`{p}`" not in readme}
-    assert not unexplained, f"modules over {MAX_LINES} lines not named in the README's layout section: {unexplained}"
+    assert not unexplained, (
+        f"modules over {MAX_LINES} lines not named in the README's layout section: {unexplained}"
+    )

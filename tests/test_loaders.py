@@ -46,7 +46,9 @@ def test_movielens_missing_folder_and_files(tmp_path):
 def test_movielens_bad_rows_name_file_and_column(tmp_path):
     (tmp_path / "u.data").write_text("1\tx\t4\t881250949\n")
     (tmp_path / "u.item").write_text((FIXTURES / "movielens/grouplens/u.item").read_text(encoding="latin-1"))
-    with pytest.raises(DataFormatError, match=r"u\.data, line 1: column 'item_id' must hold decimal integers"):
+    with pytest.raises(
+        DataFormatError, match=r"u\.data, line 1: column 'item_id' must hold decimal integers"
+    ):
         load_movielens_100k(tmp_path)
     (tmp_path / "u.data").write_text("1\t10\t4\n")
     with pytest.raises(DataFormatError, match=r"u\.data, line 1: expected 4 tab-separated fields"):
@@ -61,7 +63,11 @@ def test_movielens_bad_rows_name_file_and_column(tmp_path):
 
 def test_interactions_csv_reindexes_and_keeps_columns():
     data = load_interactions_csv(
-        FIXTURES / "interactions/good.csv", user_col="uid", item_col="iid", timestamp_col="ts", rating_col="stars"
+        FIXTURES / "interactions/good.csv",
+        user_col="uid",
+        item_col="iid",
+        timestamp_col="ts",
+        rating_col="stars",
     )
     assert (data.num_users, data.num_items) == (2, 2)
     assert data.user_ids.tolist() == [7, 9] and data.item_ids.tolist() == [100, 200]
@@ -126,7 +132,9 @@ BAD_IDS = [
 def test_interaction_ids_must_be_decimal_int64(tmp_path, cell):
     path = tmp_path / "bad.csv"
     path.write_text(f"user,item\n1,2\n{cell},3\n")
-    with pytest.raises(DataFormatError, match=rf"bad\.csv, line 3: column 'user' must hold .*found '{re.escape(cell)}'"):
+    with pytest.raises(
+        DataFormatError, match=rf"bad\.csv, line 3: column 'user' must hold .*found '{re.escape(cell)}'"
+    ):
         load_interactions_csv(path)
 
 
@@ -158,7 +166,9 @@ def test_item_catalogue_ids_are_parsed_strictly(tmp_path):
 def test_ragged_csv_rows_name_the_line(tmp_path, row, fields):
     path = tmp_path / "ragged.csv"
     path.write_text(GOOD_CSV + row + "\n")
-    with pytest.raises(DataFormatError, match=rf"ragged\.csv, line 5: expected 4 comma-separated fields .* found {fields}"):
+    with pytest.raises(
+        DataFormatError, match=rf"ragged\.csv, line 5: expected 4 comma-separated fields .* found {fields}"
+    ):
         load_interactions_csv(path)
 
 
@@ -176,7 +186,9 @@ def test_ragged_movielens_rows_name_the_line(tmp_path, layout, file, line, text)
     folder = _copy_movielens(tmp_path, layout)
     encoding = "latin-1" if file == "u.item" else "utf-8"
     _replace_line(folder / file, line, text, encoding)
-    with pytest.raises(DataFormatError, match=rf"{re.escape(file)}, line {line}: expected \d+ .*-separated fields"):
+    with pytest.raises(
+        DataFormatError, match=rf"{re.escape(file)}, line {line}: expected \d+ .*-separated fields"
+    ):
         load_movielens_100k(folder)
 
 
@@ -239,7 +251,9 @@ def test_gzip_files_load_and_fake_or_corrupt_gzip_is_refused(tmp_path):
 def test_ratings_must_be_finite_numbers(tmp_path, cell):
     path = tmp_path / "ratings.csv"
     path.write_text(f"user,item,rating\n1,2,4\n3,4,{cell}\n")
-    with pytest.raises(DataFormatError, match=r"ratings\.csv, line 3: column 'rating' must hold finite numbers"):
+    with pytest.raises(
+        DataFormatError, match=r"ratings\.csv, line 3: column 'rating' must hold finite numbers"
+    ):
         load_interactions_csv(path, rating_col="rating")
 
 
@@ -251,7 +265,10 @@ def test_repeated_pairs_are_refused_or_counted(tmp_path):
     data = load_interactions_csv(path, timestamp_col="ts", duplicates="keep-first")
     assert data.skipped == {"duplicate pairs": 1}
     assert data.frame["timestamp"].tolist() == [5, 6]
-    assert load_interactions_csv(FIXTURES / "interactions/good.csv", user_col="uid", item_col="iid").skipped == {}
+    assert (
+        load_interactions_csv(FIXTURES / "interactions/good.csv", user_col="uid", item_col="iid").skipped
+        == {}
+    )
     with pytest.raises(ValueError, match="argument 'duplicates'"):
         load_interactions_csv(path, duplicates="drop")
 
@@ -260,7 +277,13 @@ def test_repeated_pairs_are_refused_or_counted(tmp_path):
     "layout, file, line, text, message",
     [
         ("grouplens", "u.data", 3, "1\t10\t5\t881250999", r"\(user_id, item_id\) = \(1, 10\) repeats line 1"),
-        ("recbole", "ml-100k.inter", 4, "1\t10\t5\t881250999", r"\(user_id, item_id\) = \(1, 10\) repeats line 2"),
+        (
+            "recbole",
+            "ml-100k.inter",
+            4,
+            "1\t10\t5\t881250999",
+            r"\(user_id, item_id\) = \(1, 10\) repeats line 2",
+        ),
         ("grouplens", "u.data", 2, "1\t20\t6\t881250950", r"whole-star rating 1-5; found '6'"),
         ("recbole", "ml-100k.inter", 3, "1\t20\t3.5\t881250950", r"whole-star rating 1-5; found '3\.5'"),
         ("grouplens", "u.data", 2, "1\t20\tnan\t881250950", r"'rating' must hold finite numbers"),
@@ -269,12 +292,14 @@ def test_repeated_pairs_are_refused_or_counted(tmp_path):
         ("recbole", "ml-100k.item", 5, "10\tToy Story again\t1995\tComedy", r"movie id 10 is listed twice"),
         ("recbole", "ml-100k.item", 2, "10\tToy Story\t1995\tCartoon", r"unknown genre\(s\) \['Cartoon'\]"),
         (
-            "grouplens", "u.item", 1,
+            "grouplens",
+            "u.item",
+            1,
             "10|Toy Story (1995)|01-Jan-1995||http://example.invalid/|0|0|0|2|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0",
             r"genre flags must each be 0 or 1",
         ),
     ],
-)  # fmt: skip
+)
 def test_movielens_bad_rows_name_the_line(tmp_path, layout, file, line, text, message):
     folder = _copy_movielens(tmp_path, layout)
     encoding = "latin-1" if file == "u.item" else "utf-8"

@@ -84,7 +84,10 @@ def test_top_k_masks_excluded_items():
         (lambda: top_k_items(torch.zeros(2, 3), 4), "only 3 items"),  # a shorter list would shrink recall
         (lambda: recall_at_k(torch.tensor([[1, 2]]), [torch.tensor([1])], k=3), "only 2 items"),
         (lambda: recall_at_k(torch.tensor([[1, 2]]), [torch.tensor([], dtype=torch.long)]), "no targets"),
-        (lambda: rank_of_targets(torch.zeros(1, 3), torch.tensor([0]), exclude=[torch.tensor([-1])]), "row 0"),
+        (
+            lambda: rank_of_targets(torch.zeros(1, 3), torch.tensor([0]), exclude=[torch.tensor([-1])]),
+            "row 0",
+        ),
         (lambda: top_k_items(torch.zeros(1, 3), 1, exclude=[torch.tensor([3])]), "outside"),
         (lambda: top_k_items(torch.zeros(1, 3), 1, exclude=[[], []]), "'exclude'"),
     ],

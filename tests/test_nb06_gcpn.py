@@ -29,12 +29,29 @@ TINY = dataclasses.replace(PROFILES.quick, windows=("logp[-2.5,-2]", "mw[150,200
 
 METHODS = {"gcpn", "gcpn-no-adversarial", "gcpn-no-shaping", "pretrained", "dataset-best", "training-data"}
 WINDOWS = ("logp[-2.5,-2]", "logp[5,5.5]", "mw[150,200]", "mw[500,550]")
-METRICS = ({"validity", "uniqueness", "novelty", "qed-mean", "plogp-mean", "filter-pass", "unchanged", "sa-mean",
-            "large-ring-share", "small-ring-share", "fcd", "int-div"}
-           | {f"{t}-top{k}" for t in ("qed", "plogp") for k in (1, 2, 3)}
-           | {f"{m}/{w}" for m in ("success", "diversity") for w in WINDOWS}
-           | {f"{m}/delta={d}" for m in ("improvement-all", "improvement", "similarity", "success")
-              for d in (0.0, 0.2, 0.4, 0.6)})
+METRICS = (
+    {
+        "validity",
+        "uniqueness",
+        "novelty",
+        "qed-mean",
+        "plogp-mean",
+        "filter-pass",
+        "unchanged",
+        "sa-mean",
+        "large-ring-share",
+        "small-ring-share",
+        "fcd",
+        "int-div",
+    }
+    | {f"{t}-top{k}" for t in ("qed", "plogp") for k in (1, 2, 3)}
+    | {f"{m}/{w}" for m in ("success", "diversity") for w in WINDOWS}
+    | {
+        f"{m}/delta={d}"
+        for m in ("improvement-all", "improvement", "similarity", "success")
+        for d in (0.0, 0.2, 0.4, 0.6)
+    }
+)
 
 
 def test_config_is_frozen_and_profiles_are_replacements_of_the_course():
@@ -45,8 +62,11 @@ def test_config_is_frozen_and_profiles_are_replacements_of_the_course():
         COURSE.bc_steps = 1  # type: ignore[misc]
     for name in ("quick", "full"):
         profile = PROFILES.get(name)
-        changed = {f.name: getattr(profile, f.name) for f in dataclasses.fields(profile)
-                   if getattr(profile, f.name) != getattr(COURSE, f.name)}
+        changed = {
+            f.name: getattr(profile, f.name)
+            for f in dataclasses.fields(profile)
+            if getattr(profile, f.name) != getattr(COURSE, f.name)
+        }
         assert dataclasses.replace(COURSE, **changed) == profile and changed
 
 
@@ -95,10 +115,26 @@ def test_rows_comparisons_and_missing_diversity():
         assert row.comparable is False and row.dataset == result.dataset
     metrics = {(r.method, r.metric) for r in rows}
     for method in ("pretrained", "training-data", "gcpn"):
-        assert {(method, m) for m in ("sa-mean", "large-ring-share", "small-ring-share", "fcd", "int-div",
-                                      "qed-mean", "plogp-mean", "filter-pass")} <= metrics
-    assert {("gcpn", "unchanged"), ("pretrained", "unchanged"), ("pretrained", "improvement-all/delta=0.4"),
-            ("pretrained", "success/delta=0.4"), ("gcpn", "improvement/delta=0.4")} <= metrics
+        assert {
+            (method, m)
+            for m in (
+                "sa-mean",
+                "large-ring-share",
+                "small-ring-share",
+                "fcd",
+                "int-div",
+                "qed-mean",
+                "plogp-mean",
+                "filter-pass",
+            )
+        } <= metrics
+    assert {
+        ("gcpn", "unchanged"),
+        ("pretrained", "unchanged"),
+        ("pretrained", "improvement-all/delta=0.4"),
+        ("pretrained", "success/delta=0.4"),
+        ("gcpn", "improvement/delta=0.4"),
+    } <= metrics
     for method, outcomes in result.constrained.items():
         for delta, out in outcomes.items():  # failures count 0 in improvement-all
             assert out.improvement_all == pytest.approx(out.improvement * out.success), (method, delta)
@@ -130,5 +166,7 @@ def test_a_starts_file_losing_more_than_five_percent_is_refused(tmp_path):
     assert len(load_starts(good, data.GCPN_VOCAB, 38)) == 22  # the charges ZINC uses are in the vocabulary
     bad = tmp_path / "bad.txt"
     bad.write_text("".join(f"{'C' * n}O\n" for n in range(1, 11)) + "C[Si](C)C\n")
-    with pytest.raises(ValueError, match=r"bad.txt: 1 of 11 molecules would be skipped.*outside the vocabulary"):
+    with pytest.raises(
+        ValueError, match=r"bad.txt: 1 of 11 molecules would be skipped.*outside the vocabulary"
+    ):
         load_starts(bad, data.GCPN_VOCAB, 38)

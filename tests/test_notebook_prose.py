@@ -39,9 +39,14 @@ def prose_numbers(markdown: str) -> list[str]:
 
 def test_the_detector_finds_run_numbers():
     assert prose_numbers("Decagon (0.745 ± 0.007) beats it in 9 of 10 seeds; 22 % of targets") == [
-        "0.745", "0.007", "9of10", "22%",
+        "0.745",
+        "0.007",
+        "9of10",
+        "22%",
     ]
-    assert prose_numbers("the weight $d^{0.75}$ and `lr=3e-3`, [paper](https://arxiv.org/abs/1806.01973)") == []
+    assert (
+        prose_numbers("the weight $d^{0.75}$ and `lr=3e-3`, [paper](https://arxiv.org/abs/1806.01973)") == []
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -51,7 +56,10 @@ def test_markdown_cells_quote_no_run_numbers(path):
         if cell["cell_type"] != "markdown":
             continue
         source = "".join(cell["source"])
-        fixed = [str(x).replace(" ", "") for x in cell.get("metadata", {}).get("lecturekit", {}).get("fixed_numbers", [])]
+        fixed = [
+            str(x).replace(" ", "")
+            for x in cell.get("metadata", {}).get("lecturekit", {}).get("fixed_numbers", [])
+        ]
         found = prose_numbers(source)
         unused = [x for x in fixed if x not in found]
         assert not unused, f"{path.name} cell {index} declares fixed numbers it does not contain: {unused}"
@@ -62,7 +70,9 @@ def test_markdown_cells_quote_no_run_numbers(path):
     )
 
 
-_SEED_CLAIM = re.compile(r"\d+\s?/\s?\d+ seeds|\d+ of \d+ seeds|in every seed|in all seeds|\(\d+ seeds\)|over \d+ seeds")
+_SEED_CLAIM = re.compile(
+    r"\d+\s?/\s?\d+ seeds|\d+ of \d+ seeds|in every seed|in all seeds|\(\d+ seeds\)|over \d+ seeds"
+)
 
 
 @pytest.mark.parametrize("name", ["README.md", "docs/NOTES.md"])
@@ -70,7 +80,9 @@ def test_docs_quote_no_multi_seed_results(name):
     """Multi-seed claims live in notebook runs or in experiments/ outputs, never typed into the docs."""
     text = (ROOT / name).read_text(encoding="utf-8")
     claims = [m.group(0) for m in _SEED_CLAIM.finditer(text)]
-    assert not claims, f"{name} quotes multi-seed results {claims}; cite the notebook or experiments/seeds.py output"
+    assert not claims, (
+        f"{name} quotes multi-seed results {claims}; cite the notebook or experiments/seeds.py output"
+    )
 
 
 # ---- the course shape: no code writes prose, short code cells, a training step, quizzes ---------------------
@@ -89,12 +101,18 @@ def test_no_code_cell_writes_prose_or_runs_long(path):
             continue
         source = "".join(cell["source"])
         assert not _PROSE_CALLS.search(source), f"{path.name} cell {index} renders prose from code"
-        assert len(source.splitlines()) <= MAX_CODE_LINES, f"{path.name} cell {index} has over 30 lines of code"
+        assert len(source.splitlines()) <= MAX_CODE_LINES, (
+            f"{path.name} cell {index} has over 30 lines of code"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_a_training_step_is_written_out_and_quizzes_have_answer_cells(path):
     code = ["".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code"]
-    assert any(".backward()" in c and ".step()" in c for c in code), f"{path.name} writes out no training step"
+    assert any(".backward()" in c and ".step()" in c for c in code), (
+        f"{path.name} writes out no training step"
+    )
     tagged = [c for c in _cells(path) if "quiz-answers" in c.get("metadata", {}).get("tags", [])]
-    assert tagged and all(c["cell_type"] == "markdown" for c in tagged), f"{path.name} has no quiz-answer cells"
+    assert tagged and all(c["cell_type"] == "markdown" for c in tagged), (
+        f"{path.name} has no quiz-answer cells"
+    )

@@ -38,7 +38,9 @@ def imported_top_levels() -> dict[str, str]:
 
 def declared_distributions() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = list(project["dependencies"]) + list(project.get("optional-dependencies", {}).get("classroom", []))
+    specs = list(project["dependencies"]) + list(
+        project.get("optional-dependencies", {}).get("classroom", [])
+    )
     return {_canonical(re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0]) for spec in specs}
 
 
@@ -51,7 +53,9 @@ def test_every_runtime_import_is_declared():
             continue
         providers = {_canonical(d) for d in distributions.get(name, [])}
         if not providers & declared:
-            missing.append(f"{name} (imported in {where}; provided by {sorted(providers) or 'nothing installed'})")
+            missing.append(
+                f"{name} (imported in {where}; provided by {sorted(providers) or 'nothing installed'})"
+            )
     assert not missing, f"pyproject.toml does not declare: {missing}"
 
 
@@ -72,18 +76,32 @@ def test_wheel_installs_without_deps_and_every_module_imports(tmp_path):
     python = venv / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     # The pinned requirements come from the environment running the tests (without this project on its path).
     outer = [p for p in sys.path if p.endswith("site-packages")]
     (Path(site) / "pinned_requirements.pth").write_text("\n".join(outer) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", site, str(ROOT)],
-        check=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            site,
+            str(ROOT),
+        ],
+        check=True,
+        cwd=tmp_path,
     )
     modules = sorted(
-        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for p in PACKAGE.rglob("*.py")
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in PACKAGE.rglob("*.py")
     )
     script = (
         "import importlib, sys\n"
@@ -94,5 +112,7 @@ def test_wheel_installs_without_deps_and_every_module_imports(tmp_path):
         "print(len(sys.modules))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg"}
-    result = subprocess.run([str(python), "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(python), "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]

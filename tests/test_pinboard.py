@@ -93,7 +93,9 @@ def test_same_interest_pins_co_occur_on_boards_far_more_than_chance(world) -> No
 
 def test_visual_features_confuse_lookalike_categories_across_topics(world) -> None:
     vis = world.features("visual")
-    centroids = torch.stack([vis[torch.from_numpy(world.pin_category == c)].mean(0) for c in range(world.num_categories)])
+    centroids = torch.stack(
+        [vis[torch.from_numpy(world.pin_category == c)].mean(0) for c in range(world.num_categories)]
+    )
     dist = torch.cdist(centroids, centroids)
     dist.fill_diagonal_(float("inf"))
     nearest = dist.argmin(1).numpy()
@@ -138,7 +140,9 @@ def test_positive_pairs_follow_the_one_hour_rule(world) -> None:
     assert len(pairs) > 1000 and np.all(pairs[:, 0] != pairs[:, 1])
     same_interest = (world.pin_cluster[pairs[:, 0]] == world.pin_cluster[pairs[:, 1]]).mean()
     assert same_interest > 0.5
-    assert len(world.positive_pairs(max_gap=60.0)) < len(pairs) < len(world.positive_pairs(max_gap=100 * HOUR))
+    assert (
+        len(world.positive_pairs(max_gap=60.0)) < len(pairs) < len(world.positive_pairs(max_gap=100 * HOUR))
+    )
 
 
 def test_temporal_split_train_validation_test_in_time_order(world, split) -> None:
@@ -147,7 +151,9 @@ def test_temporal_split_train_validation_test_in_time_order(world, split) -> Non
     assert 0.75 < split.train_mask.mean() < 0.85
     assert np.all(world.save_time[split.train_mask] <= train_end)
     assert len(split.val_pairs) > 100 and len(split.test_pairs) > 100
-    assert len(np.unique(split.test_pairs.numpy(), axis=0)) == len(split.test_pairs)  # every pair once, all kept
+    assert len(np.unique(split.test_pairs.numpy(), axis=0)) == len(
+        split.test_pairs
+    )  # every pair once, all kept
 
 
 def test_ten_to_twenty_percent_of_test_pairs_involve_pins_created_after_the_cutoff() -> None:
@@ -167,8 +173,10 @@ def test_evaluation_graphs_hold_only_saves_made_before_their_window(world, split
     first_saved = {}
     for k, t in zip(key.tolist(), world.save_time.tolist(), strict=True):
         first_saved[k] = min(t, first_saved.get(k, np.inf))
-    windows = ((split.val_pairs, split.val_edge_index, split.cutoffs[0], split.cutoffs[1]),
-               (split.test_pairs, split.test_edge_index, split.cutoffs[1], np.inf))  # fmt: skip
+    windows = (
+        (split.val_pairs, split.val_edge_index, split.cutoffs[0], split.cutoffs[1]),
+        (split.test_pairs, split.test_edge_index, split.cutoffs[1], np.inf),
+    )
     for pairs, graph, start, end in windows:
         edges = set(map(tuple, graph.T.tolist()))
         assert train <= edges  # old pins keep their training graph
@@ -182,7 +190,9 @@ def test_evaluation_graphs_hold_only_saves_made_before_their_window(world, split
         assert set(zip(world.save_pin[new].tolist(), world.save_board[new].tolist(), strict=True)) <= edges
         # The evaluated pairs are the window's pairs: none is answerable by one of the graph's edges.
         in_window = regular & (world.save_time[later] > start) & (world.save_time[later] <= end)
-        assert len(pairs) > 0 and set(map(tuple, pairs.tolist())) <= set(map(tuple, all_pairs[in_window].tolist()))
+        assert len(pairs) > 0 and set(map(tuple, pairs.tolist())) <= set(
+            map(tuple, all_pairs[in_window].tolist())
+        )
     # The test graph does grow (by the new pins' validation-window saves); the validation graph cannot.
     assert split.test_edge_index.shape[1] > split.edge_index.shape[1]
 

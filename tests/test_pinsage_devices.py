@@ -74,10 +74,21 @@ def test_pinsage_entry_points_take_device(tiny_pinsage) -> None:
         torch.manual_seed(0)
         model = PinSage(PinSageConfig(in_dim=8, hidden_dim=16, out_dim=8))
         history = train_pinsage(model, features, sampler, pairs, config, progress=False, device=device)
-        table = NeighborTable(functools.partial(sampler.sample, generator=torch.Generator().manual_seed(1)), 60)
-        runs.append((history.step_loss, layerwise_embeddings(model, features, table, device=device).embeddings,
-                     pernode_embeddings(model, features, table, torch.arange(5), device=device).embeddings))  # fmt: skip
-    assert runs[0][0] == runs[1][0] and torch.equal(runs[0][1], runs[1][1]) and torch.equal(runs[0][2], runs[1][2])
+        table = NeighborTable(
+            functools.partial(sampler.sample, generator=torch.Generator().manual_seed(1)), 60
+        )
+        runs.append(
+            (
+                history.step_loss,
+                layerwise_embeddings(model, features, table, device=device).embeddings,
+                pernode_embeddings(model, features, table, torch.arange(5), device=device).embeddings,
+            )
+        )
+    assert (
+        runs[0][0] == runs[1][0]
+        and torch.equal(runs[0][1], runs[1][1])
+        and torch.equal(runs[0][2], runs[1][2])
+    )
     with pytest.raises(ValueError, match="CUDA is not available"):
         train_pinsage(model, features, sampler, pairs, config, progress=False, device="cuda")
     with pytest.raises(ValueError, match="CUDA is not available"):
@@ -90,15 +101,28 @@ def test_pinsage_entry_points_take_device(tiny_pinsage) -> None:
 def test_other_trainers_take_device_and_refuse_cuda_before_any_work() -> None:
     graphs = [nx.path_graph(5), nx.cycle_graph(6)]
     torch.manual_seed(0)
-    model = GraphRNN(GraphRNNConfig(max_prev=4, max_nodes=8, embed_dim=8, hidden_dim=8, num_layers=1, edge_embed_dim=4, edge_hidden_dim=4, mlp_dim=8))
-    history = train_graphrnn(model, graphs, GraphRNNTrain(steps=2, batch_size=2, log_every=1), progress=False,
-                             device="auto")  # fmt: skip
+    model = GraphRNN(
+        GraphRNNConfig(
+            max_prev=4,
+            max_nodes=8,
+            embed_dim=8,
+            hidden_dim=8,
+            num_layers=1,
+            edge_embed_dim=4,
+            edge_hidden_dim=4,
+            mlp_dim=8,
+        )
+    )
+    history = train_graphrnn(
+        model, graphs, GraphRNNTrain(steps=2, batch_size=2, log_every=1), progress=False, device="auto"
+    )
     assert len(history.loss) == 2
     with pytest.raises(ValueError, match="CUDA is not available"):
         train_graphrnn(model, graphs, GraphRNNTrain(steps=1), progress=False, device="cuda")
     with pytest.raises(ValueError, match="CUDA is not available"):
-        hetero_train.train_link_predictor(None, None, 1, 1, hetero_train.TrainConfig(), torch.Generator(),
-                                          device="cuda")  # fmt: skip
+        hetero_train.train_link_predictor(
+            None, None, 1, 1, hetero_train.TrainConfig(), torch.Generator(), device="cuda"
+        )
     for fn in (gcpn_train.pretrain, gcpn_train.pretrain_or_load):
         with pytest.raises(ValueError, match="CUDA is not available"):
             fn(None, None, 1, device="cuda")

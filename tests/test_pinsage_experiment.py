@@ -37,13 +37,16 @@ from lecturekit.studies.nb02_regime import RegimeResult, run_regime_seed
 torch.set_num_threads(1)
 
 TINY = dataclasses.replace(
-    PROFILES.quick, num_pins=800,
+    PROFILES.quick,
+    num_pins=800,
     gnn=dataclasses.replace(PROFILES.quick.gnn, epochs=2, steps_per_epoch=3, hidden_dim=8, lr=3e-3),
     hard=dataclasses.replace(PROFILES.quick.hard, max_hard=1, num_walks=30),
     references=dataclasses.replace(PROFILES.quick.references, val_pairs=50),
     selection=dataclasses.replace(PROFILES.quick.selection, t_values=(5, 10), lr_values=(3e-3, 1e-2)),
-    regime=dataclasses.replace(PROFILES.quick.regime, num_pins=600, epochs=1, steps_per_epoch=2, hidden_dim=8),
-)  # fmt: skip
+    regime=dataclasses.replace(
+        PROFILES.quick.regime, num_pins=600, epochs=1, steps_per_epoch=2, hidden_dim=8
+    ),
+)
 
 
 def test_config_is_frozen_and_profiles_are_replacements_of_the_course() -> None:
@@ -86,10 +89,16 @@ def test_selection_reads_validation_only_and_picks_the_best_curve_point(selectio
     assert max(selection.curves[(selection.top_t, selection.lr)]) == best
     assert selection.curves[(selection.top_t, selection.lr)][selection.epochs - 1] == best
     chosen = selection.apply(TINY)
-    assert (chosen.walks.top_t, chosen.gnn.lr, chosen.gnn.epochs) == (selection.top_t, selection.lr, selection.epochs)
+    assert (chosen.walks.top_t, chosen.gnn.lr, chosen.gnn.epochs) == (
+        selection.top_t,
+        selection.lr,
+        selection.epochs,
+    )
     for row in selection.rows():
         assert METRIC_NAME.fullmatch(row.metric) and not row.comparable
-    assert any(row.method == "pinsage-untrained" and row.value == selection.untrained for row in selection.rows())
+    assert any(
+        row.method == "pinsage-untrained" and row.value == selection.untrained for row in selection.rows()
+    )
 
 
 def test_the_untrained_reference_is_importance_smoothed_or_feature_knn_on_the_validation_pairs() -> None:
@@ -105,9 +114,12 @@ def test_the_untrained_reference_is_importance_smoothed_or_feature_knn_on_the_va
     x = task.features["combined"]
     knn = evaluate_related(feature_scorer(x), val, task.num_items).hit_rate
     wide = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, hidden_dim=x.shape[1] + 1))
-    assert untrained_validation_hit(task, wide, 0, 5, val, 0.0) == pytest.approx(knn, abs=2 / len(val))  # float ties
-    table = NeighborTable(make_sampler(task, dataclasses.replace(TINY.walks, top_t=5), 0, split="val").sample,
-                          task.num_items)  # fmt: skip
+    assert untrained_validation_hit(task, wide, 0, 5, val, 0.0) == pytest.approx(
+        knn, abs=2 / len(val)
+    )  # float ties
+    table = NeighborTable(
+        make_sampler(task, dataclasses.replace(TINY.walks, top_t=5), 0, split="val").sample, task.num_items
+    )
     smoothed = smoothed_embeddings(x, table.neighbors, table.weights, 2.0)
     reference = evaluate_related(embedding_scorer(smoothed), val, task.num_items).hit_rate
     assert untrained_validation_hit(task, wide, 0, 5, val, 2.0) == pytest.approx(reference, abs=2 / len(val))
@@ -145,7 +157,13 @@ def test_rows_follow_the_naming_rule_and_say_they_are_not_comparable(result) -> 
     rows = result.rows()
     assert {r.method for r in rows} == set(PINBOARD_METHODS)
     metrics = {r.metric for r in rows}
-    assert {"hit-rate", "mrr-scaled", "hit-rate/new-query", "hit-rate/new-target", "mrr-scaled/new-query"} <= metrics
+    assert {
+        "hit-rate",
+        "mrr-scaled",
+        "hit-rate/new-query",
+        "hit-rate/new-target",
+        "mrr-scaled/new-query",
+    } <= metrics
     for row in rows:
         assert METRIC_NAME.fullmatch(row.metric), row.metric
         assert row.dataset == "pinboard" and not row.comparable and row.note
@@ -177,8 +195,16 @@ def test_regime_margins_name_the_winner_and_call_a_tie_a_tie() -> None:
     clear = cell(pixie=hit, pinsage=coin)  # pixie hits every pair, pinsage half of them
     first_miss = int(torch.nonzero(coin != 1)[0])
     close = cell(pixie=coin, pinsage=torch.where(torch.arange(400) == first_miss, 1, coin))  # one pair apart
-    regime = RegimeResult(seed=0, seconds=0.0, k=10, num_pins=100, cells={("weak", "sparse"): clear,
-                          ("weak", "dense"): close}, feature_strength={}, epochs=1, steps_per_epoch=1)  # fmt: skip
+    regime = RegimeResult(
+        seed=0,
+        seconds=0.0,
+        k=10,
+        num_pins=100,
+        cells={("weak", "sparse"): clear, ("weak", "dense"): close},
+        feature_strength={},
+        epochs=1,
+        steps_per_epoch=1,
+    )
     margins = regime.margins()
     won = margins[("weak", "sparse")]
     assert (won.best, won.runner_up, won.decided) == ("pixie", "pinsage", True)
@@ -190,12 +216,23 @@ def test_regime_margins_name_the_winner_and_call_a_tie_a_tie() -> None:
 
 def test_movielens_rows() -> None:
     ranks = RankingResult(torch.tensor([1, 5, 30]), k=10, scale=2.0)
-    result = MovieLensResult(seed=0, seconds=0.0, k=10, scale=2.0, num_items=100,
-                             rankings={m: ranks for m in MOVIELENS_METHODS},
-                             strata={m: {"head-query": ranks} for m in MOVIELENS_METHODS})  # fmt: skip
+    result = MovieLensResult(
+        seed=0,
+        seconds=0.0,
+        k=10,
+        scale=2.0,
+        num_items=100,
+        rankings={m: ranks for m in MOVIELENS_METHODS},
+        strata={m: {"head-query": ranks} for m in MOVIELENS_METHODS},
+    )
     rows = result.rows()
     assert {r.dataset for r in rows} == {"movielens-100k"}
-    assert {r.metric for r in rows} == {"hit-rate", "mrr-scaled", "hit-rate/head-query", "mrr-scaled/head-query"}
+    assert {r.metric for r in rows} == {
+        "hit-rate",
+        "mrr-scaled",
+        "hit-rate/head-query",
+        "mrr-scaled/head-query",
+    }
     assert all(not r.comparable and r.paper is None for r in rows)
 
 
@@ -213,10 +250,17 @@ def test_fast_ranks_match_the_reference_with_ties() -> None:
 def test_strata_split_by_query_degree_and_new_target() -> None:
     pairs = torch.tensor([[0, 1], [1, 2], [2, 3], [3, 0]])
     degree = torch.tensor([0, 2, 5, 9])
-    result = evaluate_related(lambda q: torch.rand(len(q), 4, generator=torch.Generator().manual_seed(0)), pairs, 4)
+    result = evaluate_related(
+        lambda q: torch.rand(len(q), 4, generator=torch.Generator().manual_seed(0)), pairs, 4
+    )
     by = strata(result, pairs, degree)
-    assert {s: len(r.ranks) for s, r in by.items()} == {"new-query": 1, "tail-query": 1, "torso-query": 1,
-                                                         "head-query": 1, "new-target": 1}  # fmt: skip
+    assert {s: len(r.ranks) for s, r in by.items()} == {
+        "new-query": 1,
+        "tail-query": 1,
+        "torso-query": 1,
+        "head-query": 1,
+        "new-target": 1,
+    }
     with pytest.raises(ValueError, match="pairs"):
         strata(result, pairs[:2], degree)
 
@@ -234,7 +278,10 @@ def test_lookalike_mix() -> None:
 def test_pooled_hits_pair_queries_across_seeds_and_strata(result) -> None:
     hits = pooled_hits([result], "pinsage")
     assert hits.shape == (len(result.task.test_pairs),)
-    assert pooled_hits([result], "pixie", "new-query").shape == pooled_hits([result], "combined", "new-query").shape
+    assert (
+        pooled_hits([result], "pixie", "new-query").shape
+        == pooled_hits([result], "combined", "new-query").shape
+    )
     with pytest.raises(ValueError, match="stratum"):
         pooled_hits([result], "pinsage", "old")
     with pytest.raises(ValueError, match="empty"):
@@ -247,10 +294,17 @@ def test_the_pinsage_row_trains_with_the_hard_negative_curriculum() -> None:
     from lecturekit.recsys.pinsage import pinboard_task
     from lecturekit.studies.nb02_pinsage import VARIANTS, make_world, train_gnns
 
-    assert VARIANTS["pinsage"].hard == "curriculum" and VARIANTS["pinsage-random-negatives"].hard == "random-only"
+    assert (
+        VARIANTS["pinsage"].hard == "curriculum"
+        and VARIANTS["pinsage-random-negatives"].hard == "random-only"
+    )
     task = pinboard_task(make_world(TINY, 0), seed=0)
     config = dataclasses.replace(TINY, gnn=dataclasses.replace(TINY.gnn, epochs=3))
     runs = train_gnns(task, config, 0, 2.0, methods=("pinsage", "pinsage-random-negatives"), progress=False)
-    assert runs["pinsage"].history.num_hard == [0, 1, 1]  # epoch n adds n - 1, capped at TINY.hard.max_hard = 1
+    assert runs["pinsage"].history.num_hard == [
+        0,
+        1,
+        1,
+    ]  # epoch n adds n - 1, capped at TINY.hard.max_hard = 1
     assert runs["pinsage-random-negatives"].history.num_hard == [0, 0, 0]
     assert not torch.equal(runs["pinsage"].embeddings, runs["pinsage-random-negatives"].embeddings)

@@ -62,7 +62,9 @@ def _leaks(batch, pairs: torch.Tensor) -> int:
     field = receptive_fields(batch)
     out_row = {int(v): i for i, v in enumerate(batch.output_nodes)}
     column = {int(v): i for i, v in enumerate(batch.nodes)}
-    return sum(bool(field[out_row[a], column[b]]) or bool(field[out_row[b], column[a]]) for a, b in pairs.tolist())
+    return sum(
+        bool(field[out_row[a], column[b]]) or bool(field[out_row[b], column[a]]) for a, b in pairs.tolist()
+    )
 
 
 def _training_batch(task, sampler, table, **config):
@@ -155,7 +157,9 @@ def test_log_degree_input_and_residual_path(task, sampler) -> None:
         model.inputs(x[:, 1:], nodes, sampler.item_degree)
     with pytest.raises(ValueError, match="'x'"):
         model.head(torch.zeros(2, 8))
-    plain = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8, log_degree_input=False, residual=False))
+    plain = PinSage(
+        PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8, log_degree_input=False, residual=False)
+    )
     assert plain.R is None and plain.inputs(x, nodes).shape == (10, x.shape[1])
     # the residual path: an isolated pin's embedding moves with R
     table = NeighborTable(sampler.sample, task.num_items)
@@ -207,8 +211,15 @@ def test_epoch_neighbourhoods_are_resampled_and_shared(task, sampler) -> None:
     for use_tables in (False, True):
         torch.manual_seed(0)
         model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=8, out_dim=8))
-        train_pinsage(model, x, sampler, task.train_pairs, config, progress=False,
-                      neighbor_tables=tables if use_tables else None)  # fmt: skip
+        train_pinsage(
+            model,
+            x,
+            sampler,
+            task.train_pairs,
+            config,
+            progress=False,
+            neighbor_tables=tables if use_tables else None,
+        )
         models.append(model)
     for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values(), strict=True):
         assert torch.equal(a, b)
@@ -216,7 +227,9 @@ def test_epoch_neighbourhoods_are_resampled_and_shared(task, sampler) -> None:
 
 
 # ---------------------------------------------------------------------- inductive by design
-def _planted(seed: int = 0, clusters: int = 12, per: int = 20, boards: int = 6, board_size: int = 6, dim: int = 16):
+def _planted(
+    seed: int = 0, clusters: int = 12, per: int = 20, boards: int = 6, board_size: int = 6, dim: int = 16
+):
     """Clusters of pins with features ``centre + noise``; boards hold pins of one cluster; the first two
     pins of every cluster are NEW (no save at all). Pairs: consecutive pins of a board."""
     gen = torch.Generator().manual_seed(seed)
@@ -253,11 +266,18 @@ def test_new_pins_rank_about_as_well_as_feature_knn_only_with_the_inductive_opti
     def new_pin_precision(model_options: dict, dropout: float) -> float:
         torch.manual_seed(0)
         model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=16, out_dim=16, **model_options))
-        config = TrainConfig(epochs=5, batch_size=32, num_negatives=32, max_steps_per_epoch=8, seed=0,
-                             neighborhood_dropout=dropout)  # fmt: skip
+        config = TrainConfig(
+            epochs=5,
+            batch_size=32,
+            num_negatives=32,
+            max_steps_per_epoch=8,
+            seed=0,
+            neighborhood_dropout=dropout,
+        )
         train_pinsage(model, x, sampler, pairs, config, progress=False)
-        return _precision_at(layerwise_embeddings(model, x, NeighborTable(sampler.sample, n)).embeddings, queries,
-                             cluster)  # fmt: skip
+        return _precision_at(
+            layerwise_embeddings(model, x, NeighborTable(sampler.sample, n)).embeddings, queries, cluster
+        )
 
     inductive = new_pin_precision({}, dropout=0.3)
     plain = new_pin_precision(dict(log_degree_input=False, residual=False), dropout=0.0)

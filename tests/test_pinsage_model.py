@@ -117,8 +117,9 @@ def test_max_margin_loss_hand_computed() -> None:
     assert torch.isclose(max_margin_loss(q, p, n, margin=0.1), torch.tensor(0.1))
     hard = torch.tensor([[[0.8, 0.6]], [[0.0, 1.0]]])  # q.h = .8, 1.0 -> hinge .0+.3=.3? (.8-1+.1<0)
     # q0: max(0, .8 - 1 + .1) = 0; q1: max(0, 1 - .8 + .1) = .3 -> mean .15, weight 2 -> +.3
-    assert torch.isclose(max_margin_loss(q, p, n, hard, margin=0.1, hard_weight=2.0, weighting="separate"),
-                         torch.tensor(0.4))
+    assert torch.isclose(
+        max_margin_loss(q, p, n, hard, margin=0.1, hard_weight=2.0, weighting="separate"), torch.tensor(0.4)
+    )
     with pytest.raises(ValueError, match="hard_negatives"):
         max_margin_loss(q, p, n, torch.zeros(3, 1, 2))
     with pytest.raises(ValueError, match="negatives"):

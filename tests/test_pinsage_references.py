@@ -45,7 +45,9 @@ def test_smoothing_is_one_identity_convolution_by_hand() -> None:
     by_hand = x[v] + 2.0 * sum(table.weights[v, j] * x[table.neighbors[v, j]] for j in range(3))
     torch.testing.assert_close(z[v], F.normalize(by_hand, dim=0))
     torch.testing.assert_close(z[0], F.normalize(x[0], dim=0))  # no neighbours: its own features
-    torch.testing.assert_close(smoothed_embeddings(x, table.neighbors, table.weights, 0.0), F.normalize(x, dim=1))
+    torch.testing.assert_close(
+        smoothed_embeddings(x, table.neighbors, table.weights, 0.0), F.normalize(x, dim=1)
+    )
     with pytest.raises(ValueError, match="gain"):
         smoothed_embeddings(x, table.neighbors, table.weights, -1.0)
 
@@ -72,11 +74,15 @@ def test_minibatch_pernode_layerwise_and_mapreduce_agree_with_the_smoothing_path
     layerwise = layerwise_embeddings(model, x, table, chunk_size=17).embeddings
     batch = BlockBuilder(60, 2).build(torch.arange(60), table)
     torch.testing.assert_close(model.embed_targets(batch, x, table.degree), layerwise, atol=1e-5, rtol=0)
-    torch.testing.assert_close(pernode_embeddings(model, x, table, batch_size=13).embeddings, layerwise,
-                               atol=1e-5, rtol=0)  # fmt: skip
-    torch.testing.assert_close(layerwise_embeddings(model, x, table, share_messages=False).embeddings, layerwise,
-                               atol=1e-5, rtol=0)  # fmt: skip
-    torch.testing.assert_close(mapreduce_embeddings(model, x, table, partition_size=17), layerwise, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        pernode_embeddings(model, x, table, batch_size=13).embeddings, layerwise, atol=1e-5, rtol=0
+    )
+    torch.testing.assert_close(
+        layerwise_embeddings(model, x, table, share_messages=False).embeddings, layerwise, atol=1e-5, rtol=0
+    )
+    torch.testing.assert_close(
+        mapreduce_embeddings(model, x, table, partition_size=17), layerwise, atol=1e-5, rtol=0
+    )
     plain = PinSage(PinSageConfig(in_dim=8, hidden_dim=16, out_dim=8))
     assert plain.S is None
     with pytest.raises(ValueError, match="neighbor_skip"):

@@ -42,21 +42,32 @@ def _expected_visits(query: int, walk_length: int, restart: float) -> np.ndarray
 @pytest.mark.parametrize(("walk_length", "restart"), [(1, 0.5), (3, 0.0), (3, 0.3), (4, 1.0)])
 def test_visit_counts_match_exact_expectation(walk_length: int, restart: float) -> None:
     walks = 8000
-    sampler = RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, num_walks=walks, walk_length=walk_length,
-                                restart_prob=restart, top_t=3, seed=0)  # fmt: skip
+    sampler = RandomWalkSampler(
+        EDGES,
+        NUM_ITEMS,
+        NUM_USERS,
+        num_walks=walks,
+        walk_length=walk_length,
+        restart_prob=restart,
+        top_t=3,
+        seed=0,
+    )
     counts = sampler.visit_counts(torch.tensor([0, 3])).numpy() / walks
     for row, query in enumerate([0, 3]):
         np.testing.assert_allclose(counts[row], _expected_visits(query, walk_length, restart), atol=0.04)
 
 
 def test_top_t_neighbours_and_weights_follow_visit_counts() -> None:
-    sampler = RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, num_walks=20000, walk_length=3, restart_prob=0.3, top_t=2)
+    sampler = RandomWalkSampler(
+        EDGES, NUM_ITEMS, NUM_USERS, num_walks=20000, walk_length=3, restart_prob=0.3, top_t=2
+    )
     neighbors, weights = sampler.sample(torch.tensor([0]))
     expected = _expected_visits(0, 3, 0.3)
     best = np.argsort(-expected)[:2]
     assert set(neighbors[0].tolist()) == set(best.tolist())
-    np.testing.assert_allclose(weights[0].numpy(), expected[neighbors[0].numpy()] / expected[neighbors[0].numpy()].sum(),
-                               atol=0.02)  # fmt: skip
+    np.testing.assert_allclose(
+        weights[0].numpy(), expected[neighbors[0].numpy()] / expected[neighbors[0].numpy()].sum(), atol=0.02
+    )
     assert weights[0, 0] >= weights[0, 1]  # best first
 
 
@@ -73,10 +84,14 @@ def test_weights_sum_to_one_and_padding_when_fewer_than_t_reachable() -> None:
 
 
 def test_restart_one_stays_within_one_traversal() -> None:
-    sampler = RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, num_walks=2000, walk_length=5, restart_prob=1.0, top_t=5)
+    sampler = RandomWalkSampler(
+        EDGES, NUM_ITEMS, NUM_USERS, num_walks=2000, walk_length=5, restart_prob=1.0, top_t=5
+    )
     counts = sampler.visit_counts(torch.tensor([0]))[0]
     assert counts[3] == 0  # item 3 is two traversals away from item 0
-    sampler = RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, num_walks=2000, walk_length=5, restart_prob=0.0, top_t=5)
+    sampler = RandomWalkSampler(
+        EDGES, NUM_ITEMS, NUM_USERS, num_walks=2000, walk_length=5, restart_prob=0.0, top_t=5
+    )
     assert sampler.visit_counts(torch.tensor([0]))[0, 3] > 0
 
 
@@ -116,8 +131,9 @@ def test_bad_input_raises_clear_errors() -> None:
 def test_rows_stay_with_their_query_across_internal_chunks() -> None:
     # 40000 walks x 3 traversals -> one query per internal chunk: rows must not shift between chunks.
     walks = 40000
-    sampler = RandomWalkSampler(EDGES, NUM_ITEMS, NUM_USERS, num_walks=walks, walk_length=3, restart_prob=0.3,
-                                top_t=3, seed=1)  # fmt: skip
+    sampler = RandomWalkSampler(
+        EDGES, NUM_ITEMS, NUM_USERS, num_walks=walks, walk_length=3, restart_prob=0.3, top_t=3, seed=1
+    )
     queries = [3, 5, 0, 4, 1]
     counts = sampler.visit_counts(torch.tensor(queries)).numpy() / walks
     for row, query in enumerate(queries):

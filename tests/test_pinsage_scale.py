@@ -38,7 +38,9 @@ def test_growth_is_the_log_log_slope_and_extrapolation_is_affine() -> None:
     assert slopes["peak_rss_gib"] == pytest.approx(0.30103, abs=1e-4)  # x2 per x10
     est = extrapolate(points, 1_000_000)
     assert est["walks"] == pytest.approx(200.0) and est["training"] == pytest.approx(3.0)
-    assert est["peak_rss_gib"] == pytest.approx(0.6 + 0.6 / 90_000 * 990_000)  # fixed + per-pin, not the slope
+    assert est["peak_rss_gib"] == pytest.approx(
+        0.6 + 0.6 / 90_000 * 990_000
+    )  # fixed + per-pin, not the slope
     assert growth_exponents(points[:1]) is None and extrapolate(points[:1], 10**6) is None
     table = scale_table(points)
     assert table.count("\n") == 3 and "100,000" in table

@@ -32,21 +32,29 @@ def task():
 
 @pytest.fixture(scope="module")
 def sampler(task):
-    return RandomWalkSampler(task.edge_index, task.num_items, task.num_users, num_walks=30, walk_length=2, top_t=10)
+    return RandomWalkSampler(
+        task.edge_index, task.num_items, task.num_users, num_walks=30, walk_length=2, top_t=10
+    )
 
 
 def _embed(model, task, sampler):
-    return layerwise_embeddings(model, task.features["combined"], NeighborTable(sampler.sample, task.num_items)).embeddings
+    return layerwise_embeddings(
+        model, task.features["combined"], NeighborTable(sampler.sample, task.num_items)
+    ).embeddings
 
 
 def test_small_planted_world_learns_far_above_random(task, sampler) -> None:
     torch.manual_seed(0)
     x = task.features["combined"]
     model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=32, out_dim=32))
-    untrained = evaluate_related(embedding_scorer(_embed(model, task, sampler)), task.test_pairs, task.num_items, k=10)
+    untrained = evaluate_related(
+        embedding_scorer(_embed(model, task, sampler)), task.test_pairs, task.num_items, k=10
+    )
     config = TrainConfig(epochs=3, batch_size=64, num_negatives=64, max_steps_per_epoch=15, seed=0)
     history = train_pinsage(model, x, sampler, task.train_pairs, config, progress=False)
-    trained = evaluate_related(embedding_scorer(_embed(model, task, sampler)), task.test_pairs, task.num_items, k=10)
+    trained = evaluate_related(
+        embedding_scorer(_embed(model, task, sampler)), task.test_pairs, task.num_items, k=10
+    )
     assert len(history.step_loss) == 45 and history.epoch_loss[-1] < history.epoch_loss[0]
     random_hit = 10 / task.num_items
     assert trained.hit_rate > 10 * random_hit
@@ -62,8 +70,12 @@ def test_negative_sampler_hook_workers_and_fresh_neighbourhoods(task, sampler) -
 
     x = task.features["combined"]
     model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=16, out_dim=16, pooling="max"))
-    config = TrainConfig(epochs=1, batch_size=32, num_negatives=16, max_steps_per_epoch=3, neighborhoods="step")
-    history = train_pinsage(model, x, sampler, task.train_pairs, config, negative_sampler=hard, progress=False)
+    config = TrainConfig(
+        epochs=1, batch_size=32, num_negatives=16, max_steps_per_epoch=3, neighborhoods="step"
+    )
+    history = train_pinsage(
+        model, x, sampler, task.train_pairs, config, negative_sampler=hard, progress=False
+    )
     assert len(history.step_loss) == 3 and calls == [0, 0, 0]
     config = TrainConfig(epochs=1, batch_size=32, num_negatives=16, max_steps_per_epoch=4, num_workers=1)
     history = train_pinsage(model, x, sampler, task.train_pairs, config, progress=False)

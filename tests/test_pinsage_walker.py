@@ -18,13 +18,18 @@ def samplers() -> tuple[RandomWalkSampler, EagerRandomWalkSampler, int]:
     edges = world.edge_index()
     # 40 walks x 3 traversals: several internal chunks of queries, restarts exercised.
     kw = dict(num_walks=40, walk_length=3, restart_prob=0.3, top_t=15, seed=9)
-    return (RandomWalkSampler(edges, world.num_pins, world.num_boards, **kw),
-            EagerRandomWalkSampler(edges, world.num_pins, world.num_boards, **kw), world.num_pins)  # fmt: skip
+    return (
+        RandomWalkSampler(edges, world.num_pins, world.num_boards, **kw),
+        EagerRandomWalkSampler(edges, world.num_pins, world.num_boards, **kw),
+        world.num_pins,
+    )
 
 
 def _queries(num_items: int) -> torch.Tensor:
     # every item once (isolated ones included) plus repeats, in shuffled order
-    return torch.cat([torch.randperm(num_items, generator=torch.Generator().manual_seed(0)), torch.arange(50)])
+    return torch.cat(
+        [torch.randperm(num_items, generator=torch.Generator().manual_seed(0)), torch.arange(50)]
+    )
 
 
 @pytest.mark.parametrize("top_t", [None, 1, 200])

@@ -75,7 +75,9 @@ def test_make_planted_structure_and_seed():
     r = 0
     a, b = data.side_effect_modules[r]
     pairs = ei[:, et == r].t().tolist()
-    good = sum((a in modules[i] and b in modules[j]) or (b in modules[i] and a in modules[j]) for i, j in pairs)
+    good = sum(
+        (a in modules[i] and b in modules[j]) or (b in modules[i] and a in modules[j]) for i, j in pairs
+    )
     assert good >= 0.8 * len(pairs)
     # PPI is mostly within modules.
     pm = data["protein"].module
@@ -103,8 +105,11 @@ def test_load_biosnap_counts_what_it_skips():
 
 
 def test_min_pairs_leaving_no_side_effect_says_what_was_filtered():
-    with pytest.raises(ValueError, match=r"bio-decagon-combo\.csv: no side effect left after filtering: all 3 "
-                                         r"side effects have fewer than min_pairs=5 .*the largest has 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"bio-decagon-combo\.csv: no side effect left after filtering: all 3 "
+        r"side effects have fewer than min_pairs=5 .*the largest has 4",
+    ):
         load_biosnap(FIXTURES / "good", min_pairs=5)
 
 
@@ -114,8 +119,10 @@ def _copy_good(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name", ["bio-decagon-combo.csv", "bio-decagon-ppi.csv", "bio-decagon-targets.csv",
-                                  "bio-decagon-mono.csv"])
+@pytest.mark.parametrize(
+    "name",
+    ["bio-decagon-combo.csv", "bio-decagon-ppi.csv", "bio-decagon-targets.csv", "bio-decagon-mono.csv"],
+)
 def test_header_only_file_is_an_error_naming_it(tmp_path, name):
     folder = _copy_good(tmp_path)
     path = folder / name
@@ -185,9 +192,19 @@ def test_make_planted_refuses_impossible_sizes():
 def test_planted_classes_share_targets_and_families_share_pairs():
     """Issue #25's assumptions: classmates share core targets and modules; a mechanism's side effects
     draw from one pool of interacting pairs, so pairs recur across a family."""
-    kw = dict(num_drugs=120, num_proteins=150, num_modules=5, num_side_effects=12, num_popularity_side_effects=2,
-              pairs_per_side_effect=10, num_drug_classes=10, class_core_targets=2, num_mechanisms=2,
-              pair_pool_factor=2.0, seed=1)
+    kw = dict(
+        num_drugs=120,
+        num_proteins=150,
+        num_modules=5,
+        num_side_effects=12,
+        num_popularity_side_effects=2,
+        pairs_per_side_effect=10,
+        num_drug_classes=10,
+        class_core_targets=2,
+        num_mechanisms=2,
+        pair_pool_factor=2.0,
+        seed=1,
+    )
     data = make_planted(**kw)
     cls = data["drug"].drug_class
     assert int(cls.min()) >= 0 and int(cls.max()) < 10
@@ -207,7 +224,9 @@ def test_planted_classes_share_targets_and_families_share_pairs():
         pairs = {(int(a), int(b)) for a, b, t in zip(ei[0], ei[1], rel, strict=True) if int(t) in family}
         triples = int(sum(int((rel == r).sum()) for r in family))
         assert len(pairs) < triples  # pairs recur across the family's side effects
-    without = make_planted(**{**kw, "num_drug_classes": None, "num_mechanisms": None, "pair_pool_factor": None})
+    without = make_planted(
+        **{**kw, "num_drug_classes": None, "num_mechanisms": None, "pair_pool_factor": None}
+    )
     assert bool((without["drug"].drug_class == -1).all())
     with pytest.raises(ValueError, match="num_mechanisms"):
         make_planted(**{**kw, "num_mechanisms": 11})  # 5 modules have 10 pairs

@@ -113,7 +113,6 @@ def test_bpr_beats_popularity_on_planted_clusters():
 # --- Notebook 01's experiment shape: frozen config, run_seed, rows ---
 
 
-
 def _changed_fields(a, b, prefix=""):
     out = set()
     for f in dataclasses.fields(a):
@@ -140,7 +139,10 @@ def test_config_is_frozen_and_profiles_keep_todays_sizes():
     }
     assert sizes == {"quick": (3, 32, 4096, 1), "course": (30, 64, 2048, 3), "full": (200, 64, 2048, 5)}
     search = {"search.layers", "search.dims", "search.lrs", "search.epochs", "sweep_layers"}
-    assert _changed_fields(COURSE, PROFILES.quick) == {"bpr.dim", "bpr.epochs", "bpr.batch_size", "num_seeds"} | search
+    assert (
+        _changed_fields(COURSE, PROFILES.quick)
+        == {"bpr.dim", "bpr.epochs", "bpr.batch_size", "num_seeds"} | search
+    )
     assert _changed_fields(COURSE, PROFILES.full) == {"bpr.epochs", "num_seeds"} | search
     assert COURSE.lightgcn is None  # chosen on validation, never fixed in the config
     assert (COURSE.k, COURSE.content.neighbours, COURSE.bpr.lr) == (10, 20, 5e-3)
@@ -161,7 +163,9 @@ def _write_grouplens(folder, num_users=40, num_movies=24, per_user=6, seed=0):
     for movie in range(1, num_movies + 1):
         flags = ["0"] * len(GENRES)
         flags[1 + movie % 5] = "1"
-        items.append(f"{movie}|Movie {movie} ({1950 + movie})|01-Jan-1990||http://example.invalid/|" + "|".join(flags))
+        items.append(
+            f"{movie}|Movie {movie} ({1950 + movie})|01-Jan-1990||http://example.invalid/|" + "|".join(flags)
+        )
     (folder / "u.item").write_text("\n".join(items) + "\n", encoding="latin-1")
     return folder
 
@@ -170,8 +174,13 @@ def _write_grouplens(folder, num_users=40, num_movies=24, per_user=6, seed=0):
 def small_config(tmp_path):
     folder = _write_grouplens(tmp_path / "ml")
     return dataclasses.replace(
-        COURSE, bpr=BPRConfig(dim=8, epochs=20, batch_size=64, lr=0.05), k=5, num_seeds=2, data_path=str(folder),
-        content=dataclasses.replace(COURSE.content, neighbours=5), sweep_layers=(0, 1),
+        COURSE,
+        bpr=BPRConfig(dim=8, epochs=20, batch_size=64, lr=0.05),
+        k=5,
+        num_seeds=2,
+        data_path=str(folder),
+        content=dataclasses.replace(COURSE.content, neighbours=5),
+        sweep_layers=(0, 1),
         lightgcn=LightGCNConfig(layers=1, dim=8, epochs=20, batch_size=64, lr=0.05),
         search=LightGCNSearch(layers=(1, 2), dims=(8,), lrs=(0.05,), epochs=(5, 10)),
     )
@@ -257,7 +266,9 @@ def test_empty_data_after_loading_is_an_error(tmp_path, small_config):
     folder.mkdir()
     # Every user has one rating only: the split has nothing to hold out.
     (folder / "u.data").write_text("1\t1\t4\t881250949\n2\t1\t3\t881250950\n")
-    (folder / "u.item").write_text("1|Movie (1990)|01-Jan-1990||http://example.invalid/|" + "|".join(["0"] * 18 + ["1"]) + "\n")
+    (folder / "u.item").write_text(
+        "1|Movie (1990)|01-Jan-1990||http://example.invalid/|" + "|".join(["0"] * 18 + ["1"]) + "\n"
+    )
     with pytest.raises(ValueError, match="filtered out all 2 users"):
         prepare_data(dataclasses.replace(small_config, data_path=str(folder)))
     with pytest.raises(DataFormatError, match="no interactions"):
@@ -282,9 +293,15 @@ def test_negative_sampling_refuses_a_user_without_negatives():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"dim": 0}, "dim"), ({"epochs": -1}, "epochs"), ({"batch_size": 2.5}, "batch_size"), ({"lr": 0.0}, "lr"),
-     ({"weight_decay": -1e-3}, "weight_decay"), ({"dim": True}, "dim")],
-)  # fmt: skip
+    [
+        ({"dim": 0}, "dim"),
+        ({"epochs": -1}, "epochs"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"lr": 0.0}, "lr"),
+        ({"weight_decay": -1e-3}, "weight_decay"),
+        ({"dim": True}, "dim"),
+    ],
+)
 def test_bpr_config_refuses_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=rf"BPRConfig\.{message}"):
         BPRConfig(**kwargs)
@@ -322,7 +339,10 @@ def test_evaluate_refuses_scores_of_the_wrong_shape():
 def test_lightgcn_adjacency_is_pygs_symmetric_normalisation():
     from torch_geometric.nn.conv import LGConv
 
-    users, items = torch.tensor([0, 0, 1, 2, 2]), torch.tensor([0, 1, 1, 2, 2])  # (2, 2) repeated: counts once
+    users, items = (
+        torch.tensor([0, 0, 1, 2, 2]),
+        torch.tensor([0, 1, 1, 2, 2]),
+    )  # (2, 2) repeated: counts once
     edges = bipartite_edge_index(users, items, 3, 3)
     assert edges.shape == (2, 8)
     x = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
@@ -370,7 +390,11 @@ def test_validation_never_sees_test_items_and_picks_the_best_grid_point(small_co
 
 def test_layer_sweep_and_untuned_config_validates_itself(small_config):
     result = run_seed(dataclasses.replace(small_config, lightgcn=None), 0)
-    assert result.validation is not None and set(result.layer_evaluations) == {0, 1, result.config.lightgcn.layers}
+    assert result.validation is not None and set(result.layer_evaluations) == {
+        0,
+        1,
+        result.config.lightgcn.layers,
+    }
     assert {r.method for r in result.rows()} == {*METHODS, "lightgcn-validation"}
     table = layer_hits([result])
     assert list(table.columns) == ["seed 0"] and 0 in table.index
@@ -388,8 +412,11 @@ def test_ranking_metrics_equal_pyg_link_prediction_metrics():
     ranks = rank_of_targets(scores, targets)
     for k in (1, 5, 10, 50):
         top = top_k_items(scores, k)
-        for metric, ours in ((LinkPredHitRatio(k), hit_rate(ranks, k)), (LinkPredNDCG(k), ndcg_at_k(ranks, k)),
-                             (LinkPredRecall(k), recall_at_k(top, [t.reshape(1) for t in targets]))):  # fmt: skip
+        for metric, ours in (
+            (LinkPredHitRatio(k), hit_rate(ranks, k)),
+            (LinkPredNDCG(k), ndcg_at_k(ranks, k)),
+            (LinkPredRecall(k), recall_at_k(top, [t.reshape(1) for t in targets])),
+        ):
             metric.update(top, label_index)
             assert float(metric.compute()) == pytest.approx(ours, abs=1e-6), (type(metric).__name__, k)
     full = LinkPredMRR(120)  # PyG's MRR@K is 0 beyond K; over the whole catalogue it is plain MRR

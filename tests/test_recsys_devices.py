@@ -39,8 +39,9 @@ needs_no_cuda = pytest.mark.skipif(not NO_CUDA, reason="this machine has CUDA ('
 needs_cuda = pytest.mark.skipif(NO_CUDA, reason="needs a CUDA device")
 
 BPR = BPRConfig(dim=4, epochs=3, batch_size=16, lr=0.05)
-CONTENT = ContentMLPTraining(epochs=2, steps_per_epoch=4, batch_size=8, num_negatives=8, margin=0.1, lr=1e-2,
-                             hidden_dim=8)  # fmt: skip
+CONTENT = ContentMLPTraining(
+    epochs=2, steps_per_epoch=4, batch_size=8, num_negatives=8, margin=0.1, lr=1e-2, hidden_dim=8
+)
 
 
 # ------------------------------------------------------------------ tiny worlds
@@ -103,7 +104,9 @@ def test_bpr_auto_is_the_cpu_run_bit_for_bit(interactions) -> None:
     assert torch.equal(g_cpu.get_state(), g_auto.get_state())  # the same draws
     users = torch.arange(5)
     assert torch.equal(m_cpu.score_users(users), m_auto.score_users(users))
-    default_model, default_history = train_bpr(*interactions, BPR, torch.Generator().manual_seed(0), progress=False)
+    default_model, default_history = train_bpr(
+        *interactions, BPR, torch.Generator().manual_seed(0), progress=False
+    )
     assert default_history == h_cpu and _same_weights(default_model, m_cpu)
 
 
@@ -123,7 +126,9 @@ def test_local_mapreduce_auto_is_the_cpu_run_bit_for_bit(pinsage_world) -> None:
     model = _pinsage()
     cpu = mapreduce_embeddings(model, features, table, partition_size=25, device="cpu")
     auto = mapreduce_embeddings(model, features, table, partition_size=25, device=torch.device("cpu"))
-    assert torch.equal(cpu, auto) and torch.equal(cpu, mapreduce_embeddings(model, features, table, 25, device="auto"))
+    assert torch.equal(cpu, auto) and torch.equal(
+        cpu, mapreduce_embeddings(model, features, table, 25, device="auto")
+    )
     assert torch.equal(cpu, layerwise_embeddings(model, features, table, chunk_size=25).embeddings)
 
 
@@ -133,18 +138,28 @@ def test_dask_workers_resolve_the_device_themselves(pinsage_world) -> None:
     features, table = pinsage_world
     model = _pinsage()
     local = mapreduce_embeddings(model, features, table, partition_size=25)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster) as client:
             # in-process workers share this process's objects: each run gets its own copy of the model
-            auto = mapreduce_embeddings(copy.deepcopy(model), features, table, 25, scheduler=client, device="auto")
+            auto = mapreduce_embeddings(
+                copy.deepcopy(model), features, table, 25, scheduler=client, device="auto"
+            )
             assert torch.equal(auto, local)
             # "cuda" is not refused by the client (a worker may have a GPU) but by the worker, which has none
             with pytest.raises(ValueError, match="CUDA is not available"):
-                mapreduce_embeddings(copy.deepcopy(model), features, table, 25, scheduler=client, device="cuda")
+                mapreduce_embeddings(
+                    copy.deepcopy(model), features, table, 25, scheduler=client, device="cuda"
+                )
 
 
 def test_worker_device_checks_the_name_but_leaves_cuda_to_the_workers() -> None:
-    assert worker_device("auto") == "auto" and worker_device(" CUDA ") == "cuda" and worker_device("cpu") == "cpu"
+    assert (
+        worker_device("auto") == "auto"
+        and worker_device(" CUDA ") == "cuda"
+        and worker_device("cpu") == "cpu"
+    )
     assert worker_device(torch.device("cuda", 1)) == "cuda:1"
     for bad in ("gpu", "tpu", "meta", None, 3):
         with pytest.raises(ValueError, match="argument 'device' must be one of"):
@@ -213,13 +228,18 @@ class _DeviceGuard(TorchFunctionMode):
         if func not in _MOVES:
             tensors = [t for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, Tensor)]
             if func in _INDEXING:
-                mixed = bool(tensors) and tensors[0].device.type == "cpu" and any(
-                    t.device.type == "meta" for t in tensors[1:])  # fmt: skip
+                mixed = (
+                    bool(tensors)
+                    and tensors[0].device.type == "cpu"
+                    and any(t.device.type == "meta" for t in tensors[1:])
+                )
             else:
                 mixed = len({t.device.type for t in tensors if t.device.type != "cpu" or t.ndim > 0}) > 1
             if mixed:
-                raise AssertionError(f"{getattr(func, '__qualname__', func)} mixes devices: "
-                                     f"{[(t.device.type, tuple(t.shape)) for t in tensors]}")  # fmt: skip
+                raise AssertionError(
+                    f"{getattr(func, '__qualname__', func)} mixes devices: "
+                    f"{[(t.device.type, tuple(t.shape)) for t in tensors]}"
+                )
         return func(*args, **kwargs)
 
 
@@ -240,7 +260,9 @@ def meta_device(monkeypatch):
         monkeypatch.setattr(module, "resolve_device", lambda device: torch.device("meta"))
 
 
-def test_entry_points_move_every_operand_to_the_device(meta_device, interactions, content, pinsage_world) -> None:
+def test_entry_points_move_every_operand_to_the_device(
+    meta_device, interactions, content, pinsage_world
+) -> None:
     # each runs on "the accelerator" until it needs a value back (a loss, or the CPU result): so far,
     # no torch call saw a model on the device and an input left on the CPU
     with _DeviceGuard(), pytest.raises(RuntimeError, match=NO_DATA):  # after the first step: loss.item()

@@ -17,36 +17,63 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def reference(tmp_path):
     path = tmp_path / "runtimes.json"
-    path.write_text(json.dumps({"measured_on": "a 2-core laptop, 2026-12-05",
-                                "seconds": {"course": {"01_recsys_basics": 142}, "quick": {"01_recsys_basics": 30}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "measured_on": "a 2-core laptop, 2026-12-05",
+                "seconds": {"course": {"01_recsys_basics": 142}, "quick": {"01_recsys_basics": 30}},
+            }
+        )
+    )
     return path
 
 
 def test_a_first_run_shows_the_committed_measurement_for_its_profile(tmp_path, reference):
     line = runtime_line("01_recsys_basics", tmp_path / "timings.json", reference, profile="course")
-    assert line == ("**Runtime** (this kernel runs the `course` profile): `course` about 2 min 22 s (measured on a "
-                    "2-core laptop, 2026-12-05, `docs/runtimes.json`); `quick` about 30 s (measured on a 2-core "
-                    "laptop, 2026-12-05, `docs/runtimes.json`).")
-    assert runtime_line("01_recsys_basics", tmp_path / "t.json", reference, profile="quick").index("`quick`") < 60
+    assert line == (
+        "**Runtime** (this kernel runs the `course` profile): `course` about 2 min 22 s (measured on a "
+        "2-core laptop, 2026-12-05, `docs/runtimes.json`); `quick` about 30 s (measured on a 2-core "
+        "laptop, 2026-12-05, `docs/runtimes.json`)."
+    )
+    assert (
+        runtime_line("01_recsys_basics", tmp_path / "t.json", reference, profile="quick").index("`quick`")
+        < 60
+    )
     assert "not measured yet" not in line
 
 
 def test_this_machines_run_replaces_the_committed_number(tmp_path, reference):
     path = tmp_path / "timings.json"
-    path.write_text(json.dumps({"profile": "course", "notebooks": {
-        "01_recsys_basics": {"seconds": 200.4, "ok": True, "finished": "2026-12-01T08:00:00+0000"},
-        "04_decagon": {"seconds": 3725.0, "ok": False},
-    }}))
+    path.write_text(
+        json.dumps(
+            {
+                "profile": "course",
+                "notebooks": {
+                    "01_recsys_basics": {
+                        "seconds": 200.4,
+                        "ok": True,
+                        "finished": "2026-12-01T08:00:00+0000",
+                    },
+                    "04_decagon": {"seconds": 3725.0, "ok": False},
+                },
+            }
+        )
+    )
     line = runtime_line("01_recsys_basics", path, reference, profile="course")
     assert "`course` 3 min 20 s (this machine's last `lecturekit run`, 2026-12-01)" in line
     assert "`quick` about 30 s" in line
     assert "`course` 1 h 02 min (this machine's last `lecturekit run`; that run failed)" in runtime_line(
-        "04_decagon", path, reference, profile="course")
+        "04_decagon", path, reference, profile="course"
+    )
 
 
 def test_a_corrupt_timings_file_falls_back_to_the_committed_number(tmp_path, reference):
     path = tmp_path / "timings.json"
-    for text in ("{not json", "[1, 2]", json.dumps({"profile": "quick", "notebooks": {"01_recsys_basics": {"seconds": "x"}}})):
+    for text in (
+        "{not json",
+        "[1, 2]",
+        json.dumps({"profile": "quick", "notebooks": {"01_recsys_basics": {"seconds": "x"}}}),
+    ):
         path.write_text(text)
         assert "`quick` about 30 s" in runtime_line("01_recsys_basics", path, reference, profile="quick")
 

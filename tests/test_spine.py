@@ -44,7 +44,12 @@ def _sig(**changes):
 
 def test_checkpoint_round_trip_and_atomic_save(tmp_path):
     path = tmp_path / "ck" / "run.pt"
-    state = {"model": {"w": torch.arange(3.0)}, "epoch": 2, "history": [0.5, 0.25], "rng": torch.get_rng_state()}
+    state = {
+        "model": {"w": torch.arange(3.0)},
+        "epoch": 2,
+        "history": [0.5, 0.25],
+        "rng": torch.get_rng_state(),
+    }
     checkpoints.save(path, state, _sig())
     assert sorted(p.name for p in path.parent.iterdir()) == ["run.pt"]  # no temporary left behind
     assert path.stat().st_mode & 0o777 == checkpoints.umask_mode()  # readable as a plainly written file
@@ -95,8 +100,13 @@ def test_checkpoint_refuses_unsafe_state_and_crafted_files(tmp_path):
 def test_no_unsafe_loads_anywhere_in_the_project():
     pattern = re.compile(r"weights_only\s*=\s*False|pickle\.load|joblib\.load|import pickle|import joblib")
     offenders = []
-    for path in [*ROOT.glob("lecturekit/**/*.py"), *ROOT.glob("benchmarks/**/*.py"), *ROOT.glob("notebooks/*.ipynb"),
-                 *ROOT.glob("experiments/**/*.py"), *ROOT.glob("tools/**/*.py")]:
+    for path in [
+        *ROOT.glob("lecturekit/**/*.py"),
+        *ROOT.glob("benchmarks/**/*.py"),
+        *ROOT.glob("notebooks/*.ipynb"),
+        *ROOT.glob("experiments/**/*.py"),
+        *ROOT.glob("tools/**/*.py"),
+    ]:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".ipynb":
             text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
@@ -130,10 +140,25 @@ def test_record_is_safe_under_concurrent_writers(build):
 
 
 def test_rows_carry_comparability_and_notes(build):
-    results.record("04_demo", "planted", "decagon", "auroc/uniform", 0.8, paper=0.872,
-                   note="planted world; paper: BioSNAP")
-    results.record("04_demo", "biosnap", "decagon", "auroc/uniform", 0.86, paper=0.872, comparable=True,
-                   note="BioSNAP, the paper's protocol")
+    results.record(
+        "04_demo",
+        "planted",
+        "decagon",
+        "auroc/uniform",
+        0.8,
+        paper=0.872,
+        note="planted world; paper: BioSNAP",
+    )
+    results.record(
+        "04_demo",
+        "biosnap",
+        "decagon",
+        "auroc/uniform",
+        0.86,
+        paper=0.872,
+        comparable=True,
+        note="BioSNAP, the paper's protocol",
+    )
     with pytest.raises(ValueError, match="no 'paper' number"):
         results.record("04_demo", "planted", "x", "auroc", 0.5, comparable=True)
     with pytest.raises(TypeError, match="'comparable'"):
@@ -170,7 +195,11 @@ def _notebook(path, *sources):
 def test_resolve_refuses_paths_and_ambiguous_names(tmp_path):
     for name in ("01_a_one", "02_b_two", "03_b_three"):
         _notebook(tmp_path / f"{name}.ipynb", "1")
-    assert [p.stem for p in cli.resolve(["02", "03_b", "01_a_one"], tmp_path)] == ["02_b_two", "03_b_three", "01_a_one"]
+    assert [p.stem for p in cli.resolve(["02", "03_b", "01_a_one"], tmp_path)] == [
+        "02_b_two",
+        "03_b_three",
+        "01_a_one",
+    ]
     with pytest.raises(SystemExit, match="is a path"):
         cli.resolve([str(tmp_path / "01_a_one.ipynb")], tmp_path)
     with pytest.raises(SystemExit, match="is a path"):
@@ -183,11 +212,15 @@ def test_resolve_refuses_paths_and_ambiguous_names(tmp_path):
 
 def test_run_fails_on_printed_tracebacks_and_writes_timings(tmp_path, build):
     _notebook(tmp_path / "01_clean.ipynb", "print('fine')")
-    _notebook(tmp_path / "02_noisy.ipynb",
-              "import sys\nprint('Traceback (most recent call last):\\n  File x\\nAssertionError: child', file=sys.stderr)")
-    _notebook(tmp_path / "03_shown.ipynb",
-              "from IPython.display import display\nimport traceback\n"
-              "try:\n    1/0\nexcept ZeroDivisionError:\n    traceback.print_exc()")
+    _notebook(
+        tmp_path / "02_noisy.ipynb",
+        "import sys\nprint('Traceback (most recent call last):\\n  File x\\nAssertionError: child', file=sys.stderr)",
+    )
+    _notebook(
+        tmp_path / "03_shown.ipynb",
+        "from IPython.display import display\nimport traceback\n"
+        "try:\n    1/0\nexcept ZeroDivisionError:\n    traceback.print_exc()",
+    )
     assert cli.run(["01"], "quick", timeout=120, directory=tmp_path) == 0
     assert cli.run(["02"], "quick", timeout=120, directory=tmp_path) == 1
     assert cli.run(["03"], "quick", timeout=120, directory=tmp_path) == 1
@@ -199,11 +232,15 @@ def test_run_fails_on_printed_tracebacks_and_writes_timings(tmp_path, build):
 
 
 def test_run_writes_the_summary_despite_a_corrupt_results_file(tmp_path, build):
-    _notebook(tmp_path / "01_rec.ipynb", "from lecturekit import record\nrecord('01_rec', 'toy', 'm', 'acc', 0.5)")
+    _notebook(
+        tmp_path / "01_rec.ipynb", "from lecturekit import record\nrecord('01_rec', 'toy', 'm', 'acc', 0.5)"
+    )
     (build / "results").mkdir(parents=True)
     (build / "results" / "09_bad.json").write_text("[1, 2")
     assert cli.run(["01"], "quick", timeout=120, directory=tmp_path) == 1  # the corrupt file is an error...
-    assert "| toy | m | acc | 0.5 |" in (build / "results" / "SUMMARY-quick.md").read_text()  # ...the rest is summarised
+    assert (
+        "| toy | m | acc | 0.5 |" in (build / "results" / "SUMMARY-quick.md").read_text()
+    )  # ...the rest is summarised
 
 
 # ------------------------------------------------------------------ the experiment shape
@@ -263,7 +300,9 @@ def test_runs_own_their_random_streams():
     with seeded(5):
         b = torch.randn(3)
     assert torch.equal(a, b)
-    assert torch.equal(torch.randn(2, generator=torch_stream(3, "split")), torch.randn(2, generator=torch_stream(3, "split")))
+    assert torch.equal(
+        torch.randn(2, generator=torch_stream(3, "split")), torch.randn(2, generator=torch_stream(3, "split"))
+    )
     assert not torch.equal(torch_stream(3, "split").get_state(), torch_stream(3, "init").get_state())
     assert numpy_stream(1, "x").integers(1 << 30) == numpy_stream(1, "x").integers(1 << 30)
 

@@ -26,9 +26,16 @@ def test_student_version_runs_with_every_check_failing_in_plain_words(path, tmp_
     monkeypatch.setenv("LECTUREKIT_PROFILE", "quick")
     monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(tmp_path / "build"))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    kernel = "lecturekit" if "lecturekit" in os.popen("jupyter kernelspec list 2>/dev/null").read() else "python3"
-    NotebookClient(student, timeout=600, kernel_name=kernel, allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+    kernel = (
+        "lecturekit" if "lecturekit" in os.popen("jupyter kernelspec list 2>/dev/null").read() else "python3"
+    )
+    NotebookClient(
+        student,
+        timeout=600,
+        kernel_name=kernel,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     checks = 0
     for index, cell in enumerate(student.cells):
         if cell.cell_type != "code":

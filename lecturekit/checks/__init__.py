@@ -26,7 +26,17 @@ from lecturekit.checks.base import (
 
 NOTEBOOK_MODULES = ("nb01", "nb02", "nb03", "nb04", "nb05", "nb06")
 
-__all__ = ["ANY", "Case", "CheckFailed", "call_student", "describe", "differences", "passed", "require", "run_check"]
+__all__ = [
+    "ANY",
+    "Case",
+    "CheckFailed",
+    "call_student",
+    "describe",
+    "differences",
+    "passed",
+    "require",
+    "run_check",
+]
 _owner: dict[str, str] = dict.fromkeys(__all__, "base")
 
 
@@ -34,7 +44,9 @@ def _export(module_name: str) -> None:
     module = import_module(f"{__name__}.{module_name}")
     for name in getattr(module, "__all__", ()):
         if name in _owner:
-            raise ImportError(f"lecturekit.checks: {name!r} is exported by both {_owner[name]} and {module_name}")
+            raise ImportError(
+                f"lecturekit.checks: {name!r} is exported by both {_owner[name]} and {module_name}"
+            )
         _owner[name] = module_name
         globals()[name] = getattr(module, name)
         __all__.append(name)

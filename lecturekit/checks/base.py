@@ -46,8 +46,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ANY", "HARDENING", "Case", "CheckFailed", "OwnCodeRequired", "call_student", "describe", "differences",
-           "harden", "hidden_cases", "passed", "require", "run_check", "stand_ins"]  # fmt: skip
+__all__ = [
+    "ANY",
+    "HARDENING",
+    "Case",
+    "CheckFailed",
+    "OwnCodeRequired",
+    "call_student",
+    "describe",
+    "differences",
+    "harden",
+    "hidden_cases",
+    "passed",
+    "require",
+    "run_check",
+    "stand_ins",
+]
 
 WRAP = 96  # characters per line of a failure as rendered under a cell (nbgrader's feedback page too)
 
@@ -183,7 +197,11 @@ def _differences(expected: Any, got: Any, where: str, rtol: float, atol: float) 
         want, have = _as_numpy(expected), _as_numpy(got)
         if want.shape != have.shape:
             return f"wrong shape{at}: expected {tuple(want.shape)}, got {tuple(have.shape)}"
-        if want.dtype.kind == "b" or have.dtype.kind == "b" or (want.dtype.kind in "iu" and have.dtype.kind in "iu"):
+        if (
+            want.dtype.kind == "b"
+            or have.dtype.kind == "b"
+            or (want.dtype.kind in "iu" and have.dtype.kind in "iu")
+        ):
             bad = want != have
         else:
             if have.dtype.kind not in "fciub":
@@ -244,7 +262,8 @@ def _differences(expected: Any, got: Any, where: str, rtol: float, atol: float) 
             return None
         missing, extra = len(expected - got_set), len(got_set - expected)
         parts = ([f"{missing} item{'s' if missing > 1 else ''} missing"] if missing else []) + (
-            [f"{extra} item{'s' if extra > 1 else ''} that should not be there"] if extra else [])
+            [f"{extra} item{'s' if extra > 1 else ''} that should not be there"] if extra else []
+        )
         return f"differs{at}: {'; '.join(parts)}"
     if isinstance(expected, list | tuple):
         if not isinstance(got, list | tuple):
@@ -370,7 +389,9 @@ def stand_ins(targets: Sequence[str], function: Callable | None = None) -> Itera
                     undo.append(lambda f=wrapped, c=original: setattr(f, "__code__", c))
         if by_reference:
             prefixes = tuple({t.split(".")[0] for t in targets} | {"lecturekit"})
-            spaces = [vars(m) for n, m in list(sys.modules.items()) if n.split(".")[0] in prefixes and m is not None]
+            spaces = [
+                vars(m) for n, m in list(sys.modules.items()) if n.split(".")[0] in prefixes and m is not None
+            ]
             if function is not None and isinstance(getattr(function, "__globals__", None), dict):
                 spaces.append(function.__globals__)
             for space in spaces:
@@ -412,8 +433,13 @@ class Hardening:
 HARDENING: dict[str, Hardening] = {}
 
 
-def harden(name: str, forbid: Sequence[str], reference: Callable | None = None,
-           draw: Callable[[Any], tuple] | None = None, **options: Any) -> None:  # fmt: skip
+def harden(
+    name: str,
+    forbid: Sequence[str],
+    reference: Callable | None = None,
+    draw: Callable[[Any], tuple] | None = None,
+    **options: Any,
+) -> None:
     """Register check ``name``'s stand-ins and hidden cases; :func:`run_check` and :func:`call_student`
     use them for every call under that name. ``forbid``: dotted names of the package's (and libraries')
     versions of the step; ``reference``/``draw``/``options``: see :func:`hidden_cases`. A check module
@@ -427,9 +453,15 @@ def harden(name: str, forbid: Sequence[str], reference: Callable | None = None,
     HARDENING[name] = Hardening(tuple(forbid), reference, draw, **options)
 
 
-def hidden_cases(name: str, reference: Callable, draw: Callable[[Any], tuple], count: int = 24,
-                 transform: Callable[[Any], Any] | None = None, rtol: float = 1e-5,
-                 atol: float = 1e-6) -> list[Case]:  # fmt: skip
+def hidden_cases(
+    name: str,
+    reference: Callable,
+    draw: Callable[[Any], tuple],
+    count: int = 24,
+    transform: Callable[[Any], Any] | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> list[Case]:
     """``count`` seeded random cases whose expected values come from ``reference`` (the package's version).
 
     ``draw(rng)`` returns ``(args, kwargs, about)``: the inputs, drawn from the numpy generator ``rng``
@@ -479,8 +511,14 @@ def _student_line(error: BaseException, function: Callable) -> str:
     return f" ({where}{source})"
 
 
-def call_student(name: str, function: Callable, args: tuple = (), kwargs: Mapping[str, Any] | None = None,
-                 case: str = "", forbid: Sequence[str] | None = None) -> Any:  # fmt: skip
+def call_student(
+    name: str,
+    function: Callable,
+    args: tuple = (),
+    kwargs: Mapping[str, Any] | None = None,
+    case: str = "",
+    forbid: Sequence[str] | None = None,
+) -> Any:
     """Call ``function(*args, **kwargs)``; any exception becomes a :class:`CheckFailed` in plain words.
 
     ``case`` names what was being tried ("hand case 2 (two users)") for the message; ``forbid`` lists
@@ -490,8 +528,10 @@ def call_student(name: str, function: Callable, args: tuple = (), kwargs: Mappin
     if forbid is None:
         forbid = HARDENING[name].forbid if name in HARDENING else ()
     if not callable(function):
-        raise CheckFailed(f"{name}: expected your function, got {_type_name(function)}; pass the function itself, "
-                          f"e.g. `{name}` without parentheses")  # fmt: skip
+        raise CheckFailed(
+            f"{name}: expected your function, got {_type_name(function)}; pass the function itself, "
+            f"e.g. `{name}` without parentheses"
+        )
     on = f" on {case}" if case else ""
     try:
         with stand_ins(forbid, function):
@@ -518,12 +558,22 @@ def call_student(name: str, function: Callable, args: tuple = (), kwargs: Mappin
 
 def _case_name(number: int, case: Case, hidden_number: int, hidden_total: int) -> str:
     if case.hidden:
-        return f"hidden random case {hidden_number} of {hidden_total}" + (f" ({case.label})" if case.label else "")
+        return f"hidden random case {hidden_number} of {hidden_total}" + (
+            f" ({case.label})" if case.label else ""
+        )
     return f"hand case {number}" + (f" ({case.label})" if case.label else "")
 
 
-def run_check(name: str, function: Callable, cases: Sequence[Case], *, rtol: float = 1e-5, atol: float = 1e-6,
-              success: str | None = None, forbid: Sequence[str] | None = None) -> None:  # fmt: skip
+def run_check(
+    name: str,
+    function: Callable,
+    cases: Sequence[Case],
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    success: str | None = None,
+    forbid: Sequence[str] | None = None,
+) -> None:
     """Run ``function`` on each case; raise :class:`CheckFailed` at the first problem, else print a line.
 
     Inputs are deep-copied per case; a function that changes an input in place fails with that
@@ -540,8 +590,15 @@ def run_check(name: str, function: Callable, cases: Sequence[Case], *, rtol: flo
     if forbid is None:
         forbid = hardening.forbid if hardening else ()
         if hardening and hardening.reference is not None and hardening.draw is not None and not hidden:
-            hidden = hidden_cases(name, hardening.reference, hardening.draw, hardening.count, hardening.transform,
-                                  hardening.rtol, hardening.atol)  # fmt: skip
+            hidden = hidden_cases(
+                name,
+                hardening.reference,
+                hardening.draw,
+                hardening.count,
+                hardening.transform,
+                hardening.rtol,
+                hardening.atol,
+            )
     with stand_ins(forbid, function):
         for number, case in enumerate(hand + hidden, start=1):
             label = _case_name(number, case, number - len(hand), len(hidden))
@@ -549,8 +606,10 @@ def run_check(name: str, function: Callable, cases: Sequence[Case], *, rtol: flo
             got = call_student(name, function, args, kwargs, case=label, forbid=forbid)
             for index, (before, after) in enumerate(zip(case.args, args, strict=True), start=1):
                 if _changed(before, after):
-                    raise CheckFailed(f"`{name}` changed its argument {index} in place on {label}; "
-                                      "work on a copy (e.g. `x.clone()` or `x.copy()`) instead")  # fmt: skip
+                    raise CheckFailed(
+                        f"`{name}` changed its argument {index} in place on {label}; "
+                        "work on a copy (e.g. `x.clone()` or `x.copy()`) instead"
+                    )
             problem = _differences(case.expected, got, "", rtol, atol)
             if problem is None and case.check is not None:
                 problem = case.check(got)

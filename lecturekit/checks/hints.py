@@ -27,7 +27,9 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def explained(expected: Any, *diagnoses: Diagnosis, rtol: float = 1e-5, atol: float = 1e-6) -> Callable[[Any], str | None]:
+def explained(
+    expected: Any, *diagnoses: Diagnosis, rtol: float = 1e-5, atol: float = 1e-6
+) -> Callable[[Any], str | None]:
     """A ``Case.check`` (use with ``expected=ANY``): ``None`` when ``got`` matches ``expected``.
 
     Otherwise the base's description of the difference, preceded by the first diagnosis that

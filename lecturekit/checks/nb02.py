@@ -30,7 +30,11 @@ _PINSAGE = "lecturekit.recsys.pinsage"
 def _draw_counts(rng):
     queries, items = int(rng.integers(1, 5)), int(rng.integers(2, 10))
     counts = rng.integers(0, 4, (queries, items)) * (rng.random((queries, items)) < 0.7)  # ties and zero rows
-    return (torch.tensor(counts, dtype=torch.float32), int(rng.integers(1, items + 3))), {}, "ties among the counts"
+    return (
+        (torch.tensor(counts, dtype=torch.float32), int(rng.integers(1, items + 3))),
+        {},
+        "ties among the counts",
+    )
 
 
 def _reference_neighborhood(counts, top_t):
@@ -48,8 +52,15 @@ def _draw_convolution(rng):
     padding[:, 0] = False
     neighbors[padding], weights[padding] = -1, 0.0
     weights /= weights.sum(1, keepdims=True)
-    args = (_t(rng.normal(size=(nodes, d_in))), _ids(neighbors), _t(weights), _t(rng.normal(size=(hidden, d_in))),
-            _t(rng.normal(size=hidden)), _t(rng.normal(size=(d_out, d_in + hidden))), _t(rng.normal(size=d_out)))
+    args = (
+        _t(rng.normal(size=(nodes, d_in))),
+        _ids(neighbors),
+        _t(weights),
+        _t(rng.normal(size=(hidden, d_in))),
+        _t(rng.normal(size=hidden)),
+        _t(rng.normal(size=(d_out, d_in + hidden))),
+        _t(rng.normal(size=d_out)),
+    )
     return args, {}, f"{nodes} nodes, {destinations} destinations, dimensions {d_in} -> {hidden} -> {d_out}"
 
 
@@ -77,14 +88,37 @@ def _reference_loss(query, positive, negatives, margin):
     return package(query, positive, negatives, margin=margin)
 
 
-harden("importance_neighborhood", reference=_reference_neighborhood, draw=_draw_counts,
-       forbid=(f"{_PINSAGE}.sampler.importance_neighborhood", f"{_PINSAGE}.sampler.RandomWalkSampler",
-               f"{_PINSAGE}.sampler._top_kernel"))  # fmt: skip
-harden("pinsage_convolution", reference=_reference_convolution, draw=_draw_convolution, atol=1e-5, rtol=1e-4,
-       forbid=(f"{_PINSAGE}.layers.PinSageConv",))
-harden("max_margin_loss", reference=_reference_loss, draw=_draw_loss, atol=1e-6, rtol=1e-4,
-       forbid=(f"{_PINSAGE}.loss.max_margin_loss", "torch.nn.functional.margin_ranking_loss",
-               "torch.margin_ranking_loss", "torch.nn.MarginRankingLoss"))  # fmt: skip
+harden(
+    "importance_neighborhood",
+    reference=_reference_neighborhood,
+    draw=_draw_counts,
+    forbid=(
+        f"{_PINSAGE}.sampler.importance_neighborhood",
+        f"{_PINSAGE}.sampler.RandomWalkSampler",
+        f"{_PINSAGE}.sampler._top_kernel",
+    ),
+)
+harden(
+    "pinsage_convolution",
+    reference=_reference_convolution,
+    draw=_draw_convolution,
+    atol=1e-5,
+    rtol=1e-4,
+    forbid=(f"{_PINSAGE}.layers.PinSageConv",),
+)
+harden(
+    "max_margin_loss",
+    reference=_reference_loss,
+    draw=_draw_loss,
+    atol=1e-6,
+    rtol=1e-4,
+    forbid=(
+        f"{_PINSAGE}.loss.max_margin_loss",
+        "torch.nn.functional.margin_ranking_loss",
+        "torch.margin_ranking_loss",
+        "torch.nn.MarginRankingLoss",
+    ),
+)
 
 
 def _t(rows) -> torch.Tensor:
@@ -99,7 +133,8 @@ def _ids(rows) -> torch.Tensor:
 def _same_rows_in_another_order(expected, got) -> bool:
     array = as_numpy(got)
     return array.shape == np.shape(expected) and all(
-        sorted(row) == sorted(want) for row, want in zip(array.tolist(), expected, strict=True))
+        sorted(row) == sorted(want) for row, want in zip(array.tolist(), expected, strict=True)
+    )
 
 
 def importance_neighborhood(function: Callable) -> None:
@@ -115,19 +150,26 @@ def importance_neighborhood(function: Callable) -> None:
             problem = differences(_ids(neighbors), got_neighbors)
             if problem:
                 if problem.startswith("differs") and _same_rows_in_another_order(neighbors, got_neighbors):
-                    problem = "the right neighbours in the wrong order (most visited first, equal counts by smaller id); " + problem
+                    problem = (
+                        "the right neighbours in the wrong order (most visited first, equal counts by smaller id); "
+                        + problem
+                    )
                 return f"neighbors {problem}"
             problem = differences(_t(weights), got_weights)
             if problem and problem.startswith("differs"):
                 rows = as_numpy(got_weights)
                 sums = rows.sum(1)
                 if unnormalised is not None and np.allclose(rows, unnormalised):
-                    return ("the weights are the raw visit counts: divide each row by the total of its kept "
-                            f"counts so that it sums to 1 (row sums {np.round(sums, 4).tolist()}); weights {problem}")
+                    return (
+                        "the weights are the raw visit counts: divide each row by the total of its kept "
+                        f"counts so that it sums to 1 (row sums {np.round(sums, 4).tolist()}); weights {problem}"
+                    )
                 visited = np.asarray(weights).sum(1) > 0
                 if not np.allclose(sums[visited], 1.0, atol=1e-5):
-                    return ("weights not normalised: each row with a visit must sum to 1 over its T kept neighbours "
-                            f"(row sums {np.round(sums, 4).tolist()}); weights {problem}")
+                    return (
+                        "weights not normalised: each row with a visit must sum to 1 over its T kept neighbours "
+                        f"(row sums {np.round(sums, 4).tolist()}); weights {problem}"
+                    )
             return f"weights {problem}" if problem else None
 
         return check
@@ -135,19 +177,34 @@ def importance_neighborhood(function: Callable) -> None:
     cases = [
         # counts of items 0..5 from one query: 5, 0, 2, 7, 1, 0. Top 3: item 3 (7), item 0 (5), item 2 (2);
         # total 14 -> weights 7/14, 5/14, 2/14.
-        Case(args=(_t([[5, 0, 2, 7, 1, 0]]), 3), label="one query, top 3 of 6 items",
-             check=result([[3, 0, 2]], [[0.5, 5 / 14, 1 / 7]], unnormalised=[[7, 5, 2]])),
+        Case(
+            args=(_t([[5, 0, 2, 7, 1, 0]]), 3),
+            label="one query, top 3 of 6 items",
+            check=result([[3, 0, 2]], [[0.5, 5 / 14, 1 / 7]], unnormalised=[[7, 5, 2]]),
+        ),
         # two queries; row 1 has only two visited items: padded with -1 / 0. Row 0: 4, 4, 1 of 9 ... equal
         # counts (items 1 and 2, 4 visits each) are ordered by the smaller item id first.
-        Case(args=(_t([[0, 4, 4, 1], [0, 0, 3, 1]]), 3), label="two queries, one with only two visited items",
-             check=result([[1, 2, 3], [2, 3, -1]], [[4 / 9, 4 / 9, 1 / 9], [0.75, 0.25, 0.0]],
-                          unnormalised=[[4, 4, 1], [3, 1, 0]])),
+        Case(
+            args=(_t([[0, 4, 4, 1], [0, 0, 3, 1]]), 3),
+            label="two queries, one with only two visited items",
+            check=result(
+                [[1, 2, 3], [2, 3, -1]],
+                [[4 / 9, 4 / 9, 1 / 9], [0.75, 0.25, 0.0]],
+                unnormalised=[[4, 4, 1], [3, 1, 0]],
+            ),
+        ),
         # a query nobody reached (an isolated pin): all padding, weights 0 (not NaN).
-        Case(args=(_t([[2, 1, 1], [0, 0, 0]]), 2), label="a query whose walks visited nothing",
-             check=result([[0, 1], [-1, -1]], [[2 / 3, 1 / 3], [0.0, 0.0]], unnormalised=[[2, 1], [0, 0]])),
+        Case(
+            args=(_t([[2, 1, 1], [0, 0, 0]]), 2),
+            label="a query whose walks visited nothing",
+            check=result([[0, 1], [-1, -1]], [[2 / 3, 1 / 3], [0.0, 0.0]], unnormalised=[[2, 1], [0, 0]]),
+        ),
         # top_t larger than the catalogue: every visited item kept, the rest padding.
-        Case(args=(_t([[1, 3]]), 4), label="T larger than the number of items",
-             check=result([[1, 0, -1, -1]], [[0.75, 0.25, 0.0, 0.0]], unnormalised=[[3, 1, 0, 0]])),
+        Case(
+            args=(_t([[1, 3]]), 4),
+            label="T larger than the number of items",
+            check=result([[1, 0, -1, -1]], [[0.75, 0.25, 0.0, 0.0]], unnormalised=[[3, 1, 0, 0]]),
+        ),
     ]
     run_check("importance_neighborhood", function, cases)
 
@@ -156,8 +213,10 @@ def importance_neighborhood(function: Callable) -> None:
 def _unit_rows(got) -> str | None:
     norms = np.linalg.norm(as_numpy(got), axis=1)
     if not np.allclose(norms, 1.0, atol=1e-5):
-        return ("the output rows do not have length 1: the last step divides z_v by its L2 norm "
-                f"(row lengths {np.round(norms, 4).tolist()})")
+        return (
+            "the output rows do not have length 1: the last step divides z_v by its L2 norm "
+            f"(row lengths {np.round(norms, 4).tolist()})"
+        )
     return None
 
 
@@ -182,8 +241,10 @@ def pinsage_convolution(function: Callable) -> None:
     def unweighted(value):
         def diagnose(got):
             if np.allclose(as_numpy(got), value, atol=1e-5):
-                return ("the neighbours were averaged with equal weights: importance pooling weights each "
-                        "neighbour's message by its alpha_u")
+                return (
+                    "the neighbours were averaged with equal weights: importance pooling weights each "
+                    "neighbour's message by its alpha_u"
+                )
             return None
 
         return diagnose
@@ -193,26 +254,59 @@ def pinsage_convolution(function: Callable) -> None:
         # Q = I, q = 0: m_u = h_u. n_0 = .5 (0,1) + .5 (1,1) = (.5, 1) -> z_0 = (1, 1.5) / sqrt(3.25);
         # n_1 = (1,0) -> z_1 = (0, 1); n_2 = .75 (1,0) + .25 (0,1) -> z_2 = (1, 1) / sqrt 2.
         # (Equal weights would give the same outputs here; case 3 is the one where alpha_u matters.)
-        Case(args=(_t([[1, 0], [0, 1], [1, 1]]), _ids([[1, 2], [0, -1], [0, 1]]), _t([[0.5, 0.5], [1, 0], [0.75, 0.25]]),
-                   identity, no_bias, w_pick, no_bias),
-             label="three nodes, Q = identity, one padded neighbour",
-             check=explained(_t([[s, 1.5 * s], [0, 1], [2**-0.5, 2**-0.5]]), _unit_rows)),
+        Case(
+            args=(
+                _t([[1, 0], [0, 1], [1, 1]]),
+                _ids([[1, 2], [0, -1], [0, 1]]),
+                _t([[0.5, 0.5], [1, 0], [0.75, 0.25]]),
+                identity,
+                no_bias,
+                w_pick,
+                no_bias,
+            ),
+            label="three nodes, Q = identity, one padded neighbour",
+            check=explained(_t([[s, 1.5 * s], [0, 1], [2**-0.5, 2**-0.5]]), _unit_rows),
+        ),
         # Q = [[1, -1], [0, 2]], q = (0, -1): m_0 = ReLU(2-1, 2-1) = (1, 1); m_1 = ReLU(1-3, 6-1) = (0, 5).
         # w = (-1, 0.5): z_0 = ReLU(2-1, 0+5+.5) = (1, 5.5) / sqrt(31.25); z_1 = ReLU(1-1, 1+1+.5) = (0, 1).
         # Without the ReLU on m_1: n_0 = (-2, 5) -> z_0 = (1, 3.5) / sqrt(13.25).
-        Case(args=(_t([[2, 1], [1, 3]]), _ids([[1], [0]]), _t([[1], [1]]), _t([[1, -1], [0, 2]]), _t([0, -1]),
-                   w_pick, _t([-1, 0.5])),
-             label="two nodes, a message with a negative entry, biases",
-             check=explained(_t([[1 / 31.25**0.5, 5.5 / 31.25**0.5], [0, 1]]), _unit_rows,
-                             no_relu_on_messages(_t([[1 / 13.25**0.5, 3.5 / 13.25**0.5], [0, 1]])))),
+        Case(
+            args=(
+                _t([[2, 1], [1, 3]]),
+                _ids([[1], [0]]),
+                _t([[1], [1]]),
+                _t([[1, -1], [0, 2]]),
+                _t([0, -1]),
+                w_pick,
+                _t([-1, 0.5]),
+            ),
+            label="two nodes, a message with a negative entry, biases",
+            check=explained(
+                _t([[1 / 31.25**0.5, 5.5 / 31.25**0.5], [0, 1]]),
+                _unit_rows,
+                no_relu_on_messages(_t([[1 / 13.25**0.5, 3.5 / 13.25**0.5], [0, 1]])),
+            ),
+        ),
         # two destinations among three nodes (destination v is row v of h). n_0 = .25 (3,1) + .75 (0,2) =
         # (.75, 1.75) -> z_0 = (1, 2.5) / sqrt(7.25); n_1 = (3, 1) -> z_1 = (0, 4) -> (0, 1).
         # Equal weights: n_0 = (1.5, 1.5) -> z_0 = (1, 3) / sqrt 10.
-        Case(args=(_t([[1, 0], [0, 2], [3, 1]]), _ids([[2, 1], [2, -1]]), _t([[0.25, 0.75], [1, 0]]),
-                   identity, no_bias, w_pick, no_bias),
-             label="two destinations, three source nodes, unequal weights",
-             check=explained(_t([[1 / 7.25**0.5, 2.5 / 7.25**0.5], [0, 1]]), _unit_rows,
-                             unweighted(_t([[1 / 10**0.5, 3 / 10**0.5], [0, 1]])))),
+        Case(
+            args=(
+                _t([[1, 0], [0, 2], [3, 1]]),
+                _ids([[2, 1], [2, -1]]),
+                _t([[0.25, 0.75], [1, 0]]),
+                identity,
+                no_bias,
+                w_pick,
+                no_bias,
+            ),
+            label="two destinations, three source nodes, unequal weights",
+            check=explained(
+                _t([[1 / 7.25**0.5, 2.5 / 7.25**0.5], [0, 1]]),
+                _unit_rows,
+                unweighted(_t([[1 / 10**0.5, 3 / 10**0.5], [0, 1]])),
+            ),
+        ),
     ]
     run_check("pinsage_convolution", function, cases)
 
@@ -230,10 +324,14 @@ def max_margin_loss(function: Callable) -> None:
     def summed(total, per_query_sum):
         def diagnose(got):
             if equals(total, got):
-                return "this is the sum of the hinge terms: the loss is their mean over every (query, negative)"
+                return (
+                    "this is the sum of the hinge terms: the loss is their mean over every (query, negative)"
+                )
             if per_query_sum is not None and equals(per_query_sum, got):
-                return ("each query's hinges were summed, then averaged over queries: "
-                        "average over the negatives too")
+                return (
+                    "each query's hinges were summed, then averaged over queries: "
+                    "average over the negatives too"
+                )
             return None
 
         return diagnose
@@ -241,8 +339,10 @@ def max_margin_loss(function: Callable) -> None:
     def sign_flipped(value):
         def diagnose(got):
             if equals(value, got):
-                return ("the positive and the negative scores are swapped: the hinge is "
-                        "z_q.z_n - z_q.z_i + margin (a negative scoring near the positive costs)")
+                return (
+                    "the positive and the negative scores are swapped: the hinge is "
+                    "z_q.z_n - z_q.z_i + margin (a negative scoring near the positive costs)"
+                )
             return None
 
         return diagnose
@@ -256,18 +356,32 @@ def max_margin_loss(function: Callable) -> None:
         # z_q . z_i = 1; negatives score 0.5 and 0.95; margin 0.1: max(0, .5-1+.1) = 0, max(0, .95-1+.1) = .05
         # -> mean 0.025 (sum 0.05). Without the hinge: (-.4 + .05) / 2 = -0.175. Swapped: max(0, 1-.5+.1) = .6,
         # max(0, 1-.95+.1) = .15 -> 0.375.
-        Case(args=(_t([[1, 0]]), _t([[1, 0]]), _t([[0.5, 0], [0.95, 0]])), kwargs={"margin": 0.1},
-             label="one pair, two negatives", expected=ANY,
-             check=lambda got: scalar(got) or explained(0.025, negative_loss, sign_flipped(0.375), summed(0.05, None))(got)),
+        Case(
+            args=(_t([[1, 0]]), _t([[1, 0]]), _t([[0.5, 0], [0.95, 0]])),
+            kwargs={"margin": 0.1},
+            label="one pair, two negatives",
+            expected=ANY,
+            check=lambda got: (
+                scalar(got) or explained(0.025, negative_loss, sign_flipped(0.375), summed(0.05, None))(got)
+            ),
+        ),
         # two pairs sharing three negatives, margin 0.2. Query 0: positive score .5, negatives .2, .6, 0 ->
         # hinges 0, .3, 0. Query 1: positive score 1, negatives .9, .1, 0 -> hinges .1, 0, 0.
         # Mean over the 6 (query, negative) terms: .4 / 6. Sum: .4; mean over queries of the sums: .2.
-        Case(args=(_t([[1, 0], [0, 1]]), _t([[0.5, 0], [0, 1]]), _t([[0.2, 0.9], [0.6, 0.1], [0, 0]])),
-             kwargs={"margin": 0.2}, label="two pairs sharing three negatives", expected=ANY,
-             check=lambda got: scalar(got) or explained(0.4 / 6, negative_loss, summed(0.4, 0.2))(got)),
+        Case(
+            args=(_t([[1, 0], [0, 1]]), _t([[0.5, 0], [0, 1]]), _t([[0.2, 0.9], [0.6, 0.1], [0, 0]])),
+            kwargs={"margin": 0.2},
+            label="two pairs sharing three negatives",
+            expected=ANY,
+            check=lambda got: scalar(got) or explained(0.4 / 6, negative_loss, summed(0.4, 0.2))(got),
+        ),
         # every negative already more than the margin below the positive: the loss is exactly 0.
-        Case(args=(_t([[0.6, 0.8]]), _t([[0.6, 0.8]]), _t([[0.8, -0.6], [-0.6, -0.8]])), kwargs={"margin": 0.5},
-             label="easy negatives only", expected=ANY,
-             check=lambda got: scalar(got) or explained(0.0, negative_loss)(got)),
+        Case(
+            args=(_t([[0.6, 0.8]]), _t([[0.6, 0.8]]), _t([[0.8, -0.6], [-0.6, -0.8]])),
+            kwargs={"margin": 0.5},
+            label="easy negatives only",
+            expected=ANY,
+            check=lambda got: scalar(got) or explained(0.0, negative_loss)(got),
+        ),
     ]
     run_check("max_margin_loss", function, cases)

@@ -42,7 +42,9 @@ def _reference_band(scores, query, relevance_size, a, b):
     from lecturekit.recsys.pinsage.ppr import top_ranked
 
     lo, hi = relative_band_ranks(torch.tensor([relevance_size]), (a, b), scores.numel())
-    ranking = top_ranked(scores[None], torch.tensor([query]), int(hi), lambda rows: torch.zeros(len(rows), scores.numel()))
+    ranking = top_ranked(
+        scores[None], torch.tensor([query]), int(hi), lambda rows: torch.zeros(len(rows), scores.numel())
+    )
     return ranking[0, int(lo) - 1 : int(hi)]
 
 
@@ -58,25 +60,61 @@ def _reference_epoch(epoch, schedule, max_hard, per_epoch):
     return num_hard_negatives(epoch, schedule, max_hard, per_epoch)
 
 
-harden("hard_negative_band", reference=_reference_band, draw=_draw_band,
-       forbid=(f"{_NEGATIVES}.relative_band_ranks", f"{_PPR}.top_ranked", f"{_PPR}._top_ranked_kernel",
-               f"{_NEGATIVES}.HardNegativeSampler"))  # fmt: skip
-harden("hard_negatives_in_epoch", reference=_reference_epoch, draw=_draw_epoch,
-       forbid=(f"{_NEGATIVES}.num_hard_negatives",))
+harden(
+    "hard_negative_band",
+    reference=_reference_band,
+    draw=_draw_band,
+    forbid=(
+        f"{_NEGATIVES}.relative_band_ranks",
+        f"{_PPR}.top_ranked",
+        f"{_PPR}._top_ranked_kernel",
+        f"{_NEGATIVES}.HardNegativeSampler",
+    ),
+)
+harden(
+    "hard_negatives_in_epoch",
+    reference=_reference_epoch,
+    draw=_draw_epoch,
+    forbid=(f"{_NEGATIVES}.num_hard_negatives",),
+)
 
 
-def _band_case(scores, query, relevance, a, b, expected, label, *, with_query=None, zero_based=None,
-               truncated=None, unclamped=None) -> Case:  # fmt: skip
+def _band_case(
+    scores,
+    query,
+    relevance,
+    a,
+    b,
+    expected,
+    label,
+    *,
+    with_query=None,
+    zero_based=None,
+    truncated=None,
+    unclamped=None,
+) -> Case:
     """One hand case; the keyword arguments are what a known mistake returns here, each with its hint."""
     mistakes = [
-        (with_query, "the query itself was ranked: it has the largest score of its own PageRank (its restart "
-                     "mass) and must be left out before counting ranks"),
-        (zero_based, "the band is one rank too deep: ranks are 1-based (rank 1 is the best item), so rank r "
-                     "is position r - 1 of the ranking"),
-        (truncated, "the band's ends are ceil(a R) and floor(b R): rounding the start down lets in an item "
-                    "just before the band"),
-        (unclamped, "an empty band: a query with R = 0 counts as R = 1, and ranks beyond the N - 1 rankable "
-                    "items are clipped to N - 1, so every band holds at least one item"),
+        (
+            with_query,
+            "the query itself was ranked: it has the largest score of its own PageRank (its restart "
+            "mass) and must be left out before counting ranks",
+        ),
+        (
+            zero_based,
+            "the band is one rank too deep: ranks are 1-based (rank 1 is the best item), so rank r "
+            "is position r - 1 of the ranking",
+        ),
+        (
+            truncated,
+            "the band's ends are ceil(a R) and floor(b R): rounding the start down lets in an item "
+            "just before the band",
+        ),
+        (
+            unclamped,
+            "an empty band: a query with R = 0 counts as R = 1, and ranks beyond the N - 1 rankable "
+            "items are clipped to N - 1, so every band holds at least one item",
+        ),
     ]
 
     def check(got):
@@ -90,7 +128,9 @@ def _band_case(scores, query, relevance, a, b, expected, label, *, with_query=No
                     return f"{hint}; {problem}"
         return problem
 
-    return Case(args=(torch.tensor(scores, dtype=torch.float32), query, relevance, a, b), label=label, check=check)
+    return Case(
+        args=(torch.tensor(scores, dtype=torch.float32), query, relevance, a, b), label=label, check=check
+    )
 
 
 def hard_negative_band(function: Callable) -> None:
@@ -101,17 +141,37 @@ def hard_negative_band(function: Callable) -> None:
     ten = [0.50, 0.02, 0.11, 0.07, 0.30, 0.01, 0.09, 0.04, 0.15, 0.06]
     cases = [
         # R = 1, (a, b) = (2, 4): ranks 2..4 -> 4, 6, 0. With the query ranked: 1, 4, 6; 0-based: 6, 0, 5.
-        _band_case(eight, 2, 1, 2.0, 4.0, [4, 6, 0], "R = 1, band (2, 4)", with_query=[1, 4, 6], zero_based=[6, 0, 5]),
+        _band_case(
+            eight, 2, 1, 2.0, 4.0, [4, 6, 0], "R = 1, band (2, 4)", with_query=[1, 4, 6], zero_based=[6, 0, 5]
+        ),
         # R = 2, (1.5, 2.5): ranks 3..5 -> 2, 6, 3.
-        _band_case(ten, 0, 2, 1.5, 2.5, [2, 6, 3], "R = 2, band (1.5, 2.5)", with_query=[8, 2, 6], zero_based=[6, 3, 9]),
+        _band_case(
+            ten,
+            0,
+            2,
+            1.5,
+            2.5,
+            [2, 6, 3],
+            "R = 2, band (1.5, 2.5)",
+            with_query=[8, 2, 6],
+            zero_based=[6, 3, 9],
+        ),
         # R = 3, (1.2, 2.1): ranks ceil(3.6) = 4 .. floor(6.3) = 6 -> 6, 3, 9; int(3.6) = 3 would add item 2.
         _band_case(ten, 0, 3, 1.2, 2.1, [6, 3, 9], "R = 3, fractional ends", truncated=[2, 6, 3, 9]),
         # R = 0 (a pin alone on its boards) counts as 1: (2, 3) -> ranks 2..3 -> 4, 6.
         _band_case(eight, 2, 0, 2.0, 3.0, [4, 6], "R = 0", unclamped=[]),
         # 6 pins, query 5: ranking 1 (.3), 3 (.2), 4 (.15), 0 (.1), 2 (.05). R = 3, (2, 4): ranks 6..12,
         # clipped to the 5 rankable items -> rank 5 only -> item 2.
-        _band_case([0.10, 0.30, 0.05, 0.20, 0.15, 0.90], 5, 3, 2.0, 4.0, [2], "a band beyond the catalogue",
-                   unclamped=[]),
+        _band_case(
+            [0.10, 0.30, 0.05, 0.20, 0.15, 0.90],
+            5,
+            3,
+            2.0,
+            4.0,
+            [2],
+            "a band beyond the catalogue",
+            unclamped=[],
+        ),
     ]
     run_check("hard_negative_band", function, cases)
 
@@ -127,15 +187,20 @@ def hard_negatives_in_epoch(function: Callable) -> None:
                 return None
             hints = []
             if one_based is not None and int(got) == one_based:
-                hints.append("epoch is 0-based here: the first epoch (epoch 0) uses random negatives only, "
-                             "epoch n (1-based) uses n - 1")
+                hints.append(
+                    "epoch is 0-based here: the first epoch (epoch 0) uses random negatives only, "
+                    "epoch n (1-based) uses n - 1"
+                )
             if uncapped is not None and int(got) == uncapped:
                 hints.append(f"the curriculum never goes beyond max_hard = {max_hard}")
             prefix = "; ".join(hints) + "; " if hints else ""
             return f"{prefix}differs: your value {int(got)}"
 
-        return Case(args=(epoch, schedule, max_hard, per_epoch), check=check,
-                    label=f"epoch {epoch}, {schedule!r}, max_hard={max_hard}, per_epoch={per_epoch}")
+        return Case(
+            args=(epoch, schedule, max_hard, per_epoch),
+            check=check,
+            label=f"epoch {epoch}, {schedule!r}, max_hard={max_hard}, per_epoch={per_epoch}",
+        )
 
     cases = [
         case(0, "curriculum", 6, 1, 0, one_based=1),  # the first epoch: random negatives only

@@ -57,13 +57,26 @@ def _sorted_ids(value: Any) -> list[int]:
     return ids
 
 
-harden("dedicom_logits", reference=_reference_decoder, draw=_draw_decoder, rtol=1e-4, atol=1e-5,
-       forbid=("lecturekit.hetero.decoders.dedicom_logits", "lecturekit.hetero.decoders.DEDICOMDecoder"))
-harden("degree_matched_candidates", reference=_reference_candidates, draw=_draw_candidates, transform=_sorted_ids,
-       forbid=("lecturekit.hetero.negatives.degree_matched_candidates",
-               "lecturekit.hetero.negatives.training_degree_matched_negatives",
-               "lecturekit.hetero.negatives.degree_matched_negatives",
-               "lecturekit.hetero.negatives.DegreeNegativeSampler"))  # fmt: skip
+harden(
+    "dedicom_logits",
+    reference=_reference_decoder,
+    draw=_draw_decoder,
+    rtol=1e-4,
+    atol=1e-5,
+    forbid=("lecturekit.hetero.decoders.dedicom_logits", "lecturekit.hetero.decoders.DEDICOMDecoder"),
+)
+harden(
+    "degree_matched_candidates",
+    reference=_reference_candidates,
+    draw=_draw_candidates,
+    transform=_sorted_ids,
+    forbid=(
+        "lecturekit.hetero.negatives.degree_matched_candidates",
+        "lecturekit.hetero.negatives.training_degree_matched_negatives",
+        "lecturekit.hetero.negatives.degree_matched_negatives",
+        "lecturekit.hetero.negatives.DegreeNegativeSampler",
+    ),
+)
 
 
 def _t(rows) -> torch.Tensor:
@@ -78,9 +91,12 @@ def dedicom_logits(function: Callable) -> None:
         def diagnose(got):
             array = as_numpy(got)
             if array.size == 1 and np.isclose(array.item(), value):
-                return ("this is z_j^T D R D z_i, the pair read the other way round: R is not symmetric, "
-                        "so z_i must stand on the left")
+                return (
+                    "this is z_j^T D R D z_i, the pair read the other way round: R is not symmetric, "
+                    "so z_i must stand on the left"
+                )
             return None
+
         return diagnose
 
     def one_diagonal(values):
@@ -89,24 +105,39 @@ def dedicom_logits(function: Callable) -> None:
             if any(array.size == 1 and np.isclose(array.item(), v) for v in values):
                 return "D_r scales both embeddings: it appears on each side of R (z_i^T D_r R D_r z_j)"
             return None
+
         return diagnose
 
     cases = [
         # D = I: z_i^T R z_j = R[0, 1] = 2 for z_i = e0, z_j = e1 (the reverse order would read R[1, 0] = 3).
-        Case(args=(_t([[1, 0]]), _t([[0, 1]]), _t([[1, 1]]), asymmetric), expected=ANY,
-             label="one pair, D_r = identity, R not symmetric",
-             check=explained(_t([2]), transposed(3.0))),
+        Case(
+            args=(_t([[1, 0]]), _t([[0, 1]]), _t([[1, 1]]), asymmetric),
+            expected=ANY,
+            label="one pair, D_r = identity, R not symmetric",
+            check=explained(_t([2]), transposed(3.0)),
+        ),
         # D z_i = D z_j = (2, 1) and R = I: 2*2 + 1*1 = 5; with D on one side only 2 + 1 = 3, on neither 2.
-        Case(args=(_t([[1, 1]]), _t([[1, 1]]), _t([[2, 1]]), _t([[1, 0], [0, 1]])), expected=ANY,
-             label="one pair, R = identity, D_r = diag(2, 1)",
-             check=explained(_t([5]), one_diagonal((3.0, 2.0)))),
+        Case(
+            args=(_t([[1, 1]]), _t([[1, 1]]), _t([[2, 1]]), _t([[1, 0], [0, 1]])),
+            expected=ANY,
+            label="one pair, R = identity, D_r = diag(2, 1)",
+            check=explained(_t([5]), one_diagonal((3.0, 2.0))),
+        ),
         # R = [[1, 2], [0, 1]]; pair k uses its own row of d_r.
         # pair 0: D z_i = (1, 1), D z_j = (3, -0.5), R D z_j = (2, -0.5) -> 1.5
         # pair 1: D z_i = (0, 2), D z_j = (2, 0),    R D z_j = (2, 0)    -> 0
         # pair 2: D = I, z_i = (-1, 1), R z_j = (3, 1)                    -> -2
-        Case(args=(_t([[1, 2], [0, 1], [-1, 1]]), _t([[3, -1], [1, 0], [1, 1]]), _t([[1, 0.5], [2, 2], [1, 1]]),
-                   _t([[1, 2], [0, 1]])), expected=ANY, label="three pairs, each with its own D_r",
-             check=explained(_t([1.5, 0.0, -2.0]))),
+        Case(
+            args=(
+                _t([[1, 2], [0, 1], [-1, 1]]),
+                _t([[3, -1], [1, 0], [1, 1]]),
+                _t([[1, 0.5], [2, 2], [1, 1]]),
+                _t([[1, 2], [0, 1]]),
+            ),
+            expected=ANY,
+            label="three pairs, each with its own D_r",
+            check=explained(_t([1.5, 0.0, -2.0])),
+        ),
     ]
     run_check("dedicom_logits", function, cases)
 
@@ -123,8 +154,10 @@ def _ids(got: Any) -> list[int] | str:
             return "expected whole drug ids, got fractional values"
         values = [int(v) for v in array]
     elif isinstance(got, list | tuple | set | frozenset):
-        if not all(isinstance(v, int | np.integer) or (hasattr(v, "item") and float(v.item()).is_integer())
-                   for v in got):
+        if not all(
+            isinstance(v, int | np.integer) or (hasattr(v, "item") and float(v.item()).is_integer())
+            for v in got
+        ):
             return "expected drug ids (whole numbers)"
         values = [int(v) for v in got]
     else:
@@ -154,18 +187,28 @@ def degree_matched_candidates(function: Callable) -> None:
                 if v == source:
                     return f"includes the source drug {source} itself: a drug is never paired with itself"
                 if v in known:
-                    return (f"includes drug {v}, which is already linked to drug {source} (a known edge is "
-                            "never a negative)")
+                    return (
+                        f"includes drug {v}, which is already linked to drug {source} (a known edge is "
+                        "never a negative)"
+                    )
                 if degree[v] != degree[target]:
-                    return (f"includes drug {v}, whose training degree is {degree[v]}, not the target's "
-                            f"{degree[target]}: match the degree of the target (drug {target}), not of the source")
+                    return (
+                        f"includes drug {v}, whose training degree is {degree[v]}, not the target's "
+                        f"{degree[target]}: match the degree of the target (drug {target}), not of the source"
+                    )
             if missing:
-                return (f"misses a drug that has the target's training degree {degree[target]} and is not linked "
-                        f"to drug {source} (your ids: {ids})")
+                return (
+                    f"misses a drug that has the target's training degree {degree[target]} and is not linked "
+                    f"to drug {source} (your ids: {ids})"
+                )
             return f"differs: your ids {ids}"
 
-        return Case(args=(degree_t, source, target, torch.tensor(known, dtype=torch.long)), expected=ANY,
-                    label=label, check=check)
+        return Case(
+            args=(degree_t, source, target, torch.tensor(known, dtype=torch.long)),
+            expected=ANY,
+            label=label,
+            check=check,
+        )
 
     cases = [
         # degree 2: drugs 0, 2, 4; drop the source 0 and its known partner 2 -> [4].

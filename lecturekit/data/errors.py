@@ -70,7 +70,9 @@ def read_bytes(path: Path) -> bytes:
     if path.suffix.lower() != ".gz":
         return raw
     if raw[:2] != b"\x1f\x8b":
-        raise DataFormatError(f"{path}: the file is named .gz but is not gzip data (it starts with {raw[:8]!r})")
+        raise DataFormatError(
+            f"{path}: the file is named .gz but is not gzip data (it starts with {raw[:8]!r})"
+        )
     try:
         return gzip.decompress(raw)
     except (gzip.BadGzipFile, EOFError, zlib.error) as err:
@@ -96,7 +98,7 @@ def decode_text(data: bytes, path: Path, encoding: str = "utf-8") -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as err:
         raise DataFormatError(
-            f"{path}, line {line_of(data, err.start)}: byte {data[err.start:err.start + 1]!r} is not valid "
+            f"{path}, line {line_of(data, err.start)}: byte {data[err.start : err.start + 1]!r} is not valid "
             f"{encoding} (byte offset {err.start}); re-save the file as {encoding}"
         ) from None
 
@@ -199,11 +201,19 @@ def read_table(
             records.append(fields)
             lines.append(line)
     except csv.Error as err:
-        cut = " (a quoted field opened there is never closed: a truncated file?)" if "end of data" in str(err) else ""
+        cut = (
+            " (a quoted field opened there is never closed: a truncated file?)"
+            if "end of data" in str(err)
+            else ""
+        )
         raise DataFormatError(f"{path}, line {next_line}: {err}{cut}") from None
     if header is None:  # only blank lines
         raise DataFormatError(f"{path}: the file is empty (no header, no rows)")
-    frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
+    frame = (
+        pd.DataFrame(records, columns=header, dtype=object)
+        if records
+        else pd.DataFrame(columns=header, dtype=object)
+    )
     return Table(path, frame, np.asarray(lines, dtype=np.int64))
 
 

@@ -29,10 +29,26 @@ from lecturekit.data.errors import (
 from lecturekit.data.interactions import Interactions, from_frame
 
 GENRES: tuple[str, ...] = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
-    "War", "Western",
-)  # fmt: skip
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
 RATINGS = (1.0, 2.0, 3.0, 4.0, 5.0)  # MovieLens-100K's whole-star scale
 
 
@@ -164,7 +180,9 @@ def _checked_items(items: pd.DataFrame, table: Table) -> pd.DataFrame:
     for row, genres in enumerate(items["genres"]):
         unknown = sorted(set(genres) - set(GENRES))
         if unknown:
-            raise DataFormatError(f"{table.at_row(row)}: unknown genre(s) {unknown}; expected names from {GENRES}")
+            raise DataFormatError(
+                f"{table.at_row(row)}: unknown genre(s) {unknown}; expected names from {GENRES}"
+            )
     return items
 
 

@@ -154,7 +154,9 @@ class Pinboard:
     def annotation_matrix(self, tfidf: bool = True) -> sp.csr_matrix:
         """``[num_pins, vocab_size]`` sparse bag of words (TF-IDF weighted and row-normalised by default)."""
         data = np.ones(len(self.annotation_words), dtype=np.float32)
-        mat = sp.csr_matrix((data, self.annotation_words, self.annotation_ptr), shape=(self.num_pins, self.vocab_size))
+        mat = sp.csr_matrix(
+            (data, self.annotation_words, self.annotation_ptr), shape=(self.num_pins, self.vocab_size)
+        )
         mat.sum_duplicates()
         if tfidf:
             df = np.bincount(mat.indices, minlength=self.vocab_size).astype(np.float32)
@@ -233,13 +235,16 @@ class _EligibleDraw:
         self.cum = np.cumsum(weight[self.order].astype(np.float64))
         self.start = np.searchsorted(group[self.order], np.arange(num_groups), side="left")
 
-    def __call__(self, group: np.ndarray, time: np.ndarray, rng: np.random.Generator,
-                 since: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    def __call__(
+        self, group: np.ndarray, time: np.ndarray, rng: np.random.Generator, since: np.ndarray | None = None
+    ) -> np.ndarray:
         """Pin ids (-1 where no pin of the group exists yet at that time); with ``since``, only pins
         created at or after it (fresh pins: a contiguous range of the same order)."""
         start = self.start[group]
         if since is not None:
-            start = np.maximum(start, np.searchsorted(self.key, group * self.span + np.clip(since, 0.0, self.span - 1.0)))
+            start = np.maximum(
+                start, np.searchsorted(self.key, group * self.span + np.clip(since, 0.0, self.span - 1.0))
+            )
         stop = np.searchsorted(self.key, group * self.span + np.minimum(time, self.span - 1.0), side="right")
         ok = stop > start
         base = np.where(start > 0, self.cum[np.maximum(start - 1, 0)], 0.0)
@@ -262,7 +267,11 @@ def _check_prob(name: str, value: object) -> float:
 
 
 def _check_positive(name: str, value: object, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (value >= 0 if allow_zero else value > 0)
+    )
     if not ok:
         kind = "a non-negative" if allow_zero else "a positive"
         raise ValueError(f"argument {name!r} must be {kind} number, got {value!r}")
@@ -336,31 +345,53 @@ def make_pinboard(
     categories_per_topic = _check_int("categories_per_topic", categories_per_topic, 1)
     cluster_size = _check_int("cluster_size", cluster_size, 2)
     visual_dim = _check_int("visual_dim", visual_dim, 1)
-    for name, value in (("words_per_category", words_per_category), ("words_per_topic", words_per_topic),
-                        ("noise_words", noise_words)):  # fmt: skip
+    for name, value in (
+        ("words_per_category", words_per_category),
+        ("words_per_topic", words_per_topic),
+        ("noise_words", noise_words),
+    ):
         _check_int(name, value, 1)
     if style_words is not None:
         _check_int("style_words", style_words, 1)
-    for name, value in (("initial_pins", initial_pins), ("cluster_prob", cluster_prob), ("board_noise", board_noise),
-                        ("same_topic_prob", same_topic_prob), ("spam_fraction", spam_fraction),
-                        ("session_prob", session_prob), ("fresh_prob", fresh_prob), ("feature_fraction", feature_fraction),
-                        ("unannotated", unannotated)):  # fmt: skip
+    for name, value in (
+        ("initial_pins", initial_pins),
+        ("cluster_prob", cluster_prob),
+        ("board_noise", board_noise),
+        ("same_topic_prob", same_topic_prob),
+        ("spam_fraction", spam_fraction),
+        ("session_prob", session_prob),
+        ("fresh_prob", fresh_prob),
+        ("feature_fraction", feature_fraction),
+        ("unannotated", unannotated),
+    ):
         _check_prob(name, value)
-    for name, value in (("saves_per_pin", saves_per_pin), ("board_size", board_size),
-                        ("spam_board_size", spam_board_size), ("boards_per_user", boards_per_user),
-                        ("fresh_days", fresh_days)):  # fmt: skip
+    for name, value in (
+        ("saves_per_pin", saves_per_pin),
+        ("board_size", board_size),
+        ("spam_board_size", spam_board_size),
+        ("boards_per_user", boards_per_user),
+        ("fresh_days", fresh_days),
+    ):
         _check_positive(name, value)
-    for name, value in (("popularity", popularity), ("board_size_sigma", board_size_sigma),
-                        ("visual_noise", visual_noise), ("words_per_pin", words_per_pin)):  # fmt: skip
+    for name, value in (
+        ("popularity", popularity),
+        ("board_size_sigma", board_size_sigma),
+        ("visual_noise", visual_noise),
+        ("words_per_pin", words_per_pin),
+    ):
         _check_positive(name, value, allow_zero=True)
     if feature_strength is not None:
         _check_positive("feature_strength", feature_strength, allow_zero=True)
     probs = np.asarray(interests_per_board, dtype=np.float64)
     if probs.shape != (3,) or np.any(probs < 0) or not np.isclose(probs.sum(), 1.0):
-        raise ValueError(f"argument 'interests_per_board' must be 3 probabilities summing to 1, got {interests_per_board!r}")
+        raise ValueError(
+            f"argument 'interests_per_board' must be 3 probabilities summing to 1, got {interests_per_board!r}"
+        )
     num_categories = num_topics * categories_per_topic
     if num_pins < num_categories:
-        raise ValueError(f"argument 'num_pins' ({num_pins}) must be at least the number of categories ({num_categories})")
+        raise ValueError(
+            f"argument 'num_pins' ({num_pins}) must be at least the number of categories ({num_categories})"
+        )
 
     rng = np.random.default_rng(seed)
     category_topic = np.repeat(np.arange(num_topics), categories_per_topic)
@@ -377,7 +408,9 @@ def make_pinboard(
     cat_size = np.bincount(pin_category, minlength=num_categories)
     clusters_per_cat = np.maximum(np.round(cat_size / cluster_size), 1).astype(np.int64)
     cluster_start_id = np.concatenate([[0], np.cumsum(clusters_per_cat)[:-1]])
-    pin_cluster = cluster_start_id[pin_category] + (rng.random(num_pins) * clusters_per_cat[pin_category]).astype(np.int64)
+    pin_cluster = cluster_start_id[pin_category] + (
+        rng.random(num_pins) * clusters_per_cat[pin_category]
+    ).astype(np.int64)
     num_clusters = int(clusters_per_cat.sum())
     cluster_category = np.repeat(np.arange(num_categories), clusters_per_cat)
     clu_size = np.bincount(pin_cluster, minlength=num_clusters)
@@ -394,8 +427,12 @@ def make_pinboard(
     num_interests = 1 + rng.choice(3, size=num_boards, p=probs)
     # Extra interests: of the first interest's topic with same_topic_prob, else any interest.
     topic_of_cluster = category_topic[cluster_category]
-    topic_draw = _EligibleDraw(topic_of_cluster, np.zeros(num_clusters), clu_size.astype(np.float64), num_topics)
-    extra_same = topic_draw(np.repeat(topic_of_cluster[first], 2), np.zeros(2 * num_boards), rng).reshape(-1, 2)
+    topic_draw = _EligibleDraw(
+        topic_of_cluster, np.zeros(num_clusters), clu_size.astype(np.float64), num_topics
+    )
+    extra_same = topic_draw(np.repeat(topic_of_cluster[first], 2), np.zeros(2 * num_boards), rng).reshape(
+        -1, 2
+    )
     extra_any = rng.choice(num_clusters, size=(num_boards, 2), p=interest_p)
     extra = np.where(rng.random((num_boards, 2)) < same_topic_prob, extra_same, extra_any)
     board_interests = np.concatenate([first[:, None], extra], axis=1)
@@ -416,7 +453,9 @@ def make_pinboard(
     session = np.cumsum(new_session) - 1
     session_board = save_board[new_session]
     num_sessions = len(session_board)
-    session_start = board_created[session_board] + rng.random(num_sessions) * (YEAR - board_created[session_board])
+    session_start = board_created[session_board] + rng.random(num_sessions) * (
+        YEAR - board_created[session_board]
+    )
     pick = (rng.random(num_sessions) * num_interests[session_board]).astype(np.int64)
     session_interest = board_interests[session_board, pick]
     gaps = np.where(new_session, 0.0, rng.exponential(10 * 60.0, n))
@@ -451,19 +490,36 @@ def make_pinboard(
     order = np.argsort(save_time, kind="stable")
 
     world = Pinboard(
-        pin_category=pin_category.astype(np.int64), pin_cluster=pin_cluster.astype(np.int64), pin_created=pin_created,
-        pin_popularity=pin_popularity, cluster_category=cluster_category.astype(np.int64),
-        category_topic=category_topic.astype(np.int64), category_lookalike=lookalike.astype(np.int64),
-        visual=np.zeros((num_pins, visual_dim), dtype=np.float32), annotation_ptr=np.zeros(num_pins + 1, dtype=np.int64),
-        annotation_words=np.zeros(0, dtype=np.int64), word_kind=np.zeros(1, dtype=np.int64),
-        board_category=board_category.astype(np.int64), board_cluster=first.astype(np.int64),
-        board_interests=board_interests.astype(np.int64), board_user=board_user.astype(np.int64),
-        save_pin=save_pin[order], save_board=save_board[order].astype(np.int64), save_time=save_time[order], seed=seed,
-    )  # fmt: skip
-    content = dict(visual_dim=visual_dim, visual_noise=visual_noise, words_per_pin=words_per_pin, unannotated=unannotated,
-                   words_per_category=words_per_category, words_per_topic=words_per_topic,
-                   style_words=2 * num_clusters if style_words is None else style_words,
-                   noise_words=noise_words)  # fmt: skip
+        pin_category=pin_category.astype(np.int64),
+        pin_cluster=pin_cluster.astype(np.int64),
+        pin_created=pin_created,
+        pin_popularity=pin_popularity,
+        cluster_category=cluster_category.astype(np.int64),
+        category_topic=category_topic.astype(np.int64),
+        category_lookalike=lookalike.astype(np.int64),
+        visual=np.zeros((num_pins, visual_dim), dtype=np.float32),
+        annotation_ptr=np.zeros(num_pins + 1, dtype=np.int64),
+        annotation_words=np.zeros(0, dtype=np.int64),
+        word_kind=np.zeros(1, dtype=np.int64),
+        board_category=board_category.astype(np.int64),
+        board_cluster=first.astype(np.int64),
+        board_interests=board_interests.astype(np.int64),
+        board_user=board_user.astype(np.int64),
+        save_pin=save_pin[order],
+        save_board=save_board[order].astype(np.int64),
+        save_time=save_time[order],
+        seed=seed,
+    )
+    content = dict(
+        visual_dim=visual_dim,
+        visual_noise=visual_noise,
+        words_per_pin=words_per_pin,
+        unannotated=unannotated,
+        words_per_category=words_per_category,
+        words_per_topic=words_per_topic,
+        style_words=2 * num_clusters if style_words is None else style_words,
+        noise_words=noise_words,
+    )
     if feature_strength is None:
         feature_strength = calibrate_feature_strength(world, feature_fraction, **content)
     return _with_strength(world, feature_strength, **content)

@@ -44,8 +44,16 @@ class _Content:
     cluster_style: np.ndarray
 
 
-def _content_draws(pin_cluster: np.ndarray, num_categories: int, num_clusters: int, visual_dim: int,
-                   words_per_pin: float, unannotated: float, style_words: int, seed: int) -> _Content:  # fmt: skip
+def _content_draws(
+    pin_cluster: np.ndarray,
+    num_categories: int,
+    num_clusters: int,
+    visual_dim: int,
+    words_per_pin: float,
+    unannotated: float,
+    style_words: int,
+    seed: int,
+) -> _Content:
     rng = np.random.default_rng([seed, 31_337])
     counts = rng.poisson(words_per_pin, len(pin_cluster))
     counts[rng.random(len(pin_cluster)) < unannotated] = 0
@@ -55,16 +63,27 @@ def _content_draws(pin_cluster: np.ndarray, num_categories: int, num_clusters: i
         category_offsets=rng.standard_normal((num_categories, visual_dim)).astype(np.float32),
         interest_offsets=rng.standard_normal((num_clusters, visual_dim)).astype(np.float32),
         noise=rng.standard_normal((len(pin_cluster), visual_dim)).astype(np.float32),
-        word_counts=counts, word_informative=rng.random(m), word_kind=rng.random(m), word_pick=rng.random(m),
+        word_counts=counts,
+        word_informative=rng.random(m),
+        word_kind=rng.random(m),
+        word_pick=rng.random(m),
         cluster_style=rng.integers(0, style_words, (num_clusters, 2)),
-    )  # fmt: skip
+    )
 
 
 def _content_features(
-    draws: _Content, strength: float, pin_category: np.ndarray, pin_cluster: np.ndarray, category_topic: np.ndarray,
-    visual_group: np.ndarray, visual_noise: float, words_per_category: int, words_per_topic: int,
-    style_words: int, noise_words: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    draws: _Content,
+    strength: float,
+    pin_category: np.ndarray,
+    pin_cluster: np.ndarray,
+    category_topic: np.ndarray,
+    visual_group: np.ndarray,
+    visual_noise: float,
+    words_per_category: int,
+    words_per_topic: int,
+    style_words: int,
+    noise_words: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(visual, annotation_ptr, annotation_words, word_kind)`` at ``strength`` (monotone in it)."""
     visual = (
         draws.prototypes[visual_group[pin_category]]
@@ -96,8 +115,9 @@ def _content_features(
     return visual, ptr, words, word_kind
 
 
-def same_interest_fraction(world: Pinboard, k: int | None = None, num_queries: int = 1000, seed: int = 0,
-                           kind: str = "combined") -> float:  # fmt: skip
+def same_interest_fraction(
+    world: Pinboard, k: int | None = None, num_queries: int = 1000, seed: int = 0, kind: str = "combined"
+) -> float:
     """Feature kNN hit-rate@``k`` on random same-interest pairs, as a fraction of the same-interest
     oracle's (which ranks the query's interest first, in random order).
 
@@ -133,11 +153,15 @@ def modality_fractions(world: Pinboard, **kwargs: object) -> dict[str, float]:
     """:func:`same_interest_fraction` of the ``visual``, ``annotation`` and ``combined`` features
     (notebook 02 shows them: the two modalities should be of the same order and their
     concatenation better than either, as in the paper's Table 1)."""
-    return {kind: same_interest_fraction(world, kind=kind, **kwargs) for kind in ("visual", "annotation", "combined")}
+    return {
+        kind: same_interest_fraction(world, kind=kind, **kwargs)
+        for kind in ("visual", "annotation", "combined")
+    }
 
 
-def calibrate_feature_strength(world: Pinboard, fraction: float, tolerance: float = 0.01, max_strength: float = 8.0,
-                               **content: object) -> float:  # fmt: skip
+def calibrate_feature_strength(
+    world: Pinboard, fraction: float, tolerance: float = 0.01, max_strength: float = 8.0, **content: object
+) -> float:
     """The ``feature_strength`` at which :func:`same_interest_fraction` reaches ``fraction`` (bisection).
 
     ``content`` are the feature arguments of :func:`make_pinboard` the world was made with; the
@@ -155,14 +179,48 @@ def calibrate_feature_strength(world: Pinboard, fraction: float, tolerance: floa
     return 0.5 * (lo + hi)
 
 
-def _with_strength(world: Pinboard, strength: float, *, visual_dim: int, visual_noise: float, words_per_pin: float,
-                   unannotated: float, words_per_category: int, words_per_topic: int, style_words: int, noise_words: int) -> Pinboard:  # fmt: skip
-    draws = _content_draws(world.pin_cluster, world.num_categories, world.num_clusters, visual_dim, words_per_pin,
-                           unannotated, style_words, world.seed)  # fmt: skip
+def _with_strength(
+    world: Pinboard,
+    strength: float,
+    *,
+    visual_dim: int,
+    visual_noise: float,
+    words_per_pin: float,
+    unannotated: float,
+    words_per_category: int,
+    words_per_topic: int,
+    style_words: int,
+    noise_words: int,
+) -> Pinboard:
+    draws = _content_draws(
+        world.pin_cluster,
+        world.num_categories,
+        world.num_clusters,
+        visual_dim,
+        words_per_pin,
+        unannotated,
+        style_words,
+        world.seed,
+    )
     visual_group = np.minimum(np.arange(world.num_categories), world.category_lookalike)
     visual, ptr, words, kinds = _content_features(
-        draws, strength, world.pin_category, world.pin_cluster, world.category_topic, visual_group, visual_noise,
-        words_per_category, words_per_topic, style_words, noise_words,
-    )  # fmt: skip
-    return dataclasses.replace(world, visual=visual, annotation_ptr=ptr, annotation_words=words, word_kind=kinds,
-                               feature_strength=float(strength))  # fmt: skip
+        draws,
+        strength,
+        world.pin_category,
+        world.pin_cluster,
+        world.category_topic,
+        visual_group,
+        visual_noise,
+        words_per_category,
+        words_per_topic,
+        style_words,
+        noise_words,
+    )
+    return dataclasses.replace(
+        world,
+        visual=visual,
+        annotation_ptr=ptr,
+        annotation_words=words,
+        word_kind=kinds,
+        feature_strength=float(strength),
+    )

@@ -51,9 +51,14 @@ class PinboardSplit:
 
 
 def temporal_split(
-    world: Pinboard, test_fraction: float = 0.1, max_gap: float = HOUR, max_test_pairs: int | None = None,
-    seed: int = 0, *, val_fraction: float = 0.1,
-) -> PinboardSplit:  # fmt: skip
+    world: Pinboard,
+    test_fraction: float = 0.1,
+    max_gap: float = HOUR,
+    max_test_pairs: int | None = None,
+    seed: int = 0,
+    *,
+    val_fraction: float = 0.1,
+) -> PinboardSplit:
     """Split the saves by time: the first ``1 - val_fraction - test_fraction`` train, then validation, then test.
 
     An evaluation pair is a positive pair (:meth:`Pinboard.positive_pairs` over all saves) whose
@@ -67,7 +72,9 @@ def temporal_split(
         if not isinstance(value, (int, float)) or not 0 < value < 1:
             raise ValueError(f"argument {name!r} must be in (0, 1), got {value!r}")
     if val_fraction + test_fraction >= 1:
-        raise ValueError("arguments 'val_fraction' + 'test_fraction' must be below 1 (something must be left to train on)")
+        raise ValueError(
+            "arguments 'val_fraction' + 'test_fraction' must be below 1 (something must be left to train on)"
+        )
     if max_test_pairs is not None:
         _check_int("max_test_pairs", max_test_pairs, 1)
     train_end, val_end = np.quantile(world.save_time, [1 - val_fraction - test_fraction, 1 - test_fraction])
@@ -98,8 +105,13 @@ def temporal_split(
     val_pairs, val_graph = window(train_end, val_end)
     test_pairs, test_graph = window(val_end, np.inf)
     return PinboardSplit(
-        cutoffs=(float(train_end), float(val_end)), train_mask=train_mask, edge_index=edge_index,
+        cutoffs=(float(train_end), float(val_end)),
+        train_mask=train_mask,
+        edge_index=edge_index,
         train_pairs=world.positive_pairs(max_gap, train_mask & ~world.is_spam_board[world.save_board]),
-        train_degree=train_degree, val_pairs=val_pairs,
-        test_pairs=test_pairs, val_edge_index=val_graph, test_edge_index=test_graph,
-    )  # fmt: skip
+        train_degree=train_degree,
+        val_pairs=val_pairs,
+        test_pairs=test_pairs,
+        val_edge_index=val_graph,
+        test_edge_index=test_graph,
+    )

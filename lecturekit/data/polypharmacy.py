@@ -82,21 +82,31 @@ def _read_rows(path: Path, header: list[str], required: int = 2) -> list[list[st
                 continue  # blank line (e.g. a trailing newline)
             if not seen_header:
                 if [c.strip() for c in row] != header:
-                    raise ValueError(f"{path}:{start}: header is {','.join(row)!r}, expected {','.join(header)!r}")
+                    raise ValueError(
+                        f"{path}:{start}: header is {','.join(row)!r}, expected {','.join(header)!r}"
+                    )
                 seen_header = True
                 continue
             if len(row) != len(header):
-                raise ValueError(f"{path}:{start}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
+                raise ValueError(
+                    f"{path}:{start}: expected {len(header)} fields ({','.join(header)}), got {len(row)}"
+                )
             row = [c.strip() for c in row]
             for name, cell in zip(header, row, strict=True):
                 if "\x00" in cell:  # csv reads NUL bytes into the cell: an id would silently differ
-                    raise ValueError(f"{path}:{start}: NUL byte in column {name!r} (a corrupt or binary file?)")
+                    raise ValueError(
+                        f"{path}:{start}: NUL byte in column {name!r} (a corrupt or binary file?)"
+                    )
             for name, cell in zip(header[:required], row[:required], strict=True):
                 if not cell:
                     raise ValueError(f"{path}:{start}: empty value in column {name!r}")
             rows.append(row)
     except csv.Error as err:
-        cut = " (a quoted field opened there is never closed: a truncated file?)" if "end of data" in str(err) else ""
+        cut = (
+            " (a quoted field opened there is never closed: a truncated file?)"
+            if "end of data" in str(err)
+            else ""
+        )
         raise ValueError(f"{path}:{line}: {err}{cut}") from None
     if not rows:
         raise ValueError(f"{path}: only a header, no data rows (a truncated download or export?)")
@@ -161,7 +171,9 @@ def load_biosnap(folder: str | Path, min_pairs: int = 500, targets: str = TARGET
         f"side effects with fewer than min_pairs={min_pairs} pairs": len(pairs) - len(kept),
         "drug pairs of those side effects": sum(len(p) for se, p in pairs.items() if len(p) < min_pairs),
         "ppi rows pairing a gene with itself": sum(1 for a, b in ppi if a == b),
-        f"{targets} rows of drugs outside the combo file": sum(1 for r in drug_targets if r[0] not in drug_id),
+        f"{targets} rows of drugs outside the combo file": sum(
+            1 for r in drug_targets if r[0] not in drug_id
+        ),
         "mono rows of drugs outside the combo file": sum(1 for r in mono if r[0] not in drug_id),
     }
 
@@ -269,7 +281,11 @@ def make_planted(
     tuples), ``data["drug"].popularity``, ``data.side_effect_modules`` ((a, b) or None),
     ``data.side_effect_kind`` ("molecular" / "popularity"). Used by ``notebooks/04_decagon.ipynb``.
     """
-    for name, value in (("num_drugs", num_drugs), ("num_proteins", num_proteins), ("num_modules", num_modules)):
+    for name, value in (
+        ("num_drugs", num_drugs),
+        ("num_proteins", num_proteins),
+        ("num_modules", num_modules),
+    ):
         if not isinstance(value, int) or value < 2:
             raise ValueError(f"argument {name!r} must be an int >= 2, got {value!r}")
     if num_proteins < num_modules:
@@ -286,27 +302,39 @@ def make_planted(
             f"argument 'pairs_per_side_effect' must be an int in [1, {num_pairs}] (the drug pairs of "
             f"{num_drugs} drugs), got {pairs_per_side_effect!r}"
         )
-    for name, value in (("ppi_out_fraction", ppi_out_fraction), ("two_module_prob", two_module_prob),
-                        ("target_noise", target_noise), ("side_effect_noise", side_effect_noise),
-                        ("mono_signal", mono_signal)):
+    for name, value in (
+        ("ppi_out_fraction", ppi_out_fraction),
+        ("two_module_prob", two_module_prob),
+        ("target_noise", target_noise),
+        ("side_effect_noise", side_effect_noise),
+        ("mono_signal", mono_signal),
+    ):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"argument {name!r} must be a fraction in [0, 1], got {value!r}")
-    for name, value in (("ppi_degree", ppi_degree), ("popularity_sigma", popularity_sigma), ("num_mono", num_mono)):
+    for name, value in (
+        ("ppi_degree", ppi_degree),
+        ("popularity_sigma", popularity_sigma),
+        ("num_mono", num_mono),
+    ):
         if value < 0:
             raise ValueError(f"argument {name!r} must be >= 0, got {value!r}")
     for name, value in (("num_drug_classes", num_drug_classes), ("num_mechanisms", num_mechanisms)):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"argument {name!r} must be None or a positive int, got {value!r}")
     if num_mechanisms is not None and num_mechanisms > num_modules * (num_modules - 1) // 2:
-        raise ValueError(f"argument 'num_mechanisms' ({num_mechanisms}) exceeds the {num_modules * (num_modules - 1) // 2} "
-                         f"module pairs of {num_modules} modules")
+        raise ValueError(
+            f"argument 'num_mechanisms' ({num_mechanisms}) exceeds the {num_modules * (num_modules - 1) // 2} "
+            f"module pairs of {num_modules} modules"
+        )
     if pair_pool_factor is not None and not pair_pool_factor >= 1.0:
         raise ValueError(f"argument 'pair_pool_factor' must be None or >= 1, got {pair_pool_factor!r}")
     if not isinstance(class_core_targets, int) or class_core_targets < 0:
         raise ValueError(f"argument 'class_core_targets' must be an int >= 0, got {class_core_targets!r}")
     lo, hi = targets_per_drug
     if not 1 <= lo <= hi:
-        raise ValueError(f"argument 'targets_per_drug' must be (lo, hi) with 1 <= lo <= hi, got {targets_per_drug}")
+        raise ValueError(
+            f"argument 'targets_per_drug' must be (lo, hi) with 1 <= lo <= hi, got {targets_per_drug}"
+        )
     rng = np.random.default_rng(seed)
 
     # Proteins in modules, planted-partition PPI.
@@ -327,8 +355,9 @@ def make_planted(
     # Drugs: modules, targets, popularity.
     drug_modules: list[tuple[int, ...]] = []
     targets: set[tuple[int, int]] = set()
-    classes = _drug_classes(rng, num_drugs, num_drug_classes, num_modules, two_module_prob, members,
-                            class_core_targets)
+    classes = _drug_classes(
+        rng, num_drugs, num_drug_classes, num_modules, two_module_prob, members, class_core_targets
+    )
     drug_class = np.full(num_drugs, -1) if classes is None else classes[0]
     for i in range(num_drugs):
         if classes is None:
@@ -359,8 +388,11 @@ def make_planted(
     kinds: list[str] = []
     num_molecular = num_side_effects - num_popularity_side_effects
     module_pairs = [(a, b) for a in range(num_modules) for b in range(a + 1, num_modules)]
-    mechanisms = [module_pairs[k] for k in rng.permutation(len(module_pairs))[: num_mechanisms]] if (
-        num_mechanisms) else []  # distinct module pairs
+    mechanisms = (
+        [module_pairs[k] for k in rng.permutation(len(module_pairs))[:num_mechanisms]]
+        if (num_mechanisms)
+        else []
+    )  # distinct module pairs
     pools: dict[int, np.ndarray] = {}
     for r in range(num_side_effects):
         if r < num_molecular:
@@ -420,7 +452,8 @@ def make_planted(
     data[DDI].edge_index = torch.tensor([src, dst], dtype=torch.long).reshape(2, -1)
     data[DDI].edge_type = torch.tensor(rel, dtype=torch.long)
     data.side_effect_names = [
-        f"SE{r} modules {m[0]}x{m[1]}" if m is not None else f"SE{r} popularity" for r, m in enumerate(se_modules)
+        f"SE{r} modules {m[0]}x{m[1]}" if m is not None else f"SE{r} popularity"
+        for r, m in enumerate(se_modules)
     ]
     data.side_effect_modules = se_modules
     data.side_effect_kind = kinds
@@ -429,8 +462,13 @@ def make_planted(
 
 
 def _drug_classes(
-    rng: np.random.Generator, num_drugs: int, num_classes: int | None, num_modules: int, two_module_prob: float,
-    members: list[np.ndarray], core_size: int,
+    rng: np.random.Generator,
+    num_drugs: int,
+    num_classes: int | None,
+    num_modules: int,
+    two_module_prob: float,
+    members: list[np.ndarray],
+    core_size: int,
 ) -> tuple[np.ndarray, list[np.ndarray], list[tuple[int, ...]]] | None:
     """``(class of each drug, modules of each class, core targets of each class)``, or None without classes."""
     if num_classes is None:

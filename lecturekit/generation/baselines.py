@@ -90,7 +90,9 @@ def perturbed_copies(graphs: list[nx.Graph], rng: np.random.Generator, edits: in
         nodes = list(copy.nodes)
         for _ in range(edits):
             edges = list(copy.edges)
-            non_edges = [(u, v) for i, u in enumerate(nodes) for v in nodes[i + 1:] if not copy.has_edge(u, v)]
+            non_edges = [
+                (u, v) for i, u in enumerate(nodes) for v in nodes[i + 1 :] if not copy.has_edge(u, v)
+            ]
             if not edges or not non_edges:
                 break
             copy.remove_edge(*edges[int(rng.integers(len(edges)))])

@@ -90,8 +90,13 @@ def community_small(
     if isinstance(num_graphs, bool) or not isinstance(num_graphs, numbers.Integral) or num_graphs < 1:
         raise ValueError(f"argument 'num_graphs' must be an int >= 1, got {num_graphs!r}")
     low, high = community_sizes
-    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (low, high)) or not 1 <= low <= high:
-        raise ValueError(f"argument 'community_sizes' must be (low, high) ints with 1 <= low <= high, got {community_sizes}")
+    if (
+        not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (low, high))
+        or not 1 <= low <= high
+    ):
+        raise ValueError(
+            f"argument 'community_sizes' must be (low, high) ints with 1 <= low <= high, got {community_sizes}"
+        )
     for name, p in (("p_intra", p_intra), ("p_inter", p_inter)):
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not math.isfinite(p) or not 0 <= p <= 1:
             raise ValueError(f"argument {name!r} must be a probability in [0, 1], got {p!r}")
@@ -123,7 +128,9 @@ def community_small(
     return graphs
 
 
-def grid_graphs(rows: tuple[int, int] = GRID_SIDES, cols: tuple[int, int] = GRID_SIDES, repeats: int = 1) -> list[nx.Graph]:
+def grid_graphs(
+    rows: tuple[int, int] = GRID_SIDES, cols: tuple[int, int] = GRID_SIDES, repeats: int = 1
+) -> list[nx.Graph]:
     """All 2-D grids with ``rows[0] <= r <= rows[1]`` and ``cols[0] <= c <= cols[1]``, each ``repeats`` times.
 
     The paper's grid dataset uses 10 <= r, c < 20 (100-400 nodes); the course uses small grids.
@@ -192,7 +199,9 @@ def grid_shapes(sides: tuple[int, int] = GRID_SIDES) -> list[tuple[int, int]]:
     return [(r, c) for r in range(low, high + 1) for c in range(r, high + 1)]
 
 
-def held_out_grid_shapes(sides: tuple[int, int] = GRID_SIDES) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def held_out_grid_shapes(
+    sides: tuple[int, int] = GRID_SIDES,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """``(train_shapes, test_shapes)``: shapes with ``r + c`` even train, odd ones test (interleaved sizes)."""
     shapes = grid_shapes(sides)
     train = [s for s in shapes if sum(s) % 2 == 0]
@@ -274,7 +283,9 @@ def load_dataset(name: str, num_train: int, num_test: int, seed: int = 0) -> Gra
     if name == "community-small":
         train = community_small(num_train, seed=train_seed % 2**32)
         buckets, test, skipped, batch = _buckets(train), [], 0, 0
-        while len(test) < num_test:  # draw in batches from the test stream, skipping copies of training graphs
+        while (
+            len(test) < num_test
+        ):  # draw in batches from the test stream, skipping copies of training graphs
             for graph in community_small(num_test, seed=derive_seed(test_seed, str(batch)) % 2**32):
                 if _has_copy(graph, buckets):
                     skipped += 1
@@ -282,15 +293,18 @@ def load_dataset(name: str, num_train: int, num_test: int, seed: int = 0) -> Gra
                     test.append(graph)
             batch += 1
             if batch > 20:
-                raise RuntimeError(f"community-small: could not draw {num_test} test graphs unlike the training set")
+                raise RuntimeError(
+                    f"community-small: could not draw {num_test} test graphs unlike the training set"
+                )
         return GraphSplit(name, train, test, skipped)
     if name == "grid":
         train_shapes, test_shapes = held_out_grid_shapes()
-        return GraphSplit(name, _random_grids(train_shapes, num_train, random.Random(train_seed)),
-                          _random_grids(test_shapes, num_test, random.Random(test_seed)))
+        return GraphSplit(
+            name,
+            _random_grids(train_shapes, num_train, random.Random(train_seed)),
+            _random_grids(test_shapes, num_test, random.Random(test_seed)),
+        )
     egos = ego_small(num_train + num_test, seed=seed)  # distinct centres, in a seeded random order
     order = list(range(len(egos)))
     random.Random(test_seed).shuffle(order)
     return GraphSplit(name, [egos[i] for i in order[:num_train]], [egos[i] for i in order[num_train:]])
-
-

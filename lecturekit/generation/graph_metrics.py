@@ -184,16 +184,27 @@ class KernelParts:
 
     def terms(self) -> MMDTerms:
         """The kernel means over all reference graphs (what :func:`mmd_terms` returns)."""
-        return MMDTerms(xx=float(self.ref_gram.mean()), yy=self.yy, xy=float(self.cross.mean()),
-                        xx_unbiased=_off_diagonal_mean(self.ref_gram), yy_unbiased=self.yy_unbiased)
+        return MMDTerms(
+            xx=float(self.ref_gram.mean()),
+            yy=self.yy,
+            xy=float(self.cross.mean()),
+            xx_unbiased=_off_diagonal_mean(self.ref_gram),
+            yy_unbiased=self.yy_unbiased,
+        )
 
     def mmd2(self, index: np.ndarray | None = None, unbiased: bool = False) -> float:
         """MMD^2 with the reference graphs ``index`` (default: all, once each); see :func:`resampled_mmd2`."""
-        return resampled_mmd2(self.ref_gram, self.cross, self.yy_unbiased if unbiased else self.yy, index, unbiased)
+        return resampled_mmd2(
+            self.ref_gram, self.cross, self.yy_unbiased if unbiased else self.yy, index, unbiased
+        )
 
 
 def resampled_mmd2(
-    ref_gram: np.ndarray, cross: np.ndarray, yy: float, index: np.ndarray | None = None, unbiased: bool = False
+    ref_gram: np.ndarray,
+    cross: np.ndarray,
+    yy: float,
+    index: np.ndarray | None = None,
+    unbiased: bool = False,
 ) -> float:
     """MMD^2 when the reference set is the graphs ``index`` (with repeats) and the generated set is fixed.
 
@@ -212,8 +223,14 @@ def resampled_mmd2(
 
 
 def bootstrap_mmd(
-    ref_gram: np.ndarray, cross: np.ndarray, yy: float, *, unbiased: bool = False, num_resamples: int = 1000,
-    seed: int = 0, level: float = 0.95,
+    ref_gram: np.ndarray,
+    cross: np.ndarray,
+    yy: float,
+    *,
+    unbiased: bool = False,
+    num_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[float, float, float]:
     """``(estimate, low, high)``: MMD^2 with a percentile bootstrap interval over the reference (test) graphs.
 
@@ -224,10 +241,14 @@ def bootstrap_mmd(
         raise ValueError(f"argument 'num_resamples' must be an int >= 1, got {num_resamples!r}")
     cross = np.asarray(cross, dtype=float)
     if ref_gram.shape != (len(cross), len(cross)):
-        raise ValueError(f"argument 'ref_gram' has shape {ref_gram.shape}, expected ({len(cross)}, {len(cross)})")
+        raise ValueError(
+            f"argument 'ref_gram' has shape {ref_gram.shape}, expected ({len(cross)}, {len(cross)})"
+        )
     rng = np.random.default_rng(seed)
-    values = [resampled_mmd2(ref_gram, cross, yy, rng.integers(0, len(cross), len(cross)), unbiased)
-              for _ in range(num_resamples)]
+    values = [
+        resampled_mmd2(ref_gram, cross, yy, rng.integers(0, len(cross), len(cross)), unbiased)
+        for _ in range(num_resamples)
+    ]
     low, high = np.quantile(values, [0.5 - level / 2, 0.5 + level / 2])
     return resampled_mmd2(ref_gram, cross, yy, None, unbiased), float(low), float(high)
 
@@ -270,7 +291,8 @@ def kernel_parts(
     return KernelParts(
         ref_gram=_kernel_matrix(a, a, kernel, sigma, scale),
         cross=_kernel_matrix(a, b, kernel, sigma, scale).mean(1),
-        yy=float(kyy.mean()), yy_unbiased=_off_diagonal_mean(kyy),
+        yy=float(kyy.mean()),
+        yy_unbiased=_off_diagonal_mean(kyy),
     )
 
 
@@ -293,8 +315,15 @@ def mmd_sigma_sweep(
     out = []
     for sigma in sigmas:
         kxx, kyy, kxy = (np.exp(-d / (2 * sigma**2)) for d in (dxx, dyy, dxy))
-        out.append(MMDTerms(float(kxx.mean()), float(kyy.mean()), float(kxy.mean()),
-                            _off_diagonal_mean(kxx), _off_diagonal_mean(kyy)))
+        out.append(
+            MMDTerms(
+                float(kxx.mean()),
+                float(kyy.mean()),
+                float(kxy.mean()),
+                _off_diagonal_mean(kxx),
+                _off_diagonal_mean(kyy),
+            )
+        )
     return out
 
 
@@ -329,7 +358,10 @@ def _check(reference: Sequence[nx.Graph], generated: Sequence[nx.Graph], kernel:
 
 # ---- public API -----------------------------------------------------------------------------------
 def mmd_degree(
-    reference_graphs: Sequence[nx.Graph], generated_graphs: Sequence[nx.Graph], kernel: str = "emd", sigma: float = 1.0
+    reference_graphs: Sequence[nx.Graph],
+    generated_graphs: Sequence[nx.Graph],
+    kernel: str = "emd",
+    sigma: float = 1.0,
 ) -> float:
     """MMD^2 of degree distributions (paper: Gaussian-EMD, ``sigma = 1``). Used by notebooks 05/06."""
     _check(reference_graphs, generated_graphs, kernel)
@@ -355,7 +387,10 @@ def mmd_clustering(
 
 
 def mmd_orbit(
-    reference_graphs: Sequence[nx.Graph], generated_graphs: Sequence[nx.Graph], kernel: str = "emd", sigma: float = 30.0
+    reference_graphs: Sequence[nx.Graph],
+    generated_graphs: Sequence[nx.Graph],
+    kernel: str = "emd",
+    sigma: float = 30.0,
 ) -> float:
     """MMD^2 of mean 4-node orbit counts (``sigma = 30``).
 

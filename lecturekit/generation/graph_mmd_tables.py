@@ -45,7 +45,9 @@ def describe_graphs(graphs: Sequence[nx.Graph]) -> dict[str, list[np.ndarray]]:
 
 def _check_table_input(reference_graphs: object, generated: object, kernels: object) -> None:
     if not isinstance(generated, Mapping):
-        raise TypeError(f"argument 'generated' must map method names to lists of graphs, got {type(generated).__name__}")
+        raise TypeError(
+            f"argument 'generated' must map method names to lists of graphs, got {type(generated).__name__}"
+        )
     if not generated:
         raise ValueError("argument 'generated' is empty")
     if isinstance(kernels, str) or len(kernels) == 0:
@@ -77,12 +79,18 @@ def kernel_table(
         for metric, (k_emd, k_tv, sigma, scale, is_hist) in _SETTINGS.items():
             for kernel in kernels:
                 name, k = metric_name(metric, kernel), k_emd if kernel == "emd" else k_tv
-                a, b = _matrices(_descriptors(ref[metric], "x", is_hist), _descriptors(gen[metric], "y", is_hist), is_hist)
+                a, b = _matrices(
+                    _descriptors(ref[metric], "x", is_hist), _descriptors(gen[metric], "y", is_hist), is_hist
+                )
                 if name not in gram:
                     gram[name] = _kernel_matrix(a, a, k, sigma, scale)
                 kyy = _kernel_matrix(b, b, k, sigma, scale)
-                row[name] = KernelParts(gram[name], _kernel_matrix(a, b, k, sigma, scale).mean(1),
-                                        float(kyy.mean()), _off_diagonal_mean(kyy))
+                row[name] = KernelParts(
+                    gram[name],
+                    _kernel_matrix(a, b, k, sigma, scale).mean(1),
+                    float(kyy.mean()),
+                    _off_diagonal_mean(kyy),
+                )
         table[method] = row
     return table
 
@@ -99,8 +107,13 @@ def mmd_table(
     parts = kernel_table(reference_graphs, generated, kernels)
     return {
         method: {
-            metric: MMDTerms(float(p.ref_gram.mean()), p.yy, float(p.cross.mean()), _off_diagonal_mean(p.ref_gram),
-                             p.yy_unbiased)
+            metric: MMDTerms(
+                float(p.ref_gram.mean()),
+                p.yy,
+                float(p.cross.mean()),
+                _off_diagonal_mean(p.ref_gram),
+                p.yy_unbiased,
+            )
             for metric, p in row.items()
         }
         for method, row in parts.items()

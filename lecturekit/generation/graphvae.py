@@ -58,6 +58,7 @@ def fixed_bfs_order(graph: nx.Graph) -> list:
 
     Ties are broken by node label; disconnected graphs continue from the highest-degree unvisited node.
     """
+
     def key(v: object) -> tuple[int, str]:
         return (-graph.degree(v), str(v))
 
@@ -74,8 +75,14 @@ class GraphVAEConfig:
     decoder_dim: int = 128  # hidden width of the decoder MLP
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or not 2 <= self.max_nodes <= MAX_NODES:
-            raise ValueError(f"GraphVAEConfig.max_nodes must be an int in 2..{MAX_NODES}, got {self.max_nodes!r}")
+        if (
+            isinstance(self.max_nodes, bool)
+            or not isinstance(self.max_nodes, int)
+            or not 2 <= self.max_nodes <= MAX_NODES
+        ):
+            raise ValueError(
+                f"GraphVAEConfig.max_nodes must be an int in 2..{MAX_NODES}, got {self.max_nodes!r}"
+            )
         for field in ("hidden_dim", "latent_dim", "decoder_dim"):
             if getattr(self, field) < 1:
                 raise ValueError(f"GraphVAEConfig.{field} must be >= 1, got {getattr(self, field)}")
@@ -86,7 +93,9 @@ def encode_graphs(graphs: list[nx.Graph], max_nodes: int) -> tuple[Tensor, Tenso
     check_graphs(graphs, "graphs")
     too_big = [g.number_of_nodes() for g in graphs if g.number_of_nodes() > max_nodes]
     if too_big:
-        raise ValueError(f"argument 'graphs' holds a graph of {max(too_big)} nodes; this GraphVAE holds {max_nodes}")
+        raise ValueError(
+            f"argument 'graphs' holds a graph of {max(too_big)} nodes; this GraphVAE holds {max_nodes}"
+        )
     adj = np.zeros((len(graphs), max_nodes, max_nodes), dtype=np.float32)
     mask = np.zeros((len(graphs), max_nodes), dtype=np.float32)
     for b, graph in enumerate(graphs):
@@ -110,8 +119,10 @@ class GraphVAE(nn.Module):
         self.register_buffer("rows", rows, persistent=False)
         self.register_buffer("cols", cols, persistent=False)
         self.decoder = nn.Sequential(
-            nn.Linear(config.latent_dim, config.decoder_dim), nn.ReLU(),
-            nn.Linear(config.decoder_dim, config.decoder_dim), nn.ReLU(),
+            nn.Linear(config.latent_dim, config.decoder_dim),
+            nn.ReLU(),
+            nn.Linear(config.decoder_dim, config.decoder_dim),
+            nn.ReLU(),
             nn.Linear(config.decoder_dim, k + len(rows)),
         )
 
@@ -144,8 +155,9 @@ class GraphVAE(nn.Module):
         z = mu + (0.5 * logvar).exp() * noise
         node_logits, edge_logits = self.decode(z)
         edges = adj[:, self.rows, self.cols]
-        recon = (F.binary_cross_entropy_with_logits(node_logits, mask, reduction="sum")
-                 + F.binary_cross_entropy_with_logits(edge_logits, edges, reduction="sum"))
+        recon = F.binary_cross_entropy_with_logits(
+            node_logits, mask, reduction="sum"
+        ) + F.binary_cross_entropy_with_logits(edge_logits, edges, reduction="sum")
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         slots = adj.shape[0] * (node_logits.shape[1] + edge_logits.shape[1])
         return (recon + kl) / slots
@@ -176,8 +188,11 @@ class GraphVAE(nn.Module):
             alive = set(keep)
             graph = nx.Graph()
             graph.add_nodes_from(keep)
-            graph.add_edges_from((i, j) for e, (i, j) in enumerate(zip(rows, cols, strict=True))
-                                 if edges[b, e] and i in alive and j in alive)
+            graph.add_edges_from(
+                (i, j)
+                for e, (i, j) in enumerate(zip(rows, cols, strict=True))
+                if edges[b, e] and i in alive and j in alive
+            )
             graphs.append(nx.convert_node_labels_to_integers(graph))
         return graphs
 
@@ -196,8 +211,13 @@ class GraphVAETrainConfig:
             raise ValueError(f"GraphVAETrainConfig needs steps >= 1, batch_size >= 1 and lr > 0, got {self}")
 
 
-def train_graphvae(model: GraphVAE, graphs: list[nx.Graph], config: GraphVAETrainConfig, *,
-                   device: str | torch.device = "cpu") -> list[float]:
+def train_graphvae(
+    model: GraphVAE,
+    graphs: list[nx.Graph],
+    config: GraphVAETrainConfig,
+    *,
+    device: str | torch.device = "cpu",
+) -> list[float]:
     """Train ``model`` on ``graphs``; returns the loss per step.
 
     Batches and the reparameterisation noise come from generators seeded with ``config.seed``; nothing is

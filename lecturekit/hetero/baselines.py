@@ -81,7 +81,9 @@ class PairMLP(nn.Module):
     def __init__(self, features: torch.Tensor, num_relations: int, hidden_dim: int = 64) -> None:
         super().__init__()
         if features.dim() != 2 or not bool(torch.isfinite(features).all()):
-            raise ValueError(f"argument 'features' must be a finite (N, F) matrix, got shape {tuple(features.shape)}")
+            raise ValueError(
+                f"argument 'features' must be a finite (N, F) matrix, got shape {tuple(features.shape)}"
+            )
         self.register_buffer("features", features.float())
         self.hidden = nn.Linear(2 * features.size(1), hidden_dim)
         self.out = nn.Linear(hidden_dim, num_relations)
@@ -95,7 +97,9 @@ class PairMLP(nn.Module):
 
     def score(self, z: dict[str, torch.Tensor], edges: Triples) -> torch.Tensor:
         f = z["drug"]
-        both = torch.cat([torch.cat([f[edges.src], f[edges.dst]], 1), torch.cat([f[edges.dst], f[edges.src]], 1)])
+        both = torch.cat(
+            [torch.cat([f[edges.src], f[edges.dst]], 1), torch.cat([f[edges.dst], f[edges.src]], 1)]
+        )
         logits = self.out(torch.relu(self.hidden(both)))
         rel = edges.rel.repeat(2)
         picked = logits.gather(1, rel.unsqueeze(1)).squeeze(1)

@@ -28,7 +28,12 @@ class InnerProductDecoder(nn.Module):
         pass
 
     def forward(
-        self, z_src: torch.Tensor, z_dst: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, rel: torch.Tensor
+        self,
+        z_src: torch.Tensor,
+        z_dst: torch.Tensor,
+        src: torch.Tensor,
+        dst: torch.Tensor,
+        rel: torch.Tensor,
     ) -> torch.Tensor:
         return (z_src[src] * z_dst[dst]).sum(-1)
 
@@ -47,7 +52,12 @@ class DistMultDecoder(nn.Module):
             self.diag.add_(0.1 * torch.randn_like(self.diag))
 
     def forward(
-        self, z_src: torch.Tensor, z_dst: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, rel: torch.Tensor
+        self,
+        z_src: torch.Tensor,
+        z_dst: torch.Tensor,
+        src: torch.Tensor,
+        dst: torch.Tensor,
+        rel: torch.Tensor,
     ) -> torch.Tensor:
         return (z_src[src] * self.diag[rel] * z_dst[dst]).sum(-1)
 
@@ -69,7 +79,12 @@ class BilinearDecoder(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
 
     def forward(
-        self, z_src: torch.Tensor, z_dst: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, rel: torch.Tensor
+        self,
+        z_src: torch.Tensor,
+        z_dst: torch.Tensor,
+        src: torch.Tensor,
+        dst: torch.Tensor,
+        rel: torch.Tensor,
     ) -> torch.Tensor:
         num_rel, d, _ = self.weight.shape
         if len(src) * d < z_src.size(0) * num_rel:  # few edges: gather (E, d, d) directly
@@ -106,7 +121,12 @@ class DEDICOMDecoder(nn.Module):
         nn.init.uniform_(self.local, 0.0, 1.0)
 
     def forward(
-        self, z_src: torch.Tensor, z_dst: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, rel: torch.Tensor
+        self,
+        z_src: torch.Tensor,
+        z_dst: torch.Tensor,
+        src: torch.Tensor,
+        dst: torch.Tensor,
+        rel: torch.Tensor,
     ) -> torch.Tensor:
         return dedicom_logits(z_src[src], z_dst[dst], self.local[rel], self.global_interaction)
 

@@ -63,8 +63,9 @@ def training_graph_edges(data: HeteroData, ddi_train: Triples) -> tuple[torch.Te
     return torch.stack([key // num_nodes, key % num_nodes]), num_nodes
 
 
-def random_walks(edge_index: torch.Tensor, num_nodes: int, config: DeepWalkConfig,
-                 generator: torch.Generator) -> torch.Tensor:
+def random_walks(
+    edge_index: torch.Tensor, num_nodes: int, config: DeepWalkConfig, generator: torch.Generator
+) -> torch.Tensor:
     """Uniform random walks, ``walks_per_node`` from every node: ``(num_nodes * walks_per_node, walk_length)``.
 
     A node without neighbours stays where it is (its walk repeats it).
@@ -83,9 +84,15 @@ def random_walks(edge_index: torch.Tensor, num_nodes: int, config: DeepWalkConfi
     return torch.stack(walk, dim=1)
 
 
-def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkConfig,
-                        generator: torch.Generator, *, device: str | torch.device = "cpu",
-                        init_generator: torch.Generator | None = None) -> torch.Tensor:
+def skipgram_embeddings(
+    walks: torch.Tensor,
+    num_nodes: int,
+    config: DeepWalkConfig,
+    generator: torch.Generator,
+    *,
+    device: str | torch.device = "cpu",
+    init_generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Skip-gram with negative sampling (word2vec) over ``walks``; returns the ``(num_nodes, dim)`` input vectors.
 
     ``device``: where the embeddings train (see the module docstring); ``generator`` is a CPU generator
@@ -116,19 +123,30 @@ def skipgram_embeddings(walks: torch.Tensor, num_nodes: int, config: DeepWalkCon
         for b in range(0, len(perm), config.batch_size):
             idx = perm[b : b + config.batch_size].to(dev)
             c, o = inputs(centre_t[idx]), outputs(context_t[idx])
-            neg = outputs(torch.multinomial(noise, len(idx) * config.negatives, True, generator=generator)
-                          .view(len(idx), config.negatives).to(dev))
-            loss = (nn.functional.softplus(-(c * o).sum(-1)).mean()
-                    + nn.functional.softplus(torch.einsum("bd,bkd->bk", c, neg)).sum(-1).mean())
+            neg = outputs(
+                torch.multinomial(noise, len(idx) * config.negatives, True, generator=generator)
+                .view(len(idx), config.negatives)
+                .to(dev)
+            )
+            loss = (
+                nn.functional.softplus(-(c * o).sum(-1)).mean()
+                + nn.functional.softplus(torch.einsum("bd,bkd->bk", c, neg)).sum(-1).mean()
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
     return inputs.weight.detach().cpu()
 
 
-def deepwalk_drug_features(data: HeteroData, ddi_train: Triples, config: DeepWalkConfig,
-                           generator: torch.Generator, *, device: str | torch.device = "cpu",
-                           init_generator: torch.Generator | None = None) -> torch.Tensor:
+def deepwalk_drug_features(
+    data: HeteroData,
+    ddi_train: Triples,
+    config: DeepWalkConfig,
+    generator: torch.Generator,
+    *,
+    device: str | torch.device = "cpu",
+    init_generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Standardised DeepWalk embeddings of the drugs, ``(N_drug, dim)`` on the CPU, from the training graph only.
 
     The walks are drawn on the CPU; ``device``: where the skip-gram trains (:func:`skipgram_embeddings`).
@@ -136,5 +154,7 @@ def deepwalk_drug_features(data: HeteroData, ddi_train: Triples, config: DeepWal
     dev = resolve_device(device)  # first: a bad device is refused before any work
     edges, num_nodes = training_graph_edges(data, ddi_train)
     walks = random_walks(edges, num_nodes, config, generator)
-    z = skipgram_embeddings(walks, num_nodes, config, generator, device=dev, init_generator=init_generator)[: int(data["drug"].num_nodes)]
+    z = skipgram_embeddings(walks, num_nodes, config, generator, device=dev, init_generator=init_generator)[
+        : int(data["drug"].num_nodes)
+    ]
     return (z - z.mean(0)) / z.std(0).clamp_min(1e-8)

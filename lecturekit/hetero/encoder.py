@@ -48,7 +48,9 @@ class EncoderConfig:
 
     def __post_init__(self) -> None:
         if self.normalisation not in NORMALISATIONS:
-            raise ValueError(f"EncoderConfig.normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}")
+            raise ValueError(
+                f"EncoderConfig.normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}"
+            )
 
 
 class RelationalGraphConv(nn.Module):
@@ -113,8 +115,12 @@ class RelationalGraphConv(nn.Module):
                 ref = next(iter(self.weights.values()), None)
                 if ref is None:
                     ref = next((x for x in h.values() if x is not None), None)
-                out[t] = torch.zeros(n, self.out_dim, device=None if ref is None else ref.device,
-                                     dtype=None if ref is None else ref.dtype)
+                out[t] = torch.zeros(
+                    n,
+                    self.out_dim,
+                    device=None if ref is None else ref.device,
+                    dtype=None if ref is None else ref.dtype,
+                )
         return out
 
 
@@ -143,7 +149,9 @@ class DecagonEncoder(nn.Module):
         for t, x in self.features.items():
             in_dims[t] = int(x.size(1))
         self.layer1 = RelationalGraphConv(graph, in_dims, config.hidden_dim)
-        self.layer2 = RelationalGraphConv(graph, {t: config.hidden_dim for t in graph.num_nodes}, config.out_dim)
+        self.layer2 = RelationalGraphConv(
+            graph, {t: config.hidden_dim for t in graph.num_nodes}, config.out_dim
+        )
         self.dropout = nn.Dropout(config.dropout)
 
     @property

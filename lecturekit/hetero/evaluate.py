@@ -67,7 +67,11 @@ class EvalResult:
 
 
 def evaluate_scores(
-    pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarray, neg_rel: np.ndarray, num_relations: int
+    pos_scores: np.ndarray,
+    neg_scores: np.ndarray,
+    pos_rel: np.ndarray,
+    neg_rel: np.ndarray,
+    num_relations: int,
 ) -> EvalResult:
     """Metrics per relation from scores of positives and negatives; relations lacking either are skipped.
 
@@ -122,8 +126,13 @@ def _average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
-def mean_auroc(pos_scores: np.ndarray, neg_scores: np.ndarray, pos_rel: np.ndarray, neg_rel: np.ndarray,
-               num_relations: int) -> float:
+def mean_auroc(
+    pos_scores: np.ndarray,
+    neg_scores: np.ndarray,
+    pos_rel: np.ndarray,
+    neg_rel: np.ndarray,
+    num_relations: int,
+) -> float:
     """Mean over relations of the per-relation AUROC (ties count half), without sklearn's per-call overhead.
 
     The same number as :func:`evaluate_scores`'s ``auroc`` (Mann-Whitney form); the training loop calls it at

@@ -161,8 +161,22 @@ def build_graph(
         zeros = torch.zeros(ppi.size(1), dtype=torch.long)
         for src, dst, e, n_src, n_dst, loops in (
             ("protein", "protein", Triples(ppi[0], ppi[1], zeros), num_proteins, num_proteins, self_loops),
-            ("drug", "protein", Triples(dt[0], dt[1], torch.zeros_like(dt[0])), num_drugs, num_proteins, False),
-            ("protein", "drug", Triples(dt[1], dt[0], torch.zeros_like(dt[0])), num_proteins, num_drugs, False),
+            (
+                "drug",
+                "protein",
+                Triples(dt[0], dt[1], torch.zeros_like(dt[0])),
+                num_drugs,
+                num_proteins,
+                False,
+            ),
+            (
+                "protein",
+                "drug",
+                Triples(dt[1], dt[0], torch.zeros_like(dt[0])),
+                num_proteins,
+                num_drugs,
+                False,
+            ),
         ):
             graph.blocks.append(Block(src, dst, 1, normalized_block(e, n_src, n_dst, 1, loops), e))
     if ddi_train is not None:

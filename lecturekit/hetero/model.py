@@ -57,14 +57,18 @@ class Decagon(nn.Module):
         self.config = config or DecagonConfig()
         self.graph = graph
         self._graph_copy: RelationalGraph | None = None  # self.graph on another device (see embed)
-        features = {"drug": drug_features} if self.config.use_drug_features and drug_features is not None else None
+        features = (
+            {"drug": drug_features} if self.config.use_drug_features and drug_features is not None else None
+        )
         self.encoder = DecagonEncoder(graph, self.config.encoder, features)
         dim = self.config.encoder.out_dim
         self.decoder = make_decoder(self.config.decoder, num_relations, dim)
         self.aux_decoders = nn.ModuleDict()
         for block in graph.blocks:
             if block.src != "drug" or block.dst != "drug":
-                self.aux_decoders[f"{block.src}_to_{block.dst}"] = make_decoder(self.config.aux_decoder, 1, dim)
+                self.aux_decoders[f"{block.src}_to_{block.dst}"] = make_decoder(
+                    self.config.aux_decoder, 1, dim
+                )
 
     def reset_parameters(self) -> None:
         self.encoder.reset_parameters()
@@ -92,7 +96,9 @@ class Decagon(nn.Module):
     def score(self, z: dict[str, torch.Tensor], edges: Triples) -> torch.Tensor:
         return self.decoder(z["drug"], z["drug"], edges.src, edges.dst, edges.rel)
 
-    def auxiliary_loss(self, z: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
+    def auxiliary_loss(
+        self, z: dict[str, torch.Tensor], generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Cross-entropy on a sample of PPI / drug-target edges vs. uniformly corrupted targets, weighted.
 
         The edges are drawn on the CPU (``generator`` is a CPU generator, as in the training loop) from the

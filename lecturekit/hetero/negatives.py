@@ -43,7 +43,12 @@ class DegreeNegativeSampler:
         exclude: Triples | None = None,
         max_rounds: int = 100,
     ) -> None:
-        self.num_nodes, self.num_relations, self.power, self.max_rounds = num_nodes, num_relations, power, max_rounds
+        self.num_nodes, self.num_relations, self.power, self.max_rounds = (
+            num_nodes,
+            num_relations,
+            power,
+            max_rounds,
+        )
         positives.check_range(num_nodes, num_relations, "positives")
         deg = torch.bincount(positives.rel * num_nodes + positives.dst, minlength=num_relations * num_nodes)
         weight = deg.view(num_relations, num_nodes).double().pow(power)
@@ -108,7 +113,11 @@ class DegreeNegativeSampler:
 
 
 def uniform_negatives(
-    positives: Triples, exclude: Triples, num_nodes: int, num_relations: int, generator: torch.Generator | None = None
+    positives: Triples,
+    exclude: Triples,
+    num_nodes: int,
+    num_relations: int,
+    generator: torch.Generator | None = None,
 ) -> Triples:
     """One uniformly random non-edge pair per positive, same relation (protocol "uniform").
 
@@ -138,7 +147,11 @@ def uniform_negatives(
 
 
 def degree_matched_negatives(
-    positives: Triples, exclude: Triples, num_nodes: int, num_relations: int, generator: torch.Generator | None = None
+    positives: Triples,
+    exclude: Triples,
+    num_nodes: int,
+    num_relations: int,
+    generator: torch.Generator | None = None,
 ) -> Triples:
     """Keep each positive's source, draw the target ``~ deg_r`` over ``exclude`` (all known edges)."""
     sampler = DegreeNegativeSampler(exclude, num_nodes, num_relations, power=1.0, exclude=exclude)
@@ -180,8 +193,12 @@ def degree_matched_candidates(
 
 
 def _exact_draw(
-    positives: Triples, key: torch.Tensor, num_nodes: int, checker: DegreeNegativeSampler,
-    generator: torch.Generator | None, max_rounds: int,
+    positives: Triples,
+    key: torch.Tensor,
+    num_nodes: int,
+    checker: DegreeNegativeSampler,
+    generator: torch.Generator | None,
+    max_rounds: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per positive, a node ``n`` with ``key[r * N + n] == key[r * N + dst]`` (the key encodes the relation),
     uniformly, never an excluded triple. Returns ``(dst, still unmatched)``."""
@@ -196,14 +213,22 @@ def _exact_draw(
     for _ in range(max_rounds):
         if not bool(bad.any()):
             break
-        pick = first[bad] + (torch.rand(int(bad.sum()), dtype=torch.float64, generator=generator) * count[bad]).long()
+        pick = (
+            first[bad]
+            + (torch.rand(int(bad.sum()), dtype=torch.float64, generator=generator) * count[bad]).long()
+        )
         dst[bad] = order[pick.clamp(max=len(order) - 1)] % num_nodes
         bad = bad & checker.is_excluded(Triples(positives.src, dst, positives.rel))
     return dst, bad | unmatched
 
 
 def _signed_nearest(
-    i: int, j: int, r: int, deg_r: torch.Tensor, overall: torch.Tensor, checker: DegreeNegativeSampler,
+    i: int,
+    j: int,
+    r: int,
+    deg_r: torch.Tensor,
+    overall: torch.Tensor,
+    checker: DegreeNegativeSampler,
     generator: torch.Generator | None,
 ) -> tuple[int, int] | None:
     """A negative for ``(i, j, r)`` with one endpoint replaced by a node of the same relation degree whose
@@ -229,8 +254,13 @@ def _signed_nearest(
 
 
 def training_degree_matched_negatives(
-    positives: Triples, exclude: Triples, train: Triples, num_nodes: int, num_relations: int,
-    generator: torch.Generator | None = None, max_rounds: int = 60,
+    positives: Triples,
+    exclude: Triples,
+    train: Triples,
+    num_nodes: int,
+    num_relations: int,
+    generator: torch.Generator | None = None,
+    max_rounds: int = 60,
 ) -> Triples:
     """One negative per positive with the same two training degrees (``train`` counts): its relation's and
     the global one (triples of any relation), so neither the per-relation degree score nor the global
@@ -248,8 +278,9 @@ def training_degree_matched_negatives(
     overall = torch.bincount(train.src, minlength=num_nodes)  # both directions stored: once per triple
     levels = int(deg.max()) + 1 if len(deg) else 1
     group = torch.arange(num_relations).repeat_interleave(num_nodes) * levels + deg
-    checker = DegreeNegativeSampler(Triples(*(torch.zeros(0, dtype=torch.long),) * 3), num_nodes, num_relations,
-                                    exclude=exclude)
+    checker = DegreeNegativeSampler(
+        Triples(*(torch.zeros(0, dtype=torch.long),) * 3), num_nodes, num_relations, exclude=exclude
+    )
     span = int(overall.max()) + 1
     exact = group * span + overall.repeat(num_relations)
     src, dst = positives.src.clone(), positives.dst.clone()
@@ -266,20 +297,33 @@ def training_degree_matched_negatives(
     # 3. else one endpoint with the same relation degree and the nearest global degree above or below;
     for k in bad.nonzero().squeeze(1).tolist():
         r = int(positives.rel[k])
-        found = _signed_nearest(int(positives.src[k]), int(positives.dst[k]), r,
-                                deg[r * num_nodes : (r + 1) * num_nodes], overall, checker, generator)
+        found = _signed_nearest(
+            int(positives.src[k]),
+            int(positives.dst[k]),
+            r,
+            deg[r * num_nodes : (r + 1) * num_nodes],
+            overall,
+            checker,
+            generator,
+        )
         if found is not None:
             (src[k], dst[k]), bad[k] = found, False
     # 4. else a target drawn in proportion to its degree.
     if bool(bad.any()):
-        rest = degree_matched_negatives(positives.subset(bad.nonzero().squeeze(1)), exclude, num_nodes,
-                                        num_relations, generator)
+        rest = degree_matched_negatives(
+            positives.subset(bad.nonzero().squeeze(1)), exclude, num_nodes, num_relations, generator
+        )
         dst[bad] = rest.dst
     return Triples(src, dst, positives.rel)
 
 
 def evaluation_negatives(
-    protocol: str, positives: Triples, exclude: Triples, num_nodes: int, num_relations: int, seed: int = 0,
+    protocol: str,
+    positives: Triples,
+    exclude: Triples,
+    num_nodes: int,
+    num_relations: int,
+    seed: int = 0,
     train: Triples | None = None,
 ) -> Triples:
     """Negatives for ``protocol`` in ("uniform", "degree-matched"), one per positive, seeded.
@@ -291,13 +335,19 @@ def evaluation_negatives(
         return uniform_negatives(positives, exclude, num_nodes, num_relations, generator)
     if protocol == "degree-matched":
         if train is not None:
-            return training_degree_matched_negatives(positives, exclude, train, num_nodes, num_relations, generator)
+            return training_degree_matched_negatives(
+                positives, exclude, train, num_nodes, num_relations, generator
+            )
         return degree_matched_negatives(positives, exclude, num_nodes, num_relations, generator)
     raise ValueError(f"argument 'protocol' must be 'uniform' or 'degree-matched', got {protocol!r}")
 
 
 def negative_collision_rate(
-    train: Triples, held_out: Triples, num_nodes: int, num_relations: int, draws_per_edge: int,
+    train: Triples,
+    held_out: Triples,
+    num_nodes: int,
+    num_relations: int,
+    draws_per_edge: int,
     power: float = 0.75,
 ) -> float:
     """Expected share of ``held_out`` triples drawn at least once as a *training* negative.

@@ -58,8 +58,11 @@ class Triples:
             raise ValueError(
                 f"{num_nodes} nodes x {num_relations} relations do not fit the int64 edge keys (N * N * R < 2**63)"
             )
-        for name, limit, what in (("src", num_nodes, "node"), ("dst", num_nodes, "node"),
-                                  ("rel", num_relations, "relation")):
+        for name, limit, what in (
+            ("src", num_nodes, "node"),
+            ("dst", num_nodes, "node"),
+            ("rel", num_relations, "relation"),
+        ):
             ids = getattr(self, name)
             bad = (ids < 0) | (ids >= limit)
             if bool(bad.any()):

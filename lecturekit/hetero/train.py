@@ -129,7 +129,9 @@ def train_link_predictor(
     if (val is None) != (val_negatives is None):
         raise ValueError("arguments 'val' and 'val_negatives' go together: pass both or neither")
     if not isinstance(config.eval_every, int) or config.eval_every < 1 or config.patience < 1:
-        raise ValueError(f"TrainConfig.eval_every ({config.eval_every}) and .patience ({config.patience}) must be >= 1")
+        raise ValueError(
+            f"TrainConfig.eval_every ({config.eval_every}) and .patience ({config.patience}) must be >= 1"
+        )
     check_cpu_generator(generator)
     cpu = torch.device("cpu")  # the sampler's tables and the draws live here (no copy for CPU inputs)
     train = train.to(cpu)
@@ -175,8 +177,13 @@ def train_link_predictor(
         log.epochs_run = epoch + 1
         if val is not None and ((epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs):
             scorer = model_scorer(model)  # scores come back on the CPU
-            auroc = mean_auroc(scorer(val).double().numpy(), scorer(val_negatives).double().numpy(),
-                               val.rel.numpy(), val_negatives.rel.numpy(), num_relations)
+            auroc = mean_auroc(
+                scorer(val).double().numpy(),
+                scorer(val_negatives).double().numpy(),
+                val.rel.numpy(),
+                val_negatives.rel.numpy(),
+                num_relations,
+            )
             model.train()
             if not log.val_auroc or auroc > log.best_val_auroc:
                 best_state, log.best_epoch, checks_without_gain = copy.deepcopy(model.state_dict()), epoch, 0

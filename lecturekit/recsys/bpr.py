@@ -49,7 +49,9 @@ class MatrixFactorization(nn.Module):
     Shapes: ``forward(users [B], items [B]) -> [B]``.
     """
 
-    def __init__(self, num_users: int, num_items: int, dim: int, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self, num_users: int, num_items: int, dim: int, generator: torch.Generator | None = None
+    ) -> None:
         super().__init__()
         self.user = nn.Embedding(num_users, dim)
         self.item = nn.Embedding(num_items, dim)
@@ -87,7 +89,9 @@ def sample_negatives(users: Tensor, interactions: Tensor, generator: torch.Gener
     num_items = interactions.shape[1]
     full = interactions.gt(0).sum(1)[users] == num_items  # counts per user first: no [B, N] gather
     if bool(full.any()):
-        raise ValueError(f"user {int(users[full][0])} interacted with all {num_items} items: no negative to sample")
+        raise ValueError(
+            f"user {int(users[full][0])} interacted with all {num_items} items: no negative to sample"
+        )
     negatives = torch.randint(num_items, users.shape, generator=generator)
     clash = interactions[users, negatives] > 0
     while bool(clash.any()):
@@ -122,7 +126,9 @@ def train_bpr(
     """
     dev = resolve_device(device)
     if len(users) == 0 or len(users) != len(items):
-        raise ValueError(f"arguments 'users' and 'items' must be non-empty and of one length, got {len(users)}, {len(items)}")
+        raise ValueError(
+            f"arguments 'users' and 'items' must be non-empty and of one length, got {len(users)}, {len(items)}"
+        )
     model = MatrixFactorization(interactions.shape[0], interactions.shape[1], config.dim, generator).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[float] = []
@@ -135,9 +141,11 @@ def train_bpr(
             j = sample_negatives(u, interactions, generator)
             u, i, j = u.to(dev), i.to(dev), j.to(dev)
             loss = bpr_loss(model(u, i), model(u, j))
-            regulariser = config.weight_decay * (
-                model.user(u).pow(2).sum() + model.item(i).pow(2).sum() + model.item(j).pow(2).sum()
-            ) / len(batch)
+            regulariser = (
+                config.weight_decay
+                * (model.user(u).pow(2).sum() + model.item(i).pow(2).sum() + model.item(j).pow(2).sum())
+                / len(batch)
+            )
             optimizer.zero_grad()
             (loss + regulariser).backward()
             optimizer.step()

@@ -39,7 +39,12 @@ class Evaluation:
 
     def metrics(self) -> dict[str, float]:
         """``{"hit@K", "recall@K", "ndcg@K", "mrr"}`` -> value (the recorded metric names)."""
-        return {f"hit@{self.k}": self.hit, f"recall@{self.k}": self.recall, f"ndcg@{self.k}": self.ndcg, "mrr": self.mrr}
+        return {
+            f"hit@{self.k}": self.hit,
+            f"recall@{self.k}": self.recall,
+            f"ndcg@{self.k}": self.ndcg,
+            "mrr": self.mrr,
+        }
 
 
 def evaluate_recommender(model: Recommender, split: LeaveLastOutSplit, k: int = 10) -> Evaluation:
@@ -48,7 +53,9 @@ def evaluate_recommender(model: Recommender, split: LeaveLastOutSplit, k: int = 
         scores = model.score_users(split.test_users).float()
     expected = (len(split.test_users), split.num_items)
     if tuple(scores.shape) != expected:
-        raise ValueError(f"score_users returned shape {tuple(scores.shape)}, expected {expected} (test users, items)")
+        raise ValueError(
+            f"score_users returned shape {tuple(scores.shape)}, expected {expected} (test users, items)"
+        )
     seen = split.train_items_of(split.test_users)
     ranks = rank_of_targets(scores, split.test_items, exclude=seen)
     top = top_k_items(scores, k, exclude=seen)

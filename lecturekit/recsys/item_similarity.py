@@ -20,7 +20,9 @@ def interaction_matrix(users: Tensor, items: Tensor, num_users: int, num_items: 
     """
     users, items = torch.as_tensor(users, dtype=torch.long), torch.as_tensor(items, dtype=torch.long)
     if users.shape != items.shape or users.ndim != 1:
-        raise ValueError(f"arguments 'users' and 'items' must be 1-D of one length, got {tuple(users.shape)}, {tuple(items.shape)}")
+        raise ValueError(
+            f"arguments 'users' and 'items' must be 1-D of one length, got {tuple(users.shape)}, {tuple(items.shape)}"
+        )
     for name, ids, limit in (("users", users, num_users), ("items", items, num_items)):
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= limit):
             raise ValueError(f"argument {name!r} has ids outside [0, {limit})")

@@ -58,7 +58,9 @@ def bipartite_edge_index(users: Tensor, items: Tensor, num_users: int, num_items
     """
     users, items = torch.as_tensor(users, dtype=torch.long), torch.as_tensor(items, dtype=torch.long)
     if users.shape != items.shape or users.ndim != 1:
-        raise ValueError(f"arguments 'users' and 'items' must be 1-D of one length, got {tuple(users.shape)}, {tuple(items.shape)}")
+        raise ValueError(
+            f"arguments 'users' and 'items' must be 1-D of one length, got {tuple(users.shape)}, {tuple(items.shape)}"
+        )
     for name, ids, limit in (("users", users, num_users), ("items", items, num_items)):
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= limit):
             raise ValueError(f"argument {name!r} has ids outside [0, {limit})")
@@ -122,16 +124,22 @@ def train_lightgcn(
     """
     dev = resolve_device(device)
     if len(users) == 0 or len(users) != len(items):
-        raise ValueError(f"arguments 'users' and 'items' must be non-empty and of one length, got {len(users)}, {len(items)}")
+        raise ValueError(
+            f"arguments 'users' and 'items' must be non-empty and of one length, got {len(users)}, {len(items)}"
+        )
     num_users, num_items = interactions.shape
-    adjacency = normalized_adjacency(bipartite_edge_index(users, items, num_users, num_items), num_users + num_items)
+    adjacency = normalized_adjacency(
+        bipartite_edge_index(users, items, num_users, num_items), num_users + num_items
+    )
     model = LightGCN(num_users + num_items, config.dim, config.layers, normalize=False)
     torch.nn.init.xavier_uniform_(model.embedding.weight, generator=generator)  # PyG's init, from our stream
     model, adjacency = model.to(dev), adjacency.to(dev)
     recommender = LightGCNRecommender(model, adjacency, num_users)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[float] = []
-    for epoch in tqdm(range(1, config.epochs + 1), desc=f"LightGCN ({config.layers} layers) epochs", disable=not progress):
+    for epoch in tqdm(
+        range(1, config.epochs + 1), desc=f"LightGCN ({config.layers} layers) epochs", disable=not progress
+    ):
         order = torch.randperm(len(users), generator=generator)
         total = 0.0
         for start in range(0, len(order), config.batch_size):

@@ -29,7 +29,9 @@ class LeaveLastOutSplit:
         return [grouped.get(int(u), empty) for u in users]
 
 
-def leave_last_out(frame: pd.DataFrame, num_users: int, num_items: int, min_train: int = 1) -> LeaveLastOutSplit:
+def leave_last_out(
+    frame: pd.DataFrame, num_users: int, num_items: int, min_train: int = 1
+) -> LeaveLastOutSplit:
     """Hold out each user's most recent interaction (by ``timestamp``; equal timestamps keep file order).
 
     Args:

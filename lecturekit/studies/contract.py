@@ -96,7 +96,12 @@ class RunResult:
 
 
 def run_seeds(
-    run_seed: Callable[[C, int], R], config: C, seeds: Sequence[int], *, desc: str = "seeds", progress: bool = True
+    run_seed: Callable[[C, int], R],
+    config: C,
+    seeds: Sequence[int],
+    *,
+    desc: str = "seeds",
+    progress: bool = True,
 ) -> list[R]:
     """``[run_seed(config, s) for s in seeds]`` with a progress bar; seeds must be distinct."""
     if len(set(seeds)) != len(seeds) or not seeds:

@@ -66,9 +66,15 @@ class LightGCNSearch:
     Eight runs of 25 epochs is what fits 01's 4-minute budget on 2 cores (measured: about 7 s a run).
     """
 
-    layers: tuple[int, ...] = (1, 2)  # 3 cost most and scored below 1-2 in a trial run; the layer plot shows it
+    layers: tuple[int, ...] = (
+        1,
+        2,
+    )  # 3 cost most and scored below 1-2 in a trial run; the layer plot shows it
     dims: tuple[int, ...] = (32, 64)  # 64 is the paper's; 32 tests whether 100k ratings need that many
-    lrs: tuple[float, ...] = (0.02, 0.05)  # in a trial at batch 16384, 0.01 was still far from converged at 30 epochs
+    lrs: tuple[float, ...] = (
+        0.02,
+        0.05,
+    )  # in a trial at batch 16384, 0.01 was still far from converged at 30 epochs
     epochs: tuple[int, ...] = (10, 15, 20, 25)  # checkpoints of one run; the last is its length
 
     def __post_init__(self) -> None:
@@ -98,16 +104,23 @@ COURSE = RecsysExperiment()
 _QUICK_SEARCH = LightGCNSearch(layers=(1,), dims=(16,), lrs=(0.03,), epochs=(1, 2))
 PROFILES = Profiles(
     quick=replace(  # CI: runs only
-        COURSE, bpr=replace(COURSE.bpr, dim=32, epochs=3, batch_size=4096), search=_QUICK_SEARCH,
-        sweep_layers=(0, 1), num_seeds=1,
+        COURSE,
+        bpr=replace(COURSE.bpr, dim=32, epochs=3, batch_size=4096),
+        search=_QUICK_SEARCH,
+        sweep_layers=(0, 1),
+        num_seeds=1,
     ),
     course=COURSE,
     full=replace(
-        COURSE, bpr=replace(COURSE.bpr, epochs=200), num_seeds=5, sweep_layers=(0, 1, 2, 3, 4),
-        search=LightGCNSearch(layers=(1, 2, 3, 4), dims=(32, 64, 128), lrs=(0.003, 0.01, 0.03),
-                              epochs=(25, 50, 100, 150, 200)),  # the paper's neighbourhood, hours on 2 cores
+        COURSE,
+        bpr=replace(COURSE.bpr, epochs=200),
+        num_seeds=5,
+        sweep_layers=(0, 1, 2, 3, 4),
+        search=LightGCNSearch(
+            layers=(1, 2, 3, 4), dims=(32, 64, 128), lrs=(0.003, 0.01, 0.03), epochs=(25, 50, 100, 150, 200)
+        ),  # the paper's neighbourhood, hours on 2 cores
     ),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,9 @@ class RecsysData:
 def item_features(movielens: MovieLens, content: ContentFeatures) -> Tensor:
     """Genre flags + one-hot release period per movie (a movie without a year gets the median year)."""
     year = movielens.items["year"].fillna(movielens.items["year"].median()).to_numpy()
-    period = np.clip((year - content.first_year) // content.period_years, 0, content.num_periods - 1).astype(int)
+    period = np.clip((year - content.first_year) // content.period_years, 0, content.num_periods - 1).astype(
+        int
+    )
     one_hot = torch.nn.functional.one_hot(torch.as_tensor(period), content.num_periods).float()
     return torch.cat([torch.as_tensor(movielens.genre_matrix), one_hot], dim=1)
 
@@ -206,8 +221,15 @@ class LightGCNValidation(RunResult):
         )
         rows = _metric_rows("lightgcn-validation", self.evaluation, note)
         for name in ("layers", "dim", "lr", "epochs"):
-            rows.append(Row(DATASET, "lightgcn-validation", name, float(getattr(self.chosen, name)),
-                            note=f"the {name} chosen on validation. {note}"))  # fmt: skip
+            rows.append(
+                Row(
+                    DATASET,
+                    "lightgcn-validation",
+                    name,
+                    float(getattr(self.chosen, name)),
+                    note=f"the {name} chosen on validation. {note}",
+                )
+            )
         return rows
 
 
@@ -229,13 +251,20 @@ def run_validation_seed(config: RecsysExperiment, seed: int) -> LightGCNValidati
                         if epoch in s.epochs:
                             scored[epoch] = evaluate_recommender(model, data.split, k=config.k)
 
-                    train_lightgcn(data.train_users, data.train_items, data.interactions, setting,
-                                   torch_stream(seed, f"lightgcn-validation/{layers}/{dim}/{lr}"), progress=False,
-                                   after_epoch=score)  # fmt: skip
+                    train_lightgcn(
+                        data.train_users,
+                        data.train_items,
+                        data.interactions,
+                        setting,
+                        torch_stream(seed, f"lightgcn-validation/{layers}/{dim}/{lr}"),
+                        progress=False,
+                        after_epoch=score,
+                    )
                     grid += [(replace(setting, epochs=e), scored[e]) for e in s.epochs]
     best = max(range(len(grid)), key=lambda n: (grid[n][1].hit, -n))
-    table = pd.DataFrame([{"layers": c.layers, "dim": c.dim, "lr": c.lr, "epochs": c.epochs, **e.metrics()}
-                          for c, e in grid])  # fmt: skip
+    table = pd.DataFrame(
+        [{"layers": c.layers, "dim": c.dim, "lr": c.lr, "epochs": c.epochs, **e.metrics()} for c, e in grid]
+    )
     return LightGCNValidation(
         seed=seed,
         seconds=time.perf_counter() - start,
@@ -293,12 +322,17 @@ class RecsysResult(RunResult):
             ),
             "lightgcn": (
                 f"LightGCN (PyG's model and BPR loss), layers, dim, lr and epochs {chosen}"
-                + ("" if self.validation is not None else
-                   f" ({g.layers} layers, dim {g.dim}, lr {g.lr:g}, {g.epochs} epochs)")
+                + (
+                    ""
+                    if self.validation is not None
+                    else f" ({g.layers} layers, dim {g.dim}, lr {g.lr:g}, {g.epochs} epochs)"
+                )
                 + f", batch {g.batch_size}, L2 {g.lambda_reg:g}; varies with the seed."
             ),
-        }  # fmt: skip
-        rows = [row for m in METHODS for row in _metric_rows(m, self.evaluations[m], f"{about[m]} {protocol}")]
+        }
+        rows = [
+            row for m in METHODS for row in _metric_rows(m, self.evaluations[m], f"{about[m]} {protocol}")
+        ]
         return rows + (self.validation.rows() if self.validation is not None else [])
 
 
@@ -333,7 +367,12 @@ def run_seed(config: RecsysExperiment, seed: int) -> RecsysResult:
         for layers in sorted({*config.sweep_layers, config.lightgcn.layers}):
             setting = replace(config.lightgcn, layers=layers)
             lightgcn, losses[layers] = train_lightgcn(
-                data.train_users, data.train_items, R, setting, torch_stream(seed, f"lightgcn/{layers}"), progress=False
+                data.train_users,
+                data.train_items,
+                R,
+                setting,
+                torch_stream(seed, f"lightgcn/{layers}"),
+                progress=False,
             )
             layer_evaluations[layers] = evaluate_recommender(lightgcn, split, k=config.k)
         evaluations["lightgcn"] = layer_evaluations[config.lightgcn.layers]

@@ -78,10 +78,31 @@ VARIANTS = {
     "pinsage-feature-start": Variant(smoothing_start=False),  # the old start: ranks as combined-feature kNN
 }
 REFERENCES = ("popularity", "knn-popularity", "importance-smoothed", "oracle")
-PINBOARD_METHODS = ("popularity", "importance-smoothed", "knn-popularity", "oracle", "visual", "annotation",
-                    "combined-knn", "combined", "pixie", "item-cf", *VARIANTS)  # fmt: skip
-MOVIELENS_METHODS = ("popularity", "annotation", "combined-knn", "combined", "pixie", "item-cf", "mean-pooling",
-                     "max-pooling", "pinsage", "pinsage-random-negatives")  # fmt: skip
+PINBOARD_METHODS = (
+    "popularity",
+    "importance-smoothed",
+    "knn-popularity",
+    "oracle",
+    "visual",
+    "annotation",
+    "combined-knn",
+    "combined",
+    "pixie",
+    "item-cf",
+    *VARIANTS,
+)
+MOVIELENS_METHODS = (
+    "popularity",
+    "annotation",
+    "combined-knn",
+    "combined",
+    "pixie",
+    "item-cf",
+    "mean-pooling",
+    "max-pooling",
+    "pinsage",
+    "pinsage-random-negatives",
+)
 MOVIELENS_VARIANTS = ("pinsage", "pinsage-random-negatives", "mean-pooling", "max-pooling")
 REGIME_METHODS = ("pixie", "combined-knn", "combined", "pinsage")
 # ``combined`` is the paper's baseline (a 2-layer MLP on the concatenated features, trained with
@@ -112,7 +133,11 @@ class RegimeSettings:
 
     num_pins: int = 4000  # small worlds: nine of them must fit in the notebook's budget
     feature_fractions: tuple[tuple[str, float], ...] = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
-    densities: tuple[tuple[str, float], ...] = (("sparse", 2.5), ("medium", 5.0), ("dense", 10.0))  # saves per pin
+    densities: tuple[tuple[str, float], ...] = (
+        ("sparse", 2.5),
+        ("medium", 5.0),
+        ("dense", 10.0),
+    )  # saves per pin
     epochs: int = 3
     steps_per_epoch: int | None = None  # one pass over a small world's pairs per epoch
     hidden_dim: int = 32
@@ -144,9 +169,13 @@ class PinSageExperiment:
         if not t_values or any(not isinstance(t, int) or isinstance(t, bool) or t < 1 for t in t_values):
             raise ValueError(f"PinSageExperiment.selection.t_values must be ints >= 1, got {t_values!r}")
         if not self.selection.lr_values or any(not lr > 0 for lr in self.selection.lr_values):
-            raise ValueError(f"PinSageExperiment.selection.lr_values must be positive, got {self.selection.lr_values!r}")
+            raise ValueError(
+                f"PinSageExperiment.selection.lr_values must be positive, got {self.selection.lr_values!r}"
+            )
         if not 0 < self.world.feature_fraction < 1:
-            raise ValueError(f"PinSageExperiment.world.feature_fraction must be in (0, 1), got {self.world.feature_fraction!r}")
+            raise ValueError(
+                f"PinSageExperiment.world.feature_fraction must be in (0, 1), got {self.world.feature_fraction!r}"
+            )
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -156,10 +185,20 @@ class PinSageExperiment:
 COURSE = PinSageExperiment()
 PROFILES = Profiles(
     quick=replace(
-        COURSE, num_pins=2000, num_seeds=1, pixie_rounds=2,
+        COURSE,
+        num_pins=2000,
+        num_seeds=1,
+        pixie_rounds=2,
         walks=replace(COURSE.walks, num_walks=30, top_t=10),
-        gnn=replace(COURSE.gnn, hidden_dim=32, epochs=2, steps_per_epoch=8, batch_size=64, num_negatives=64,
-                    num_workers=0),  # CI: no worker processes
+        gnn=replace(
+            COURSE.gnn,
+            hidden_dim=32,
+            epochs=2,
+            steps_per_epoch=8,
+            batch_size=64,
+            num_negatives=64,
+            num_workers=0,
+        ),  # CI: no worker processes
         hard=replace(COURSE.hard, max_hard=2, num_walks=100),
         references=replace(COURSE.references, val_pairs=200),
         selection=replace(COURSE.selection, t_values=(5, 10), lr_values=(3e-3,)),
@@ -168,29 +207,44 @@ PROFILES = Profiles(
     ),
     course=COURSE,
     full=replace(
-        COURSE, num_pins=100_000, num_seeds=5, pixie_rounds=8,
+        COURSE,
+        num_pins=100_000,
+        num_seeds=5,
+        pixie_rounds=8,
         walks=replace(COURSE.walks, num_walks=200, walk_length=3, top_t=50),
-        gnn=replace(COURSE.gnn, hidden_dim=128, steps_per_epoch=200, batch_size=512, num_negatives=500, lr=1e-3),
+        gnn=replace(
+            COURSE.gnn, hidden_dim=128, steps_per_epoch=200, batch_size=512, num_negatives=500, lr=1e-3
+        ),
         references=replace(COURSE.references, val_pairs=5000),
         selection=replace(COURSE.selection, t_values=(20, 50, 100)),
         movielens=replace(COURSE.movielens, epochs=10, steps_per_epoch=100),
         regime=replace(COURSE.regime, num_pins=20_000, epochs=10, steps_per_epoch=40, hidden_dim=64),
     ),
-)  # fmt: skip
+)
 
 
 # ---------------------------------------------------------------------- building blocks
-def run_baselines(task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int, seed: int,
-                  split: str = "test") -> dict[str, RankingResult]:  # fmt: skip
+def run_baselines(
+    task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int, seed: int, split: str = "test"
+) -> dict[str, RankingResult]:
     """Feature nearest neighbours (every feature set of the task), Pixie and item-CF, on ``split``'s
     pairs and graph (Pixie walks and item-CF read the grown graph, as PinSage's inference does)."""
     pairs, graph = task.pairs(split), task.graph(split)
-    results = {"popularity": evaluate_related(popularity_scorer(graph_degree_of(task, split)), pairs, task.num_items)}
-    results.update({name: evaluate_related(feature_scorer(x), pairs, task.num_items) for name, x in task.features.items()})
+    results = {
+        "popularity": evaluate_related(popularity_scorer(graph_degree_of(task, split)), pairs, task.num_items)
+    }
+    results.update(
+        {
+            name: evaluate_related(feature_scorer(x), pairs, task.num_items)
+            for name, x in task.features.items()
+        }
+    )
     results["combined-knn"] = results.pop("combined")
     sampler = make_sampler(task, walks, seed, split=split)
     results["pixie"] = evaluate_related(pixie_scorer(sampler, max_rounds=pixie_rounds), pairs, task.num_items)
-    results["item-cf"] = evaluate_related(item_cf_scorer(graph, task.num_items, task.num_users), pairs, task.num_items)
+    results["item-cf"] = evaluate_related(
+        item_cf_scorer(graph, task.num_items, task.num_users), pairs, task.num_items
+    )
     return results
 
 
@@ -204,18 +258,31 @@ class GNNRun:
     history: TrainHistory
 
 
-def train_combined(task: RelatedItemTask, config: PinSageExperiment, seed: int, *, epochs: int | None = None,
-                   steps_per_epoch: int | None = None, hidden_dim: int | None = None) -> RankingResult:  # fmt: skip
+def train_combined(
+    task: RelatedItemTask,
+    config: PinSageExperiment,
+    seed: int,
+    *,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    hidden_dim: int | None = None,
+) -> RankingResult:
     """The paper's *Combined* baseline on the test pairs: a 2-layer MLP on ``task.features["combined"]``
     trained on the training pairs with the GNNs' loss, steps, batch, negatives and learning rate,
     stopped at its best validation epoch when the task has validation pairs (no graph anywhere)."""
     gnn = config.gnn
     one_pass = -(-len(task.train_pairs) // gnn.batch_size)
     training = ContentMLPTraining(
-        epochs=epochs or gnn.epochs, steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch or one_pass,
-        batch_size=gnn.batch_size, num_negatives=gnn.num_negatives, margin=gnn.margin, lr=gnn.lr,
-        hidden_dim=hidden_dim or gnn.hidden_dim, loss=gnn.loss, temperature=gnn.temperature,
-    )  # fmt: skip
+        epochs=epochs or gnn.epochs,
+        steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch or one_pass,
+        batch_size=gnn.batch_size,
+        num_negatives=gnn.num_negatives,
+        margin=gnn.margin,
+        lr=gnn.lr,
+        hidden_dim=hidden_dim or gnn.hidden_dim,
+        loss=gnn.loss,
+        temperature=gnn.temperature,
+    )
     validate = None
     if task.val_pairs is not None:
         val = validation_subsample(task, config.references.val_pairs, seed)
@@ -228,9 +295,17 @@ def train_combined(task: RelatedItemTask, config: PinSageExperiment, seed: int, 
     return evaluate_related(embedding_scorer(content_embeddings(model, x)), task.test_pairs, task.num_items)
 
 
-def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, gain: float, *,
-               methods: tuple[str, ...] = tuple(VARIANTS), epochs: int | None = None,
-               steps_per_epoch: int | None = None, progress: bool = True) -> dict[str, GNNRun]:  # fmt: skip
+def train_gnns(
+    task: RelatedItemTask,
+    config: PinSageExperiment,
+    seed: int,
+    gain: float,
+    *,
+    methods: tuple[str, ...] = tuple(VARIANTS),
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    progress: bool = True,
+) -> dict[str, GNNRun]:
     """The GNNs of Table 1 (``methods`` of :data:`VARIANTS`), trained identically (same features, steps,
     negatives, budget); only what the variant names differs: the neighbourhood and pooling,
     (``pinsage``) the hard-negative curriculum, and in the ablations the loss or the start.
@@ -244,31 +319,59 @@ def train_gnns(task: RelatedItemTask, config: PinSageExperiment, seed: int, gain
     runs = {}
     for method in methods:
         variant = VARIANTS[method]
-        model, history = train_variant(task, variant, config.walks, config.gnn, seed, gain, hard=hard, epochs=epochs,
-                                       steps_per_epoch=steps_per_epoch, tables=tables[variant.pooling],
-                                       progress=progress)  # fmt: skip
+        model, history = train_variant(
+            task,
+            variant,
+            config.walks,
+            config.gnn,
+            seed,
+            gain,
+            hard=hard,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            tables=tables[variant.pooling],
+            progress=progress,
+        )
         emb = embed(model, task, config.walks, seed, "test")
         runs[method] = GNNRun(rank(emb, task), emb, model, history)
     return runs
 
 
-def _ranking_rows(dataset: str, rankings: dict[str, RankingResult], methods: tuple[str, ...], note: str,
-                  by_stratum: dict[str, dict[str, RankingResult]] | None = None) -> list[Row]:  # fmt: skip
+def _ranking_rows(
+    dataset: str,
+    rankings: dict[str, RankingResult],
+    methods: tuple[str, ...],
+    note: str,
+    by_stratum: dict[str, dict[str, RankingResult]] | None = None,
+) -> list[Row]:
     rows = []
     for method in methods:
         paper = PAPER.get(method, (None, None)) if dataset == "pinboard" else (None, None)
         parts = [("", rankings[method], paper)]
         parts += [(f"/{name}", r, (None, None)) for name, r in (by_stratum or {}).get(method, {}).items()]
         for suffix, result, ref in parts:
-            for metric, value, paper_value in (("hit-rate", result.hit_rate, ref[0]),
-                                               ("mrr-scaled", result.mrr_scaled, ref[1])):  # fmt: skip
-                rows.append(Row(dataset, method, metric + suffix, value, paper=paper_value, comparable=False,
-                                note=note))  # fmt: skip
+            for metric, value, paper_value in (
+                ("hit-rate", result.hit_rate, ref[0]),
+                ("mrr-scaled", result.mrr_scaled, ref[1]),
+            ):
+                rows.append(
+                    Row(
+                        dataset,
+                        method,
+                        metric + suffix,
+                        value,
+                        paper=paper_value,
+                        comparable=False,
+                        note=note,
+                    )
+                )
     return rows
 
 
-_STRATA_NOTE = ("; strata: the query's training degree (distinct training boards) new 0, tail 1-2, torso 3-7, "
-                "head >= 8, and new-target (target without a training save)")  # fmt: skip
+_STRATA_NOTE = (
+    "; strata: the query's training degree (distinct training boards) new 0, tail 1-2, torso 3-7, "
+    "head >= 8, and new-target (target without a training save)"
+)
 
 
 # ---------------------------------------------------------------------- the budget, chosen on validation
@@ -300,24 +403,55 @@ class SelectionResult(RunResult):
 
     def apply(self, config: PinSageExperiment) -> PinSageExperiment:
         """``config`` with the chosen ``T``, learning rate and number of epochs."""
-        return replace(config, walks=replace(config.walks, top_t=self.top_t),
-                       gnn=replace(config.gnn, lr=self.lr, epochs=self.epochs))  # fmt: skip
+        return replace(
+            config,
+            walks=replace(config.walks, top_t=self.top_t),
+            gnn=replace(config.gnn, lr=self.lr, epochs=self.epochs),
+        )
 
     def rows(self) -> list[Row]:
-        note = (f"validation split of the pinboard world (seed {self.seed}): PinSage with random negatives, "
-                f"hit@{self.k} of validation pairs after the best epoch, per neighbourhood size T and learning rate; "
-                "the paper's Table 4 sweeps T on Pinterest")  # fmt: skip
-        rows = [Row("pinboard-validation", "pinsage-random-negatives", f"hit-rate/t={t},lr={lr:g}", max(curve),
-                    comparable=False, note=note) for (t, lr), curve in self.curves.items()]  # fmt: skip
-        rows.append(Row("pinboard-validation", "pinsage-untrained", "hit-rate", self.untrained, comparable=False,
-                        note=note + "; the untrained model (smoothing start: ranks as importance-smoothed)"))
-        rows.append(Row("pinboard-validation", "pinsage", "hit-rate", self.best, comparable=False,
-                        note=note + f"; the chosen setting T={self.top_t}, lr={self.lr:g}, {self.epochs} epochs"))
+        note = (
+            f"validation split of the pinboard world (seed {self.seed}): PinSage with random negatives, "
+            f"hit@{self.k} of validation pairs after the best epoch, per neighbourhood size T and learning rate; "
+            "the paper's Table 4 sweeps T on Pinterest"
+        )
+        rows = [
+            Row(
+                "pinboard-validation",
+                "pinsage-random-negatives",
+                f"hit-rate/t={t},lr={lr:g}",
+                max(curve),
+                comparable=False,
+                note=note,
+            )
+            for (t, lr), curve in self.curves.items()
+        ]
+        rows.append(
+            Row(
+                "pinboard-validation",
+                "pinsage-untrained",
+                "hit-rate",
+                self.untrained,
+                comparable=False,
+                note=note + "; the untrained model (smoothing start: ranks as importance-smoothed)",
+            )
+        )
+        rows.append(
+            Row(
+                "pinboard-validation",
+                "pinsage",
+                "hit-rate",
+                self.best,
+                comparable=False,
+                note=note + f"; the chosen setting T={self.top_t}, lr={self.lr:g}, {self.epochs} epochs",
+            )
+        )
         return rows
 
 
-def untrained_validation_hit(task: RelatedItemTask, config: PinSageExperiment, seed: int, top_t: int,
-                             val: Tensor, gain: float) -> float:  # fmt: skip
+def untrained_validation_hit(
+    task: RelatedItemTask, config: PinSageExperiment, seed: int, top_t: int, val: Tensor, gain: float
+) -> float:
     """Validation hit-rate of seed ``seed``'s PinSage before any training (``T = top_t``, smoothing start
     ``gain``): with an embedding at least as wide as the inputs it ranks exactly as importance-smoothed
     with that ``g`` (narrower, the start is an orthogonal projection). Notebook 02's reference for training."""
@@ -339,14 +473,18 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
         task = pinboard_task(make_world(config, seed), seed=seed)
         val = validation_subsample(task, config.references.val_pairs, seed)
         curves: dict[tuple[int, float], list[float]] = {}
-        gains = {t: choose_references(task, replace(config.walks, top_t=t), config.references, seed).gain
-                 for t in config.selection.t_values}  # fmt: skip
+        gains = {
+            t: choose_references(task, replace(config.walks, top_t=t), config.references, seed).gain
+            for t in config.selection.t_values
+        }
 
         def sweep(top_t: int, lr: float) -> None:
             if (top_t, lr) in curves:
                 return
             walks, gnn = replace(config.walks, top_t=top_t), replace(config.gnn, lr=lr)
-            _, history = train_variant(task, Variant(), walks, gnn, seed, gains[top_t], val_pairs=val, progress=progress)
+            _, history = train_variant(
+                task, Variant(), walks, gnn, seed, gains[top_t], val_pairs=val, progress=progress
+            )
             curves[(top_t, lr)] = [e["hit-rate"] for e in history.evaluations]
 
         for top_t in config.selection.t_values:
@@ -357,9 +495,17 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
     (top_t, lr), curve = max(curves.items(), key=lambda item: max(item[1]))
     untrained = untrained_validation_hit(task, config, seed, top_t, val, gains[top_t])
     epochs = 1 + max(range(len(curve)), key=lambda e: curve[e])
-    return SelectionResult(seed=seed, seconds=time.perf_counter() - began, curves=curves, top_t=top_t, lr=lr,
-                           epochs=epochs, k=ranking_cutoffs(config.num_pins)[0], untrained=untrained,
-                           gains=gains)  # fmt: skip
+    return SelectionResult(
+        seed=seed,
+        seconds=time.perf_counter() - began,
+        curves=curves,
+        top_t=top_t,
+        lr=lr,
+        epochs=epochs,
+        k=ranking_cutoffs(config.num_pins)[0],
+        untrained=untrained,
+        gains=gains,
+    )
 
 
 # ---------------------------------------------------------------------- Table 1 on the pinboard world
@@ -394,17 +540,21 @@ class PinboardResult(RunResult):
     validation: dict[str, float]
 
     def rows(self) -> list[Row]:
-        note = (f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
-                "graph methods on the training graph grown by the new pins' saves made before the test window; "
-                f"references' settings chosen on validation): hit@{self.k} and scaled MRR "
-                f"(scale {self.scale:g}) among all {self.num_pins} pins; budget chosen on validation; the paper's "
-                "numbers are on Pinterest's data with 5M candidates, hit@500 and scale 100, shown for orientation "
-                "only" + _STRATA_NOTE)  # fmt: skip
+        note = (
+            f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
+            "graph methods on the training graph grown by the new pins' saves made before the test window; "
+            f"references' settings chosen on validation): hit@{self.k} and scaled MRR "
+            f"(scale {self.scale:g}) among all {self.num_pins} pins; budget chosen on validation; the paper's "
+            "numbers are on Pinterest's data with 5M candidates, hit@500 and scale 100, shown for orientation "
+            "only" + _STRATA_NOTE
+        )
         return _ranking_rows("pinboard", self.rankings, PINBOARD_METHODS, note, self.strata)
 
 
 def make_world(config: PinSageExperiment, seed: int) -> Pinboard:
-    return runner.make_world(config.num_pins, config.world, seed)  # the seed's world with the config's assumptions
+    return runner.make_world(
+        config.num_pins, config.world, seed
+    )  # the seed's world with the config's assumptions
 
 
 def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:
@@ -423,9 +573,15 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         degree = task.degree()
         by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in PINBOARD_METHODS}
         pinsage, val = runs["pinsage"], validation_subsample(task, config.references.val_pairs, seed)
-        trained = evaluate_related(embedding_scorer(embed(pinsage.model, task, config.walks, seed, "val")), val, task.num_items)
-        validation = {"pinsage-untrained": untrained_validation_hit(task, config, seed, config.walks.top_t, val, choice.gain),
-                      "pinsage": trained.hit_rate}  # fmt: skip
+        trained = evaluate_related(
+            embedding_scorer(embed(pinsage.model, task, config.walks, seed, "val")), val, task.num_items
+        )
+        validation = {
+            "pinsage-untrained": untrained_validation_hit(
+                task, config, seed, config.walks.top_t, val, choice.gain
+            ),
+            "pinsage": trained.hit_rate,
+        }
         queries = torch.arange(0, task.num_items, max(1, task.num_items // 1000))
         category, lookalike = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_lookalike)
         mix = {
@@ -434,11 +590,22 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         }
     k, scale = ranking_cutoffs(task.num_items)
     return PinboardResult(
-        seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_pins=task.num_items,
-        rankings={m: rankings[m] for m in PINBOARD_METHODS}, strata=by_stratum, lookalike=mix,
-        histories={m: r.history for m, r in runs.items()}, feature_strength=world.feature_strength, task=task,
-        pinsage=pinsage.model, embeddings=pinsage.embeddings, references=choice, validation=validation,
-    )  # fmt: skip
+        seed=seed,
+        seconds=time.perf_counter() - began,
+        k=k,
+        scale=scale,
+        num_pins=task.num_items,
+        rankings={m: rankings[m] for m in PINBOARD_METHODS},
+        strata=by_stratum,
+        lookalike=mix,
+        histories={m: r.history for m, r in runs.items()},
+        feature_strength=world.feature_strength,
+        task=task,
+        pinsage=pinsage.model,
+        embeddings=pinsage.embeddings,
+        references=choice,
+        validation=validation,
+    )
 
 
 # ---------------------------------------------------------------------- MovieLens
@@ -453,9 +620,11 @@ class MovieLensResult(RunResult):
     strata: dict[str, dict[str, RankingResult]] = field(default_factory=dict)
 
     def rows(self) -> list[Row]:
-        note = (f"MovieLens-100K, pairs = movies one user rated consecutively, each user's last rating held out; "
-                f"hit@{self.k} and scaled MRR (scale {self.scale:g}) among all {self.num_items} movies; the GNN "
-                "budget is fixed (not validated); the paper reports no MovieLens number" + _STRATA_NOTE)  # fmt: skip
+        note = (
+            f"MovieLens-100K, pairs = movies one user rated consecutively, each user's last rating held out; "
+            f"hit@{self.k} and scaled MRR (scale {self.scale:g}) among all {self.num_items} movies; the GNN "
+            "budget is fixed (not validated); the paper reports no MovieLens number" + _STRATA_NOTE
+        )
         return _ranking_rows("movielens-100k", self.rankings, MOVIELENS_METHODS, note, self.strata)
 
 
@@ -471,20 +640,41 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
     task = copy.copy(movielens_related_task())
     with seeded(seed):
         rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
-        rankings["combined"] = train_combined(task, config, seed, epochs=config.movielens.epochs,
-                                              steps_per_epoch=config.movielens.steps_per_epoch)  # fmt: skip
-        runs = train_gnns(task, config, seed, config.gnn.default_gain, methods=MOVIELENS_VARIANTS,
-                          epochs=config.movielens.epochs,
-                          steps_per_epoch=config.movielens.steps_per_epoch, progress=progress)  # fmt: skip
+        rankings["combined"] = train_combined(
+            task,
+            config,
+            seed,
+            epochs=config.movielens.epochs,
+            steps_per_epoch=config.movielens.steps_per_epoch,
+        )
+        runs = train_gnns(
+            task,
+            config,
+            seed,
+            config.gnn.default_gain,
+            methods=MOVIELENS_VARIANTS,
+            epochs=config.movielens.epochs,
+            steps_per_epoch=config.movielens.steps_per_epoch,
+            progress=progress,
+        )
         rankings.update({method: run.result for method, run in runs.items()})
         degree = task.degree()
         by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in MOVIELENS_METHODS}
     k, scale = ranking_cutoffs(task.num_items)
-    return MovieLensResult(seed=seed, seconds=time.perf_counter() - began, k=k, scale=scale, num_items=task.num_items,
-                           rankings={m: rankings[m] for m in MOVIELENS_METHODS}, strata=by_stratum)  # fmt: skip
+    return MovieLensResult(
+        seed=seed,
+        seconds=time.perf_counter() - began,
+        k=k,
+        scale=scale,
+        num_items=task.num_items,
+        rankings={m: rankings[m] for m in MOVIELENS_METHODS},
+        strata=by_stratum,
+    )
 
 
-def pooled_hits(results: list[PinboardResult] | list[MovieLensResult], method: str, stratum: str | None = None) -> Tensor:
+def pooled_hits(
+    results: list[PinboardResult] | list[MovieLensResult], method: str, stratum: str | None = None
+) -> Tensor:
     """1.0 / 0.0 per held-out query of every seed (in the order of ``results``): was ``method``'s
     target in its top ``k``? Two methods' vectors are paired query by query (for
     :func:`lecturekit.stats.paired_bootstrap`). ``stratum`` restricts to one stratum of :data:`STRATA`."""

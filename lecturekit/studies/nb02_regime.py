@@ -63,14 +63,27 @@ class RegimeResult(RunResult):
     def rows(self) -> list[Row]:
         rows = []
         for (features, density), rankings in self.cells.items():
-            note = (f"regime map: small planted pinboard world ({self.num_pins} pins), features '{features}' "
-                    f"(calibrated: combined-feature kNN at a set fraction of the same-interest oracle), density "
-                    f"'{density}' (mean saves per pin); PinSage with random negatives and a short budget "
-                    f"({self.epochs} x {self.steps_per_epoch} steps); hit@{self.k} over every test pair; no paper number")  # fmt: skip
+            note = (
+                f"regime map: small planted pinboard world ({self.num_pins} pins), features '{features}' "
+                f"(calibrated: combined-feature kNN at a set fraction of the same-interest oracle), density "
+                f"'{density}' (mean saves per pin); PinSage with random negatives and a short budget "
+                f"({self.epochs} x {self.steps_per_epoch} steps); hit@{self.k} over every test pair; no paper number"
+            )
             dataset = f"pinboard-regime/features={features},density={density}"
             for method in REGIME_METHODS:
-                rows.append(Row(dataset, method, "hit-rate", rankings[method].hit_rate, comparable=False, note=note))
-                rows.append(Row(dataset, method, "mrr-scaled", rankings[method].mrr_scaled, comparable=False, note=note))
+                rows.append(
+                    Row(dataset, method, "hit-rate", rankings[method].hit_rate, comparable=False, note=note)
+                )
+                rows.append(
+                    Row(
+                        dataset,
+                        method,
+                        "mrr-scaled",
+                        rankings[method].mrr_scaled,
+                        comparable=False,
+                        note=note,
+                    )
+                )
         return rows
 
 
@@ -83,27 +96,49 @@ def run_regime_seed(config: PinSageExperiment, seed: int, progress: bool = True)
     """
     began = time.perf_counter()
     regime = config.regime
-    small = replace(config, num_pins=regime.num_pins,
-                    gnn=replace(config.gnn, epochs=regime.epochs, steps_per_epoch=regime.steps_per_epoch,
-                                hidden_dim=regime.hidden_dim))  # fmt: skip
+    small = replace(
+        config,
+        num_pins=regime.num_pins,
+        gnn=replace(
+            config.gnn,
+            epochs=regime.epochs,
+            steps_per_epoch=regime.steps_per_epoch,
+            hidden_dim=regime.hidden_dim,
+        ),
+    )
     cells, strength = {}, {}
     with seeded(seed):
         for features, fraction in regime.feature_fractions:
             for density, saves in regime.densities:
-                world = make_pinboard(regime.num_pins, seed=seed, feature_fraction=fraction, saves_per_pin=saves)
+                world = make_pinboard(
+                    regime.num_pins, seed=seed, feature_fraction=fraction, saves_per_pin=saves
+                )
                 task = pinboard_task(world, seed=seed)
                 pairs = task.test_pairs
                 sampler = make_sampler(task, config.walks, seed, split="test")
                 gain = choose_references(task, config.walks, config.references, seed).gain
-                model, _ = train_variant(task, Variant(), config.walks, small.gnn, seed, gain, progress=progress)
+                model, _ = train_variant(
+                    task, Variant(), config.walks, small.gnn, seed, gain, progress=progress
+                )
                 emb = embed(model, task, config.walks, seed, "test")
                 cells[(features, density)] = {
-                    "pixie": evaluate_related(pixie_scorer(sampler, config.pixie_rounds), pairs, task.num_items),
-                    "combined-knn": evaluate_related(feature_scorer(task.features["combined"]), pairs, task.num_items),
+                    "pixie": evaluate_related(
+                        pixie_scorer(sampler, config.pixie_rounds), pairs, task.num_items
+                    ),
+                    "combined-knn": evaluate_related(
+                        feature_scorer(task.features["combined"]), pairs, task.num_items
+                    ),
                     "combined": train_combined(task, small, seed),
                     "pinsage": evaluate_related(embedding_scorer(emb), pairs, task.num_items),
                 }
                 strength[(features, density)] = world.feature_strength
-    return RegimeResult(seed=seed, seconds=time.perf_counter() - began, k=ranking_cutoffs(regime.num_pins)[0],
-                        num_pins=regime.num_pins, cells=cells, feature_strength=strength, epochs=regime.epochs,
-                        steps_per_epoch=regime.steps_per_epoch)  # fmt: skip
+    return RegimeResult(
+        seed=seed,
+        seconds=time.perf_counter() - began,
+        k=ranking_cutoffs(regime.num_pins)[0],
+        num_pins=regime.num_pins,
+        cells=cells,
+        feature_strength=strength,
+        epochs=regime.epochs,
+        steps_per_epoch=regime.steps_per_epoch,
+    )

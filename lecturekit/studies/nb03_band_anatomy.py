@@ -24,17 +24,21 @@ def shares_of(codes: Tensor) -> tuple[float, ...]:
 
 
 def relations_of(world: Pinboard) -> tuple[Tensor, ...]:
-    return tuple(torch.from_numpy(a) for a in (world.pin_category, world.category_topic, world.category_lookalike,
-                                               world.pin_cluster))  # fmt: skip
+    return tuple(
+        torch.from_numpy(a)
+        for a in (world.pin_category, world.category_topic, world.category_lookalike, world.pin_cluster)
+    )
 
 
-def drawn_content(world: Pinboard, task: RelatedItemTask, hard: HardNegativeSampler, queries: int,
-                  seed: int) -> tuple[float, ...]:  # fmt: skip
+def drawn_content(
+    world: Pinboard, task: RelatedItemTask, hard: HardNegativeSampler, queries: int, seed: int
+) -> tuple[float, ...]:
     """Shares of :data:`RELATIONS` among the hard negatives drawn for ``queries`` training queries."""
     gen = torch.Generator().manual_seed(derive_seed(seed, "content-queries"))
     pairs = task.train_pairs[torch.randperm(task.train_pairs.shape[0], generator=gen)[:queries]]
-    drawn = hard.view("no-curriculum", derive_seed(seed, "content-draws")).sample(pairs[:, 0], pairs[:, 1],
-                                                                                 max(hard.config.max_hard, 1))  # fmt: skip
+    drawn = hard.view("no-curriculum", derive_seed(seed, "content-draws")).sample(
+        pairs[:, 0], pairs[:, 1], max(hard.config.max_hard, 1)
+    )
     category, topic, lookalike, interest = relations_of(world)
     q = pairs[:, 0].unsqueeze(1).expand_as(drawn)
     return shares_of(relation_to_query(category, topic, lookalike, q, drawn, interest))
@@ -75,15 +79,23 @@ class BandAnatomy:
     interest: Tensor
 
 
-def band_anatomy(world: Pinboard, task: RelatedItemTask, settings: HardNegativeSettings, *, hist_queries: int,
-                 world_seed: int, seed: int = 0, num_threads: int = 1) -> BandAnatomy:  # fmt: skip
+def band_anatomy(
+    world: Pinboard,
+    task: RelatedItemTask,
+    settings: HardNegativeSettings,
+    *,
+    hist_queries: int,
+    world_seed: int,
+    seed: int = 0,
+    num_threads: int = 1,
+) -> BandAnatomy:
     """Rank-depth relations, band accuracy and the negative mix of ``hist_queries`` training queries of
     ``task`` (seed ``seed`` picks the queries, the walks and the draws; no training)."""
     with seeded(seed), torch_threads(num_threads):
         category, topic, lookalike, interest = relations_of(world)
         hard = hard_negative_sampler(task, settings, world_seed)
         gen = torch.Generator().manual_seed(derive_seed(seed, "anatomy-queries"))
-        pairs = task.train_pairs[torch.randperm(task.train_pairs.shape[0], generator=gen)[: hist_queries]]
+        pairs = task.train_pairs[torch.randperm(task.train_pairs.shape[0], generator=gen)[:hist_queries]]
         q = pairs[:, 0]
         ranking = hard.ranking(q)
 
@@ -102,7 +114,9 @@ def band_anatomy(world: Pinboard, task: RelatedItemTask, settings: HardNegativeS
 
         # How accurate is the band? A second estimate should put the same pins in it.
         def estimate(**change: object) -> HardNegativeSampler:
-            c = replace(settings.sampler_config("no-curriculum", world_seed, num_items=task.num_items), **change)
+            c = replace(
+                settings.sampler_config("no-curriculum", world_seed, num_items=task.num_items), **change
+            )
             return HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, c)
 
         n = settings.num_iterations
@@ -112,22 +126,46 @@ def band_anatomy(world: Pinboard, task: RelatedItemTask, settings: HardNegativeS
         accuracy = {
             f"power iteration, {n} vs {2 * n} iterations": band_overlap(band, converged),
             f"power iteration, {max(n // 2, 1)} vs {2 * n} iterations": band_overlap(
-                estimate(num_iterations=max(n // 2, 1)).bands(q), converged),
-            f"walks ({settings.num_walks} x {settings.walk_length}), two independent estimates":
-                band_overlap(*walk_bands),
-            f"walks ({settings.num_walks} x {settings.walk_length}) vs power iteration ({2 * n} iterations)":
-                band_overlap(walk_bands[0], converged),
-        }  # fmt: skip
+                estimate(num_iterations=max(n // 2, 1)).bands(q), converged
+            ),
+            f"walks ({settings.num_walks} x {settings.walk_length}), two independent estimates": band_overlap(
+                *walk_bands
+            ),
+            f"walks ({settings.num_walks} x {settings.walk_length}) vs power iteration ({2 * n} iterations)": band_overlap(
+                walk_bands[0], converged
+            ),
+        }
         visits = torch.from_numpy(walks[0].scores(q)).gather(1, band.clamp_min(0))[band >= 0]
         lo, hi = hard.band_limits(q)
         sizes = hard.relevance[q].clamp_min(1).double()
-        drawn = hard.view("no-curriculum", derive_seed(seed, "anatomy-draws")).sample(q, pairs[:, 1], settings.max_hard)
+        drawn = hard.view("no-curriculum", derive_seed(seed, "anatomy-draws")).sample(
+            q, pairs[:, 1], settings.max_hard
+        )
         rand = torch.randint(0, task.num_items, drawn.shape, generator=gen)
-        mix = {"positive": shares(pairs[:, 1:2]), "hard negatives": shares(drawn), "random negatives": shares(rand)}
+        mix = {
+            "positive": shares(pairs[:, 1:2]),
+            "hard negatives": shares(drawn),
+            "random negatives": shares(rand),
+        }
     return BandAnatomy(
-        band=settings.label(), depth=depth, in_band=shares(band), walk_in_band=shares(walk_bands[0]), mix=mix,
-        relevance=tuple(float(v) for v in torch.quantile(sizes, torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64))),
-        median_band=(int(lo.median()), int(hi.median())), accuracy=accuracy, band_visits=float(visits.median()),
-        num_walk_steps=settings.num_walks * settings.walk_length, queries=q, positives=pairs[:, 1], hard=drawn,
-        random=rand, category=category, category_topic=topic, lookalike=lookalike, interest=interest,
-    )  # fmt: skip
+        band=settings.label(),
+        depth=depth,
+        in_band=shares(band),
+        walk_in_band=shares(walk_bands[0]),
+        mix=mix,
+        relevance=tuple(
+            float(v) for v in torch.quantile(sizes, torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64))
+        ),
+        median_band=(int(lo.median()), int(hi.median())),
+        accuracy=accuracy,
+        band_visits=float(visits.median()),
+        num_walk_steps=settings.num_walks * settings.walk_length,
+        queries=q,
+        positives=pairs[:, 1],
+        hard=drawn,
+        random=rand,
+        category=category,
+        category_topic=topic,
+        lookalike=lookalike,
+        interest=interest,
+    )

@@ -69,7 +69,9 @@ NOTEBOOK = "03_hard_negatives"
 METHODS: Mapping[str, Variant] = {
     "mean-pooling": Variant(pooling="mean"),
     "mean-pooling-hard": Variant(pooling="mean", hard="curriculum"),
-    "mean-pooling-xent": Variant(pooling="mean", loss="xent"),  # the paper's ablation: softmax, uniform negatives
+    "mean-pooling-xent": Variant(
+        pooling="mean", loss="xent"
+    ),  # the paper's ablation: softmax, uniform negatives
     "pinsage": Variant(hard="curriculum"),
     "pinsage-random-only": Variant(),
     "pinsage-no-curriculum": Variant(hard="no-curriculum"),
@@ -100,14 +102,14 @@ class SiblingConfig:
     top_t: int = 5
     num_walks: int = 20
     gain: float = 1.0  # the smoothing start's g (the toy world has no validation split)
-    loss: str = "margin"  # the paper's max-margin loss with uniform negatives: the mechanism hard negatives fix
+    loss: str = (
+        "margin"  # the paper's max-margin loss with uniform negatives: the mechanism hard negatives fix
+    )
     band: tuple[int, int] = (20, 39)  # just below the 19 group-mates: the sibling group
     hard_num_walks: int = 500
     hard_walk_length: int = 2
     max_hard: int = 4
     diagnosis_queries: int = 200  # training queries whose drawn hard negatives are classified
-
-
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,17 @@ class MovieLensConfig:
 
     num_seeds: int = 1
     epochs: int = 3
-    steps_per_epoch: int = 20  # 20 x 256 pairs per epoch: a sliver of the 99k pairs, a fixed (unvalidated) budget
-    methods: tuple[str, ...] = ("mean-pooling", "mean-pooling-xent", "mean-pooling-hard", "pinsage",
-                                "pinsage-random-only", "pinsage-no-curriculum")  # fmt: skip
+    steps_per_epoch: int = (
+        20  # 20 x 256 pairs per epoch: a sliver of the 99k pairs, a fixed (unvalidated) budget
+    )
+    methods: tuple[str, ...] = (
+        "mean-pooling",
+        "mean-pooling-xent",
+        "mean-pooling-hard",
+        "pinsage",
+        "pinsage-random-only",
+        "pinsage-no-curriculum",
+    )
 
 
 @dataclass(frozen=True)
@@ -132,11 +142,16 @@ class HardNegativesConfig:
     walks: WalkSettings = WalkSettings(num_walks=50, top_t=10)  # a 3k-pin world: fewer walks, smaller T
     # 02's recipe at a small world's size: one pass (~25 steps of 256) per epoch, 6 epochs, so that the
     # curriculum reaches 5 hard negatives
-    gnn: GNNSettings = GNNSettings(hidden_dim=32, epochs=6, steps_per_epoch=None, batch_size=256, num_workers=0)
+    gnn: GNNSettings = GNNSettings(
+        hidden_dim=32, epochs=6, steps_per_epoch=None, batch_size=256, num_workers=0
+    )
     references: ReferenceSettings = ReferenceSettings(val_pairs=500)  # the smoothing start's g, on validation
     hard: HardNegativeSettings = HardNegativeSettings()  # ranks 1K..2.5K, hub boards pruned
     hist_queries: int = 300  # queries of the rank-depth table, the band accuracy and the score histograms
-    band_sweep: tuple[tuple[float, float], ...] = ((0.3, 1.0), (4.0, 10.0))  # in K: inside the cut-off, 4K..10K
+    band_sweep: tuple[tuple[float, float], ...] = (
+        (0.3, 1.0),
+        (4.0, 10.0),
+    )  # in K: inside the cut-off, 4K..10K
     sweep_weightings: tuple[str, ...] = ("separate",)  # max-margin with the hard hinge mean added (weight 1)
     sweep_seeds: int = 3  # the sweep trains one model per band (and weighting) and seed
     siblings: SiblingConfig = SiblingConfig()
@@ -158,12 +173,18 @@ class HardNegativesConfig:
             raise ValueError(f"HardNegativesConfig.hard does not fit {self.num_pins} pins: {err}") from None
         for i, band in enumerate(self.band_sweep):
             if len(band) != 2 or not 0 < band[0] < band[1]:
-                raise ValueError(f"HardNegativesConfig.band_sweep[{i}] must be (a, b) with 0 < a < b, got {band!r}")
+                raise ValueError(
+                    f"HardNegativesConfig.band_sweep[{i}] must be (a, b) with 0 < a < b, got {band!r}"
+                )
         if any(w not in WEIGHTINGS for w in self.sweep_weightings):
-            raise ValueError(f"HardNegativesConfig.sweep_weightings must be among {WEIGHTINGS}, got {self.sweep_weightings}")
+            raise ValueError(
+                f"HardNegativesConfig.sweep_weightings must be among {WEIGHTINGS}, got {self.sweep_weightings}"
+            )
         unknown = [m for m in self.movielens.methods if m not in METHODS]
         if unknown:
-            raise ValueError(f"HardNegativesConfig.movielens.methods has unknown methods {unknown}; known: {list(METHODS)}")
+            raise ValueError(
+                f"HardNegativesConfig.movielens.methods has unknown methods {unknown}; known: {list(METHODS)}"
+            )
 
 
 COURSE = HardNegativesConfig()
@@ -231,9 +252,22 @@ class RankedRun(RunResult):
         rows = []
         for method in methods:
             for metric in METRICS:
-                paper = PAPER.get(method, (None, None))[METRICS.index(metric)] if dataset != "pinboard-siblings" else None
-                rows.append(Row(dataset, method, metric + metric_suffix, self.value(method, metric),
-                                paper=paper, comparable=False, note=note))  # fmt: skip
+                paper = (
+                    PAPER.get(method, (None, None))[METRICS.index(metric)]
+                    if dataset != "pinboard-siblings"
+                    else None
+                )
+                rows.append(
+                    Row(
+                        dataset,
+                        method,
+                        metric + metric_suffix,
+                        self.value(method, metric),
+                        paper=paper,
+                        comparable=False,
+                        note=note,
+                    )
+                )
         return rows
 
 
@@ -258,13 +292,21 @@ class PinboardResult(RankedRun):
     num_items: int = 0
     num_test_pairs: int = 0
     band: str = ""  # the hard-negative band, in words (HardNegativeSettings.label)
-    curves: Mapping[str, Mapping[str, tuple[float, ...]]] = field(default_factory=dict)  # method -> metric -> epochs
+    curves: Mapping[str, Mapping[str, tuple[float, ...]]] = field(
+        default_factory=dict
+    )  # method -> metric -> epochs
     scores: Mapping[str, ScoreDistribution] = field(default_factory=dict)  # random-only and curriculum models
     top10_relations: tuple[float, ...] = ()  # random-only model's top 10, shares of RELATIONS
     target_relations: tuple[float, ...] = ()  # the true targets, shares of RELATIONS
-    num_hard: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # method -> hard negatives per epoch
-    top10: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # pinsage models' top 10, shares of RELATIONS
-    content: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # sampler -> drawn hard negatives' shares
+    num_hard: Mapping[str, tuple[int, ...]] = field(
+        default_factory=dict
+    )  # method -> hard negatives per epoch
+    top10: Mapping[str, tuple[float, ...]] = field(
+        default_factory=dict
+    )  # pinsage models' top 10, shares of RELATIONS
+    content: Mapping[str, tuple[float, ...]] = field(
+        default_factory=dict
+    )  # sampler -> drawn hard negatives' shares
 
     @property
     def note(self) -> str:
@@ -287,15 +329,25 @@ class BandSweepResult(RankedRun):
     content: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def rows(self) -> list[Row]:
-        note = (f"planted pinboard world ({self.num_items} pins), pinsage with the curriculum; band=<a>k-<b>k: hard "
-                f"negatives from PPR ranks a K..b K (K = {self.cutoff}, the hit-rate cut-off), weighting=separate: "
-                f"the max-margin loss with the hard hinge mean added to the random one; the paper reports neither "
-                f"sweep")  # fmt: skip
+        note = (
+            f"planted pinboard world ({self.num_items} pins), pinsage with the curriculum; band=<a>k-<b>k: hard "
+            f"negatives from PPR ranks a K..b K (K = {self.cutoff}, the hit-rate cut-off), weighting=separate: "
+            f"the max-margin loss with the hard hinge mean added to the random one; the paper reports neither "
+            f"sweep"
+        )
         rows = []
         for key in self.ranks:
             for metric in METRICS:
-                rows.append(Row("pinboard", "pinsage", f"{metric}/{key}", self.value(key, metric),
-                                comparable=False, note=note))  # fmt: skip
+                rows.append(
+                    Row(
+                        "pinboard",
+                        "pinsage",
+                        f"{metric}/{key}",
+                        self.value(key, metric),
+                        comparable=False,
+                        note=note,
+                    )
+                )
         return rows
 
 
@@ -308,8 +360,10 @@ class MovieLensResult(RankedRun):
     band: tuple[int, int] = (0, 0)
 
     def rows(self) -> list[Row]:
-        note = (f"MovieLens-100K ({self.num_items} movies; each user's last movie held out, {self.num_test_pairs} "
-                f"pairs; hit@{self.cutoff}, MRR scale {self.mrr_scale:g}), not comparable: {_PAPER_PROTOCOL}")  # fmt: skip
+        note = (
+            f"MovieLens-100K ({self.num_items} movies; each user's last movie held out, {self.num_test_pairs} "
+            f"pairs; hit@{self.cutoff}, MRR scale {self.mrr_scale:g}), not comparable: {_PAPER_PROTOCOL}"
+        )
         return self._rows("movielens-100k", list(self.ranks), note)
 
 
@@ -330,15 +384,26 @@ class TrainedModel:
     history: TrainHistory
 
 
-def train_method(task: RelatedItemTask, method: str, config: HardNegativesConfig, seed: int, gain: float,
-                 hard: HardNegativeSampler | None, *, gnn: GNNSettings | None = None, walks: WalkSettings | None = None,
-                 variant: Variant | None = None, track: bool = False) -> TrainedModel:  # fmt: skip
+def train_method(
+    task: RelatedItemTask,
+    method: str,
+    config: HardNegativesConfig,
+    seed: int,
+    gain: float,
+    hard: HardNegativeSampler | None,
+    *,
+    gnn: GNNSettings | None = None,
+    walks: WalkSettings | None = None,
+    variant: Variant | None = None,
+    track: bool = False,
+) -> TrainedModel:
     """Train one of :data:`METHODS` (or ``variant``) with the runner and rank every test target;
     ``track``: validation hit-rate and scaled MRR after every epoch (``history.evaluations``)."""
     walks, gnn = walks or config.walks, gnn or config.gnn
     val = validation_subsample(task, config.references.val_pairs, seed) if track else None
-    model, history = train_variant(task, variant or METHODS[method], walks, gnn, seed, gain, hard=hard, val_pairs=val,
-                                   progress=False)  # fmt: skip
+    model, history = train_variant(
+        task, variant or METHODS[method], walks, gnn, seed, gain, hard=hard, val_pairs=val, progress=False
+    )
     emb = embed(model, task, walks, seed, "test")
     return TrainedModel(emb, rank(emb, task).ranks.numpy(), history)
 
@@ -351,20 +416,33 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
         world, task = pinboard_world(config)
         gain = choose_references(task, config.walks, config.references, config.world_seed).gain
         hard = hard_negative_sampler(task, config.hard, config.world_seed)
-        trained = {m: train_method(task, m, config, seed, gain, hard, track=m in SCHEDULE_METHODS) for m in METHODS}
-        visual = hard.with_features(task.features["visual"])  # look-alikes: a band a graph ranking cannot hold
+        trained = {
+            m: train_method(task, m, config, seed, gain, hard, track=m in SCHEDULE_METHODS) for m in METHODS
+        }
+        visual = hard.with_features(
+            task.features["visual"]
+        )  # look-alikes: a band a graph ranking cannot hold
         trained[VISUAL_NEGATIVES] = train_method(task, "pinsage", config, seed, gain, visual)
-        content = {"PPR band": drawn_content(world, task, hard, config.hist_queries, seed),
-                   "visual band": drawn_content(world, task, visual, config.hist_queries, seed)}  # fmt: skip
+        content = {
+            "PPR band": drawn_content(world, task, hard, config.hist_queries, seed),
+            "visual band": drawn_content(world, task, visual, config.hist_queries, seed),
+        }
 
         # Where the scores fall: held-out queries against their target, random pins and band pins.
         pairs = task.test_pairs[: config.hist_queries]
-        band_pins = hard.view("no-curriculum", derive_seed(seed, "histogram-draws")).sample(pairs[:, 0], pairs[:, 1], 10)
+        band_pins = hard.view("no-curriculum", derive_seed(seed, "histogram-draws")).sample(
+            pairs[:, 0], pairs[:, 1], 10
+        )
         scores = {}
         for method in ("pinsage-random-only", "pinsage"):
-            dist = score_distributions(trained[method].embeddings, pairs, band_pins, seed=derive_seed(seed, "histogram"))
-            scores[method] = ScoreDistribution(dist["positive"].numpy(), dist["random negative"].numpy(),
-                                               dist["hard negative"].view(pairs.shape[0], -1).numpy())  # fmt: skip
+            dist = score_distributions(
+                trained[method].embeddings, pairs, band_pins, seed=derive_seed(seed, "histogram")
+            )
+            scores[method] = ScoreDistribution(
+                dist["positive"].numpy(),
+                dist["random negative"].numpy(),
+                dist["hard negative"].view(pairs.shape[0], -1).numpy(),
+            )
 
         # What the random-only model ranks above the target: relation of its top 10 to the query.
         category, topic, lookalike, interest = relations_of(world)
@@ -374,19 +452,32 @@ def run_pinboard_seed(config: HardNegativesConfig, seed: int) -> PinboardResult:
             s = trained[method].embeddings[q] @ trained[method].embeddings.T
             s[torch.arange(q.numel()), q] = -float("inf")
             top = s.topk(min(10, task.num_items - 1), dim=1).indices
-            top10[method] = shares_of(relation_to_query(category, topic, lookalike, q.unsqueeze(1).expand_as(top), top,
-                                                        interest))  # fmt: skip
+            top10[method] = shares_of(
+                relation_to_query(category, topic, lookalike, q.unsqueeze(1).expand_as(top), top, interest)
+            )
         target_codes = relation_to_query(category, topic, lookalike, q, p, interest)
     k, scale = ranking_cutoffs(task.num_items)
-    curves = {m: {metric: tuple(e[metric] for e in trained[m].history.evaluations) for metric in METRICS}
-              for m in SCHEDULE_METHODS}  # fmt: skip
+    curves = {
+        m: {metric: tuple(e[metric] for e in trained[m].history.evaluations) for metric in METRICS}
+        for m in SCHEDULE_METHODS
+    }
     return PinboardResult(
-        seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale,
-        ranks={m: t.ranks for m, t in trained.items()}, num_items=task.num_items,
-        num_test_pairs=int(task.test_pairs.shape[0]), band=config.hard.label(), curves=curves, scores=scores,
-        top10_relations=top10["pinsage-random-only"], target_relations=shares_of(target_codes),
-        num_hard={m: tuple(t.history.num_hard) for m, t in trained.items()}, top10=top10, content=content,
-    )  # fmt: skip
+        seed=seed,
+        seconds=time.perf_counter() - start,
+        cutoff=k,
+        mrr_scale=scale,
+        ranks={m: t.ranks for m, t in trained.items()},
+        num_items=task.num_items,
+        num_test_pairs=int(task.test_pairs.shape[0]),
+        band=config.hard.label(),
+        curves=curves,
+        scores=scores,
+        top10_relations=top10["pinsage-random-only"],
+        target_relations=shares_of(target_codes),
+        num_hard={m: tuple(t.history.num_hard) for m, t in trained.items()},
+        top10=top10,
+        content=content,
+    )
 
 
 def band_key(band: tuple[float, float]) -> str:
@@ -411,14 +502,25 @@ def run_band_sweep_seed(config: HardNegativesConfig, seed: int) -> BandSweepResu
             ranks[band_key(band)] = train_method(task, "pinsage", config, seed, gain, hard).ranks
             content[band_key(band)] = drawn_content(world, task, hard, config.hist_queries, seed)
         hard = hard_negative_sampler(task, config.hard, config.world_seed)
-        content[band_key(config.hard.k_band or (0.0, 0.0))] = drawn_content(world, task, hard, config.hist_queries, seed)
+        content[band_key(config.hard.k_band or (0.0, 0.0))] = drawn_content(
+            world, task, hard, config.hist_queries, seed
+        )
         for weighting in config.sweep_weightings:
             variant = Variant(hard="curriculum", loss="margin", weighting=weighting)
-            ranks[weighting_key(weighting)] = train_method(task, "pinsage", config, seed, gain, hard,
-                                                           variant=variant).ranks  # fmt: skip
+            ranks[weighting_key(weighting)] = train_method(
+                task, "pinsage", config, seed, gain, hard, variant=variant
+            ).ranks
     k, scale = ranking_cutoffs(task.num_items)
-    return BandSweepResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
-                           num_items=task.num_items, bands=tuple(config.band_sweep), content=content)  # fmt: skip
+    return BandSweepResult(
+        seed=seed,
+        seconds=time.perf_counter() - start,
+        cutoff=k,
+        mrr_scale=scale,
+        ranks=ranks,
+        num_items=task.num_items,
+        bands=tuple(config.band_sweep),
+        content=content,
+    )
 
 
 def run_movielens_seed(config: HardNegativesConfig, seed: int) -> MovieLensResult:
@@ -433,23 +535,46 @@ def run_movielens_seed(config: HardNegativesConfig, seed: int) -> MovieLensResul
         settings = replace(config.hard, k_band=None, relative_band=None, band=None, max_board_degree=None)
         needs_hard = any(METHODS[m].hard != "random-only" for m in ml.methods)
         hard = hard_negative_sampler(task, settings, 0) if needs_hard else None
-        ranks = {m: train_method(task, m, config, seed, gnn.default_gain, hard, gnn=gnn).ranks for m in ml.methods}
+        ranks = {
+            m: train_method(task, m, config, seed, gnn.default_gain, hard, gnn=gnn).ranks for m in ml.methods
+        }
     k, scale = ranking_cutoffs(task.num_items)
     lo, hi = resolve_band(task.num_items, None)
-    return MovieLensResult(seed=seed, seconds=time.perf_counter() - start, cutoff=k, mrr_scale=scale, ranks=ranks,
-                           num_items=task.num_items, num_test_pairs=int(task.test_pairs.shape[0]), band=(lo, hi))  # fmt: skip
+    return MovieLensResult(
+        seed=seed,
+        seconds=time.perf_counter() - start,
+        cutoff=k,
+        mrr_scale=scale,
+        ranks=ranks,
+        num_items=task.num_items,
+        num_test_pairs=int(task.test_pairs.shape[0]),
+        band=(lo, hi),
+    )
 
 
 def band_anatomy(config: HardNegativesConfig, seed: int = 0) -> BandAnatomy:
     """What the PPR ranking of the study's world holds (:func:`~lecturekit.studies.nb03_band_anatomy.band_anatomy`)."""
     world, task = pinboard_world(config)
-    return anatomy_of(world, task, config.hard, hist_queries=config.hist_queries, world_seed=config.world_seed,
-                      seed=seed, num_threads=config.num_threads)  # fmt: skip
+    return anatomy_of(
+        world,
+        task,
+        config.hard,
+        hist_queries=config.hist_queries,
+        world_seed=config.world_seed,
+        seed=seed,
+        num_threads=config.num_threads,
+    )
 
 
 # ---------------------------------------------------------------------- paired comparisons
-def compare(results: Sequence[RankedRun], a: str, b: str, metric: str = "hit-rate", *,
-            b_results: Sequence[RankedRun] | None = None) -> Comparison:  # fmt: skip
+def compare(
+    results: Sequence[RankedRun],
+    a: str,
+    b: str,
+    metric: str = "hit-rate",
+    *,
+    b_results: Sequence[RankedRun] | None = None,
+) -> Comparison:
     """``a - b`` on ``metric`` for :func:`~lecturekit.studies.report.verdict_table`: paired by seed (method
     ``a`` in ``results``, ``b`` in ``b_results``, default the same results), with a Student-t 95 % interval
     over the seeds' differences; with one seed, a paired bootstrap over the test queries instead."""
@@ -464,4 +589,6 @@ def compare(results: Sequence[RankedRun], a: str, b: str, metric: str = "hit-rat
         raise ValueError(f"{a!r} and {b!r} were ranked on different test queries: {qa.shape} vs {qb.shape}")
     if len(seeds) >= 2:
         return Comparison(a, b, metric, seed_interval(qa.mean(1) - qb.mean(1)), over=f"{len(seeds)} seeds")
-    return Comparison(a, b, metric, paired_bootstrap(qa[0], qb[0]), over=f"{qa.shape[1]} test queries, one seed")
+    return Comparison(
+        a, b, metric, paired_bootstrap(qa[0], qb[0]), over=f"{qa.shape[1]} test queries, one seed"
+    )

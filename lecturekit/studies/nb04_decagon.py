@@ -97,7 +97,11 @@ class DecagonExperiment:
     methods: tuple[str, ...] = METHODS
     seeds: tuple[int, ...] = (0, 1, 2)  # run seeds: split, evaluation negatives, initialisation
     leak_methods: tuple[str, ...] = ("decagon", "dedicom", "rescal")  # the graph model and the two memorisers
-    leak_seeds: tuple[int, ...] = (0, 1, 2)  # a subset of ``seeds``: each leaky run is paired with a clean one
+    leak_seeds: tuple[int, ...] = (
+        0,
+        1,
+        2,
+    )  # a subset of ``seeds``: each leaky run is paired with a clean one
     de_novo_top: int = 10  # new pairs listed per side effect
 
     def __post_init__(self) -> None:
@@ -105,27 +109,45 @@ class DecagonExperiment:
             chosen = getattr(self, name)
             unknown = [m for m in chosen if m not in allowed]
             if unknown or not chosen or len(set(chosen)) != len(chosen):
-                raise ValueError(f"DecagonExperiment.{name} must be distinct names from {allowed}, got {chosen}")
+                raise ValueError(
+                    f"DecagonExperiment.{name} must be distinct names from {allowed}, got {chosen}"
+                )
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"DecagonExperiment.seeds must be distinct and non-empty, got {self.seeds}")
         if not set(self.leak_seeds) <= set(self.seeds):
-            raise ValueError(f"DecagonExperiment.leak_seeds {self.leak_seeds} must be a subset of seeds {self.seeds}")
+            raise ValueError(
+                f"DecagonExperiment.leak_seeds {self.leak_seeds} must be a subset of seeds {self.seeds}"
+            )
         if not (0 < self.val < 1 and 0 < self.test < 1 and self.val + self.test < 1):
-            raise ValueError(f"DecagonExperiment.val ({self.val}) and .test ({self.test}) must be fractions > 0, "
-                             "sum < 1 (the validation split drives early stopping and weight decay)")
+            raise ValueError(
+                f"DecagonExperiment.val ({self.val}) and .test ({self.test}) must be fractions > 0, "
+                "sum < 1 (the validation split drives early stopping and weight decay)"
+            )
         if not self.weight_decays or any(w < 0 for w in self.weight_decays):
-            raise ValueError(f"DecagonExperiment.weight_decays must be non-empty and >= 0, got {self.weight_decays}")
+            raise ValueError(
+                f"DecagonExperiment.weight_decays must be non-empty and >= 0, got {self.weight_decays}"
+            )
 
 
 def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
     tiny_encoder = DecagonConfig(encoder=EncoderConfig(hidden_dim=8, out_dim=4))
     quick = replace(
         COURSE,
-        data=PlantedWorld(num_drugs=40, num_proteins=80, num_modules=4, num_side_effects=4,
-                          num_popularity_side_effects=1, pairs_per_side_effect=20, ppi_degree=6.0,
-                          num_drug_classes=8, num_mechanisms=2),
+        data=PlantedWorld(
+            num_drugs=40,
+            num_proteins=80,
+            num_modules=4,
+            num_side_effects=4,
+            num_popularity_side_effects=1,
+            pairs_per_side_effect=20,
+            ppi_degree=6.0,
+            num_drug_classes=8,
+            num_mechanisms=2,
+        ),
         decagon=tiny_encoder,
-        train=replace(COURSE.train, epochs=3, eval_every=1),  # CI: checks that everything runs, measures nothing
+        train=replace(
+            COURSE.train, epochs=3, eval_every=1
+        ),  # CI: checks that everything runs, measures nothing
         factorization_dim=4,
         mlp_hidden=8,
         deepwalk=DeepWalkConfig(walks_per_node=1, walk_length=5, window=2, dim=4),
@@ -138,9 +160,16 @@ def _quick_and_full() -> tuple[DecagonExperiment, DecagonExperiment]:
         # pairs per side effect calibrated on this profile's own five seeds (12 exceeds 5 % on seed 3; BioSNAP's
         # 500+ would memorise most test pairs as non-edges). Families stay mechanisms of one module pair: all 45
         # pairs of 10 modules, about 21 side effects each.
-        data=PlantedWorld(num_drugs=645, num_proteins=19085, num_modules=10, num_side_effects=964,
-                          num_popularity_side_effects=20, pairs_per_side_effect=8, ppi_degree=75.0,
-                          num_mechanisms=45),
+        data=PlantedWorld(
+            num_drugs=645,
+            num_proteins=19085,
+            num_modules=10,
+            num_side_effects=964,
+            num_popularity_side_effects=20,
+            pairs_per_side_effect=8,
+            ppi_degree=75.0,
+            num_mechanisms=45,
+        ),
         seeds=(0, 1, 2, 3, 4),
     )
     return quick, full
@@ -155,18 +184,21 @@ PROFILES = Profiles(quick=QUICK, course=COURSE, full=FULL)
 # One seed
 
 
-
-
-
-
 def validation_negatives(split: DDISplit, seed: int) -> Triples:
     """Degree-matched negatives for the validation triples, excluding training and validation positives only.
 
     Test labels are never consulted (a validation negative may be a test positive, as in any real split).
     """
     known = Triples.cat([split.train, split.val])
-    return evaluation_negatives("degree-matched", split.val, known, split.num_drugs, split.num_relations,
-                                derive_seed(seed, "negatives/validation"), train=split.train)
+    return evaluation_negatives(
+        "degree-matched",
+        split.val,
+        known,
+        split.num_drugs,
+        split.num_relations,
+        derive_seed(seed, "negatives/validation"),
+        train=split.train,
+    )
 
 
 @dataclass
@@ -179,8 +211,14 @@ class Fitted:
 
 
 def fit_with_validation(
-    build, split: DDISplit, config: DecagonExperiment, seed: int, method: str, settings: TrainConfig,
-    val_negatives: Triples, watch: Triples | None = None,
+    build,
+    split: DDISplit,
+    config: DecagonExperiment,
+    seed: int,
+    method: str,
+    settings: TrainConfig,
+    val_negatives: Triples,
+    watch: Triples | None = None,
 ) -> Fitted:
     """Train ``build()`` once per ``config.weight_decays`` value, early-stopped on the validation split; keep
     the best validation AUROC. Every candidate starts from the same initialisation and training stream."""
@@ -188,17 +226,31 @@ def fit_with_validation(
     for weight_decay in config.weight_decays:
         torch.manual_seed(derive_seed(seed, f"init/{method}"))
         model = build()
-        log = train_link_predictor(model, split.train, split.num_drugs, split.num_relations,
-                                   replace(settings, weight_decay=weight_decay), torch_stream(seed, f"train/{method}"),
-                                   val=split.val, val_negatives=val_negatives, watch=watch)
+        log = train_link_predictor(
+            model,
+            split.train,
+            split.num_drugs,
+            split.num_relations,
+            replace(settings, weight_decay=weight_decay),
+            torch_stream(seed, f"train/{method}"),
+            val=split.val,
+            val_negatives=val_negatives,
+            watch=watch,
+        )
         if best is None or log.best_val_auroc > best[0]:
             best = (log.best_val_auroc, model, weight_decay, log)
     assert best is not None
     return Fitted(model_scorer(best[1]), best[2], best[3])
 
 
-def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, seed: int, method: str,
-                 val_negatives: Triples | None = None) -> Fitted:
+def train_method(
+    data: HeteroData,
+    split: DDISplit,
+    config: DecagonExperiment,
+    seed: int,
+    method: str,
+    val_negatives: Triples | None = None,
+) -> Fitted:
     """Train ``method`` on ``split.train`` with run ``seed``'s streams for it; returns its :class:`Fitted`.
 
     Must run inside :func:`lecturekit.seed.seeded`: the global generator is reseeded here per method
@@ -208,17 +260,23 @@ def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, s
         val_negatives = validation_negatives(split, seed)
     n, r = split.num_drugs, split.num_relations
     fit = lambda build, settings=config.train, watch=None: fit_with_validation(  # noqa: E731
-        build, split, config, seed, method, settings, val_negatives, watch)
+        build, split, config, seed, method, settings, val_negatives, watch
+    )
     if method in ("decagon", "decagon-summed-normalisation", "decagon-shuffled-targets", "ddi-gcn"):
         graph_data = drug_only(data) if method == "ddi-gcn" else data
-        targets = (shuffled_targets(data, derive_seed(seed, "shuffled-targets"))
-                   if method == "decagon-shuffled-targets" else None)
+        targets = (
+            shuffled_targets(data, derive_seed(seed, "shuffled-targets"))
+            if method == "decagon-shuffled-targets"
+            else None
+        )
         decagon = config.decagon
         if method == "decagon-summed-normalisation":
             decagon = replace(decagon, encoder=replace(decagon.encoder, normalisation="summed"))
         graph = build_graph(graph_data, split.train, targets=targets)
         drug_x = data["drug"].get("x")
-        return fit(lambda: Decagon(graph, r, decagon, drug_x), watch=split.test if method == "decagon" else None)
+        return fit(
+            lambda: Decagon(graph, r, decagon, drug_x), watch=split.test if method == "decagon" else None
+        )
     if method == "degree":
         return Fitted(degree_scorer(split.train, n, r))
     if method == "popularity":
@@ -231,16 +289,15 @@ def train_method(data: HeteroData, split: DDISplit, config: DecagonExperiment, s
         features = drug_pair_features(data)
         return fit(lambda: PairMLP(features, r, config.mlp_hidden), settings)
     if method == "deepwalk":
-        features = deepwalk_drug_features(data, split.train, config.deepwalk, torch_stream(seed, "deepwalk/walks"),
-                                          init_generator=torch_stream(seed, "deepwalk/init"))
+        features = deepwalk_drug_features(
+            data,
+            split.train,
+            config.deepwalk,
+            torch_stream(seed, "deepwalk/walks"),
+            init_generator=torch_stream(seed, "deepwalk/init"),
+        )
         return fit(lambda: PairMLP(features, r, config.mlp_hidden), settings)
     raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
-
-
-
-
-
-
 
 
 def _scores(scorer: Scorer, positives: Triples, negatives: Triples, num_relations: int) -> Scores:
@@ -269,21 +326,24 @@ def _train_and_evaluate(
         scorer = fitted[method].scorer
         # The test split is touched here, once per trained model, after model selection is done.
         scores = [_scores(scorer, split.test, negatives[p], split.num_relations) for p in PROTOCOLS]
-        strata = tuple(_scores(scorer, split.test.subset(m), matched.subset(m), split.num_relations)
-                       for m in masks.values())
+        strata = tuple(
+            _scores(scorer, split.test.subset(m), matched.subset(m), split.num_relations)
+            for m in masks.values()
+        )
         log = fitted[method].log
-        results.append(MethodResult(
-            method, scores[0], scores[1], seconds, strata, fitted[method].weight_decay,
-            log.best_epoch if log else -1, log.best_val_auroc if log else math.nan))
+        results.append(
+            MethodResult(
+                method,
+                scores[0],
+                scores[1],
+                seconds,
+                strata,
+                fitted[method].weight_decay,
+                log.best_epoch if log else -1,
+                log.best_val_auroc if log else math.nan,
+            )
+        )
     return tuple(results), fitted, negatives
-
-
-
-
-
-
-
-
 
 
 def run_seed(config: DecagonExperiment, seed: int) -> DecagonResult:
@@ -293,11 +353,18 @@ def run_seed(config: DecagonExperiment, seed: int) -> DecagonResult:
         data = config.data.build(world_seed(seed))
         split = make_split(data, config, seed)
         methods, fitted, negatives = _train_and_evaluate(data, split, config, seed, config.methods)
-        both_active = BothActive(*(both_active_share(split, e) for e in
-                                   (split.test, negatives["uniform"], negatives["degree-matched"])))
+        both_active = BothActive(
+            *(
+                both_active_share(split, e)
+                for e in (split.test, negatives["uniform"], negatives["degree-matched"])
+            )
+        )
         planted = config.data.name == "planted"
-        de_novo = de_novo_lists(data, fitted["decagon"].scorer, config.de_novo_top) if (
-            planted and "decagon" in fitted) else ()
+        de_novo = (
+            de_novo_lists(data, fitted["decagon"].scorer, config.de_novo_top)
+            if (planted and "decagon" in fitted)
+            else ()
+        )
         decagon_log = fitted["decagon"].log if "decagon" in fitted else None
         drawn = decagon_log.drawn if decagon_log is not None else None
     return DecagonResult(
@@ -326,19 +393,45 @@ def run_leak_seed(config: DecagonExperiment, seed: int) -> LeakResult:
         data = config.data.build(world_seed(seed))
         split = make_split(data, config, seed, leak=True)
         methods, _, _ = _train_and_evaluate(data, split, config, seed, config.leak_methods)
-    return LeakResult(seed=seed, seconds=time.perf_counter() - start, dataset=config.data.name, methods=methods)
-
-
-
-
-
-
+    return LeakResult(
+        seed=seed, seconds=time.perf_counter() - start, dataset=config.data.name, methods=methods
+    )
 
 
 __all__ = [  # the study's config and runs, and (re-exported) its record names and result types
-    "COLLISION_LIMIT", "COURSE", "DEGREE_BINS", "MAIN_PROTOCOL", "METHODS", "METRICS", "PAPER_TABLE2", "PROFILES",
-    "PROTOCOLS", "STRATA", "BioSNAP", "BothActive", "DeNovoList", "DecagonExperiment", "DecagonResult",
-    "LeakResult", "MethodResult", "PlantedWorld", "Scores", "calibrated_pairs", "calibration_table",
-    "collision_rate", "de_novo_lists", "world_statistics", "fit_with_validation", "make_split", "pair_training_degree", "pairs_of",
-    "per_seed", "run_leak_seed", "run_seed", "stratum_masks", "train_method", "validation_negatives", "world_seed",
+    "COLLISION_LIMIT",
+    "COURSE",
+    "DEGREE_BINS",
+    "MAIN_PROTOCOL",
+    "METHODS",
+    "METRICS",
+    "PAPER_TABLE2",
+    "PROFILES",
+    "PROTOCOLS",
+    "STRATA",
+    "BioSNAP",
+    "BothActive",
+    "DeNovoList",
+    "DecagonExperiment",
+    "DecagonResult",
+    "LeakResult",
+    "MethodResult",
+    "PlantedWorld",
+    "Scores",
+    "calibrated_pairs",
+    "calibration_table",
+    "collision_rate",
+    "de_novo_lists",
+    "world_statistics",
+    "fit_with_validation",
+    "make_split",
+    "pair_training_degree",
+    "pairs_of",
+    "per_seed",
+    "run_leak_seed",
+    "run_seed",
+    "stratum_masks",
+    "train_method",
+    "validation_negatives",
+    "world_seed",
 ]

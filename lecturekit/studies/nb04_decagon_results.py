@@ -29,8 +29,18 @@ from lecturekit.studies.contract import RunResult
 from lecturekit.studies.report import Comparison
 
 # Record names (issues #13, #25).
-METHODS = ("decagon", "decagon-summed-normalisation", "degree", "popularity", "rescal", "dedicom", "deepwalk", "concat-mlp",
-           "ddi-gcn", "decagon-shuffled-targets")
+METHODS = (
+    "decagon",
+    "decagon-summed-normalisation",
+    "degree",
+    "popularity",
+    "rescal",
+    "dedicom",
+    "deepwalk",
+    "concat-mlp",
+    "ddi-gcn",
+    "decagon-shuffled-targets",
+)
 PROTOCOLS = ("uniform", "degree-matched")
 METRICS = ("auroc", "auprc", "ap@50")
 # Strata of test pairs by the pair's training degree: the smaller of its two drugs' numbers of training
@@ -41,13 +51,15 @@ STRATA = tuple(DEGREE_BINS)
 
 # Table 2 of Zitnik et al. 2018 (BioSNAP, uniform negatives, the authors' split): AUROC, AUPRC, AP@50.
 # Their concatenated-features baseline used gradient-boosted trees, their DeepWalk baseline logistic regression.
-PAPER_TABLE2 = MappingProxyType({
-    "decagon": (0.872, 0.832, 0.803),
-    "concat-mlp": (0.793, 0.764, 0.712),
-    "deepwalk": (0.761, 0.737, 0.658),
-    "dedicom": (0.705, 0.637, 0.567),
-    "rescal": (0.693, 0.613, 0.476),
-})
+PAPER_TABLE2 = MappingProxyType(
+    {
+        "decagon": (0.872, 0.832, 0.803),
+        "concat-mlp": (0.793, 0.764, 0.712),
+        "deepwalk": (0.761, 0.737, 0.658),
+        "dedicom": (0.705, 0.637, 0.567),
+        "rescal": (0.693, 0.613, 0.476),
+    }
+)
 COLLISION_LIMIT = 0.05  # issue #13: under 5 % of test positives may ever be drawn as training negatives
 
 MAIN_PROTOCOL = "degree-matched"  # the chance reference: no-learning scores sit at 0.5 under it
@@ -75,8 +87,9 @@ class Scores:
     @classmethod
     def from_eval(cls, result: EvalResult) -> Scores:
         per = result.per_relation
-        return cls(result.auroc, result.auprc, result.ap50,
-                   *(tuple(float(v) for v in per[m]) for m in METRICS))
+        return cls(
+            result.auroc, result.auprc, result.ap50, *(tuple(float(v) for v in per[m]) for m in METRICS)
+        )
 
     def metric(self, name: str) -> float:
         """The mean of ``name`` in :data:`METRICS` (``auroc``, ``auprc``, ``ap@50``)."""
@@ -154,7 +167,9 @@ class DecagonResult(RunResult):
 
     dataset: str  # "planted" or "biosnap"
     methods: tuple[MethodResult, ...]
-    side_effect_kinds: tuple[str, ...]  # "molecular" / "popularity" per side effect (planted); () for real data
+    side_effect_kinds: tuple[
+        str, ...
+    ]  # "molecular" / "popularity" per side effect (planted); () for real data
     test_pairs_per_side_effect: tuple[int, ...]  # unordered test pairs (0: side effect not evaluated)
     both_active: BothActive
     de_novo: tuple[DeNovoList, ...]  # per planted molecular side effect (needs "decagon"); () otherwise
@@ -179,24 +194,37 @@ class DecagonResult(RunResult):
         if stratum is not None:
             lo, hi = DEGREE_BINS[stratum]
             bound = f"{lo}" if lo == hi else f"{lo}-{hi}" if hi < 10**9 else f">={lo}"
-            strata = (f"; only test pairs whose less-connected drug has {bound} training drug-drug triples "
-                      f"({stratum}), with their own matched negatives")
+            strata = (
+                f"; only test pairs whose less-connected drug has {bound} training drug-drug triples "
+                f"({stratum}), with their own matched negatives"
+            )
         if self.dataset == "planted":
-            base = (f"planted world of this run seed (known biology), pair-preserving split per side effect "
-                    f"({self.test_share:.0%} test); early stopping and weight decay on the validation split, "
-                    f"budget {self.epochs} epochs; test pairs vs one {protocol} negative each; mean over side "
-                    f"effects{strata}")
+            base = (
+                f"planted world of this run seed (known biology), pair-preserving split per side effect "
+                f"({self.test_share:.0%} test); early stopping and weight decay on the validation split, "
+                f"budget {self.epochs} epochs; test pairs vs one {protocol} negative each; mean over side "
+                f"effects{strata}"
+            )
             if protocol == "uniform" and method in PAPER_TABLE2:
-                classifier = {"concat-mlp": " (the paper: gradient-boosted trees, here an MLP)",
-                              "deepwalk": " (the paper: logistic regression, here an MLP)"}.get(method, "")
-                return base + f"; paper: real BioSNAP data, the authors' leaky split{classifier} (orientation only)"
+                classifier = {
+                    "concat-mlp": " (the paper: gradient-boosted trees, here an MLP)",
+                    "deepwalk": " (the paper: logistic regression, here an MLP)",
+                }.get(method, "")
+                return (
+                    base
+                    + f"; paper: real BioSNAP data, the authors' leaky split{classifier} (orientation only)"
+                )
             return base
-        base = (f"BioSNAP, {len(self.test_pairs_per_side_effect)} side effects; test pairs vs one {protocol} "
-                "negative each; mean over side effects")
+        base = (
+            f"BioSNAP, {len(self.test_pairs_per_side_effect)} side effects; test pairs vs one {protocol} "
+            "negative each; mean over side effects"
+        )
         if protocol == "uniform" and method in PAPER_TABLE2:
-            return base + ("; the paper's data, negatives and metrics; differs from the paper: pair-preserving "
-                           "split (the authors' split leaks reverse edges, which inflates scores), "
-                           f"{self.epochs} full-batch epochs instead of edge-type minibatches")
+            return base + (
+                "; the paper's data, negatives and metrics; differs from the paper: pair-preserving "
+                "split (the authors' split leaks reverse edges, which inflates scores), "
+                f"{self.epochs} full-batch epochs instead of edge-type minibatches"
+            )
         return base + strata + ("; not a protocol of the paper" if protocol == "degree-matched" else "")
 
     def rows(self) -> list[Row]:
@@ -206,17 +234,36 @@ class DecagonResult(RunResult):
             for protocol in PROTOCOLS:
                 scores = result.protocol(protocol)
                 for k, metric in enumerate(METRICS):
-                    paper = PAPER_TABLE2[result.method][k] if (protocol == "uniform"
-                                                              and result.method in PAPER_TABLE2) else None
+                    paper = (
+                        PAPER_TABLE2[result.method][k]
+                        if (protocol == "uniform" and result.method in PAPER_TABLE2)
+                        else None
+                    )
                     comparable = self.dataset == "biosnap" and paper is not None
-                    out.append(Row(self.dataset, result.method, f"{metric}/{protocol}", scores.metric(metric),
-                                   paper=paper, comparable=comparable, note=self.note(result.method, protocol)))
+                    out.append(
+                        Row(
+                            self.dataset,
+                            result.method,
+                            f"{metric}/{protocol}",
+                            scores.metric(metric),
+                            paper=paper,
+                            comparable=comparable,
+                            note=self.note(result.method, protocol),
+                        )
+                    )
             for stratum, scores in zip(STRATA, result.strata, strict=True):
                 for metric in METRICS:
                     value = scores.metric(metric)
                     if math.isfinite(value):
-                        out.append(Row(self.dataset, result.method, f"{metric}/degree-matched/{stratum}", value,
-                                       note=self.note(result.method, "degree-matched", stratum)))
+                        out.append(
+                            Row(
+                                self.dataset,
+                                result.method,
+                                f"{metric}/degree-matched/{stratum}",
+                                value,
+                                note=self.note(result.method, "degree-matched", stratum),
+                            )
+                        )
         return out
 
 
@@ -231,18 +278,26 @@ class LeakResult(RunResult):
         return _method_result(self.methods, name)
 
     def rows(self) -> list[Row]:
-        note = ("the original code's split: directed entries split independently, so the reverse of a test "
-                f"edge stays in training ({self.dataset}); compare with the same method's clean row")
+        note = (
+            "the original code's split: directed entries split independently, so the reverse of a test "
+            f"edge stays in training ({self.dataset}); compare with the same method's clean row"
+        )
         return [
-            Row(self.dataset, f"{r.method}-leaky-split", f"auroc/{protocol}", r.protocol(protocol).auroc, note=note)
+            Row(
+                self.dataset,
+                f"{r.method}-leaky-split",
+                f"auroc/{protocol}",
+                r.protocol(protocol).auroc,
+                note=note,
+            )
             for r in self.methods
             for protocol in PROTOCOLS
         ]
 
 
-
-def per_seed(results: Sequence[DecagonResult | LeakResult], method: str, protocol: str,
-             metric: str = "auroc") -> np.ndarray:
+def per_seed(
+    results: Sequence[DecagonResult | LeakResult], method: str, protocol: str, metric: str = "auroc"
+) -> np.ndarray:
     """``metric`` of ``method`` under ``protocol``, one value per result (in the given order)."""
     return np.array([r.method(method).protocol(protocol).metric(metric) for r in results])
 
@@ -250,8 +305,17 @@ def per_seed(results: Sequence[DecagonResult | LeakResult], method: str, protoco
 def results_table(results: Sequence[DecagonResult | LeakResult]) -> pd.DataFrame:
     """Long table: one row per (seed, method, protocol, metric) with its value."""
     rows = [
-        {"seed": r.seed, "method": m.method, "protocol": p, "metric": metric, "value": m.protocol(p).metric(metric)}
-        for r in results for m in r.methods for p in PROTOCOLS for metric in METRICS
+        {
+            "seed": r.seed,
+            "method": m.method,
+            "protocol": p,
+            "metric": metric,
+            "value": m.protocol(p).metric(metric),
+        }
+        for r in results
+        for m in r.methods
+        for p in PROTOCOLS
+        for metric in METRICS
     ]
     return pd.DataFrame(rows)
 
@@ -276,8 +340,13 @@ def _units(result: DecagonResult | LeakResult, method: str, protocol: str) -> np
     return np.asarray(scores.auroc_per_side_effect, dtype=float)
 
 
-def paired_units(a_runs: Sequence[DecagonResult | LeakResult], a: str, b_runs: Sequence[DecagonResult | LeakResult],
-                 b: str, protocol: str) -> Interval:
+def paired_units(
+    a_runs: Sequence[DecagonResult | LeakResult],
+    a: str,
+    b_runs: Sequence[DecagonResult | LeakResult],
+    b: str,
+    protocol: str,
+) -> Interval:
     """Mean over (seed, side effect) units of ``AUROC(a) - AUROC(b)``, paired bootstrap interval.
 
     ``a_runs`` and ``b_runs`` are paired by seed (the same worlds); units either leaves unevaluated drop out.
@@ -294,21 +363,40 @@ def paired_units(a_runs: Sequence[DecagonResult | LeakResult], a: str, b_runs: S
     return paired_bootstrap(x[keep], y[keep])
 
 
-def comparisons(results: Sequence[DecagonResult], pairs: Sequence[tuple[str, str]], protocol: str,
-                b_runs: Sequence[DecagonResult | LeakResult] | None = None) -> list[Comparison]:
+def comparisons(
+    results: Sequence[DecagonResult],
+    pairs: Sequence[tuple[str, str]],
+    protocol: str,
+    b_runs: Sequence[DecagonResult | LeakResult] | None = None,
+) -> list[Comparison]:
     """One :class:`Comparison` per ``(a, b)`` (AUROC, paired over seed x side-effect units)."""
     label = protocol if b_runs is None else f"{protocol}, leaky - clean split"
-    return [Comparison(a, b, f"auroc ({label})",
-                       paired_units(results if b_runs is None else b_runs, a, results, b, protocol),
-                       over="(seed, side effect) units, paired")
-            for a, b in pairs]
+    return [
+        Comparison(
+            a,
+            b,
+            f"auroc ({label})",
+            paired_units(results if b_runs is None else b_runs, a, results, b, protocol),
+            over="(seed, side effect) units, paired",
+        )
+        for a, b in pairs
+    ]
 
 
-def chance_comparisons(results: Sequence[DecagonResult], methods: Sequence[str], protocol: str,
-                       level: float = 0.5) -> list[Comparison]:
+def chance_comparisons(
+    results: Sequence[DecagonResult], methods: Sequence[str], protocol: str, level: float = 0.5
+) -> list[Comparison]:
     """Each method's mean AUROC minus ``level`` (0.5: chance), interval over seeds (each seed its own world)."""
-    return [Comparison(m, f"{level:g}", f"auroc ({protocol})", seed_interval(per_seed(results, m, protocol) - level),
-                       over="seeds") for m in methods]
+    return [
+        Comparison(
+            m,
+            f"{level:g}",
+            f"auroc ({protocol})",
+            seed_interval(per_seed(results, m, protocol) - level),
+            over="seeds",
+        )
+        for m in methods
+    ]
 
 
 def best_baseline(results: Sequence[DecagonResult], protocol: str = MAIN_PROTOCOL) -> str:
@@ -324,21 +412,31 @@ def strata_table(results: Sequence[DecagonResult], metric: str = "auroc") -> pd.
     mean over side effects (each within its own world); the last row counts directed test positives."""
     rows = {}
     for method in results[0].method_names:
-        rows[method] = {s: float(np.nanmean([r.method(method).stratum(s).metric(metric) for r in results]))
-                        if any(math.isfinite(r.method(method).stratum(s).metric(metric)) for r in results)
-                        else math.nan for s in STRATA}
+        rows[method] = {
+            s: float(np.nanmean([r.method(method).stratum(s).metric(metric) for r in results]))
+            if any(math.isfinite(r.method(method).stratum(s).metric(metric)) for r in results)
+            else math.nan
+            for s in STRATA
+        }
     table = pd.DataFrame(rows).T.round(3)
-    table.loc["test positives (all seeds)"] = [sum(r.stratum_positives[k] for r in results)
-                                                for k in range(len(STRATA))]
+    table.loc["test positives (all seeds)"] = [
+        sum(r.stratum_positives[k] for r in results) for k in range(len(STRATA))
+    ]
     return table
 
 
-def one_world_table(result: DecagonResult, methods: Sequence[str], protocol: str = MAIN_PROTOCOL) -> pd.DataFrame:
+def one_world_table(
+    result: DecagonResult, methods: Sequence[str], protocol: str = MAIN_PROTOCOL
+) -> pd.DataFrame:
     """Per side effect of ONE seed's world, in index order (no ranking): its label (module pair or
     popularity), kind, test pairs and each method's AUROC under ``protocol``."""
-    table = pd.DataFrame({"side effect": result.side_effect_names,
-                          "kind": result.side_effect_kinds or ("",) * len(result.side_effect_names),
-                          "test pairs": result.test_pairs_per_side_effect})
+    table = pd.DataFrame(
+        {
+            "side effect": result.side_effect_names,
+            "kind": result.side_effect_kinds or ("",) * len(result.side_effect_names),
+            "test pairs": result.test_pairs_per_side_effect,
+        }
+    )
     for method in methods:
         table[method] = np.round(_units(result, method, protocol), 3)
     return table
@@ -353,8 +451,15 @@ def kind_table(result: DecagonResult, methods: Sequence[str], protocol: str = MA
         for kind in dict.fromkeys(result.side_effect_kinds):
             v = values[(kinds == kind) & np.isfinite(values)]
             iv = bootstrap_mean(v) if len(v) > 1 else Interval(math.nan, math.nan, math.nan, n=len(v))
-            rows.append({"method": method, "kind": kind, "side effects": len(v), "mean AUROC": round(iv.estimate, 3),
-                         "95 % interval": f"[{iv.low:.3f}, {iv.high:.3f}]"})
+            rows.append(
+                {
+                    "method": method,
+                    "kind": kind,
+                    "side effects": len(v),
+                    "mean AUROC": round(iv.estimate, 3),
+                    "95 % interval": f"[{iv.low:.3f}, {iv.high:.3f}]",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -365,5 +470,10 @@ def de_novo_comparison(result: DecagonResult) -> Comparison:
     if not lists:
         raise ValueError(f"seed {result.seed} has no de novo list (planted world and 'decagon' needed)")
     diff = paired_bootstrap([d.explained_fraction for d in lists], [d.base_rate for d in lists])
-    return Comparison("top new pairs", "random pair", f"share fitting the rule (seed {result.seed}'s world)", diff,
-                      over=f"{len(lists)} molecular side effects")
+    return Comparison(
+        "top new pairs",
+        "random pair",
+        f"share fitting the rule (seed {result.seed}'s world)",
+        diff,
+        over=f"{len(lists)} molecular side effects",
+    )

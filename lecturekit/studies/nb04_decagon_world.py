@@ -51,10 +51,14 @@ class PlantedWorld:
     num_modules: int = 10  # 45 module pairs: each drug hits 1-2, so a module pair spans about 90 drugs
     num_side_effects: int = 100
     num_popularity_side_effects: int = 5  # a few with nothing to learn beyond popularity (a floor)
-    pairs_per_side_effect: int = 12  # calibrated: more pairs per side effect -> more test pairs memorised as non-edges
+    pairs_per_side_effect: int = (
+        12  # calibrated: more pairs per side effect -> more test pairs memorised as non-edges
+    )
     ppi_degree: float = 8.0
     # Drug-drug history carries part of the signal (issue #25), from three stated assumptions:
-    num_drug_classes: int = 60  # about 10 drugs per class, sharing their primary targets (e.g. statins: HMGCR)
+    num_drug_classes: int = (
+        60  # about 10 drugs per class, sharing their primary targets (e.g. statins: HMGCR)
+    )
     class_core_targets: int = 2  # the primary targets every drug of a class hits
     num_mechanisms: int = 19  # 95 molecular side effects in families of 5 sharing one module pair
     pair_pool_factor: float = 2.0  # an interacting pair shows about half of its mechanism's side effects
@@ -86,14 +90,28 @@ def pairs_of(data: HeteroData) -> Triples:
 
 def make_split(data: HeteroData, config: DecagonExperiment, seed: int, leak: bool = False) -> DDISplit:
     """The split of run ``seed`` (the one :func:`run_seed` uses)."""
-    return split_pairs(pairs_of(data), int(data["drug"].num_nodes), int(data.num_side_effects),
-                       config.val, config.test, derive_seed(seed, "split"), leak)
+    return split_pairs(
+        pairs_of(data),
+        int(data["drug"].num_nodes),
+        int(data.num_side_effects),
+        config.val,
+        config.test,
+        derive_seed(seed, "split"),
+        leak,
+    )
 
 
 def protocol_negatives(split: DDISplit, seed: int) -> dict[str, Triples]:
     return {
-        p: evaluation_negatives(p, split.test, split.all_pos, split.num_drugs, split.num_relations,
-                                derive_seed(seed, f"negatives/{p}"), train=split.train)
+        p: evaluation_negatives(
+            p,
+            split.test,
+            split.all_pos,
+            split.num_drugs,
+            split.num_relations,
+            derive_seed(seed, f"negatives/{p}"),
+            train=split.train,
+        )
         for p in PROTOCOLS
     }
 
@@ -112,8 +130,9 @@ def stratum_masks(split: DDISplit) -> dict[str, torch.Tensor]:
 
 def both_active_share(split: DDISplit, edges: Triples) -> float:
     """Share of ``edges`` whose two drugs both have a training edge of the edge's side effect."""
-    deg = torch.bincount(split.train.rel * split.num_drugs + split.train.src,
-                         minlength=split.num_relations * split.num_drugs)
+    deg = torch.bincount(
+        split.train.rel * split.num_drugs + split.train.src, minlength=split.num_relations * split.num_drugs
+    )
     base = edges.rel * split.num_drugs
     return float(((deg[base + edges.src] > 0) & (deg[base + edges.dst] > 0)).double().mean())
 
@@ -143,15 +162,17 @@ def de_novo_lists(data: HeteroData, scorer: Scorer, top: int) -> tuple[DeNovoLis
         best = torch.argsort(scores, descending=True, stable=True)[:top]
         best = best[torch.isfinite(scores[best])]
         drugs = torch.cat([iu[best], ju[best]])
-        out.append(DeNovoList(
-            side_effect=r,
-            modules=(int(a), int(b)),
-            pairs=tuple((int(iu[k]), int(ju[k])) for k in best),
-            scores=tuple(float(scores[k]) for k in best),
-            explained=tuple(bool(fits[k]) for k in best),
-            base_rate=float(fits.double().mean()),
-            popularity_percentile=float(percentile[drugs].mean()) if len(drugs) else math.nan,
-        ))
+        out.append(
+            DeNovoList(
+                side_effect=r,
+                modules=(int(a), int(b)),
+                pairs=tuple((int(iu[k]), int(ju[k])) for k in best),
+                scores=tuple(float(scores[k]) for k in best),
+                explained=tuple(bool(fits[k]) for k in best),
+                base_rate=float(fits.double().mean()),
+                popularity_percentile=float(percentile[drugs].mean()) if len(drugs) else math.nan,
+            )
+        )
     return tuple(out)
 
 
@@ -162,10 +183,14 @@ def world_seed(seed: int) -> int:
 
 def collision_rate(split: DDISplit, epochs: int, power: float) -> float:
     """Expected share of directed test positives drawn at least once as a training negative within ``epochs``."""
-    return negative_collision_rate(split.train, split.test, split.num_drugs, split.num_relations, epochs, power)
+    return negative_collision_rate(
+        split.train, split.test, split.num_drugs, split.num_relations, epochs, power
+    )
 
 
-def calibration_table(config: DecagonExperiment, pairs_grid: Sequence[int], seeds: Sequence[int]) -> pd.DataFrame:
+def calibration_table(
+    config: DecagonExperiment, pairs_grid: Sequence[int], seeds: Sequence[int]
+) -> pd.DataFrame:
     """Expected collision rate per (``pairs_per_side_effect``, run seed) over ``config.train.epochs`` epochs.
 
     A test positive the training sampler draws as a negative is a pair the model is *taught* to call a
@@ -181,8 +206,11 @@ def calibration_table(config: DecagonExperiment, pairs_grid: Sequence[int], seed
     for pairs in pairs_grid:
         variant = replace(config, data=replace(config.data, pairs_per_side_effect=int(pairs)))
         rows[int(pairs)] = {
-            seed: collision_rate(make_split(variant.data.build(world_seed(seed)), variant, seed),
-                                 config.train.epochs, config.train.neg_power)
+            seed: collision_rate(
+                make_split(variant.data.build(world_seed(seed)), variant, seed),
+                config.train.epochs,
+                config.train.neg_power,
+            )
             for seed in seeds
         }
     table = pd.DataFrame(rows).T
@@ -204,10 +232,18 @@ def world_statistics(config: DecagonExperiment, seeds: Sequence[int]) -> pd.Data
         seen[split.train.src * n + split.train.dst] = True
         negatives = protocol_negatives(split, seed)
         sizes = split.test_pairs_per_relation()
-        row = {"test positives with pair history": float(seen[split.test.src * n + split.test.dst].double().mean())}
+        row = {
+            "test positives with pair history": float(
+                seen[split.test.src * n + split.test.dst].double().mean()
+            )
+        }
         for protocol, neg in negatives.items():
-            row[f"{protocol} negatives with pair history"] = float(seen[neg.src * n + neg.dst].double().mean())
-        row["test positives with a cold drug"] = float((pair_training_degree(split, split.test) == 0).double().mean())
+            row[f"{protocol} negatives with pair history"] = float(
+                seen[neg.src * n + neg.dst].double().mean()
+            )
+        row["test positives with a cold drug"] = float(
+            (pair_training_degree(split, split.test) == 0).double().mean()
+        )
         evaluated = [int(p) for p in sizes if p]
         level = {p: chance_ap(p, p) for p in set(evaluated)}  # one positive list vs as many negatives
         row["chance AP of the lists"] = sum(level[p] for p in evaluated) / max(len(evaluated), 1)

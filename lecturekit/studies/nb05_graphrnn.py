@@ -70,7 +70,9 @@ class DatasetSettings:
         if self.name not in DATASETS:
             raise ValueError(f"DatasetSettings.name must be one of {DATASETS}, got {self.name!r}")
         if self.num_train < 2 or self.num_test < 2 or self.steps < 1:
-            raise ValueError(f"DatasetSettings({self.name!r}) needs num_train >= 2, num_test >= 2 and steps >= 1")
+            raise ValueError(
+                f"DatasetSettings({self.name!r}) needs num_train >= 2, num_test >= 2 and steps >= 1"
+            )
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,14 @@ class GraphRNNExperiment:
     graphvae: GraphVAESettings = GraphVAESettings()
     num_sample_draws: int = 2  # generated sets per trained model: their spread is sampling noise only
     num_train_seeds: int = 3  # training runs per method: the spread a student's own run would show
-    degree_sigmas: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # degree-MMD bandwidth sweep (paper: 1)
+    degree_sigmas: tuple[float, ...] = (
+        0.25,
+        0.5,
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+    )  # degree-MMD bandwidth sweep (paper: 1)
     num_bootstrap: int = 1000  # resamples of the test graphs for the bootstrap intervals
     data_seed: int = 0  # the datasets stay fixed across training seeds
 
@@ -111,13 +120,26 @@ class GraphRNNExperiment:
         names = [d.name for d in self.datasets]
         if not names or len(set(names)) != len(names):
             raise ValueError(f"GraphRNNExperiment.datasets must name distinct datasets, got {names}")
-        for field in ("batch_size", "num_layers", "hidden_dim", "m_orderings", "num_sample_draws", "num_train_seeds",
-                      "num_bootstrap"):
+        for field in (
+            "batch_size",
+            "num_layers",
+            "hidden_dim",
+            "m_orderings",
+            "num_sample_draws",
+            "num_train_seeds",
+            "num_bootstrap",
+        ):
             if getattr(self, field) < 1:
                 raise ValueError(f"GraphRNNExperiment.{field} must be >= 1, got {getattr(self, field)}")
-        if not self.degree_sigmas or any(not s > 0 for s in self.degree_sigmas) or 1.0 not in self.degree_sigmas:
-            raise ValueError(f"GraphRNNExperiment.degree_sigmas must be positive and include the paper's 1.0, "
-                             f"got {self.degree_sigmas}")
+        if (
+            not self.degree_sigmas
+            or any(not s > 0 for s in self.degree_sigmas)
+            or 1.0 not in self.degree_sigmas
+        ):
+            raise ValueError(
+                f"GraphRNNExperiment.degree_sigmas must be positive and include the paper's 1.0, "
+                f"got {self.degree_sigmas}"
+            )
 
     def dataset(self, name: str) -> DatasetSettings:
         for settings in self.datasets:
@@ -133,14 +155,25 @@ def _each_dataset(config: GraphRNNExperiment, **changes: int) -> tuple[DatasetSe
 COURSE = GraphRNNExperiment()
 PROFILES = Profiles(
     quick=replace(  # CI: seconds, only checks that everything runs
-        COURSE, datasets=_each_dataset(COURSE, num_train=15, num_test=12, steps=8), batch_size=16, hidden_dim=32,
-        m_orderings=5, graphvae=replace(COURSE.graphvae, steps=8), num_sample_draws=1, num_train_seeds=2,
+        COURSE,
+        datasets=_each_dataset(COURSE, num_train=15, num_test=12, steps=8),
+        batch_size=16,
+        hidden_dim=32,
+        m_orderings=5,
+        graphvae=replace(COURSE.graphvae, steps=8),
+        num_sample_draws=1,
+        num_train_seeds=2,
         num_bootstrap=50,
     ),
     course=COURSE,
     full=replace(  # the paper's small-graph setting: 3000 epochs x 32 batches of 32, 4-layer GRUs
-        COURSE, datasets=_each_dataset(COURSE, steps=96_000), num_layers=4, m_orderings=100,
-        graphvae=replace(COURSE.graphvae, steps=20_000), num_sample_draws=4, num_train_seeds=5,
+        COURSE,
+        datasets=_each_dataset(COURSE, steps=96_000),
+        num_layers=4,
+        m_orderings=100,
+        graphvae=replace(COURSE.graphvae, steps=20_000),
+        num_sample_draws=4,
+        num_train_seeds=5,
     ),
 )
 
@@ -148,28 +181,48 @@ PROFILES = Profiles(
 # ---- one seed -----------------------------------------------------------------------------------
 def load_datasets(config: GraphRNNExperiment) -> dict[str, GraphSplit]:
     """The datasets of ``config``, drawn with ``config.data_seed`` (the same for every training seed)."""
-    return {d.name: load_dataset(d.name, d.num_train, d.num_test, seed=config.data_seed) for d in config.datasets}
+    return {
+        d.name: load_dataset(d.name, d.num_train, d.num_test, seed=config.data_seed) for d in config.datasets
+    }
 
 
 def _train_graphvae(config: GraphRNNExperiment, train: list[nx.Graph], seed: int, name: str) -> GraphVAE:
     settings = config.graphvae
     torch.manual_seed(derive_seed(seed, f"{name}/{GRAPHVAE}/init"))  # layer initialisation
-    model = GraphVAE(GraphVAEConfig(max(g.number_of_nodes() for g in train), hidden_dim=settings.hidden_dim,
-                                    latent_dim=settings.latent_dim, decoder_dim=settings.decoder_dim))
-    train_graphvae(model, train, GraphVAETrainConfig(settings.steps, settings.batch_size, settings.lr,
-                                                     seed=derive_seed(seed, f"{name}/{GRAPHVAE}/batches")))
+    model = GraphVAE(
+        GraphVAEConfig(
+            max(g.number_of_nodes() for g in train),
+            hidden_dim=settings.hidden_dim,
+            latent_dim=settings.latent_dim,
+            decoder_dim=settings.decoder_dim,
+        )
+    )
+    train_graphvae(
+        model,
+        train,
+        GraphVAETrainConfig(
+            settings.steps,
+            settings.batch_size,
+            settings.lr,
+            seed=derive_seed(seed, f"{name}/{GRAPHVAE}/batches"),
+        ),
+    )
     return model
 
 
 def _scores(method: str, parts: list[dict], sweeps: list[list]) -> MethodScores:
     """Stack the per-draw kernel parts (one dict metric -> KernelParts per draw) of one method."""
+
     def stack(get) -> np.ndarray:
         return np.array([[get(draw[metric]) for draw in parts] for metric in METRIC_NAMES])
 
     return MethodScores(
         method,
-        biased=stack(lambda p: p.mmd2()), unbiased=stack(lambda p: p.mmd2(unbiased=True)),
-        cross=stack(lambda p: p.cross), yy=stack(lambda p: p.yy), yy_unbiased=stack(lambda p: p.yy_unbiased),
+        biased=stack(lambda p: p.mmd2()),
+        unbiased=stack(lambda p: p.mmd2(unbiased=True)),
+        cross=stack(lambda p: p.cross),
+        yy=stack(lambda p: p.yy),
+        yy_unbiased=stack(lambda p: p.yy_unbiased),
         sweep=np.array([[t.mmd2 for t in sweep] for sweep in sweeps]).T,
         sweep_unbiased=np.array([[t.mmd2_unbiased for t in sweep] for sweep in sweeps]).T,
     )
@@ -188,10 +241,15 @@ def run_seed(config: GraphRNNExperiment, seed: int, progress: bool = False) -> G
     with seeded(seed):
         for settings, split in zip(config.datasets, load_datasets(config).values(), strict=True):
             name = settings.name
-            m, bfs_spans = estimate_max_prev(split.train, config.m_orderings, use_bfs=True,
-                                             rng=numpy_stream(seed, f"{name}/bfs-orderings"))
-            _, random_spans = estimate_max_prev(split.train, config.m_orderings, use_bfs=False,
-                                                rng=numpy_stream(seed, f"{name}/random-orderings"))
+            m, bfs_spans = estimate_max_prev(
+                split.train, config.m_orderings, use_bfs=True, rng=numpy_stream(seed, f"{name}/bfs-orderings")
+            )
+            _, random_spans = estimate_max_prev(
+                split.train,
+                config.m_orderings,
+                use_bfs=False,
+                rng=numpy_stream(seed, f"{name}/random-orderings"),
+            )
             max_nodes = max(g.number_of_nodes() for g in split.train)
             num_generated = len(split.train)  # every method contributes as many graphs as the training set
 
@@ -199,14 +257,28 @@ def run_seed(config: GraphRNNExperiment, seed: int, progress: bool = False) -> G
             curves = []
             for variant in VARIANTS:
                 torch.manual_seed(derive_seed(seed, f"{name}/{variant}/init"))  # layer initialisation
-                model = GraphRNN(GraphRNNConfig(max_prev=m, max_nodes=max_nodes, variant=variant,
-                                                num_layers=config.num_layers, hidden_dim=config.hidden_dim))
-                train_config = TrainConfig(steps=settings.steps, batch_size=config.batch_size, lr=config.lr,
-                                           seed=derive_seed(seed, f"{name}/{variant}/batches"))
+                model = GraphRNN(
+                    GraphRNNConfig(
+                        max_prev=m,
+                        max_nodes=max_nodes,
+                        variant=variant,
+                        num_layers=config.num_layers,
+                        hidden_dim=config.hidden_dim,
+                    )
+                )
+                train_config = TrainConfig(
+                    steps=settings.steps,
+                    batch_size=config.batch_size,
+                    lr=config.lr,
+                    seed=derive_seed(seed, f"{name}/{variant}/batches"),
+                )
                 started = time.perf_counter()
                 history = train_graphrnn(model, split.train, train_config, progress=progress)
-                curves.append(LossCurve(variant, tuple(history.steps), tuple(history.loss),
-                                        time.perf_counter() - started))
+                curves.append(
+                    LossCurve(
+                        variant, tuple(history.steps), tuple(history.loss), time.perf_counter() - started
+                    )
+                )
                 generated[variant] = [
                     sample_graphs(model, num_generated, seed=derive_seed(seed, f"{name}/{variant}/draw-{d}"))
                     for d in range(draws)
@@ -214,10 +286,14 @@ def run_seed(config: GraphRNNExperiment, seed: int, progress: bool = False) -> G
             started = time.perf_counter()
             vae = _train_graphvae(config, split.train, seed, name)
             vae_seconds = time.perf_counter() - started
-            generated[GRAPHVAE] = [vae.sample(num_generated, seed=derive_seed(seed, f"{name}/{GRAPHVAE}/draw-{d}"))
-                                   for d in range(draws)]
-            generated[PERTURBED] = [perturbed_copies(split.train, numpy_stream(seed, f"{name}/{PERTURBED}/draw-{d}"))
-                                    for d in range(draws)]
+            generated[GRAPHVAE] = [
+                vae.sample(num_generated, seed=derive_seed(seed, f"{name}/{GRAPHVAE}/draw-{d}"))
+                for d in range(draws)
+            ]
+            generated[PERTURBED] = [
+                perturbed_copies(split.train, numpy_stream(seed, f"{name}/{PERTURBED}/draw-{d}"))
+                for d in range(draws)
+            ]
             for generator in GENERATORS:
                 fitted = fit_baseline(split.train, generator)
                 generated[generator] = [
@@ -226,32 +302,65 @@ def run_seed(config: GraphRNNExperiment, seed: int, progress: bool = False) -> G
                 ]
 
             # one table call per dataset: the test graphs' descriptors and Gram matrices are computed once
-            sets = {f"{method}/{d}": graphs for method, per_draw in generated.items() for d, graphs in enumerate(per_draw)}
+            sets = {
+                f"{method}/{d}": graphs
+                for method, per_draw in generated.items()
+                for d, graphs in enumerate(per_draw)
+            }
             sets[FLOOR] = split.train
             table = kernel_table(split.test, sets)
             test_degrees = [degree_histogram(g) for g in split.test]
-            sweeps = {key: mmd_sigma_sweep(test_degrees, [degree_histogram(g) for g in graphs], config.degree_sigmas)
-                      for key, graphs in sets.items()}
+            sweeps = {
+                key: mmd_sigma_sweep(
+                    test_degrees, [degree_histogram(g) for g in graphs], config.degree_sigmas
+                )
+                for key, graphs in sets.items()
+            }
             scores = []
             for method in METHODS:
                 keys = [FLOOR] * draws if method == FLOOR else [f"{method}/{d}" for d in range(draws)]
                 scores.append(_scores(method, [table[k] for k in keys], [sweeps[k] for k in keys]))
             first_draw = tuple((method, tuple(per_draw[0])) for method, per_draw in generated.items())
-            datasets.append(DatasetResult(
-                name=name, num_train=len(split.train), num_test=len(split.test), max_nodes=max_nodes,
-                max_prev=m, bfs_spans=tuple(int(s) for s in bfs_spans),
-                random_spans=tuple(int(s) for s in random_spans),
-                test_in_train=count_isomorphic_copies(split.test, split.train),
-                scores=tuple(scores), curves=tuple(curves),
-                first_draw=(*first_draw, (FLOOR, tuple(split.train))),
-                test_gram=np.stack([table[FLOOR][metric].ref_gram for metric in METRIC_NAMES]),
-                sigmas=tuple(config.degree_sigmas), graphvae_seconds=vae_seconds,
-            ))
-    return GraphRNNResult(seed=seed, seconds=time.perf_counter() - start, datasets=tuple(datasets), num_draws=draws)
+            datasets.append(
+                DatasetResult(
+                    name=name,
+                    num_train=len(split.train),
+                    num_test=len(split.test),
+                    max_nodes=max_nodes,
+                    max_prev=m,
+                    bfs_spans=tuple(int(s) for s in bfs_spans),
+                    random_spans=tuple(int(s) for s in random_spans),
+                    test_in_train=count_isomorphic_copies(split.test, split.train),
+                    scores=tuple(scores),
+                    curves=tuple(curves),
+                    first_draw=(*first_draw, (FLOOR, tuple(split.train))),
+                    test_gram=np.stack([table[FLOOR][metric].ref_gram for metric in METRIC_NAMES]),
+                    sigmas=tuple(config.degree_sigmas),
+                    graphvae_seconds=vae_seconds,
+                )
+            )
+    return GraphRNNResult(
+        seed=seed, seconds=time.perf_counter() - start, datasets=tuple(datasets), num_draws=draws
+    )
 
 
 __all__ = [  # the study's config and runs, and (re-exported) its record names and result types
-    "COURSE", "FLOOR", "GRAPHVAE", "METHODS", "PAPER", "PERTURBED", "PROFILES", "RECORDED_METRICS",
-    "DatasetResult", "DatasetSettings", "GraphRNNExperiment", "GraphRNNResult", "GraphVAESettings", "LossCurve",
-    "MethodScores", "count_isomorphic_copies", "load_datasets", "run_seed",
+    "COURSE",
+    "FLOOR",
+    "GRAPHVAE",
+    "METHODS",
+    "PAPER",
+    "PERTURBED",
+    "PROFILES",
+    "RECORDED_METRICS",
+    "DatasetResult",
+    "DatasetSettings",
+    "GraphRNNExperiment",
+    "GraphRNNResult",
+    "GraphVAESettings",
+    "LossCurve",
+    "MethodScores",
+    "count_isomorphic_copies",
+    "load_datasets",
+    "run_seed",
 ]

@@ -30,8 +30,12 @@ from lecturekit.stats import Interval, bootstrap_mean, seed_interval
 from lecturekit.studies.contract import RunResult
 from lecturekit.studies.report import Comparison, verdict_table
 
-FLOOR = "train-vs-test"  # the training graphs scored as if generated: what memorising the training set reaches
-PERTURBED = "perturbed-copies"  # each training graph with one random edge moved: near-copies, no longer of the family
+FLOOR = (
+    "train-vs-test"  # the training graphs scored as if generated: what memorising the training set reaches
+)
+PERTURBED = (
+    "perturbed-copies"  # each training graph with one random edge moved: near-copies, no longer of the family
+)
 GRAPHVAE = "graphvae"
 METHODS: tuple[str, ...] = (*VARIANTS, GRAPHVAE, *GENERATORS, FLOOR, PERTURBED)
 METRIC_NAMES: tuple[str, ...] = tuple(metric_name(m, k) for k in KERNELS for m in METRICS)
@@ -50,7 +54,6 @@ PAPER: dict[tuple[str, str], tuple[float, float, float]] = {
     ("ego-small", "graphrnn"): (0.0003, 0.05, 0.0009),
     ("ego-small", "graphvae"): (0.13, 0.17, 0.05),
 }
-
 
 
 # ---- result -------------------------------------------------------------------------------------
@@ -142,7 +145,9 @@ class DatasetResult:
         for scores in self.scores:
             if scores.method == name:
                 return scores
-        raise KeyError(f"method {name!r} was not run on {self.name}; known: {[s.method for s in self.scores]}")
+        raise KeyError(
+            f"method {name!r} was not run on {self.name}; known: {[s.method for s in self.scores]}"
+        )
 
     def samples(self, method: str) -> tuple[nx.Graph, ...]:
         for name, graphs in self.first_draw:
@@ -172,10 +177,17 @@ class GraphRNNResult(RunResult):
                     paper = None
                     if (data.name, scores.method) in PAPER and "/" not in metric:
                         paper = PAPER[data.name, scores.method][METRICS.index(metric)]
-                    out.append(Row(
-                        data.name, scores.method, metric, scores.mean(metric), paper, comparable=False,
-                        note=row_note(data, scores.method, metric, self.num_draws),
-                    ))
+                    out.append(
+                        Row(
+                            data.name,
+                            scores.method,
+                            metric,
+                            scores.mean(metric),
+                            paper,
+                            comparable=False,
+                            note=row_note(data, scores.method, metric, self.num_draws),
+                        )
+                    )
         return out
 
 
@@ -200,7 +212,11 @@ _DATA_NOTES = {
 
 def row_note(data: DatasetResult, method: str, metric: str, num_draws: int) -> str:
     """What a recorded number is: data, protocol, method, and why it is not the paper's number."""
-    estimate = "Unbiased (U-statistic) MMD^2" if metric.endswith(f"/{UNBIASED}") else "Biased MMD^2 (the papers' estimate)"
+    estimate = (
+        "Unbiased (U-statistic) MMD^2"
+        if metric.endswith(f"/{UNBIASED}")
+        else "Biased MMD^2 (the papers' estimate)"
+    )
     if "/tv" in metric:
         protocol = "GRAN's Gaussian-TV kernel (a re-evaluation protocol; the paper used Gaussian-EMD)"
         if metric.startswith("mmd-clustering"):
@@ -213,13 +229,17 @@ def row_note(data: DatasetResult, method: str, metric: str, num_draws: int) -> s
     if method == FLOOR:
         what = "The training graphs scored against the test graphs: what memorising the training set reaches"
     elif method == PERTURBED:
-        what = (f"A control: each training graph with one random edge moved (edge count kept); mean over "
-                f"{num_draws} draw(s) of the moves")
+        what = (
+            f"A control: each training graph with one random edge moved (edge count kept); mean over "
+            f"{num_draws} draw(s) of the moves"
+        )
     elif method in GENERATORS:
         what = f"Fitted per size to the training graphs; mean over {num_draws} sampling draw(s)"
     elif method == GRAPHVAE:
-        what = (f"One-shot adjacency VAE trained on a fixed BFS order instead of graph matching; one model per seed, "
-                f"mean over {num_draws} sampling draw(s)")
+        what = (
+            f"One-shot adjacency VAE trained on a fixed BFS order instead of graph matching; one model per seed, "
+            f"mean over {num_draws} sampling draw(s)"
+        )
     else:
         what = f"One trained model per seed; mean over {num_draws} sampling draw(s), whose spread is sampling noise only"
     return (
@@ -245,17 +265,25 @@ def seed_difference(results: Sequence[GraphRNNResult], dataset: str, a: str, b: 
     return seed_interval(samples(results, dataset, a, metric) - samples(results, dataset, b, metric))
 
 
-def paired_test_graphs(results: Sequence[GraphRNNResult], dataset: str, a: str, b: str, metric: str,
-                          num_resamples: int = 1000) -> Interval:
+def paired_test_graphs(
+    results: Sequence[GraphRNNResult], dataset: str, a: str, b: str, metric: str, num_resamples: int = 1000
+) -> Interval:
     """``MMD(a) - MMD(b)`` averaged over seeds, paired bootstrap interval over the test graphs (the test-vs-test
     kernel term is common to both, so the difference is a mean over test graphs of per-graph differences)."""
-    per_graph = np.mean([r.dataset(dataset).method(a).per_test_graph(metric)
-                         - r.dataset(dataset).method(b).per_test_graph(metric) for r in results], axis=0)
+    per_graph = np.mean(
+        [
+            r.dataset(dataset).method(a).per_test_graph(metric)
+            - r.dataset(dataset).method(b).per_test_graph(metric)
+            for r in results
+        ],
+        axis=0,
+    )
     return bootstrap_mean(per_graph, num_resamples=num_resamples, seed=0)
 
 
-def bootstrap_interval(results: Sequence[GraphRNNResult], dataset: str, method: str, metric: str,
-                       num_resamples: int = 1000) -> Interval:
+def bootstrap_interval(
+    results: Sequence[GraphRNNResult], dataset: str, method: str, metric: str, num_resamples: int = 1000
+) -> Interval:
     """One method's MMD^2 (averaged over seeds and draws) with a bootstrap interval over the test graphs."""
     index, is_unbiased = split_metric(metric)
     gram = results[0].dataset(dataset).test_gram[index]
@@ -268,15 +296,25 @@ def bootstrap_interval(results: Sequence[GraphRNNResult], dataset: str, method: 
 
 def mean_table(results: Sequence[GraphRNNResult], dataset: str, metrics: Sequence[str]) -> pd.DataFrame:
     """Mean MMD over draws and seeds: methods x ``metrics`` for one dataset (4 decimals)."""
-    return pd.DataFrame({metric: {m: float(samples(results, dataset, m, metric).mean()) for m in METHODS}
-                         for metric in metrics}).round(4)
+    return pd.DataFrame(
+        {
+            metric: {m: float(samples(results, dataset, m, metric).mean()) for m in METHODS}
+            for metric in metrics
+        }
+    ).round(4)
 
 
 def interval_table(results: Sequence[GraphRNNResult], datasets: Sequence[str]) -> pd.DataFrame:
     """Each method's unbiased Gaussian-EMD MMD with a 95 % bootstrap interval over the test graphs."""
-    return pd.DataFrame({(name, metric): {m: format(bootstrap_interval(results, name, m, unbiased(metric)), ".3f")
-                                          for m in METHODS}
-                         for name in datasets for metric in METRICS}).T
+    return pd.DataFrame(
+        {
+            (name, metric): {
+                m: format(bootstrap_interval(results, name, m, unbiased(metric)), ".3f") for m in METHODS
+            }
+            for name in datasets
+            for metric in METRICS
+        }
+    ).T
 
 
 # The paper's Table 2 orderings this run can test: (dataset, a, b, statistic), each claiming MMD(a) < MMD(b).
@@ -293,11 +331,21 @@ def orderings_table(results: Sequence[GraphRNNResult]) -> pd.DataFrame:
     *behind*: a's MMD is lower, as the paper reports)."""
     names = {d.name for d in results[0].datasets}
     chosen = [o for o in PAPER_ORDERINGS if o[0] in names]
-    table = verdict_table([Comparison(a, b, f"{dataset} {unbiased(metric)}",
-                                      seed_difference(results, dataset, a, b, unbiased(metric)), over="training seeds")
-                           for dataset, a, b, metric in chosen])
-    table["paper a, b"] = [f"{PAPER[d, a][METRICS.index(m)]}, {PAPER[d, b][METRICS.index(m)]}"
-                           for d, a, b, m in chosen]
+    table = verdict_table(
+        [
+            Comparison(
+                a,
+                b,
+                f"{dataset} {unbiased(metric)}",
+                seed_difference(results, dataset, a, b, unbiased(metric)),
+                over="training seeds",
+            )
+            for dataset, a, b, metric in chosen
+        ]
+    )
+    table["paper a, b"] = [
+        f"{PAPER[d, a][METRICS.index(m)]}, {PAPER[d, b][METRICS.index(m)]}" for d, a, b, m in chosen
+    ]
     table["reproduced"] = table["verdict"] == "behind"
     return table
 
@@ -309,11 +357,32 @@ def grid_comparisons(results: Sequence[GraphRNNResult], dataset: str = "grid") -
     rows = []
     for metric in METRICS:
         name = unbiased(metric)
-        rows.append(Comparison(PERTURBED, "test graphs (0)", name, bootstrap_interval(results, dataset, PERTURBED, name),
-                               over="test graphs"))
+        rows.append(
+            Comparison(
+                PERTURBED,
+                "test graphs (0)",
+                name,
+                bootstrap_interval(results, dataset, PERTURBED, name),
+                over="test graphs",
+            )
+        )
         for b in (FLOOR, PERTURBED):
-            rows.append(Comparison("graphrnn", b, name, seed_difference(results, dataset, "graphrnn", b, name),
-                                   over="training seeds"))
-            rows.append(Comparison("graphrnn", b, name, paired_test_graphs(results, dataset, "graphrnn", b, name),
-                                   over="test graphs"))
+            rows.append(
+                Comparison(
+                    "graphrnn",
+                    b,
+                    name,
+                    seed_difference(results, dataset, "graphrnn", b, name),
+                    over="training seeds",
+                )
+            )
+            rows.append(
+                Comparison(
+                    "graphrnn",
+                    b,
+                    name,
+                    paired_test_graphs(results, dataset, "graphrnn", b, name),
+                    over="test graphs",
+                )
+            )
     return verdict_table(rows, digits=4)

@@ -52,7 +52,9 @@ class GCPNExperiment:
     test_molecules: int | None = 1000  # first MOSES test molecules: constrained starts and the FCD reference
     expert_molecules: int = 2000
     max_atoms: int = 38  # the paper's limit (largest ZINC250k molecule)
-    max_steps: int = 60  # attempted actions per de novo episode (reference max_action 128; 60 rebuilds any kept molecule)
+    max_steps: int = (
+        60  # attempted actions per de novo episode (reference max_action 128; 60 rebuilds any kept molecule)
+    )
     hidden: int = 32  # paper 64; halved for a laptop
     mlp_hidden: int = 64
     layers: int = 3  # paper: 3 graph convolution layers
@@ -67,21 +69,31 @@ class GCPNExperiment:
     plogp_scale: float = 1 / 3  # reference code: penalized logP / 3
     qed_iterations: int = 10
     plogp_iterations: int = 6
-    min_actions: int = 20  # the reference's min_action: attempted actions (invalid ones count) before a stop ends
+    min_actions: int = (
+        20  # the reference's min_action: attempted actions (invalid ones count) before a stop ends
+    )
     paper_terms: bool = True  # the paper's terminal validity reward and strain / ZINC filter penalties
     target_form: str = "reference"  # targeting reward: the reference's peak, or "exp" (ablation)
-    target_iterations: int = 20  # per window; at 10 MW [150, 200] had 1-2 hits of 256 (probe, seed 0), too few to tell
+    target_iterations: int = (
+        20  # per window; at 10 MW [150, 200] had 1-2 hits of 256 (probe, seed 0), too few to tell
+    )
     eval_samples: int = 256  # final samples per run; also the sample size of FCD and the realism metrics
     filter_samples: int = 16  # samples per agent through the filters (3D embedding: ~0.2 s each)
     target_samples: int = 256
     constrained_molecules: int = 100  # lowest logP - SA test molecules as starts (paper: 800)
-    constrained_starts_file: str | None = None  # e.g. the paper's 800 ZINC molecules (JT-VAE's opt.test.logP-SA)
+    constrained_starts_file: str | None = (
+        None  # e.g. the paper's 800 ZINC molecules (JT-VAE's opt.test.logP-SA)
+    )
     constrained_samples: int = 4  # candidates per start, for GCPN and for the pretrained policy
-    constrained_steps: int = 30  # at most this many attempted actions from a start (reference 128; course cap)
+    constrained_steps: int = (
+        30  # at most this many attempted actions from a start (reference 128; course cap)
+    )
     constrained_iterations: int = 4
     deltas: tuple[float, ...] = tuple(PAPER_CONSTRAINED)
     windows: tuple[str, ...] = tuple(PAPER_TARGETING)
-    seeds: tuple[int, ...] = (0,)  # one seed in the notebook; `python -m experiments.seeds gcpn --seeds 0-2` runs three
+    seeds: tuple[int, ...] = (
+        0,
+    )  # one seed in the notebook; `python -m experiments.seeds gcpn --seeds 0-2` runs three
     checkpoint_dir: str | None = "06_gcpn/course"  # under build/checkpoints; None: no checkpoints
     overwrite_checkpoints: bool = False  # True: retrain runs whose checkpoint belongs to another run
 
@@ -100,9 +112,17 @@ class GCPNExperiment:
         return PolicyConfig(hidden=self.hidden, mlp_hidden=self.mlp_hidden, layers=self.layers)
 
     def train(self, iterations: int, adversarial: bool, seed: int, shaping: bool = True) -> TrainConfig:
-        return TrainConfig(iterations=iterations, num_envs=self.num_envs, ppo_epochs=self.ppo_epochs,
-                           minibatch=self.minibatch, lr=self.lr, adversarial=adversarial, shaping=shaping,
-                           expert_steps=2 * self.ppo_epochs, seed=seed)
+        return TrainConfig(
+            iterations=iterations,
+            num_envs=self.num_envs,
+            ppo_epochs=self.ppo_epochs,
+            minibatch=self.minibatch,
+            lr=self.lr,
+            adversarial=adversarial,
+            shaping=shaping,
+            expert_steps=2 * self.ppo_epochs,
+            seed=seed,
+        )
 
     def scale(self, task: str) -> float:
         return {"qed": self.qed_scale, "plogp": self.plogp_scale}.get(task, 1.0)
@@ -111,19 +131,56 @@ class GCPNExperiment:
 COURSE = GCPNExperiment()
 PROFILES = Profiles(
     quick=replace(
-        COURSE, train_molecules=200, test_molecules=100, expert_molecules=40, max_steps=40, hidden=16,
-        mlp_hidden=32, layers=2, bc_steps=4, bc_batch=32, num_envs=4, ppo_epochs=1, qed_iterations=2,
-        plogp_iterations=2, min_actions=4, target_iterations=1, eval_samples=16, filter_samples=4,
-        target_samples=8, constrained_molecules=4, constrained_samples=2, constrained_steps=8,
-        constrained_iterations=1, checkpoint_dir="06_gcpn/quick",
+        COURSE,
+        train_molecules=200,
+        test_molecules=100,
+        expert_molecules=40,
+        max_steps=40,
+        hidden=16,
+        mlp_hidden=32,
+        layers=2,
+        bc_steps=4,
+        bc_batch=32,
+        num_envs=4,
+        ppo_epochs=1,
+        qed_iterations=2,
+        plogp_iterations=2,
+        min_actions=4,
+        target_iterations=1,
+        eval_samples=16,
+        filter_samples=4,
+        target_samples=8,
+        constrained_molecules=4,
+        constrained_samples=2,
+        constrained_steps=8,
+        constrained_iterations=1,
+        checkpoint_dir="06_gcpn/quick",
     ),
     course=COURSE,
     full=replace(  # paper-sized network and budgets (hours)
-        COURSE, train_molecules=250000, test_molecules=None, expert_molecules=50000, max_steps=128, hidden=64,
-        mlp_hidden=128, bc_steps=20000, bc_batch=256, num_envs=64, ppo_epochs=4, minibatch=256,
-        qed_iterations=1000, plogp_iterations=1000, target_iterations=300, eval_samples=4096,
-        filter_samples=4096, target_samples=1024, constrained_molecules=800, constrained_samples=16,
-        constrained_steps=128, constrained_iterations=300, checkpoint_dir="06_gcpn/full",
+        COURSE,
+        train_molecules=250000,
+        test_molecules=None,
+        expert_molecules=50000,
+        max_steps=128,
+        hidden=64,
+        mlp_hidden=128,
+        bc_steps=20000,
+        bc_batch=256,
+        num_envs=64,
+        ppo_epochs=4,
+        minibatch=256,
+        qed_iterations=1000,
+        plogp_iterations=1000,
+        target_iterations=300,
+        eval_samples=4096,
+        filter_samples=4096,
+        target_samples=1024,
+        constrained_molecules=800,
+        constrained_samples=16,
+        constrained_steps=128,
+        constrained_iterations=300,
+        checkpoint_dir="06_gcpn/full",
     ),
 )
 
@@ -149,9 +206,13 @@ def load_molecules(config: GCPNExperiment) -> Molecules:
     except FileNotFoundError:
         nci = data.load_nci(max_atoms=config.max_atoms)
         cut = int(0.8 * len(nci))
-        return Molecules(data.MoleculeSet(nci.smiles[:cut], "nci", nci.skipped),
-                         data.MoleculeSet(nci.smiles[cut:], "nci"), "nci", data.ZINC_VOCAB,
-                         frozenset(nci.smiles[:cut]))
+        return Molecules(
+            data.MoleculeSet(nci.smiles[:cut], "nci", nci.skipped),
+            data.MoleculeSet(nci.smiles[cut:], "nci"),
+            "nci",
+            data.ZINC_VOCAB,
+            frozenset(nci.smiles[:cut]),
+        )
 
 
 def load_starts(path: str | Path, vocab: Sequence[data.AtomType], max_atoms: int) -> data.MoleculeSet:
@@ -162,8 +223,10 @@ def load_starts(path: str | Path, vocab: Sequence[data.AtomType], max_atoms: int
     total = len(kept) + sum(kept.skipped.values())
     lost = total - len(kept)
     if lost > MAX_STARTS_LOST * total:
-        raise ValueError(f"starts file {path}: {lost} of {total} molecules would be skipped (more than "
-                         f"{MAX_STARTS_LOST:.0%}); {kept.summary()}")
+        raise ValueError(
+            f"starts file {path}: {lost} of {total} molecules would be skipped (more than "
+            f"{MAX_STARTS_LOST:.0%}); {kept.summary()}"
+        )
     return kept
 
 
@@ -189,24 +252,42 @@ def with_env(policy: GCPNPolicy, env: EnvConfig) -> GCPNPolicy:
     return other
 
 
-def pretrained_policy(config: GCPNExperiment, seed: int, env: EnvConfig, expert: Episodes,
-                      progress: bool = True) -> tuple[GCPNPolicy, GCPNPolicy, list[float]]:
+def pretrained_policy(
+    config: GCPNExperiment, seed: int, env: EnvConfig, expert: Episodes, progress: bool = True
+) -> tuple[GCPNPolicy, GCPNPolicy, list[float]]:
     """``(untrained, pretrained, losses)``: a policy initialised from the seed and its behaviour-cloned copy."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "policy-init"))
         untrained = GCPNPolicy(env, config.policy())
     policy = copy.deepcopy(untrained)
-    losses = pretrain_or_load(policy, expert, config.bc_steps, config.bc_batch, config.bc_lr,
-                              seed=derive_seed(seed, "behaviour-cloning"),
-                              checkpoint=checkpoint_path(config, seed, "pretrained"),
-                              overwrite=config.overwrite_checkpoints, progress=progress)
+    losses = pretrain_or_load(
+        policy,
+        expert,
+        config.bc_steps,
+        config.bc_batch,
+        config.bc_lr,
+        seed=derive_seed(seed, "behaviour-cloning"),
+        checkpoint=checkpoint_path(config, seed, "pretrained"),
+        overwrite=config.overwrite_checkpoints,
+        progress=progress,
+    )
     return untrained, policy, losses
 
 
-def constrained_outcomes(candidates: dict[str, list[str]], deltas: Sequence[float]) -> dict[float, ConstrainedOutcome]:
-    return {d: ConstrainedOutcome(r["improvement"], r["improvement_all"], r["similarity"], r["success"],
-                                  r["per_start"], r["examples"])
-            for d, r in evaluate.constrained_metrics(candidates, list(deltas)).items()}
+def constrained_outcomes(
+    candidates: dict[str, list[str]], deltas: Sequence[float]
+) -> dict[float, ConstrainedOutcome]:
+    return {
+        d: ConstrainedOutcome(
+            r["improvement"],
+            r["improvement_all"],
+            r["similarity"],
+            r["success"],
+            r["per_start"],
+            r["examples"],
+        )
+        for d, r in evaluate.constrained_metrics(candidates, list(deltas)).items()
+    }
 
 
 def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNResult:
@@ -220,14 +301,28 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
         untrained, policy, bc_losses = pretrained_policy(config, seed, env, expert, progress)
         rl_policy = with_env(policy, rl_env)  # same weights, acting under the minimum number of actions
 
-        def rl(name: str, task: str, adversarial: bool, iterations: int, start: GCPNPolicy,
-               starts: list[str] | None = None, shaping: bool = True) -> Trainer:
-            reward = rewards.TaskReward(task, scale=config.scale(task), paper_terms=config.paper_terms,
-                                        target_form=config.target_form)
-            return finetune(start, expert, reward, config.train(iterations, adversarial, derive_seed(seed, f"ppo/{name}"),
-                                                                shaping),
-                            starts=starts, checkpoint=checkpoint_path(config, seed, name),
-                            overwrite=config.overwrite_checkpoints, progress=progress)
+        def rl(
+            name: str,
+            task: str,
+            adversarial: bool,
+            iterations: int,
+            start: GCPNPolicy,
+            starts: list[str] | None = None,
+            shaping: bool = True,
+        ) -> Trainer:
+            reward = rewards.TaskReward(
+                task, scale=config.scale(task), paper_terms=config.paper_terms, target_form=config.target_form
+            )
+            return finetune(
+                start,
+                expert,
+                reward,
+                config.train(iterations, adversarial, derive_seed(seed, f"ppo/{name}"), shaping),
+                starts=starts,
+                checkpoint=checkpoint_path(config, seed, name),
+                overwrite=config.overwrite_checkpoints,
+                progress=progress,
+            )
 
         def draw(p: GCPNPolicy, n: int, stream: str) -> list[str]:
             return sample(p, n, seed=derive_seed(seed, f"sample/{stream}"))
@@ -235,18 +330,25 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
         n = config.eval_samples
         runs: dict[str, Trainer] = {}
         for method, (adversarial, shaping) in METHODS.items():
-            runs[f"qed/{method}"] = rl(f"qed-{method}", "qed", adversarial, config.qed_iterations, rl_policy,
-                                       shaping=shaping)
-            runs[f"plogp/{method}"] = rl(f"plogp-{method}", "plogp", adversarial, config.plogp_iterations, rl_policy,
-                                         shaping=shaping)
+            runs[f"qed/{method}"] = rl(
+                f"qed-{method}", "qed", adversarial, config.qed_iterations, rl_policy, shaping=shaping
+            )
+            runs[f"plogp/{method}"] = rl(
+                f"plogp-{method}", "plogp", adversarial, config.plogp_iterations, rl_policy, shaping=shaping
+            )
         final_smiles = {key: draw(trainer.policy, n, f"final/{key}") for key, trainer in runs.items()}
 
         # The pretrained policy without RL, in the RL environment: as many molecules as each agent generated.
         budgets = {task: config.num_envs * getattr(config, f"{task}_iterations") + n for task in TASKS}
         pool = draw(rl_policy, max(*budgets.values(), config.target_samples), "pretrained-pool")
         tops, pool_sizes = {}, {}
-        for key, trainer in runs.items():  # as the paper: the best distinct molecules of training and final samples
-            tops[key] = tuple(evaluate.top_k(list(trainer.seen) + final_smiles[key], SCORES[key.split("/")[0]], k=3))
+        for (
+            key,
+            trainer,
+        ) in runs.items():  # as the paper: the best distinct molecules of training and final samples
+            tops[key] = tuple(
+                evaluate.top_k(list(trainer.seen) + final_smiles[key], SCORES[key.split("/")[0]], k=3)
+            )
             pool_sizes[key] = config.num_envs * trainer.iteration + n
         for task in TASKS:
             tops[f"{task}/pretrained"] = tuple(evaluate.top_k(pool[: budgets[task]], SCORES[task], k=3))
@@ -256,16 +358,23 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
 
         # Realism and distribution: n molecules each, FCD against n test molecules (same n: FCD is biased).
         half = n // 2
-        realism = {"pretrained": pool[:n], "training-data": train[:n],
-                   **{m: final_smiles[f"qed/{m}"][:half] + final_smiles[f"plogp/{m}"][: n - half] for m in METHODS}}
+        realism = {
+            "pretrained": pool[:n],
+            "training-data": train[:n],
+            **{m: final_smiles[f"qed/{m}"][:half] + final_smiles[f"plogp/{m}"][: n - half] for m in METHODS},
+        }
         samples = {m: summarise(s, ref) for m, s in realism.items()}
         fcd = {m: evaluate.fcd(s, mols.test.smiles[:n]) for m, s in realism.items()}
-        generation = {m: evaluate.generation_metrics(final_smiles[f"qed/{m}"] + final_smiles[f"plogp/{m}"], ref)
-                      for m in METHODS}
+        generation = {
+            m: evaluate.generation_metrics(final_smiles[f"qed/{m}"] + final_smiles[f"plogp/{m}"], ref)
+            for m in METHODS
+        }
         cache: dict[str, tuple[bool, bool]] = {}
         k = config.filter_samples
-        filter_pass = {m: evaluate.filter_pass(final_smiles[f"qed/{m}"][:k] + final_smiles[f"plogp/{m}"][:k], cache)
-                       for m in METHODS}
+        filter_pass = {
+            m: evaluate.filter_pass(final_smiles[f"qed/{m}"][:k] + final_smiles[f"plogp/{m}"][:k], cache)
+            for m in METHODS
+        }
         filter_pass["pretrained"] = evaluate.filter_pass(pool[: 2 * k], cache)
         filter_pass["training-data"] = evaluate.filter_pass(train[: 2 * k], cache)
         verdicts = {smi: evaluate.filter_verdicts(smi, cache) for top in tops.values() for smi, _ in top}
@@ -274,11 +383,20 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
         targeting = {}
         for window in config.windows:
             trainer = rl(f"target-{window}", window, True, config.target_iterations, rl_policy)
-            found = [s for s in draw(trainer.policy, config.target_samples, f"target/{window}")
-                     if evaluate.is_valid(s) and rewards.in_window(s, window)]
-            base = sum(evaluate.is_valid(s) and rewards.in_window(s, window) for s in pool[: config.target_samples])
-            targeting[window] = TargetingOutcome(len(found), int(base), config.target_samples,
-                                                 rewards.diversity(sorted(found)) if found else None)
+            found = [
+                s
+                for s in draw(trainer.policy, config.target_samples, f"target/{window}")
+                if evaluate.is_valid(s) and rewards.in_window(s, window)
+            ]
+            base = sum(
+                evaluate.is_valid(s) and rewards.in_window(s, window) for s in pool[: config.target_samples]
+            )
+            targeting[window] = TargetingOutcome(
+                len(found),
+                int(base),
+                config.target_samples,
+                rewards.diversity(sorted(found)) if found else None,
+            )
 
         # Constrained optimisation: the lowest logP - SA starts, or the paper's file (refused if it loses > 5 %).
         if config.constrained_starts_file is not None:
@@ -289,22 +407,50 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
             starts = choose_starts(pool_set.smiles, config.constrained_molecules)
         source = f"the {len(starts)} lowest logP - SA of {len(pool_set)} molecules of {pool_set.source}"
         c_env = config.constrained_env(mols.vocab)
-        agent = rl("plogp-gcpn-constrained" + ("-zinc" if cds == "zinc" else ""), "plogp", True, config.constrained_iterations,
-                   with_env(runs["plogp/gcpn"].policy, c_env), starts=starts)
-        candidates = {name: evaluate.constrained_candidates(p, starts, config.constrained_samples, c_env.max_steps,
-                                                            seed=derive_seed(seed, f"sample/constrained/{name}"))
-                      for name, p in (("gcpn", agent.policy), ("pretrained", with_env(policy, c_env)))}
+        agent = rl(
+            "plogp-gcpn-constrained" + ("-zinc" if cds == "zinc" else ""),
+            "plogp",
+            True,
+            config.constrained_iterations,
+            with_env(runs["plogp/gcpn"].policy, c_env),
+            starts=starts,
+        )
+        candidates = {
+            name: evaluate.constrained_candidates(
+                p,
+                starts,
+                config.constrained_samples,
+                c_env.max_steps,
+                seed=derive_seed(seed, f"sample/constrained/{name}"),
+            )
+            for name, p in (("gcpn", agent.policy), ("pretrained", with_env(policy, c_env)))
+        }
 
         return GCPNResult(
-            seed=seed, seconds=time.perf_counter() - began, dataset=mols.dataset,
-            train_summary=mols.train.summary(), test_summary=mols.test.summary(), num_train=len(train),
-            expert_pairs=len(expert), bc_losses=tuple(bc_losses),
-            untrained=summarise(draw(with_env(untrained, rl_env), n, "untrained"), ref), samples=samples,
+            seed=seed,
+            seconds=time.perf_counter() - began,
+            dataset=mols.dataset,
+            train_summary=mols.train.summary(),
+            test_summary=mols.test.summary(),
+            num_train=len(train),
+            expert_pairs=len(expert),
+            bc_losses=tuple(bc_losses),
+            untrained=summarise(draw(with_env(untrained, rl_env), n, "untrained"), ref),
+            samples=samples,
             histories={key: tuple(dict(row) for row in trainer.history) for key, trainer in runs.items()},
-            final={key: summarise(s, ref) for key, s in final_smiles.items()}, tops=tops, pool_sizes=pool_sizes,
-            generation=generation, fcd=fcd, filter_pass=filter_pass, verdicts=verdicts, targeting=targeting,
+            final={key: summarise(s, ref) for key, s in final_smiles.items()},
+            tops=tops,
+            pool_sizes=pool_sizes,
+            generation=generation,
+            fcd=fcd,
+            filter_pass=filter_pass,
+            verdicts=verdicts,
+            targeting=targeting,
             constrained={m: constrained_outcomes(c, config.deltas) for m, c in candidates.items()},
             unchanged={m: evaluate.unchanged_share(c) for m, c in candidates.items()},
-            constrained_start_plogp=tuple(rewards.penalized_logp(s) for s in starts), constrained_source=source,
-            constrained_dataset=cds, num_reference=len(ref), config=config,
+            constrained_start_plogp=tuple(rewards.penalized_logp(s) for s in starts),
+            constrained_source=source,
+            constrained_dataset=cds,
+            num_reference=len(ref),
+            config=config,
         )

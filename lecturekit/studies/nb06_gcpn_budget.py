@@ -49,14 +49,24 @@ class BudgetExperiment:
     """The notebook's GCPN settings, the task and the PPO budgets (iterations) to compare at."""
 
     gcpn: GCPNExperiment
-    budgets: tuple[int, ...] = (6, 24, 60)  # plogp: the course run's 6, then 4x and 10x (about 2.5-4.5 s per iteration)
+    budgets: tuple[int, ...] = (
+        6,
+        24,
+        60,
+    )  # plogp: the course run's 6, then 4x and 10x (about 2.5-4.5 s per iteration)
     task: str = "plogp"  # or "qed"
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"BudgetExperiment.task must be one of {TASKS}, got {self.task!r}")
-        if not self.budgets or any(b < 1 for b in self.budgets) or list(self.budgets) != sorted(set(self.budgets)):
-            raise ValueError(f"BudgetExperiment.budgets must be increasing positive integers, got {self.budgets!r}")
+        if (
+            not self.budgets
+            or any(b < 1 for b in self.budgets)
+            or list(self.budgets) != sorted(set(self.budgets))
+        ):
+            raise ValueError(
+                f"BudgetExperiment.budgets must be increasing positive integers, got {self.budgets!r}"
+            )
 
 
 PROFILES = Profiles(
@@ -93,20 +103,45 @@ class BudgetResult(RunResult):
     def rows(self) -> list[Row]:
         rows = []
         for budget in self.gcpn:
-            note = (f"{self.dataset} molecules, the notebook's {self.task} agent (adversarial reward, paper's terms) "
-                    f"after {budget} PPO iterations x {self.num_envs} episodes plus {self.eval_samples} final samples "
-                    f"= {self.pool_size(budget)} molecules; pretrained = as many samples of the pretrained policy "
-                    "without RL; not the paper's ZINC250k or budget")  # fmt: skip
+            note = (
+                f"{self.dataset} molecules, the notebook's {self.task} agent (adversarial reward, paper's terms) "
+                f"after {budget} PPO iterations x {self.num_envs} episodes plus {self.eval_samples} final samples "
+                f"= {self.pool_size(budget)} molecules; pretrained = as many samples of the pretrained policy "
+                "without RL; not the paper's ZINC250k or budget"
+            )
             for method, tops in (("gcpn", self.gcpn[budget]), ("pretrained", self.pretrained[budget])):
                 for k, value in enumerate(tops, start=1):
-                    rows.append(Row(self.dataset, method, f"{self.task}-top{k}/iterations={budget}", value,
-                                    comparable=False, note=note))  # fmt: skip
-            rows.append(Row(self.dataset, "gcpn", f"top3-filter-pass/iterations={budget}", self.top_filter_pass[budget],
-                            comparable=False, note=f"share of GCPN's top-3 {self.task} molecules passing the "
-                            "steric-strain and ZINC substructure filters; " + note))  # fmt: skip
-            rows.append(Row(self.dataset, "gcpn", f"top3-hydrocarbon/iterations={budget}", self.top_hydrocarbon[budget],
-                            comparable=False, note=f"share of GCPN's top-3 {self.task} molecules with carbon atoms "
-                            "only; " + note))  # fmt: skip
+                    rows.append(
+                        Row(
+                            self.dataset,
+                            method,
+                            f"{self.task}-top{k}/iterations={budget}",
+                            value,
+                            comparable=False,
+                            note=note,
+                        )
+                    )
+            rows.append(
+                Row(
+                    self.dataset,
+                    "gcpn",
+                    f"top3-filter-pass/iterations={budget}",
+                    self.top_filter_pass[budget],
+                    comparable=False,
+                    note=f"share of GCPN's top-3 {self.task} molecules passing the "
+                    "steric-strain and ZINC substructure filters; " + note,
+                )
+            )
+            rows.append(
+                Row(
+                    self.dataset,
+                    "gcpn",
+                    f"top3-hydrocarbon/iterations={budget}",
+                    self.top_hydrocarbon[budget],
+                    comparable=False,
+                    note=f"share of GCPN's top-3 {self.task} molecules with carbon atoms only; " + note,
+                )
+            )
         return rows
 
 
@@ -122,8 +157,9 @@ def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> Budg
         _, policy, _ = pretrained_policy(base, seed, env, expert, progress)
         rl_policy = with_env(policy, rl_env)
         task, score = config.task, SCORES[config.task]
-        reward = rewards.TaskReward(task, scale=base.scale(task), paper_terms=base.paper_terms,
-                                    target_form=base.target_form)  # the notebook's reward for the task
+        reward = rewards.TaskReward(
+            task, scale=base.scale(task), paper_terms=base.paper_terms, target_form=base.target_form
+        )  # the notebook's reward for the task
         largest = base.num_envs * config.budgets[-1] + base.eval_samples
         pretrained_pool = sample(rl_policy, largest, seed=derive_seed(seed, "sample/budget-pretrained"))
         gcpn, pretrained, best, passing, hydrocarbon = {}, {}, {}, {}, {}
@@ -134,11 +170,19 @@ def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> Budg
             if path is not None and not path.is_file() and previous is not None and previous.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(previous, path)
-            trainer = finetune(rl_policy, expert, reward,
-                               base.train(budget, True, derive_seed(seed, f"ppo/{task}-gcpn")),
-                               checkpoint=path, overwrite=base.overwrite_checkpoints, progress=progress)  # fmt: skip
+            trainer = finetune(
+                rl_policy,
+                expert,
+                reward,
+                base.train(budget, True, derive_seed(seed, f"ppo/{task}-gcpn")),
+                checkpoint=path,
+                overwrite=base.overwrite_checkpoints,
+                progress=progress,
+            )
             previous = path
-            final = sample(trainer.policy, base.eval_samples, seed=derive_seed(seed, f"sample/budget/{budget}"))
+            final = sample(
+                trainer.policy, base.eval_samples, seed=derive_seed(seed, f"sample/budget/{budget}")
+            )
             tops = evaluate.top_k(list(trainer.seen) + final, score, k=3)
             gcpn[budget] = tuple(v for _, v in tops)
             best[budget] = tuple(smi for smi, _ in tops)
@@ -146,6 +190,16 @@ def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> Budg
             hydrocarbon[budget] = sum(evaluate.is_hydrocarbon(smi) for smi, _ in tops) / max(len(tops), 1)
             n = base.num_envs * budget + base.eval_samples
             pretrained[budget] = tuple(v for _, v in evaluate.top_k(pretrained_pool[:n], score, k=3))
-    return BudgetResult(seed=seed, seconds=time.perf_counter() - began, task=task, dataset=mols.dataset,
-                        num_envs=base.num_envs, eval_samples=base.eval_samples, gcpn=gcpn, pretrained=pretrained,
-                        best_smiles=best, top_filter_pass=passing, top_hydrocarbon=hydrocarbon)  # fmt: skip
+    return BudgetResult(
+        seed=seed,
+        seconds=time.perf_counter() - began,
+        task=task,
+        dataset=mols.dataset,
+        num_envs=base.num_envs,
+        eval_samples=base.eval_samples,
+        gcpn=gcpn,
+        pretrained=pretrained,
+        best_smiles=best,
+        top_filter_pass=passing,
+        top_hydrocarbon=hydrocarbon,
+    )

@@ -52,10 +52,15 @@ from lecturekit.recsys.pinsage.xent import xent_loss
 from lecturekit.seed import derive_seed, torch_stream
 
 PAPER = {  # Ying et al. 2018, Table 1 (Pinterest, hit@500 among 5M candidates, MRR scale 100): (hit-rate, scaled MRR)
-    "visual": (0.17, 0.23), "annotation": (0.14, 0.19), "combined": (0.27, 0.37),
-    "max-pooling": (0.39, 0.37), "mean-pooling": (0.41, 0.51), "mean-pooling-xent": (0.29, 0.35),
-    "mean-pooling-hard": (0.46, 0.56), "pinsage": (0.67, 0.59),
-}  # fmt: skip
+    "visual": (0.17, 0.23),
+    "annotation": (0.14, 0.19),
+    "combined": (0.27, 0.37),
+    "max-pooling": (0.39, 0.37),
+    "mean-pooling": (0.41, 0.51),
+    "mean-pooling-xent": (0.29, 0.35),
+    "mean-pooling-hard": (0.46, 0.56),
+    "pinsage": (0.67, 0.59),
+}
 LOSSES = ("softmax", "margin", "xent")
 
 
@@ -85,7 +90,9 @@ class GNNSettings:
     hidden_dim: int = 64  # width of convolutions and embeddings (the paper: far wider, 3B pins)
     # An epoch is 30 steps of 512, about half a pass over the ~35k training pairs of 02's world: validation
     # picks the stopping point at that grain, and the hard-negative curriculum (epoch n adds n - 1) ramps within it.
-    epochs: int = 9  # upper bound (~4 passes); notebook 02's selection picks the best validated epoch count <= this
+    epochs: int = (
+        9  # upper bound (~4 passes); notebook 02's selection picks the best validated epoch count <= this
+    )
     steps_per_epoch: int | None = 30  # None: one pass over the training pairs
     batch_size: int = 512  # the paper's smallest batch; its positives are the other queries' negatives
     num_negatives: int = 128  # shared uniform negatives beside the batch's (the paper: 500)
@@ -114,7 +121,9 @@ class HardNegativeSettings:
     # ranks a K..b K of the PPR ranking, in units of the hit-rate cut-off K (rank within the candidate set,
     # as the evaluation counts): 1K..2.5K = just beyond the top K the model is judged on
     k_band: tuple[float, float] | None = (1.0, 2.5)
-    relative_band: tuple[float, float] | None = None  # ranks a R..b R (R: pins sharing a board with the query)
+    relative_band: tuple[float, float] | None = (
+        None  # ranks a R..b R (R: pins sharing a board with the query)
+    )
     band: tuple[float, float] | None = None  # fixed ranks (used when neither k_band nor relative_band is set)
     num_iterations: int = 8  # power iteration: band membership already matches 16 iterations (03, section 2)
     max_board_degree: int | None = 50  # regular boards hold ~12 saves, spam boards ~80: prune hubs as Pixie
@@ -125,8 +134,10 @@ class HardNegativeSettings:
         if self.k_band is not None:
             a, b = self.k_band
             if not 0 < a < b or self.relative_band is not None or self.band is not None:
-                raise ValueError(f"HardNegativeSettings.k_band must be (a, b) with 0 < a < b and no other band set, "
-                                 f"got {self.k_band!r}")  # fmt: skip
+                raise ValueError(
+                    f"HardNegativeSettings.k_band must be (a, b) with 0 < a < b and no other band set, "
+                    f"got {self.k_band!r}"
+                )
         self.sampler_config("curriculum", 0)  # the sampler's checks name the bad field
 
     def ranks(self, num_items: int) -> tuple[int, int] | tuple[float, float] | None:
@@ -145,14 +156,23 @@ class HardNegativeSettings:
             return f"ranks {self.relative_band[0]:g}R-{self.relative_band[1]:g}R"
         return "fixed ranks " + ("[4K, 10K]" if self.band is None else f"{self.band[0]}-{self.band[1]}")
 
-    def sampler_config(self, schedule: str, seed: int, estimator: str = "power",
-                       num_items: int | None = None) -> HardNegativeConfig:  # fmt: skip
+    def sampler_config(
+        self, schedule: str, seed: int, estimator: str = "power", num_items: int | None = None
+    ) -> HardNegativeConfig:
         """The sampler's config (``num_items`` turns ``k_band`` into ranks; without it the band is left open)."""
         band = self.band if self.k_band is None or num_items is None else self.ranks(num_items)
-        return HardNegativeConfig(schedule=schedule, max_hard=self.max_hard, band=band,
-                                  relative_band=self.relative_band, estimator=estimator,
-                                  num_iterations=self.num_iterations, max_board_degree=self.max_board_degree,
-                                  num_walks=self.num_walks, walk_length=self.walk_length, seed=seed)  # fmt: skip
+        return HardNegativeConfig(
+            schedule=schedule,
+            max_hard=self.max_hard,
+            band=band,
+            relative_band=self.relative_band,
+            estimator=estimator,
+            num_iterations=self.num_iterations,
+            max_board_degree=self.max_board_degree,
+            num_walks=self.num_walks,
+            walk_length=self.walk_length,
+            seed=seed,
+        )
 
 
 @dataclass(frozen=True)
@@ -184,17 +204,25 @@ class Variant:
 # ---------------------------------------------------------------------- building blocks
 def make_world(num_pins: int, world: WorldSettings, seed: int) -> Pinboard:
     """The seed's world with the settings' assumptions (feature calibration and density)."""
-    return make_pinboard(num_pins, seed=seed, feature_fraction=world.feature_fraction,
-                         saves_per_pin=world.saves_per_pin)  # fmt: skip
+    return make_pinboard(
+        num_pins, seed=seed, feature_fraction=world.feature_fraction, saves_per_pin=world.saves_per_pin
+    )
 
 
-def make_sampler(task: RelatedItemTask, walks: WalkSettings, seed: int, top_t: int | None = None,
-                 split: str = "train") -> RandomWalkSampler:  # fmt: skip
+def make_sampler(
+    task: RelatedItemTask, walks: WalkSettings, seed: int, top_t: int | None = None, split: str = "train"
+) -> RandomWalkSampler:
     """The walk sampler over the graph ``split`` of ``task`` is evaluated on (see :meth:`RelatedItemTask.graph`)."""
     return RandomWalkSampler(
-        task.graph(split), task.num_items, task.num_users, num_walks=walks.num_walks,
-        walk_length=walks.walk_length, restart_prob=walks.restart_prob, top_t=top_t or walks.top_t, seed=seed,
-    )  # fmt: skip
+        task.graph(split),
+        task.num_items,
+        task.num_users,
+        num_walks=walks.num_walks,
+        walk_length=walks.walk_length,
+        restart_prob=walks.restart_prob,
+        top_t=top_t or walks.top_t,
+        seed=seed,
+    )
 
 
 def new_model(in_dim: int, hidden_dim: int, pooling: str, seed: int, gain: float = 0.0) -> PinSage:
@@ -203,8 +231,11 @@ def new_model(in_dim: int, hidden_dim: int, pooling: str, seed: int, gain: float
     importance-smoothed reference with that ``g``; 0: as combined-feature kNN."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return PinSage(PinSageConfig(in_dim=in_dim, hidden_dim=hidden_dim, out_dim=hidden_dim, pooling=pooling,
-                                     neighbor_skip=gain))  # fmt: skip
+        return PinSage(
+            PinSageConfig(
+                in_dim=in_dim, hidden_dim=hidden_dim, out_dim=hidden_dim, pooling=pooling, neighbor_skip=gain
+            )
+        )
 
 
 def embed(model: PinSage, task: RelatedItemTask, walks: WalkSettings, seed: int, split: str) -> Tensor:
@@ -233,12 +264,19 @@ def graph_degree_of(task: RelatedItemTask, split: str) -> Tensor:
     return torch.bincount(edges[0], minlength=task.num_items)
 
 
-def hard_negative_sampler(task: RelatedItemTask, hard: HardNegativeSettings, seed: int) -> HardNegativeSampler:
+def hard_negative_sampler(
+    task: RelatedItemTask, hard: HardNegativeSettings, seed: int
+) -> HardNegativeSampler:
     """PinSage's PPR bands over the training graph, filled for the training queries before training
     (DataLoader workers inherit them instead of recomputing them every epoch). Each variant draws from
     its own :meth:`~HardNegativeSampler.view` (its schedule and stream), sharing these bands."""
-    sampler = HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs,
-                                  hard.sampler_config("curriculum", seed, num_items=task.num_items))  # fmt: skip
+    sampler = HardNegativeSampler(
+        task.edge_index,
+        task.num_items,
+        task.num_users,
+        task.train_pairs,
+        hard.sampler_config("curriculum", seed, num_items=task.num_items),
+    )
     sampler.precompute(torch.unique(task.train_pairs[:, 0]))
     return sampler
 
@@ -259,8 +297,9 @@ class ReferenceChoice:
     validation: dict[str, float]
 
 
-def choose_references(task: RelatedItemTask, walks: WalkSettings, references: ReferenceSettings,
-                      seed: int) -> ReferenceChoice:  # fmt: skip
+def choose_references(
+    task: RelatedItemTask, walks: WalkSettings, references: ReferenceSettings, seed: int
+) -> ReferenceChoice:
     """``g`` and the prior weight with the best validation hit-rate (validation graph, ``walks.top_t``)."""
     val = validation_subsample(task, references.val_pairs, seed)
     x = task.features["combined"]
@@ -270,15 +309,20 @@ def choose_references(task: RelatedItemTask, walks: WalkSettings, references: Re
     def hit(score_fn: Callable[[Tensor], Tensor]) -> float:
         return evaluate_related(score_fn, val, task.num_items).hit_rate
 
-    smoothed = {g: hit(embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, g)))
-                for g in references.gains}  # fmt: skip
+    smoothed = {
+        g: hit(embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, g)))
+        for g in references.gains
+    }
     prior = {w: hit(knn_popularity_scorer(x, degree, w)) for w in references.prior_weights}
     gain, weight = max(smoothed, key=smoothed.get), max(prior, key=prior.get)
-    return ReferenceChoice(gain, weight, {"importance-smoothed": smoothed[gain], "knn-popularity": prior[weight]})
+    return ReferenceChoice(
+        gain, weight, {"importance-smoothed": smoothed[gain], "knn-popularity": prior[weight]}
+    )
 
 
-def run_references(task: RelatedItemTask, walks: WalkSettings, seed: int, choice: ReferenceChoice,
-                   split: str = "test") -> dict[str, RankingResult]:  # fmt: skip
+def run_references(
+    task: RelatedItemTask, walks: WalkSettings, seed: int, choice: ReferenceChoice, split: str = "test"
+) -> dict[str, RankingResult]:
     """knn-popularity, importance-smoothed (``choice``'s settings, ``split``'s graph) and the same-interest
     oracle on ``split``'s pairs."""
     pairs, x = task.pairs(split), task.features["combined"]
@@ -286,7 +330,9 @@ def run_references(task: RelatedItemTask, walks: WalkSettings, seed: int, choice
     interest = torch.from_numpy(task.extra["world"].pin_cluster)
     scorers = {
         "knn-popularity": knn_popularity_scorer(x, graph_degree_of(task, split), choice.prior_weight),
-        "importance-smoothed": embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, choice.gain)),
+        "importance-smoothed": embedding_scorer(
+            smoothed_embeddings(x, table.neighbors, table.weights, choice.gain)
+        ),
         "oracle": oracle_scorer(interest),
     }
     return {name: evaluate_related(score, pairs, task.num_items) for name, score in scorers.items()}
@@ -294,11 +340,21 @@ def run_references(task: RelatedItemTask, walks: WalkSettings, seed: int, choice
 
 # ---------------------------------------------------------------------- training
 def train_variant(
-    task: RelatedItemTask, variant: Variant, walks: WalkSettings, gnn: GNNSettings, seed: int, gain: float, *,
-    hard: HardNegativeSampler | None = None, epochs: int | None = None, steps_per_epoch: int | None = None,
-    val_pairs: Tensor | None = None, tables: EpochNeighborhoods | None = None,
-    eval_fn: Callable[[PinSage, int], dict[str, float]] | None = None, progress: bool = True,
-) -> tuple[PinSage, TrainHistory]:  # fmt: skip
+    task: RelatedItemTask,
+    variant: Variant,
+    walks: WalkSettings,
+    gnn: GNNSettings,
+    seed: int,
+    gain: float,
+    *,
+    hard: HardNegativeSampler | None = None,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    val_pairs: Tensor | None = None,
+    tables: EpochNeighborhoods | None = None,
+    eval_fn: Callable[[PinSage, int], dict[str, float]] | None = None,
+    progress: bool = True,
+) -> tuple[PinSage, TrainHistory]:
     """Train ``variant`` on ``task.features["combined"]`` over the training graph.
 
     ``gain``: the smoothing start's ``g`` (used when ``variant.smoothing_start``). ``hard``: the run's
@@ -309,7 +365,9 @@ def train_variant(
     epoch in ``history.evaluations`` (``eval_fn`` replaces that check); test pairs are never read here.
     """
     x = task.features["combined"]
-    model = new_model(x.shape[1], gnn.hidden_dim, variant.pooling, seed, gain if variant.smoothing_start else 0.0)
+    model = new_model(
+        x.shape[1], gnn.hidden_dim, variant.pooling, seed, gain if variant.smoothing_start else 0.0
+    )
     sampler = make_sampler(task, walks, seed)
     negatives = None
     if variant.hard != "random-only":
@@ -323,19 +381,36 @@ def train_variant(
     elif loss == "margin" and variant.weighting != "pooled":
         loss_fn = functools.partial(max_margin_loss, weighting=variant.weighting)
     train = TrainConfig(
-        epochs=epochs or gnn.epochs, batch_size=gnn.batch_size, num_negatives=gnn.num_negatives, margin=gnn.margin,
-        lr=gnn.lr, max_steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch, num_workers=gnn.num_workers, seed=seed,
-        loss="margin" if loss == "xent" else loss, temperature=gnn.temperature,
-    )  # fmt: skip
+        epochs=epochs or gnn.epochs,
+        batch_size=gnn.batch_size,
+        num_negatives=gnn.num_negatives,
+        margin=gnn.margin,
+        lr=gnn.lr,
+        max_steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch,
+        num_workers=gnn.num_workers,
+        seed=seed,
+        loss="margin" if loss == "xent" else loss,
+        temperature=gnn.temperature,
+    )
     if eval_fn is None and val_pairs is not None:
-        val_table = NeighborTable(neighbor_fn(make_sampler(task, walks, seed, split="val"), variant.pooling),
-                                  task.num_items)  # fmt: skip
+        val_table = NeighborTable(
+            neighbor_fn(make_sampler(task, walks, seed, split="val"), variant.pooling), task.num_items
+        )
 
         def eval_fn(m: PinSage, epoch: int) -> dict[str, float]:
             emb = layerwise_embeddings(m, x, val_table).embeddings
             return evaluate_related(embedding_scorer(emb), val_pairs, task.num_items).as_dict()
 
-    history = train_pinsage(model, x, sampler, task.train_pairs, train, negative_sampler=negatives, eval_fn=eval_fn,
-                            progress=progress, loss_fn=loss_fn,
-                            neighbor_tables=tables or EpochNeighborhoods(sampler, variant.pooling, seed))  # fmt: skip
+    history = train_pinsage(
+        model,
+        x,
+        sampler,
+        task.train_pairs,
+        train,
+        negative_sampler=negatives,
+        eval_fn=eval_fn,
+        progress=progress,
+        loss_fn=loss_fn,
+        neighbor_tables=tables or EpochNeighborhoods(sampler, variant.pooling, seed),
+    )
     return model, history

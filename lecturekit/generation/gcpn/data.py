@@ -45,7 +45,13 @@ AtomType = tuple[str, int]  # (element symbol, formal charge)
 
 #: The seven element types of MOSES (no charges in MOSES).
 MOSES_VOCAB: tuple[AtomType, ...] = (
-    ("C", 0), ("N", 0), ("O", 0), ("S", 0), ("F", 0), ("Cl", 0), ("Br", 0),
+    ("C", 0),
+    ("N", 0),
+    ("O", 0),
+    ("S", 0),
+    ("F", 0),
+    ("Cl", 0),
+    ("Br", 0),
 )
 #: Notebook 06's vocabulary: MOSES's seven elements plus the charged forms ZINC's molecules carry
 #: (``[NH3+]``, ``[nH+]``, ``[O-]``, ``[n-]``, ``[S-]``), so the paper's 800 constrained-optimisation starts load
@@ -53,8 +59,22 @@ MOSES_VOCAB: tuple[AtomType, ...] = (
 GCPN_VOCAB: tuple[AtomType, ...] = (*MOSES_VOCAB, ("N", 1), ("O", -1), ("N", -1), ("S", -1))
 #: The ZINC250k vocabulary GCPN uses (nine elements plus the charged forms present in ZINC/NCI).
 ZINC_VOCAB: tuple[AtomType, ...] = (
-    ("C", 0), ("N", 0), ("O", 0), ("S", 0), ("P", 0), ("F", 0), ("Cl", 0), ("Br", 0), ("I", 0),
-    ("N", 1), ("N", -1), ("O", -1), ("O", 1), ("S", 1), ("S", -1), ("C", -1),
+    ("C", 0),
+    ("N", 0),
+    ("O", 0),
+    ("S", 0),
+    ("P", 0),
+    ("F", 0),
+    ("Cl", 0),
+    ("Br", 0),
+    ("I", 0),
+    ("N", 1),
+    ("N", -1),
+    ("O", -1),
+    ("O", 1),
+    ("S", 1),
+    ("S", -1),
+    ("C", -1),
 )
 
 BOND_TYPES: tuple[Chem.BondType, ...] = (Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE)
@@ -216,7 +236,9 @@ def filter_smiles(
     """
     if isinstance(max_atoms, bool) or not isinstance(max_atoms, int | np.integer) or max_atoms < 1:
         raise ValueError(f"argument 'max_atoms' must be a positive int, got {max_atoms!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1):
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1
+    ):
         raise ValueError(f"argument 'limit' must be None or a positive int, got {limit!r}")
     RDLogger.DisableLog("rdApp.*")
     kept: list[str] = []
@@ -306,9 +328,13 @@ def load_moses(
         rows = list(_read_csv_smiles(handle, path)) if sample else None
         if rows is not None:
             idx = np.random.default_rng(seed).choice(len(rows), size=min(sample, len(rows)), replace=False)
-            found = filter_smiles((rows[i] for i in sorted(idx)), MOSES_VOCAB, max_atoms, None, f"moses-{split}")
+            found = filter_smiles(
+                (rows[i] for i in sorted(idx)), MOSES_VOCAB, max_atoms, None, f"moses-{split}"
+            )
         else:
-            found = filter_smiles(_read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}")
+            found = filter_smiles(
+                _read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}"
+            )
     return _require_molecules(found, path)
 
 
@@ -342,10 +368,14 @@ def _read_smiles_list(handle: io.TextIOBase) -> Iterable[str]:
             yield parts[0]
 
 
-def load_nci(limit: int | None = None, max_atoms: int = 38, vocab: Sequence[AtomType] = ZINC_VOCAB) -> MoleculeSet:
+def load_nci(
+    limit: int | None = None, max_atoms: int = 38, vocab: Sequence[AtomType] = ZINC_VOCAB
+) -> MoleculeSet:
     """The NCI molecules RDKit ships, filtered to ``vocab`` (fallback data set of notebook 06)."""
     with nci_path().open() as handle:
-        return _require_molecules(filter_smiles(_read_smiles_list(handle), vocab, max_atoms, limit, "nci"), nci_path())
+        return _require_molecules(
+            filter_smiles(_read_smiles_list(handle), vocab, max_atoms, limit, "nci"), nci_path()
+        )
 
 
 def load_zinc250k(
@@ -364,15 +394,18 @@ def load_zinc250k(
         handle.seek(0)
         looks_csv = "," in first or path.name.lower().endswith((".csv", ".csv.gz"))
         if looks_csv:
-            return _require_molecules(filter_smiles(_read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k"), path)
+            return _require_molecules(
+                filter_smiles(_read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k"), path
+            )
         lines = _read_smiles_list(handle)
         if first.strip().lower() in ("smiles", "smi"):
             lines = itertools.islice(lines, 1, None)
         return _require_molecules(filter_smiles(lines, vocab, max_atoms, limit, "zinc250k"), path)
 
 
-def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, max_atoms: int = 38,
-                     limit: int | None = None) -> MoleculeSet:
+def load_smiles_file(
+    path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, max_atoms: int = 38, limit: int | None = None
+) -> MoleculeSet:
     """A user-supplied SMILES list, one per line (see the module docstring); gz files are read too.
 
     Bad molecules (SMILES RDKit rejects, charged atoms or elements outside ``vocab``, aromatic systems
@@ -386,7 +419,9 @@ def load_smiles_file(path: str | Path, vocab: Sequence[AtomType] = MOSES_VOCAB, 
         raise FileNotFoundError(f"SMILES file {path} does not exist")
     with io.StringIO(read_text(path)) as handle:
         # one item per line (blank and comment lines as empty items) so item numbers are line numbers
-        items = [("" if not line.split() or line.lstrip().startswith("#") else line.split()[0]) for line in handle]
+        items = [
+            ("" if not line.split() or line.lstrip().startswith("#") else line.split()[0]) for line in handle
+        ]
     if not any(items):
         raise ValueError(f"SMILES file {path} holds no SMILES")
     return _require_molecules(filter_smiles(items, vocab, max_atoms, limit, path.name), path)

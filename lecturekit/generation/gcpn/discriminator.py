@@ -48,5 +48,6 @@ class Discriminator(nn.Module):
 def discriminator_loss(disc: Discriminator, real: Batch, fake: Batch) -> Tensor:
     """Binary cross-entropy with real states labelled 1 and generated states 0."""
     real_logit, fake_logit = disc(real), disc(fake)
-    return F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit)) + \
-        F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit))
+    return F.binary_cross_entropy_with_logits(
+        real_logit, torch.ones_like(real_logit)
+    ) + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit))

@@ -82,7 +82,11 @@ def check_limits(config: EnvConfig) -> None:
         raise ValueError(f"EnvConfig.vocab must hold 1 to {MAX_TYPES} atom types, got {len(config.vocab)}")
     for name in ("step_reward", "invalid_penalty"):
         value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int | float | np.floating) or not np.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.floating)
+            or not np.isfinite(value)
+        ):
             raise ValueError(f"EnvConfig.{name} must be a finite number, got {value!r}")
 
 
@@ -107,11 +111,15 @@ class EnvConfig:
         if self.start_atom not in self.vocab:
             raise ValueError(f"EnvConfig.start_atom {self.start_atom} is not in EnvConfig.vocab")
         if not 1 <= self.min_atoms <= self.max_atoms:
-            raise ValueError(f"EnvConfig.min_atoms={self.min_atoms} must lie in [1, max_atoms={self.max_atoms}]")
+            raise ValueError(
+                f"EnvConfig.min_atoms={self.min_atoms} must lie in [1, max_atoms={self.max_atoms}]"
+            )
         if self.max_steps < 1:
             raise ValueError(f"EnvConfig.max_steps must be positive, got {self.max_steps}")
         if not 0 <= self.min_steps < self.max_steps:
-            raise ValueError(f"EnvConfig.min_steps={self.min_steps} must lie in [0, max_steps={self.max_steps})")
+            raise ValueError(
+                f"EnvConfig.min_steps={self.min_steps} must lie in [0, max_steps={self.max_steps})"
+            )
 
     @property
     def num_types(self) -> int:
@@ -178,7 +186,9 @@ def kekulized_molecule(smiles: str | Chem.Mol, config: EnvConfig) -> tuple[Chem.
         if mol is None:
             raise ValueError(f"argument 'smiles' is not a valid SMILES: {smiles!r}")
     else:
-        raise TypeError(f"argument 'smiles' must be a SMILES string or an RDKit Mol, got {type(smiles).__name__}")
+        raise TypeError(
+            f"argument 'smiles' must be a SMILES string or an RDKit Mol, got {type(smiles).__name__}"
+        )
     if mol.GetNumAtoms() == 0:
         raise ValueError(f"start molecule {name!r} has no atoms")
     if mol.GetNumAtoms() > config.max_atoms:
@@ -186,8 +196,10 @@ def kekulized_molecule(smiles: str | Chem.Mol, config: EnvConfig) -> tuple[Chem.
     if Chem.FindMolChiralCenters(mol, includeUnassigned=False, useLegacyImplementation=False) or any(
         b.GetStereo() != Chem.BondStereo.STEREONONE for b in mol.GetBonds()
     ):
-        raise ValueError(f"start molecule {name!r} carries stereochemistry, which GCPN's actions cannot set; "
-                         "pass data.canonical(smiles) to drop it")
+        raise ValueError(
+            f"start molecule {name!r} carries stereochemistry, which GCPN's actions cannot set; "
+            "pass data.canonical(smiles) to drop it"
+        )
     elements = {symbol for symbol, _ in config.vocab}
     for atom in mol.GetAtoms():
         key = (atom.GetSymbol(), atom.GetFormalCharge())
@@ -195,12 +207,16 @@ def kekulized_molecule(smiles: str | Chem.Mol, config: EnvConfig) -> tuple[Chem.
             kind = "charged atom" if key[1] != 0 and key[0] in elements else "atom type"
             raise ValueError(f"{kind} {key} of {name!r} is not in the vocabulary {config.vocab}")
         if atom.GetNumRadicalElectrons():
-            raise ValueError(f"start molecule {name!r} has a radical atom, which the action space cannot build")
+            raise ValueError(
+                f"start molecule {name!r} has a radical atom, which the action space cannot build"
+            )
     again = rebuilt(mol)
     if again is None or canonical(again) != canonical(mol):
-        raise ValueError(f"start molecule {name!r} would be rebuilt as a different molecule "
-                         f"({canonical(again) if again is not None else 'none'}): isotopes, explicit hydrogens "
-                         "or bond types the action space cannot set")
+        raise ValueError(
+            f"start molecule {name!r} would be rebuilt as a different molecule "
+            f"({canonical(again) if again is not None else 'none'}): isotopes, explicit hydrogens "
+            "or bond types the action space cannot set"
+        )
     Chem.Kekulize(mol, clearAromaticFlags=True)
     keys = [(atom.GetSymbol(), atom.GetFormalCharge()) for atom in mol.GetAtoms()]
     return mol, keys
@@ -386,7 +402,9 @@ class VecMoleculeEnv:
 
     def reset(self, starts: list[str] | None = None) -> None:
         if starts is not None and len(starts) != len(self.envs):
-            raise ValueError(f"argument 'starts' has {len(starts)} molecules for {len(self.envs)} environments")
+            raise ValueError(
+                f"argument 'starts' has {len(starts)} molecules for {len(self.envs)} environments"
+            )
         for i, env in enumerate(self.envs):
             env.reset(None if starts is None else starts[i])
 

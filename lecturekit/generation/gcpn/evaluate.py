@@ -102,8 +102,9 @@ def filter_pass(smiles: Sequence[str], cache: dict[str, tuple[bool, bool]] | Non
     return sum(is_valid(s) and all(filter_verdicts(s, cache)) for s in smiles) / len(smiles)
 
 
-def constrained_candidates(policy: GCPNPolicy, starts: Sequence[str], samples_per_start: int,
-                           max_steps: int, seed: int = 0) -> dict[str, list[str]]:
+def constrained_candidates(
+    policy: GCPNPolicy, starts: Sequence[str], samples_per_start: int, max_steps: int, seed: int = 0
+) -> dict[str, list[str]]:
     """``samples_per_start`` molecules grown from each start by ``policy`` within ``max_steps`` (``""`` for an
     invalid one; a candidate equal to its start is kept, see :func:`unchanged_share`)."""
     env_config = replace(policy.env_config, max_steps=max_steps)
@@ -123,8 +124,9 @@ def unchanged_share(candidates: dict[str, list[str]]) -> float:
     return float(np.mean(same))
 
 
-def constrained_metrics(candidates: dict[str, list[str]], deltas: Sequence[float],
-                        examples: int = 4) -> dict[float, dict]:
+def constrained_metrics(
+    candidates: dict[str, list[str]], deltas: Sequence[float], examples: int = 4
+) -> dict[float, dict]:
     """Per ``delta``: ``improvement`` (mean over successes), ``improvement_all`` (mean over all starts,
     failures 0), ``per_start`` (each start's best improvement, 0 for a failure, in start order, for paired
     intervals), ``similarity``, ``success`` and ``examples``, the ``(start, best candidate, improvement,
@@ -134,8 +136,11 @@ def constrained_metrics(candidates: dict[str, list[str]], deltas: Sequence[float
     scored = {}
     for start, mols in candidates.items():
         base = rewards.penalized_logp(start)
-        scored[start] = [(rewards.penalized_logp(m) - base, rewards.similarity(start, m), m)
-                         for m in sorted(set(mols)) if m and m != canonical(start)]
+        scored[start] = [
+            (rewards.penalized_logp(m) - base, rewards.similarity(start, m), m)
+            for m in sorted(set(mols))
+            if m and m != canonical(start)
+        ]
     out = {}
     for delta in deltas:
         improvements, sims, shown, per_start = [], [], [], []
@@ -208,15 +213,17 @@ def proportion_difference(hits_a: int, n_a: int, hits_b: int, n_b: int) -> Inter
     return Interval(pa - pb, low, high, 0.95, n_a + n_b)
 
 
-def mean_difference(a: Sequence[float], b: Sequence[float], *, num_resamples: int = 2000,
-                    seed: int = 0) -> Interval:
+def mean_difference(
+    a: Sequence[float], b: Sequence[float], *, num_resamples: int = 2000, seed: int = 0
+) -> Interval:
     """``mean(a) - mean(b)`` of two independent samples with a percentile bootstrap interval (each side
     resampled on its own)."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.size < 2 or y.size < 2:
         raise ValueError(f"need two or more values on each side, got {x.size} and {y.size}")
     rng = np.random.default_rng(seed)
-    diffs = (x[rng.integers(0, x.size, (num_resamples, x.size))].mean(1)
-             - y[rng.integers(0, y.size, (num_resamples, y.size))].mean(1))
+    diffs = x[rng.integers(0, x.size, (num_resamples, x.size))].mean(1) - y[
+        rng.integers(0, y.size, (num_resamples, y.size))
+    ].mean(1)
     low, high = np.quantile(diffs, [0.025, 0.975])
     return Interval(float(x.mean() - y.mean()), float(low), float(high), 0.95, int(x.size + y.size))

@@ -76,8 +76,9 @@ class Batch(NamedTuple):
         return Batch(*(v.to(device) if isinstance(v, Tensor) else v for v in self))
 
 
-def make_batch(bonds: np.ndarray | Tensor, types: np.ndarray | Tensor, n_atoms: np.ndarray | Tensor,
-               config: EnvConfig) -> Batch:
+def make_batch(
+    bonds: np.ndarray | Tensor, types: np.ndarray | Tensor, n_atoms: np.ndarray | Tensor, config: EnvConfig
+) -> Batch:
     """Tensors and action masks for states given as stacked ``(bonds, types, n_atoms)``.
 
     ``bonds``: (B, A, A) bond orders; ``types``: (B, A) vocabulary index or -1; ``n_atoms``: (B,).
@@ -119,7 +120,9 @@ def make_batch(bonds: np.ndarray | Tensor, types: np.ndarray | Tensor, n_atoms: 
     must_stop = ~pair_ok.flatten(1).any(1)
     stop_ok = (n_atoms >= config.min_atoms) | must_stop
     distance = distance_buckets(full[:, :a, :a] > 0, k)
-    return Batch(adj, x, node, atom, free, n_atoms, pair_ok, stop_ok, must_stop, distance, slots, config.max_atoms)
+    return Batch(
+        adj, x, node, atom, free, n_atoms, pair_ok, stop_ok, must_stop, distance, slots, config.max_atoms
+    )
 
 
 def distance_buckets(bonded: Tensor, scaffolds: int) -> Tensor:
@@ -205,8 +208,12 @@ class ActionOutput(NamedTuple):
     value: Tensor
 
     def actions(self) -> list[Action]:
-        return [Action(int(f), int(s), int(b), bool(t)) for f, s, b, t in
-                zip(self.first.tolist(), self.second.tolist(), self.bond.tolist(), self.stop.tolist(), strict=True)]
+        return [
+            Action(int(f), int(s), int(b), bool(t))
+            for f, s, b, t in zip(
+                self.first.tolist(), self.second.tolist(), self.bond.tolist(), self.stop.tolist(), strict=True
+            )
+        ]
 
     def cpu(self) -> ActionOutput:
         """These outputs on the CPU (the environment and the episode buffers live there)."""
@@ -265,8 +272,13 @@ class GCPNPolicy(nn.Module):
         for layer in (self.second_node, self.second_ctx, self.second_out, self.second_distance):
             layer.reset_parameters()
 
-    def forward(self, batch: Batch, actions: ActionOutput | None = None,
-                generator: torch.Generator | None = None, greedy: bool = False) -> ActionOutput:
+    def forward(
+        self,
+        batch: Batch,
+        actions: ActionOutput | None = None,
+        generator: torch.Generator | None = None,
+        greedy: bool = False,
+    ) -> ActionOutput:
         """Sample actions (``actions=None``) or score given ones; returns an :class:`ActionOutput`.
 
         Runs on the device of the parameters (``batch`` and ``actions`` are moved there; the outputs stay
@@ -287,7 +299,9 @@ class GCPNPolicy(nn.Module):
         logp_stop, logp_go = F.logsigmoid(stop_logit), F.logsigmoid(-stop_logit)
 
         first_mask = batch.pair_ok.any(-1)
-        first_mask = first_mask | (~first_mask.any(-1, keepdim=True) & batch.atom)  # keep finite when stopping
+        first_mask = first_mask | (
+            ~first_mask.any(-1, keepdim=True) & batch.atom
+        )  # keep finite when stopping
         g_nodes = g.unsqueeze(1).expand(b, n, g.shape[-1])
         logp_first = _masked_log_softmax(self.first_head(torch.cat([h, g_nodes], -1)).squeeze(-1), first_mask)
 
@@ -297,7 +311,9 @@ class GCPNPolicy(nn.Module):
             if greedy:
                 return logp.argmax(-1)
             probs = (logp.exp() * mask).clamp(min=0)
-            weights = (probs + (probs.sum(-1, keepdim=True) == 0) * mask.float()).cpu()  # the generator is on the CPU
+            weights = (
+                probs + (probs.sum(-1, keepdim=True) == 0) * mask.float()
+            ).cpu()  # the generator is on the CPU
             return torch.multinomial(weights, 1, generator=generator).squeeze(-1).to(device)
 
         if actions is None:
@@ -327,8 +343,11 @@ class GCPNPolicy(nn.Module):
         log_prob = torch.where(stop, logp_stop, logp_go + edge_logp)
         p = logp_stop.exp()
         ent_stop = -(p * logp_stop + (1 - p) * logp_go)
-        ent_edge = _entropy(logp_first, first_mask) + _entropy(logp_second, second_mask) + _entropy(
-            logp_bond, bond_mask)
+        ent_edge = (
+            _entropy(logp_first, first_mask)
+            + _entropy(logp_second, second_mask)
+            + _entropy(logp_bond, bond_mask)
+        )
         entropy = ent_stop + (1 - p) * ent_edge
         value = self.value_head(g).squeeze(-1)
         return ActionOutput(first, batch.to_env(second), bond, stop, log_prob, entropy, value)

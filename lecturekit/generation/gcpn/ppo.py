@@ -73,8 +73,12 @@ def states_at(ep: Episodes, episode: Tensor, t: Tensor, config: EnvConfig) -> Ba
 
 def _stack_histories(histories: list[tuple[np.ndarray, ...]]) -> tuple[Tensor, ...]:
     bonds, edge_time, types, atom_time = (np.stack(col) for col in zip(*histories, strict=True))
-    return (torch.from_numpy(bonds), torch.from_numpy(edge_time.astype(np.int16)),
-            torch.from_numpy(types), torch.from_numpy(atom_time.astype(np.int16)))
+    return (
+        torch.from_numpy(bonds),
+        torch.from_numpy(edge_time.astype(np.int16)),
+        torch.from_numpy(types),
+        torch.from_numpy(atom_time.astype(np.int16)),
+    )
 
 
 def expert_episodes(smiles: list[str], config: EnvConfig, rng: np.random.Generator) -> Episodes:
@@ -115,9 +119,14 @@ def _safe_smiles(env) -> str:
 
 
 @torch.no_grad()
-def rollout(policy: GCPNPolicy, venv: VecMoleculeEnv, generator: torch.Generator,
-            starts: list[str] | None = None, greedy: bool = False,
-            with_smiles: bool = False) -> tuple[Episodes, list[str], np.ndarray]:
+def rollout(
+    policy: GCPNPolicy,
+    venv: VecMoleculeEnv,
+    generator: torch.Generator,
+    starts: list[str] | None = None,
+    greedy: bool = False,
+    with_smiles: bool = False,
+) -> tuple[Episodes, list[str], np.ndarray]:
     """Run one episode in every environment of ``venv`` with ``policy``.
 
     Returns the :class:`Episodes` (step rewards from the environment only; the trainer adds the
@@ -142,9 +151,21 @@ def rollout(policy: GCPNPolicy, venv: VecMoleculeEnv, generator: torch.Generator
         rewards, dones, valid = venv.step(active, actions)
         for j, i in enumerate(active):
             a: Action = actions[j]
-            rows.append((i, ts[j], a.first, a.second, a.bond, a.stop, float(out.log_prob[j]),
-                         float(out.value[j]), float(rewards[j]), bool(dones[j]),
-                         _safe_smiles(venv.envs[i]) if with_smiles else ""))
+            rows.append(
+                (
+                    i,
+                    ts[j],
+                    a.first,
+                    a.second,
+                    a.bond,
+                    a.stop,
+                    float(out.log_prob[j]),
+                    float(out.value[j]),
+                    float(rewards[j]),
+                    bool(dones[j]),
+                    _safe_smiles(venv.envs[i]) if with_smiles else "",
+                )
+            )
             valid_count[i] += valid[j]
             step_count[i] += 1
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -152,13 +173,27 @@ def rollout(policy: GCPNPolicy, venv: VecMoleculeEnv, generator: torch.Generator
     ints = torch.tensor([r[:6] for r in rows], dtype=torch.long).T
     floats = torch.tensor([r[6:9] for r in rows], dtype=torch.float32).T
     done = torch.tensor([r[9] for r in rows], dtype=torch.bool)
-    ep = Episodes(*_stack_histories(histories), ints[0], ints[1], ints[2], ints[3], ints[4], ints[5].bool(),
-                  floats[0], floats[1], floats[2], done, [r[10] for r in rows] if with_smiles else None)
+    ep = Episodes(
+        *_stack_histories(histories),
+        ints[0],
+        ints[1],
+        ints[2],
+        ints[3],
+        ints[4],
+        ints[5].bool(),
+        floats[0],
+        floats[1],
+        floats[2],
+        done,
+        [r[10] for r in rows] if with_smiles else None,
+    )
     smiles = [_safe_smiles(env) for env in venv.envs]
     return ep, smiles, valid_count / np.maximum(step_count, 1)
 
 
-def gae(reward: Tensor, value: Tensor, done: Tensor, gamma: float = 1.0, lam: float = 0.95) -> tuple[Tensor, Tensor]:
+def gae(
+    reward: Tensor, value: Tensor, done: Tensor, gamma: float = 1.0, lam: float = 0.95
+) -> tuple[Tensor, Tensor]:
     """Advantages and returns for transitions stored episode by episode in time order.
 
     ``reward``, ``value``, ``done``: (T,). The value after a transition is the next row's value
@@ -176,7 +211,9 @@ def gae(reward: Tensor, value: Tensor, done: Tensor, gamma: float = 1.0, lam: fl
     return adv, adv + value
 
 
-def clipped_policy_loss(log_prob: Tensor, old_log_prob: Tensor, advantages: Tensor, clip: float = 0.2) -> Tensor:
+def clipped_policy_loss(
+    log_prob: Tensor, old_log_prob: Tensor, advantages: Tensor, clip: float = 0.2
+) -> Tensor:
     """PPO's clipped surrogate as a loss to minimise: ``-mean(min(rho A, clip(rho, 1 - eps, 1 + eps) A))``
     with ``rho = exp(log_prob - old_log_prob)``. Notebook 06's exercise."""
     ratio = torch.exp(log_prob - old_log_prob)
@@ -184,14 +221,26 @@ def clipped_policy_loss(log_prob: Tensor, old_log_prob: Tensor, advantages: Tens
     return -surrogate.mean()
 
 
-def ppo_loss(new: ActionOutput, old_log_prob: Tensor, advantages: Tensor, returns: Tensor,
-             clip: float = 0.2, value_coef: float = 0.5, entropy_coef: float = 0.01) -> tuple[Tensor, dict]:
+def ppo_loss(
+    new: ActionOutput,
+    old_log_prob: Tensor,
+    advantages: Tensor,
+    returns: Tensor,
+    clip: float = 0.2,
+    value_coef: float = 0.5,
+    entropy_coef: float = 0.01,
+) -> tuple[Tensor, dict]:
     """Clipped PPO loss of one minibatch; returns ``(loss, parts)`` with the three terms (on ``new``'s device:
     the stored log-probabilities, advantages and returns are moved there)."""
-    old_log_prob, advantages, returns = (t.to(new.log_prob.device) for t in (old_log_prob, advantages, returns))
+    old_log_prob, advantages, returns = (
+        t.to(new.log_prob.device) for t in (old_log_prob, advantages, returns)
+    )
     policy_loss = clipped_policy_loss(new.log_prob, old_log_prob, advantages, clip)
     value_loss = (new.value - returns).pow(2).mean()
     entropy = new.entropy.mean()
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
-    return loss, {"policy": float(policy_loss.detach()), "value": float(value_loss.detach()),
-                  "entropy": float(entropy.detach())}
+    return loss, {
+        "policy": float(policy_loss.detach()),
+        "value": float(value_loss.detach()),
+        "entropy": float(entropy.detach()),
+    }

@@ -131,7 +131,9 @@ def penalized_logp(mol_or_smiles: str | Chem.Mol, normalized: bool = True) -> fl
     return penalized_logp_from_terms(logp(mol), sa_score(mol), largest_ring(mol), normalized)
 
 
-def penalized_logp_from_terms(logp_value: float, sa: float, largest_ring_size: int, normalized: bool = True) -> float:
+def penalized_logp_from_terms(
+    logp_value: float, sa: float, largest_ring_size: int, normalized: bool = True
+) -> float:
     """Penalized logP from its three ingredients: Crippen logP, the SA score and the largest ring's size
     (of a cycle basis, 0 without rings). Notebook 06's exercise; :func:`penalized_logp` reads them off a molecule."""
     lp, sa_term, cyc = float(logp_value), -float(sa), -float(ring_penalty(largest_ring_size))
@@ -231,7 +233,10 @@ def angle_strain(mol_or_smiles: str | Chem.Mol) -> float:
         return 0.0
     with_h = Chem.AddHs(mol)
     try:
-        if AllChem.EmbedMolecule(with_h, maxAttempts=STRAIN_EMBED_ATTEMPTS, randomSeed=STRAIN_EMBED_SEED) == -1:
+        if (
+            AllChem.EmbedMolecule(with_h, maxAttempts=STRAIN_EMBED_ATTEMPTS, randomSeed=STRAIN_EMBED_SEED)
+            == -1
+        ):
             return math.inf
         props = AllChem.MMFFGetMoleculeProperties(with_h)
         if props is None:
@@ -257,7 +262,11 @@ def terminal_reward(smiles: str) -> float:
     """The paper's terminal terms for a final molecule (``""`` when invalid): see :data:`VALID_REWARD`."""
     if not smiles or Chem.MolFromSmiles(smiles) is None:
         return VALID_REWARD - INVALID_PENALTY
-    return VALID_REWARD - FILTER_PENALTY * (not strain_ok(smiles)) - FILTER_PENALTY * (not zinc_filter_ok(smiles))
+    return (
+        VALID_REWARD
+        - FILTER_PENALTY * (not strain_ok(smiles))
+        - FILTER_PENALTY * (not zinc_filter_ok(smiles))
+    )
 
 
 def task_score(smiles: str, task: str, target_form: str = "reference") -> float:
@@ -283,8 +292,14 @@ class TaskReward:
     generates many duplicates. Used by notebook 06.
     """
 
-    def __init__(self, task: str, scale: float = 1.0, invalid: float = -1.0, paper_terms: bool = False,
-                 target_form: str = "reference") -> None:
+    def __init__(
+        self,
+        task: str,
+        scale: float = 1.0,
+        invalid: float = -1.0,
+        paper_terms: bool = False,
+        target_form: str = "reference",
+    ) -> None:
         if target_form not in TARGET_FORMS:
             raise ValueError(f"argument 'target_form' must be one of {TARGET_FORMS}, got {target_form!r}")
         task_score("C", task)  # validate the name early

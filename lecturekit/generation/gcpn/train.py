@@ -58,24 +58,40 @@ FINETUNE_SOURCES = (*PRETRAIN_SOURCES, _HERE / "rewards.py", _HERE / "discrimina
 
 def episodes_hash(episodes: Episodes) -> str:
     """A content hash of stored episodes (the molecules and the order they are built in)."""
-    return checkpoints.content_hash(episodes.bonds, episodes.edge_time, episodes.types, episodes.atom_time,
-                                    episodes.episode, episodes.t, episodes.first, episodes.second,
-                                    episodes.bond, episodes.stop)
+    return checkpoints.content_hash(
+        episodes.bonds,
+        episodes.edge_time,
+        episodes.types,
+        episodes.atom_time,
+        episodes.episode,
+        episodes.t,
+        episodes.first,
+        episodes.second,
+        episodes.bond,
+        episodes.stop,
+    )
 
 
 def reward_identity(reward_fn: RewardFn) -> dict[str, Any]:
     """What names a reward in a checkpoint signature: a :class:`TaskReward`'s task, scale, invalid
     reward, terminal terms and targeting form, or the ``name`` attribute (else the qualified name) of another callable."""
     if isinstance(reward_fn, TaskReward):
-        return {"task": reward_fn.task, "scale": reward_fn.scale, "invalid": reward_fn.invalid,
-                "paper_terms": reward_fn.paper_terms, "target_form": reward_fn.target_form}
+        return {
+            "task": reward_fn.task,
+            "scale": reward_fn.scale,
+            "invalid": reward_fn.invalid,
+            "paper_terms": reward_fn.paper_terms,
+            "target_form": reward_fn.target_form,
+        }
     name = getattr(reward_fn, "name", None)
     if isinstance(name, str) and name:
         return {"name": name}
     qualname = getattr(reward_fn, "__qualname__", "")
     if not qualname or "<" in qualname:  # lambdas and local functions all share a name
-        raise ValueError("a checkpointed run needs a named reward: pass a rewards.TaskReward or give the "
-                         "callable a 'name' attribute")
+        raise ValueError(
+            "a checkpointed run needs a named reward: pass a rewards.TaskReward or give the "
+            "callable a 'name' attribute"
+        )
     return {"name": f"{reward_fn.__module__}.{qualname}"}
 
 
@@ -89,8 +105,17 @@ def bc_loss(policy: GCPNPolicy, expert: Episodes, idx: torch.Tensor) -> torch.Te
     return -policy(batch, actions=expert.actions(idx)).log_prob.mean()
 
 
-def pretrain(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int = 256, lr: float = 1e-3,
-             seed: int = 0, progress: bool = True, *, device: str | torch.device = "cpu") -> list[float]:
+def pretrain(
+    policy: GCPNPolicy,
+    expert: Episodes,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+    *,
+    device: str | torch.device = "cpu",
+) -> list[float]:
     """Behaviour cloning on expert trajectories; returns the loss per step (notebook 06).
 
     ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when available). The networks run
@@ -112,9 +137,19 @@ def pretrain(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int =
     return losses
 
 
-def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_size: int = 256, lr: float = 1e-3,
-                     seed: int = 0, checkpoint: str | Path | None = None, overwrite: bool = False,
-                     progress: bool = True, *, device: str | torch.device = "cpu") -> list[float]:
+def pretrain_or_load(
+    policy: GCPNPolicy,
+    expert: Episodes,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    *,
+    device: str | torch.device = "cpu",
+) -> list[float]:
     """:func:`pretrain` ``policy`` in place, or load the result of the identical earlier run (notebook 06).
 
     With ``checkpoint`` the pretrained weights and losses are cached there. The cache is reused
@@ -127,12 +162,22 @@ def pretrain_or_load(policy: GCPNPolicy, expert: Episodes, steps: int, batch_siz
     if checkpoint is None:
         return pretrain(policy, expert, steps, batch_size, lr, seed, progress, device=dev)
     sig = checkpoints.signature(
-        {"stage": "behaviour-cloning", "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed,
-         "env": asdict(policy.env_config), "policy": asdict(policy.config), "device": dev.type},
+        {
+            "stage": "behaviour-cloning",
+            "steps": steps,
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+            "env": asdict(policy.env_config),
+            "policy": asdict(policy.config),
+            "device": dev.type,
+        },
         {"expert": episodes_hash(expert), "initial_weights": checkpoints.content_hash(policy.state_dict())},
         PRETRAIN_SOURCES,
     )
-    state = checkpoints.load(checkpoint, sig, overwrite=overwrite, expect={"policy": policy.state_dict(), "losses": list})
+    state = checkpoints.load(
+        checkpoint, sig, overwrite=overwrite, expect={"policy": policy.state_dict(), "losses": list}
+    )
     if state is not None:
         policy.to(dev).load_state_dict(state["policy"])
         return [float(x) for x in state["losses"]]
@@ -179,8 +224,15 @@ class Trainer:
     moved there in place; see :func:`pretrain` for what stays on the CPU).
     """
 
-    def __init__(self, policy: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, config: TrainConfig,
-                 starts: list[str] | None = None, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        policy: GCPNPolicy,
+        expert: Episodes,
+        reward_fn: RewardFn,
+        config: TrainConfig,
+        starts: list[str] | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
         self.device = resolve_device(device)
         policy.to(self.device)
         self.policy, self.expert, self.reward_fn, self.config = policy, expert, reward_fn, config
@@ -208,10 +260,14 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         """The resumable state as plain data (tensors, numbers, strings, lists and dicts)."""
         return {
-            "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "disc": self.disc.state_dict(), "disc_optimizer": self.disc_optimizer.state_dict(),
-            "generator": self.generator.get_state(), "iteration": self.iteration,
-            "history": [dict(row) for row in self.history], "seen": dict(self.seen),
+            "policy": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "disc": self.disc.state_dict(),
+            "disc_optimizer": self.disc_optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "iteration": self.iteration,
+            "history": [dict(row) for row in self.history],
+            "seen": dict(self.seen),
         }
 
     def signature(self) -> dict[str, Any]:
@@ -222,10 +278,19 @@ class Trainer:
         already further than asked.
         """
         train = {k: v for k, v in asdict(self.config).items() if k != "iterations"}
-        config = {"stage": "ppo", "train": train, "env": asdict(self.env_config), "policy": asdict(self.policy.config),
-                  "reward": reward_identity(self.reward_fn), "device": self.device.type}
-        data = {"expert": self._expert_hash, "starts": checkpoints.content_hash(self.starts or []),
-                "pretrained": self.start_weights}
+        config = {
+            "stage": "ppo",
+            "train": train,
+            "env": asdict(self.env_config),
+            "policy": asdict(self.policy.config),
+            "reward": reward_identity(self.reward_fn),
+            "device": self.device.type,
+        }
+        data = {
+            "expert": self._expert_hash,
+            "starts": checkpoints.content_hash(self.starts or []),
+            "pretrained": self.start_weights,
+        }
         return checkpoints.signature(config, data, FINETUNE_SOURCES)
 
     def save(self, path: str | Path) -> Path:
@@ -242,7 +307,12 @@ class Trainer:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"checkpoint {path} does not exist")
-        form = {**self.state_dict(), "optimizer": dict, "disc_optimizer": dict, "seen": dict}  # weights' shapes
+        form = {
+            **self.state_dict(),
+            "optimizer": dict,
+            "disc_optimizer": dict,
+            "seen": dict,
+        }  # weights' shapes
         state = checkpoints.load(path, self.signature(), overwrite=overwrite, expect=form)
         if state is None:
             return self
@@ -275,7 +345,9 @@ class Trainer:
             reward[last] += torch.from_numpy(final[ep.episode[last].numpy()])
         terminal = getattr(self.reward_fn, "terminal", None)
         if terminal is not None:  # the paper's validity reward and filter penalties, final molecules only
-            reward[last] += torch.from_numpy(np.asarray(terminal(smiles), dtype=np.float32)[ep.episode[last].numpy()])
+            reward[last] += torch.from_numpy(
+                np.asarray(terminal(smiles), dtype=np.float32)[ep.episode[last].numpy()]
+            )
         if cfg.adversarial:
             with torch.no_grad():
                 d_next = self.disc.reward(states_at(ep, ep.episode, ep.t + 1, self.env_config)).cpu()
@@ -295,7 +367,9 @@ class Trainer:
         policy.eval()
         ep, smiles, valid_frac = rollout(policy, self.venv, self.generator, starts, with_smiles=cfg.shaping)
         default = self.venv.envs[0].__class__(self.env_config).smiles()
-        self.venv_start_smiles = [canonical(s) for s in starts] if starts is not None else [default] * cfg.num_envs
+        self.venv_start_smiles = (
+            [canonical(s) for s in starts] if starts is not None else [default] * cfg.num_envs
+        )
         reward, final = self._rewards(ep, smiles)
         for s, r in zip(smiles, final, strict=True):
             if s:
@@ -306,7 +380,9 @@ class Trainer:
         policy.train()
         expert_loss = 0.0
         for _ in range(cfg.expert_steps):  # the reference's expert updates, before the PPO epochs
-            loss = bc_loss(policy, self.expert, _sample_rows(len(self.expert), cfg.expert_batch, self.generator))
+            loss = bc_loss(
+                policy, self.expert, _sample_rows(len(self.expert), cfg.expert_batch, self.generator)
+            )
             self.optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
@@ -316,10 +392,13 @@ class Trainer:
         for _ in range(cfg.ppo_epochs):
             perm = torch.randperm(len(ep), generator=self.generator)
             for start in range(0, len(ep), cfg.minibatch):
-                idx = perm[start:start + cfg.minibatch]
-                new = policy(states_at(ep, ep.episode[idx], ep.t[idx], self.env_config), actions=ep.actions(idx))
-                loss, parts = ppo_loss(new, ep.log_prob[idx], adv[idx], ret[idx], cfg.clip, cfg.value_coef,
-                                       cfg.entropy_coef)
+                idx = perm[start : start + cfg.minibatch]
+                new = policy(
+                    states_at(ep, ep.episode[idx], ep.t[idx], self.env_config), actions=ep.actions(idx)
+                )
+                loss, parts = ppo_loss(
+                    new, ep.log_prob[idx], adv[idx], ret[idx], cfg.clip, cfg.value_coef, cfg.entropy_coef
+                )
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
@@ -330,8 +409,9 @@ class Trainer:
             for _ in range(cfg.disc_steps):
                 real_idx = _sample_rows(len(self.expert), cfg.disc_batch, self.generator)
                 fake_idx = _sample_rows(len(ep), cfg.disc_batch, self.generator)
-                real = states_at(self.expert, self.expert.episode[real_idx], self.expert.t[real_idx] + 1,
-                                 self.env_config)
+                real = states_at(
+                    self.expert, self.expert.episode[real_idx], self.expert.t[real_idx] + 1, self.env_config
+                )
                 fake = states_at(ep, ep.episode[fake_idx], ep.t[fake_idx] + 1, self.env_config)
                 loss = discriminator_loss(self.disc, real, fake)
                 self.disc_optimizer.zero_grad()
@@ -340,16 +420,27 @@ class Trainer:
                 disc_loss = float(loss.detach())
 
         self.iteration += 1
-        row = {"iteration": self.iteration, "reward": float(final.mean()), "reward_max": float(final.max()),
-               "valid_actions": float(valid_frac.mean()),
-               "valid_molecules": float(np.mean([bool(s) for s in smiles])),
-               "atoms": float(np.mean([env.n_atoms for env in self.venv.envs])),
-               "disc_loss": disc_loss, "expert_loss": expert_loss, **parts}
+        row = {
+            "iteration": self.iteration,
+            "reward": float(final.mean()),
+            "reward_max": float(final.max()),
+            "valid_actions": float(valid_frac.mean()),
+            "valid_molecules": float(np.mean([bool(s) for s in smiles])),
+            "atoms": float(np.mean([env.n_atoms for env in self.venv.envs])),
+            "disc_loss": disc_loss,
+            "expert_loss": expert_loss,
+            **parts,
+        }
         self.history.append(row)
         return row
 
-    def train(self, iterations: int | None = None, checkpoint: str | Path | None = None,
-              checkpoint_every: int = 10, progress: bool = True) -> list[dict[str, float]]:
+    def train(
+        self,
+        iterations: int | None = None,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 10,
+        progress: bool = True,
+    ) -> list[dict[str, float]]:
         """Run until ``iterations`` (default ``config.iterations``) are done in total."""
         total = self.config.iterations if iterations is None else iterations
         bar = tqdm(total=total, initial=self.iteration, desc="GCPN PPO", disable=not progress)
@@ -364,9 +455,16 @@ class Trainer:
 
 
 @torch.no_grad()
-def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
-           starts: list[str] | None = None, env_config: EnvConfig | None = None, *,
-           device: str | torch.device = "cpu") -> list[str]:
+def sample(
+    policy: GCPNPolicy,
+    n: int,
+    seed: int = 0,
+    batch_size: int = 64,
+    starts: list[str] | None = None,
+    env_config: EnvConfig | None = None,
+    *,
+    device: str | torch.device = "cpu",
+) -> list[str]:
     """``n`` molecules from ``policy`` (canonical SMILES, ``""`` when invalid); ``starts`` gives
     start molecules (cycled) for constrained optimisation; ``env_config`` overrides the policy's
     environment limits (same vocabulary and ``max_atoms``); ``device`` as in :func:`pretrain` (a policy that
@@ -387,10 +485,19 @@ def sample(policy: GCPNPolicy, n: int, seed: int = 0, batch_size: int = 64,
     return out
 
 
-def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, config: TrainConfig,
-             starts: list[str] | None = None, checkpoint: str | Path | None = None,
-             checkpoint_every: int = 5, progress: bool = True, overwrite: bool = False, *,
-             device: str | torch.device = "cpu") -> Trainer:
+def finetune(
+    pretrained: GCPNPolicy,
+    expert: Episodes,
+    reward_fn: RewardFn,
+    config: TrainConfig,
+    starts: list[str] | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 5,
+    progress: bool = True,
+    overwrite: bool = False,
+    *,
+    device: str | torch.device = "cpu",
+) -> Trainer:
     """RL fine-tuning of a copy of ``pretrained`` (notebook 06).
 
     With ``checkpoint``: a checkpoint of the identical run (see :meth:`Trainer.signature`; any
@@ -409,7 +516,8 @@ def finetune(pretrained: GCPNPolicy, expert: Episodes, reward_fn: RewardFn, conf
         if trainer.iteration > config.iterations:
             if not overwrite:
                 raise checkpoints.CheckpointMismatch(
-                    Path(checkpoint), {"train.iterations (done)": (trainer.iteration, config.iterations)})
+                    Path(checkpoint), {"train.iterations (done)": (trainer.iteration, config.iterations)}
+                )
             trainer = Trainer(copy.deepcopy(pretrained), expert, reward_fn, config, starts, device=dev)
     trainer.train(checkpoint=checkpoint, checkpoint_every=checkpoint_every, progress=progress)
     return trainer

@@ -61,7 +61,9 @@ class GraphRNNConfig:
         if self.variant not in VARIANTS:
             raise ValueError(f"GraphRNNConfig.variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.max_prev < 1 or self.max_nodes < 2:
-            raise ValueError(f"GraphRNNConfig needs max_prev >= 1 and max_nodes >= 2, got {self.max_prev}, {self.max_nodes}")
+            raise ValueError(
+                f"GraphRNNConfig needs max_prev >= 1 and max_nodes >= 2, got {self.max_prev}, {self.max_nodes}"
+            )
 
 
 class GraphRNN(nn.Module):
@@ -79,14 +81,20 @@ class GraphRNN(nn.Module):
         self.input = nn.Linear(c.max_prev, c.embed_dim)
         self.graph_rnn = nn.GRU(c.embed_dim, c.hidden_dim, num_layers=c.num_layers, batch_first=True)
         if c.variant == "graphrnn-s":
-            self.head = nn.Sequential(nn.Linear(c.hidden_dim, c.mlp_dim), nn.ReLU(), nn.Linear(c.mlp_dim, c.max_prev))
+            self.head = nn.Sequential(
+                nn.Linear(c.hidden_dim, c.mlp_dim), nn.ReLU(), nn.Linear(c.mlp_dim, c.max_prev)
+            )
         else:
             self.to_edge_state = nn.Sequential(
                 nn.Linear(c.hidden_dim, c.mlp_dim), nn.ReLU(), nn.Linear(c.mlp_dim, c.edge_hidden_dim)
             )
             self.edge_input = nn.Linear(1, c.edge_embed_dim)
-            self.edge_rnn = nn.GRU(c.edge_embed_dim, c.edge_hidden_dim, num_layers=c.num_layers, batch_first=True)
-            self.edge_out = nn.Sequential(nn.Linear(c.edge_hidden_dim, c.edge_embed_dim), nn.ReLU(), nn.Linear(c.edge_embed_dim, 1))
+            self.edge_rnn = nn.GRU(
+                c.edge_embed_dim, c.edge_hidden_dim, num_layers=c.num_layers, batch_first=True
+            )
+            self.edge_out = nn.Sequential(
+                nn.Linear(c.edge_hidden_dim, c.edge_embed_dim), nn.ReLU(), nn.Linear(c.edge_embed_dim, 1)
+            )
         self.eos = nn.Linear(c.hidden_dim, 1)
         self.reset_parameters()
 

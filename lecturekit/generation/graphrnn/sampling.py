@@ -51,8 +51,12 @@ def _sample_rows(model: GraphRNN, h: Tensor, k: int, generator: torch.Generator 
 
 @torch.no_grad()
 def sample_sequences(
-    model: GraphRNN, num_graphs: int, generator: torch.Generator | None = None, max_resample: int = 3,
-    *, device: str | torch.device = "cpu",
+    model: GraphRNN,
+    num_graphs: int,
+    generator: torch.Generator | None = None,
+    max_resample: int = 3,
+    *,
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """Sample ``num_graphs`` sequences in one batch: ``(num_graphs, max_nodes - 1, M)`` 0/1 array (CPU).
 
@@ -93,8 +97,13 @@ def sample_sequences(
 
 
 def sample_graphs(
-    model: GraphRNN, num_graphs: int, seed: int = 0, batch_size: int = 256, max_resample: int = 3,
-    *, device: str | torch.device = "cpu",
+    model: GraphRNN,
+    num_graphs: int,
+    seed: int = 0,
+    batch_size: int = 256,
+    max_resample: int = 3,
+    *,
+    device: str | torch.device = "cpu",
 ) -> list[nx.Graph]:
     """Sample ``num_graphs`` networkx graphs (decoded up to each sequence's EOS).
 
@@ -109,6 +118,8 @@ def sample_graphs(
     with torch_threads(1):
         while len(graphs) < num_graphs:
             chunk = min(batch_size, num_graphs - len(graphs))
-            graphs.extend(seq_to_graph(seq) for seq in
-                          sample_sequences(model, chunk, generator, max_resample, device=dev))
+            graphs.extend(
+                seq_to_graph(seq)
+                for seq in sample_sequences(model, chunk, generator, max_resample, device=dev)
+            )
     return graphs

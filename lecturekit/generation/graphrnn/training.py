@@ -84,8 +84,6 @@ class TrainConfig:
     num_threads: int = 1
 
 
-
-
 @dataclass
 class TrainHistory:
     """Loss per logged step."""
@@ -95,8 +93,12 @@ class TrainHistory:
 
 
 def train_graphrnn(
-    model: GraphRNN, graphs: list[nx.Graph], config: TrainConfig, progress: bool = True,
-    *, device: str | torch.device = "cpu",
+    model: GraphRNN,
+    graphs: list[nx.Graph],
+    config: TrainConfig,
+    progress: bool = True,
+    *,
+    device: str | torch.device = "cpu",
 ) -> TrainHistory:
     """Train ``model`` on ``graphs`` for ``config.steps`` steps; returns the (smoothed) loss history.
 
@@ -111,7 +113,9 @@ def train_graphrnn(
         raise ValueError("argument 'graphs' is empty")
     too_big = [g.number_of_nodes() for g in graphs if g.number_of_nodes() > model.config.max_nodes]
     if too_big:
-        raise ValueError(f"training graph with {max(too_big)} nodes exceeds model max_nodes={model.config.max_nodes}")
+        raise ValueError(
+            f"training graph with {max(too_big)} nodes exceeds model max_nodes={model.config.max_nodes}"
+        )
     model.to(dev)
     rng = np.random.default_rng(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -121,9 +125,13 @@ def train_graphrnn(
     running = None
     model.train()
     with torch_threads(config.num_threads):
-        for step in tqdm(range(1, config.steps + 1), desc=f"train {model.config.variant}", disable=not progress):
+        for step in tqdm(
+            range(1, config.steps + 1), desc=f"train {model.config.variant}", disable=not progress
+        ):
             idx = rng.integers(0, len(graphs), size=config.batch_size)
-            x, y, mask, row_mask = (t.to(dev) for t in make_batch([graphs[i] for i in idx], model.config.max_prev, rng))
+            x, y, mask, row_mask = (
+                t.to(dev) for t in make_batch([graphs[i] for i in idx], model.config.max_prev, rng)
+            )
             loss = sequence_loss(model, x, y, mask, row_mask)
             optimiser.zero_grad()
             loss.backward()

@@ -72,11 +72,15 @@ class NeighborTable:
     ``functools.partial`` of one), so a table of the grown graph carries the grown graph's degrees.
     """
 
-    def __init__(self, sample: NeighborFn, num_items: int, chunk_size: int = 4096, degree: Tensor | None = None) -> None:
+    def __init__(
+        self, sample: NeighborFn, num_items: int, chunk_size: int = 4096, degree: Tensor | None = None
+    ) -> None:
         self._sample, self.num_items, self.chunk_size = sample, num_items, chunk_size
         self.degree = graph_degree(sample) if degree is None else torch.as_tensor(degree)
         if self.degree is not None and self.degree.shape != (num_items,):
-            raise ValueError(f"argument 'degree' must have shape ({num_items},), got {tuple(self.degree.shape)}")
+            raise ValueError(
+                f"argument 'degree' must have shape ({num_items},), got {tuple(self.degree.shape)}"
+            )
         self.neighbors = torch.empty(0, dtype=torch.long)
         self.weights = torch.empty(0)
         self.refresh()
@@ -162,7 +166,12 @@ class BlockBuilder:
         self._map = torch.full((num_items,), -1, dtype=torch.long)
 
     def build(
-        self, targets: Tensor, neighbors: NeighborFn, exclude: Tensor | None = None, *, isolate: Tensor | None = None
+        self,
+        targets: Tensor,
+        neighbors: NeighborFn,
+        exclude: Tensor | None = None,
+        *,
+        isolate: Tensor | None = None,
     ) -> MiniBatch:
         """Computation graph of ``targets`` (duplicates allowed), sampling with ``neighbors``.
 
@@ -182,7 +191,9 @@ class BlockBuilder:
         if exclude is not None:
             banned = torch.as_tensor(exclude).long()
             if banned.ndim != 2 or banned.shape[1] != 2:
-                raise ValueError(f"argument 'exclude' must be a (P, 2) tensor of pairs, got {tuple(banned.shape)}")
+                raise ValueError(
+                    f"argument 'exclude' must be a (P, 2) tensor of pairs, got {tuple(banned.shape)}"
+                )
             if banned.numel() and (int(banned.min()) < 0 or int(banned.max()) >= self.num_items):
                 raise ValueError(f"argument 'exclude' has ids outside [0, {self.num_items})")
         isolated, isolated_mask = None, None
@@ -214,8 +225,9 @@ class BlockBuilder:
             blocks.append(Block(n_src=src.numel(), nbr=local, weight=weight * valid))
             dst = src
         blocks.reverse()
-        return MiniBatch(nodes=dst, blocks=blocks, output_nodes=output_nodes, target_index=target_index,
-                         isolated=isolated)  # fmt: skip
+        return MiniBatch(
+            nodes=dst, blocks=blocks, output_nodes=output_nodes, target_index=target_index, isolated=isolated
+        )
 
 
 def tree_batch(targets: Tensor, neighbors: NeighborFn, num_layers: int) -> MiniBatch:
@@ -235,4 +247,6 @@ def tree_batch(targets: Tensor, neighbors: NeighborFn, num_layers: int) -> MiniB
         blocks.append(Block(n_src=src.numel(), nbr=local, weight=weight * valid))
         dst = src
     blocks.reverse()
-    return MiniBatch(nodes=dst, blocks=blocks, output_nodes=targets, target_index=torch.arange(targets.numel()))
+    return MiniBatch(
+        nodes=dst, blocks=blocks, output_nodes=targets, target_index=torch.arange(targets.numel())
+    )

@@ -89,9 +89,15 @@ class ContentMLPTraining:
             raise ValueError(f"ContentMLPTraining.loss must be 'margin' or 'softmax', got {self.loss!r}")
 
 
-def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentMLPTraining, seed: int,
-                      validate: Callable[[Tensor], float] | None = None, *,
-                      device: str | torch.device = "cpu") -> tuple[ContentMLP, list[float]]:  # fmt: skip
+def train_content_mlp(
+    features: Tensor,
+    train_pairs: Tensor,
+    training: ContentMLPTraining,
+    seed: int,
+    validate: Callable[[Tensor], float] | None = None,
+    *,
+    device: str | torch.device = "cpu",
+) -> tuple[ContentMLP, list[float]]:
     """Train the combined baseline (notebook 02); returns the model and the validation score per epoch.
 
     Args:
@@ -111,7 +117,9 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
     if features.ndim != 2:
         raise ValueError(f"argument 'features' must be (num_items, d), got {tuple(features.shape)}")
     if train_pairs.ndim != 2 or train_pairs.shape[1] != 2 or len(train_pairs) == 0:
-        raise ValueError(f"argument 'train_pairs' must be a non-empty (P, 2) tensor, got {tuple(train_pairs.shape)}")
+        raise ValueError(
+            f"argument 'train_pairs' must be a non-empty (P, 2) tensor, got {tuple(train_pairs.shape)}"
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = ContentMLP(features.shape[1], training.hidden_dim, training.hidden_dim)
@@ -131,7 +139,9 @@ def train_content_mlp(features: Tensor, train_pairs: Tensor, training: ContentML
             z = model(x[torch.cat([q, p, neg]).to(dev)])
             b = len(q)
             if training.loss == "softmax":
-                loss = in_batch_softmax_loss(z[:b], z[b : 2 * b], z[2 * b :], temperature=training.temperature)
+                loss = in_batch_softmax_loss(
+                    z[:b], z[b : 2 * b], z[2 * b :], temperature=training.temperature
+                )
             else:
                 loss = max_margin_loss(z[:b], z[b : 2 * b], z[2 * b :], margin=training.margin)
             opt.zero_grad()

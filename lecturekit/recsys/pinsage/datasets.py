@@ -71,12 +71,22 @@ class RelatedItemTask:
         return torch.bincount(e[0], minlength=self.num_items)
 
 
-def pinboard_task(world: Pinboard, test_fraction: float = 0.1, max_test_pairs: int | None = None, seed: int = 0,
-                  val_fraction: float = 0.1) -> RelatedItemTask:  # fmt: skip
+def pinboard_task(
+    world: Pinboard,
+    test_fraction: float = 0.1,
+    max_test_pairs: int | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+) -> RelatedItemTask:
     """Temporal train / validation / test split of a pinboard world (boards play the users); every
     evaluation pair unless ``max_test_pairs`` subsamples. Used by notebooks 02 and 03."""
-    split = temporal_split(world, test_fraction=test_fraction, max_test_pairs=max_test_pairs, seed=seed,
-                           val_fraction=val_fraction)  # fmt: skip
+    split = temporal_split(
+        world,
+        test_fraction=test_fraction,
+        max_test_pairs=max_test_pairs,
+        seed=seed,
+        val_fraction=val_fraction,
+    )
     return RelatedItemTask(
         name="pinboard",
         num_items=world.num_pins,

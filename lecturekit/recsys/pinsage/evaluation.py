@@ -71,7 +71,9 @@ def evaluate_related(
     """
     pairs = torch.as_tensor(pairs).long()
     if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] == 0:
-        raise ValueError(f"argument 'pairs' must be a non-empty (Q, 2) tensor, got shape {tuple(pairs.shape)}")
+        raise ValueError(
+            f"argument 'pairs' must be a non-empty (Q, 2) tensor, got shape {tuple(pairs.shape)}"
+        )
     if int(pairs.min()) < 0 or int(pairs.max()) >= num_items:
         raise ValueError(f"argument 'pairs' has ids outside [0, {num_items})")
     default_k, default_scale = ranking_cutoffs(num_items)
@@ -79,7 +81,9 @@ def evaluate_related(
     for chunk in tqdm(pairs.split(chunk_size), disable=not progress, desc="ranking", leave=False):
         scores = score_fn(chunk[:, 0])
         if scores.shape != (chunk.shape[0], num_items):
-            raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected ({chunk.shape[0]}, {num_items})")
+            raise ValueError(
+                f"score_fn returned shape {tuple(scores.shape)}, expected ({chunk.shape[0]}, {num_items})"
+            )
         ranks.append(fast_ranks(scores, chunk[:, 1], excluded=chunk[:, 0]))  # never recommend the query
     return RankingResult(torch.cat(ranks), k or default_k, scale or default_scale)
 
@@ -93,12 +97,16 @@ class LookalikeMix:
     lookalike_category: float
 
 
-def lookalike_mix(score_fn: ScoreFn, queries: Tensor, category: Tensor, lookalike: Tensor, k: int = 10) -> LookalikeMix:
+def lookalike_mix(
+    score_fn: ScoreFn, queries: Tensor, category: Tensor, lookalike: Tensor, k: int = 10
+) -> LookalikeMix:
     """Shares of the top-``k`` neighbours (query excluded) of ``queries`` that lie in the query's
     category and in its look-alike category ``lookalike[category]`` (notebook 02, section 5)."""
     queries = torch.as_tensor(queries).long()
     if queries.ndim != 1 or queries.numel() == 0:
-        raise ValueError(f"argument 'queries' must be a non-empty 1-D tensor, got shape {tuple(queries.shape)}")
+        raise ValueError(
+            f"argument 'queries' must be a non-empty 1-D tensor, got shape {tuple(queries.shape)}"
+        )
     scores = score_fn(queries).clone()
     scores[torch.arange(queries.numel()), queries] = float("-inf")
     top = scores.topk(k, dim=1).indices
@@ -124,5 +132,8 @@ def strata(result: RankingResult, pairs: Tensor, degree: Tensor) -> dict[str, Ra
     degree = torch.as_tensor(degree)
     query = torch.from_numpy(degree_stratum(degree[pairs[:, 0]].numpy()))
     masks = [query == i for i in range(4)] + [degree[pairs[:, 1]] == 0]
-    return {name: RankingResult(result.ranks[m], result.k, result.scale) for name, m in zip(STRATA, masks, strict=True)
-            if bool(m.any())}  # fmt: skip
+    return {
+        name: RankingResult(result.ranks[m], result.k, result.scale)
+        for name, m in zip(STRATA, masks, strict=True)
+        if bool(m.any())
+    }

@@ -44,8 +44,12 @@ def _linear_work(linear: nn.Linear | None, rows: int) -> int:
 
 
 def _head_work(model: PinSage, rows: int) -> int:
-    return (_linear_work(model.G1, rows) + _linear_work(model.G2, rows) + _linear_work(model.R, rows)
-            + _linear_work(model.S, rows))
+    return (
+        _linear_work(model.G1, rows)
+        + _linear_work(model.G2, rows)
+        + _linear_work(model.R, rows)
+        + _linear_work(model.S, rows)
+    )
 
 
 @torch.no_grad()
@@ -89,8 +93,16 @@ def layerwise_embeddings(
         emb = run_layerwise(LocalExecutor(), model, features, neighbors, chunks, degree, dev)
         matmul += sum(_linear_work(conv.Q, num_items) for conv in model.convs)
         return InferenceResult(emb, layers * num_items, matmul, pooling)
-    x = torch.cat([model.inputs(features[c].to(dev), torch.arange(c.numel(), device=dev),
-                                None if degree is None else degree[c].to(dev)) for c in chunks])  # fmt: skip
+    x = torch.cat(
+        [
+            model.inputs(
+                features[c].to(dev),
+                torch.arange(c.numel(), device=dev),
+                None if degree is None else degree[c].to(dev),
+            )
+            for c in chunks
+        ]
+    )
     h = x
     for layer in range(layers):
         out = []
@@ -98,11 +110,20 @@ def layerwise_embeddings(
             nbr, weight = (t.to(dev) for t in neighbors(chunk))
             n, t = nbr.shape
             valid = nbr >= 0
-            local = torch.where(valid, n + torch.arange(n * t, device=dev).view(n, t), torch.full_like(nbr, -1))
-            out.append(model.conv(layer, torch.cat([h[chunk.to(dev)], h[nbr.clamp_min(0).reshape(-1)]]), local,
-                                  weight * valid))  # fmt: skip
+            local = torch.where(
+                valid, n + torch.arange(n * t, device=dev).view(n, t), torch.full_like(nbr, -1)
+            )
+            out.append(
+                model.conv(
+                    layer,
+                    torch.cat([h[chunk.to(dev)], h[nbr.clamp_min(0).reshape(-1)]]),
+                    local,
+                    weight * valid,
+                )
+            )
             matmul += _linear_work(model.convs[layer].Q, n * (1 + t))
         h = torch.cat(out)
+
     def smoothed(c: Tensor) -> Tensor | None:
         return None if model.S is None else model.smooth(x, *(t.to(dev) for t in neighbors(c)))
 

@@ -31,7 +31,9 @@ class PinSageConv(MessagePassing):
         normalize: divide the output by its L2 norm (the paper's step 3).
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, pooling: str = "importance", normalize: bool = True):
+    def __init__(
+        self, in_dim: int, hidden_dim: int, out_dim: int, pooling: str = "importance", normalize: bool = True
+    ):
         if pooling not in POOLINGS:
             raise ValueError(f"argument 'pooling' must be one of {POOLINGS}, got {pooling!r}")
         super().__init__(aggr="max" if pooling == "max" else "sum")
@@ -73,8 +75,9 @@ class PinSageConv(MessagePassing):
             # The weighted sum as one fused gather-and-sum over the fixed-width (n_dst, T) table, padding given
             # weight 0: measured 14x faster forward and 3x forward+backward than the sparse COO product it
             # replaced (that one sorted its indices every call), 100k pins, T = 20, one thread.
-            n = F.embedding_bag(nbr.clamp_min(0), messages, per_sample_weights=torch.where(valid, weight, 0.0),
-                                mode="sum")  # fmt: skip
+            n = F.embedding_bag(
+                nbr.clamp_min(0), messages, per_sample_weights=torch.where(valid, weight, 0.0), mode="sum"
+            )
         # W [h_v || n_v] + w as two products on the column blocks of W (same parameters, no concatenated
         # copy of both inputs; at 1M pins the copy and its backward were a top hot spot of a training step)
         w_self, w_nbr = self.W.weight.split([h_dst.shape[1], n.shape[1]], dim=1)

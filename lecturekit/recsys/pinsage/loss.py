@@ -26,7 +26,9 @@ WEIGHTINGS = ("pooled", "separate")
 def check_pair_shapes(query: Tensor, positive: Tensor, negatives: Tensor) -> None:
     """``ValueError`` unless query/positive are ``(B, d)`` and the shared negatives ``(N, d)``."""
     if query.ndim != 2 or positive.shape != query.shape:
-        raise ValueError(f"query/positive must both be (B, d); got {tuple(query.shape)} and {tuple(positive.shape)}")
+        raise ValueError(
+            f"query/positive must both be (B, d); got {tuple(query.shape)} and {tuple(positive.shape)}"
+        )
     if negatives.ndim != 2 or negatives.shape[1] != query.shape[1]:
         raise ValueError(f"negatives must be (N, {query.shape[1]}), got {tuple(negatives.shape)}")
 
@@ -75,7 +77,11 @@ def max_margin_loss(
 
 
 def _check_hard(query: Tensor, hard_negatives: Tensor) -> None:
-    if hard_negatives.ndim != 3 or hard_negatives.shape[0] != query.shape[0] or hard_negatives.shape[2] != query.shape[1]:
+    if (
+        hard_negatives.ndim != 3
+        or hard_negatives.shape[0] != query.shape[0]
+        or hard_negatives.shape[2] != query.shape[1]
+    ):
         raise ValueError(
             f"hard_negatives must be (B, H, d) = ({query.shape[0]}, H, {query.shape[1]}), got {tuple(hard_negatives.shape)}"
         )
@@ -104,8 +110,15 @@ def in_batch_softmax_loss(
     return softmax_loss(query, positive, negatives, hard_negatives, temperature, in_batch=True)
 
 
-def softmax_loss(query: Tensor, positive: Tensor, negatives: Tensor, hard_negatives: Tensor | None,
-                 temperature: float, *, in_batch: bool) -> Tensor:  # fmt: skip
+def softmax_loss(
+    query: Tensor,
+    positive: Tensor,
+    negatives: Tensor,
+    hard_negatives: Tensor | None,
+    temperature: float,
+    *,
+    in_batch: bool,
+) -> Tensor:
     """Cross-entropy of each query's own positive against its candidates: the batch's positives
     (``in_batch``; else only its own), the shared negatives and its hard negatives, at ``temperature``."""
     check_pair_shapes(query, positive, negatives)
@@ -116,5 +129,9 @@ def softmax_loss(query: Tensor, positive: Tensor, negatives: Tensor, hard_negati
     if hard_negatives is not None and hard_negatives.shape[1]:
         _check_hard(query, hard_negatives)
         logits.append(torch.einsum("bd,bhd->bh", query, hard_negatives))
-    target = torch.arange(query.shape[0], device=query.device) if in_batch else query.new_zeros(query.shape[0]).long()
+    target = (
+        torch.arange(query.shape[0], device=query.device)
+        if in_batch
+        else query.new_zeros(query.shape[0]).long()
+    )
     return F.cross_entropy(torch.cat(logits, dim=1) / temperature, target)

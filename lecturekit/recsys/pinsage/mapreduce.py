@@ -42,13 +42,17 @@ def message_map(model: PinSage, layer: int, h: Tensor) -> Tensor:
     return model.convs[layer].neighbor_messages(h)
 
 
-def combine_map(model: PinSage, layer: int, h: Tensor, messages: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
+def combine_map(
+    model: PinSage, layer: int, h: Tensor, messages: Tensor, nbr: Tensor, weight: Tensor
+) -> Tensor:
     """``h^k`` of one partition: pool its neighbours' rows of the full message table, combine with ``h``."""
     valid = nbr >= 0
     return model.convs[layer].combine(h, messages, torch.where(valid, nbr, -1), weight * valid)
 
 
-def head_map(model: PinSage, h: Tensor, x: Tensor, x_all: Tensor | None, nbr: Tensor, weight: Tensor) -> Tensor:
+def head_map(
+    model: PinSage, h: Tensor, x: Tensor, x_all: Tensor | None, nbr: Tensor, weight: Tensor
+) -> Tensor:
     """The final dense layers (and residual, and the smoothing path over the table ``x_all`` of every
     item's inputs when the model has one) of one partition: its embeddings."""
     smoothed = None if x_all is None else model.smooth(x_all, nbr, weight)
@@ -190,12 +194,18 @@ def run_layerwise(
         tables.append((move(nbr), move(weight)))
     h = inputs
     for layer in range(model.config.num_layers):
-        messages = executor.submit(assemble, *[executor.submit(message_map, shared_model, layer, hp) for hp in h])
-        h = [executor.submit(combine_map, shared_model, layer, hp, messages, nbr, weight)
-             for hp, (nbr, weight) in zip(h, tables, strict=True)]  # fmt: skip
+        messages = executor.submit(
+            assemble, *[executor.submit(message_map, shared_model, layer, hp) for hp in h]
+        )
+        h = [
+            executor.submit(combine_map, shared_model, layer, hp, messages, nbr, weight)
+            for hp, (nbr, weight) in zip(h, tables, strict=True)
+        ]
     x_all = executor.submit(assemble, *inputs) if model.S is not None else None
-    out = [executor.submit(head_map, shared_model, hp, xp, x_all, nbr, weight)
-           for hp, xp, (nbr, weight) in zip(h, inputs, tables, strict=True)]  # fmt: skip
+    out = [
+        executor.submit(head_map, shared_model, hp, xp, x_all, nbr, weight)
+        for hp, xp, (nbr, weight) in zip(h, inputs, tables, strict=True)
+    ]
     return torch.cat([part.cpu() for part in executor.gather(out)])
 
 

@@ -115,7 +115,8 @@ class PinSage(nn.Module):
         self.config = config
         dims = [config.input_dim] + [config.hidden_dim] * config.num_layers
         self.convs = nn.ModuleList(
-            PinSageConv(dims[k], config.hidden_dim, dims[k + 1], config.pooling) for k in range(config.num_layers)
+            PinSageConv(dims[k], config.hidden_dim, dims[k + 1], config.pooling)
+            for k in range(config.num_layers)
         )
         self.G1 = nn.Linear(config.hidden_dim, config.hidden_dim)
         self.G2 = nn.Linear(config.hidden_dim, config.out_dim)
@@ -141,26 +142,39 @@ class PinSage(nn.Module):
     def input_table(self, features: Tensor, degree: Tensor | None = None) -> InputTable:
         """:class:`InputTable` of every item (``degree`` as in :meth:`forward`; not copied without the degree input)."""
         if features.ndim != 2 or features.shape[1] != self.config.in_dim:
-            raise ValueError(f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}")
+            raise ValueError(
+                f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}"
+            )
         if not self.config.log_degree_input:
             return InputTable(features)
-        return InputTable(self.inputs(features, torch.arange(features.shape[0], device=features.device), degree))
+        return InputTable(
+            self.inputs(features, torch.arange(features.shape[0], device=features.device), degree)
+        )
 
-    def inputs(self, features: Tensor | InputTable, nodes: Tensor, degree: Tensor | None = None,
-               isolated: Tensor | None = None) -> Tensor:  # fmt: skip
+    def inputs(
+        self,
+        features: Tensor | InputTable,
+        nodes: Tensor,
+        degree: Tensor | None = None,
+        isolated: Tensor | None = None,
+    ) -> Tensor:
         """The input rows ``x`` of ``nodes``: ``features[nodes]``, with ``log(1 + degree)`` appended when
         :attr:`PinSageConfig.log_degree_input` is on (``isolated`` ids count as degree 0: new pins).
         ``features`` may be an :class:`InputTable` (``degree`` is then in it already)."""
         if isinstance(features, InputTable):
             if features.rows.ndim != 2 or features.rows.shape[1] != self.config.input_dim:
-                raise ValueError(f"argument 'features' is an InputTable of shape {tuple(features.rows.shape)}, "
-                                 f"expected (num_items, {self.config.input_dim})")  # fmt: skip
+                raise ValueError(
+                    f"argument 'features' is an InputTable of shape {tuple(features.rows.shape)}, "
+                    f"expected (num_items, {self.config.input_dim})"
+                )
             x = features.rows.index_select(0, nodes)
             if self.config.log_degree_input and isolated is not None and isolated.numel():
                 x[:, -1] = torch.where(torch.isin(nodes, isolated), 0.0, x[:, -1])
             return x
         if features.ndim != 2 or features.shape[1] != self.config.in_dim:
-            raise ValueError(f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}")
+            raise ValueError(
+                f"argument 'features' must be (num_items, {self.config.in_dim}), got {tuple(features.shape)}"
+            )
         x = features.index_select(0, nodes)
         if not self.config.log_degree_input:
             return x
@@ -170,7 +184,9 @@ class PinSage(nn.Module):
                 "the graph the neighbourhoods come from, e.g. sampler.item_degree)"
             )
         if degree.shape != (features.shape[0],):
-            raise ValueError(f"argument 'degree' must have shape ({features.shape[0]},), got {tuple(degree.shape)}")
+            raise ValueError(
+                f"argument 'degree' must have shape ({features.shape[0]},), got {tuple(degree.shape)}"
+            )
         d = degree.index_select(0, nodes).to(x.dtype)
         if isolated is not None and isolated.numel():
             d = torch.where(torch.isin(nodes, isolated), torch.zeros_like(d), d)
@@ -182,12 +198,16 @@ class PinSage(nn.Module):
         z = self.G2(F.relu(self.G1(h)))
         if self.R is not None:
             if x is None:
-                raise ValueError("argument 'x' is required: the model has residual=True (pass the rows' inputs)")
+                raise ValueError(
+                    "argument 'x' is required: the model has residual=True (pass the rows' inputs)"
+                )
             z = z + self.R(x)
         if self.S is not None:
             if smoothed is None:
-                raise ValueError("argument 'smoothed' is required: the model has neighbor_skip > 0 "
-                                 "(pass PinSage.smooth of the rows' last-layer neighbourhoods)")  # fmt: skip
+                raise ValueError(
+                    "argument 'smoothed' is required: the model has neighbor_skip > 0 "
+                    "(pass PinSage.smooth of the rows' last-layer neighbourhoods)"
+                )
             z = z + self.S(smoothed)
         return F.normalize(z, dim=1)
 
@@ -195,13 +215,16 @@ class PinSage(nn.Module):
     def smooth(x_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
         """``sum_u alpha_u x_u`` over each row's neighbourhood (``nbr``: rows of ``x_src``, -1 pad)."""
         valid = nbr >= 0
-        return F.embedding_bag(nbr.clamp_min(0), x_src, per_sample_weights=torch.where(valid, weight, 0.0),
-                               mode="sum")  # fmt: skip
+        return F.embedding_bag(
+            nbr.clamp_min(0), x_src, per_sample_weights=torch.where(valid, weight, 0.0), mode="sum"
+        )
 
     def conv(self, layer: int, h_src: Tensor, nbr: Tensor, weight: Tensor) -> Tensor:
         return self.convs[layer](h_src, nbr, weight)
 
-    def forward(self, batch: MiniBatch, features: Tensor | InputTable, degree: Tensor | None = None) -> Tensor:
+    def forward(
+        self, batch: MiniBatch, features: Tensor | InputTable, degree: Tensor | None = None
+    ) -> Tensor:
         """Embeddings ``(n_out, out_dim)`` of ``batch.output_nodes`` from ``features[batch.nodes]``
         (and ``degree[batch.nodes]``, required when :attr:`PinSageConfig.log_degree_input` is on, unless
         ``features`` is an :class:`InputTable`)."""
@@ -226,5 +249,11 @@ def batch_to(batch: MiniBatch, device: torch.device) -> MiniBatch:
         return batch
     blocks = [replace(b, nbr=b.nbr.to(device), weight=b.weight.to(device)) for b in batch.blocks]
     isolated = None if batch.isolated is None else batch.isolated.to(device)
-    return replace(batch, nodes=batch.nodes.to(device), blocks=blocks, output_nodes=batch.output_nodes.to(device),
-                   target_index=batch.target_index.to(device), isolated=isolated)  # fmt: skip
+    return replace(
+        batch,
+        nodes=batch.nodes.to(device),
+        blocks=blocks,
+        output_nodes=batch.output_nodes.to(device),
+        target_index=batch.target_index.to(device),
+        isolated=isolated,
+    )

@@ -17,7 +17,9 @@ def band_overlap(first: Tensor, second: Tensor) -> float:
     How accurate a band is: two estimates of the same ranking should put the same pins in the band.
     """
     if first.shape[0] != second.shape[0]:
-        raise ValueError(f"arguments 'first' and 'second' must hold the same queries, got {first.shape[0]} and {second.shape[0]} rows")
+        raise ValueError(
+            f"arguments 'first' and 'second' must hold the same queries, got {first.shape[0]} and {second.shape[0]} rows"
+        )
     shares = []
     for a, b in zip(first, second, strict=True):
         a = a[a >= 0]
@@ -31,8 +33,14 @@ RELATIONS = ("same interest", "same category", "same topic", "look-alike", "unre
 """Relation of an item to a query in the pinboard world (codes 0..4 of :func:`relation_to_query`)."""
 
 
-def relation_to_query(pin_category: Tensor, category_topic: Tensor, lookalike: Tensor, queries: Tensor,
-                      items: Tensor, pin_interest: Tensor | None = None) -> Tensor:  # fmt: skip
+def relation_to_query(
+    pin_category: Tensor,
+    category_topic: Tensor,
+    lookalike: Tensor,
+    queries: Tensor,
+    items: Tensor,
+    pin_interest: Tensor | None = None,
+) -> Tensor:
     """``items.shape`` codes: 0 same interest as the query (only with ``pin_interest``), 1 same category
     (another interest), 2 same topic (other category), 3 the visual look-alike category, 4 unrelated.
     Arrays from a :class:`~lecturekit.data.pinboard.Pinboard` (``pin_category``, ``category_topic``,
@@ -94,9 +102,14 @@ def sibling_task(
     Random negatives are almost never siblings (``1 / (2 num_pairs)`` of them), hard negatives mostly are.
     Bad sizes are a ``ValueError`` naming the argument.
     """
-    for name, value, minimum in (("num_pairs", num_pairs, 1), ("group_size", group_size, 2),
-                                 ("boards_per_group", boards_per_group, 2), ("board_size", board_size, 2),
-                                 ("cross_boards", cross_boards, 0), ("seed", seed, 0)):  # fmt: skip
+    for name, value, minimum in (
+        ("num_pairs", num_pairs, 1),
+        ("group_size", group_size, 2),
+        ("boards_per_group", boards_per_group, 2),
+        ("board_size", board_size, 2),
+        ("cross_boards", cross_boards, 0),
+        ("seed", seed, 0),
+    ):
         if not _is_int(value) or value < minimum:
             raise ValueError(f"argument {name!r} must be an int >= {minimum}, got {value!r}")
     if board_size > group_size:
@@ -116,7 +129,9 @@ def sibling_task(
             pool = group_size * gr + torch.randperm(group_size, generator=g)[:board_size]
             if j >= boards_per_group:
                 half = board_size // 2
-                pool[half:] = group_size * (gr ^ 1) + torch.randperm(group_size, generator=g)[: board_size - half]
+                pool[half:] = (
+                    group_size * (gr ^ 1) + torch.randperm(group_size, generator=g)[: board_size - half]
+                )
             else:
                 seq = pool.tolist()
                 (test if j == 0 else train).extend(zip(seq[:-1], seq[1:], strict=True))
@@ -126,6 +141,12 @@ def sibling_task(
             board += 1
     edge_index = torch.stack([torch.cat(items), torch.cat(boards)])[:, ~torch.cat(held_out)]
     return RelatedItemTask(
-        name="siblings", num_items=n, num_users=board, edge_index=edge_index, train_pairs=torch.tensor(train),
-        test_pairs=torch.tensor(test), features={"combined": features}, labels=group,
-    )  # fmt: skip
+        name="siblings",
+        num_items=n,
+        num_users=board,
+        edge_index=edge_index,
+        train_pairs=torch.tensor(train),
+        test_pairs=torch.tensor(test),
+        features={"combined": features},
+        labels=group,
+    )

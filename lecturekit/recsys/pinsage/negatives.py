@@ -148,13 +148,19 @@ class HardNegativeConfig:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"HardNegativeConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.estimator not in ESTIMATORS:
-            raise ValueError(f"HardNegativeConfig.estimator must be one of {ESTIMATORS}, got {self.estimator!r}")
+            raise ValueError(
+                f"HardNegativeConfig.estimator must be one of {ESTIMATORS}, got {self.estimator!r}"
+            )
         for name in ("max_hard", "per_epoch", "num_walks", "walk_length", "num_iterations"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ValueError(f"HardNegativeConfig.{name} must be an int >= 1, got {value!r}")
-        if self.max_board_degree is not None and (not _is_int(self.max_board_degree) or self.max_board_degree < 1):
-            raise ValueError(f"HardNegativeConfig.max_board_degree must be None or an int >= 1, got {self.max_board_degree!r}")
+        if self.max_board_degree is not None and (
+            not _is_int(self.max_board_degree) or self.max_board_degree < 1
+        ):
+            raise ValueError(
+                f"HardNegativeConfig.max_board_degree must be None or an int >= 1, got {self.max_board_degree!r}"
+            )
         if not 0.0 < float(self.restart_prob) < 1.0:  # 0: no personalisation; 1: restart before every step
             raise ValueError(f"HardNegativeConfig.restart_prob must be in (0, 1), got {self.restart_prob!r}")
         if not _is_int(self.seed) or self.seed < 0:
@@ -172,11 +178,15 @@ def check_relative_band(band: object, where: str = "argument 'relative_band'") -
         raise ValueError(f"{where} must be (a, b) multiples of the relevance-set size, got {band!r}")
     a, b = band
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)) or not 1 <= a <= b:
-        raise ValueError(f"{where} must satisfy 1 <= a <= b (the band starts after the relevance set), got {band!r}")
+        raise ValueError(
+            f"{where} must satisfy 1 <= a <= b (the band starts after the relevance set), got {band!r}"
+        )
     return float(a), float(b)
 
 
-def relative_band_ranks(relevance: Tensor, relative_band: tuple[float, float], num_items: int) -> tuple[Tensor, Tensor]:
+def relative_band_ranks(
+    relevance: Tensor, relative_band: tuple[float, float], num_items: int
+) -> tuple[Tensor, Tensor]:
     """1-based inclusive ranks ``(lo, hi)`` of the bands ``ceil(a R)..floor(b R)`` for relevance sizes ``R``.
 
     ``relevance``: ``(B,)`` relevance-set sizes (:func:`relevance_sizes`); ``relative_band``: ``(a, b)``
@@ -192,7 +202,9 @@ def relative_band_ranks(relevance: Tensor, relative_band: tuple[float, float], n
     return lo, hi
 
 
-def num_hard_negatives(epoch: int, schedule: str = "curriculum", max_hard: int = 6, per_epoch: int = 1) -> int:
+def num_hard_negatives(
+    epoch: int, schedule: str = "curriculum", max_hard: int = 6, per_epoch: int = 1
+) -> int:
     """Hard negatives per query in 0-based ``epoch``.
 
     ``curriculum``: ``min(per_epoch * epoch, max_hard)`` -> 0, 1, 2, ... (the paper: epoch n uses n - 1);
@@ -260,23 +272,41 @@ class HardNegativeSampler:
     ) -> None:
         self.config = HardNegativeConfig() if config is None else config
         if not isinstance(self.config, HardNegativeConfig):
-            raise TypeError(f"argument 'config' must be a HardNegativeConfig, got {type(self.config).__name__}")
+            raise TypeError(
+                f"argument 'config' must be a HardNegativeConfig, got {type(self.config).__name__}"
+            )
         c = self.config
         self.num_items = num_items
         self.lo, self.hi = resolve_band(num_items, c.band)
         if c.estimator == "power":
-            self.estimator = PersonalizedPageRank(edge_index, num_items, num_users, restart_prob=c.restart_prob,
-                                                  num_iterations=c.num_iterations, max_board_degree=c.max_board_degree)  # fmt: skip
+            self.estimator = PersonalizedPageRank(
+                edge_index,
+                num_items,
+                num_users,
+                restart_prob=c.restart_prob,
+                num_iterations=c.num_iterations,
+                max_board_degree=c.max_board_degree,
+            )
         else:
-            self.estimator = RandomWalkSampler(edge_index, num_items, num_users, num_walks=c.num_walks,
-                                               walk_length=c.walk_length, restart_prob=c.restart_prob, seed=c.seed)  # fmt: skip
+            self.estimator = RandomWalkSampler(
+                edge_index,
+                num_items,
+                num_users,
+                num_walks=c.num_walks,
+                walk_length=c.walk_length,
+                restart_prob=c.restart_prob,
+                seed=c.seed,
+            )
         self.relevance = relevance_sizes(edge_index, num_items, num_users, c.max_board_degree)
         self.pos_ptr, self.pos_items = positive_sets(train_pairs, num_items)
         # (query, positive) as one sorted int64 key each: membership is one binary search per item
         owner = torch.repeat_interleave(torch.arange(num_items), self.pos_ptr[1:] - self.pos_ptr[:-1])
         self._pos_keys = torch.sort(owner * num_items + self.pos_items).values
         tie = torch.Generator().manual_seed(derive_seed(c.seed, "ppr-ties"))
-        self._tie_item, self._tie_query = torch.rand(num_items, generator=tie), torch.rand(num_items, generator=tie)
+        self._tie_item, self._tie_query = (
+            torch.rand(num_items, generator=tie),
+            torch.rand(num_items, generator=tie),
+        )
         self._bands: list[Tensor | None] = [None] * num_items
         self._features: Tensor | None = None  # with_features: rank by feature cosine instead
         self._gen = torch.Generator().manual_seed(c.seed + 1)
@@ -296,8 +326,9 @@ class HardNegativeSampler:
         other._gen = torch.Generator().manual_seed(seed + 1)
         return other
 
-    def with_band(self, band: tuple[float, float] | None = None,
-                  relative_band: tuple[float, float] | None = None) -> HardNegativeSampler:  # fmt: skip
+    def with_band(
+        self, band: tuple[float, float] | None = None, relative_band: tuple[float, float] | None = None
+    ) -> HardNegativeSampler:
         """A sampler with another band and an empty band cache, sharing the estimator and positives."""
         other = copy.copy(self)
         other.config = replace(self.config, band=band, relative_band=relative_band)
@@ -311,7 +342,9 @@ class HardNegativeSampler:
         contain. Same band ranks, schedule, exclusions and views; an empty band cache."""
         features = torch.as_tensor(features)
         if features.ndim != 2 or features.shape[0] != self.num_items:
-            raise ValueError(f"argument 'features' must be ({self.num_items}, d), got {tuple(features.shape)}")
+            raise ValueError(
+                f"argument 'features' must be ({self.num_items}, d), got {tuple(features.shape)}"
+            )
         other = copy.copy(self)
         other._features = torch.nn.functional.normalize(features.float(), dim=1)
         other._bands = [None] * self.num_items
@@ -360,13 +393,17 @@ class HardNegativeSampler:
     def bands(self, queries: Tensor) -> Tensor:
         """``(B, W)`` items at ranks ``lo..hi`` of each query (cached), padded with ``-1`` to the widest band."""
         queries = self._check_queries(queries)
-        missing = torch.unique(queries[torch.tensor([self._bands[int(q)] is None for q in queries], dtype=torch.bool)])
+        missing = torch.unique(
+            queries[torch.tensor([self._bands[int(q)] is None for q in queries], dtype=torch.bool)]
+        )
         if missing.numel():
             # Chunks of similar band depth: a chunk is ranked as deep as its deepest band, so a hub among
             # 511 ordinary queries would make the whole chunk pay for its depth.
             lo, hi = self.band_limits(missing)
             order = torch.argsort(hi, stable=True)
-            for chunk, chunk_lo, chunk_hi in zip(*(x[order].split(512) for x in (missing, lo, hi)), strict=True):
+            for chunk, chunk_lo, chunk_hi in zip(
+                *(x[order].split(512) for x in (missing, lo, hi)), strict=True
+            ):
                 ranked = self.ranking(chunk, int(chunk_hi.max()))
                 for row, q in enumerate(chunk.tolist()):
                     self._bands[q] = ranked[row, int(chunk_lo[row]) - 1 : int(chunk_hi[row])].clone()

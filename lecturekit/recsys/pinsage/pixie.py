@@ -15,7 +15,9 @@ from lecturekit.recsys.pinsage.evaluation import ScoreFn
 from lecturekit.recsys.pinsage.sampler import RandomWalkSampler
 
 
-def pixie_scores(sampler: RandomWalkSampler, queries: Tensor, max_rounds: int = 8, n_p: int = 50, n_v: int = 4) -> Tensor:
+def pixie_scores(
+    sampler: RandomWalkSampler, queries: Tensor, max_rounds: int = 8, n_p: int = 50, n_v: int = 4
+) -> Tensor:
     """``(Q, num_items)`` visit counts with early stopping per query."""
     queries = torch.as_tensor(queries).long()
     counts = sampler.visit_counts(queries)

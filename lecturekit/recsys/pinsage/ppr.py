@@ -52,8 +52,17 @@ class PersonalizedPageRank:
     restart mass (every other item scores 0 for it).
     """
 
-    def __init__(self, edge_index: Tensor, num_items: int, num_users: int, *, restart_prob: float = 0.5,
-                 num_iterations: int = 8, max_board_degree: int | None = None, batch: int = 512) -> None:  # fmt: skip
+    def __init__(
+        self,
+        edge_index: Tensor,
+        num_items: int,
+        num_users: int,
+        *,
+        restart_prob: float = 0.5,
+        num_iterations: int = 8,
+        max_board_degree: int | None = None,
+        batch: int = 512,
+    ) -> None:
         edges = _check_edges(edge_index, num_items, num_users)
         if not 0.0 < float(restart_prob) < 1.0:
             raise ValueError(f"argument 'restart_prob' must be in (0, 1), got {restart_prob!r}")
@@ -61,10 +70,14 @@ class PersonalizedPageRank:
             if not _is_int(value) or value < 1:
                 raise ValueError(f"argument {name!r} must be an int >= 1, got {value!r}")
         if max_board_degree is not None and (not _is_int(max_board_degree) or max_board_degree < 1):
-            raise ValueError(f"argument 'max_board_degree' must be None or an int >= 1, got {max_board_degree!r}")
+            raise ValueError(
+                f"argument 'max_board_degree' must be None or an int >= 1, got {max_board_degree!r}"
+            )
         self.num_items, self.num_users = num_items, num_users
         self.restart_prob, self.num_iterations, self.batch = float(restart_prob), num_iterations, batch
-        adjacency = sp.csr_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users))
+        adjacency = sp.csr_matrix(
+            (np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users)
+        )
         if max_board_degree is not None:
             keep = np.asarray(adjacency.sum(0)).ravel() <= max_board_degree
             adjacency = (adjacency @ sp.diags(keep.astype(np.float32))).tocsr()
@@ -73,9 +86,13 @@ class PersonalizedPageRank:
         item_degree = np.asarray(adjacency.sum(1)).ravel()
         board_degree = np.asarray(adjacency.sum(0)).ravel()
         # Column-stochastic transposes: mass (items x queries) -> boards -> items, one product each.
-        self._to_boards = (sp.diags(1.0 / np.maximum(item_degree, 1)).astype(np.float32) @ adjacency).T.tocsr()
+        self._to_boards = (
+            sp.diags(1.0 / np.maximum(item_degree, 1)).astype(np.float32) @ adjacency
+        ).T.tocsr()
         # The (1 - r) of every traversal is folded into the second matrix: one product less per step.
-        to_items = adjacency @ sp.diags((1.0 - self.restart_prob) / np.maximum(board_degree, 1)).astype(np.float32)
+        to_items = adjacency @ sp.diags((1.0 - self.restart_prob) / np.maximum(board_degree, 1)).astype(
+            np.float32
+        )
         self._to_items = to_items.astype(np.float32).tocsr()
 
     def scores(self, queries: Tensor | np.ndarray, num_iterations: int | None = None) -> np.ndarray:
@@ -95,7 +112,9 @@ class PersonalizedPageRank:
         return out
 
 
-def relevance_sizes(edge_index: Tensor, num_items: int, num_users: int, max_board_degree: int | None = None) -> Tensor:
+def relevance_sizes(
+    edge_index: Tensor, num_items: int, num_users: int, max_board_degree: int | None = None
+) -> Tensor:
     """``(N,)`` size ``R(q)`` of each item's relevance set: the distinct other pins sharing a board with it.
 
     Why this set: the query's known positives (pins saved next to it) are on its boards, and so is
@@ -104,7 +123,9 @@ def relevance_sizes(edge_index: Tensor, num_items: int, num_users: int, max_boar
     ``max_board_degree`` saves are ignored, as in :class:`PersonalizedPageRank`. Used by notebook 03.
     """
     edges = _check_edges(edge_index, num_items, num_users)
-    adjacency = sp.csr_matrix((np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users))
+    adjacency = sp.csr_matrix(
+        (np.ones(edges.shape[1], np.float32), (edges[0], edges[1])), shape=(num_items, num_users)
+    )
     adjacency.data[:] = 1.0  # sp sums duplicates: co-membership only
     if max_board_degree is not None:
         keep = np.asarray(adjacency.sum(0)).ravel() <= max_board_degree
@@ -120,7 +141,9 @@ def _descending_bits(values):
     """``uint64`` codes of float32 ``values`` whose ascending order is the values' descending order."""
     bits = values.view(np.uint32).astype(np.uint64)
     sign = np.uint64(0x80000000)
-    ascending = np.where(bits & sign, ~bits & np.uint64(0xFFFFFFFF), bits | sign)  # IEEE order as unsigned ints
+    ascending = np.where(
+        bits & sign, ~bits & np.uint64(0xFFFFFFFF), bits | sign
+    )  # IEEE order as unsigned ints
     return np.uint64(0xFFFFFFFF) - ascending
 
 
@@ -144,7 +167,9 @@ def _top_ranked_kernel(scores, ties, queries, out):
         out[b, :] = candidates[np.argsort(code, kind="mergesort")[:depth]]
 
 
-def top_ranked(scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key: Callable[[Tensor], Tensor]) -> Tensor:
+def top_ranked(
+    scores: np.ndarray | Tensor, queries: Tensor, depth: int, tie_key: Callable[[Tensor], Tensor]
+) -> Tensor:
     """``(B, depth)`` items with the highest ``scores`` per query, best first, the query excluded.
 
     The order is that of ``key = score * (1 + 2**-20 * tie)`` (float32) for reached items and

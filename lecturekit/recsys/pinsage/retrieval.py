@@ -42,7 +42,9 @@ class EmbeddingIndex:
             raise ValueError(f"argument 'kind' must be one of {KINDS}, got {kind!r}")
         emb = torch.as_tensor(embeddings).float().contiguous()
         if emb.ndim != 2 or emb.shape[0] == 0:
-            raise ValueError(f"argument 'embeddings' must be a non-empty (N, d) tensor, got {tuple(emb.shape)}")
+            raise ValueError(
+                f"argument 'embeddings' must be a non-empty (N, d) tensor, got {tuple(emb.shape)}"
+            )
         if faiss is None and kind != "torch":
             kind = "torch"
         self.kind, self.embeddings = kind, emb
@@ -65,7 +67,9 @@ class EmbeddingIndex:
         """``(scores, ids)``, both ``(Q, k)``, best first."""
         q = torch.as_tensor(queries).float().contiguous()
         if q.ndim != 2 or q.shape[1] != self.embeddings.shape[1]:
-            raise ValueError(f"argument 'queries' must be (Q, {self.embeddings.shape[1]}), got {tuple(q.shape)}")
+            raise ValueError(
+                f"argument 'queries' must be (Q, {self.embeddings.shape[1]}), got {tuple(q.shape)}"
+            )
         if not 1 <= k <= len(self):
             raise ValueError(f"argument 'k' must be in [1, {len(self)}], got {k!r}")
         if self.index is not None:

@@ -38,7 +38,9 @@ _MASK24 = (1 << 24) - 1
 # the sampler's int32 copies; the arithmetic is exactly that of the earlier eager version (int64), so
 # the visits are bit-identical to it for a seed.
 @numba.njit(cache=True, nogil=True)
-def _walk_kernel(queries, rows, num_walks, words, threshold, item_ptr, item_users, user_ptr, user_items, visits):
+def _walk_kernel(
+    queries, rows, num_walks, words, threshold, item_ptr, item_users, user_ptr, user_items, visits
+):
     """Walk ``num_walks`` walks of ``words.shape[0]`` traversals from each (non-isolated) query.
 
     ``words[step, j * num_walks + w]`` is the random word of walk ``w`` of query ``j`` at ``step``;
@@ -90,11 +92,15 @@ def _top_kernel(visits, queries, count, distinct, top_t, neighbors, counts):
             if size < limit:
                 pos = size
                 size += 1
-            elif c > counts[row, limit - 1] or (c == counts[row, limit - 1] and item < neighbors[row, limit - 1]):
+            elif c > counts[row, limit - 1] or (
+                c == counts[row, limit - 1] and item < neighbors[row, limit - 1]
+            ):
                 pos = limit - 1
             else:
                 continue
-            while pos > 0 and (c > counts[row, pos - 1] or (c == counts[row, pos - 1] and item < neighbors[row, pos - 1])):
+            while pos > 0 and (
+                c > counts[row, pos - 1] or (c == counts[row, pos - 1] and item < neighbors[row, pos - 1])
+            ):
                 neighbors[row, pos], counts[row, pos] = neighbors[row, pos - 1], counts[row, pos - 1]
                 pos -= 1
             neighbors[row, pos], counts[row, pos] = item, c
@@ -150,23 +156,23 @@ def importance_neighborhood(counts: Tensor, top_t: int) -> tuple[Tensor, Tensor]
 class RandomWalkSampler:
     """Random walks with restart over a ``(2, E)`` item-user edge index.
 
-    Args:
-        edge_index: ``(2, E)`` long tensor, row 0 item ids in ``[0, num_items)``, row 1 user ids
-            in ``[0, num_users)`` (duplicate edges are allowed and count twice).
-        num_items, num_users: id ranges (isolated items / users are allowed).
-        num_walks: walks per query item.
-        walk_length: item -> user -> item traversals per walk.
-        restart_prob: probability of returning to the query after each traversal.
-        top_t: neighbourhood size ``T`` kept by :meth:`sample`.
-        seed: seed of the sampler's own ``torch.Generator`` (the default stream of every call).
+        Args:
+            edge_index: ``(2, E)`` long tensor, row 0 item ids in ``[0, num_items)``, row 1 user ids
+                in ``[0, num_users)`` (duplicate edges are allowed and count twice).
+            num_items, num_users: id ranges (isolated items / users are allowed).
+            num_walks: walks per query item.
+            walk_length: item -> user -> item traversals per walk.
+            restart_prob: probability of returning to the query after each traversal.
+            top_t: neighbourhood size ``T`` kept by :meth:`sample`.
+            seed: seed of the sampler's own ``torch.Generator`` (the default stream of every call).
 
-Every walking method takes an optional ``generator``: the walks then draw from that stream and
-the sampler's own stream is left untouched, so code that owns its randomness (training, one run
-of a notebook) never needs to reseed a sampler somebody else passed in.
+    Every walking method takes an optional ``generator``: the walks then draw from that stream and
+    the sampler's own stream is left untouched, so code that owns its randomness (training, one run
+    of a notebook) never needs to reseed a sampler somebody else passed in.
 
-    A query's visit count of item ``u`` is the number of traversals (over all its walks) that
-    ended at ``u``; the query itself is never counted. Total traversals per query are
-    ``num_walks * walk_length``.
+        A query's visit count of item ``u`` is the number of traversals (over all its walks) that
+        ended at ``u``; the query itself is never counted. Total traversals per query are
+        ``num_walks * walk_length``.
     """
 
     def __init__(
@@ -216,7 +222,8 @@ of a notebook) never needs to reseed a sampler somebody else passed in.
         # walks at 100k pins); int64 only for graphs with 2^31 or more edges.
         kernel_dtype = np.int32 if max(num_items, num_users, items.numel()) < 2**31 else np.int64
         self._kernel_csr = tuple(
-            a.numpy().astype(kernel_dtype) for a in (self.item_ptr, self.item_users, self.user_ptr, self.user_items)
+            a.numpy().astype(kernel_dtype)
+            for a in (self.item_ptr, self.item_users, self.user_ptr, self.user_items)
         )
         self.generator = torch.Generator()
         self.reseed(seed)
@@ -248,10 +255,17 @@ of a notebook) never needs to reseed a sampler somebody else passed in.
         self, items: Tensor, num_walks: int | None = None, *, generator: torch.Generator | None = None
     ) -> Tensor:
         """``(B, num_walks * walk_length)`` items visited from each query (-1 for an isolated query)."""
-        return self._walks(self._check_items(items), self.num_walks if num_walks is None else num_walks, generator)
+        return self._walks(
+            self._check_items(items), self.num_walks if num_walks is None else num_walks, generator
+        )
 
-    def _walks(self, items: Tensor, num_walks: int, generator: torch.Generator | None = None,
-               walk_length: int | None = None) -> Tensor:  # fmt: skip
+    def _walks(
+        self,
+        items: Tensor,
+        num_walks: int,
+        generator: torch.Generator | None = None,
+        walk_length: int | None = None,
+    ) -> Tensor:
         """:meth:`walks` on already checked ``items`` (``walk_length`` overrides the sampler's)."""
         length = self.walk_length if walk_length is None else walk_length
         visits = torch.full((items.numel(), num_walks * length), -1, dtype=torch.long)
@@ -262,7 +276,9 @@ of a notebook) never needs to reseed a sampler somebody else passed in.
         # Bits 48-61 of each step's random word decide the restart (resolution 1/16384).
         threshold = int(round(self.restart_prob * (1 << 14)))
         words = self._random_words(length, rows.numel() * num_walks, generator)
-        _walk_kernel(items[rows].numpy(), rows.numpy(), num_walks, words, threshold, *self._kernel_csr, visits.numpy())
+        _walk_kernel(
+            items[rows].numpy(), rows.numpy(), num_walks, words, threshold, *self._kernel_csr, visits.numpy()
+        )
         return visits
 
     def _chunks(self, items: Tensor, generator: torch.Generator | None):
@@ -301,8 +317,15 @@ of a notebook) never needs to reseed a sampler somebody else passed in.
         distinct = np.empty(self.num_walks * self.walk_length, dtype=np.int64)
         for offset, chunk, visits in self._chunks(items, generator):
             end = offset + chunk.numel()
-            _top_kernel(visits.numpy(), chunk.numpy(), scratch, distinct, t, neighbors[offset:end].numpy(),
-                        counts[offset:end].numpy())  # fmt: skip
+            _top_kernel(
+                visits.numpy(),
+                chunk.numpy(),
+                scratch,
+                distinct,
+                t,
+                neighbors[offset:end].numpy(),
+                counts[offset:end].numpy(),
+            )
         weights = counts.float()
         return neighbors, weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
 

@@ -20,14 +20,18 @@ def load_scale(path: str | Path, max_pins: int | None = None) -> list[dict[str, 
     """The measured points of ``path`` (sorted by pins; only those up to ``max_pins`` when given)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no scale benchmark here; run `python -m benchmarks.bench_scale` first")
+        raise FileNotFoundError(
+            f"{path}: no scale benchmark here; run `python -m benchmarks.bench_scale` first"
+        )
     try:
         points = json.loads(path.read_text())["points"]
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise ValueError(f"{path}: not a bench_scale report (a JSON object with 'points'): {err}") from None
     for i, point in enumerate(points):
         missing = [k for k in ("num_pins", "stages", "peak_rss_gib") if k not in point]
-        missing += [f"stages.{s}.seconds" for s in STAGES if "seconds" not in point.get("stages", {}).get(s, {})]
+        missing += [
+            f"stages.{s}.seconds" for s in STAGES if "seconds" not in point.get("stages", {}).get(s, {})
+        ]
         if missing:
             raise ValueError(f"{path}: point {i} lacks {', '.join(missing)}")
     points = sorted(points, key=lambda p: p["num_pins"])
@@ -72,9 +76,12 @@ def scale_table(points: list[dict[str, Any]]) -> str:
     """A Markdown table: pins, saves, seconds per stage, peak memory (for display)."""
     head = "| pins | saves | " + " | ".join(f"{s} (s)" for s in STAGES) + " | peak memory (GiB) |"
     rule = "|" + "---|" * (len(STAGES) + 3)
-    rows = [f"| {p['num_pins']:,} | {p.get('num_saves', 0):,} | "
-            + " | ".join(f"{p['stages'][s]['seconds']:.2f}" for s in STAGES) + f" | {p['peak_rss_gib']:.2f} |"
-            for p in points]  # fmt: skip
+    rows = [
+        f"| {p['num_pins']:,} | {p.get('num_saves', 0):,} | "
+        + " | ".join(f"{p['stages'][s]['seconds']:.2f}" for s in STAGES)
+        + f" | {p['peak_rss_gib']:.2f} |"
+        for p in points
+    ]
     return "\n".join([head, rule, *rows])
 
 
@@ -87,7 +94,9 @@ def plot_scale(path: str | Path, max_pins: int | None = None, ax: Any = None) ->
         _, ax = plt.subplots(figsize=(6, 4))
     pins = [p["num_pins"] for p in points]
     for stage in STAGES:
-        ax.plot(pins, [p["stages"][stage]["seconds"] for p in points], marker="o", label=stage.replace("_", " "))
+        ax.plot(
+            pins, [p["stages"][stage]["seconds"] for p in points], marker="o", label=stage.replace("_", " ")
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("pins")
@@ -113,8 +122,10 @@ def scale_report(points: list[dict[str, Any]], target: int = 1_000_000) -> str:
     lines = [scale_table(points), ""]
     slopes = growth_exponents(points)
     if slopes is None:
-        lines.append(f"Only {points[0]['num_pins']:,} pins were measured here: run `python -m benchmarks.bench_scale` "
-                     "for the curve.")  # fmt: skip
+        lines.append(
+            f"Only {points[0]['num_pins']:,} pins were measured here: run `python -m benchmarks.bench_scale` "
+            "for the curve."
+        )
         return "\n".join(lines)
     a, b = points[-2]["num_pins"], points[-1]["num_pins"]
     lines.append(f"From {a:,} to {b:,} pins (time ~ N^slope):")
@@ -123,13 +134,16 @@ def scale_report(points: list[dict[str, Any]], target: int = 1_000_000) -> str:
     if all(p["num_pins"] != target for p in points):
         est = extrapolate(points, target)
         total = sum(est[s] for s in STAGES)
-        lines.append(f"\nNot measured at {target:,} pins; fixed + per-pin costs carried on estimate about {total:,.0f} s in all "
-                     f"and {est['peak_rss_gib']:.1f} GiB peak memory (an estimate, not a measurement).")  # fmt: skip
+        lines.append(
+            f"\nNot measured at {target:,} pins; fixed + per-pin costs carried on estimate about {total:,.0f} s in all "
+            f"and {est['peak_rss_gib']:.1f} GiB peak memory (an estimate, not a measurement)."
+        )
     return "\n".join(lines)
 
 
-def scale_section(path: str | Path | None = None, max_pins: int | None = None,
-                  measure: tuple[int, ...] = (10_000,)) -> tuple[Any, str]:  # fmt: skip
+def scale_section(
+    path: str | Path | None = None, max_pins: int | None = None, measure: tuple[int, ...] = (10_000,)
+) -> tuple[Any, str]:
     """Notebook 02's scale section: ``(figure, markdown)`` from ``path`` (default
     ``build/bench/scale.json``). When that file is missing, the ``measure`` sizes are benchmarked
     first (``benchmarks.bench_scale`` in a subprocess: the 10k point takes seconds); the larger sizes

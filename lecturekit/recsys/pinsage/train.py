@@ -89,9 +89,13 @@ class TrainConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"TrainConfig.loss must be one of {LOSSES}, got {self.loss!r}")
         if self.neighborhoods not in ("epoch", "step"):
-            raise ValueError(f"TrainConfig.neighborhoods must be 'epoch' or 'step', got {self.neighborhoods!r}")
+            raise ValueError(
+                f"TrainConfig.neighborhoods must be 'epoch' or 'step', got {self.neighborhoods!r}"
+            )
         if not 0.0 <= float(self.neighborhood_dropout) < 1.0:
-            raise ValueError(f"TrainConfig.neighborhood_dropout must be in [0, 1), got {self.neighborhood_dropout!r}")
+            raise ValueError(
+                f"TrainConfig.neighborhood_dropout must be in [0, 1), got {self.neighborhood_dropout!r}"
+            )
         for name in ("epochs", "batch_size", "num_negatives"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
@@ -105,8 +109,9 @@ class TrainHistory:
     epoch_loss: list[float] = field(default_factory=list)
     evaluations: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
-    num_hard: list[int] = field(default_factory=list)  # hard negatives per query in each epoch (the curriculum)
-
+    num_hard: list[int] = field(
+        default_factory=list
+    )  # hard negatives per query in each epoch (the curriculum)
 
 
 def neighbor_fn(sampler: RandomWalkSampler, pooling: str) -> NeighborFn:
@@ -139,7 +144,11 @@ def _pack_arrays(value: Any) -> Any:
     if isinstance(value, Tensor):
         return ("tensor", value.detach().cpu().numpy())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return ("dataclass", type(value), {f.name: _pack_arrays(getattr(value, f.name)) for f in dataclasses.fields(value)})
+        return (
+            "dataclass",
+            type(value),
+            {f.name: _pack_arrays(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        )
     if isinstance(value, list):
         return ("list", [_pack_arrays(v) for v in value])
     return ("value", value)
@@ -191,7 +200,9 @@ class PairBatches(IterableDataset):
         seed = self.config.seed * 1_000_003 + self.epoch
         neighbors = self.neighbors
         if self.fresh_walks:  # fresh walks per step: one independent stream per worker
-            neighbors = functools.partial(neighbors, generator=torch.Generator().manual_seed(seed * 64 + worker))
+            neighbors = functools.partial(
+                neighbors, generator=torch.Generator().manual_seed(seed * 64 + worker)
+            )
         order = torch.randperm(self.pairs.shape[0], generator=torch.Generator().manual_seed(seed))
         builder = BlockBuilder(self.num_items, self.num_layers)
         gen = torch.Generator().manual_seed(seed * 64 + worker + 1)
@@ -205,9 +216,13 @@ class PairBatches(IterableDataset):
             if self.negative_sampler is not None:
                 hard = torch.as_tensor(self.negative_sampler(q, p, self.epoch)).long()
                 if hard.ndim != 2 or hard.shape[0] != q.numel():
-                    raise ValueError(f"negative_sampler must return ({q.numel()}, H) ids, got {tuple(hard.shape)}")
+                    raise ValueError(
+                        f"negative_sampler must return ({q.numel()}, H) ids, got {tuple(hard.shape)}"
+                    )
             targets = torch.cat([q, p, neg, hard.reshape(-1)])
-            exclude = torch.cat([pairs, pairs.flip(1)])  # a pair never sees each other, at any layer: no leakage
+            exclude = torch.cat(
+                [pairs, pairs.flip(1)]
+            )  # a pair never sees each other, at any layer: no leakage
             isolated = None
             if self.config.neighborhood_dropout > 0:
                 drop = torch.rand(2, q.numel(), generator=dropout_gen) < self.config.neighborhood_dropout
@@ -221,8 +236,9 @@ def _unbatched(item: PairBatch) -> PairBatch:
     return item
 
 
-def _loss(model: PinSage, inputs: InputTable, item: PairBatch, config: TrainConfig,
-          loss_fn: Callable | None = None) -> Tensor:  # fmt: skip
+def _loss(
+    model: PinSage, inputs: InputTable, item: PairBatch, config: TrainConfig, loss_fn: Callable | None = None
+) -> Tensor:
     z = model(item.graph, inputs)[item.graph.target_index]
     b = item.queries.numel()
     zq, zp = z[:b], z[b : 2 * b]
@@ -266,7 +282,6 @@ class EpochNeighborhoods:
         return self.for_epoch(epoch)
 
 
-
 def train_pinsage(
     model: PinSage,
     features: Tensor,
@@ -307,7 +322,9 @@ def train_pinsage(
     train_pairs = as_ids(train_pairs, "train_pairs")
     num_items = features.shape[0]
     if train_pairs.ndim != 2 or train_pairs.shape[1] != 2 or train_pairs.shape[0] == 0:
-        raise ValueError(f"argument 'train_pairs' must be a non-empty (P, 2) tensor, got {tuple(train_pairs.shape)}")
+        raise ValueError(
+            f"argument 'train_pairs' must be a non-empty (P, 2) tensor, got {tuple(train_pairs.shape)}"
+        )
     if int(train_pairs.min()) < 0 or int(train_pairs.max()) >= num_items:
         raise ValueError(f"argument 'train_pairs' has ids outside [0, {num_items})")
     if sampler.num_items != num_items:
@@ -334,16 +351,30 @@ def train_pinsage(
             elif fresh:
                 neighbors = sample
             else:
-                neighbors = NeighborTable(functools.partial(sample, generator=epoch_walks(config, epoch)), num_items)
+                neighbors = NeighborTable(
+                    functools.partial(sample, generator=epoch_walks(config, epoch)), num_items
+                )
             data = PairBatches(
-                train_pairs, num_items, model.config.num_layers, neighbors, config, epoch, negative_sampler, fresh
+                train_pairs,
+                num_items,
+                model.config.num_layers,
+                neighbors,
+                config,
+                epoch,
+                negative_sampler,
+                fresh,
             )
             # The loader gets its own generator, and the progress bar never wraps the loader: a
             # tqdm that holds an iterator of it (tqdm.auto does, eagerly) keeps worker-owning
             # iterators alive, to be garbage-collected later inside another epoch's forked worker
             # (the "can only test a child process" tracebacks of the executed notebook).
-            loader = DataLoader(data, batch_size=None, num_workers=config.num_workers, collate_fn=_unbatched,
-                                generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))  # fmt: skip
+            loader = DataLoader(
+                data,
+                batch_size=None,
+                num_workers=config.num_workers,
+                collate_fn=_unbatched,
+                generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch),
+            )
             bar = tqdm(total=len(data), disable=not progress, desc=f"epoch {epoch + 1}", leave=False)
             model.train()
             losses, hard = [], 0
