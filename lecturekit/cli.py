@@ -45,6 +45,7 @@ from lecturekit.config import PROFILES, get_profile
 from lecturekit.course_site import write_summary
 from lecturekit.paths import build_dir, list_notebooks, notebooks_dir
 from lecturekit.results import TIMINGS_FILE, locked, results_dir
+from lecturekit.runtime import expected_seconds
 
 
 def resolve(names: list[str], directory: Path | None = None) -> list[Path]:
@@ -367,9 +368,10 @@ def run(
 ) -> int:
     """Execute the chosen notebooks (``directory`` overrides the course folder, for tests).
 
-    ``jobs`` > 1 runs that many notebooks at once, each in its own process and kernel, in course
-    order as workers free up (the notebooks are independent: each builds its own data, records
-    under a lock and checkpoints into its own folder). Each kernel computes on one thread
+    ``jobs`` > 1 runs that many notebooks at once, each in its own process and kernel, the longest
+    expected first as workers free up (:func:`lecturekit.runtime.expected_seconds`; course order among
+    equals), which shortens the whole run (the notebooks are independent: each builds its own data,
+    records under a lock and checkpoints into its own folder). Each kernel computes on one thread
     (``OMP_NUM_THREADS``), so on a 2-core laptop ``jobs=2`` uses both cores (``make run`` does).
 
     The run degrades, never collapses: a notebook that raises, times out, loses its kernel or
@@ -413,7 +415,8 @@ def run(
             bar.set_postfix_str(path.stem)
             finished(path, *execute_notebook(path, profile, timeout, kernel))
     else:
-        _run_in_pool(notebooks, profile, timeout, kernel, jobs, finished)
+        longest_first = sorted(notebooks, key=lambda p: -expected_seconds(p.stem, profile))
+        _run_in_pool(longest_first, profile, timeout, kernel, jobs, finished)
     bar.close()
     printed, errors = write_reports(list_notebooks(directory))
     print(

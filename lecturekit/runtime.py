@@ -76,6 +76,15 @@ def committed(notebook: str, path: Path | None = None) -> tuple[dict[str, float]
     return found, str(data.get("measured_on", ""))
 
 
+def expected_seconds(notebook: str, profile: str) -> float:
+    """How long ``notebook`` is expected to take in ``profile``: this machine's last run, else the committed
+    measurement, else 0 (unknown)."""
+    entry = measured(notebook).get(profile)
+    if entry is not None:
+        return float(entry["seconds"])
+    return committed(notebook)[0].get(profile, 0.0)
+
+
 def runtime_line(
     notebook: str, path: Path | None = None, committed_path: Path | None = None, profile: str | None = None
 ) -> str:

@@ -84,3 +84,20 @@ def test_every_course_notebook_has_a_committed_course_runtime():
         assert "course" in found and where, path.stem
     text = runtime_line("02_pinsage", ROOT / "build-does-not-exist" / "timings.json", profile="course")
     assert "not measured" not in text and "`course` about" in text
+
+
+def test_run_with_two_jobs_starts_the_longest_expected_notebook_first(tmp_path, monkeypatch):
+    """``lecturekit run --jobs 2`` hands workers the longest expected notebook first (a shorter course run)."""
+    from lecturekit import cli
+
+    build = tmp_path / "build"
+    (build / "results").mkdir(parents=True)
+    monkeypatch.setenv("LECTUREKIT_BUILD_DIR", str(build))
+    timings = {"by_profile": {"course": {"01_ok": {"seconds": 5.0}, "05_after": {"seconds": 50.0}}}}
+    (build / "results" / "timings.json").write_text(json.dumps(timings))
+    order = []
+    monkeypatch.setattr(cli, "_run_in_pool", lambda notebooks, *args: order.extend(p.stem for p in notebooks))
+    monkeypatch.setattr(cli, "write_reports", lambda notebooks: ([], []))
+    fixtures = Path(__file__).parent / "fixtures" / "faults"
+    cli.run(["01", "05"], "course", timeout=None, directory=fixtures, jobs=2)
+    assert order == ["05_after", "01_ok"]
