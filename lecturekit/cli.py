@@ -42,7 +42,6 @@ from tqdm.auto import tqdm
 
 from lecturekit.atomic import atomic_write_text
 from lecturekit.config import PROFILES, get_profile
-from lecturekit.course_site import write_summary
 from lecturekit.paths import build_dir, list_notebooks, notebooks_dir
 from lecturekit.results import TIMINGS_FILE, locked, results_dir
 from lecturekit.runtime import expected_seconds
@@ -308,6 +307,9 @@ def write_reports(notebooks: list[Path]) -> tuple[list[str], list[str]]:
     Returns ``(lines to print, errors)``: an unreadable results file, or a report that could not be
     written, is an error message naming it -- the run reports it without a traceback.
     """
+    # imported here, like the other course_site imports: `lecturekit list` and `--help` need no nbconvert
+    from lecturekit.course_site import write_summary
+
     printed, errors = [], []
     try:
         summary, errors = write_summary()

@@ -16,8 +16,8 @@ Metric names follow one rule, ``<metric>[/<protocol or stratum>...]`` in lower c
 
 Writers are safe together: each write holds an exclusive lock on ``build/results/.lock`` while it
 reads, merges and atomically replaces the file (two notebooks, or ``make test`` during
-``make run``, never lose each other's rows). ``write_summary()`` renders
-``build/results/SUMMARY.md`` (the course profile's headline rows; ``lecturekit.course_site``) from
+``make run``, never lose each other's rows). ``lecturekit.course_site.write_summary()`` renders
+``build/results/SUMMARY.md`` (the course profile's headline rows) from
 every results file; an unreadable file is named there and skipped, the rest is still summarised.
 The run-all step (``lecturekit run``) calls it.
 """
