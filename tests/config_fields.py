@@ -4,7 +4,8 @@
 :class:`~lecturekit.studies.contract.RunResult`) and that either
 
 * is reachable from a profile (quick, course or full) of a :class:`~lecturekit.studies.contract.Profiles`
-  object defined in a ``lecturekit/studies/`` module (recursively through fields and tuples), or
+  object defined in a ``lecturekit/studies/`` module (recursively through fields and tuples, and through
+  the classes a reachable field's type hint names, such as ``data: PlantedWorld | BioSNAP``), or
 * has a name ending in ``Config``, ``Settings``, ``Experiment`` or ``Training`` (a method's knobs that a
   study builds from its own config, such as ``BPRConfig`` or GraphRNN's ``TrainConfig``).
 
@@ -38,6 +39,7 @@ import dataclasses
 import importlib
 import json
 import pkgutil
+import sys
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,18 +99,25 @@ def config_classes(modules: list[Any] | None = None) -> dict[str, type]:
     for profiles in _profiles(modules):
         for phase in ("quick", "course", "full"):
             _reachable(getattr(profiles, phase), reachable)
-    out = {}
-    for module in modules:
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and dataclasses.is_dataclass(value)
-                and value.__module__ == module.__name__
-                and not issubclass(value, RunResult)
-                and (value in reachable or value.__name__.endswith(SUFFIXES))
-            ):
-                out[key(value)] = value
-    return out
+    defined = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and dataclasses.is_dataclass(value)
+        and value.__module__ == module.__name__
+        and not issubclass(value, RunResult)
+    ]
+    by_key = {key(c): c for c in defined}
+    stack = list(reachable)
+    while stack:  # classes a reachable field's type hint names (e.g. ``data: PlantedWorld | BioSNAP``)
+        owner = stack.pop()
+        for f in dataclasses.fields(owner):
+            for name in _hinted(owner, f.name, by_key):
+                if by_key[name] not in reachable:
+                    reachable.add(by_key[name])
+                    stack.append(by_key[name])
+    return {key(c): c for c in defined if c in reachable or c.__name__.endswith(SUFFIXES)}
 
 
 def _diff(course: Any, other: Any, varied: set[tuple[str, str]]) -> None:
@@ -233,6 +242,10 @@ class _Resolver:
             except SyntaxError:
                 return None
         name = self.dotted(node)
+        if name and name not in self.classes:  # a re-export, e.g. ``study.BioSNAP`` of a companion module
+            module, _, attr = name.rpartition(".")
+            found = getattr(sys.modules.get(module), attr, None)
+            name = key(found) if isinstance(found, type) else None
         return name if name in self.classes else None
 
     def _union(self, nodes: list[ast.AST], depth: int) -> set[str] | None:
