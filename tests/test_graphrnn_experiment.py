@@ -46,7 +46,7 @@ def test_config_is_frozen_and_course_is_the_default():
         check_frozen(PROFILES.get(profile))
     assert PROFILES.course == GraphRNNExperiment() == COURSE
     with pytest.raises(dataclasses.FrozenInstanceError):
-        COURSE.lr = 1.0  # type: ignore[misc]
+        COURSE.batch_size = 1  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         COURSE.datasets[0].steps = 1  # type: ignore[misc]
 
