@@ -21,7 +21,8 @@ every method-level settings class carries one of these suffixes; data containers
   ablation) constructs the class with that field as a keyword or positional argument, or calls
   ``dataclasses.replace(<an object of that class>, field=...)``. A keyword whose value is a literal equal
   to the field's default varies nothing and does not count; calls written inside a config class's body
-  (its defaults) do not count either.
+  (its defaults) or inside a ``with pytest.raises(...)`` block (a test that the value is refused) do not
+  count either.
 
 Attributing a call is done statically with ``ast``: class names are resolved through each file's imports;
 the object given to ``replace`` is typed from constructor calls, ``replace`` calls, ``PROFILES.get()`` /
@@ -351,6 +352,14 @@ def _hinted(cls: type, name: str, classes: dict[str, type]) -> set[str]:
     return out
 
 
+def _is_raises(node: ast.AST) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return (
+        isinstance(func, ast.Attribute | ast.Name)
+        and getattr(func, "attr", getattr(func, "id", "")) == "raises"
+    )
+
+
 def _literal_default(value: ast.AST, field: dataclasses.Field) -> bool:
     """Whether ``value`` is a literal equal to the field's default (it then varies nothing)."""
     try:
@@ -379,9 +388,13 @@ def call_variations(
     for label, code, module in sources() if files is None else files:
         tree = ast.parse(code)
         resolver = _Resolver(tree, module, classes, objects)
-        skip = set()  # calls inside a config class body: its defaults, not a variation
+        skip = (
+            set()
+        )  # calls inside a config class body (its defaults) or a ``pytest.raises`` block (a refusal)
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and module and f"{module}.{node.name}" in classes:
+                skip |= {id(n) for n in ast.walk(node)}
+            if isinstance(node, ast.With) and any(_is_raises(item.context_expr) for item in node.items):
                 skip |= {id(n) for n in ast.walk(node)}
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or id(node) in skip:
