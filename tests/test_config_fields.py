@@ -97,6 +97,8 @@ def test_an_unvaried_fake_field_is_reported():
         "other = replace(base, by_replace=7)\n"
         "deeper = replace(base.inner, width=8)\n"
         "unknown = replace(something_else(), depth=9)\n"  # unattributable: counts for every class with `depth`
+        "with pytest.raises(ValueError):\n"
+        "    _FakeConfig(unused=-1)\n"  # a refusal test varies nothing
     )
     varied = call_variations(classes, {}, [("fake.py", code, None)])
     assert (fake, "used") in varied and (fake, "by_replace") in varied and (inner, "width") in varied
