@@ -82,7 +82,7 @@ def test_profiles_differ_from_course_only_in_sizes():
             "num_layers",
             "m_orderings",
             "num_sample_draws",
-            "graphvae",
+            "graphvae_steps",
             "num_train_seeds",
             "num_bootstrap",
         }
