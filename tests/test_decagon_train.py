@@ -101,7 +101,7 @@ def test_chunked_backward_matches_full_batch_gradient():
     model.eval()  # no dropout: both passes see the same function
     pos = split.train
     neg = type(pos)(pos.src, pos.dst.roll(1), pos.rel)
-    full = _pair_loss(model, model.embed(), pos, neg, TrainConfig())
+    full = _pair_loss(model, model.embed(), pos, neg)
     full.backward()
     expected = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
     model.zero_grad()

@@ -298,7 +298,6 @@ def test_negative_sampling_refuses_a_user_without_negatives():
         ({"epochs": -1}, "epochs"),
         ({"batch_size": 2.5}, "batch_size"),
         ({"lr": 0.0}, "lr"),
-        ({"weight_decay": -1e-3}, "weight_decay"),
         ({"dim": True}, "dim"),
     ],
 )

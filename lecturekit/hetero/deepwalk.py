@@ -26,6 +26,8 @@ from lecturekit.data.polypharmacy import PPI_EDGE, TARGET_EDGE
 from lecturekit.devices import check_cpu_generator, resolve_device
 from lecturekit.hetero.split import Triples
 
+LR = 0.01  # Adam's step for the skip-gram tables (a common Adam default); no study tunes or varies it
+
 
 @dataclass(frozen=True)
 class DeepWalkConfig:
@@ -38,7 +40,6 @@ class DeepWalkConfig:
     negatives: int = 5  # word2vec's negative samples per (centre, context) pair
     epochs: int = 1  # passes over the (centre, context) pairs
     batch_size: int = 4096
-    lr: float = 0.01
 
     def __post_init__(self) -> None:
         for name in ("walks_per_node", "walk_length", "window", "dim", "negatives", "epochs", "batch_size"):
@@ -117,7 +118,7 @@ def skipgram_embeddings(
         inputs.weight.copy_((torch.rand(num_nodes, config.dim, generator=init_generator) - 0.5) / config.dim)
     nn.init.zeros_(outputs.weight)
     inputs, outputs = inputs.to(dev), outputs.to(dev)
-    optimizer = torch.optim.Adam([inputs.weight, outputs.weight], lr=config.lr)
+    optimizer = torch.optim.Adam([inputs.weight, outputs.weight], lr=LR)
     for _ in range(config.epochs):
         perm = torch.randperm(len(centre_t), generator=generator)
         for b in range(0, len(perm), config.batch_size):

@@ -43,7 +43,6 @@ class EncoderConfig:
     hidden_dim: int = 64  # the paper's first layer
     out_dim: int = 32  # the paper's embedding size
     dropout: float = 0.1  # the authors' code default
-    l2_normalize: bool = True  # the authors' code L2-normalises (each block's message: see ``normalisation``)
     normalisation: str = "per-block"  # the authors' code; "summed" normalises after adding blocks (ablation)
 
     def __post_init__(self) -> None:
@@ -165,7 +164,7 @@ class DecagonEncoder(nn.Module):
 
     def forward(self, graph: RelationalGraph) -> dict[str, torch.Tensor]:
         h: dict[str, torch.Tensor | None] = {t: self.features.get(t) for t in graph.num_nodes}
-        per_block = self.config.l2_normalize and self.config.normalisation == "per-block"
+        per_block = self.config.normalisation == "per-block"
         h1 = self.layer1(graph, h, per_block)
         norm = (lambda x: x) if per_block else self._norm
         h1 = {t: self.dropout(torch.relu(norm(x))) for t, x in h1.items()}
@@ -173,7 +172,7 @@ class DecagonEncoder(nn.Module):
         return {t: norm(x) for t, x in z.items()}
 
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.functional.normalize(x, dim=1) if self.config.l2_normalize else x
+        return nn.functional.normalize(x, dim=1)
 
 
 class FreeEmbedding(nn.Module):

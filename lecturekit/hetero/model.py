@@ -21,14 +21,15 @@ from lecturekit.hetero.encoder import DecagonEncoder, EncoderConfig, FreeEmbeddi
 from lecturekit.hetero.graph import RelationalGraph
 from lecturekit.hetero.split import Triples
 
+DECODER = "dedicom"  # Decagon's drug-drug decoder (the paper); the factorisation baselines try the others
+AUX_DECODER = "bilinear"  # the authors' code's decoder for the protein-protein and drug-target edges
+
 
 @dataclass(frozen=True)
 class DecagonConfig:
-    """Decagon: encoder sizes, drug-drug decoder (DEDICOM in the paper), auxiliary edge decoder and weight."""
+    """Decagon: encoder sizes and the auxiliary edges' weight (decoders: :data:`DECODER`, :data:`AUX_DECODER`)."""
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
-    decoder: str = "dedicom"
-    aux_decoder: str = "bilinear"
     aux_weight: float = 1.0  # PPI / drug-target reconstruction weighs as much as the side effects (the paper)
     aux_batch: int = 1024  # auxiliary edges sampled per step: a cheap, unbiased estimate of that loss
     use_drug_features: bool = False
@@ -62,13 +63,11 @@ class Decagon(nn.Module):
         )
         self.encoder = DecagonEncoder(graph, self.config.encoder, features)
         dim = self.config.encoder.out_dim
-        self.decoder = make_decoder(self.config.decoder, num_relations, dim)
+        self.decoder = make_decoder(DECODER, num_relations, dim)
         self.aux_decoders = nn.ModuleDict()
         for block in graph.blocks:
             if block.src != "drug" or block.dst != "drug":
-                self.aux_decoders[f"{block.src}_to_{block.dst}"] = make_decoder(
-                    self.config.aux_decoder, 1, dim
-                )
+                self.aux_decoders[f"{block.src}_to_{block.dst}"] = make_decoder(AUX_DECODER, 1, dim)
 
     def reset_parameters(self) -> None:
         self.encoder.reset_parameters()
@@ -149,8 +148,3 @@ class FactorizationModel(nn.Module):
 def binary_cross_entropy(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
     """``-mean log s(pos) - mean log(1 - s(neg))`` on logits (the paper's loss)."""
     return nn.functional.softplus(-pos).mean() + nn.functional.softplus(neg).mean()
-
-
-def max_margin(pos: torch.Tensor, neg: torch.Tensor, margin: float = 0.1) -> torch.Tensor:
-    """``mean max(0, margin - pos + neg)`` over paired positives/negatives (the authors' code default)."""
-    return torch.relu(margin - pos + neg).mean()

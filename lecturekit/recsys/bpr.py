@@ -21,6 +21,8 @@ from tqdm.auto import tqdm
 
 from lecturekit.devices import resolve_device
 
+WEIGHT_DECAY = 1e-5  # L2 on the embeddings used in a step, as in the BPR paper; no study tunes or varies it
+
 
 @dataclass(frozen=True)
 class BPRConfig:
@@ -30,7 +32,6 @@ class BPRConfig:
     epochs: int = 60
     batch_size: int = 2048
     lr: float = 5e-3
-    weight_decay: float = 1e-5  # L2 on the embeddings used in a step, as in the BPR paper
 
     def __post_init__(self) -> None:
         for name, minimum in (("dim", 1), ("batch_size", 1), ("epochs", 0)):
@@ -39,8 +40,6 @@ class BPRConfig:
                 raise ValueError(f"BPRConfig.{name} must be an int >= {minimum}, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"BPRConfig.lr must be positive, got {self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"BPRConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
 
 
 class MatrixFactorization(nn.Module):
@@ -142,7 +141,7 @@ def train_bpr(
             u, i, j = u.to(dev), i.to(dev), j.to(dev)
             loss = bpr_loss(model(u, i), model(u, j))
             regulariser = (
-                config.weight_decay
+                WEIGHT_DECAY
                 * (model.user(u).pow(2).sum() + model.item(i).pow(2).sum() + model.item(j).pow(2).sum())
                 / len(batch)
             )

@@ -37,7 +37,7 @@ from lecturekit.recsys.item_similarity import (
     interaction_matrix,
     item_cf,
 )
-from lecturekit.recsys.lightgcn import LightGCNConfig, train_lightgcn
+from lecturekit.recsys.lightgcn import LAMBDA_REG, LightGCNConfig, train_lightgcn
 from lecturekit.recsys.split import LeaveLastOutSplit, leave_last_out
 from lecturekit.results import Row
 from lecturekit.seed import seeded, torch_stream
@@ -49,13 +49,16 @@ METHODS = ("popularity", "item-cf", "content-knn", "bpr-mf", "lightgcn")
 DETERMINISTIC = ("popularity", "item-cf", "content-knn")  # no randomness: identical on every seed
 
 
+# The release periods of content kNN's features (no study varies them):
+FIRST_YEAR = 1920  # the catalogue's films start in the 1920s; earlier years join the first period
+PERIOD_YEARS = 5  # five-year periods: coarse enough that each holds many films
+NUM_PERIODS = 17  # 1920-2004 in five-year steps; later years join the last period
+
+
 @dataclass(frozen=True)
 class ContentFeatures:
-    """Item features of content kNN: the 19 genre flags plus a one-hot release period."""
+    """Item features of content kNN: the 19 genre flags plus a one-hot release period (:data:`NUM_PERIODS`)."""
 
-    first_year: int = 1920  # the catalogue's films start in the 1920s; earlier years join the first period
-    period_years: int = 5  # five-year periods: coarse enough that each holds many films
-    num_periods: int = 17  # 1920-2004 in five-year steps; later years join the last period
     neighbours: int = 20  # keep each movie's 20 nearest: genre+period vectors tie by the thousands
 
 
@@ -95,7 +98,6 @@ class RecsysExperiment:
     sweep_layers: tuple[int, ...] = (0, 1, 2, 3)  # the layer plot; 0 layers = matrix factorisation
     content: ContentFeatures = ContentFeatures()
     k: int = 10  # hit@10 / recall@10 / ndcg@10: a top-10 list among 1,682 movies
-    min_train: int = 1  # a user needs one training rating to get a test item (all 943 have 20+)
     num_seeds: int = 3  # BPR-MF and LightGCN vary with the seed; the other three methods do not
     data_path: str | None = None  # None: the copy inside the recbole wheel; else a GroupLens/RecBole folder
 
@@ -132,16 +134,14 @@ class RecsysData:
     train_users: Tensor
     train_items: Tensor
     interactions: Tensor  # [users, items] binary training matrix R
-    item_features: Tensor  # [items, 19 + num_periods] content features
+    item_features: Tensor  # [items, 19 + NUM_PERIODS] content features
 
 
-def item_features(movielens: MovieLens, content: ContentFeatures) -> Tensor:
+def item_features(movielens: MovieLens) -> Tensor:
     """Genre flags + one-hot release period per movie (a movie without a year gets the median year)."""
     year = movielens.items["year"].fillna(movielens.items["year"].median()).to_numpy()
-    period = np.clip((year - content.first_year) // content.period_years, 0, content.num_periods - 1).astype(
-        int
-    )
-    one_hot = torch.nn.functional.one_hot(torch.as_tensor(period), content.num_periods).float()
+    period = np.clip((year - FIRST_YEAR) // PERIOD_YEARS, 0, NUM_PERIODS - 1).astype(int)
+    one_hot = torch.nn.functional.one_hot(torch.as_tensor(period), NUM_PERIODS).float()
     return torch.cat([torch.as_tensor(movielens.genre_matrix), one_hot], dim=1)
 
 
@@ -154,21 +154,22 @@ def _split_data(movielens: MovieLens, split: LeaveLastOutSplit, config: RecsysEx
         train_users=users,
         train_items=items,
         interactions=interaction_matrix(users, items, movielens.num_users, movielens.num_items),
-        item_features=item_features(movielens, config.content),
+        item_features=item_features(movielens),
     )
 
 
 def prepare_data(config: RecsysExperiment) -> RecsysData:
     """Load MovieLens-100K (``config.data_path``) and split it leave-last-out (no randomness)."""
     movielens = load_movielens_100k(config.data_path)
-    split = leave_last_out(movielens.ratings, movielens.num_users, movielens.num_items, config.min_train)
+    # leave_last_out's min_train=1: a user needs one training rating to get a test item (all 943 have 20+)
+    split = leave_last_out(movielens.ratings, movielens.num_users, movielens.num_items)
     return _split_data(movielens, split, config)
 
 
 def validation_data(data: RecsysData, config: RecsysExperiment) -> RecsysData:
     """The validation split carved from ``data``'s training part: each user's second-to-last interaction."""
     ml = data.movielens
-    split = leave_last_out(data.split.train, ml.num_users, ml.num_items, config.min_train)
+    split = leave_last_out(data.split.train, ml.num_users, ml.num_items)
     return _split_data(ml, split, config)
 
 
@@ -216,7 +217,7 @@ class LightGCNValidation(RunResult):
         s = self.config.search
         note = (
             f"LightGCN (PyG) validation: best hit@{self.config.k} over layers {list(s.layers)}, dims {list(s.dims)}, "
-            f"lr {list(s.lrs)}, epochs {list(s.epochs)} (batch {self.chosen.batch_size}, L2 {self.chosen.lambda_reg:g}). "
+            f"lr {list(s.lrs)}, epochs {list(s.epochs)} (batch {self.chosen.batch_size}, L2 {LAMBDA_REG:g}). "
             + _protocol(self.num_validation_users, self.num_items, self.config.k, "second-to-last")
         )
         rows = _metric_rows("lightgcn-validation", self.evaluation, note)
@@ -313,7 +314,7 @@ class RecsysResult(RunResult):
             "popularity": "training-set popularity, one list for all users; deterministic (same on every seed).",
             "item-cf": "item-item CF, co-interaction cosine summed over the user's history; deterministic.",
             "content-knn": (
-                f"content kNN on 19 genre flags + {c.content.num_periods} release periods, "
+                f"content kNN on 19 genre flags + {NUM_PERIODS} release periods, "
                 f"{c.content.neighbours} neighbours per movie; deterministic."
             ),
             "bpr-mf": (
@@ -327,7 +328,7 @@ class RecsysResult(RunResult):
                     if self.validation is not None
                     else f" ({g.layers} layers, dim {g.dim}, lr {g.lr:g}, {g.epochs} epochs)"
                 )
-                + f", batch {g.batch_size}, L2 {g.lambda_reg:g}; varies with the seed."
+                + f", batch {g.batch_size}, L2 {LAMBDA_REG:g}; varies with the seed."
             ),
         }
         rows = [

@@ -73,7 +73,7 @@ class MethodScores:
     ``cross`` holds the per-test-graph cross-kernel means ``k(test_i, generated)`` ``(metric, draw, test)``
     and ``yy`` / ``yy_unbiased`` the within-generated means ``(metric, draw)``: with the dataset's test Gram
     matrix they give the MMD for any resample of the test graphs. ``sweep`` / ``sweep_unbiased`` hold the
-    degree MMD at each bandwidth of the config's ``degree_sigmas`` ``(sigma, draw)``.
+    degree MMD at each bandwidth of the study's ``DEGREE_SIGMAS`` ``(sigma, draw)``.
     """
 
     method: str
