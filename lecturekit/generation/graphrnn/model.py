@@ -31,7 +31,7 @@ from torch import Tensor, nn
 VARIANTS = ("graphrnn", "graphrnn-s")
 
 
-@dataclass
+@dataclass(frozen=True)
 class GraphRNNConfig:
     """Hyper-parameters of GraphRNN / GraphRNN-S.
 

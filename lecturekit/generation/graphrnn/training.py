@@ -76,7 +76,7 @@ LR_DECAY = 0.3
 NUM_THREADS = 1  # torch threads while training: 2 cores shared with the notebook's other work
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings (paper: Adam, lr 3e-3, batch 32; the decay is :data:`LR_MILESTONES`, :data:`LR_DECAY`)."""
 
