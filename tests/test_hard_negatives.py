@@ -24,24 +24,27 @@ from lecturekit.results import METRIC_NAME
 from lecturekit.studies.contract import check_frozen, collect_rows
 from lecturekit.studies.nb03_hard_negatives import (
     COURSE,
-    METHODS,
     PROFILES,
-    SCHEDULE_METHODS,
-    VISUAL_NEGATIVES,
+    WORLD_SEED,
     HardNegativesConfig,
     HardNegativeSettings,
     MovieLensConfig,
-    PinboardResult,
-    RankedRun,
     band_anatomy,
     band_key,
-    compare,
-    per_query,
     pinboard_world,
     run_band_sweep_seed,
     run_pinboard_seed,
     train_method,
     weighting_key,
+)
+from lecturekit.studies.nb03_hard_negatives_results import (
+    METHODS,
+    SCHEDULE_METHODS,
+    VISUAL_NEGATIVES,
+    PinboardResult,
+    RankedRun,
+    compare,
+    per_query,
 )
 from lecturekit.studies.nb03_siblings import run_sibling_seed
 from lecturekit.studies.report import verdict  # noqa: E402
@@ -386,11 +389,10 @@ def test_config_is_frozen_nested_and_profiles_derive_from_course() -> None:
         COURSE.num_pins = 10  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         COURSE.hard.max_hard = 3  # type: ignore[misc]
-    # quick and full change sizes, never the band rule, the loss or the PageRank's pruning
+    # quick and full change sizes, never the band rule or the PageRank's pruning (the loss is the runner's RECIPE_LOSS)
     for profile in (PROFILES.quick, PROFILES.full):
         assert profile.hard.k_band == COURSE.hard.k_band
         assert profile.hard.max_board_degree == COURSE.hard.max_board_degree
-        assert profile.gnn.loss == COURSE.gnn.loss == "softmax"
         assert all(v.weighting == "pooled" for v in METHODS.values())
     assert PROFILES.quick.num_pins < COURSE.num_pins < PROFILES.full.num_pins
     assert COURSE.num_seeds >= 5 and COURSE.sweep_seeds >= 2  # paired comparisons over seeds (issue 12)
@@ -402,13 +404,11 @@ def test_world_is_notebook_02s_generator_with_all_test_pairs() -> None:
     from lecturekit.studies.nb02_pinsage import make_world
 
     world, task = pinboard_world(PROFILES.quick)
-    reference = make_world(
-        dataclasses.replace(NB02, num_pins=PROFILES.quick.num_pins), PROFILES.quick.world_seed
-    )
+    reference = make_world(dataclasses.replace(NB02, num_pins=PROFILES.quick.num_pins), WORLD_SEED)
     assert np.array_equal(world.save_pin, reference.save_pin) and np.array_equal(
         world.visual, reference.visual
     )
-    split = temporal_split(reference, max_test_pairs=None, seed=PROFILES.quick.world_seed)
+    split = temporal_split(reference, max_test_pairs=None, seed=WORLD_SEED)
     assert torch.equal(task.test_pairs, split.test_pairs)  # every held-out pair, no subsample
 
 

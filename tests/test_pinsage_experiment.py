@@ -20,17 +20,13 @@ from lecturekit.recsys.pinsage.evaluation import (
 )
 from lecturekit.results import METRIC_NAME
 from lecturekit.studies.contract import check_frozen, collect_rows
-from lecturekit.studies.nb02_pinsage import (
-    COURSE,
+from lecturekit.studies.nb02_pinsage import COURSE, PROFILES, PinSageExperiment, run_seed, run_selection
+from lecturekit.studies.nb02_pinsage_results import (
     MOVIELENS_METHODS,
     PINBOARD_METHODS,
-    PROFILES,
     REGIME_METHODS,
     MovieLensResult,
-    PinSageExperiment,
     pooled_hits,
-    run_seed,
-    run_selection,
 )
 from lecturekit.studies.nb02_regime import RegimeResult, run_regime_seed
 
@@ -292,7 +288,8 @@ def test_the_pinsage_row_trains_with_the_hard_negative_curriculum() -> None:
     """02's ``pinsage`` row is PinSage *with* the paper's curriculum (epoch n adds n - 1 hard negatives);
     ``pinsage-random-negatives`` never draws one. Fails if the row silently loses its hard negatives."""
     from lecturekit.recsys.pinsage import pinboard_task
-    from lecturekit.studies.nb02_pinsage import VARIANTS, make_world, train_gnns
+    from lecturekit.studies.nb02_pinsage import make_world, train_gnns
+    from lecturekit.studies.nb02_pinsage_results import VARIANTS
 
     assert (
         VARIANTS["pinsage"].hard == "curriculum"

@@ -7,7 +7,8 @@
   importance-smoothed, knn-popularity, oracle), feature, Pixie and item-CF baselines, the combined MLP and
   the GNN variants of :data:`VARIANTS` (with the ablations), every test pair, strata -> :class:`PinboardResult`;
 * :func:`run_movielens_seed` -- the same comparison on MovieLens-100K -> :class:`MovieLensResult`;
-* the regime map is :mod:`lecturekit.studies.nb02_regime`.
+* the regime map is :mod:`lecturekit.studies.nb02_regime`; record names, typed results and
+  :func:`~lecturekit.studies.nb02_pinsage_results.pooled_hits` are in :mod:`lecturekit.studies.nb02_pinsage_results`.
 
 Evaluation protocol (all methods alike): models train on the training graph; validation and test are
 ranked on the graph of their window (the training graph grown by the new pins' saves made before the
@@ -20,7 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -32,8 +33,6 @@ from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer, 
 from lecturekit.recsys.pinsage.content_mlp import ContentMLPTraining, content_embeddings, train_content_mlp
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
-    STRATA,
-    LookalikeMix,
     RankingResult,
     embedding_scorer,
     evaluate_related,
@@ -43,15 +42,21 @@ from lecturekit.recsys.pinsage.evaluation import (
 from lecturekit.recsys.pinsage.model import PinSage
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
 from lecturekit.recsys.pinsage.train import EpochNeighborhoods, TrainHistory
-from lecturekit.results import Row
 from lecturekit.seed import seeded
 from lecturekit.studies import pinsage_runner as runner
-from lecturekit.studies.contract import Profiles, RunResult
+from lecturekit.studies.contract import Profiles
+from lecturekit.studies.nb02_pinsage_results import (
+    MOVIELENS_METHODS,
+    MOVIELENS_VARIANTS,
+    PINBOARD_METHODS,
+    VARIANTS,
+    MovieLensResult,
+    PinboardResult,
+    SelectionResult,
+)
 from lecturekit.studies.pinsage_runner import (
-    PAPER,
     GNNSettings,
     HardNegativeSettings,
-    ReferenceChoice,
     ReferenceSettings,
     Variant,
     WalkSettings,
@@ -67,47 +72,6 @@ from lecturekit.studies.pinsage_runner import (
     train_variant,
     validation_subsample,
 )
-
-VARIANTS = {
-    "pinsage": Variant(hard="curriculum"),
-    "pinsage-random-negatives": Variant(),
-    "mean-pooling": Variant(pooling="mean"),
-    "max-pooling": Variant(pooling="max"),
-    # ablations: each undoes one change that made training learn (notebook 02, section 3)
-    "pinsage-margin-uniform": Variant(loss="margin"),  # the old loss: max-margin, uniform random negatives
-    "pinsage-feature-start": Variant(smoothing_start=False),  # the old start: ranks as combined-feature kNN
-}
-REFERENCES = ("popularity", "knn-popularity", "importance-smoothed", "oracle")
-PINBOARD_METHODS = (
-    "popularity",
-    "importance-smoothed",
-    "knn-popularity",
-    "oracle",
-    "visual",
-    "annotation",
-    "combined-knn",
-    "combined",
-    "pixie",
-    "item-cf",
-    *VARIANTS,
-)
-MOVIELENS_METHODS = (
-    "popularity",
-    "annotation",
-    "combined-knn",
-    "combined",
-    "pixie",
-    "item-cf",
-    "mean-pooling",
-    "max-pooling",
-    "pinsage",
-    "pinsage-random-negatives",
-)
-MOVIELENS_VARIANTS = ("pinsage", "pinsage-random-negatives", "mean-pooling", "max-pooling")
-REGIME_METHODS = ("pixie", "combined-knn", "combined", "pinsage")
-# ``combined`` is the paper's baseline (a 2-layer MLP on the concatenated features, trained with
-# PinSage's data and loss: lecturekit.recsys.pinsage.content_mlp); ``combined-knn`` is plain nearest
-# neighbours on the concatenation (what the world's feature calibration reads).
 
 
 # ---------------------------------------------------------------------- the config
@@ -127,17 +91,18 @@ class MovieLensSettings:
     steps_per_epoch: int = 30  # 30 x 512 pairs: a sixth of the consecutive-movie pairs per epoch
 
 
+# The regime map's two axes (fixed: the map is always these 3 x 3 cells): feature strength as the share of the
+# same-interest oracle that combined-feature kNN reaches (02's world: 0.35), and graph density in saves per pin (5.0).
+REGIME_FEATURES = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
+REGIME_DENSITIES = (("sparse", 2.5), ("medium", 5.0), ("dense", 10.0))
+
+
 @dataclass(frozen=True)
 class RegimeSettings:
-    """The regime map: small worlds, short training (a map of who wins where, not Table 1)."""
+    """The regime map: small worlds, short training (a map of who wins where, not Table 1); axes
+    :data:`REGIME_FEATURES` x :data:`REGIME_DENSITIES`."""
 
     num_pins: int = 4000  # small worlds: nine of them must fit in the notebook's budget
-    feature_fractions: tuple[tuple[str, float], ...] = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
-    densities: tuple[tuple[str, float], ...] = (
-        ("sparse", 2.5),
-        ("medium", 5.0),
-        ("dense", 10.0),
-    )  # saves per pin
     epochs: int = 3
     steps_per_epoch: int | None = None  # one pass over a small world's pairs per epoch
     hidden_dim: int = 32
@@ -277,10 +242,10 @@ def train_combined(
         steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch or one_pass,
         batch_size=gnn.batch_size,
         num_negatives=gnn.num_negatives,
-        margin=gnn.margin,
+        margin=runner.MARGIN,
         lr=gnn.lr,
         hidden_dim=hidden_dim or gnn.hidden_dim,
-        loss=gnn.loss,
+        loss=runner.RECIPE_LOSS,
         temperature=gnn.temperature,
     )
     validate = None
@@ -337,118 +302,7 @@ def train_gnns(
     return runs
 
 
-def _ranking_rows(
-    dataset: str,
-    rankings: dict[str, RankingResult],
-    methods: tuple[str, ...],
-    note: str,
-    by_stratum: dict[str, dict[str, RankingResult]] | None = None,
-) -> list[Row]:
-    rows = []
-    for method in methods:
-        paper = PAPER.get(method, (None, None)) if dataset == "pinboard" else (None, None)
-        parts = [("", rankings[method], paper)]
-        parts += [(f"/{name}", r, (None, None)) for name, r in (by_stratum or {}).get(method, {}).items()]
-        for suffix, result, ref in parts:
-            for metric, value, paper_value in (
-                ("hit-rate", result.hit_rate, ref[0]),
-                ("mrr-scaled", result.mrr_scaled, ref[1]),
-            ):
-                rows.append(
-                    Row(
-                        dataset,
-                        method,
-                        metric + suffix,
-                        value,
-                        paper=paper_value,
-                        comparable=False,
-                        note=note,
-                    )
-                )
-    return rows
-
-
-_STRATA_NOTE = (
-    "; strata: the query's training degree (distinct training boards) new 0, tail 1-2, torso 3-7, "
-    "head >= 8, and new-target (target without a training save)"
-)
-
-
 # ---------------------------------------------------------------------- the budget, chosen on validation
-@dataclass(frozen=True)
-class SelectionResult(RunResult):
-    """The validation sweep of one world (:func:`run_selection`).
-
-    Attributes:
-        curves: ``(T, lr)`` -> validation hit-rate after each epoch (PinSage, random negatives).
-        top_t, lr, epochs: the chosen setting: the best validation hit-rate over all ``(T, lr)`` and epochs.
-        k: the hit-rate cut-off.
-        untrained: validation hit-rate of the same PinSage before any training at the chosen ``T`` (the
-            smoothing start: it ranks as importance-smoothed with that ``T``'s ``g``): what training has to beat.
-        gains: ``T`` -> the smoothing start's ``g`` chosen on validation (:func:`choose_references`).
-    """
-
-    curves: dict[tuple[int, float], list[float]]
-    top_t: int
-    lr: float
-    epochs: int
-    k: int
-    untrained: float
-    gains: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def best(self) -> float:
-        """The chosen setting's best validation hit-rate."""
-        return max(self.curves[(self.top_t, self.lr)])
-
-    def apply(self, config: PinSageExperiment) -> PinSageExperiment:
-        """``config`` with the chosen ``T``, learning rate and number of epochs."""
-        return replace(
-            config,
-            walks=replace(config.walks, top_t=self.top_t),
-            gnn=replace(config.gnn, lr=self.lr, epochs=self.epochs),
-        )
-
-    def rows(self) -> list[Row]:
-        note = (
-            f"validation split of the pinboard world (seed {self.seed}): PinSage with random negatives, "
-            f"hit@{self.k} of validation pairs after the best epoch, per neighbourhood size T and learning rate; "
-            "the paper's Table 4 sweeps T on Pinterest"
-        )
-        rows = [
-            Row(
-                "pinboard-validation",
-                "pinsage-random-negatives",
-                f"hit-rate/t={t},lr={lr:g}",
-                max(curve),
-                comparable=False,
-                note=note,
-            )
-            for (t, lr), curve in self.curves.items()
-        ]
-        rows.append(
-            Row(
-                "pinboard-validation",
-                "pinsage-untrained",
-                "hit-rate",
-                self.untrained,
-                comparable=False,
-                note=note + "; the untrained model (smoothing start: ranks as importance-smoothed)",
-            )
-        )
-        rows.append(
-            Row(
-                "pinboard-validation",
-                "pinsage",
-                "hit-rate",
-                self.best,
-                comparable=False,
-                note=note + f"; the chosen setting T={self.top_t}, lr={self.lr:g}, {self.epochs} epochs",
-            )
-        )
-        return rows
-
-
 def untrained_validation_hit(
     task: RelatedItemTask, config: PinSageExperiment, seed: int, top_t: int, val: Tensor, gain: float
 ) -> float:
@@ -509,48 +363,6 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
 
 
 # ---------------------------------------------------------------------- Table 1 on the pinboard world
-@dataclass(frozen=True)
-class PinboardResult(RunResult):
-    """One seed of the pinboard comparison (every test pair, ranked once).
-
-    Attributes:
-        k, scale: hit-rate@k and the scaled-MRR scale (:func:`ranking_cutoffs` of the catalogue).
-        rankings: method -> ranks of the test targets (:data:`PINBOARD_METHODS`).
-        strata: method -> stratum (:data:`~lecturekit.recsys.pinsage.evaluation.STRATA`) -> ranks.
-        lookalike: ``visual`` / ``pinsage`` -> where the top-10 neighbours of sampled pins fall.
-        histories: GNN method -> training history (losses per step).
-        feature_strength: the world's calibrated feature strength.
-        task: the seed's world and split (``task.extra["world"]``, ``task.extra["split"]``).
-        pinsage: the trained PinSage model; embeddings: its layer-wise embeddings on the test graph.
-        validation: ``pinsage-untrained`` (the smoothing start) and ``pinsage`` hit-rate on the validation pairs.
-    """
-
-    k: int
-    scale: float
-    num_pins: int
-    rankings: dict[str, RankingResult]
-    strata: dict[str, dict[str, RankingResult]]
-    lookalike: dict[str, LookalikeMix]
-    histories: dict[str, TrainHistory]
-    feature_strength: float
-    task: RelatedItemTask
-    pinsage: PinSage
-    embeddings: Tensor
-    references: ReferenceChoice
-    validation: dict[str, float]
-
-    def rows(self) -> list[Row]:
-        note = (
-            f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
-            "graph methods on the training graph grown by the new pins' saves made before the test window; "
-            f"references' settings chosen on validation): hit@{self.k} and scaled MRR "
-            f"(scale {self.scale:g}) among all {self.num_pins} pins; budget chosen on validation; the paper's "
-            "numbers are on Pinterest's data with 5M candidates, hit@500 and scale 100, shown for orientation "
-            "only" + _STRATA_NOTE
-        )
-        return _ranking_rows("pinboard", self.rankings, PINBOARD_METHODS, note, self.strata)
-
-
 def make_world(config: PinSageExperiment, seed: int) -> Pinboard:
     return runner.make_world(
         config.num_pins, config.world, seed
@@ -609,25 +421,6 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
 
 
 # ---------------------------------------------------------------------- MovieLens
-@dataclass(frozen=True)
-class MovieLensResult(RunResult):
-    """One seed of the MovieLens-100K comparison (``rankings``: method -> ranks, :data:`MOVIELENS_METHODS`)."""
-
-    k: int
-    scale: float
-    num_items: int
-    rankings: dict[str, RankingResult]
-    strata: dict[str, dict[str, RankingResult]] = field(default_factory=dict)
-
-    def rows(self) -> list[Row]:
-        note = (
-            f"MovieLens-100K, pairs = movies one user rated consecutively, each user's last rating held out; "
-            f"hit@{self.k} and scaled MRR (scale {self.scale:g}) among all {self.num_items} movies; the GNN "
-            "budget is fixed (not validated); the paper reports no MovieLens number" + _STRATA_NOTE
-        )
-        return _ranking_rows("movielens-100k", self.rankings, MOVIELENS_METHODS, note, self.strata)
-
-
 @functools.lru_cache(maxsize=1)
 def movielens_related_task() -> RelatedItemTask:
     """MovieLens-100K as a related-item task (loaded once per process; the task has no randomness)."""
@@ -651,7 +444,7 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
             task,
             config,
             seed,
-            config.gnn.default_gain,
+            runner.DEFAULT_GAIN,
             methods=MOVIELENS_VARIANTS,
             epochs=config.movielens.epochs,
             steps_per_epoch=config.movielens.steps_per_epoch,
@@ -670,21 +463,3 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
         rankings={m: rankings[m] for m in MOVIELENS_METHODS},
         strata=by_stratum,
     )
-
-
-def pooled_hits(
-    results: list[PinboardResult] | list[MovieLensResult], method: str, stratum: str | None = None
-) -> Tensor:
-    """1.0 / 0.0 per held-out query of every seed (in the order of ``results``): was ``method``'s
-    target in its top ``k``? Two methods' vectors are paired query by query (for
-    :func:`lecturekit.stats.paired_bootstrap`). ``stratum`` restricts to one stratum of :data:`STRATA`."""
-    if not results:
-        raise ValueError("argument 'results' is empty")
-    if stratum is not None and stratum not in STRATA:
-        raise ValueError(f"argument 'stratum' must be one of {STRATA}, got {stratum!r}")
-    parts = []
-    for r in results:
-        ranking = r.rankings[method] if stratum is None else r.strata[method].get(stratum)
-        if ranking is not None:
-            parts.append((ranking.ranks <= r.k).double())
-    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.double)

@@ -63,6 +63,16 @@ PAPER = {  # Ying et al. 2018, Table 1 (Pinterest, hit@500 among 5M candidates, 
 }
 LOSSES = ("softmax", "margin", "xent")
 
+# Fixed settings (issue #22's audit: no profile, notebook, test or ablation varies them, so they are not config fields).
+RESTART_PROB = 0.5  # walks go back to the query after each traversal with this probability: keeps them local
+RECIPE_LOSS = (
+    "softmax"  # the loss every GNN row trains with unless its Variant names another (in-batch softmax)
+)
+MARGIN = 0.1  # the max-margin Delta of the margin ablations, on cosines in [-1, 1] (the paper tunes it; not tuned here)
+DEFAULT_GAIN = 2.0  # the smoothing start's g where there is no validation split (MovieLens; g = 2 won on every pinboard seed)
+SMOOTHING_GAINS = (0.5, 1.0, 2.0, 4.0, 8.0)  # importance-smoothed's g grid (factor-2 steps around g = 1)
+PRIOR_WEIGHTS = (0.003, 0.01, 0.03, 0.1, 0.3)  # knn-popularity's log-degree weight grid (factor ~3 steps)
+
 
 # ---------------------------------------------------------------------- settings
 @dataclass(frozen=True)
@@ -79,7 +89,6 @@ class WalkSettings:
 
     num_walks: int = 100  # walks per pin: stable top-20 visit counts on a 20k-pin world
     walk_length: int = 2  # pin -> board -> pin traversals per walk (short walks, as the paper)
-    restart_prob: float = 0.5  # back to the query after each traversal: keeps the walks local
     top_t: int = 20  # neighbourhood size T; notebook 02's selection chooses it on the validation split
 
 
@@ -96,21 +105,17 @@ class GNNSettings:
     steps_per_epoch: int | None = 30  # None: one pass over the training pairs
     batch_size: int = 512  # the paper's smallest batch; its positives are the other queries' negatives
     num_negatives: int = 128  # shared uniform negatives beside the batch's (the paper: 500)
-    margin: float = 0.1  # the max-margin Delta (the margin-uniform ablation)
     lr: float = 1e-3  # notebook 02's selection chooses it on the validation split
-    loss: str = "softmax"  # in-batch sampled softmax (lecturekit.recsys.pinsage.loss.in_batch_softmax_loss)
     temperature: float = 0.1  # cosine logits / 0.1: the usual contrastive scale, not tuned
     num_workers: int = 1  # one producer process builds the next batch while the main process trains
-    default_gain: float = 2.0  # the smoothing start's g where there is no validation split (MovieLens)
 
 
 @dataclass(frozen=True)
 class ReferenceSettings:
-    """The grids the parameter-free references are tuned over, on the validation pairs."""
+    """How the parameter-free references are tuned on the validation pairs (grids: :data:`SMOOTHING_GAINS`,
+    :data:`PRIOR_WEIGHTS`)."""
 
     val_pairs: int = 1000  # validation pairs per check (seeded subsample): cheap, decides settings only
-    gains: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)  # importance-smoothed's g
-    prior_weights: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)  # knn-popularity's log-degree weight
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,7 @@ class Variant:
 
     ``pooling``: ``importance`` (PinSage) | ``mean`` | ``max``; ``hard``: the hard-negative schedule
     (``random-only`` = none, ``curriculum`` = the paper's, ``no-curriculum`` = all from epoch 1);
-    ``loss``: ``None`` = the settings' loss, ``margin`` = max-margin with uniform negatives (+ hard ones,
+    ``loss``: ``None`` = :data:`RECIPE_LOSS`, ``margin`` = max-margin with uniform negatives (+ hard ones,
     ``weighting``), ``xent`` = softmax over the uniform negatives only (the paper's ablation);
     ``smoothing_start``: start at the importance-smoothed reference (``False``: at feature kNN).
     """
@@ -219,7 +224,7 @@ def make_sampler(
         task.num_users,
         num_walks=walks.num_walks,
         walk_length=walks.walk_length,
-        restart_prob=walks.restart_prob,
+        restart_prob=RESTART_PROB,
         top_t=top_t or walks.top_t,
         seed=seed,
     )
@@ -311,9 +316,9 @@ def choose_references(
 
     smoothed = {
         g: hit(embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, g)))
-        for g in references.gains
+        for g in SMOOTHING_GAINS
     }
-    prior = {w: hit(knn_popularity_scorer(x, degree, w)) for w in references.prior_weights}
+    prior = {w: hit(knn_popularity_scorer(x, degree, w)) for w in PRIOR_WEIGHTS}
     gain, weight = max(smoothed, key=smoothed.get), max(prior, key=prior.get)
     return ReferenceChoice(
         gain, weight, {"importance-smoothed": smoothed[gain], "knn-popularity": prior[weight]}
@@ -374,7 +379,7 @@ def train_variant(
         if hard is None:
             raise ValueError(f"variant {variant} trains with hard negatives: pass argument 'hard'")
         negatives = hard.view(variant.hard, derive_seed(seed, "hard-negative-draws"))
-    loss = variant.loss or gnn.loss
+    loss = variant.loss or RECIPE_LOSS
     loss_fn = None
     if loss == "xent":
         loss_fn = functools.partial(xent_loss, temperature=gnn.temperature)
@@ -384,7 +389,7 @@ def train_variant(
         epochs=epochs or gnn.epochs,
         batch_size=gnn.batch_size,
         num_negatives=gnn.num_negatives,
-        margin=gnn.margin,
+        margin=MARGIN,
         lr=gnn.lr,
         max_steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch,
         num_workers=gnn.num_workers,
