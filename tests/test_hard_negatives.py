@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.loss import in_batch_softmax_loss, max_margin_loss
 from lecturekit.recsys.pinsage.negative_diagnostics import score_distributions, sibling_task
 from lecturekit.recsys.pinsage.negatives import (
     HardNegativeConfig,
@@ -31,6 +31,7 @@ from lecturekit.studies.nb03_hard_negatives import (
     MovieLensConfig,
     band_anatomy,
     band_key,
+    hard_weight_key,
     pinboard_world,
     run_band_sweep_seed,
     run_pinboard_seed,
@@ -198,6 +199,18 @@ def test_xent_loss_hand_computed_and_hook() -> None:
     assert xent_loss(q, p, n, h, temperature=0.1).item() == pytest.approx(expected.item(), rel=1e-5)
     with pytest.raises(ValueError, match="temperature"):
         xent_loss(q, p, n, temperature=0.0)
+
+
+def test_softmax_hard_weight_counts_a_hard_negative_w_times() -> None:
+    q, p = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[0.8, 0.6], [0.6, 0.8]])
+    n, h = torch.tensor([[0.0, 1.0]]), torch.tensor([[[0.5, 0.5]], [[0.9, 0.1]]])
+    once = in_batch_softmax_loss(q, p, n, h, temperature=0.1)
+    assert in_batch_softmax_loss(q, p, n, h, hard_weight=1.0, temperature=0.1) == once
+    # w = 3 is the same as the hard negative appearing three times
+    thrice = in_batch_softmax_loss(q, p, n, h.repeat(1, 3, 1), temperature=0.1)
+    torch.testing.assert_close(in_batch_softmax_loss(q, p, n, h, hard_weight=3.0, temperature=0.1), thrice)
+    with pytest.raises(ValueError, match="hard_weight"):
+        in_batch_softmax_loss(q, p, n, h, hard_weight=0.0)
 
 
 def test_method_table_names() -> None:
@@ -449,6 +462,9 @@ def test_band_sweep_with_the_default_band_pairs_with_the_main_run() -> None:
     assert sweep.bands == (TINY.hard.k_band,)
     assert np.array_equal(sweep.ranks[band_key(TINY.hard.k_band)], main.ranks["pinsage"])
     assert weighting_key("pooled") in sweep.ranks
+    # the softmax recipe with hard negatives counted w times differs from w = 1 (the main run's pinsage)
+    weighted = sweep.ranks[hard_weight_key(TINY.sweep_hard_weights[0])]
+    assert not np.array_equal(weighted, main.ranks["pinsage"])
     for shares in sweep.content.values():  # what each band draws: same interest ... unrelated
         assert sum(shares) == pytest.approx(1.0) and len(shares) == 5
     # the curriculum is on: the main run's pinsage adds hard negatives epoch by epoch, random-only never

@@ -138,6 +138,10 @@ def test_run_seed_is_reproducible_and_independent_of_global_rng(result, selectio
 def test_every_test_pair_is_ranked_and_strata_partition_the_queries(result) -> None:
     assert set(result.validation) == {"pinsage-untrained", "pinsage"}
     assert all(0 <= v <= 1 for v in result.validation.values())
+    d = result.diagnosis  # what training added to its start, on the validation pairs
+    assert d.gain == pytest.approx(d.trained - d.untrained) and 0 <= d.two_hop <= 1
+    assert set(d.moved) == {"R", "S"} and all(v > 0 for v in d.moved.values()) and d.branch_norm > 0
+    assert set(d.strata) == {"untrained", "trained"} and set(d.strata["trained"]) <= set(STRATA)
     task = result.task
     assert all(len(r.ranks) == len(task.test_pairs) for r in result.rankings.values())
     for method in PINBOARD_METHODS:

@@ -29,7 +29,13 @@ from torch import Tensor
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import Pinboard
 from lecturekit.ranking import ranking_cutoffs
-from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer, popularity_scorer
+from lecturekit.recsys.pinsage.baselines import (
+    feature_scorer,
+    item_cf_scorer,
+    popularity_scorer,
+    smoothed_embeddings,
+)
+from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.content_mlp import ContentMLPTraining, content_embeddings, train_content_mlp
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
@@ -53,6 +59,7 @@ from lecturekit.studies.nb02_pinsage_results import (
     MovieLensResult,
     PinboardResult,
     SelectionResult,
+    TrainingDiagnosis,
 )
 from lecturekit.studies.pinsage_runner import (
     GNNSettings,
@@ -60,15 +67,10 @@ from lecturekit.studies.pinsage_runner import (
     ReferenceSettings,
     Variant,
     WalkSettings,
-    WorldSettings,
     choose_references,
     embed,
-    graph_degree_of,
-    hard_negative_sampler,
     make_sampler,
     new_model,
-    rank,
-    run_references,
     train_variant,
     validation_subsample,
 )
@@ -114,7 +116,7 @@ class PinSageExperiment:
 
     num_pins: int = 20_000  # large enough that walks beat direct neighbours, small enough for a laptop
     num_seeds: int = 3  # worlds per comparison (each seed: a fresh world, split and training)
-    world: WorldSettings = WorldSettings()
+    world: runner.WorldSettings = runner.WorldSettings()
     walks: WalkSettings = WalkSettings()
     gnn: GNNSettings = GNNSettings()
     # notebook 03's PPR band (4R..10R, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
@@ -188,6 +190,10 @@ PROFILES = Profiles(
 )
 
 
+# The two-hop smoothing's second g (a diagnosis of what one more parameter-free hop adds; best on validation).
+SECOND_GAINS = (0.5, 1.0, 2.0)
+
+
 # ---------------------------------------------------------------------- building blocks
 def run_baselines(
     task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int, seed: int, split: str = "test"
@@ -196,7 +202,9 @@ def run_baselines(
     pairs and graph (Pixie walks and item-CF read the grown graph, as PinSage's inference does)."""
     pairs, graph = task.pairs(split), task.graph(split)
     results = {
-        "popularity": evaluate_related(popularity_scorer(graph_degree_of(task, split)), pairs, task.num_items)
+        "popularity": evaluate_related(
+            popularity_scorer(runner.graph_degree_of(task, split)), pairs, task.num_items
+        )
     }
     results.update(
         {
@@ -246,7 +254,7 @@ def train_combined(
         lr=gnn.lr,
         hidden_dim=hidden_dim or gnn.hidden_dim,
         loss=runner.RECIPE_LOSS,
-        temperature=gnn.temperature,
+        temperature=runner.TEMPERATURE,
     )
     validate = None
     if task.val_pairs is not None:
@@ -280,7 +288,7 @@ def train_gnns(
     # neighbourhoods resampled every epoch (as the paper's producer does), walked once for all four models
     tables = {p: EpochNeighborhoods(sampler, p, seed) for p in ("importance", "mean")}
     tables["max"] = tables["mean"]
-    hard = hard_negative_sampler(task, config.hard, seed)
+    hard = runner.hard_negative_sampler(task, config.hard, seed)
     runs = {}
     for method in methods:
         variant = VARIANTS[method]
@@ -298,7 +306,7 @@ def train_gnns(
             progress=progress,
         )
         emb = embed(model, task, config.walks, seed, "test")
-        runs[method] = GNNRun(rank(emb, task), emb, model, history)
+        runs[method] = GNNRun(runner.rank(emb, task), emb, model, history)
     return runs
 
 
@@ -312,6 +320,41 @@ def untrained_validation_hit(
     model = new_model(task.features["combined"].shape[1], config.gnn.hidden_dim, "importance", seed, gain)
     emb = embed(model, task, replace(config.walks, top_t=top_t), seed, "val")
     return evaluate_related(embedding_scorer(emb), val, task.num_items).hit_rate
+
+
+def training_diagnosis(
+    task: RelatedItemTask, config: PinSageExperiment, seed: int, gain: float, model: PinSage, val: Tensor
+) -> TrainingDiagnosis:
+    """What training added to the smoothing start on the validation pairs ``val`` (validation graph): the
+    untrained and trained hit-rates overall and per stratum, the parameter-free two-hop smoothing (its second
+    ``g`` the best of :data:`SECOND_GAINS` on ``val``), and how far the weights moved from their start."""
+    x, walks = task.features["combined"], config.walks
+    start = new_model(x.shape[1], config.gnn.hidden_dim, "importance", seed, gain)
+
+    def ranked(emb: Tensor) -> RankingResult:
+        return evaluate_related(embedding_scorer(emb), val, task.num_items)
+
+    before, after = (ranked(embed(m, task, walks, seed, "val")) for m in (start, model))
+    table = NeighborTable(make_sampler(task, walks, seed, split="val").sample, task.num_items)
+    two_hop = max(
+        ranked(smoothed_embeddings(x, table.neighbors, table.weights, gain, g2)).hit_rate
+        for g2 in SECOND_GAINS
+    )
+    degree = task.degree()
+    return TrainingDiagnosis(
+        untrained=before.hit_rate,
+        trained=after.hit_rate,
+        two_hop=two_hop,
+        moved={
+            name: float((getattr(model, name).weight - w0.weight).norm() / w0.weight.norm())
+            for name, w0 in (("R", start.R), ("S", start.S))
+        },
+        branch_norm=float(model.G2.weight.norm()),
+        strata={
+            name: {s: r.hit_rate for s, r in strata(res, val, degree).items()}
+            for name, res in (("untrained", before), ("trained", after))
+        },
+    )
 
 
 def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = True) -> SelectionResult:
@@ -364,9 +407,8 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
 
 # ---------------------------------------------------------------------- Table 1 on the pinboard world
 def make_world(config: PinSageExperiment, seed: int) -> Pinboard:
-    return runner.make_world(
-        config.num_pins, config.world, seed
-    )  # the seed's world with the config's assumptions
+    """The seed's world with the config's assumptions."""
+    return runner.make_world(config.num_pins, config.world, seed)
 
 
 def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:
@@ -378,22 +420,14 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         task = pinboard_task(world, seed=seed)
         choice = choose_references(task, config.walks, config.references, seed)
         rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
-        rankings.update(run_references(task, config.walks, seed, choice))
+        rankings.update(runner.run_references(task, config.walks, seed, choice))
         rankings["combined"] = train_combined(task, config, seed)
         runs = train_gnns(task, config, seed, choice.gain, progress=progress)
         rankings.update({method: run.result for method, run in runs.items()})
         degree = task.degree()
         by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in PINBOARD_METHODS}
         pinsage, val = runs["pinsage"], validation_subsample(task, config.references.val_pairs, seed)
-        trained = evaluate_related(
-            embedding_scorer(embed(pinsage.model, task, config.walks, seed, "val")), val, task.num_items
-        )
-        validation = {
-            "pinsage-untrained": untrained_validation_hit(
-                task, config, seed, config.walks.top_t, val, choice.gain
-            ),
-            "pinsage": trained.hit_rate,
-        }
+        diagnosis = training_diagnosis(task, config, seed, choice.gain, pinsage.model, val)
         queries = torch.arange(0, task.num_items, max(1, task.num_items // 1000))
         category, lookalike = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_lookalike)
         mix = {
@@ -416,7 +450,7 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         pinsage=pinsage.model,
         embeddings=pinsage.embeddings,
         references=choice,
-        validation=validation,
+        diagnosis=diagnosis,
     )
 
 

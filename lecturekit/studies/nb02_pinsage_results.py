@@ -182,6 +182,32 @@ class SelectionResult(RunResult):
 
 
 @dataclass(frozen=True)
+class TrainingDiagnosis:
+    """What training added to its start on one seed's validation pairs (``pinsage``, the chosen budget).
+
+    Attributes:
+        untrained, trained: validation hit-rate of the smoothing start and of the trained model.
+        two_hop: the parameter-free smoothing over two hops (its second ``g`` chosen on the same pairs): what
+            one more hop of neighbourhood averaging adds without any training.
+        moved: ``R`` (feature path) / ``S`` (smoothing path) -> ``||W - W_0|| / ||W_0||``: did training leave its start?
+        branch_norm: ``||G2||``, the convolution branch's output layer (0 at the start).
+        strata: ``untrained`` / ``trained`` -> validation stratum -> hit-rate.
+    """
+
+    untrained: float
+    trained: float
+    two_hop: float
+    moved: dict[str, float]
+    branch_norm: float
+    strata: dict[str, dict[str, float]]
+
+    @property
+    def gain(self) -> float:
+        """What training added: trained - untrained validation hit-rate."""
+        return self.trained - self.untrained
+
+
+@dataclass(frozen=True)
 class PinboardResult(RunResult):
     """One seed of the pinboard comparison (every test pair, ranked once).
 
@@ -194,7 +220,7 @@ class PinboardResult(RunResult):
         feature_strength: the world's calibrated feature strength.
         task: the seed's world and split (``task.extra["world"]``, ``task.extra["split"]``).
         pinsage: the trained PinSage model; embeddings: its layer-wise embeddings on the test graph.
-        validation: ``pinsage-untrained`` (the smoothing start) and ``pinsage`` hit-rate on the validation pairs.
+        diagnosis: what training added to the smoothing start on the validation pairs (:class:`TrainingDiagnosis`).
     """
 
     k: int
@@ -209,7 +235,12 @@ class PinboardResult(RunResult):
     pinsage: PinSage
     embeddings: Tensor
     references: ReferenceChoice
-    validation: dict[str, float]
+    diagnosis: TrainingDiagnosis
+
+    @property
+    def validation(self) -> dict[str, float]:
+        """``pinsage-untrained`` (the smoothing start) and ``pinsage`` hit-rate on the validation pairs."""
+        return {"pinsage-untrained": self.diagnosis.untrained, "pinsage": self.diagnosis.trained}
 
     def rows(self) -> list[Row]:
         note = (

@@ -133,6 +133,9 @@ class HardNegativesConfig:
         (4.0, 10.0),
     )  # in K: inside the cut-off, 4K..10K
     sweep_weightings: tuple[str, ...] = ("separate",)  # max-margin with the hard hinge mean added (weight 1)
+    # The softmax recipe with each hard negative counted w times: ~5 hard negatives among ~380 other candidates
+    # (256 in-batch + 128 shared) weigh ~1 % at w = 1, ~12 % at w = 10 and more than all others at w = 100.
+    sweep_hard_weights: tuple[float, ...] = (10.0, 100.0)
     sweep_seeds: int = 3  # the sweep trains one model per band (and weighting) and seed
     siblings: SiblingConfig = SiblingConfig()
     movielens: MovieLensConfig = MovieLensConfig()
@@ -155,6 +158,10 @@ class HardNegativesConfig:
                 raise ValueError(
                     f"HardNegativesConfig.band_sweep[{i}] must be (a, b) with 0 < a < b, got {band!r}"
                 )
+        if any(not w > 0 for w in self.sweep_hard_weights):
+            raise ValueError(
+                f"HardNegativesConfig.sweep_hard_weights must be positive, got {self.sweep_hard_weights}"
+            )
         if any(w not in WEIGHTINGS for w in self.sweep_weightings):
             raise ValueError(
                 f"HardNegativesConfig.sweep_weightings must be among {WEIGHTINGS}, got {self.sweep_weightings}"
@@ -178,6 +185,7 @@ PROFILES = Profiles(
         hard=replace(COURSE.hard, max_hard=4, num_walks=100, walk_length=2),
         hist_queries=100,
         band_sweep=((0.3, 1.0),),
+        sweep_hard_weights=(10.0,),
         sweep_seeds=2,
         siblings=replace(COURSE.siblings, num_seeds=1, epochs=2),
         movielens=replace(COURSE.movielens, epochs=1, steps_per_epoch=2, methods=("mean-pooling", "pinsage")),
@@ -320,9 +328,14 @@ def weighting_key(weighting: str) -> str:
     return f"weighting={weighting}"  # the result key (and metric suffix) of a hard-negative loss weighting
 
 
+def hard_weight_key(weight: float) -> str:
+    return f"hard-weight={weight:g}"  # the result key (metric suffix) of the softmax's hard-negative weight
+
+
 def run_band_sweep_seed(config: HardNegativesConfig, seed: int) -> BandSweepResult:
     """PinSage with the curriculum under each band of ``config.band_sweep`` (in units of K) and, with the
-    max-margin loss, each weighting of ``config.sweep_weightings`` (everything else as in
+    max-margin loss, each weighting of ``config.sweep_weightings``, and with the softmax recipe each hard-negative
+    weight of ``config.sweep_hard_weights`` (everything else as in
     :func:`run_pinboard_seed` of the same seed, so the two pair up), and what each band's draws hold."""
     start = time.perf_counter()
     ranks, content = {}, {}
@@ -340,6 +353,11 @@ def run_band_sweep_seed(config: HardNegativesConfig, seed: int) -> BandSweepResu
         for weighting in config.sweep_weightings:
             variant = Variant(hard="curriculum", loss="margin", weighting=weighting)
             ranks[weighting_key(weighting)] = train_method(
+                task, "pinsage", config, seed, gain, hard, variant=variant
+            ).ranks
+        for weight in config.sweep_hard_weights:
+            variant = Variant(hard="curriculum", hard_weight=weight)
+            ranks[hard_weight_key(weight)] = train_method(
                 task, "pinsage", config, seed, gain, hard, variant=variant
             ).ranks
     k, scale = ranking_cutoffs(task.num_items)

@@ -156,8 +156,8 @@ class BandSweepResult(RankedRun):
         note = (
             f"planted pinboard world ({self.num_items} pins), pinsage with the curriculum; band=<a>k-<b>k: hard "
             f"negatives from PPR ranks a K..b K (K = {self.cutoff}, the hit-rate cut-off), weighting=separate: "
-            f"the max-margin loss with the hard hinge mean added to the random one; the paper reports neither "
-            f"sweep"
+            f"the max-margin loss with the hard hinge mean added to the random one, hard-weight=<w>: the in-batch "
+            f"softmax with each hard negative counted w times; the paper reports none of these sweeps"
         )
         rows = []
         for key in self.ranks:

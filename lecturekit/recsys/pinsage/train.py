@@ -246,7 +246,9 @@ def _loss(
     if loss_fn is not None:
         return loss_fn(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
     if config.loss == "softmax":
-        return in_batch_softmax_loss(zq, zp, zn, zh, temperature=config.temperature)
+        return in_batch_softmax_loss(
+            zq, zp, zn, zh, hard_weight=config.hard_weight, temperature=config.temperature
+        )
     return max_margin_loss(zq, zp, zn, zh, margin=config.margin, hard_weight=config.hard_weight)
 
 
