@@ -491,7 +491,7 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
     paper = {(r.method, r.metric): r.paper for r in rows}
     assert paper["pinsage", "hit-rate"] == 0.67 and paper["pinsage-random-only", "hit-rate"] is None
     assert all("Pinterest" in r.note for r in rows)
-    keys = (band_key(TINY.band_sweep[0]), weighting_key("pooled"))
+    keys = (band_key(TINY.band_sweep[0]), weighting_key("pooled"), hard_weight_key(10.0))
     assert {r.metric for r in sweep_rows} == {f"{m}/{k}" for m in ("hit-rate", "mrr-scaled") for k in keys}
     assert len(rows[0].value) == 2  # per-seed values
 

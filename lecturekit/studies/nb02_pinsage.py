@@ -119,7 +119,7 @@ class PinSageExperiment:
     world: runner.WorldSettings = runner.WorldSettings()
     walks: WalkSettings = WalkSettings()
     gnn: GNNSettings = GNNSettings()
-    # notebook 03's PPR band (4R..10R, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
+    # notebook 03's PPR band (ranks 1K..2.5K, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
     hard: HardNegativeSettings = HardNegativeSettings(max_hard=6)
     references: ReferenceSettings = ReferenceSettings()
     selection: SelectionSettings = SelectionSettings()

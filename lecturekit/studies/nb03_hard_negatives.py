@@ -382,7 +382,7 @@ def run_movielens_seed(config: HardNegativesConfig, seed: int) -> MovieLensResul
         task = movielens_task(load_movielens_100k())
         # Users rate tens to hundreds of movies: no hub pruning, and the fixed [4K, 10K] rule (a
         # co-rating "relevance set" would cover most of the catalogue).
-        settings = replace(config.hard, k_band=None, relative_band=None, band=None, max_board_degree=None)
+        settings = replace(config.hard, k_band=None, band=None, max_board_degree=None)
         needs_hard = any(METHODS[m].hard != "random-only" for m in ml.methods)
         hard = hard_negative_sampler(task, settings, 0) if needs_hard else None
         ranks = {

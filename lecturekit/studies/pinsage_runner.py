@@ -128,10 +128,9 @@ class HardNegativeSettings:
     # ranks a K..b K of the PPR ranking, in units of the hit-rate cut-off K (rank within the candidate set,
     # as the evaluation counts): 1K..2.5K = just beyond the top K the model is judged on
     k_band: tuple[float, float] | None = (1.0, 2.5)
-    relative_band: tuple[float, float] | None = (
-        None  # ranks a R..b R (R: pins sharing a board with the query)
+    band: tuple[float, float] | None = (
+        None  # fixed ranks (used when k_band is None; the sibling world's band)
     )
-    band: tuple[float, float] | None = None  # fixed ranks (used when neither k_band nor relative_band is set)
     num_iterations: int = 8  # power iteration: band membership already matches 16 iterations (03, section 2)
     max_board_degree: int | None = 50  # regular boards hold ~12 saves, spam boards ~80: prune hubs as Pixie
     num_walks: int = 400  # the Monte-Carlo estimate the band's accuracy is compared with (walks per query)
@@ -140,7 +139,7 @@ class HardNegativeSettings:
     def __post_init__(self) -> None:
         if self.k_band is not None:
             a, b = self.k_band
-            if not 0 < a < b or self.relative_band is not None or self.band is not None:
+            if not 0 < a < b or self.band is not None:
                 raise ValueError(
                     f"HardNegativeSettings.k_band must be (a, b) with 0 < a < b and no other band set, "
                     f"got {self.k_band!r}"
@@ -156,11 +155,10 @@ class HardNegativeSettings:
         return lo, min(num_items - 1, max(lo, round(self.k_band[1] * k)))
 
     def label(self) -> str:
-        """Words for the band: ``ranks 1K-2.5K`` (cut-off units), ``ranks 4R-10R`` or fixed ranks."""
+        """Words for the band: ``ranks 1K-2.5K`` (cut-off units) or fixed ranks. (The library's
+        ``HardNegativeConfig.relative_band``, ranks ``a R..b R``, is notebook 03's exercise; no study uses it.)"""
         if self.k_band is not None:
             return f"ranks {self.k_band[0]:g}K-{self.k_band[1]:g}K"
-        if self.relative_band is not None:
-            return f"ranks {self.relative_band[0]:g}R-{self.relative_band[1]:g}R"
         return "fixed ranks " + ("[4K, 10K]" if self.band is None else f"{self.band[0]}-{self.band[1]}")
 
     def sampler_config(
@@ -172,7 +170,6 @@ class HardNegativeSettings:
             schedule=schedule,
             max_hard=self.max_hard,
             band=band,
-            relative_band=self.relative_band,
             estimator=estimator,
             num_iterations=self.num_iterations,
             max_board_degree=self.max_board_degree,
