@@ -346,10 +346,10 @@ def training_diagnosis(
         trained=after.hit_rate,
         two_hop=two_hop,
         moved={
-            name: float((getattr(model, name).weight - w0.weight).norm() / w0.weight.norm())
+            name: float(((getattr(model, name).weight - w0.weight).norm() / w0.weight.norm()).detach())
             for name, w0 in (("R", start.R), ("S", start.S))
         },
-        branch_norm=float(model.G2.weight.norm()),
+        branch_norm=float(model.G2.weight.detach().norm()),
         strata={
             name: {s: r.hit_rate for s, r in strata(res, val, degree).items()}
             for name, res in (("untrained", before), ("trained", after))
