@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit.recsys.pinsage.loss import max_margin_loss
+from lecturekit.recsys.pinsage.loss import in_batch_softmax_loss, max_margin_loss
 from lecturekit.recsys.pinsage.negative_diagnostics import score_distributions, sibling_task
 from lecturekit.recsys.pinsage.negatives import (
     HardNegativeConfig,
@@ -24,24 +24,28 @@ from lecturekit.results import METRIC_NAME
 from lecturekit.studies.contract import check_frozen, collect_rows
 from lecturekit.studies.nb03_hard_negatives import (
     COURSE,
-    METHODS,
     PROFILES,
-    SCHEDULE_METHODS,
-    VISUAL_NEGATIVES,
+    WORLD_SEED,
     HardNegativesConfig,
     HardNegativeSettings,
     MovieLensConfig,
-    PinboardResult,
-    RankedRun,
     band_anatomy,
     band_key,
-    compare,
-    per_query,
+    hard_weight_key,
     pinboard_world,
     run_band_sweep_seed,
     run_pinboard_seed,
     train_method,
     weighting_key,
+)
+from lecturekit.studies.nb03_hard_negatives_results import (
+    METHODS,
+    SCHEDULE_METHODS,
+    VISUAL_NEGATIVES,
+    PinboardResult,
+    RankedRun,
+    compare,
+    per_query,
 )
 from lecturekit.studies.nb03_siblings import run_sibling_seed
 from lecturekit.studies.report import verdict  # noqa: E402
@@ -195,6 +199,18 @@ def test_xent_loss_hand_computed_and_hook() -> None:
     assert xent_loss(q, p, n, h, temperature=0.1).item() == pytest.approx(expected.item(), rel=1e-5)
     with pytest.raises(ValueError, match="temperature"):
         xent_loss(q, p, n, temperature=0.0)
+
+
+def test_softmax_hard_weight_counts_a_hard_negative_w_times() -> None:
+    q, p = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[0.8, 0.6], [0.6, 0.8]])
+    n, h = torch.tensor([[0.0, 1.0]]), torch.tensor([[[0.5, 0.5]], [[0.9, 0.1]]])
+    once = in_batch_softmax_loss(q, p, n, h, temperature=0.1)
+    assert in_batch_softmax_loss(q, p, n, h, hard_weight=1.0, temperature=0.1) == once
+    # w = 3 is the same as the hard negative appearing three times
+    thrice = in_batch_softmax_loss(q, p, n, h.repeat(1, 3, 1), temperature=0.1)
+    torch.testing.assert_close(in_batch_softmax_loss(q, p, n, h, hard_weight=3.0, temperature=0.1), thrice)
+    with pytest.raises(ValueError, match="hard_weight"):
+        in_batch_softmax_loss(q, p, n, h, hard_weight=0.0)
 
 
 def test_method_table_names() -> None:
@@ -386,11 +402,10 @@ def test_config_is_frozen_nested_and_profiles_derive_from_course() -> None:
         COURSE.num_pins = 10  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         COURSE.hard.max_hard = 3  # type: ignore[misc]
-    # quick and full change sizes, never the band rule, the loss or the PageRank's pruning
+    # quick and full change sizes, never the band rule or the PageRank's pruning (the loss is the runner's RECIPE_LOSS)
     for profile in (PROFILES.quick, PROFILES.full):
         assert profile.hard.k_band == COURSE.hard.k_band
         assert profile.hard.max_board_degree == COURSE.hard.max_board_degree
-        assert profile.gnn.loss == COURSE.gnn.loss == "softmax"
         assert all(v.weighting == "pooled" for v in METHODS.values())
     assert PROFILES.quick.num_pins < COURSE.num_pins < PROFILES.full.num_pins
     assert COURSE.num_seeds >= 5 and COURSE.sweep_seeds >= 2  # paired comparisons over seeds (issue 12)
@@ -402,13 +417,11 @@ def test_world_is_notebook_02s_generator_with_all_test_pairs() -> None:
     from lecturekit.studies.nb02_pinsage import make_world
 
     world, task = pinboard_world(PROFILES.quick)
-    reference = make_world(
-        dataclasses.replace(NB02, num_pins=PROFILES.quick.num_pins), PROFILES.quick.world_seed
-    )
+    reference = make_world(dataclasses.replace(NB02, num_pins=PROFILES.quick.num_pins), WORLD_SEED)
     assert np.array_equal(world.save_pin, reference.save_pin) and np.array_equal(
         world.visual, reference.visual
     )
-    split = temporal_split(reference, max_test_pairs=None, seed=PROFILES.quick.world_seed)
+    split = temporal_split(reference, max_test_pairs=None, seed=WORLD_SEED)
     assert torch.equal(task.test_pairs, split.test_pairs)  # every held-out pair, no subsample
 
 
@@ -449,6 +462,9 @@ def test_band_sweep_with_the_default_band_pairs_with_the_main_run() -> None:
     assert sweep.bands == (TINY.hard.k_band,)
     assert np.array_equal(sweep.ranks[band_key(TINY.hard.k_band)], main.ranks["pinsage"])
     assert weighting_key("pooled") in sweep.ranks
+    # the softmax recipe with hard negatives counted w times differs from w = 1 (the main run's pinsage)
+    weighted = sweep.ranks[hard_weight_key(TINY.sweep_hard_weights[0])]
+    assert not np.array_equal(weighted, main.ranks["pinsage"])
     for shares in sweep.content.values():  # what each band draws: same interest ... unrelated
         assert sum(shares) == pytest.approx(1.0) and len(shares) == 5
     # the curriculum is on: the main run's pinsage adds hard negatives epoch by epoch, random-only never
@@ -475,7 +491,7 @@ def test_rows_follow_the_naming_rule_and_say_not_comparable() -> None:
     paper = {(r.method, r.metric): r.paper for r in rows}
     assert paper["pinsage", "hit-rate"] == 0.67 and paper["pinsage-random-only", "hit-rate"] is None
     assert all("Pinterest" in r.note for r in rows)
-    keys = (band_key(TINY.band_sweep[0]), weighting_key("pooled"))
+    keys = (band_key(TINY.band_sweep[0]), weighting_key("pooled"), hard_weight_key(10.0))
     assert {r.metric for r in sweep_rows} == {f"{m}/{k}" for m in ("hit-rate", "mrr-scaled") for k in keys}
     assert len(rows[0].value) == 2  # per-seed values
 

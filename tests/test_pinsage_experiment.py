@@ -20,17 +20,13 @@ from lecturekit.recsys.pinsage.evaluation import (
 )
 from lecturekit.results import METRIC_NAME
 from lecturekit.studies.contract import check_frozen, collect_rows
-from lecturekit.studies.nb02_pinsage import (
-    COURSE,
+from lecturekit.studies.nb02_pinsage import COURSE, PROFILES, PinSageExperiment, run_seed, run_selection
+from lecturekit.studies.nb02_pinsage_results import (
     MOVIELENS_METHODS,
     PINBOARD_METHODS,
-    PROFILES,
     REGIME_METHODS,
     MovieLensResult,
-    PinSageExperiment,
     pooled_hits,
-    run_seed,
-    run_selection,
 )
 from lecturekit.studies.nb02_regime import RegimeResult, run_regime_seed
 
@@ -142,6 +138,10 @@ def test_run_seed_is_reproducible_and_independent_of_global_rng(result, selectio
 def test_every_test_pair_is_ranked_and_strata_partition_the_queries(result) -> None:
     assert set(result.validation) == {"pinsage-untrained", "pinsage"}
     assert all(0 <= v <= 1 for v in result.validation.values())
+    d = result.diagnosis  # what training added to its start, on the validation pairs
+    assert d.gain == pytest.approx(d.trained - d.untrained) and 0 <= d.two_hop <= 1
+    assert set(d.moved) == {"R", "S"} and all(v > 0 for v in d.moved.values()) and d.branch_norm > 0
+    assert set(d.strata) == {"untrained", "trained"} and set(d.strata["trained"]) <= set(STRATA)
     task = result.task
     assert all(len(r.ranks) == len(task.test_pairs) for r in result.rankings.values())
     for method in PINBOARD_METHODS:
@@ -292,7 +292,8 @@ def test_the_pinsage_row_trains_with_the_hard_negative_curriculum() -> None:
     """02's ``pinsage`` row is PinSage *with* the paper's curriculum (epoch n adds n - 1 hard negatives);
     ``pinsage-random-negatives`` never draws one. Fails if the row silently loses its hard negatives."""
     from lecturekit.recsys.pinsage import pinboard_task
-    from lecturekit.studies.nb02_pinsage import VARIANTS, make_world, train_gnns
+    from lecturekit.studies.nb02_pinsage import make_world, train_gnns
+    from lecturekit.studies.nb02_pinsage_results import VARIANTS
 
     assert (
         VARIANTS["pinsage"].hard == "curriculum"

@@ -52,6 +52,21 @@ def test_smoothing_is_one_identity_convolution_by_hand() -> None:
         smoothed_embeddings(x, table.neighbors, table.weights, -1.0)
 
 
+def test_two_hop_smoothing_by_hand() -> None:
+    x, table = _table()
+    nbr, w = table.neighbors, table.weights
+
+    def hop(h: torch.Tensor, v: int) -> torch.Tensor:
+        return sum(w[v, j] * h[nbr[v, j]] for j in range(3) if nbr[v, j] >= 0)
+
+    h = torch.stack([x[v] + 2.0 * hop(x, v) if v else x[v] for v in range(len(x))])
+    z = smoothed_embeddings(x, nbr, w, 2.0, second_gain=0.5)
+    torch.testing.assert_close(z[5], F.normalize(h[5] + 0.5 * hop(h, 5), dim=0))
+    torch.testing.assert_close(z[0], F.normalize(x[0], dim=0))  # no neighbours at either hop
+    with pytest.raises(ValueError, match="second_gain"):
+        smoothed_embeddings(x, nbr, w, 2.0, second_gain=-1.0)
+
+
 @pytest.mark.parametrize("pooling", ["importance", "mean", "max"])
 def test_the_smoothing_start_ranks_as_the_parameter_free_smoothing(pooling: str) -> None:
     x, table = _table()

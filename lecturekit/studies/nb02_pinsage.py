@@ -7,7 +7,8 @@
   importance-smoothed, knn-popularity, oracle), feature, Pixie and item-CF baselines, the combined MLP and
   the GNN variants of :data:`VARIANTS` (with the ablations), every test pair, strata -> :class:`PinboardResult`;
 * :func:`run_movielens_seed` -- the same comparison on MovieLens-100K -> :class:`MovieLensResult`;
-* the regime map is :mod:`lecturekit.studies.nb02_regime`.
+* the regime map is :mod:`lecturekit.studies.nb02_regime`; record names, typed results and
+  :func:`~lecturekit.studies.nb02_pinsage_results.pooled_hits` are in :mod:`lecturekit.studies.nb02_pinsage_results`.
 
 Evaluation protocol (all methods alike): models train on the training graph; validation and test are
 ranked on the graph of their window (the training graph grown by the new pins' saves made before the
@@ -20,7 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -28,12 +29,16 @@ from torch import Tensor
 from lecturekit.data.movielens import load_movielens_100k
 from lecturekit.data.pinboard import Pinboard
 from lecturekit.ranking import ranking_cutoffs
-from lecturekit.recsys.pinsage.baselines import feature_scorer, item_cf_scorer, popularity_scorer
+from lecturekit.recsys.pinsage.baselines import (
+    feature_scorer,
+    item_cf_scorer,
+    popularity_scorer,
+    smoothed_embeddings,
+)
+from lecturekit.recsys.pinsage.batching import NeighborTable
 from lecturekit.recsys.pinsage.content_mlp import ContentMLPTraining, content_embeddings, train_content_mlp
 from lecturekit.recsys.pinsage.datasets import RelatedItemTask, movielens_task, pinboard_task
 from lecturekit.recsys.pinsage.evaluation import (
-    STRATA,
-    LookalikeMix,
     RankingResult,
     embedding_scorer,
     evaluate_related,
@@ -43,71 +48,32 @@ from lecturekit.recsys.pinsage.evaluation import (
 from lecturekit.recsys.pinsage.model import PinSage
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
 from lecturekit.recsys.pinsage.train import EpochNeighborhoods, TrainHistory
-from lecturekit.results import Row
 from lecturekit.seed import seeded
 from lecturekit.studies import pinsage_runner as runner
-from lecturekit.studies.contract import Profiles, RunResult
+from lecturekit.studies.contract import Profiles
+from lecturekit.studies.nb02_pinsage_results import (
+    MOVIELENS_METHODS,
+    MOVIELENS_VARIANTS,
+    PINBOARD_METHODS,
+    VARIANTS,
+    MovieLensResult,
+    PinboardResult,
+    SelectionResult,
+    TrainingDiagnosis,
+)
 from lecturekit.studies.pinsage_runner import (
-    PAPER,
     GNNSettings,
     HardNegativeSettings,
-    ReferenceChoice,
     ReferenceSettings,
     Variant,
     WalkSettings,
-    WorldSettings,
     choose_references,
     embed,
-    graph_degree_of,
-    hard_negative_sampler,
     make_sampler,
     new_model,
-    rank,
-    run_references,
     train_variant,
     validation_subsample,
 )
-
-VARIANTS = {
-    "pinsage": Variant(hard="curriculum"),
-    "pinsage-random-negatives": Variant(),
-    "mean-pooling": Variant(pooling="mean"),
-    "max-pooling": Variant(pooling="max"),
-    # ablations: each undoes one change that made training learn (notebook 02, section 3)
-    "pinsage-margin-uniform": Variant(loss="margin"),  # the old loss: max-margin, uniform random negatives
-    "pinsage-feature-start": Variant(smoothing_start=False),  # the old start: ranks as combined-feature kNN
-}
-REFERENCES = ("popularity", "knn-popularity", "importance-smoothed", "oracle")
-PINBOARD_METHODS = (
-    "popularity",
-    "importance-smoothed",
-    "knn-popularity",
-    "oracle",
-    "visual",
-    "annotation",
-    "combined-knn",
-    "combined",
-    "pixie",
-    "item-cf",
-    *VARIANTS,
-)
-MOVIELENS_METHODS = (
-    "popularity",
-    "annotation",
-    "combined-knn",
-    "combined",
-    "pixie",
-    "item-cf",
-    "mean-pooling",
-    "max-pooling",
-    "pinsage",
-    "pinsage-random-negatives",
-)
-MOVIELENS_VARIANTS = ("pinsage", "pinsage-random-negatives", "mean-pooling", "max-pooling")
-REGIME_METHODS = ("pixie", "combined-knn", "combined", "pinsage")
-# ``combined`` is the paper's baseline (a 2-layer MLP on the concatenated features, trained with
-# PinSage's data and loss: lecturekit.recsys.pinsage.content_mlp); ``combined-knn`` is plain nearest
-# neighbours on the concatenation (what the world's feature calibration reads).
 
 
 # ---------------------------------------------------------------------- the config
@@ -127,17 +93,18 @@ class MovieLensSettings:
     steps_per_epoch: int = 30  # 30 x 512 pairs: a sixth of the consecutive-movie pairs per epoch
 
 
+# The regime map's two axes (fixed: the map is always these 3 x 3 cells): feature strength as the share of the
+# same-interest oracle that combined-feature kNN reaches (02's world: 0.35), and graph density in saves per pin (5.0).
+REGIME_FEATURES = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
+REGIME_DENSITIES = (("sparse", 2.5), ("medium", 5.0), ("dense", 10.0))
+
+
 @dataclass(frozen=True)
 class RegimeSettings:
-    """The regime map: small worlds, short training (a map of who wins where, not Table 1)."""
+    """The regime map: small worlds, short training (a map of who wins where, not Table 1); axes
+    :data:`REGIME_FEATURES` x :data:`REGIME_DENSITIES`."""
 
     num_pins: int = 4000  # small worlds: nine of them must fit in the notebook's budget
-    feature_fractions: tuple[tuple[str, float], ...] = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
-    densities: tuple[tuple[str, float], ...] = (
-        ("sparse", 2.5),
-        ("medium", 5.0),
-        ("dense", 10.0),
-    )  # saves per pin
     epochs: int = 3
     steps_per_epoch: int | None = None  # one pass over a small world's pairs per epoch
     hidden_dim: int = 32
@@ -149,10 +116,10 @@ class PinSageExperiment:
 
     num_pins: int = 20_000  # large enough that walks beat direct neighbours, small enough for a laptop
     num_seeds: int = 3  # worlds per comparison (each seed: a fresh world, split and training)
-    world: WorldSettings = WorldSettings()
+    world: runner.WorldSettings = runner.WorldSettings()
     walks: WalkSettings = WalkSettings()
     gnn: GNNSettings = GNNSettings()
-    # notebook 03's PPR band (4R..10R, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
+    # notebook 03's PPR band (ranks 1K..2.5K, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
     hard: HardNegativeSettings = HardNegativeSettings(max_hard=6)
     references: ReferenceSettings = ReferenceSettings()
     selection: SelectionSettings = SelectionSettings()
@@ -223,6 +190,10 @@ PROFILES = Profiles(
 )
 
 
+# The two-hop smoothing's second g (a diagnosis of what one more parameter-free hop adds; best on validation).
+SECOND_GAINS = (0.5, 1.0, 2.0)
+
+
 # ---------------------------------------------------------------------- building blocks
 def run_baselines(
     task: RelatedItemTask, walks: WalkSettings, pixie_rounds: int, seed: int, split: str = "test"
@@ -231,7 +202,9 @@ def run_baselines(
     pairs and graph (Pixie walks and item-CF read the grown graph, as PinSage's inference does)."""
     pairs, graph = task.pairs(split), task.graph(split)
     results = {
-        "popularity": evaluate_related(popularity_scorer(graph_degree_of(task, split)), pairs, task.num_items)
+        "popularity": evaluate_related(
+            popularity_scorer(runner.graph_degree_of(task, split)), pairs, task.num_items
+        )
     }
     results.update(
         {
@@ -277,11 +250,11 @@ def train_combined(
         steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch or one_pass,
         batch_size=gnn.batch_size,
         num_negatives=gnn.num_negatives,
-        margin=gnn.margin,
+        margin=runner.MARGIN,
         lr=gnn.lr,
         hidden_dim=hidden_dim or gnn.hidden_dim,
-        loss=gnn.loss,
-        temperature=gnn.temperature,
+        loss=runner.RECIPE_LOSS,
+        temperature=runner.TEMPERATURE,
     )
     validate = None
     if task.val_pairs is not None:
@@ -315,7 +288,7 @@ def train_gnns(
     # neighbourhoods resampled every epoch (as the paper's producer does), walked once for all four models
     tables = {p: EpochNeighborhoods(sampler, p, seed) for p in ("importance", "mean")}
     tables["max"] = tables["mean"]
-    hard = hard_negative_sampler(task, config.hard, seed)
+    hard = runner.hard_negative_sampler(task, config.hard, seed)
     runs = {}
     for method in methods:
         variant = VARIANTS[method]
@@ -333,122 +306,11 @@ def train_gnns(
             progress=progress,
         )
         emb = embed(model, task, config.walks, seed, "test")
-        runs[method] = GNNRun(rank(emb, task), emb, model, history)
+        runs[method] = GNNRun(runner.rank(emb, task), emb, model, history)
     return runs
 
 
-def _ranking_rows(
-    dataset: str,
-    rankings: dict[str, RankingResult],
-    methods: tuple[str, ...],
-    note: str,
-    by_stratum: dict[str, dict[str, RankingResult]] | None = None,
-) -> list[Row]:
-    rows = []
-    for method in methods:
-        paper = PAPER.get(method, (None, None)) if dataset == "pinboard" else (None, None)
-        parts = [("", rankings[method], paper)]
-        parts += [(f"/{name}", r, (None, None)) for name, r in (by_stratum or {}).get(method, {}).items()]
-        for suffix, result, ref in parts:
-            for metric, value, paper_value in (
-                ("hit-rate", result.hit_rate, ref[0]),
-                ("mrr-scaled", result.mrr_scaled, ref[1]),
-            ):
-                rows.append(
-                    Row(
-                        dataset,
-                        method,
-                        metric + suffix,
-                        value,
-                        paper=paper_value,
-                        comparable=False,
-                        note=note,
-                    )
-                )
-    return rows
-
-
-_STRATA_NOTE = (
-    "; strata: the query's training degree (distinct training boards) new 0, tail 1-2, torso 3-7, "
-    "head >= 8, and new-target (target without a training save)"
-)
-
-
 # ---------------------------------------------------------------------- the budget, chosen on validation
-@dataclass(frozen=True)
-class SelectionResult(RunResult):
-    """The validation sweep of one world (:func:`run_selection`).
-
-    Attributes:
-        curves: ``(T, lr)`` -> validation hit-rate after each epoch (PinSage, random negatives).
-        top_t, lr, epochs: the chosen setting: the best validation hit-rate over all ``(T, lr)`` and epochs.
-        k: the hit-rate cut-off.
-        untrained: validation hit-rate of the same PinSage before any training at the chosen ``T`` (the
-            smoothing start: it ranks as importance-smoothed with that ``T``'s ``g``): what training has to beat.
-        gains: ``T`` -> the smoothing start's ``g`` chosen on validation (:func:`choose_references`).
-    """
-
-    curves: dict[tuple[int, float], list[float]]
-    top_t: int
-    lr: float
-    epochs: int
-    k: int
-    untrained: float
-    gains: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def best(self) -> float:
-        """The chosen setting's best validation hit-rate."""
-        return max(self.curves[(self.top_t, self.lr)])
-
-    def apply(self, config: PinSageExperiment) -> PinSageExperiment:
-        """``config`` with the chosen ``T``, learning rate and number of epochs."""
-        return replace(
-            config,
-            walks=replace(config.walks, top_t=self.top_t),
-            gnn=replace(config.gnn, lr=self.lr, epochs=self.epochs),
-        )
-
-    def rows(self) -> list[Row]:
-        note = (
-            f"validation split of the pinboard world (seed {self.seed}): PinSage with random negatives, "
-            f"hit@{self.k} of validation pairs after the best epoch, per neighbourhood size T and learning rate; "
-            "the paper's Table 4 sweeps T on Pinterest"
-        )
-        rows = [
-            Row(
-                "pinboard-validation",
-                "pinsage-random-negatives",
-                f"hit-rate/t={t},lr={lr:g}",
-                max(curve),
-                comparable=False,
-                note=note,
-            )
-            for (t, lr), curve in self.curves.items()
-        ]
-        rows.append(
-            Row(
-                "pinboard-validation",
-                "pinsage-untrained",
-                "hit-rate",
-                self.untrained,
-                comparable=False,
-                note=note + "; the untrained model (smoothing start: ranks as importance-smoothed)",
-            )
-        )
-        rows.append(
-            Row(
-                "pinboard-validation",
-                "pinsage",
-                "hit-rate",
-                self.best,
-                comparable=False,
-                note=note + f"; the chosen setting T={self.top_t}, lr={self.lr:g}, {self.epochs} epochs",
-            )
-        )
-        return rows
-
-
 def untrained_validation_hit(
     task: RelatedItemTask, config: PinSageExperiment, seed: int, top_t: int, val: Tensor, gain: float
 ) -> float:
@@ -458,6 +320,41 @@ def untrained_validation_hit(
     model = new_model(task.features["combined"].shape[1], config.gnn.hidden_dim, "importance", seed, gain)
     emb = embed(model, task, replace(config.walks, top_t=top_t), seed, "val")
     return evaluate_related(embedding_scorer(emb), val, task.num_items).hit_rate
+
+
+def training_diagnosis(
+    task: RelatedItemTask, config: PinSageExperiment, seed: int, gain: float, model: PinSage, val: Tensor
+) -> TrainingDiagnosis:
+    """What training added to the smoothing start on the validation pairs ``val`` (validation graph): the
+    untrained and trained hit-rates overall and per stratum, the parameter-free two-hop smoothing (its second
+    ``g`` the best of :data:`SECOND_GAINS` on ``val``), and how far the weights moved from their start."""
+    x, walks = task.features["combined"], config.walks
+    start = new_model(x.shape[1], config.gnn.hidden_dim, "importance", seed, gain)
+
+    def ranked(emb: Tensor) -> RankingResult:
+        return evaluate_related(embedding_scorer(emb), val, task.num_items)
+
+    before, after = (ranked(embed(m, task, walks, seed, "val")) for m in (start, model))
+    table = NeighborTable(make_sampler(task, walks, seed, split="val").sample, task.num_items)
+    two_hop = max(
+        ranked(smoothed_embeddings(x, table.neighbors, table.weights, gain, g2)).hit_rate
+        for g2 in SECOND_GAINS
+    )
+    degree = task.degree()
+    return TrainingDiagnosis(
+        untrained=before.hit_rate,
+        trained=after.hit_rate,
+        two_hop=two_hop,
+        moved={
+            name: float(((getattr(model, name).weight - w0.weight).norm() / w0.weight.norm()).detach())
+            for name, w0 in (("R", start.R), ("S", start.S))
+        },
+        branch_norm=float(model.G2.weight.detach().norm()),
+        strata={
+            name: {s: r.hit_rate for s, r in strata(res, val, degree).items()}
+            for name, res in (("untrained", before), ("trained", after))
+        },
+    )
 
 
 def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = True) -> SelectionResult:
@@ -509,52 +406,9 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
 
 
 # ---------------------------------------------------------------------- Table 1 on the pinboard world
-@dataclass(frozen=True)
-class PinboardResult(RunResult):
-    """One seed of the pinboard comparison (every test pair, ranked once).
-
-    Attributes:
-        k, scale: hit-rate@k and the scaled-MRR scale (:func:`ranking_cutoffs` of the catalogue).
-        rankings: method -> ranks of the test targets (:data:`PINBOARD_METHODS`).
-        strata: method -> stratum (:data:`~lecturekit.recsys.pinsage.evaluation.STRATA`) -> ranks.
-        lookalike: ``visual`` / ``pinsage`` -> where the top-10 neighbours of sampled pins fall.
-        histories: GNN method -> training history (losses per step).
-        feature_strength: the world's calibrated feature strength.
-        task: the seed's world and split (``task.extra["world"]``, ``task.extra["split"]``).
-        pinsage: the trained PinSage model; embeddings: its layer-wise embeddings on the test graph.
-        validation: ``pinsage-untrained`` (the smoothing start) and ``pinsage`` hit-rate on the validation pairs.
-    """
-
-    k: int
-    scale: float
-    num_pins: int
-    rankings: dict[str, RankingResult]
-    strata: dict[str, dict[str, RankingResult]]
-    lookalike: dict[str, LookalikeMix]
-    histories: dict[str, TrainHistory]
-    feature_strength: float
-    task: RelatedItemTask
-    pinsage: PinSage
-    embeddings: Tensor
-    references: ReferenceChoice
-    validation: dict[str, float]
-
-    def rows(self) -> list[Row]:
-        note = (
-            f"planted pinboard world ({self.num_pins} pins; train / validation / test by save time, every test pair; "
-            "graph methods on the training graph grown by the new pins' saves made before the test window; "
-            f"references' settings chosen on validation): hit@{self.k} and scaled MRR "
-            f"(scale {self.scale:g}) among all {self.num_pins} pins; budget chosen on validation; the paper's "
-            "numbers are on Pinterest's data with 5M candidates, hit@500 and scale 100, shown for orientation "
-            "only" + _STRATA_NOTE
-        )
-        return _ranking_rows("pinboard", self.rankings, PINBOARD_METHODS, note, self.strata)
-
-
 def make_world(config: PinSageExperiment, seed: int) -> Pinboard:
-    return runner.make_world(
-        config.num_pins, config.world, seed
-    )  # the seed's world with the config's assumptions
+    """The seed's world with the config's assumptions."""
+    return runner.make_world(config.num_pins, config.world, seed)
 
 
 def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:
@@ -566,22 +420,14 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         task = pinboard_task(world, seed=seed)
         choice = choose_references(task, config.walks, config.references, seed)
         rankings = run_baselines(task, config.walks, config.pixie_rounds, seed)
-        rankings.update(run_references(task, config.walks, seed, choice))
+        rankings.update(runner.run_references(task, config.walks, seed, choice))
         rankings["combined"] = train_combined(task, config, seed)
         runs = train_gnns(task, config, seed, choice.gain, progress=progress)
         rankings.update({method: run.result for method, run in runs.items()})
         degree = task.degree()
         by_stratum = {m: strata(rankings[m], task.test_pairs, degree) for m in PINBOARD_METHODS}
         pinsage, val = runs["pinsage"], validation_subsample(task, config.references.val_pairs, seed)
-        trained = evaluate_related(
-            embedding_scorer(embed(pinsage.model, task, config.walks, seed, "val")), val, task.num_items
-        )
-        validation = {
-            "pinsage-untrained": untrained_validation_hit(
-                task, config, seed, config.walks.top_t, val, choice.gain
-            ),
-            "pinsage": trained.hit_rate,
-        }
+        diagnosis = training_diagnosis(task, config, seed, choice.gain, pinsage.model, val)
         queries = torch.arange(0, task.num_items, max(1, task.num_items // 1000))
         category, lookalike = torch.from_numpy(world.pin_category), torch.from_numpy(world.category_lookalike)
         mix = {
@@ -604,30 +450,11 @@ def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> Pin
         pinsage=pinsage.model,
         embeddings=pinsage.embeddings,
         references=choice,
-        validation=validation,
+        diagnosis=diagnosis,
     )
 
 
 # ---------------------------------------------------------------------- MovieLens
-@dataclass(frozen=True)
-class MovieLensResult(RunResult):
-    """One seed of the MovieLens-100K comparison (``rankings``: method -> ranks, :data:`MOVIELENS_METHODS`)."""
-
-    k: int
-    scale: float
-    num_items: int
-    rankings: dict[str, RankingResult]
-    strata: dict[str, dict[str, RankingResult]] = field(default_factory=dict)
-
-    def rows(self) -> list[Row]:
-        note = (
-            f"MovieLens-100K, pairs = movies one user rated consecutively, each user's last rating held out; "
-            f"hit@{self.k} and scaled MRR (scale {self.scale:g}) among all {self.num_items} movies; the GNN "
-            "budget is fixed (not validated); the paper reports no MovieLens number" + _STRATA_NOTE
-        )
-        return _ranking_rows("movielens-100k", self.rankings, MOVIELENS_METHODS, note, self.strata)
-
-
 @functools.lru_cache(maxsize=1)
 def movielens_related_task() -> RelatedItemTask:
     """MovieLens-100K as a related-item task (loaded once per process; the task has no randomness)."""
@@ -651,7 +478,7 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
             task,
             config,
             seed,
-            config.gnn.default_gain,
+            runner.DEFAULT_GAIN,
             methods=MOVIELENS_VARIANTS,
             epochs=config.movielens.epochs,
             steps_per_epoch=config.movielens.steps_per_epoch,
@@ -670,21 +497,3 @@ def run_movielens_seed(config: PinSageExperiment, seed: int, progress: bool = Tr
         rankings={m: rankings[m] for m in MOVIELENS_METHODS},
         strata=by_stratum,
     )
-
-
-def pooled_hits(
-    results: list[PinboardResult] | list[MovieLensResult], method: str, stratum: str | None = None
-) -> Tensor:
-    """1.0 / 0.0 per held-out query of every seed (in the order of ``results``): was ``method``'s
-    target in its top ``k``? Two methods' vectors are paired query by query (for
-    :func:`lecturekit.stats.paired_bootstrap`). ``stratum`` restricts to one stratum of :data:`STRATA`."""
-    if not results:
-        raise ValueError("argument 'results' is empty")
-    if stratum is not None and stratum not in STRATA:
-        raise ValueError(f"argument 'stratum' must be one of {STRATA}, got {stratum!r}")
-    parts = []
-    for r in results:
-        ranking = r.rankings[method] if stratum is None else r.strata[method].get(stratum)
-        if ranking is not None:
-            parts.append((ranking.ranks <= r.k).double())
-    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.double)

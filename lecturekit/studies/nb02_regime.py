@@ -20,7 +20,13 @@ from lecturekit.results import Row
 from lecturekit.seed import seeded
 from lecturekit.stats import Interval, paired_bootstrap
 from lecturekit.studies.contract import RunResult
-from lecturekit.studies.nb02_pinsage import REGIME_METHODS, PinSageExperiment, train_combined
+from lecturekit.studies.nb02_pinsage import (
+    REGIME_DENSITIES,
+    REGIME_FEATURES,
+    PinSageExperiment,
+    train_combined,
+)
+from lecturekit.studies.nb02_pinsage_results import REGIME_METHODS
 from lecturekit.studies.pinsage_runner import Variant, choose_references, embed, make_sampler, train_variant
 
 
@@ -108,8 +114,8 @@ def run_regime_seed(config: PinSageExperiment, seed: int, progress: bool = True)
     )
     cells, strength = {}, {}
     with seeded(seed):
-        for features, fraction in regime.feature_fractions:
-            for density, saves in regime.densities:
+        for features, fraction in REGIME_FEATURES:
+            for density, saves in REGIME_DENSITIES:
                 world = make_pinboard(
                     regime.num_pins, seed=seed, feature_fraction=fraction, saves_per_pin=saves
                 )

@@ -11,16 +11,23 @@ from lecturekit.recsys.pinsage.negative_diagnostics import sibling_task
 from lecturekit.recsys.pinsage.negatives import resolve_band
 from lecturekit.results import Row
 from lecturekit.seed import derive_seed, seeded
-from lecturekit.studies.nb03_hard_negatives import (
-    METHODS,
-    PROFILES,
-    SCHEDULE_METHODS,
-    HardNegativesConfig,
-    RankedRun,
-    train_method,
-)
+from lecturekit.studies.nb03_hard_negatives import NUM_THREADS, PROFILES, HardNegativesConfig, train_method
+from lecturekit.studies.nb03_hard_negatives_results import METHODS, SCHEDULE_METHODS, RankedRun
 from lecturekit.studies.pinsage_runner import HardNegativeSettings, hard_negative_sampler
 from lecturekit.threads import torch_threads
+
+# The toy world's fixed sizes (issue #22's audit: no profile, notebook or test varies them; notebook 03's
+# SiblingConfig keeps the seeds, the epochs and the loss, which the profiles and the notebook vary).
+WORLD_SEED = 0  # one world; the seeds vary walks, initialisation and batches
+TRAINING = dict(
+    steps_per_epoch=8, batch_size=64, num_negatives=16, hidden_dim=16
+)  # 400 items: 8 x 64 pairs an epoch
+WALKS = dict(top_t=5, num_walks=20)  # 20-pin groups: the 5 most visited are group-mates
+GAIN = 1.0  # the smoothing start's g (the toy world has no validation split to choose it on)
+HARD = HardNegativeSettings(  # ranks 20-39: just below the 19 group-mates, i.e. the sibling group
+    max_hard=4, band=(20, 39), k_band=None, max_board_degree=None, num_walks=500, walk_length=2
+)
+DIAGNOSIS_QUERIES = 200  # training queries whose drawn hard negatives are classified
 
 __all__ = [
     "PROFILES",
@@ -49,30 +56,15 @@ def run_sibling_seed(config: HardNegativesConfig, seed: int) -> SiblingResult:
     """The three PinSage schedules on the sibling world, and how many drawn hard negatives are siblings."""
     start = time.perf_counter()
     sib = config.siblings
-    gnn = replace(
-        config.gnn,
-        epochs=sib.epochs,
-        steps_per_epoch=sib.steps_per_epoch,
-        batch_size=sib.batch_size,
-        num_negatives=sib.num_negatives,
-        hidden_dim=sib.hidden_dim,
-    )
-    walks = replace(config.walks, top_t=sib.top_t, num_walks=sib.num_walks)
-    settings = HardNegativeSettings(
-        max_hard=sib.max_hard,
-        band=sib.band,
-        k_band=None,
-        max_board_degree=None,
-        num_walks=sib.hard_num_walks,
-        walk_length=sib.hard_walk_length,
-    )
-    with seeded(seed), torch_threads(config.num_threads):
-        task = sibling_task(seed=sib.world_seed)
-        resolve_band(task.num_items, sib.band)  # a bad band is an error before any training
-        hard = hard_negative_sampler(task, settings, sib.world_seed)
-        probe = task.train_pairs[: sib.diagnosis_queries]
+    gnn = replace(config.gnn, epochs=sib.epochs, **TRAINING)
+    walks = replace(config.walks, **WALKS)
+    with seeded(seed), torch_threads(NUM_THREADS):
+        task = sibling_task(seed=WORLD_SEED)
+        resolve_band(task.num_items, HARD.band)  # a bad band is an error before any training
+        hard = hard_negative_sampler(task, HARD, WORLD_SEED)
+        probe = task.train_pairs[:DIAGNOSIS_QUERIES]
         drawn = hard.view("no-curriculum", derive_seed(seed, "diagnosis-draws")).sample(
-            probe[:, 0], probe[:, 1], sib.max_hard
+            probe[:, 0], probe[:, 1], HARD.max_hard
         )
         sibling_group = (task.labels[probe[:, 0]] ^ 1).unsqueeze(1)
         siblings = task.labels[drawn] == sibling_group
@@ -83,7 +75,7 @@ def run_sibling_seed(config: HardNegativesConfig, seed: int) -> SiblingResult:
                 m,
                 config,
                 seed,
-                sib.gain,
+                GAIN,
                 hard,
                 gnn=gnn,
                 walks=walks,

@@ -63,6 +63,19 @@ PAPER = {  # Ying et al. 2018, Table 1 (Pinterest, hit@500 among 5M candidates, 
 }
 LOSSES = ("softmax", "margin", "xent")
 
+# Fixed settings (issue #22's audit: no profile, notebook, test or ablation varies them, so they are not config fields).
+RESTART_PROB = 0.5  # walks go back to the query after each traversal with this probability: keeps them local
+RECIPE_LOSS = (
+    "softmax"  # the loss every GNN row trains with unless its Variant names another (in-batch softmax)
+)
+# Cosine logits / 0.1, the usual contrastive scale. Measured on validation (02's world, seed 1, T = 20): 0.05
+# reaches the same best hit-rate later, 0.2 stays lower (docs/notebooks/02_pinsage.md).
+TEMPERATURE = 0.1
+MARGIN = 0.1  # the max-margin Delta of the margin ablations, on cosines in [-1, 1] (the paper tunes it; not tuned here)
+DEFAULT_GAIN = 2.0  # the smoothing start's g where there is no validation split (MovieLens; g = 2 won on every pinboard seed)
+SMOOTHING_GAINS = (0.5, 1.0, 2.0, 4.0, 8.0)  # importance-smoothed's g grid (factor-2 steps around g = 1)
+PRIOR_WEIGHTS = (0.003, 0.01, 0.03, 0.1, 0.3)  # knn-popularity's log-degree weight grid (factor ~3 steps)
+
 
 # ---------------------------------------------------------------------- settings
 @dataclass(frozen=True)
@@ -79,7 +92,6 @@ class WalkSettings:
 
     num_walks: int = 100  # walks per pin: stable top-20 visit counts on a 20k-pin world
     walk_length: int = 2  # pin -> board -> pin traversals per walk (short walks, as the paper)
-    restart_prob: float = 0.5  # back to the query after each traversal: keeps the walks local
     top_t: int = 20  # neighbourhood size T; notebook 02's selection chooses it on the validation split
 
 
@@ -96,21 +108,16 @@ class GNNSettings:
     steps_per_epoch: int | None = 30  # None: one pass over the training pairs
     batch_size: int = 512  # the paper's smallest batch; its positives are the other queries' negatives
     num_negatives: int = 128  # shared uniform negatives beside the batch's (the paper: 500)
-    margin: float = 0.1  # the max-margin Delta (the margin-uniform ablation)
     lr: float = 1e-3  # notebook 02's selection chooses it on the validation split
-    loss: str = "softmax"  # in-batch sampled softmax (lecturekit.recsys.pinsage.loss.in_batch_softmax_loss)
-    temperature: float = 0.1  # cosine logits / 0.1: the usual contrastive scale, not tuned
     num_workers: int = 1  # one producer process builds the next batch while the main process trains
-    default_gain: float = 2.0  # the smoothing start's g where there is no validation split (MovieLens)
 
 
 @dataclass(frozen=True)
 class ReferenceSettings:
-    """The grids the parameter-free references are tuned over, on the validation pairs."""
+    """How the parameter-free references are tuned on the validation pairs (grids: :data:`SMOOTHING_GAINS`,
+    :data:`PRIOR_WEIGHTS`)."""
 
     val_pairs: int = 1000  # validation pairs per check (seeded subsample): cheap, decides settings only
-    gains: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)  # importance-smoothed's g
-    prior_weights: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3)  # knn-popularity's log-degree weight
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,9 @@ class HardNegativeSettings:
     # ranks a K..b K of the PPR ranking, in units of the hit-rate cut-off K (rank within the candidate set,
     # as the evaluation counts): 1K..2.5K = just beyond the top K the model is judged on
     k_band: tuple[float, float] | None = (1.0, 2.5)
-    relative_band: tuple[float, float] | None = (
-        None  # ranks a R..b R (R: pins sharing a board with the query)
+    band: tuple[float, float] | None = (
+        None  # fixed ranks (used when k_band is None; the sibling world's band)
     )
-    band: tuple[float, float] | None = None  # fixed ranks (used when neither k_band nor relative_band is set)
     num_iterations: int = 8  # power iteration: band membership already matches 16 iterations (03, section 2)
     max_board_degree: int | None = 50  # regular boards hold ~12 saves, spam boards ~80: prune hubs as Pixie
     num_walks: int = 400  # the Monte-Carlo estimate the band's accuracy is compared with (walks per query)
@@ -133,7 +139,7 @@ class HardNegativeSettings:
     def __post_init__(self) -> None:
         if self.k_band is not None:
             a, b = self.k_band
-            if not 0 < a < b or self.relative_band is not None or self.band is not None:
+            if not 0 < a < b or self.band is not None:
                 raise ValueError(
                     f"HardNegativeSettings.k_band must be (a, b) with 0 < a < b and no other band set, "
                     f"got {self.k_band!r}"
@@ -149,11 +155,10 @@ class HardNegativeSettings:
         return lo, min(num_items - 1, max(lo, round(self.k_band[1] * k)))
 
     def label(self) -> str:
-        """Words for the band: ``ranks 1K-2.5K`` (cut-off units), ``ranks 4R-10R`` or fixed ranks."""
+        """Words for the band: ``ranks 1K-2.5K`` (cut-off units) or fixed ranks. (The library's
+        ``HardNegativeConfig.relative_band``, ranks ``a R..b R``, is notebook 03's exercise; no study uses it.)"""
         if self.k_band is not None:
             return f"ranks {self.k_band[0]:g}K-{self.k_band[1]:g}K"
-        if self.relative_band is not None:
-            return f"ranks {self.relative_band[0]:g}R-{self.relative_band[1]:g}R"
         return "fixed ranks " + ("[4K, 10K]" if self.band is None else f"{self.band[0]}-{self.band[1]}")
 
     def sampler_config(
@@ -165,7 +170,6 @@ class HardNegativeSettings:
             schedule=schedule,
             max_hard=self.max_hard,
             band=band,
-            relative_band=self.relative_band,
             estimator=estimator,
             num_iterations=self.num_iterations,
             max_board_degree=self.max_board_degree,
@@ -181,9 +185,11 @@ class Variant:
 
     ``pooling``: ``importance`` (PinSage) | ``mean`` | ``max``; ``hard``: the hard-negative schedule
     (``random-only`` = none, ``curriculum`` = the paper's, ``no-curriculum`` = all from epoch 1);
-    ``loss``: ``None`` = the settings' loss, ``margin`` = max-margin with uniform negatives (+ hard ones,
+    ``loss``: ``None`` = :data:`RECIPE_LOSS`, ``margin`` = max-margin with uniform negatives (+ hard ones,
     ``weighting``), ``xent`` = softmax over the uniform negatives only (the paper's ablation);
-    ``smoothing_start``: start at the importance-smoothed reference (``False``: at feature kNN).
+    ``smoothing_start``: start at the importance-smoothed reference (``False``: at feature kNN);
+    ``hard_weight``: a hard negative's weight in the loss (1: as one random negative; softmax: as
+    ``hard_weight`` candidates, :func:`~lecturekit.recsys.pinsage.loss.in_batch_softmax_loss`).
     """
 
     pooling: str = "importance"
@@ -191,12 +197,15 @@ class Variant:
     loss: str | None = None
     smoothing_start: bool = True
     weighting: str = "pooled"
+    hard_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.hard not in SCHEDULES:
             raise ValueError(f"Variant.hard must be one of {SCHEDULES}, got {self.hard!r}")
         if self.loss is not None and self.loss not in LOSSES:
             raise ValueError(f"Variant.loss must be None or one of {LOSSES}, got {self.loss!r}")
+        if not self.hard_weight > 0:
+            raise ValueError(f"Variant.hard_weight must be positive, got {self.hard_weight!r}")
         if self.weighting not in WEIGHTINGS:
             raise ValueError(f"Variant.weighting must be one of {WEIGHTINGS}, got {self.weighting!r}")
 
@@ -219,7 +228,7 @@ def make_sampler(
         task.num_users,
         num_walks=walks.num_walks,
         walk_length=walks.walk_length,
-        restart_prob=walks.restart_prob,
+        restart_prob=RESTART_PROB,
         top_t=top_t or walks.top_t,
         seed=seed,
     )
@@ -311,9 +320,9 @@ def choose_references(
 
     smoothed = {
         g: hit(embedding_scorer(smoothed_embeddings(x, table.neighbors, table.weights, g)))
-        for g in references.gains
+        for g in SMOOTHING_GAINS
     }
-    prior = {w: hit(knn_popularity_scorer(x, degree, w)) for w in references.prior_weights}
+    prior = {w: hit(knn_popularity_scorer(x, degree, w)) for w in PRIOR_WEIGHTS}
     gain, weight = max(smoothed, key=smoothed.get), max(prior, key=prior.get)
     return ReferenceChoice(
         gain, weight, {"importance-smoothed": smoothed[gain], "knn-popularity": prior[weight]}
@@ -374,23 +383,24 @@ def train_variant(
         if hard is None:
             raise ValueError(f"variant {variant} trains with hard negatives: pass argument 'hard'")
         negatives = hard.view(variant.hard, derive_seed(seed, "hard-negative-draws"))
-    loss = variant.loss or gnn.loss
+    loss = variant.loss or RECIPE_LOSS
     loss_fn = None
     if loss == "xent":
-        loss_fn = functools.partial(xent_loss, temperature=gnn.temperature)
+        loss_fn = functools.partial(xent_loss, temperature=TEMPERATURE)
     elif loss == "margin" and variant.weighting != "pooled":
         loss_fn = functools.partial(max_margin_loss, weighting=variant.weighting)
     train = TrainConfig(
         epochs=epochs or gnn.epochs,
         batch_size=gnn.batch_size,
         num_negatives=gnn.num_negatives,
-        margin=gnn.margin,
+        margin=MARGIN,
         lr=gnn.lr,
         max_steps_per_epoch=steps_per_epoch or gnn.steps_per_epoch,
         num_workers=gnn.num_workers,
         seed=seed,
         loss="margin" if loss == "xent" else loss,
-        temperature=gnn.temperature,
+        temperature=TEMPERATURE,
+        hard_weight=variant.hard_weight,
     )
     if eval_fn is None and val_pairs is not None:
         val_table = NeighborTable(

@@ -63,11 +63,18 @@ def oracle_scorer(interest: Tensor) -> ScoreFn:
     return lambda queries: (interest[queries].unsqueeze(1) == interest.unsqueeze(0)).float()
 
 
-def smoothed_embeddings(features: Tensor, neighbors: Tensor, weights: Tensor, gain: float) -> Tensor:
+def smoothed_embeddings(
+    features: Tensor, neighbors: Tensor, weights: Tensor, gain: float, second_gain: float = 0.0
+) -> Tensor:
     """The parameter-free importance smoothing: one PinSage convolution with identity weights,
     ``z_v = normalize(x_v + gain * sum_u alpha_u x_u)`` over each item's neighbourhood (``neighbors``:
-    ``(N, T)`` ids, -1 pad; ``weights``: ``alpha``). An item without neighbours keeps its features."""
-    if not gain >= 0:
-        raise ValueError(f"argument 'gain' must be >= 0, got {gain!r}")
+    ``(N, T)`` ids, -1 pad; ``weights``: ``alpha``). An item without neighbours keeps its features.
+    ``second_gain > 0`` smooths once more, ``h = x + gain * S x``, ``z = normalize(h + second_gain * S h)``:
+    two hops, as PinSage's two layers reach (notebook 02's diagnosis of what training adds)."""
+    if not gain >= 0 or not second_gain >= 0:
+        raise ValueError(f"arguments 'gain' and 'second_gain' must be >= 0, got {gain!r}, {second_gain!r}")
     x = features.float()
-    return F.normalize(x + gain * PinSage.smooth(x, neighbors, weights), dim=1)
+    h = x + gain * PinSage.smooth(x, neighbors, weights)
+    if second_gain:
+        h = h + second_gain * PinSage.smooth(h, neighbors, weights)
+    return F.normalize(h, dim=1)

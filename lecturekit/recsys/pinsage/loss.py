@@ -16,6 +16,8 @@ Used by notebooks 02 and 03 (03 passes hard negatives).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -104,10 +106,14 @@ def in_batch_softmax_loss(
 
         J_b = -log exp(s_bb / tau) / (sum_j exp(s_bj / tau) + sum_n exp(s_bn / tau) + sum_h exp(s_bh / tau))
 
-    with ``s = z_q . z`` (cosines) and temperature ``tau``. Same signature as :func:`max_margin_loss`
-    (``margin`` and ``hard_weight`` are accepted and ignored). Returns the mean over the batch.
+    with ``s = z_q . z`` (cosines) and temperature ``tau``. ``hard_weight`` ``w > 0``: each hard negative
+    counts as ``w`` candidates (its term ``w exp(s_bh / tau)``; 1 = one candidate, as above), so that a few hard
+    negatives among hundreds of others can carry weight (notebook 03's sweep). Same signature as
+    :func:`max_margin_loss` (``margin`` is accepted and ignored). Returns the mean over the batch.
     """
-    return softmax_loss(query, positive, negatives, hard_negatives, temperature, in_batch=True)
+    return softmax_loss(
+        query, positive, negatives, hard_negatives, temperature, in_batch=True, hard_weight=hard_weight
+    )
 
 
 def softmax_loss(
@@ -118,20 +124,25 @@ def softmax_loss(
     temperature: float,
     *,
     in_batch: bool,
+    hard_weight: float = 1.0,
 ) -> Tensor:
     """Cross-entropy of each query's own positive against its candidates: the batch's positives
-    (``in_batch``; else only its own), the shared negatives and its hard negatives, at ``temperature``."""
+    (``in_batch``; else only its own), the shared negatives and its hard negatives (each counted
+    ``hard_weight`` times: ``log hard_weight`` added to its logit), at ``temperature``."""
     check_pair_shapes(query, positive, negatives)
     if not temperature > 0:
         raise ValueError(f"argument 'temperature' must be positive, got {temperature!r}")
+    if not hard_weight > 0:
+        raise ValueError(f"argument 'hard_weight' must be positive for a softmax loss, got {hard_weight!r}")
     own = query @ positive.T if in_batch else (query * positive).sum(1, keepdim=True)
-    logits = [own, query @ negatives.T]
+    logits = [own / temperature, query @ negatives.T / temperature]
     if hard_negatives is not None and hard_negatives.shape[1]:
         _check_hard(query, hard_negatives)
-        logits.append(torch.einsum("bd,bhd->bh", query, hard_negatives))
+        hard = torch.einsum("bd,bhd->bh", query, hard_negatives) / temperature
+        logits.append(hard + math.log(hard_weight))
     target = (
         torch.arange(query.shape[0], device=query.device)
         if in_batch
         else query.new_zeros(query.shape[0]).long()
     )
-    return F.cross_entropy(torch.cat(logits, dim=1) / temperature, target)
+    return F.cross_entropy(torch.cat(logits, dim=1), target)
