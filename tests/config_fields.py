@@ -20,8 +20,8 @@ every method-level settings class carries one of these suffixes; data containers
 * a call in a notebook's code, a test, a benchmark, ``experiments/`` or package code (a study, an
   ablation) constructs the class with that field as a keyword or positional argument, or calls
   ``dataclasses.replace(<an object of that class>, field=...)``. A keyword whose value is a literal equal
-  to the field's default varies nothing and does not count; calls written inside a config class's body
-  (its defaults) or inside a ``with pytest.raises(...)`` block (a test that the value is refused) do not
+  to the field's default varies nothing and does not count; calls written in a config class's own
+  statements (its field defaults; its methods count like any code) or inside a ``with pytest.raises(...)`` block (a test that the value is refused) do not
   count either.
 
 Attributing a call is done statically with ``ast``: class names are resolved through each file's imports;
@@ -388,12 +388,14 @@ def call_variations(
     for label, code, module in sources() if files is None else files:
         tree = ast.parse(code)
         resolver = _Resolver(tree, module, classes, objects)
-        skip = (
-            set()
-        )  # calls inside a config class body (its defaults) or a ``pytest.raises`` block (a refusal)
+        # calls in a config class's own statements (its field defaults; its methods are code like any other)
+        # or in a ``pytest.raises`` block (a refusal) vary nothing
+        skip: set[int] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and module and f"{module}.{node.name}" in classes:
-                skip |= {id(n) for n in ast.walk(node)}
+                for statement in node.body:
+                    if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                        skip |= {id(n) for n in ast.walk(statement)}
             if isinstance(node, ast.With) and any(_is_raises(item.context_expr) for item in node.items):
                 skip |= {id(n) for n in ast.walk(node)}
         for node in ast.walk(tree):

@@ -19,13 +19,9 @@ from config_fields import ROOT, audit, call_variations, key, profile_variations
 
 from lecturekit.studies.contract import Profiles
 
-# Configs whose owners are auditing them with this same rule on their own branches (pinsage2, gcpn2).
-# The integrator removes this set when those branches merge.
+# Configs whose owners are auditing them with this same rule on their own branch (gcpn2).
+# The integrator removes this set when that branch merges.
 PENDING_OWNERS = {
-    "lecturekit/studies/nb02_*.py",
-    "lecturekit/studies/nb03_*.py",
-    "lecturekit/studies/pinsage_runner.py",
-    "lecturekit/recsys/pinsage/*.py",
     "lecturekit/studies/nb06_*.py",
     "lecturekit/generation/gcpn/*.py",
 }

@@ -64,8 +64,6 @@ def test_bad_config_values_are_refused_naming_the_field() -> None:
         dataclasses.replace(COURSE, selection=dataclasses.replace(COURSE.selection, t_values=()))
     with pytest.raises(ValueError, match="lr_values"):
         dataclasses.replace(COURSE, selection=dataclasses.replace(COURSE.selection, lr_values=(0.0,)))
-    with pytest.raises(ValueError, match="feature_fraction"):
-        dataclasses.replace(COURSE, world=dataclasses.replace(COURSE.world, feature_fraction=1.0))
 
 
 @pytest.fixture(scope="module")

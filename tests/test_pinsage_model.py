@@ -88,24 +88,26 @@ def test_block_builder_reindexes_and_excludes_pairs() -> None:
         builder.build(torch.tensor([], dtype=torch.long), table)
 
 
-def test_layerwise_pernode_and_minibatch_inference_agree() -> None:
+@pytest.mark.parametrize("num_layers", [1, 2, 3])  # the paper's K = 2; the code is written for any depth
+def test_layerwise_pernode_and_minibatch_inference_agree(num_layers: int) -> None:
     torch.manual_seed(0)
     edges = _random_graph()
     sampler = RandomWalkSampler(edges, 80, 30, num_walks=20, top_t=6, seed=2)
     table = NeighborTable(sampler.sample, 80)
-    model = PinSage(PinSageConfig(in_dim=10, hidden_dim=16, out_dim=8, num_layers=2))
+    model = PinSage(PinSageConfig(in_dim=10, hidden_dim=16, out_dim=8, num_layers=num_layers))
     x = torch.randn(80, 10)
     layerwise = layerwise_embeddings(model, x, table, chunk_size=17)
     pernode = pernode_embeddings(model, x, table, batch_size=13)
-    batch = BlockBuilder(80, 2).build(torch.arange(80), table)
+    batch = BlockBuilder(80, num_layers).build(torch.arange(80), table)
     minibatch = model.embed_targets(batch, x, sampler.item_degree)
     assert torch.allclose(layerwise.embeddings, pernode.embeddings, atol=1e-5)
     assert torch.allclose(layerwise.embeddings, minibatch, atol=1e-5)
-    assert layerwise.computed_embeddings == 2 * 80
-    assert pernode.computed_embeddings == 80 * (1 + 7)  # 1 output + (1 + T) first-layer nodes each
+    assert layerwise.computed_embeddings == num_layers * 80
     assert torch.allclose(layerwise.embeddings.norm(dim=1), torch.ones(80), atol=1e-5)
-    tree = tree_batch(torch.tensor([0, 1]), table, 2)
-    assert tree.nodes.numel() == 2 * 7 * 7
+    tree = tree_batch(torch.tensor([0, 1]), table, num_layers)
+    assert tree.nodes.numel() == 2 * 7**num_layers
+    if num_layers == 2:
+        assert pernode.computed_embeddings == 80 * (1 + 7)  # 1 output + (1 + T) first-layer nodes each
 
 
 def test_max_margin_loss_hand_computed() -> None:

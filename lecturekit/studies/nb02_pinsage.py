@@ -95,8 +95,9 @@ class MovieLensSettings:
 
 # The regime map's two axes (fixed: the map is always these 3 x 3 cells): feature strength as the share of the
 # same-interest oracle that combined-feature kNN reaches (02's world: 0.35), and graph density in saves per pin (5.0).
-REGIME_FEATURES = (("weak", 0.15), ("medium", 0.35), ("strong", 0.6))
-REGIME_DENSITIES = (("sparse", 2.5), ("medium", 5.0), ("dense", 10.0))
+# the regime map's axes: half and twice the course world's assumptions around them (weak is about half)
+REGIME_FEATURES = (("weak", 0.15), ("medium", runner.FEATURE_FRACTION), ("strong", 0.6))
+REGIME_DENSITIES = (("sparse", 2.5), ("medium", runner.SAVES_PER_PIN), ("dense", 10.0))
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,6 @@ class PinSageExperiment:
 
     num_pins: int = 20_000  # large enough that walks beat direct neighbours, small enough for a laptop
     num_seeds: int = 3  # worlds per comparison (each seed: a fresh world, split and training)
-    world: runner.WorldSettings = runner.WorldSettings()
     walks: WalkSettings = WalkSettings()
     gnn: GNNSettings = GNNSettings()
     # notebook 03's PPR band (ranks 1K..2.5K, hub boards pruned); the curriculum reaches 5 hard negatives by epoch 6
@@ -138,10 +138,6 @@ class PinSageExperiment:
         if not self.selection.lr_values or any(not lr > 0 for lr in self.selection.lr_values):
             raise ValueError(
                 f"PinSageExperiment.selection.lr_values must be positive, got {self.selection.lr_values!r}"
-            )
-        if not 0 < self.world.feature_fraction < 1:
-            raise ValueError(
-                f"PinSageExperiment.world.feature_fraction must be in (0, 1), got {self.world.feature_fraction!r}"
             )
 
     @property
@@ -407,8 +403,8 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
 
 # ---------------------------------------------------------------------- Table 1 on the pinboard world
 def make_world(config: PinSageExperiment, seed: int) -> Pinboard:
-    """The seed's world with the config's assumptions."""
-    return runner.make_world(config.num_pins, config.world, seed)
+    """The seed's world (``config.num_pins`` pins; the assumptions are the runner's constants)."""
+    return runner.make_world(config.num_pins, seed)
 
 
 def run_seed(config: PinSageExperiment, seed: int, progress: bool = True) -> PinboardResult:

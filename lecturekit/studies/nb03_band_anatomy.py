@@ -15,7 +15,7 @@ from lecturekit.recsys.pinsage.datasets import RelatedItemTask
 from lecturekit.recsys.pinsage.negative_diagnostics import RELATIONS, band_overlap, relation_to_query
 from lecturekit.recsys.pinsage.negatives import HardNegativeSampler
 from lecturekit.seed import derive_seed, seeded
-from lecturekit.studies.pinsage_runner import HardNegativeSettings, hard_negative_sampler
+from lecturekit.studies.pinsage_runner import PPR_ITERATIONS, HardNegativeSettings, hard_negative_sampler
 from lecturekit.threads import torch_threads
 
 
@@ -119,7 +119,7 @@ def band_anatomy(
             )
             return HardNegativeSampler(task.edge_index, task.num_items, task.num_users, task.train_pairs, c)
 
-        n = settings.num_iterations
+        n = PPR_ITERATIONS
         converged = estimate(num_iterations=2 * n).bands(q)
         walks = [estimate(estimator="walks", seed=derive_seed(seed, f"anatomy-walks-{i}")) for i in (1, 2)]
         walk_bands = [w.bands(q) for w in walks]

@@ -60,7 +60,6 @@ from lecturekit.studies.pinsage_runner import (
     ReferenceSettings,
     Variant,
     WalkSettings,
-    WorldSettings,
     choose_references,
     embed,
     hard_negative_sampler,
@@ -211,7 +210,7 @@ PROFILES = Profiles(
 def pinboard_world(config: HardNegativesConfig) -> tuple[Pinboard, RelatedItemTask]:
     """Notebook 02's world (the runner's :func:`~lecturekit.studies.pinsage_runner.make_world`, ``config.num_pins``
     pins) and its temporal split with ALL held-out pairs (deterministic in :data:`WORLD_SEED`)."""
-    world = make_world(config.num_pins, WorldSettings(), WORLD_SEED)
+    world = make_world(config.num_pins, WORLD_SEED)
     return world, pinboard_task(world, seed=WORLD_SEED)
 
 

@@ -75,17 +75,15 @@ MARGIN = 0.1  # the max-margin Delta of the margin ablations, on cosines in [-1,
 DEFAULT_GAIN = 2.0  # the smoothing start's g where there is no validation split (MovieLens; g = 2 won on every pinboard seed)
 SMOOTHING_GAINS = (0.5, 1.0, 2.0, 4.0, 8.0)  # importance-smoothed's g grid (factor-2 steps around g = 1)
 PRIOR_WEIGHTS = (0.003, 0.01, 0.03, 0.1, 0.3)  # knn-popularity's log-degree weight grid (factor ~3 steps)
+PPR_ITERATIONS = (
+    8  # power iteration for the hard negatives' band: membership already matches 16 (03, section 2)
+)
+# The world's two free assumptions (the rest are make_pinboard's defaults); 02's regime map varies both.
+FEATURE_FRACTION = 0.35  # combined-feature kNN reaches 35 % of the same-interest oracle: content helps, the graph must add the rest
+SAVES_PER_PIN = 5.0  # graph density: mean saves per pin (most pins 0-3, hubs 50+)
 
 
 # ---------------------------------------------------------------------- settings
-@dataclass(frozen=True)
-class WorldSettings:
-    """The world's free assumptions (the rest are :func:`~lecturekit.data.pinboard.make_pinboard`'s defaults)."""
-
-    feature_fraction: float = 0.35  # combined-feature kNN reaches 35 % of the same-interest oracle: content helps, the graph must add the rest
-    saves_per_pin: float = 5.0  # graph density: mean saves per pin (most pins 0-3, hubs 50+)
-
-
 @dataclass(frozen=True)
 class WalkSettings:
     """Random walks with restart that define importance neighbourhoods (and Pixie's scores)."""
@@ -131,7 +129,6 @@ class HardNegativeSettings:
     band: tuple[float, float] | None = (
         None  # fixed ranks (used when k_band is None; the sibling world's band)
     )
-    num_iterations: int = 8  # power iteration: band membership already matches 16 iterations (03, section 2)
     max_board_degree: int | None = 50  # regular boards hold ~12 saves, spam boards ~80: prune hubs as Pixie
     num_walks: int = 400  # the Monte-Carlo estimate the band's accuracy is compared with (walks per query)
     walk_length: int = 3
@@ -171,7 +168,7 @@ class HardNegativeSettings:
             max_hard=self.max_hard,
             band=band,
             estimator=estimator,
-            num_iterations=self.num_iterations,
+            num_iterations=PPR_ITERATIONS,
             max_board_degree=self.max_board_degree,
             num_walks=self.num_walks,
             walk_length=self.walk_length,
@@ -211,11 +208,9 @@ class Variant:
 
 
 # ---------------------------------------------------------------------- building blocks
-def make_world(num_pins: int, world: WorldSettings, seed: int) -> Pinboard:
-    """The seed's world with the settings' assumptions (feature calibration and density)."""
-    return make_pinboard(
-        num_pins, seed=seed, feature_fraction=world.feature_fraction, saves_per_pin=world.saves_per_pin
-    )
+def make_world(num_pins: int, seed: int) -> Pinboard:
+    """The seed's world with the course's assumptions (:data:`FEATURE_FRACTION`, :data:`SAVES_PER_PIN`)."""
+    return make_pinboard(num_pins, seed=seed, feature_fraction=FEATURE_FRACTION, saves_per_pin=SAVES_PER_PIN)
 
 
 def make_sampler(

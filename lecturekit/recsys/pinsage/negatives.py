@@ -29,7 +29,7 @@ Exclusion: the query itself and every known positive of the query (from the trai
 directions) are never returned as hard negatives; a replacement is drawn from the band instead.
 
 Curriculum (:func:`num_hard_negatives`): epoch ``n`` (1-based) uses ``n - 1`` hard negatives per
-query (``per_epoch`` per epoch, capped at ``max_hard``): 0, 1, 2, ... Variants: ``"no-curriculum"``
+query (one more per epoch, capped at ``max_hard``; the function takes another step): 0, 1, 2, ... Variants: ``"no-curriculum"``
 (``max_hard`` from the first epoch; the paper reports it needs about twice the epochs) and
 ``"random-only"`` (never any hard negative).
 
@@ -101,6 +101,9 @@ def resolve_band(num_items: int, band: tuple[float, float] | None = None) -> tup
 
 
 ESTIMATORS = ("power", "walks")
+# Personalised PageRank returns to the query after each item -> board -> item traversal with this probability
+# (Pixie's and the neighbourhood walks' setting: scores stay local to the query's boards). Nothing varies it.
+RESTART_PROB = 0.5
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,6 @@ class HardNegativeConfig:
     Attributes:
         schedule: ``"curriculum"`` | ``"no-curriculum"`` | ``"random-only"``.
         max_hard: most hard negatives per query (the no-curriculum count), >= 1.
-        per_epoch: hard negatives added per epoch by the curriculum (paper: 1), >= 1.
         band: rank band, see :func:`resolve_band` (``None`` = the ``[4K, 10K]`` rule); ignored when
             ``relative_band`` is set.
         relative_band: ``(a, b)``: query ``q``'s band is ranks ``ceil(a R(q))..floor(b R(q))``, with
@@ -124,7 +126,6 @@ class HardNegativeConfig:
         max_board_degree: boards with more saves are dropped from the graph the scores and
             relevance sets are computed on (Pixie prunes hub boards the same way); ``None`` keeps all.
         num_walks, walk_length: the Monte-Carlo walks (``estimator="walks"`` only).
-        restart_prob: probability of returning to the query after each item -> board -> item traversal.
         seed: seed of the tie-breaks (pins with equal scores, notably zero) and of the draws from the band.
 
     Each bad value is a ``ValueError`` naming the field (the band is checked against the catalogue
@@ -133,7 +134,6 @@ class HardNegativeConfig:
 
     schedule: str = "curriculum"
     max_hard: int = 6
-    per_epoch: int = 1
     band: tuple[float, float] | None = None
     relative_band: tuple[float, float] | None = None
     estimator: str = "power"
@@ -141,7 +141,6 @@ class HardNegativeConfig:
     max_board_degree: int | None = None
     num_walks: int = 400
     walk_length: int = 3
-    restart_prob: float = 0.5
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -151,7 +150,7 @@ class HardNegativeConfig:
             raise ValueError(
                 f"HardNegativeConfig.estimator must be one of {ESTIMATORS}, got {self.estimator!r}"
             )
-        for name in ("max_hard", "per_epoch", "num_walks", "walk_length", "num_iterations"):
+        for name in ("max_hard", "num_walks", "walk_length", "num_iterations"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ValueError(f"HardNegativeConfig.{name} must be an int >= 1, got {value!r}")
@@ -161,8 +160,6 @@ class HardNegativeConfig:
             raise ValueError(
                 f"HardNegativeConfig.max_board_degree must be None or an int >= 1, got {self.max_board_degree!r}"
             )
-        if not 0.0 < float(self.restart_prob) < 1.0:  # 0: no personalisation; 1: restart before every step
-            raise ValueError(f"HardNegativeConfig.restart_prob must be in (0, 1), got {self.restart_prob!r}")
         if not _is_int(self.seed) or self.seed < 0:
             raise ValueError(f"HardNegativeConfig.seed must be a non-negative int, got {self.seed!r}")
         for name in ("band", "relative_band"):
@@ -283,7 +280,7 @@ class HardNegativeSampler:
                 edge_index,
                 num_items,
                 num_users,
-                restart_prob=c.restart_prob,
+                restart_prob=RESTART_PROB,
                 num_iterations=c.num_iterations,
                 max_board_degree=c.max_board_degree,
             )
@@ -294,7 +291,7 @@ class HardNegativeSampler:
                 num_users,
                 num_walks=c.num_walks,
                 walk_length=c.walk_length,
-                restart_prob=c.restart_prob,
+                restart_prob=RESTART_PROB,
                 seed=c.seed,
             )
         self.relevance = relevance_sizes(edge_index, num_items, num_users, c.max_board_degree)
@@ -470,7 +467,7 @@ class HardNegativeSampler:
     def num_hard(self, epoch: int) -> int:
         """Hard negatives per query in 0-based ``epoch`` under this sampler's schedule."""
         c = self.config
-        return num_hard_negatives(epoch, c.schedule, c.max_hard, c.per_epoch)
+        return num_hard_negatives(epoch, c.schedule, c.max_hard)  # one more per epoch, as the paper
 
     def __call__(self, queries: Tensor, positives: Tensor, epoch: int) -> Tensor:
         """The :data:`~lecturekit.recsys.pinsage.train.NegativeSampler` hook: ``(B, num_hard(epoch))``."""
