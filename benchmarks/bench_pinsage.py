@@ -75,8 +75,9 @@ _MASK24 = (1 << 24) - 1
 
 
 class EagerRandomWalkSampler(RandomWalkSampler):
-    """The sampler before its numba kernels (eager PyTorch: gathers, a counting sort, a ``topk``),
-    frozen as the reference the walker benchmark and the identity test compare against."""
+    """The walker written in eager PyTorch (gathers, a counting sort, a ``topk``): the readable reference
+    that ``bench_walker`` times the numba kernels against and ``tests/test_pinsage_walker.py`` compares with
+    bit for bit (same CSR arrays and the same random bits, so the walks must be identical)."""
 
     def _traverse(self, cur: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
         degree = self.item_degree.index_select(0, cur)
