@@ -87,7 +87,7 @@ def test_stop_and_limits():
     _, _, valid = env.step(Action(0, c, 0))
     assert not valid and env.done  # max_steps=5 reached
     assert env.smiles() == "CC(C)(C)C"
-    with pytest.raises(ValueError, match="not in EnvConfig.vocab"):
+    with pytest.raises(ValueError, match="lacks the start atom"):
         EnvConfig(vocab=(("N", 0),))
 
 

@@ -90,6 +90,10 @@ def check_limits(config: EnvConfig) -> None:
             raise ValueError(f"EnvConfig.{name} must be a finite number, got {value!r}")
 
 
+#: Every de novo episode starts from one neutral carbon (the paper; the loaders keep only molecules with one).
+START_ATOM: AtomType = ("C", 0)
+
+
 @dataclass
 class EnvConfig:
     """Limits and step rewards of :class:`MoleculeEnv` (paper: 38 atoms)."""
@@ -100,16 +104,14 @@ class EnvConfig:
     max_steps: int = 100
     min_steps: int = 0  # attempted actions before a stop is honoured (reference code's min_action: 20)
     mask_valence: bool = True  # the policy sees only actions within the valences
-    start_atom: AtomType = ("C", 0)
     step_reward: float = 0.005
     invalid_penalty: float = 0.05
 
     def __post_init__(self) -> None:
         self.vocab = tuple((str(s), int(c)) for s, c in self.vocab)
         check_limits(self)
-        self.start_atom = (str(self.start_atom[0]), int(self.start_atom[1]))
-        if self.start_atom not in self.vocab:
-            raise ValueError(f"EnvConfig.start_atom {self.start_atom} is not in EnvConfig.vocab")
+        if START_ATOM not in self.vocab:
+            raise ValueError(f"EnvConfig.vocab lacks the start atom {START_ATOM}")
         if not 1 <= self.min_atoms <= self.max_atoms:
             raise ValueError(
                 f"EnvConfig.min_atoms={self.min_atoms} must lie in [1, max_atoms={self.max_atoms}]"
@@ -229,7 +231,7 @@ def check_starts(starts: list[str], config: EnvConfig) -> None:
 
 
 class MoleculeEnv:
-    """One molecule under construction (notebook 06). ``reset()`` starts from ``start_atom`` or a
+    """One molecule under construction (notebook 06). ``reset()`` starts from ``START_ATOM`` or a
     given molecule; ``step(action)`` returns ``(reward, done, valid)``."""
 
     def __init__(self, config: EnvConfig | None = None) -> None:
@@ -240,7 +242,7 @@ class MoleculeEnv:
 
     # ----------------------------------------------------------------- state
     def reset(self, smiles: str | Chem.Mol | None = None) -> Observation:
-        """Start from one ``start_atom`` or, for constrained optimisation, from a molecule."""
+        """Start from one ``START_ATOM`` or, for constrained optimisation, from a molecule."""
         cfg = self.config
         self.bonds = np.zeros((cfg.max_atoms, cfg.max_atoms), dtype=np.int8)
         self.types = np.full(cfg.max_atoms, -1, dtype=np.int8)
@@ -253,7 +255,7 @@ class MoleculeEnv:
         self.done = False
         self.rwmol = Chem.RWMol()
         if smiles is None:
-            self._add_atom(cfg.vocab.index(cfg.start_atom))
+            self._add_atom(cfg.vocab.index(START_ATOM))
             return self.observe()
         mol, keys = kekulized_molecule(smiles, cfg)
         for key in keys:
