@@ -23,6 +23,7 @@ from lecturekit.studies.nb06_gcpn import (
     load_starts,
     run_seed,
 )
+from lecturekit.studies.nb06_gcpn_coverage import coverage
 from lecturekit.studies.report import NO_INTERVAL, verdict_table
 
 torch.set_num_threads(1)
@@ -190,3 +191,15 @@ def test_a_starts_file_gives_the_constrained_rows_of_its_data_set(tmp_path):
     assert "improvement-all/delta=0.4" in zinc and "unchanged" in zinc
     assert all(r.dataset == result.dataset for r in result.rows() if r.metric.startswith("success/logp"))
 
+
+def test_coverage_counts_kept_molecules_and_the_experts_rebuilds():
+    smiles = ["CCO", "CCCC[NH3+]", "C[Si](C)C", "CCO", "CC(=O)[O-]", "c1ccccc1" + "C" * 40]
+    found = coverage(smiles, "test", data.GCPN_VOCAB, max_steps=60)
+    assert (found.total, found.kept, found.expert_tried, found.expert_rebuilt) == (6, 3, 3, 3)
+    assert found.skipped == {"atom_type": 1, "duplicate": 1, "too_many_atoms": 1}
+    assert found.kept_share == pytest.approx(0.5)
+    neutral = coverage(smiles, "test", data.MOSES_VOCAB)
+    assert neutral.kept == 1 and neutral.skipped["charged"] == 2
+    assert (
+        coverage(["C" * 30], "test", max_steps=20).expert_rebuilt == 0
+    )  # 30 atoms need more than 20 actions
