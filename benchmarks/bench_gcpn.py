@@ -106,9 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
     # as the notebook's runs: the minimum number of actions and the paper's terminal terms (filters)
     rl_policy = copy.deepcopy(policy)
     rl_policy.env_config = S.rl_env(data.GCPN_VOCAB)
-    trainer = Trainer(
-        rl_policy, ep, rewards.TaskReward("qed", scale=S.qed_scale, paper_terms=S.paper_terms), cfg
-    )
+    trainer = Trainer(rl_policy, ep, rewards.TaskReward("qed", scale=S.scale("qed"), paper_terms=True), cfg)
     start = time.perf_counter()
     trainer.train(progress=False)
     result["ppo_iteration_s"] = (time.perf_counter() - start) / ppo_iters

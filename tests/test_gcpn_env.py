@@ -8,6 +8,7 @@ import torch
 from rdkit import Chem
 
 from lecturekit.generation.gcpn import STOP, Action, EnvConfig, MoleculeEnv, VecMoleculeEnv, data, expert
+from lecturekit.generation.gcpn.env import INVALID_PENALTY, STEP_REWARD
 from lecturekit.generation.gcpn.policy import make_batch
 
 torch.set_num_threads(1)
@@ -31,10 +32,10 @@ def test_every_action_is_valid_or_rejected(smiles):
         reward, _, valid = trial.step(action)
         if valid:
             Chem.SanitizeMol(trial.rwmol.GetMol())  # raises if invalid
-            assert reward == config.step_reward
+            assert reward == STEP_REWARD
             assert trial.free_valence().min() >= 0
         else:
-            assert reward == -config.invalid_penalty
+            assert reward == -INVALID_PENALTY
             assert trial.smiles() == before  # reverted
             assert trial.n_atoms == env.n_atoms and (trial.bonds == env.bonds).all()
 
@@ -87,7 +88,7 @@ def test_stop_and_limits():
     _, _, valid = env.step(Action(0, c, 0))
     assert not valid and env.done  # max_steps=5 reached
     assert env.smiles() == "CC(C)(C)C"
-    with pytest.raises(ValueError, match="not in EnvConfig.vocab"):
+    with pytest.raises(ValueError, match="lacks the start atom"):
         EnvConfig(vocab=(("N", 0),))
 
 
@@ -177,7 +178,7 @@ def test_stop_is_not_honoured_before_min_steps():
     env.reset()
     c = config.scaffold(("C", 0))
     reward, done, valid = env.step(Action(0, c, 0, True))  # an early stop: nothing is added
-    assert not valid and not done and reward == -config.invalid_penalty and env.smiles() == "C"
+    assert not valid and not done and reward == -INVALID_PENALTY and env.smiles() == "C"
     _, done, valid = env.step(Action(0, 0, 0))  # an invalid attempt (self bond) counts too
     assert not valid and not done and env.steps == 2
     env.step(Action(0, c, 0))
@@ -211,4 +212,4 @@ def test_without_the_valence_mask_invalid_actions_are_offered_and_rejected():
     assert not with_mask.pair_ok[0, 1].any()  # the saturated centre carbon is hidden with the mask
     assert without.pair_ok[0, 1].any()  # and offered without it
     reward, _, valid = env.step(Action(1, unmasked.scaffold(("C", 0)), 0))
-    assert not valid and reward == -unmasked.invalid_penalty and env.smiles() == "CC(C)(C)C"
+    assert not valid and reward == -INVALID_PENALTY and env.smiles() == "CC(C)(C)C"

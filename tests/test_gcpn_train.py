@@ -1,6 +1,7 @@
 """GCPN training (notebook 06): a short run improves QED, checkpoints resume exactly, metrics."""
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import torch
 from lecturekit import checkpoints
 from lecturekit.generation.gcpn import EnvConfig, data, evaluate, rewards
 from lecturekit.generation.gcpn.policy import GCPNPolicy, PolicyConfig
-from lecturekit.generation.gcpn.ppo import expert_episodes
+from lecturekit.generation.gcpn.ppo import expert_episodes, rollout
 from lecturekit.generation.gcpn.train import TrainConfig, Trainer, finetune, pretrain, sample
 
 torch.set_num_threads(1)
@@ -119,3 +120,39 @@ def test_finetune_resumes_only_the_same_run(tmp_path, expert_data):
         perturbed, expert_data[1], reward, longer, checkpoint=path, progress=False, overwrite=True
     )
     assert checkpoints.load(path, fresh_weights.signature())["iteration"] == 2
+
+
+def test_the_ablation_switches_and_the_expert_term_act(expert_data):
+    """``adversarial=False`` leaves the discriminator alone, ``expert_steps=0`` skips the expert term, and
+    ``shaping`` pays the property as potential differences: per episode they sum to R(final) - R(start), so
+    shaped minus unshaped episode rewards is -R(start) for every episode (notebook 06's two ablations)."""
+    torch.manual_seed(0)
+    reward = rewards.TaskReward("qed")
+    off = TrainConfig(
+        iterations=1, num_envs=4, ppo_epochs=1, minibatch=32, adversarial=False, shaping=False, expert_steps=0
+    )
+    trainer = Trainer(GCPNPolicy(CONFIG, SMALL), expert_data[1], reward, off)
+    disc = copy.deepcopy(trainer.disc.state_dict())
+    row = trainer.step()
+    assert row["disc_loss"] == 0.0 and row["expert_loss"] == 0.0
+    assert all(torch.equal(value, trainer.disc.state_dict()[key]) for key, value in disc.items())
+    on = Trainer(
+        GCPNPolicy(CONFIG, SMALL),
+        expert_data[1],
+        reward,
+        TrainConfig(iterations=1, num_envs=4, ppo_epochs=1, minibatch=32, expert_steps=2),
+    )
+    row = on.step()
+    assert row["disc_loss"] > 0 and row["expert_loss"] > 0
+
+    shaped = Trainer(trainer.policy, expert_data[1], reward, dataclasses.replace(off, shaping=True))
+    ep, smiles, _ = rollout(
+        trainer.policy, shaped.venv, torch.Generator().manual_seed(1), None, with_smiles=True
+    )
+    for t in (shaped, trainer):
+        t.venv_start_smiles = ["C"] * off.num_envs  # what step() sets for episodes from the start atom
+    sums = [
+        torch.zeros(off.num_envs).index_add_(0, ep.episode, t._rewards(ep, smiles)[0])
+        for t in (shaped, trainer)
+    ]
+    assert torch.allclose(sums[0] - sums[1], torch.full((off.num_envs,), -float(reward(["C"])[0])), atol=1e-5)

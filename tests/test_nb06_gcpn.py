@@ -9,11 +9,13 @@ import pytest
 import torch
 from rdkit import Chem
 
+from lecturekit.checkpoints import CheckpointMismatch
 from lecturekit.generation.gcpn import data, rewards
 from lecturekit.results import METRIC_NAME
 from lecturekit.studies.contract import check_frozen, collect_rows
 from lecturekit.studies.nb06_gcpn import (
     COURSE,
+    DELTAS,
     PROFILES,
     GCPNExperiment,
     GCPNResult,
@@ -21,6 +23,7 @@ from lecturekit.studies.nb06_gcpn import (
     load_starts,
     run_seed,
 )
+from lecturekit.studies.nb06_gcpn_coverage import coverage
 from lecturekit.studies.report import NO_INTERVAL, verdict_table
 
 torch.set_num_threads(1)
@@ -74,11 +77,12 @@ def test_profiles_follow_the_reference_protocol():
     """The paper's four δ, 800 starts at full scale, ≥ 256 samples per window, the reference's action limits
     (at least min_action = 20 attempted actions, at most max_action = 128 at full scale) and reward weights."""
     for profile in (PROFILES.course, PROFILES.full):
-        assert profile.target_samples >= 256 and tuple(profile.deltas) == (0.0, 0.2, 0.4, 0.6)
+        assert profile.target_samples >= 256
         assert profile.min_actions == 20 and profile.constrained_steps > profile.min_actions
         assert profile.rl_env(data.GCPN_VOCAB).min_steps == 20
         assert profile.constrained_env(data.GCPN_VOCAB).min_steps == 20
-        assert profile.qed_scale == 2.0 and profile.plogp_scale == pytest.approx(1 / 3)
+        assert profile.scale("qed") == 2.0 and profile.scale("plogp") == pytest.approx(1 / 3)
+    assert DELTAS == (0.0, 0.2, 0.4, 0.6)
     assert PROFILES.full.constrained_molecules == 800 and PROFILES.full.test_molecules is None
     assert PROFILES.full.max_steps == 128 == PROFILES.full.constrained_steps
 
@@ -103,6 +107,11 @@ def test_run_seed_is_reproducible_independent_of_global_rng_and_of_checkpoints(t
     assert (tmp_path / "ckpt" / "seed0" / "plogp-gcpn.pt").is_file()
     loaded = run_seed(cached, 0, progress=False)
     assert _values(trained) == _values(first) == _values(loaded)
+    changed = dataclasses.replace(cached, bc_steps=cached.bc_steps + 1)  # another run, same checkpoint files
+    with pytest.raises(CheckpointMismatch, match="pretrained"):
+        run_seed(changed, 0, progress=False)
+    retrained = run_seed(dataclasses.replace(changed, overwrite_checkpoints=True), 0, progress=False)
+    assert retrained.bc_losses != trained.bc_losses and len(retrained.bc_losses) == cached.bc_steps + 1
 
 
 def test_rows_comparisons_and_missing_diversity():
@@ -170,3 +179,27 @@ def test_a_starts_file_losing_more_than_five_percent_is_refused(tmp_path):
         ValueError, match=r"bad.txt: 1 of 11 molecules would be skipped.*outside the vocabulary"
     ):
         load_starts(bad, data.GCPN_VOCAB, 38)
+
+
+def test_a_starts_file_gives_the_constrained_rows_of_its_data_set(tmp_path):
+    starts = tmp_path / "opt.test.logP-SA"
+    starts.write_text("CCCC[NH3+] -3.0\nCC(=O)[O-] -2.5\nCCOc1ccccc1 -2.0\nCCN(CC)CC -1.0\nOCC(O)CO -0.5\n")
+    result = run_seed(dataclasses.replace(TINY, constrained_starts_file=str(starts)), 0, progress=False)
+    assert result.constrained_dataset == "zinc" and "opt.test.logP-SA" in result.constrained_source
+    assert len(result.constrained_start_plogp) == TINY.constrained_molecules
+    zinc = {r.metric for r in result.rows() if r.dataset == "zinc"}
+    assert "improvement-all/delta=0.4" in zinc and "unchanged" in zinc
+    assert all(r.dataset == result.dataset for r in result.rows() if r.metric.startswith("success/logp"))
+
+
+def test_coverage_counts_kept_molecules_and_the_experts_rebuilds():
+    smiles = ["CCO", "CCCC[NH3+]", "C[Si](C)C", "CCO", "CC(=O)[O-]", "c1ccccc1" + "C" * 40]
+    found = coverage(smiles, "test", data.GCPN_VOCAB, max_steps=60)
+    assert (found.total, found.kept, found.expert_tried, found.expert_rebuilt) == (6, 3, 3, 3)
+    assert found.skipped == {"atom_type": 1, "duplicate": 1, "too_many_atoms": 1}
+    assert found.kept_share == pytest.approx(0.5)
+    neutral = coverage(smiles, "test", data.MOSES_VOCAB)
+    assert neutral.kept == 1 and neutral.skipped["charged"] == 2
+    assert (
+        coverage(["C" * 30], "test", max_steps=20).expert_rebuilt == 0
+    )  # 30 atoms need more than 20 actions

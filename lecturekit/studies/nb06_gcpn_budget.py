@@ -157,9 +157,7 @@ def run_seed(config: BudgetExperiment, seed: int, progress: bool = True) -> Budg
         _, policy, _ = pretrained_policy(base, seed, env, expert, progress)
         rl_policy = with_env(policy, rl_env)
         task, score = config.task, SCORES[config.task]
-        reward = rewards.TaskReward(
-            task, scale=base.scale(task), paper_terms=base.paper_terms, target_form=base.target_form
-        )  # the notebook's reward for the task
+        reward = rewards.TaskReward(task, scale=base.scale(task), paper_terms=True)  # the notebook's reward
         largest = base.num_envs * config.budgets[-1] + base.eval_samples
         pretrained_pool = sample(rl_policy, largest, seed=derive_seed(seed, "sample/budget-pretrained"))
         gcpn, pretrained, best, passing, hydrocarbon = {}, {}, {}, {}, {}

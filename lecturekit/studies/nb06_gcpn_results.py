@@ -236,7 +236,7 @@ class GCPNResult(RunResult):
             ]
         for window, out in self.targeting.items():
             p_success, p_diversity = PAPER_TARGETING[window]
-            note = f"{c.target_samples} samples after {c.target_iterations} PPO iterations ({c.target_form} reward); {where}"
+            note = f"{c.target_samples} samples after {c.target_iterations} PPO iterations (the reference's reward); {where}"
             rows.append(Row(ds, "gcpn", f"success/{window}", out.success, p_success, note=note))
             if out.diversity is not None:  # no hit: diversity is missing, not 0
                 rows.append(

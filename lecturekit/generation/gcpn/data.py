@@ -285,7 +285,7 @@ def moses_path(split: str = "train") -> Path:
     return path
 
 
-def _read_csv_smiles(handle: io.TextIOBase, path: Path | str) -> Iterable[str]:
+def read_csv_smiles(handle: io.TextIOBase, path: Path | str) -> Iterable[str]:
     """The ``smiles`` column (any case); a quoted field left open at the end is an error naming the line."""
     reader = csv.reader(handle, strict=True)
     try:
@@ -325,7 +325,7 @@ def load_moses(
     """
     path = moses_path(split)
     with gzip.open(path, "rt") as handle:
-        rows = list(_read_csv_smiles(handle, path)) if sample else None
+        rows = list(read_csv_smiles(handle, path)) if sample else None
         if rows is not None:
             idx = np.random.default_rng(seed).choice(len(rows), size=min(sample, len(rows)), replace=False)
             found = filter_smiles(
@@ -333,7 +333,7 @@ def load_moses(
             )
         else:
             found = filter_smiles(
-                _read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}"
+                read_csv_smiles(handle, path), MOSES_VOCAB, max_atoms, limit, f"moses-{split}"
             )
     return _require_molecules(found, path)
 
@@ -348,7 +348,7 @@ def moses_reference(split: str = "train") -> frozenset[str]:
     """
     path = moses_path(split)
     with gzip.open(path, "rt") as handle:
-        return frozenset(s.strip() for s in _read_csv_smiles(handle, path))
+        return frozenset(s.strip() for s in read_csv_smiles(handle, path))
 
 
 def nci_path() -> Path:
@@ -395,7 +395,7 @@ def load_zinc250k(
         looks_csv = "," in first or path.name.lower().endswith((".csv", ".csv.gz"))
         if looks_csv:
             return _require_molecules(
-                filter_smiles(_read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k"), path
+                filter_smiles(read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k"), path
             )
         lines = _read_smiles_list(handle)
         if first.strip().lower() in ("smiles", "smi"):

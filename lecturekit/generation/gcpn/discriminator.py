@@ -3,7 +3,7 @@
 ``D(s) = sigmoid(MLP(readout(RGCN(s))))`` is trained with binary cross-entropy to give 1 to
 (partial or complete) molecules from expert trajectories of the data set and 0 to states the
 policy generated. The adversarial reward of a state is ``w * (2 D(s) - 1)`` in ``[-w, w]``: the
-trainer adds it with weight ``w_step`` to every step and ``w_final`` to the final molecule.
+trainer adds it with weight ``train.W_STEP`` to every step and ``train.W_FINAL`` to the final molecule.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Action ``(first, second, bond, stop)``:
 * ``stop`` -- end the episode (rejected while fewer than ``min_atoms`` atoms exist). The reference
   code's ``min_action`` is ``min_steps`` here: an episode lasts at least ``min_steps`` *attempted*
   actions, invalid ones included, and at most ``max_steps`` (the reference's ``max_action``). A stop
-  before ``min_steps`` is a no-op that earns ``-invalid_penalty`` (the reference applies the stop's
+  before ``min_steps`` is a no-op that earns ``-INVALID_PENALTY`` (the reference applies the stop's
   edge part instead; our policy's log-probability of a stop does not include an edge, so applying one
   would act off-policy). A molecule with few bonds is therefore reachable: stop early, repeatedly;
 * otherwise connect atom ``first`` with ``second`` by a bond of order ``bond + 1``. ``second`` is
@@ -18,8 +18,8 @@ Action ``(first, second, bond, stop)``:
   that type is added and bonded to ``first``).
 
 After every action RDKit checks the valences of the touched atoms. An invalid action (occupied
-bond, unknown index, valence violation, too many atoms) is reverted and earns ``-invalid_penalty``;
-a valid one earns ``+step_reward``. The episode ends on ``stop``, after ``max_steps`` actions, or
+bond, unknown index, valence violation, too many atoms) is reverted and earns ``-INVALID_PENALTY``;
+a valid one earns ``+STEP_REWARD``. The episode ends on ``stop``, after ``max_steps`` actions, or
 when no bond can be added any more. Property rewards at the end are the trainer's business.
 
 ``mask_valence`` only tells the *policy* (:func:`policy.make_batch`) whether to hide actions that
@@ -73,21 +73,20 @@ def _whole(name: str, value: object, low: int, high: int) -> None:
 
 
 def check_limits(config: EnvConfig) -> None:
-    """Refuse sizes, step counts and rewards the environment cannot hold (``ValueError`` naming the field)."""
+    """Refuse sizes and step counts the environment cannot hold (``ValueError`` naming the field)."""
     _whole("max_atoms", config.max_atoms, 1, MAX_ATOMS)
     _whole("max_steps", config.max_steps, 1, MAX_STEPS)
     _whole("min_atoms", config.min_atoms, 1, MAX_ATOMS)
     _whole("min_steps", config.min_steps, 0, MAX_STEPS)
     if not 1 <= len(config.vocab) <= MAX_TYPES:
         raise ValueError(f"EnvConfig.vocab must hold 1 to {MAX_TYPES} atom types, got {len(config.vocab)}")
-    for name in ("step_reward", "invalid_penalty"):
-        value = getattr(config, name)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float | np.floating)
-            or not np.isfinite(value)
-        ):
-            raise ValueError(f"EnvConfig.{name} must be a finite number, got {value!r}")
+
+
+#: Every de novo episode starts from one neutral carbon (the paper; the loaders keep only molecules with one).
+START_ATOM: AtomType = ("C", 0)
+#: Step rewards: a valid action earns a little, an invalid one (an early stop included) costs ten times more
+#: (a deviation from the reference, stated in notebook 06's section 5).
+STEP_REWARD, INVALID_PENALTY = 0.005, 0.05
 
 
 @dataclass
@@ -100,16 +99,12 @@ class EnvConfig:
     max_steps: int = 100
     min_steps: int = 0  # attempted actions before a stop is honoured (reference code's min_action: 20)
     mask_valence: bool = True  # the policy sees only actions within the valences
-    start_atom: AtomType = ("C", 0)
-    step_reward: float = 0.005
-    invalid_penalty: float = 0.05
 
     def __post_init__(self) -> None:
         self.vocab = tuple((str(s), int(c)) for s, c in self.vocab)
         check_limits(self)
-        self.start_atom = (str(self.start_atom[0]), int(self.start_atom[1]))
-        if self.start_atom not in self.vocab:
-            raise ValueError(f"EnvConfig.start_atom {self.start_atom} is not in EnvConfig.vocab")
+        if START_ATOM not in self.vocab:
+            raise ValueError(f"EnvConfig.vocab lacks the start atom {START_ATOM}")
         if not 1 <= self.min_atoms <= self.max_atoms:
             raise ValueError(
                 f"EnvConfig.min_atoms={self.min_atoms} must lie in [1, max_atoms={self.max_atoms}]"
@@ -229,7 +224,7 @@ def check_starts(starts: list[str], config: EnvConfig) -> None:
 
 
 class MoleculeEnv:
-    """One molecule under construction (notebook 06). ``reset()`` starts from ``start_atom`` or a
+    """One molecule under construction (notebook 06). ``reset()`` starts from ``START_ATOM`` or a
     given molecule; ``step(action)`` returns ``(reward, done, valid)``."""
 
     def __init__(self, config: EnvConfig | None = None) -> None:
@@ -240,7 +235,7 @@ class MoleculeEnv:
 
     # ----------------------------------------------------------------- state
     def reset(self, smiles: str | Chem.Mol | None = None) -> Observation:
-        """Start from one ``start_atom`` or, for constrained optimisation, from a molecule."""
+        """Start from one ``START_ATOM`` or, for constrained optimisation, from a molecule."""
         cfg = self.config
         self.bonds = np.zeros((cfg.max_atoms, cfg.max_atoms), dtype=np.int8)
         self.types = np.full(cfg.max_atoms, -1, dtype=np.int8)
@@ -253,7 +248,7 @@ class MoleculeEnv:
         self.done = False
         self.rwmol = Chem.RWMol()
         if smiles is None:
-            self._add_atom(cfg.vocab.index(cfg.start_atom))
+            self._add_atom(cfg.vocab.index(START_ATOM))
             return self.observe()
         mol, keys = kekulized_molecule(smiles, cfg)
         for key in keys:
@@ -369,7 +364,7 @@ class MoleculeEnv:
         return False
 
     def step(self, action: Action) -> tuple[float, bool, bool]:
-        """Apply ``action``; returns ``(step_reward, done, valid)``."""
+        """Apply ``action``; returns ``(reward, done, valid)``."""
         if self.done:
             raise RuntimeError("step() called on a finished episode; call reset() first")
         cfg = self.config
@@ -382,7 +377,7 @@ class MoleculeEnv:
             valid = self._apply(Action(action.first, action.second, action.bond))
         if not self.done and (self.steps >= cfg.max_steps or not self.can_extend()):
             self.done = True
-        return (cfg.step_reward if valid else -cfg.invalid_penalty), self.done, valid
+        return (STEP_REWARD if valid else -INVALID_PENALTY), self.done, valid
 
 
 class VecMoleculeEnv:

@@ -14,6 +14,7 @@ from rdkit import Chem
 
 from lecturekit.generation.gcpn.data import BOND_TYPES, canonical, max_valence
 from lecturekit.generation.gcpn.env import (
+    START_ATOM,
     STOP,
     Action,
     EnvConfig,
@@ -28,7 +29,7 @@ def trajectory(
     config: EnvConfig | None = None,
     rng: np.random.Generator | int | None = 0,
 ) -> list[Action]:
-    """Actions that rebuild ``smiles`` from a single ``config.start_atom``, ending with ``STOP``
+    """Actions that rebuild ``smiles`` from a single ``START_ATOM``, ending with ``STOP``
     (left out when the environment ends the episode by itself: saturated molecule or ``max_steps``).
 
     ``rng`` (a generator or seed) draws the start atom among the carbons and the bond order;
@@ -37,9 +38,9 @@ def trajectory(
     config = config or EnvConfig()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     mol, keys = kekulized_molecule(smiles, config)
-    starts = [i for i, key in enumerate(keys) if key == config.start_atom]
+    starts = [i for i, key in enumerate(keys) if key == START_ATOM]
     if not starts:
-        raise ValueError(f"{smiles!r} has no {config.start_atom} atom to start from")
+        raise ValueError(f"{smiles!r} has no {START_ATOM} atom to start from")
     if len(Chem.GetMolFrags(mol)) > 1:
         raise ValueError(f"{smiles!r} is disconnected; GCPN builds connected molecules")
 

@@ -7,14 +7,14 @@ paper's RL stage; each iteration:
 2. rewards: environment step rewards, ``reward_fn(final SMILES)`` on the last step (plus
    ``reward_fn.terminal(final SMILES)`` when the reward has such terms: the paper's validity reward
    and filter penalties, see :class:`rewards.TaskReward`), and, when
-   ``adversarial``, ``w_step (2D(s_{t+1}) - 1)`` on every step and ``w_final (2D(s_T) - 1)`` at the end.
+   ``adversarial``, ``W_STEP (2D(s_{t+1}) - 1)`` on every step and ``W_FINAL (2D(s_T) - 1)`` at the end.
    With ``shaping`` the property reward is paid step by step as the potential difference
    ``reward_fn(s_{t+1}) - reward_fn(s_t)`` (Ng et al. 1999): it sums to ``reward_fn(s_T) - reward_fn(s_0)``,
    so the optimal policy is unchanged, but credit reaches the action that caused it;
 3. ``expert_steps`` Adam steps on the behaviour-cloning loss ``-log pi(expert)`` (the reference code's
    ``2 * optim_epochs`` expert updates per iteration, at the PPO learning rate: the expert term weighs as
    much as a PPO step), then GAE and ``ppo_epochs`` passes of minibatch PPO;
-4. ``disc_steps`` discriminator updates (expert states vs this iteration's states).
+4. ``DISC_STEPS`` discriminator updates (expert states vs this iteration's states).
 
 Checkpoints (through :mod:`lecturekit.checkpoints`: atomic, read with ``weights_only=True``) hold
 the policy, discriminator, both optimisers, the trainer's generator, the history and the molecules
@@ -186,28 +186,30 @@ def pretrain_or_load(
     return losses
 
 
+#: PPO's discount and GAE's lambda: undiscounted episodes (the reward comes at the end), the usual lambda.
+GAMMA, LAM = 1.0, 0.95
+#: PPO's clip range (the paper's 0.2) and the weights of its value and entropy terms (the usual 0.5; a small bonus).
+CLIP, VALUE_COEF, ENTROPY_COEF = 0.2, 0.5, 0.001
+#: Weights of the discriminator's reward on every step and on the final molecule (adversarial runs).
+W_STEP, W_FINAL = 0.02, 0.3
+#: Discriminator updates per PPO iteration and their Adam learning rate.
+DISC_STEPS, DISC_LR = 2, 1e-3
+
+
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of the RL stage (paper: PPO, lr 1e-3, clip 0.2, expert mixed in)."""
+    """Hyper-parameters of the RL stage (paper: PPO, lr 1e-3, clip 0.2, expert mixed in); the fixed ones are the
+    module constants above (no profile, notebook, test or ablation varies them)."""
 
     iterations: int = 50
     num_envs: int = 32
     ppo_epochs: int = 3
     minibatch: int = 256
     lr: float = 3e-4
-    gamma: float = 1.0
-    lam: float = 0.95
-    clip: float = 0.2
-    entropy_coef: float = 0.001
-    value_coef: float = 0.5
     expert_steps: int = 6  # reference: 2 * optim_epochs separate expert updates per iteration
     expert_batch: int = 64
     adversarial: bool = True
-    w_step: float = 0.02
-    w_final: float = 0.3
-    disc_steps: int = 2
     disc_batch: int = 128
-    disc_lr: float = 1e-3
     shaping: bool = True
     seed: int = 0
 
@@ -250,7 +252,7 @@ class Trainer:
         with torch.random.fork_rng():  # the discriminator's initialisation depends on the seed only
             torch.manual_seed(config.seed)
             self.disc = Discriminator(self.env_config).to(self.device)
-        self.disc_optimizer = torch.optim.Adam(self.disc.parameters(), lr=config.disc_lr)
+        self.disc_optimizer = torch.optim.Adam(self.disc.parameters(), lr=DISC_LR)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.iteration = 0
         self.history: list[dict[str, float]] = []
@@ -351,8 +353,8 @@ class Trainer:
         if cfg.adversarial:
             with torch.no_grad():
                 d_next = self.disc.reward(states_at(ep, ep.episode, ep.t + 1, self.env_config)).cpu()
-            reward += cfg.w_step * d_next
-            reward[last] += cfg.w_final * d_next[last]
+            reward += W_STEP * d_next
+            reward[last] += W_FINAL * d_next[last]
         return reward, final
 
     def step(self) -> dict[str, float]:
@@ -374,7 +376,7 @@ class Trainer:
         for s, r in zip(smiles, final, strict=True):
             if s:
                 self.seen[s] = float(r)
-        adv, ret = gae(reward, ep.value, ep.done, cfg.gamma, cfg.lam)
+        adv, ret = gae(reward, ep.value, ep.done, GAMMA, LAM)
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
 
         policy.train()
@@ -397,7 +399,7 @@ class Trainer:
                     states_at(ep, ep.episode[idx], ep.t[idx], self.env_config), actions=ep.actions(idx)
                 )
                 loss, parts = ppo_loss(
-                    new, ep.log_prob[idx], adv[idx], ret[idx], cfg.clip, cfg.value_coef, cfg.entropy_coef
+                    new, ep.log_prob[idx], adv[idx], ret[idx], CLIP, VALUE_COEF, ENTROPY_COEF
                 )
                 self.optimizer.zero_grad()
                 loss.backward()
@@ -406,7 +408,7 @@ class Trainer:
 
         disc_loss = 0.0
         if cfg.adversarial:
-            for _ in range(cfg.disc_steps):
+            for _ in range(DISC_STEPS):
                 real_idx = _sample_rows(len(self.expert), cfg.disc_batch, self.generator)
                 fake_idx = _sample_rows(len(ep), cfg.disc_batch, self.generator)
                 real = states_at(
