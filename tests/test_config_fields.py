@@ -9,7 +9,6 @@ for every config class that has a field of that keyword's name**, so the check e
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,20 +18,9 @@ from config_fields import ROOT, audit, call_variations, key, profile_variations
 
 from lecturekit.studies.contract import Profiles
 
-# Configs whose owners are auditing them with this same rule on their own branch (gcpn2).
-# The integrator removes this set when that branch merges.
-PENDING_OWNERS = {
-    "lecturekit/studies/nb06_*.py",
-    "lecturekit/generation/gcpn/*.py",
-}
-
 
 def source_of(cls: type) -> str:
     return Path(sys.modules[cls.__module__].__file__).resolve().relative_to(ROOT).as_posix()
-
-
-def pending(cls: type) -> bool:
-    return any(fnmatch.fnmatch(source_of(cls), pattern) for pattern in PENDING_OWNERS)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +32,6 @@ def test_every_config_field_is_varied_or_a_named_constant(package_audit):
     unvaried = [
         f"{source_of(package_audit.classes[k])}: {k.rpartition('.')[2]}.{name}"
         for k, name in package_audit.unvaried()
-        if not pending(package_audit.classes[k])
     ]
     assert not unvaried, (
         "nothing varies these config fields (no profile, notebook, test, benchmark or ablation sets them): "
@@ -63,7 +50,7 @@ def test_the_audit_sees_the_course_configs(package_audit):
         "PlantedWorld",
         "GraphRNNExperiment",
     } <= names
-    assert {"GCPNExperiment", "PinSageExperiment"} <= names  # pending, but still counted
+    assert {"GCPNExperiment", "PinSageExperiment", "PinSageConfig", "EnvConfig"} <= names
     assert len(package_audit.fields()) > 100
     assert not any(k.rpartition(".")[2].endswith("Result") for k in package_audit.classes)
 
