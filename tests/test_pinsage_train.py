@@ -21,6 +21,7 @@ from lecturekit.recsys.pinsage import (
     pixie_scorer,
     train_pinsage,
 )
+from lecturekit.recsys.pinsage.train import TrainHistory, no_better_for
 
 torch.set_num_threads(1)
 
@@ -80,6 +81,34 @@ def test_negative_sampler_hook_workers_and_fresh_neighbourhoods(task, sampler) -
     config = TrainConfig(epochs=1, batch_size=32, num_negatives=16, max_steps_per_epoch=4, num_workers=1)
     history = train_pinsage(model, x, sampler, task.train_pairs, config, progress=False)
     assert len(history.step_loss) == 4 and all(torch.isfinite(torch.tensor(history.step_loss)))
+
+
+def test_early_stopping_rule_and_hook(task, sampler) -> None:
+    def history(*scores: float) -> TrainHistory:
+        return TrainHistory(evaluations=[{"hit-rate": s} for s in scores])
+
+    rule = no_better_for(2)
+    assert not rule(history(0.1, 0.3))  # too few evaluations to judge
+    assert not rule(history(0.1, 0.3, 0.2, 0.31))  # the last two hold a new best
+    assert rule(history(0.1, 0.3, 0.2, 0.3))  # equal is not better
+    with pytest.raises(ValueError, match="epochs"):
+        no_better_for(0)
+    x = task.features["combined"]
+    model = PinSage(PinSageConfig(in_dim=x.shape[1], hidden_dim=16, out_dim=16))
+    config = TrainConfig(epochs=5, batch_size=32, num_negatives=16, max_steps_per_epoch=2)
+    evals = iter([0.2, 0.1, 0.1, 0.5, 0.6])
+    trained = train_pinsage(
+        model,
+        x,
+        sampler,
+        task.train_pairs,
+        config,
+        eval_fn=lambda m, e: {"hit-rate": next(evals)},
+        stop=rule,
+        progress=False,
+    )
+    assert [e["hit-rate"] for e in trained.evaluations] == [0.2, 0.1, 0.1]  # stopped after epoch 3
+    assert len(trained.epoch_loss) == 3
 
 
 def test_bad_training_input(task, sampler) -> None:

@@ -47,7 +47,7 @@ from lecturekit.recsys.pinsage.evaluation import (
 )
 from lecturekit.recsys.pinsage.model import PinSage
 from lecturekit.recsys.pinsage.pixie import pixie_scorer
-from lecturekit.recsys.pinsage.train import EpochNeighborhoods, TrainHistory
+from lecturekit.recsys.pinsage.train import EpochNeighborhoods, TrainHistory, no_better_for
 from lecturekit.seed import seeded
 from lecturekit.studies import pinsage_runner as runner
 from lecturekit.studies.contract import Profiles
@@ -74,6 +74,9 @@ from lecturekit.studies.pinsage_runner import (
     train_variant,
     validation_subsample,
 )
+
+# sweep runs stop after 3 epochs (1.5 passes) with no better validation hit-rate (the best were epochs 1-2)
+PATIENCE = 3
 
 
 # ---------------------------------------------------------------------- the config
@@ -358,7 +361,8 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
 
     A coordinate search: every ``T`` of ``config.selection.t_values`` at the config's learning rate,
     then every learning rate at the best ``T``; each run is validated after every epoch (up to
-    ``config.gnn.epochs``) and the best (``T``, lr, epoch) wins. Hard negatives are left out (they
+    ``config.gnn.epochs``, stopping after :data:`PATIENCE` epochs without a better one) and the best
+    (``T``, lr, epoch) wins. Hard negatives are left out (they
     would double the sweep's cost; the curriculum's schedule is fixed by the paper, not tuned).
     """
     began = time.perf_counter()
@@ -375,8 +379,9 @@ def run_selection(config: PinSageExperiment, seed: int = 0, progress: bool = Tru
             if (top_t, lr) in curves:
                 return
             walks, gnn = replace(config.walks, top_t=top_t), replace(config.gnn, lr=lr)
+            stop = no_better_for(PATIENCE)
             _, history = train_variant(
-                task, Variant(), walks, gnn, seed, gains[top_t], val_pairs=val, progress=progress
+                task, Variant(), walks, gnn, seed, gains[top_t], val_pairs=val, progress=progress, stop=stop
             )
             curves[(top_t, lr)] = [e["hit-rate"] for e in history.evaluations]
 

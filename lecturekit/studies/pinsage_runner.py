@@ -358,6 +358,7 @@ def train_variant(
     tables: EpochNeighborhoods | None = None,
     eval_fn: Callable[[PinSage, int], dict[str, float]] | None = None,
     progress: bool = True,
+    stop: Callable[[TrainHistory], bool] | None = None,
 ) -> tuple[PinSage, TrainHistory]:
     """Train ``variant`` on ``task.features["combined"]`` over the training graph.
 
@@ -367,6 +368,7 @@ def train_variant(
     ``tables``: training neighbourhoods resampled every epoch and shared by the models of one seed.
     With ``val_pairs`` the validation hit-rate and scaled MRR (validation graph) are stored after every
     epoch in ``history.evaluations`` (``eval_fn`` replaces that check); test pairs are never read here.
+    ``stop``: an early-stopping rule handed to :func:`~lecturekit.recsys.pinsage.train.train_pinsage`.
     """
     x = task.features["combined"]
     model = new_model(
@@ -417,5 +419,6 @@ def train_variant(
         progress=progress,
         loss_fn=loss_fn,
         neighbor_tables=tables or EpochNeighborhoods(sampler, variant.pooling, seed),
+        stop=stop,
     )
     return model, history

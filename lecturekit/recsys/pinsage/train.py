@@ -295,6 +295,7 @@ def train_pinsage(
     neighbor_tables: Sequence[NeighborFn] | EpochNeighborhoods | None = None,
     loss_fn: Callable[..., Tensor] | None = None,
     *,
+    stop: Callable[[TrainHistory], bool] | None = None,
     device: str | torch.device = "cpu",
 ) -> TrainHistory:
     """Train ``model`` on positive pairs with shared random negatives (+ optional hard negatives).
@@ -314,6 +315,8 @@ def train_pinsage(
             epoch, as without tables). They must match the model's pooling (:func:`neighbor_fn`).
         loss_fn: replaces :func:`~lecturekit.recsys.pinsage.loss.max_margin_loss` (same signature:
             ``(query, positive, negatives, hard_negatives, margin=, hard_weight=)``).
+        stop: called with the history after each epoch (after ``eval_fn``); ``True`` ends training there
+            (early stopping on validation: :func:`~lecturekit.recsys.pinsage.train.no_better_for`).
         device: where the model trains: ``"cpu"`` (default), ``"cuda"`` or ``"auto"`` (CUDA when
             available). The model is moved there; walks and computation graphs stay on the CPU (the
             DataLoader workers build them) and each step's graph is copied over.
@@ -398,5 +401,20 @@ def train_pinsage(
             if eval_fn is not None:
                 model.eval()
                 history.evaluations.append(eval_fn(model, epoch))
+            if stop is not None and stop(history):
+                break
         history.seconds += time.perf_counter() - began
     return history
+
+
+def no_better_for(epochs: int, metric: str = "hit-rate") -> Callable[[TrainHistory], bool]:
+    """A ``stop`` rule for :func:`train_pinsage`: the last ``epochs`` evaluations found no better ``metric``
+    than the best before them (validation-based early stopping with patience ``epochs``)."""
+    if epochs < 1:
+        raise ValueError(f"argument 'epochs' must be >= 1, got {epochs!r}")
+
+    def stop(history: TrainHistory) -> bool:
+        scores = [e[metric] for e in history.evaluations]
+        return len(scores) > epochs and max(scores[-epochs:]) <= max(scores[:-epochs])
+
+    return stop
