@@ -13,7 +13,7 @@ PROFILE ?= $(or $(LECTUREKIT_PROFILE),course)
 THREADS ?= 1
 export OMP_NUM_THREADS := $(THREADS)
 # Notebooks executed at once by `make run` (one process and one thread each): 2 uses both cores of
-# a 2-core laptop and brings the course under 25 minutes; `make run JOBS=1` runs them one by one.
+# a 2-core laptop and brings the course under 15 minutes; `make run JOBS=1` runs them one by one.
 JOBS ?= 2
 export PYTHONUNBUFFERED := 1
 # CPU_TORCH=1: torch from PyTorch's CPU-only index first (on Linux pip would pick the CUDA build).
