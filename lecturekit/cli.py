@@ -341,7 +341,7 @@ def _run_in_pool(
 
     pending, width = list(notebooks), min(jobs, len(notebooks))
     while pending:
-        batch = pending if width > 1 else pending[:1]
+        batch = list(pending) if width > 1 else pending[:1]  # a copy: finished notebooks leave pending only
         broken = []
         with ProcessPoolExecutor(
             max_workers=min(width, len(batch)), mp_context=multiprocessing.get_context("spawn")
