@@ -75,8 +75,8 @@ from lecturekit.studies.pinsage_runner import (
     validation_subsample,
 )
 
-# sweep runs stop after 3 epochs (1.5 passes) with no better validation hit-rate (the best were epochs 1-2)
-PATIENCE = 3
+# sweep runs stop after 2 epochs (one pass) with no better validation hit-rate (the best were epochs 2-5)
+PATIENCE = 2
 
 
 # ---------------------------------------------------------------------- the config

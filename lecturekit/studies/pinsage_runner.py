@@ -101,7 +101,7 @@ class GNNSettings:
     # An epoch is 30 steps of 512, about half a pass over the ~35k training pairs of 02's world: validation
     # picks the stopping point at that grain, and the hard-negative curriculum (epoch n adds n - 1) ramps within it.
     epochs: int = (
-        9  # upper bound (~4 passes); notebook 02's selection picks the best validated epoch count <= this
+        6  # upper bound (~3 passes); notebook 02's selection picks the best validated epoch count <= this
     )
     steps_per_epoch: int | None = 30  # None: one pass over the training pairs
     batch_size: int = 512  # the paper's smallest batch; its positives are the other queries' negatives
