@@ -349,16 +349,12 @@ def run_band_sweep_seed(config: HardNegativesConfig, seed: int) -> BandSweepResu
         content[band_key(config.hard.k_band or (0.0, 0.0))] = drawn_content(
             world, task, hard, config.hist_queries, seed
         )
-        for weighting in config.sweep_weightings:
-            variant = Variant(hard="curriculum", loss="margin", weighting=weighting)
-            ranks[weighting_key(weighting)] = train_method(
-                task, "pinsage", config, seed, gain, hard, variant=variant
-            ).ranks
-        for weight in config.sweep_hard_weights:
-            variant = Variant(hard="curriculum", hard_weight=weight)
-            ranks[hard_weight_key(weight)] = train_method(
-                task, "pinsage", config, seed, gain, hard, variant=variant
-            ).ranks
+        variants = {
+            weighting_key(w): Variant(hard="curriculum", loss="margin", weighting=w)
+            for w in config.sweep_weightings
+        } | {hard_weight_key(w): Variant(hard="curriculum", hard_weight=w) for w in config.sweep_hard_weights}
+        for key, variant in variants.items():
+            ranks[key] = train_method(task, "pinsage", config, seed, gain, hard, variant=variant).ranks
     k, scale = ranking_cutoffs(task.num_items)
     return BandSweepResult(
         seed=seed,

@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for path in args.file:
         with open(path) as handle:
-            inputs.append((path, [line.split()[0] for line in handle if line.split()], ("GCPN", "MOSES")))
+            inputs.append((path, list(data.read_smiles_list(handle)), ("GCPN", "MOSES")))
     for source, smiles, vocabularies in inputs:
         for name in vocabularies:
             vocab = getattr(data, f"{name}_VOCAB")

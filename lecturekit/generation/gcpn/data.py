@@ -361,7 +361,8 @@ def nci_path() -> Path:
     return path
 
 
-def _read_smiles_list(handle: io.TextIOBase) -> Iterable[str]:
+def read_smiles_list(handle: io.TextIOBase) -> Iterable[str]:
+    """The first field of each line of a SMILES list; blank lines and ``#`` comments are left out."""
     for line in handle:
         parts = line.split()
         if parts and not parts[0].startswith("#"):
@@ -374,7 +375,7 @@ def load_nci(
     """The NCI molecules RDKit ships, filtered to ``vocab`` (fallback data set of notebook 06)."""
     with nci_path().open() as handle:
         return _require_molecules(
-            filter_smiles(_read_smiles_list(handle), vocab, max_atoms, limit, "nci"), nci_path()
+            filter_smiles(read_smiles_list(handle), vocab, max_atoms, limit, "nci"), nci_path()
         )
 
 
@@ -397,7 +398,7 @@ def load_zinc250k(
             return _require_molecules(
                 filter_smiles(read_csv_smiles(handle, path), vocab, max_atoms, limit, "zinc250k"), path
             )
-        lines = _read_smiles_list(handle)
+        lines = read_smiles_list(handle)
         if first.strip().lower() in ("smiles", "smi"):
             lines = itertools.islice(lines, 1, None)
         return _require_molecules(filter_smiles(lines, vocab, max_atoms, limit, "zinc250k"), path)

@@ -339,9 +339,8 @@ def train_pinsage(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model.to(dev)
-        optimizer = torch.optim.Adam(
-            model.parameters(), lr=config.lr
-        )  # no weight decay: 1e-4 changed nothing (02)
+        # no weight decay: 1e-4 changed nothing (02)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         history = TrainHistory()
         sample = neighbor_fn(sampler, model.config.pooling)
         degree = sampler.item_degree.to(dev)  # the log-degree input always reads the TRAINING graph
