@@ -123,13 +123,20 @@ def test_finetune_resumes_only_the_same_run(tmp_path, expert_data):
 
 
 def test_the_ablation_switches_and_the_expert_term_act(expert_data):
-    """``adversarial=False`` leaves the discriminator alone, ``expert_steps=0`` skips the expert term, and
+    """``adversarial=False`` leaves the discriminator alone, ``expert_weight=0`` skips the expert term (which draws
+    its batches from a stream of its own, so switching it changes the update but not PPO's draws), and
     ``shaping`` pays the property as potential differences: per episode they sum to R(final) - R(start), so
     shaped minus unshaped episode rewards is -R(start) for every episode (notebook 06's two ablations)."""
     torch.manual_seed(0)
     reward = rewards.TaskReward("qed")
     off = TrainConfig(
-        iterations=1, num_envs=4, ppo_epochs=1, minibatch=32, adversarial=False, shaping=False, expert_steps=0
+        iterations=1,
+        num_envs=4,
+        ppo_epochs=1,
+        minibatch=32,
+        adversarial=False,
+        shaping=False,
+        expert_weight=0.0,
     )
     trainer = Trainer(GCPNPolicy(CONFIG, SMALL), expert_data[1], reward, off)
     disc = copy.deepcopy(trainer.disc.state_dict())
@@ -140,10 +147,27 @@ def test_the_ablation_switches_and_the_expert_term_act(expert_data):
         GCPNPolicy(CONFIG, SMALL),
         expert_data[1],
         reward,
-        TrainConfig(iterations=1, num_envs=4, ppo_epochs=1, minibatch=32, expert_steps=2),
+        TrainConfig(iterations=1, num_envs=4, ppo_epochs=1, minibatch=32, expert_weight=0.5),
     )
     row = on.step()
     assert row["disc_loss"] > 0 and row["expert_loss"] > 0
+
+    def after_one_step(weight: float) -> Trainer:
+        torch.manual_seed(0)
+        config = dataclasses.replace(off, ppo_epochs=2, minibatch=8, expert_weight=weight)
+        t = Trainer(GCPNPolicy(CONFIG, SMALL), expert_data[1], reward, config)
+        t.step()
+        return t
+
+    without, weighted = after_one_step(0.0), after_one_step(0.5)
+    assert torch.equal(without.generator.get_state(), weighted.generator.get_state())  # same PPO draws
+    changed = [
+        not torch.equal(a, b)
+        for a, b in zip(
+            without.policy.state_dict().values(), weighted.policy.state_dict().values(), strict=True
+        )
+    ]
+    assert any(changed)
 
     shaped = Trainer(trainer.policy, expert_data[1], reward, dataclasses.replace(off, shaping=True))
     ep, smiles, _ = rollout(

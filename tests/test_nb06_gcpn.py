@@ -16,10 +16,12 @@ from lecturekit.studies.contract import check_frozen, collect_rows
 from lecturekit.studies.nb06_gcpn import (
     COURSE,
     DELTAS,
+    EXPERT_TERM_WINDOWS,
     PROFILES,
     GCPNExperiment,
     GCPNResult,
     choose_starts,
+    load_molecules,
     load_starts,
     run_seed,
 )
@@ -30,7 +32,15 @@ torch.set_num_threads(1)
 # The quick profile with two targeting windows: every stage runs, in seconds.
 TINY = dataclasses.replace(PROFILES.quick, windows=("logp[-2.5,-2]", "mw[150,200]"), checkpoint_dir=None)
 
-METHODS = {"gcpn", "gcpn-no-adversarial", "gcpn-no-shaping", "pretrained", "dataset-best", "training-data"}
+METHODS = {
+    "gcpn",
+    "gcpn-no-adversarial",
+    "gcpn-no-shaping",
+    "pretrained",
+    "dataset-best",
+    "training-data",
+    "gcpn-expert-term",
+}
 WINDOWS = ("logp[-2.5,-2]", "logp[5,5.5]", "mw[150,200]", "mw[500,550]")
 METRICS = (
     {
@@ -148,9 +158,19 @@ def test_rows_comparisons_and_missing_diversity():
         for delta, out in outcomes.items():  # failures count 0 in improvement-all
             assert out.improvement_all == pytest.approx(out.improvement * out.success), (method, delta)
             assert len(out.per_start) == TINY.constrained_molecules
+    train = load_molecules(TINY).train.smiles
+    against = {(c.a, c.b, c.metric) for c in result.comparisons("targeting")}
     for window, out in result.targeting.items():
         assert (out.diversity is None) == (out.hits == 0)
         assert (("gcpn", f"diversity/{window}") in metrics) == (out.hits > 0)
+        assert out.training_share == pytest.approx(np.mean([rewards.in_window(s, window) for s in train]))
+        assert ("training-data", f"success/{window}") in metrics
+        ablated = window in EXPERT_TERM_WINDOWS
+        assert (out.expert_term_hits is not None) == ablated
+        assert (("gcpn-expert-term", f"success/{window}") in metrics) == ablated
+        assert (("gcpn", "gcpn-expert-term", f"success/{window}") in against) == ablated
+        assert ("gcpn", "pretrained", f"success/{window}") in against
+    assert "mw[150,200]" in result.targeting and "mw[150,200]" in EXPERT_TERM_WINDOWS
     for section in ("targeting", "means", "constrained", "top-k"):
         table = verdict_table(result.comparisons(section))
         assert len(table) > 0 and "beats" not in set(table["verdict"])

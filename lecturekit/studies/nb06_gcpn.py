@@ -50,6 +50,17 @@ BC_LR = 2e-3
 PPO_LR = 1e-3
 #: Reward weights of the reference code (``reward_qed * 2``; penalized logP ``/ 3``).
 QED_SCALE, PLOGP_SCALE = 2.0, 1 / 3
+#: Weight of the expert term in every PPO minibatch step: the reference code's one Adam step on
+#: ``0.2 g_ppo + 0.05 g_expert`` (master branch; Adam ignores the common factor).
+EXPERT_WEIGHT = 0.25
+#: Targeting trains without the expert term (a deviation from the reference): every window lies at or past the
+#: edge of the training molecules (MOSES keeps MW 250-350 only; see ``TargetingOutcome.training_share``) and the
+#: term pulls the agent back to them. Measured at 10 iterations, seed 0: MW [150, 200] 1 hit of 256 with it,
+#: 40 without (docs/notebooks/06_gcpn.md). ``gcpn-expert-term`` keeps it, on :data:`EXPERT_TERM_WINDOWS`.
+TARGET_EXPERT_WEIGHT = 0.0
+#: Windows where targeting also runs with the reference's expert term (the ablation ``gcpn-expert-term``): the
+#: window the term blocked; one window, because each run costs about 20 s of the course's budget.
+EXPERT_TERM_WINDOWS: tuple[str, ...] = ("mw[150,200]",)
 #: Constrained optimisation's similarity thresholds: the paper's Table 3.
 DELTAS: tuple[float, ...] = tuple(PAPER_CONSTRAINED)
 #: Seeds the notebook runs: one; ``python -m experiments.seeds gcpn --seeds 0-2`` runs more.
@@ -112,7 +123,14 @@ class GCPNExperiment:
     def policy(self) -> PolicyConfig:
         return PolicyConfig(hidden=self.hidden, mlp_hidden=self.mlp_hidden, layers=self.layers)
 
-    def train(self, iterations: int, adversarial: bool, seed: int, shaping: bool = True) -> TrainConfig:
+    def train(
+        self,
+        iterations: int,
+        adversarial: bool,
+        seed: int,
+        shaping: bool = True,
+        expert_weight: float = EXPERT_WEIGHT,
+    ) -> TrainConfig:
         return TrainConfig(
             iterations=iterations,
             num_envs=self.num_envs,
@@ -121,7 +139,7 @@ class GCPNExperiment:
             lr=PPO_LR,
             adversarial=adversarial,
             shaping=shaping,
-            expert_steps=2 * self.ppo_epochs,
+            expert_weight=expert_weight,
             seed=seed,
         )
 
@@ -310,13 +328,16 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
             start: GCPNPolicy,
             starts: list[str] | None = None,
             shaping: bool = True,
+            expert_weight: float = EXPERT_WEIGHT,
         ) -> Trainer:
             reward = rewards.TaskReward(task, scale=config.scale(task), paper_terms=True)
             return finetune(
                 start,
                 expert,
                 reward,
-                config.train(iterations, adversarial, derive_seed(seed, f"ppo/{name}"), shaping),
+                config.train(
+                    iterations, adversarial, derive_seed(seed, f"ppo/{name}"), shaping, expert_weight
+                ),
                 starts=starts,
                 checkpoint=checkpoint_path(config, seed, name),
                 overwrite=config.overwrite_checkpoints,
@@ -378,23 +399,39 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
         filter_pass["training-data"] = evaluate.filter_pass(train[: 2 * k], cache)
         verdicts = {smi: evaluate.filter_verdicts(smi, cache) for top in tops.values() for smi, _ in top}
 
-        # Property targeting: one adversarial agent per window; the pretrained pool is the baseline.
+        # Property targeting: one adversarial agent per window, without the expert term (TARGET_EXPERT_WEIGHT);
+        # the pretrained pool is the baseline, the training molecules inside the window the data's share.
+        def hits(p: GCPNPolicy, window: str, stream: str) -> list[str]:
+            drawn = draw(p, config.target_samples, stream)
+            return [s for s in drawn if evaluate.is_valid(s) and rewards.in_window(s, window)]
+
         targeting = {}
         for window in config.windows:
-            trainer = rl(f"target-{window}", window, True, config.target_iterations, rl_policy)
-            found = [
-                s
-                for s in draw(trainer.policy, config.target_samples, f"target/{window}")
-                if evaluate.is_valid(s) and rewards.in_window(s, window)
-            ]
+            trainer = rl(
+                f"target-{window}",
+                window,
+                True,
+                config.target_iterations,
+                rl_policy,
+                expert_weight=TARGET_EXPERT_WEIGHT,
+            )
+            found = hits(trainer.policy, window, f"target/{window}")
             base = sum(
                 evaluate.is_valid(s) and rewards.in_window(s, window) for s in pool[: config.target_samples]
             )
+            with_expert = None
+            if window in EXPERT_TERM_WINDOWS:
+                ablation = rl(
+                    f"target-{window}-expert-term", window, True, config.target_iterations, rl_policy
+                )
+                with_expert = len(hits(ablation.policy, window, f"target/{window}"))
             targeting[window] = TargetingOutcome(
                 len(found),
                 int(base),
                 config.target_samples,
                 rewards.diversity(sorted(found)) if found else None,
+                float(np.mean([rewards.in_window(s, window) for s in train])),
+                with_expert,
             )
 
         # Constrained optimisation: the lowest logP - SA starts, or the paper's file (refused if it loses > 5 %).

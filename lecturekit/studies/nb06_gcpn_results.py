@@ -89,6 +89,10 @@ class TargetingOutcome:
     pretrained_hits: int
     samples: int
     diversity: float | None  # None when there is no hit (missing, never 0.0)
+    training_share: (
+        float  # share of the run's training molecules inside the window (what the expert imitates)
+    )
+    expert_term_hits: int | None = None  # the ablation with the reference's expert term; None where not run
 
     @property
     def success(self) -> float:
@@ -258,6 +262,25 @@ class GCPNResult(RunResult):
                     note=f"{c.target_samples} samples of the pretrained policy, no RL; {where}",
                 )
             )
+            rows.append(
+                Row(
+                    ds,
+                    "training-data",
+                    f"success/{window}",
+                    out.training_share,
+                    note=f"share of the {self.num_train} training molecules inside the window; {where}",
+                )
+            )
+            if out.expert_term_hits is not None:
+                rows.append(
+                    Row(
+                        ds,
+                        "gcpn-expert-term",
+                        f"success/{window}",
+                        out.expert_term_hits / out.samples,
+                        note=f"ablation: the reference's expert term during targeting; {note}",
+                    )
+                )
         cds = self.constrained_dataset
         note = (
             f"{self.constrained_source}; {c.constrained_samples} candidates per start of {c.min_actions} to "
@@ -324,16 +347,22 @@ class GCPNResult(RunResult):
         bootstrap over starts) or ``"top-k"`` (one seed: no interval, so no verdict)."""
         seed = derive_seed(self.seed, "comparisons")
         if section == "targeting":
-            return [
-                Comparison(
-                    "gcpn",
-                    "pretrained",
-                    f"success/{w}",
-                    evaluate.proportion_difference(o.hits, o.samples, o.pretrained_hits, o.samples),
-                    "samples (Newcombe)",
-                )
-                for w, o in self.targeting.items()
-            ]
+            out = []
+            for w, o in self.targeting.items():
+                against = [("pretrained", o.pretrained_hits)]
+                if o.expert_term_hits is not None:
+                    against.append(("gcpn-expert-term", o.expert_term_hits))
+                out += [
+                    Comparison(
+                        "gcpn",
+                        name,
+                        f"success/{w}",
+                        evaluate.proportion_difference(o.hits, o.samples, hits, o.samples),
+                        "samples (Newcombe)",
+                    )
+                    for name, hits in against
+                ]
+            return out
         if section == "means":
             base = self.samples["pretrained"]
             out = []

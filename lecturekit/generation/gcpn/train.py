@@ -11,9 +11,9 @@ paper's RL stage; each iteration:
    With ``shaping`` the property reward is paid step by step as the potential difference
    ``reward_fn(s_{t+1}) - reward_fn(s_t)`` (Ng et al. 1999): it sums to ``reward_fn(s_T) - reward_fn(s_0)``,
    so the optimal policy is unchanged, but credit reaches the action that caused it;
-3. ``expert_steps`` Adam steps on the behaviour-cloning loss ``-log pi(expert)`` (the reference code's
-   ``2 * optim_epochs`` expert updates per iteration, at the PPO learning rate: the expert term weighs as
-   much as a PPO step), then GAE and ``ppo_epochs`` passes of minibatch PPO;
+3. GAE, then ``ppo_epochs`` passes of minibatch PPO; each minibatch step adds ``expert_weight`` times the
+   behaviour-cloning loss ``-log pi(expert)`` on a fresh expert batch (the reference code's master branch: one
+   Adam step on ``0.2 g_ppo + 0.05 g_expert``, a relative weight of 0.25; ``expert_weight=0`` leaves it out);
 4. ``DISC_STEPS`` discriminator updates (expert states vs this iteration's states).
 
 Checkpoints (through :mod:`lecturekit.checkpoints`: atomic, read with ``weights_only=True``) hold
@@ -46,6 +46,7 @@ from lecturekit.generation.gcpn.env import EnvConfig, VecMoleculeEnv, check_star
 from lecturekit.generation.gcpn.policy import GCPNPolicy
 from lecturekit.generation.gcpn.ppo import Episodes, gae, ppo_loss, rollout, states_at
 from lecturekit.generation.gcpn.rewards import TaskReward
+from lecturekit.seed import torch_stream
 
 RewardFn = Callable[[list[str]], np.ndarray]
 
@@ -206,12 +207,16 @@ class TrainConfig:
     ppo_epochs: int = 3
     minibatch: int = 256
     lr: float = 3e-4
-    expert_steps: int = 6  # reference: 2 * optim_epochs separate expert updates per iteration
+    expert_weight: float = 0.25  # reference: one Adam step on 0.2 g_ppo + 0.05 g_expert per minibatch
     expert_batch: int = 64
     adversarial: bool = True
     disc_batch: int = 128
     shaping: bool = True
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.expert_weight >= 0:  # also refuses NaN
+            raise ValueError(f"TrainConfig.expert_weight must be >= 0, got {self.expert_weight!r}")
 
 
 class Trainer:
@@ -254,6 +259,9 @@ class Trainer:
             self.disc = Discriminator(self.env_config).to(self.device)
         self.disc_optimizer = torch.optim.Adam(self.disc.parameters(), lr=DISC_LR)
         self.generator = torch.Generator().manual_seed(config.seed)
+        self.expert_generator = torch_stream(
+            config.seed, "expert-batches"
+        )  # its own stream: the term's on/off
         self.iteration = 0
         self.history: list[dict[str, float]] = []
         self.seen: dict[str, float] = {}
@@ -267,6 +275,7 @@ class Trainer:
             "disc": self.disc.state_dict(),
             "disc_optimizer": self.disc_optimizer.state_dict(),
             "generator": self.generator.get_state(),
+            "expert_generator": self.expert_generator.get_state(),
             "iteration": self.iteration,
             "history": [dict(row) for row in self.history],
             "seen": dict(self.seen),
@@ -323,6 +332,7 @@ class Trainer:
         self.disc.load_state_dict(state["disc"])
         self.disc_optimizer.load_state_dict(state["disc_optimizer"])
         self.generator.set_state(state["generator"])
+        self.expert_generator.set_state(state["expert_generator"])
         self.iteration = int(state["iteration"])
         self.history = [dict(row) for row in state["history"]]
         self.seen = {str(k): float(v) for k, v in state["seen"].items()}
@@ -380,17 +390,8 @@ class Trainer:
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
 
         policy.train()
-        expert_loss = 0.0
-        for _ in range(cfg.expert_steps):  # the reference's expert updates, before the PPO epochs
-            loss = bc_loss(
-                policy, self.expert, _sample_rows(len(self.expert), cfg.expert_batch, self.generator)
-            )
-            self.optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
-            self.optimizer.step()
-            expert_loss = float(loss.detach())
         parts: dict[str, float] = {}
+        expert_loss = 0.0
         for _ in range(cfg.ppo_epochs):
             perm = torch.randperm(len(ep), generator=self.generator)
             for start in range(0, len(ep), cfg.minibatch):
@@ -401,6 +402,14 @@ class Trainer:
                 loss, parts = ppo_loss(
                     new, ep.log_prob[idx], adv[idx], ret[idx], CLIP, VALUE_COEF, ENTROPY_COEF
                 )
+                if cfg.expert_weight > 0:  # the reference's one update of 0.2 g_ppo + 0.05 g_expert
+                    expert = bc_loss(
+                        policy,
+                        self.expert,
+                        _sample_rows(len(self.expert), cfg.expert_batch, self.expert_generator),
+                    )
+                    loss = loss + cfg.expert_weight * expert
+                    expert_loss = float(expert.detach())
                 self.optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
