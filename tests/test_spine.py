@@ -8,6 +8,7 @@ import pickle
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import numpy as np
@@ -288,6 +289,34 @@ def test_record_runs_merges_seeds(build):
     assert stored[0]["n"] == 2 and stored[0]["values"] == [0.2, 0.4] and stored[0]["note"] == "toy world"
     with pytest.raises(ValueError, match="repeat a seed"):
         collect_rows([runs[0], runs[0]])
+
+
+@dataclass(frozen=True)
+class _Hits(RunResult):
+    hits: int = 0
+    partial_metrics: ClassVar[tuple[str, ...]] = ("diversity/",)
+
+    def rows(self):
+        rows = [Row("toy", "m", "success/w", self.hits / 10)]
+        if self.hits:  # no hit, no diversity
+            rows.append(Row("toy", "m", "diversity/w", 0.5 + self.hits / 100, note="over hits"))
+        if self.hits > 1:
+            rows.append(Row("toy", "m", "runs-with-two-hits", 1.0))
+        return rows
+
+
+def test_partial_metrics_merge_over_the_seeds_that_have_them():
+    runs = [
+        _Hits(seed=2, seconds=0.1, hits=3),
+        _Hits(seed=0, seconds=0.1, hits=0),
+        _Hits(seed=1, seconds=0.1, hits=1),
+    ]
+    with pytest.raises(ValueError, match="runs-with-two-hits was produced by 1 of 3 seeds"):
+        collect_rows(runs)  # not declared partial: an error
+    merged = {r.metric: r for r in collect_rows(runs[1:])}
+    assert merged["success/w"].value == [0.0, 0.1]
+    assert merged["diversity/w"].value == [0.51]  # a list: one seed of two
+    assert merged["diversity/w"].note == "over hits; defined in 1 of 2 seeds (1)"
 
 
 def test_runs_own_their_random_streams():

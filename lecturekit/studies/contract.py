@@ -29,7 +29,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from tqdm.auto import tqdm
 
@@ -89,6 +89,9 @@ class RunResult:
 
     seed: int
     seconds: float
+    #: Metric prefixes a seed leaves out where the quantity is undefined in it (e.g. a diversity over no hits);
+    #: :func:`collect_rows` merges them over the seeds that have them and says which.
+    partial_metrics: ClassVar[tuple[str, ...]] = ()
 
     def rows(self) -> list[Row]:
         """The headline metrics of this run (metric names ``<metric>[/<protocol or stratum>]``)."""
@@ -121,26 +124,35 @@ def run_seeds(
 def collect_rows(results: Sequence[RunResult]) -> list[Row]:
     """Merge the rows of several seeds: one :class:`Row` per (dataset, method, metric) with per-seed values.
 
-    A metric missing from some seeds, or whose paper number, comparability or note differs between
-    seeds, is an error naming it (a result must not depend on which seeds happened to produce it).
+    A metric missing from some seeds is an error naming it (a result must not depend on which seeds happened to
+    produce it), unless it starts with one of the results' ``partial_metrics``: then its values are those of the
+    seeds that have it, and its note ends with ``defined in k of n seeds (...)``. A paper number, comparability
+    or note that differs between seeds is an error too.
     """
     seeds = [r.seed for r in results]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"results repeat a seed: {seeds}")
-    merged: dict[tuple[str, str, str], list[Row]] = {}
+    partial = {prefix for r in results for prefix in r.partial_metrics}
+    merged: dict[tuple[str, str, str], list[tuple[int, Row]]] = {}
     for result in sorted(results, key=lambda r: r.seed):
         for row in result.rows():
-            merged.setdefault((row.dataset, row.method, row.metric), []).append(row)
+            merged.setdefault((row.dataset, row.method, row.metric), []).append((result.seed, row))
     out = []
-    for key, rows in merged.items():
-        if len(rows) != len(results):
-            raise ValueError(f"{'/'.join(key)} was produced by {len(rows)} of {len(results)} seeds")
+    for key, found in merged.items():
+        rows = [row for _, row in found]
         first = rows[0]
         for row in rows[1:]:
             if (row.paper, row.comparable, row.note) != (first.paper, first.comparable, first.note):
                 raise ValueError(f"{'/'.join(key)}: paper, comparable or note differ between seeds")
         values = [float(r.value) for r in rows]  # type: ignore[arg-type]
-        out.append(dataclasses.replace(first, value=values if len(values) > 1 else values[0]))
+        if len(rows) == len(results):
+            out.append(dataclasses.replace(first, value=values if len(values) > 1 else values[0]))
+        elif any(key[2].startswith(prefix) for prefix in partial):
+            which = ", ".join(str(seed) for seed, _ in found)
+            note = f"{first.note}; defined in {len(rows)} of {len(results)} seeds ({which})"
+            out.append(dataclasses.replace(first, value=values, note=note.lstrip("; ")))
+        else:
+            raise ValueError(f"{'/'.join(key)} was produced by {len(rows)} of {len(results)} seeds")
     return out
 
 

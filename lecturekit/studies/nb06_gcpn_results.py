@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -118,6 +118,8 @@ class ConstrainedOutcome:
 @dataclass(frozen=True)
 class GCPNResult(RunResult):
     """One seed of notebook 06. Keys of the per-run mappings are ``"<task>/<method>"``."""
+
+    partial_metrics: ClassVar[tuple[str, ...]] = ("diversity/",)  # a window without hits has no diversity
 
     dataset: str
     train_summary: str
