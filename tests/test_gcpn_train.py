@@ -159,6 +159,8 @@ def test_the_ablation_switches_and_the_expert_term_act(expert_data):
         t.step()
         return t
 
+    with pytest.raises(ValueError, match="expert_weight must be >= 0"):
+        TrainConfig(expert_weight=-0.1)
     without, weighted = after_one_step(0.0), after_one_step(0.5)
     assert torch.equal(without.generator.get_state(), weighted.generator.get_state())  # same PPO draws
     changed = [

@@ -59,7 +59,7 @@ EXPERT_WEIGHT = 0.25
 #: 40 without (docs/notebooks/06_gcpn.md). ``gcpn-expert-term`` keeps it, on :data:`EXPERT_TERM_WINDOWS`.
 TARGET_EXPERT_WEIGHT = 0.0
 #: Windows where targeting also runs with the reference's expert term (the ablation ``gcpn-expert-term``): the
-#: window the term blocked; one window, because each run costs about 20 s of the course's budget.
+#: window the term blocked; one window, because each run costs about 25 s of the course's budget.
 EXPERT_TERM_WINDOWS: tuple[str, ...] = ("mw[150,200]",)
 #: Constrained optimisation's similarity thresholds: the paper's Table 3.
 DELTAS: tuple[float, ...] = tuple(PAPER_CONSTRAINED)

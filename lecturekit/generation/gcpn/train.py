@@ -259,9 +259,8 @@ class Trainer:
             self.disc = Discriminator(self.env_config).to(self.device)
         self.disc_optimizer = torch.optim.Adam(self.disc.parameters(), lr=DISC_LR)
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.expert_generator = torch_stream(
-            config.seed, "expert-batches"
-        )  # its own stream: the term's on/off
+        # the expert term's batches have a stream of their own: switching the term leaves PPO's draws alone
+        self.expert_generator = torch_stream(config.seed, "expert-batches")
         self.iteration = 0
         self.history: list[dict[str, float]] = []
         self.seen: dict[str, float] = {}
