@@ -3,8 +3,9 @@
     python -m experiments.seeds decagon --seeds 0-9 --profile course
     python -m experiments.seeds --list
 
-Writes ``build/experiments/<app>-<profile>.json``: the config, and per metric the per-seed values
-with their mean and 95 % interval over seeds. Any multi-seed claim quoted in the README, the notes
+Writes ``build/experiments/<app>-<profile>.json``: the sources it ran (the git commit, ``+dirty`` when the
+package or this folder differ from it), the config, and per metric the per-seed values with their mean and 95 %
+interval over seeds. Any multi-seed claim quoted in the README, the notes
 or a notebook that its own run does not produce must come from this script (or another one here).
 It records nothing into ``build/results/``: the notebooks own those rows.
 """
@@ -15,6 +16,7 @@ import argparse
 import dataclasses
 import importlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,6 +77,24 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def sources() -> str:
+    """The commit the sweep ran, ``+dirty`` when tracked files of ``lecturekit/`` or ``experiments/`` differ from
+    it; ``"unknown"`` outside a git checkout (or without git)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        head = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "lecturekit", "experiments")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def run(app: str, seeds: list[int], profile: str) -> Path:
     if app not in APPS:
         raise SystemExit(f"unknown application {app!r}; known: {', '.join(sorted(APPS))}")
@@ -105,6 +125,7 @@ def run(app: str, seeds: list[int], profile: str) -> Path:
         "app": app,
         "profile": profile,
         "seeds": seeds,
+        "sources": sources(),
         "config": plain_data(dataclasses.asdict(config), "config"),
         "seconds": [r.seconds for r in results],
         "metrics": metrics,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 
 import pytest
 
@@ -33,6 +34,7 @@ def test_runs_seeds_and_writes_intervals(tmp_path, monkeypatch):
     payload = json.loads(out.read_text())
     assert out == tmp_path / "experiments" / "decagon-leak-quick.json"
     assert payload["seeds"] == [0, 1] and payload["config"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", payload["sources"])
     row = next(
         m
         for m in payload["metrics"]
