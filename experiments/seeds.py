@@ -101,6 +101,7 @@ def run(app: str, seeds: list[int], profile: str) -> Path:
     module_name, profiles_name, run_name = APPS[app]
     module = importlib.import_module(module_name)
     config = getattr(module, profiles_name).get(profile)
+    ran = sources()  # before the sweep: what ran, even if the tree changes while it runs
     results = run_seeds(getattr(module, run_name), config, seeds, desc=f"{app} seeds")
     metrics = []
     for row in collect_rows(results):
@@ -125,7 +126,7 @@ def run(app: str, seeds: list[int], profile: str) -> Path:
         "app": app,
         "profile": profile,
         "seeds": seeds,
-        "sources": sources(),
+        "sources": ran,
         "config": plain_data(dataclasses.asdict(config), "config"),
         "seconds": [r.seconds for r in results],
         "metrics": metrics,
