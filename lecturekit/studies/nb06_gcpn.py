@@ -402,9 +402,8 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
 
         # Property targeting: one adversarial agent per window, without the expert term (TARGET_EXPERT_WEIGHT);
         # the pretrained pool is the baseline, the training molecules inside the window the data's share.
-        def hits(p: GCPNPolicy, window: str, stream: str) -> list[str]:
-            drawn = draw(p, config.target_samples, stream)
-            return [s for s in drawn if evaluate.is_valid(s) and rewards.in_window(s, window)]
+        def hits(p: GCPNPolicy, window: str) -> list[str]:
+            return evaluate.window_hits(draw(p, config.target_samples, f"target/{window}"), window)
 
         targeting = {}
         for window in config.windows:
@@ -416,22 +415,19 @@ def run_seed(config: GCPNExperiment, seed: int, progress: bool = True) -> GCPNRe
                 rl_policy,
                 expert_weight=TARGET_EXPERT_WEIGHT,
             )
-            found = hits(trainer.policy, window, f"target/{window}")
-            base = sum(
-                evaluate.is_valid(s) and rewards.in_window(s, window) for s in pool[: config.target_samples]
-            )
+            found = hits(trainer.policy, window)
             with_expert = None
             if window in EXPERT_TERM_WINDOWS:
                 ablation = rl(
                     f"target-{window}-expert-term", window, True, config.target_iterations, rl_policy
                 )
-                with_expert = len(hits(ablation.policy, window, f"target/{window}"))
+                with_expert = len(hits(ablation.policy, window))
             targeting[window] = TargetingOutcome(
                 len(found),
-                int(base),
+                len(evaluate.window_hits(pool[: config.target_samples], window)),
                 config.target_samples,
                 rewards.diversity(sorted(found)) if found else None,
-                float(np.mean([rewards.in_window(s, window) for s in train])),
+                len(evaluate.window_hits(train, window)) / len(train),
                 with_expert,
             )
 

@@ -89,9 +89,8 @@ class TargetingOutcome:
     pretrained_hits: int
     samples: int
     diversity: float | None  # None when there is no hit (missing, never 0.0)
-    training_share: (
-        float  # share of the run's training molecules inside the window (what the expert imitates)
-    )
+    # share of the run's training molecules inside the window (what the expert imitates)
+    training_share: float
     expert_term_hits: int | None = None  # the ablation with the reference's expert term; None where not run
 
     @property

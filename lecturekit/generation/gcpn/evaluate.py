@@ -77,11 +77,16 @@ def top_k(smiles: Iterable[str], score: Callable[[str], float], k: int = 3) -> l
     return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
 
+def window_hits(smiles: Sequence[str], window: str) -> list[str]:
+    """The valid molecules of ``smiles`` whose property lies in a :data:`rewards.TARGET_WINDOWS` window, in order."""
+    return [s for s in smiles if is_valid(s) and rewards.in_window(s, window)]
+
+
 def targeting_metrics(smiles: Sequence[str], window: str) -> dict[str, float]:
     """Success rate and diversity of generated molecules for a :data:`rewards.TARGET_WINDOWS` window."""
     if not smiles:
         raise ValueError("argument 'smiles' is empty")
-    hits = [s for s in smiles if is_valid(s) and rewards.in_window(s, window)]
+    hits = window_hits(smiles, window)
     return {"success": len(hits) / len(smiles), "diversity": rewards.diversity(sorted(hits))}
 
 
